@@ -1,0 +1,134 @@
+/**
+ * The aq language's vocabulary in one table: which clauses exist, what value each takes, which
+ * query kinds accept it, and the enum values that completion offers. The parser reads it to know
+ * how to parse a clause's value, the analyser to check placement, completion to offer keywords,
+ * and docs/language.md describes the same table for people. Changing the language starts here.
+ */
+import type { DurationUnit, QueryKind, SourceKind } from './parser/queryAst';
+
+/** How a clause's value is written. */
+export type ClauseValueShape =
+  | 'flag' // nothing after the keyword
+  | 'expression' // a segmentation expression
+  | 'word' // one bare word from `values`
+  | 'number' // a non-negative integer
+  | 'dateRange' // `D to D`
+  | 'duration' // `N unit`
+  | 'json' // a JSON object
+  | 'wordList'; // comma-separated words or numbers
+
+export interface ClauseSpec {
+  name: string;
+  shape: ClauseValueShape;
+  /** Query kinds on which the clause is allowed. */
+  kinds: readonly QueryKind[];
+  /** The Mixpanel / Piwik PRO parameter the clause becomes, for hover and docs. */
+  apiParameter: string;
+  /** One-line description for completion and hover. */
+  description: string;
+  /** For `word` and `wordList` shapes: the accepted values (completion offers them). */
+  values?: readonly string[];
+  /** Clauses in the same exclusive group may not appear together (e.g. the date-range forms). */
+  exclusiveGroup?: string;
+  /** Inclusive bounds for `number` shapes. */
+  min?: number;
+  max?: number;
+}
+
+const SEGMENTED: readonly QueryKind[] = ['segmentation', 'funnel', 'retention'];
+const DATED: readonly QueryKind[] = ['segmentation', 'funnel', 'retention', 'jql', 'insights'];
+
+/** Piwik PRO Tracker Debugger event types (api-facts §4.2); code 10 is not exposed by the API. */
+export const PIWIK_EVENT_TYPES: Readonly<Record<string, number>> = {
+  page_view: 1,
+  outlink: 2,
+  download: 3,
+  search: 4,
+  custom_event: 5,
+  content_impression: 6,
+  content_interaction: 7,
+  goal: 8,
+  ecommerce_conversion: 9,
+  sharepoint: 11,
+  consent_form_impression: 12,
+  consent_form_click: 13,
+  consent_decision: 14,
+  custom_ping: 15,
+  cart_update: 16,
+  broken: 17,
+  excluded: 18,
+  heartbeat: 19,
+  deanonymization: 20,
+  page_performance: 21,
+  product_detail_view: 22,
+  add_to_cart: 23,
+  remove_from_cart: 24,
+};
+
+export const CLAUSES: readonly ClauseSpec[] = [
+  { name: 'on', shape: 'expression', kinds: SEGMENTED, apiParameter: 'on', description: 'Segment the result by this expression: one series per value.' },
+  { name: 'where', shape: 'expression', kinds: SEGMENTED, apiParameter: 'where', description: 'Keep only events for which this expression is true.' },
+  { name: 'born_where', shape: 'expression', kinds: ['retention'], apiParameter: 'born_where', description: 'Keep only cohorts whose birth event matches this expression.' },
+  { name: 'from', shape: 'dateRange', kinds: DATED, apiParameter: 'from_date, to_date', description: 'Inclusive date range: `from 2026-10-01 to 2026-10-31`.', exclusiveGroup: 'dates' },
+  { name: 'last', shape: 'duration', kinds: DATED, apiParameter: 'from_date, to_date', description: 'The last N days, weeks or months, ending today.', values: ['days', 'weeks', 'months'], exclusiveGroup: 'dates' },
+  { name: 'today', shape: 'flag', kinds: DATED, apiParameter: 'from_date, to_date', description: 'Today only.', exclusiveGroup: 'dates' },
+  { name: 'yesterday', shape: 'flag', kinds: DATED, apiParameter: 'from_date, to_date', description: 'Yesterday only.', exclusiveGroup: 'dates' },
+  { name: 'unit', shape: 'word', kinds: ['segmentation', 'funnel', 'retention'], apiParameter: 'unit', description: 'Time bucket of the series.', values: ['minute', 'hour', 'day', 'week', 'month'] },
+  { name: 'type', shape: 'word', kinds: ['segmentation'], apiParameter: 'type', description: 'general: all events; unique: distinct users; average: events per user.', values: ['general', 'unique', 'average'] },
+  { name: 'measure', shape: 'word', kinds: ['segmentation'], apiParameter: '/segmentation/sum, /average, /numeric', description: 'Aggregate the numeric `on` expression instead of counting events: sum, average, or numeric buckets.', values: ['sum', 'average', 'numeric'] },
+  { name: 'buckets', shape: 'number', kinds: ['segmentation'], apiParameter: 'buckets', description: 'Number of buckets for `measure numeric`.', min: 1, max: 100 },
+  { name: 'limit', shape: 'number', kinds: ['segmentation', 'funnel', 'retention', 'debugger'], apiParameter: 'limit', description: 'Top N segments (Mixpanel) or sessions (Piwik PRO).', min: 1, max: 10000 },
+  { name: 'chart', shape: 'word', kinds: ['segmentation', 'funnel', 'retention', 'insights', 'jql'], apiParameter: '(display)', description: 'How the results panel draws the result.', values: ['line', 'bar', 'pie', 'table'] },
+  { name: 'clean', shape: 'flag', kinds: ['segmentation', 'funnel', 'retention', 'insights', 'jql'], apiParameter: '(display)', description: 'Drop "", "undefined" and null segments from the result.' },
+  { name: 'window', shape: 'duration', kinds: ['funnel'], apiParameter: 'length, length_unit', description: 'Conversion window: how long a user has to finish the funnel.', values: ['minutes', 'hours', 'days'] },
+  { name: 'interval_count', shape: 'number', kinds: ['retention'], apiParameter: 'interval_count', description: 'Number of retention intervals after the birth interval.', min: 1, max: 400 },
+  { name: 'retention_type', shape: 'word', kinds: ['retention'], apiParameter: 'retention_type', description: 'birth: first-time cohorts; compounded: recurring.', values: ['birth', 'compounded'] },
+  { name: 'params', shape: 'json', kinds: ['jql'], apiParameter: 'params', description: 'JSON object passed to the script as `params`.' },
+  { name: 'event_type', shape: 'wordList', kinds: ['debugger'], apiParameter: 'event_type', description: 'Sessions with at least one event of these types (names or codes).', values: Object.keys(PIWIK_EVENT_TYPES) },
+  { name: 'lookup_window', shape: 'number', kinds: ['debugger'], apiParameter: 'lookup_window', description: 'Minutes to look back (1–300, default 30).', min: 1, max: 300 },
+  { name: 'logs', shape: 'flag', kinds: ['debugger'], apiParameter: '/api/tracker/v1/log', description: 'Fetch the raw request log for each matching event.' },
+];
+
+export const CLAUSES_BY_NAME: ReadonlyMap<string, ClauseSpec> = new Map(CLAUSES.map((c) => [c.name, c]));
+
+export const QUERY_KINDS: readonly QueryKind[] = ['segmentation', 'funnel', 'insights', 'retention', 'jql', 'debugger'];
+
+/** The source kind each query kind runs on (local runs every Mixpanel kind; only `debugger` needs Piwik PRO). */
+export const QUERY_KIND_SOURCES: Readonly<Record<QueryKind, readonly SourceKind[]>> = {
+  segmentation: ['mixpanel', 'local'],
+  funnel: ['mixpanel', 'local'],
+  insights: ['mixpanel'],
+  retention: ['mixpanel', 'local'],
+  jql: ['mixpanel', 'local'],
+  debugger: ['piwik'],
+};
+
+/** Query kinds that must say which dates they cover (Mixpanel requires from_date/to_date). */
+export const DATE_RANGE_REQUIRED: ReadonlySet<QueryKind> = new Set(['segmentation', 'funnel', 'retention', 'jql']);
+
+/** Clause text inserted by the "add missing date range" quick fix. */
+export const DEFAULT_DATE_CLAUSE = 'last 30 days';
+
+export const SOURCE_KINDS: readonly SourceKind[] = ['mixpanel', 'piwik', 'local'];
+
+/** Accepted spellings of duration units, singular and plural. */
+export const DURATION_UNITS: Readonly<Record<string, DurationUnit>> = {
+  minute: 'minute', minutes: 'minute',
+  hour: 'hour', hours: 'hour',
+  day: 'day', days: 'day',
+  week: 'week', weeks: 'week',
+  month: 'month', months: 'month',
+};
+
+/** Functions of Mixpanel's expression grammar (api-facts §1.11) with their arity. */
+export const EXPRESSION_FUNCTIONS: Readonly<Record<string, { minArgs: number; maxArgs: number; returns: 'boolean' | 'number' | 'string' | 'datetime' | 'list' | 'any'; description: string }>> = {
+  defined: { minArgs: 1, maxArgs: 1, returns: 'boolean', description: 'True when the property is set.' },
+  boolean: { minArgs: 1, maxArgs: 1, returns: 'boolean', description: 'Cast to boolean.' },
+  number: { minArgs: 1, maxArgs: 1, returns: 'number', description: 'Cast to number (undefined when not numeric).' },
+  string: { minArgs: 1, maxArgs: 1, returns: 'string', description: 'Cast to string.' },
+  datetime: { minArgs: 1, maxArgs: 1, returns: 'datetime', description: 'Parse a date or timestamp.' },
+  floor: { minArgs: 1, maxArgs: 1, returns: 'number', description: 'Round down.' },
+  round: { minArgs: 1, maxArgs: 1, returns: 'number', description: 'Round to the nearest integer.' },
+  ceil: { minArgs: 1, maxArgs: 1, returns: 'number', description: 'Round up.' },
+  has_prefix: { minArgs: 2, maxArgs: 2, returns: 'boolean', description: 'True when the first string starts with the second.' },
+};

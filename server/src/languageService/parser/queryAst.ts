@@ -1,0 +1,253 @@
+/**
+ * The syntax tree of an `.aq` file. Produced by `parseAqDocument` (queryParser.ts), read by the
+ * analyser, completion, hover, the query-spec builder and every backend.
+ *
+ * Every node carries a `span` of character offsets into the document text (`start` inclusive,
+ * `end` exclusive). The parser is tolerant: a node whose text is broken is still produced where
+ * its kind is known, with the broken part left `undefined` (or an `ErrorExpression`), and the
+ * problem reported in `AqDocument.problems`.
+ */
+
+/** A half-open range of character offsets into the document text. */
+export interface TextSpan {
+  start: number;
+  end: number;
+}
+
+/** Data-source kinds a `use` line can name. */
+export type SourceKind = 'mixpanel' | 'piwik' | 'local';
+
+/** Query kinds a head line can start with. */
+export type QueryKind = 'segmentation' | 'funnel' | 'insights' | 'retention' | 'jql' | 'debugger';
+
+/** A syntax problem found by the tokenizer or parser. */
+export interface SyntaxProblem {
+  span: TextSpan;
+  message: string;
+  /** Stable kebab-case code, e.g. `unterminated-string`, `expected-expression`. */
+  code: string;
+}
+
+/** A string literal as written, with its decoded value. */
+export interface StringNode {
+  span: TextSpan;
+  value: string;
+  /** False when the closing quote is missing (the value then runs to the end of the line). */
+  terminated: boolean;
+}
+
+/** An integer or decimal literal outside an expression (ids, counts, limits). */
+export interface NumberNode {
+  span: TextSpan;
+  value: number;
+  /** The literal text; ids such as funnel ids are kept exactly as written. */
+  text: string;
+}
+
+/** A bare word (enum values such as `day`, `unique`, `broken`). */
+export interface WordNode {
+  span: TextSpan;
+  value: string;
+}
+
+/** `use mixpanel "shop"` / `use piwik "site"` / `use local "data/shop.ndjson"`. */
+export interface UseDirective {
+  span: TextSpan;
+  /** Undefined when the word after `use` is not a known source kind. */
+  sourceKind: SourceKind | undefined;
+  sourceKindSpan: TextSpan | undefined;
+  /** The source name (mixpanel/piwik) or the data path (local). */
+  target: StringNode | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query heads
+// ---------------------------------------------------------------------------------------------
+
+interface HeadBase {
+  span: TextSpan;
+  keywordSpan: TextSpan;
+}
+
+/** `segmentation "Sign Up"` */
+export interface SegmentationHead extends HeadBase {
+  kind: 'segmentation';
+  event: StringNode | undefined;
+}
+
+/** `funnel "A" -> "B" -> "C"` (ad hoc) or `funnel id 7125032` (saved). */
+export interface FunnelHead extends HeadBase {
+  kind: 'funnel';
+  /** Ad-hoc steps, in order. Empty for a saved funnel. */
+  steps: StringNode[];
+  /** Saved funnel id, when written as `funnel id N`. */
+  savedId: NumberNode | undefined;
+}
+
+/** `insights id 44012` */
+export interface InsightsHead extends HeadBase {
+  kind: 'insights';
+  bookmarkId: NumberNode | undefined;
+}
+
+/** `retention "Sign Up" -> "Purchase"`; a single event means "came back and did it again". */
+export interface RetentionHead extends HeadBase {
+  kind: 'retention';
+  bornEvent: StringNode | undefined;
+  /** The return event; undefined means any event (Mixpanel's default). */
+  returnEvent: StringNode | undefined;
+}
+
+/** `jql "queries/top-browsers.jql"` */
+export interface JqlHead extends HeadBase {
+  kind: 'jql';
+  scriptPath: StringNode | undefined;
+}
+
+/** `debugger "<app id>"` (Piwik PRO Tracker Debugger). */
+export interface DebuggerHead extends HeadBase {
+  kind: 'debugger';
+  appId: StringNode | undefined;
+}
+
+export type QueryHead = SegmentationHead | FunnelHead | InsightsHead | RetentionHead | JqlHead | DebuggerHead;
+
+// ---------------------------------------------------------------------------------------------
+// Clauses
+// ---------------------------------------------------------------------------------------------
+
+/** Units accepted by `last N <unit>` and `window N <unit>`. Singular and plural both parse to these. */
+export type DurationUnit = 'minute' | 'hour' | 'day' | 'week' | 'month';
+
+/** The typed value of a clause; which one a clause carries is fixed by `clauseCatalog.ts`. */
+export type ClauseValue =
+  | { type: 'flag' }
+  | { type: 'expression'; expression: Expression }
+  | { type: 'word'; word: WordNode }
+  | { type: 'number'; number: NumberNode }
+  /** `from 2026-10-01 to 2026-10-31`; a date is `YYYY-MM-DD` (or `YYYY-MM-DDTHH:MM` for minute/hour units). */
+  | { type: 'dateRange'; from: WordNode | undefined; to: WordNode | undefined }
+  /** `last 30 days`, `window 14 days` */
+  | { type: 'duration'; count: NumberNode | undefined; unit: WordNode | undefined }
+  /** `params { "event": "Sign Up" }`: a JSON object; `value` is undefined when it does not parse. */
+  | { type: 'json'; span: TextSpan; value: Record<string, unknown> | undefined }
+  /** `event_type broken, 17`: one or more names or numbers. */
+  | { type: 'wordList'; words: WordNode[] }
+  /** The clause's value could not be parsed; the problem is in `AqDocument.problems`. */
+  | { type: 'invalid' };
+
+/** One indented line (possibly continued on further, deeper-indented lines) under a query head. */
+export interface Clause {
+  span: TextSpan;
+  /** The clause keyword as written (lower-case), e.g. `on`, `where`, `from`, `last`, `unit`. */
+  name: string;
+  nameSpan: TextSpan;
+  value: ClauseValue;
+}
+
+/** One query: an optional `### Title` line, a head line and its clauses. */
+export interface QueryBlock {
+  /** From the title line (or the head when untitled) to the end of the last clause. */
+  span: TextSpan;
+  /** 0-based position among the file's queries. */
+  index: number;
+  /** The text after `###`, trimmed; undefined when the query has no title line. */
+  title: string | undefined;
+  titleSpan: TextSpan | undefined;
+  /** Undefined when a title line is not followed by a query head. */
+  head: QueryHead | undefined;
+  clauses: Clause[];
+  /** The nearest `use` line above this query, if any. */
+  source: UseDirective | undefined;
+}
+
+/** A parsed `.aq` file. */
+export interface AqDocument {
+  textLength: number;
+  uses: UseDirective[];
+  queries: QueryBlock[];
+  comments: TextSpan[];
+  problems: SyntaxProblem[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Segmentation expressions (Mixpanel's `on` / `where` grammar, api-facts §1.11)
+// ---------------------------------------------------------------------------------------------
+
+/** `properties["x"]` (event property), `user["x"]` (profile property) or `event["x"]`. */
+export interface PropertyExpression {
+  type: 'property';
+  span: TextSpan;
+  scope: 'properties' | 'user' | 'event';
+  name: string;
+  /** The span of the string literal inside the brackets, quotes included. */
+  nameSpan: TextSpan;
+}
+
+export interface StringExpression {
+  type: 'string';
+  span: TextSpan;
+  value: string;
+}
+
+export interface NumberExpression {
+  type: 'number';
+  span: TextSpan;
+  value: number;
+}
+
+export interface BooleanExpression {
+  type: 'boolean';
+  span: TextSpan;
+  value: boolean;
+}
+
+export interface ListExpression {
+  type: 'list';
+  span: TextSpan;
+  items: Expression[];
+}
+
+export type BinaryOperator = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or' | 'in' | '+' | '-' | '*' | '/' | '%';
+
+export interface BinaryExpression {
+  type: 'binary';
+  span: TextSpan;
+  operator: BinaryOperator;
+  operatorSpan: TextSpan;
+  left: Expression;
+  right: Expression;
+}
+
+export interface UnaryExpression {
+  type: 'unary';
+  span: TextSpan;
+  operator: 'not' | '-';
+  operand: Expression;
+}
+
+/** `defined(x)`, `number(x)`, `floor(x)`, … The callee is kept as written; the analyser checks it. */
+export interface CallExpression {
+  type: 'call';
+  span: TextSpan;
+  callee: string;
+  calleeSpan: TextSpan;
+  args: Expression[];
+}
+
+/** A hole left by error recovery; evaluation treats it as undefined. */
+export interface ErrorExpression {
+  type: 'error';
+  span: TextSpan;
+}
+
+export type Expression =
+  | PropertyExpression
+  | StringExpression
+  | NumberExpression
+  | BooleanExpression
+  | ListExpression
+  | BinaryExpression
+  | UnaryExpression
+  | CallExpression
+  | ErrorExpression;

@@ -1,0 +1,112 @@
+/**
+ * A query with its defaults applied and its dates resolved: what a backend runs. Built from a
+ * `QueryBlock` by `buildQuerySpec` (buildQuerySpec.ts), which is pure (the clock and time zone are
+ * passed in), so the CLI, the server and the tests all get the same spec from the same text.
+ */
+import type { Expression, QueryKind, SourceKind } from './parser/queryAst';
+
+/** Inclusive calendar dates, `YYYY-MM-DD`, in the source's time zone. */
+export interface DateRange {
+  from: string;
+  to: string;
+}
+
+export type TimeUnit = 'minute' | 'hour' | 'day' | 'week' | 'month';
+
+/** What the query reads from: the nearest `use` line above it, or the workspace default. */
+export interface SourceRef {
+  kind: SourceKind;
+  /** Source name (mixpanel/piwik) or data path (local), as written. */
+  name: string;
+}
+
+interface SpecBase {
+  kind: QueryKind;
+  /** The `### Title`, or `Query N` (1-based) when untitled. */
+  title: string;
+  /** 0-based position in its file. */
+  index: number;
+  source: SourceRef | undefined;
+  chart: 'line' | 'bar' | 'pie' | 'table' | undefined;
+  clean: boolean;
+}
+
+export interface SegmentationSpec extends SpecBase {
+  kind: 'segmentation';
+  event: string;
+  on: Expression | undefined;
+  where: Expression | undefined;
+  range: DateRange;
+  /** Default `day`. */
+  unit: TimeUnit;
+  /** Default `general`. */
+  type: 'general' | 'unique' | 'average';
+  /** `count` unless a `measure` clause asks for sum/average/numeric of `on`. */
+  measure: 'count' | 'sum' | 'average' | 'numeric';
+  buckets: number | undefined;
+  /** Default 60 (Mixpanel's default). */
+  limit: number;
+}
+
+export interface FunnelSpec extends SpecBase {
+  kind: 'funnel';
+  /** Ad-hoc steps; empty for a saved funnel. */
+  steps: string[];
+  savedId: number | undefined;
+  on: Expression | undefined;
+  where: Expression | undefined;
+  range: DateRange;
+  /** Conversion window; default 30 days. Undefined on a saved funnel without `window` (its own applies). */
+  window: { count: number; unit: 'minute' | 'hour' | 'day' } | undefined;
+  unit: TimeUnit | undefined;
+  /** Default 255 (Mixpanel's default). */
+  limit: number;
+}
+
+export interface InsightsSpec extends SpecBase {
+  kind: 'insights';
+  bookmarkId: number;
+  /** Mixpanel's /insights uses the report's saved range; a range here narrows the returned series. */
+  range: DateRange | undefined;
+}
+
+export interface RetentionSpec extends SpecBase {
+  kind: 'retention';
+  bornEvent: string;
+  /** Undefined: any event counts as a return. */
+  returnEvent: string | undefined;
+  on: Expression | undefined;
+  where: Expression | undefined;
+  bornWhere: Expression | undefined;
+  range: DateRange;
+  /** Default `day`. */
+  unit: 'day' | 'week' | 'month';
+  /** Default 1 (plus the 0th bucket). */
+  intervalCount: number;
+  /** Default `birth`. */
+  retentionType: 'birth' | 'compounded';
+  limit: number;
+}
+
+export interface JqlSpec extends SpecBase {
+  kind: 'jql';
+  /** As written; the host resolves it against the .aq file's folder. */
+  scriptPath: string;
+  /** The `params` object plus `from_date` and `to_date` from the range. */
+  params: Record<string, unknown>;
+  range: DateRange;
+}
+
+export interface DebuggerSpec extends SpecBase {
+  kind: 'debugger';
+  appId: string;
+  /** Event type codes; empty means all. */
+  eventTypes: number[];
+  /** Minutes, 1–300, default 30. */
+  lookupWindow: number;
+  /** Default 100 (the API's default). */
+  limit: number;
+  logs: boolean;
+}
+
+export type QuerySpec = SegmentationSpec | FunnelSpec | InsightsSpec | RetentionSpec | JqlSpec | DebuggerSpec;

@@ -1,0 +1,129 @@
+/**
+ * The one result model every backend produces and every consumer reads: the results webview, the
+ * CLI's table/CSV/JSON output and the CSV exporter. Plain JSON (no classes, no Dates, no Maps), so
+ * it crosses the LSP connection and the webview's postMessage unchanged.
+ */
+import type { QueryKind, SourceKind } from '../languageService/parser/queryAst';
+
+/** A time series per segment: segmentation, insights, sum/average. */
+export interface SeriesData {
+  kind: 'series';
+  unit: 'minute' | 'hour' | 'day' | 'week' | 'month';
+  /** Bucket labels in ascending order: `YYYY-MM-DD` for day and coarser, `YYYY-MM-DDTHH:MM` below. */
+  dates: string[];
+  /** One per segment, largest total first. `segment` is null when the query has no `on`. */
+  series: Array<{ segment: string | null; values: number[]; total: number }>;
+  /** What the numbers are. */
+  measure: 'general' | 'unique' | 'average' | 'sum' | 'numeric';
+}
+
+/** Ordered funnel steps, per segment. */
+export interface FunnelData {
+  kind: 'funnel';
+  steps: string[];
+  /** The overall row has `segment: null`; one more per `on` value. */
+  segments: Array<{
+    segment: string | null;
+    /** Users reaching each step. */
+    counts: number[];
+    /** counts[i] / counts[0] (1 for step 0; 0 when nobody entered). */
+    overallConversion: number[];
+    /** counts[i] / counts[i-1] (1 for step 0). */
+    stepConversion: number[];
+    /** Average seconds from the previous step; null for step 0 or when unknown. */
+    avgTimeSeconds: Array<number | null>;
+  }>;
+  window: { count: number; unit: string } | undefined;
+}
+
+/** Cohorts by birth date with retained counts per interval. */
+export interface RetentionData {
+  kind: 'retention';
+  unit: 'day' | 'week' | 'month';
+  retentionType: 'birth' | 'compounded';
+  cohorts: Array<{
+    /** `YYYY-MM-DD`, the cohort's first day. */
+    date: string;
+    /** Users born in the cohort (Mixpanel's `first`). */
+    size: number;
+    /** retained[i]: users returning in interval i (0 is the birth interval). */
+    retained: number[];
+    /** Segment value when the query has `on`; null otherwise. */
+    segment: string | null;
+  }>;
+}
+
+/** Free-form rows: JQL output and anything tabular without a better shape. */
+export interface RowsData {
+  kind: 'rows';
+  columns: Array<{ name: string; type: 'string' | 'number' | 'boolean' | 'json' }>;
+  rows: Array<Array<string | number | boolean | null>>;
+}
+
+/** A Piwik PRO event inside a debugger session. Ids are strings: they overflow JS numbers. */
+export interface DebuggerEvent {
+  eventId: string;
+  index: number;
+  serverTime: string;
+  type: { code: number; label: string };
+  url?: string;
+  title?: string;
+  errorMessage?: string;
+  exclusionReason?: string;
+  /** Everything else the API returned for the event, coded fields as `[code, label]`. */
+  fields: Record<string, unknown>;
+  /** Raw tracking requests from /api/tracker/v1/log, when `logs` was asked for. */
+  logs?: Array<Record<string, unknown>>;
+}
+
+export interface DebuggerSession {
+  sessionId: string;
+  visitorId: string;
+  serverTime: string;
+  updatedAt: string;
+  entryUrl?: string;
+  totalEvents: number;
+  events: DebuggerEvent[];
+  fields: Record<string, unknown>;
+}
+
+export interface DebuggerData {
+  kind: 'debugger';
+  sessions: DebuggerSession[];
+}
+
+export type ResultData = SeriesData | FunnelData | RetentionData | RowsData | DebuggerData;
+
+/** A problem that did not stop the query: skipped input lines, a clipped result, a deprecation. */
+export interface ResultWarning {
+  code: string;
+  message: string;
+}
+
+export interface QueryResult {
+  title: string;
+  queryKind: QueryKind;
+  source: { kind: SourceKind; name: string };
+  /** The resolved date range, when the query has one. */
+  range?: { from: string; to: string };
+  chart?: 'line' | 'bar' | 'pie' | 'table';
+  /** True when `clean` was applied. */
+  cleaned: boolean;
+  data: ResultData;
+  meta: {
+    /** ISO timestamp of when the answer was computed (not when a cached copy was served). */
+    computedAt: string;
+    durationMs: number;
+    /** Set when the answer came from the cache. */
+    cachedAgeMs?: number;
+    rowCount: number;
+    seriesCount: number;
+    warnings: ResultWarning[];
+  };
+  /**
+   * The backend's raw response for "show raw", as text, clipped to a bounded size
+   * (`rawTruncated` says so). Never holds a credential.
+   */
+  raw?: string;
+  rawTruncated?: boolean;
+}

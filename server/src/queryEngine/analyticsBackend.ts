@@ -1,0 +1,79 @@
+/**
+ * The interface every data source implements (Mixpanel, Piwik PRO, local files), and the source
+ * configuration they are built from. The query runner picks a backend by the source's kind and
+ * never looks inside it.
+ */
+import type { AnalyticsSchema } from '../languageService/analyticsTypes';
+import type { QuerySpec } from '../languageService/querySpec';
+import type { QueryResult } from '../protocol/resultModel';
+
+export type MixpanelRegion = 'US' | 'EU' | 'IN';
+
+export interface MixpanelSourceConfig {
+  kind: 'mixpanel';
+  name: string;
+  projectId: number;
+  region: MixpanelRegion;
+  workspaceId?: number;
+  /** A Lexicon schema file (relative to the workspace root) used instead of fetching one. */
+  schemaFile?: string;
+  /** Time zone of the project, for date ranges; default UTC. */
+  timezone?: string;
+}
+
+export interface PiwikSourceConfig {
+  kind: 'piwik';
+  name: string;
+  /** `https://<account>.piwik.pro` */
+  url: string;
+  appId?: string;
+}
+
+export interface LocalSourceConfig {
+  kind: 'local';
+  name: string;
+  /** An NDJSON export (plain or .gz) or a folder of them, relative to the workspace root. */
+  path: string;
+  schemaFile?: string;
+  /** IANA time zone for buckets; default UTC. */
+  timezone?: string;
+}
+
+export type SourceConfig = MixpanelSourceConfig | PiwikSourceConfig | LocalSourceConfig;
+
+/**
+ * Secrets for one request. Handed to the backend per call and never stored by it.
+ * Mixpanel: service account `username` + `secret`, or a legacy project `secret` alone.
+ * Piwik PRO: `clientId` + `clientSecret`.
+ */
+export interface Credentials {
+  username?: string;
+  secret?: string;
+  clientId?: string;
+  clientSecret?: string;
+}
+
+/** What a running query may report while it works. */
+export interface QueryProgress {
+  message: string;
+  /** 0–100 when known. */
+  percent?: number;
+}
+
+export interface RunContext {
+  signal: AbortSignal;
+  credentials?: Credentials;
+  /** The clock, injected so tests and caches agree on "now". */
+  now: () => Date;
+  /** Reads a file the query refers to (a JQL script), resolved by the host. */
+  readTextFile: (path: string) => Promise<string>;
+  onProgress?: (progress: QueryProgress) => void;
+}
+
+export interface AnalyticsBackend {
+  readonly source: SourceConfig;
+  /** The schema for completion and lint; may come from a file, the API or the data. */
+  fetchSchema(context: RunContext): Promise<AnalyticsSchema>;
+  /** Runs one query. Rejects with a `BackendError` (backendErrors.ts) on every failure. */
+  runQuery(spec: QuerySpec, context: RunContext): Promise<QueryResult>;
+}

@@ -1,0 +1,62 @@
+/**
+ * What the language server and the CLI ask of the query engine: the sources of a workspace, their
+ * schemas (synchronously, from memory, so lint and completion never wait for the network), running
+ * queries and describing the request a query would make. Implemented by `createQueryEngine`
+ * (queryEngine.ts).
+ */
+import type { AnalyticsSchema } from '../languageService/analyticsTypes';
+import type { QuerySpec, SourceRef } from '../languageService/querySpec';
+import type { GeneratedRequestResult, SourceStatus } from '../protocol/customRequests';
+import type { QueryResult } from '../protocol/resultModel';
+import type { Credentials, QueryProgress, SourceConfig } from './analyticsBackend';
+
+/** Settings the host passes in; the extension reads them from VS Code, the CLI from the environment. */
+export interface EngineSettings {
+  /** Sources added by user settings, merged over aq.json's. */
+  extraSources?: Record<string, Omit<SourceConfig, 'name'>>;
+  /**
+   * Per-source replacement of scheme and host (`http://127.0.0.1:4010`). Only machine-scoped settings
+   * (extension) or `AQ_<NAME>_BASE_URL` (CLI) may set it; never a workspace file.
+   */
+  baseUrlOverrides?: Record<string, string>;
+  /** How long a repeated identical query is answered from the cache; default 10 minutes. */
+  cacheTtlMs?: number;
+  /** Per-request timeout; default 120 s. */
+  requestTimeoutMs?: number;
+  /** Used for every source, in place of its configured/fetched schema (`aq lint --schema`). */
+  schemaOverride?: AnalyticsSchema;
+  /** Whether the workspace is trusted; untrusted workspaces may not run remote queries. */
+  trusted?: boolean;
+}
+
+export interface RunOptions {
+  signal: AbortSignal;
+  /** Asked for just before a remote request; never stored. */
+  getCredentials: (source: SourceConfig, host: string) => Promise<Credentials | undefined>;
+  bypassCache?: boolean;
+  onProgress?: (progress: QueryProgress) => void;
+}
+
+export interface QueryEngine {
+  /** (Re)loads aq.json from `rootDir` and applies settings. Cheap; call on start and on change. */
+  configure(rootDir: string | undefined, settings: EngineSettings): void;
+  /** The configuration of a source, or undefined when the name is not configured. */
+  resolveSource(ref: SourceRef | undefined, documentPath: string | undefined): SourceConfig | undefined;
+  /** The default source (aq.json `default`), as a ref for `buildQuerySpec`. */
+  defaultSource(): SourceRef | undefined;
+  /** Configured source names (for the `unknown-source` check). */
+  knownSources(): ReadonlySet<string>;
+  /**
+   * The schema for lint and completion, from memory. Starts a background load (schema file, disk
+   * cache, data, or the API) the first time and returns undefined until it is there; `onDidChange`
+   * fires when it arrives.
+   */
+  schemaFor(ref: SourceRef | undefined, documentPath: string | undefined): AnalyticsSchema | undefined;
+  run(spec: QuerySpec, documentPath: string, options: RunOptions): Promise<QueryResult>;
+  generatedRequest(spec: QuerySpec, documentPath: string): Promise<GeneratedRequestResult>;
+  refreshSchema(sourceName: string | undefined, options: Pick<RunOptions, 'signal' | 'getCredentials'>): Promise<SourceStatus[]>;
+  status(): SourceStatus[];
+  /** Fires when a schema, the queue or the budget changes. */
+  onDidChange(listener: () => void): { dispose(): void };
+  dispose(): void;
+}

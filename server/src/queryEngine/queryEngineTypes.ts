@@ -52,6 +52,10 @@ export interface QueryEngine {
    * fires when it arrives.
    */
   schemaFor(ref: SourceRef | undefined, documentPath: string | undefined): AnalyticsSchema | undefined;
+  /** Like schemaFor, but waits for a load in progress (the CLI cannot wait for a change event). */
+  loadSchema(ref: SourceRef | undefined, documentPath: string | undefined): Promise<AnalyticsSchema | undefined>;
+  /** Problems found in aq.json and the sources setting, as sentences for the user. */
+  configurationProblems(): readonly string[];
   run(spec: QuerySpec, documentPath: string, options: RunOptions): Promise<QueryResult>;
   generatedRequest(spec: QuerySpec, documentPath: string): Promise<GeneratedRequestResult>;
   refreshSchema(sourceName: string | undefined, options: Pick<RunOptions, 'signal' | 'getCredentials'>): Promise<SourceStatus[]>;

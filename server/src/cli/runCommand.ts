@@ -1,0 +1,180 @@
+/**
+ * `aq run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json]`: runs the queries of
+ * an .aq file through the same engine the editor uses and prints their results. Results go to
+ * stdout, progress and errors to stderr, so `aq run x.aq --format csv > out.csv` stays clean.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { buildQuerySpec } from '../languageService/buildQuerySpec';
+import { parseAqDocument } from '../languageService/parser/queryParser';
+import type { QueryBlock } from '../languageService/parser/queryAst';
+import type { SourceRef } from '../languageService/querySpec';
+import type { QueryResult } from '../protocol/resultModel';
+import { formatResultCsv } from '../results/resultCsv';
+import { formatResultAsText } from '../results/formatText';
+import { isBackendError } from '../queryEngine/backendErrors';
+import { credentialsFromEnv, engineSettingsFromEnv } from '../queryEngine/credentialsFromEnv';
+import { createQueryEngine } from '../queryEngine/queryEngine';
+import { findWorkspaceRoot } from '../queryEngine/workspaceConfig';
+import type { CliIo } from './cliIo';
+
+const USAGE = 'usage: aq run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json]';
+const FORMATS = ['table', 'csv', 'json'] as const;
+type OutputFormat = (typeof FORMATS)[number];
+
+interface RunArguments {
+  file: string;
+  query: string | undefined;
+  source: string | undefined;
+  format: OutputFormat;
+}
+
+export async function runCommand(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseRunArguments(args);
+  if (typeof parsed === 'string') {
+    io.stderr(`aq run: ${parsed}\n${USAGE}\n`);
+    return 2;
+  }
+  const file = resolve(io.cwd, parsed.file);
+  if (!existsSync(file)) {
+    io.stderr(`aq run: ${parsed.file}: no such file\n`);
+    return 2;
+  }
+  const text = readFileSync(file, 'utf8');
+  const document = parseAqDocument(text);
+  const selected = selectQueries(document.queries, parsed.query);
+  if (typeof selected === 'string') {
+    io.stderr(`aq run: ${selected}\n`);
+    return 2;
+  }
+
+  const rootDir = findWorkspaceRoot(dirname(file)) ?? dirname(file);
+  const engine = createQueryEngine({ cacheDir: io.env.AQ_CACHE_DIR, jqlWorkerPath: siblingWorker() });
+  engine.configure(rootDir, engineSettingsFromEnv(rootDir, io.env));
+  for (const problem of engine.configurationProblems()) io.stderr(`aq run: ${problem}\n`);
+
+  let sourceOverride: SourceRef | undefined;
+  if (parsed.source !== undefined) {
+    const configured = engine.resolveSource({ kind: 'mixpanel', name: parsed.source }, file) ?? engine.resolveSource({ kind: 'piwik', name: parsed.source }, file) ?? engine.resolveSource({ kind: 'local', name: parsed.source }, file);
+    if (!configured || !engine.knownSources().has(parsed.source)) {
+      io.stderr(`aq run: no source named "${parsed.source}" in aq.json (known: ${[...engine.knownSources()].join(', ') || 'none'})\n`);
+      return 2;
+    }
+    sourceOverride = { kind: configured.kind, name: configured.name };
+  }
+
+  const controller = new AbortController();
+  const onInterrupt = (): void => controller.abort();
+  process.once('SIGINT', onInterrupt);
+  const results: QueryResult[] = [];
+  let failures = 0;
+  try {
+    for (const block of selected) {
+      const label = block.title ?? `Query ${block.index + 1}`;
+      const blockProblems = document.problems.filter((p) => p.span.start >= block.span.start && p.span.start <= block.span.end);
+      if (blockProblems.length > 0) {
+        failures++;
+        for (const problem of blockProblems) io.stderr(`${parsed.file}:${lineOf(text, problem.span.start)}: error: ${problem.message}\n`);
+        io.stderr(`✗ ${label}: not run (syntax errors)\n`);
+        continue;
+      }
+      const ref = sourceOverride ?? (block.source?.sourceKind && block.source.target ? { kind: block.source.sourceKind, name: block.source.target.value } : undefined);
+      const source = engine.resolveSource(ref, file);
+      const built = buildQuerySpec(block, { now: new Date(), timezone: source && source.kind !== 'piwik' ? source.timezone : undefined, defaultSource: sourceOverride ?? engine.defaultSource() });
+      if (!built.ok) {
+        failures++;
+        for (const error of built.errors) io.stderr(`${parsed.file}:${lineOf(text, error.span.start)}: error: ${error.message}\n`);
+        io.stderr(`✗ ${label}: not run\n`);
+        continue;
+      }
+      const spec = sourceOverride ? { ...built.spec, source: sourceOverride } : built.spec;
+      io.stderr(`▸ ${label} …\n`);
+      try {
+        const result = await engine.run(spec, file, {
+          signal: controller.signal,
+          getCredentials: async (config) => credentialsFromEnv(config.name, io.env),
+          onProgress: (progress) => io.stderr(`  ${progress.message}${progress.percent !== undefined ? ` (${Math.round(progress.percent)}%)` : ''}\n`),
+        });
+        results.push(result);
+        io.stderr(`✓ ${label}: ${result.meta.rowCount.toLocaleString('en-US')} rows in ${(result.meta.durationMs / 1000).toFixed(1)} s${result.meta.cachedAgeMs !== undefined ? ' (cached)' : ''}\n`);
+        if (parsed.format !== 'json') io.stdout(renderResult(result, parsed.format, selected.length > 1));
+      } catch (error) {
+        failures++;
+        const message = isBackendError(error) ? error.message + (error.details.hint ? `\n  hint: ${error.details.hint}` : '') : `internal error: ${(error as Error).message}`;
+        io.stderr(`✗ ${label}: ${message}\n`);
+        if (controller.signal.aborted) break;
+      }
+    }
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+    engine.dispose();
+  }
+  if (parsed.format === 'json') {
+    io.stdout(`${JSON.stringify(parsed.query !== undefined && results.length === 1 ? results[0] : results, null, 2)}\n`);
+  }
+  return failures > 0 ? 1 : 0;
+}
+
+function renderResult(result: QueryResult, format: 'table' | 'csv', isOneOfMany: boolean): string {
+  if (format === 'table') return `${formatResultAsText(result)}\n`;
+  const csv = formatResultCsv(result, 'plain');
+  // Several CSV tables in one stream are told apart by a comment line, as in many CSV dialects.
+  return isOneOfMany ? `# ${result.title}\n${csv}\n` : csv;
+}
+
+function parseRunArguments(args: string[]): RunArguments | string {
+  let file: string | undefined;
+  let query: string | undefined;
+  let source: string | undefined;
+  let format: OutputFormat = 'table';
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const value = (): string | undefined => args[++i];
+    if (arg === '--query' || arg === '-q') {
+      query = value();
+      if (query === undefined) return '--query needs a title or a number';
+    } else if (arg === '--source' || arg === '-s') {
+      source = value();
+      if (source === undefined) return '--source needs a source name';
+    } else if (arg === '--format' || arg === '-f') {
+      const wanted = value();
+      if (!FORMATS.includes(wanted as OutputFormat)) return `--format must be one of ${FORMATS.join(', ')}`;
+      format = wanted as OutputFormat;
+    } else if (arg.startsWith('-')) {
+      return `unknown option ${arg}`;
+    } else if (file === undefined) {
+      file = arg;
+    } else {
+      return `one FILE only (got "${file}" and "${arg}")`;
+    }
+  }
+  if (file === undefined) return 'missing FILE';
+  return { file, query, source, format };
+}
+
+function selectQueries(queries: QueryBlock[], wanted: string | undefined): QueryBlock[] | string {
+  const runnable = queries.filter((q) => q.head !== undefined);
+  if (runnable.length === 0) return 'the file has no queries';
+  if (wanted === undefined) return runnable;
+  if (/^\d+$/.test(wanted)) {
+    const index = Number(wanted);
+    const block = runnable[index - 1];
+    return block ? [block] : `there is no query number ${index} (the file has ${runnable.length})`;
+  }
+  const byTitle = runnable.filter((q) => q.title?.toLowerCase() === wanted.toLowerCase());
+  if (byTitle.length > 0) return byTitle;
+  const titles = runnable.map((q) => q.title).filter((t): t is string => t !== undefined);
+  return `no query titled "${wanted}" (titles: ${titles.map((t) => `"${t}"`).join(', ')})`;
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/** The bundled JQL worker sits next to dist/cli.js; from sources the runtime finds its own. */
+function siblingWorker(): string | undefined {
+  const candidate = join(__dirname, 'jqlWorker.js');
+  return existsSync(candidate) ? candidate : undefined;
+}

@@ -1,0 +1,356 @@
+/**
+ * The query engine: the one place that knows a workspace's sources, builds a backend per source,
+ * keeps schemas in memory for lint and completion, and runs queries. The language server and the
+ * CLI both use it, so a query behaves the same in the editor and in a terminal.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { AnalyticsSchema } from '../languageService/analyticsTypes';
+import { QUERY_KIND_SOURCES } from '../languageService/clauseCatalog';
+import { schemaFromLexicon } from '../languageService/lexiconSchema';
+import type { QuerySpec, SourceRef } from '../languageService/querySpec';
+import type { GeneratedRequestResult, SourceStatus } from '../protocol/customRequests';
+import type { QueryResult } from '../protocol/resultModel';
+import { cleanResult } from '../results/cleanSegments';
+import type { AnalyticsBackend, Credentials, MixpanelSourceConfig, PiwikSourceConfig, RunContext, SourceConfig } from './analyticsBackend';
+import { BackendError } from './backendErrors';
+import { LocalBackend } from './backends/local/localBackend';
+import { ensureSampleData, SAMPLE_DATA_FILE } from '../sample/generateSample';
+import { createRemoteBackend, describeRemoteRequest, remoteHost, type RemoteBackendServices } from './remoteBackends';
+import type { EngineSettings, QueryEngine, RunOptions } from './queryEngineTypes';
+import { readWorkspaceConfig, parseWorkspaceConfig, type WorkspaceConfig } from './workspaceConfig';
+
+export interface QueryEngineOptions {
+  /** Where fetched schemas are cached on disk; default `~/.cache/aq`. */
+  cacheDir?: string;
+  /** The bundled JQL worker (dist/jqlWorker.js) when running from a bundle. */
+  jqlWorkerPath?: string;
+  /** Credentials for background schema refreshes; without it remote schemas load only on demand. */
+  backgroundCredentials?: (source: SourceConfig, host: string) => Promise<Credentials | undefined>;
+  /** Diagnostic log (never given secrets). */
+  log?: (message: string) => void;
+  now?: () => Date;
+}
+
+/** Remote schemas older than this are refreshed in the background when credentials are at hand. */
+const SCHEMA_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+interface SchemaEntry {
+  schema: AnalyticsSchema | undefined;
+  loading: Promise<AnalyticsSchema | undefined> | undefined;
+  error?: string;
+}
+
+export function createQueryEngine(options: QueryEngineOptions = {}): QueryEngine {
+  return new WorkspaceQueryEngine(options);
+}
+
+class WorkspaceQueryEngine implements QueryEngine {
+  private config: WorkspaceConfig = readWorkspaceConfig(undefined);
+  private settings: EngineSettings = {};
+  private readonly schemas = new Map<string, SchemaEntry>();
+  private readonly backends = new Map<string, AnalyticsBackend>();
+  private readonly listeners = new Set<() => void>();
+  private readonly remoteServices: RemoteBackendServices;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: QueryEngineOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.remoteServices = { onChange: () => this.fireChange(), now: this.now };
+  }
+
+  configure(rootDir: string | undefined, settings: EngineSettings): void {
+    const config = readWorkspaceConfig(rootDir);
+    if (settings.extraSources) {
+      const extra = parseWorkspaceConfig({ sources: settings.extraSources }, rootDir, 'setting aq.sources');
+      config.sources = { ...config.sources, ...extra.sources };
+      config.problems.push(...extra.problems);
+    }
+    this.config = config;
+    this.settings = settings;
+    this.schemas.clear();
+    this.backends.clear();
+    for (const problem of config.problems) this.options.log?.(problem);
+    this.fireChange();
+  }
+
+  configurationProblems(): readonly string[] {
+    return this.config.problems;
+  }
+
+  defaultSource(): SourceRef | undefined {
+    const name = this.config.defaultSource;
+    const source = name ? this.config.sources[name] : undefined;
+    return source ? { kind: source.kind, name: source.name } : undefined;
+  }
+
+  knownSources(): ReadonlySet<string> {
+    return new Set(Object.keys(this.config.sources));
+  }
+
+  resolveSource(ref: SourceRef | undefined, documentPath: string | undefined): SourceConfig | undefined {
+    const wanted = ref ?? this.defaultSource();
+    if (!wanted) return undefined;
+    const named = this.config.sources[wanted.name];
+    if (named && named.kind === wanted.kind) return this.withRootPaths(named);
+    if (wanted.kind !== 'local') return undefined;
+    // `use local "data/x.ndjson"` names a file relative to the query file, not a configured source.
+    const base = documentPath ? dirname(documentPath) : (this.config.rootDir ?? process.cwd());
+    return { kind: 'local', name: wanted.name, path: isAbsolute(wanted.name) ? wanted.name : resolve(base, wanted.name) };
+  }
+
+  schemaFor(ref: SourceRef | undefined, documentPath: string | undefined): AnalyticsSchema | undefined {
+    if (this.settings.schemaOverride) return this.settings.schemaOverride;
+    const source = this.resolveSource(ref, documentPath);
+    if (!source) return undefined;
+    const key = sourceKey(source);
+    const entry = this.schemas.get(key);
+    if (entry) return entry.schema;
+    void this.startSchemaLoad(source, key, false);
+    return this.schemas.get(key)?.schema;
+  }
+
+  /** Like schemaFor, but waits for a load in progress (the CLI cannot wait for a change event). */
+  async loadSchema(ref: SourceRef | undefined, documentPath: string | undefined): Promise<AnalyticsSchema | undefined> {
+    const immediate = this.schemaFor(ref, documentPath);
+    if (immediate) return immediate;
+    const source = this.resolveSource(ref, documentPath);
+    if (!source) return undefined;
+    return (await this.schemas.get(sourceKey(source))?.loading) ?? this.schemas.get(sourceKey(source))?.schema;
+  }
+
+  async run(spec: QuerySpec, documentPath: string, options: RunOptions): Promise<QueryResult> {
+    const source = this.requireSource(spec, documentPath);
+    if (!QUERY_KIND_SOURCES[spec.kind].includes(source.kind)) {
+      throw new BackendError('config', `A ${spec.kind} query cannot run on the ${source.kind} source "${source.name}"; it needs ${QUERY_KIND_SOURCES[spec.kind].join(' or ')}.`);
+    }
+    if (source.kind !== 'local' && this.settings.trusted === false) {
+      throw new BackendError('config', 'This workspace is in Restricted Mode: aq does not send queries or credentials to remote sources until you trust the workspace.');
+    }
+    if (source.kind === 'local') await ensureBundledSample(source.path);
+    const backend = this.backendFor(source);
+    const context = await this.runContext(source, documentPath, options);
+    const result = await backend.runQuery(spec, context);
+    return spec.clean ? cleanResult(result) : result;
+  }
+
+  async generatedRequest(spec: QuerySpec, documentPath: string): Promise<GeneratedRequestResult> {
+    const source = this.requireSource(spec, documentPath);
+    if (source.kind === 'local') {
+      return { note: `"${spec.title}" runs on the local source "${source.name}": no HTTP request is made.` };
+    }
+    return describeRemoteRequest(source, spec, this.settings.baseUrlOverrides?.[source.name]);
+  }
+
+  async refreshSchema(sourceName: string | undefined, options: Pick<RunOptions, 'signal' | 'getCredentials'>): Promise<SourceStatus[]> {
+    const targets = Object.values(this.config.sources).filter((s) => sourceName === undefined || s.name === sourceName);
+    if (sourceName !== undefined && targets.length === 0) {
+      throw new BackendError('config', `No source named "${sourceName}" is configured.`);
+    }
+    for (const configured of targets) {
+      const source = this.withRootPaths(configured);
+      const key = sourceKey(source);
+      this.schemas.delete(key);
+      if (source.kind === 'local' || (source.kind === 'mixpanel' && source.schemaFile)) {
+        await this.startSchemaLoad(source, key, false);
+      } else {
+        await this.fetchRemoteSchema(source, key, { signal: options.signal, getCredentials: options.getCredentials });
+      }
+      const error = this.schemas.get(key)?.error;
+      if (error) throw new BackendError('badResponse', `Refreshing the schema of "${source.name}" failed: ${error}`);
+    }
+    return this.status();
+  }
+
+  status(): SourceStatus[] {
+    return Object.values(this.config.sources).map((configured) => {
+      const source = this.withRootPaths(configured);
+      const schema = this.schemas.get(sourceKey(source))?.schema;
+      const budget = source.kind === 'mixpanel' ? this.remoteServices.budgetOf?.(source.name) : undefined;
+      return {
+        name: source.name,
+        kind: source.kind,
+        isDefault: source.name === this.config.defaultSource,
+        schemaFetchedAt: schema?.origin?.fetchedAt,
+        schemaLabel: schema?.origin?.label,
+        budgetRemaining: budget?.remaining,
+        queued: budget?.queued,
+        running: budget?.running,
+      };
+    });
+  }
+
+  onDidChange(listener: () => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  dispose(): void {
+    this.listeners.clear();
+    this.backends.clear();
+    this.schemas.clear();
+  }
+
+  private fireChange(): void {
+    for (const listener of this.listeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.options.log?.(`change listener failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private requireSource(spec: QuerySpec, documentPath: string): SourceConfig {
+    const source = this.resolveSource(spec.source, documentPath);
+    if (source) return source;
+    if (!spec.source) {
+      throw new BackendError('config', `"${spec.title}" has no source: add a \`use mixpanel "NAME"\`, \`use piwik "NAME"\` or \`use local "PATH"\` line above it, or a "default" source in aq.json.`);
+    }
+    const named = this.config.sources[spec.source.name];
+    if (named) {
+      throw new BackendError('config', `The source "${spec.source.name}" is a ${named.kind} source in aq.json, but the file uses it as \`use ${spec.source.kind}\`.`);
+    }
+    throw new BackendError('config', `No ${spec.source.kind} source named "${spec.source.name}" is configured. Add it to aq.json or with the command "aq: Add ${spec.source.kind === 'piwik' ? 'Piwik PRO' : 'Mixpanel'} Source".`);
+  }
+
+  /** Resolves a configured source's relative paths against the workspace root. */
+  private withRootPaths(source: SourceConfig): SourceConfig {
+    const root = this.config.rootDir ?? process.cwd();
+    if (source.kind === 'local') {
+      return { ...source, path: resolve(root, source.path), schemaFile: source.schemaFile ? resolve(root, source.schemaFile) : undefined };
+    }
+    if (source.kind === 'mixpanel' && source.schemaFile) return { ...source, schemaFile: resolve(root, source.schemaFile) };
+    return source;
+  }
+
+  private backendFor(source: SourceConfig): AnalyticsBackend {
+    const key = sourceKey(source);
+    const existing = this.backends.get(key);
+    if (existing) return existing;
+    const backend =
+        source.kind === 'local'
+          ? new LocalBackend(source, { rootDir: this.config.rootDir ?? process.cwd(), jqlWorkerPath: this.options.jqlWorkerPath })
+          : createRemoteBackend(source, {
+              baseUrlOverride: this.settings.baseUrlOverrides?.[source.name],
+              cacheTtlMs: this.settings.cacheTtlMs,
+              timeoutMs: this.settings.requestTimeoutMs,
+              services: this.remoteServices,
+            });
+    this.backends.set(key, backend);
+    return backend;
+  }
+
+  private async runContext(source: SourceConfig, documentPath: string, options: RunOptions): Promise<RunContext> {
+    let credentials: Credentials | undefined;
+    if (source.kind !== 'local') {
+      credentials = await options.getCredentials(source, remoteHost(source, this.settings.baseUrlOverrides?.[source.name]));
+    }
+    return {
+      signal: options.signal,
+      credentials,
+      now: this.now,
+      onProgress: options.onProgress,
+      readTextFile: (path) => readFile(isAbsolute(path) ? path : resolve(dirname(documentPath), path), 'utf8'),
+    };
+  }
+
+  private startSchemaLoad(source: SourceConfig, key: string, force: boolean): Promise<AnalyticsSchema | undefined> {
+    const existing = this.schemas.get(key);
+    if (existing?.loading && !force) return existing.loading;
+    const entry: SchemaEntry = existing ?? { schema: undefined, loading: undefined };
+    this.schemas.set(key, entry);
+    entry.loading = this.loadSchemaFor(source, key)
+      .then((schema) => {
+        entry.schema = schema;
+        entry.error = undefined;
+        return schema;
+      })
+      .catch((error: unknown) => {
+        entry.error = (error as Error).message;
+        this.options.log?.(`schema of "${source.name}" could not be loaded: ${entry.error}`);
+        return entry.schema;
+      })
+      .finally(() => {
+        entry.loading = undefined;
+        this.fireChange();
+      });
+    return entry.loading;
+  }
+
+  private async loadSchemaFor(source: SourceConfig, key: string): Promise<AnalyticsSchema | undefined> {
+    if ((source.kind === 'mixpanel' || source.kind === 'local') && source.schemaFile) {
+      const text = await readFile(source.schemaFile, 'utf8');
+      return schemaFromLexicon(JSON.parse(text), { kind: 'file', label: source.schemaFile, fetchedAt: this.now().toISOString() });
+    }
+    if (source.kind === 'local') {
+      await ensureBundledSample(source.path);
+      return this.backendFor(source).fetchSchema({ signal: new AbortController().signal, now: this.now, readTextFile: (p) => readFile(p, 'utf8') });
+    }
+    const cached = this.readSchemaCache(source);
+    const isStale = !cached?.origin?.fetchedAt || this.now().getTime() - Date.parse(cached.origin.fetchedAt) > SCHEMA_MAX_AGE_MS;
+    if (isStale && this.options.backgroundCredentials) {
+      void this.fetchRemoteSchema(source, key, { signal: new AbortController().signal, getCredentials: this.options.backgroundCredentials });
+    }
+    return cached;
+  }
+
+  private async fetchRemoteSchema(source: MixpanelSourceConfig | PiwikSourceConfig, key: string, options: Pick<RunOptions, 'signal' | 'getCredentials'>): Promise<void> {
+    const entry: SchemaEntry = this.schemas.get(key) ?? { schema: undefined, loading: undefined };
+    this.schemas.set(key, entry);
+    try {
+      const credentials = await options.getCredentials(source, remoteHost(source, this.settings.baseUrlOverrides?.[source.name]));
+      const schema = await this.backendFor(source).fetchSchema({ signal: options.signal, credentials, now: this.now, readTextFile: (p) => readFile(p, 'utf8') });
+      entry.schema = schema;
+      entry.error = undefined;
+      this.writeSchemaCache(source, schema);
+    } catch (error) {
+      entry.error = (error as Error).message;
+      this.options.log?.(`schema of "${source.name}" could not be fetched: ${entry.error}`);
+    } finally {
+      this.fireChange();
+    }
+  }
+
+  private schemaCachePath(source: SourceConfig): string {
+    const dir = this.options.cacheDir ?? join(homedir(), '.cache', 'aq');
+    return join(dir, 'schemas', `${source.kind}-${sourceKey(source).slice(0, 16)}.json`);
+  }
+
+  private readSchemaCache(source: SourceConfig): AnalyticsSchema | undefined {
+    const file = this.schemaCachePath(source);
+    if (!existsSync(file)) return undefined;
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as AnalyticsSchema;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private writeSchemaCache(source: SourceConfig, schema: AnalyticsSchema): void {
+    const file = this.schemaCachePath(source);
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(schema));
+    } catch (error) {
+      this.options.log?.(`could not cache the schema of "${source.name}": ${(error as Error).message}`);
+    }
+  }
+}
+
+/**
+ * The bundled examples ship without their data (the repository stays small): the sample is
+ * generated, deterministically, the first time a query or the schema needs it.
+ */
+async function ensureBundledSample(dataPath: string): Promise<void> {
+  if (existsSync(dataPath) || !dataPath.endsWith(join('data', SAMPLE_DATA_FILE))) return;
+  await ensureSampleData(dirname(dirname(dataPath)));
+}
+
+/** Identifies a source by everything that changes what it answers (never by secrets). */
+function sourceKey(source: SourceConfig): string {
+  return createHash('sha256').update(JSON.stringify(source)).digest('hex');
+}

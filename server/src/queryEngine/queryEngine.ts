@@ -15,11 +15,11 @@ import type { QuerySpec, SourceRef } from '../languageService/querySpec';
 import type { GeneratedRequestResult, SourceStatus } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
 import { cleanResult } from '../results/cleanSegments';
-import type { AnalyticsBackend, Credentials, MixpanelSourceConfig, PiwikSourceConfig, RunContext, SourceConfig } from './analyticsBackend';
+import type { AnalyticsBackend, Credentials, LocalSourceConfig, RunContext, SourceConfig } from './analyticsBackend';
 import { BackendError } from './backendErrors';
 import { LocalBackend } from './backends/local/localBackend';
 import { ensureSampleData, SAMPLE_DATA_FILE } from '../sample/generateSample';
-import { createRemoteBackend, describeRemoteRequest, remoteHost, type RemoteBackendServices } from './remoteBackends';
+import { RemoteServices, remoteHost, type RemoteBackend, type RemoteSourceConfig } from './remoteBackends';
 import type { EngineSettings, QueryEngine, RunOptions } from './queryEngineTypes';
 import { readWorkspaceConfig, parseWorkspaceConfig, type WorkspaceConfig } from './workspaceConfig';
 
@@ -52,14 +52,13 @@ class WorkspaceQueryEngine implements QueryEngine {
   private config: WorkspaceConfig = readWorkspaceConfig(undefined);
   private settings: EngineSettings = {};
   private readonly schemas = new Map<string, SchemaEntry>();
-  private readonly backends = new Map<string, AnalyticsBackend>();
+  private readonly backends = new Map<string, AnalyticsBackend | RemoteBackend>();
   private readonly listeners = new Set<() => void>();
-  private readonly remoteServices: RemoteBackendServices;
+  private readonly remoteServices = new RemoteServices(() => this.fireChange());
   private readonly now: () => Date;
 
   constructor(private readonly options: QueryEngineOptions) {
     this.now = options.now ?? (() => new Date());
-    this.remoteServices = { onChange: () => this.fireChange(), now: this.now };
   }
 
   configure(rootDir: string | undefined, settings: EngineSettings): void {
@@ -71,6 +70,7 @@ class WorkspaceQueryEngine implements QueryEngine {
     }
     this.config = config;
     this.settings = settings;
+    this.remoteServices.setCacheTtl(settings.cacheTtlMs);
     this.schemas.clear();
     this.backends.clear();
     for (const problem of config.problems) this.options.log?.(problem);
@@ -131,9 +131,8 @@ class WorkspaceQueryEngine implements QueryEngine {
       throw new BackendError('config', 'This workspace is in Restricted Mode: aq does not send queries or credentials to remote sources until you trust the workspace.');
     }
     if (source.kind === 'local') await ensureBundledSample(source.path);
-    const backend = this.backendFor(source);
     const context = await this.runContext(source, documentPath, options);
-    const result = await backend.runQuery(spec, context);
+    const result = source.kind === 'local' ? await this.backendFor(source).runQuery(spec, context) : await this.remoteBackendFor(source).runQuery(spec, context, { bypassCache: options.bypassCache });
     return spec.clean ? cleanResult(result) : result;
   }
 
@@ -142,7 +141,7 @@ class WorkspaceQueryEngine implements QueryEngine {
     if (source.kind === 'local') {
       return { note: `"${spec.title}" runs on the local source "${source.name}": no HTTP request is made.` };
     }
-    return describeRemoteRequest(source, spec, this.settings.baseUrlOverrides?.[source.name]);
+    return this.remoteBackendFor(source).describeRequest(spec, (path) => readFile(isAbsolute(path) ? path : resolve(dirname(documentPath), path), 'utf8'));
   }
 
   async refreshSchema(sourceName: string | undefined, options: Pick<RunOptions, 'signal' | 'getCredentials'>): Promise<SourceStatus[]> {
@@ -169,7 +168,7 @@ class WorkspaceQueryEngine implements QueryEngine {
     return Object.values(this.config.sources).map((configured) => {
       const source = this.withRootPaths(configured);
       const schema = this.schemas.get(sourceKey(source))?.schema;
-      const budget = source.kind === 'mixpanel' ? this.remoteServices.budgetOf?.(source.name) : undefined;
+      const budget = source.kind === 'mixpanel' ? this.remoteServices.budgetOf(source.name) : undefined;
       return {
         name: source.name,
         kind: source.kind,
@@ -227,19 +226,24 @@ class WorkspaceQueryEngine implements QueryEngine {
     return source;
   }
 
-  private backendFor(source: SourceConfig): AnalyticsBackend {
+  private backendFor(source: SourceConfig): AnalyticsBackend | RemoteBackend {
+    return source.kind === 'local' ? this.localBackendFor(source) : this.remoteBackendFor(source);
+  }
+
+  private localBackendFor(source: LocalSourceConfig): LocalBackend {
     const key = sourceKey(source);
     const existing = this.backends.get(key);
-    if (existing) return existing;
-    const backend =
-        source.kind === 'local'
-          ? new LocalBackend(source, { rootDir: this.config.rootDir ?? process.cwd(), jqlWorkerPath: this.options.jqlWorkerPath })
-          : createRemoteBackend(source, {
-              baseUrlOverride: this.settings.baseUrlOverrides?.[source.name],
-              cacheTtlMs: this.settings.cacheTtlMs,
-              timeoutMs: this.settings.requestTimeoutMs,
-              services: this.remoteServices,
-            });
+    if (existing instanceof LocalBackend) return existing;
+    const backend = new LocalBackend(source, { rootDir: this.config.rootDir ?? process.cwd(), jqlWorkerPath: this.options.jqlWorkerPath });
+    this.backends.set(key, backend);
+    return backend;
+  }
+
+  private remoteBackendFor(source: RemoteSourceConfig): RemoteBackend {
+    const key = sourceKey(source);
+    const existing = this.backends.get(key);
+    if (existing && !(existing instanceof LocalBackend)) return existing as RemoteBackend;
+    const backend = this.remoteServices.create(source, { baseUrlOverride: this.settings.baseUrlOverrides?.[source.name], timeoutMs: this.settings.requestTimeoutMs });
     this.backends.set(key, backend);
     return backend;
   }
@@ -288,7 +292,7 @@ class WorkspaceQueryEngine implements QueryEngine {
     }
     if (source.kind === 'local') {
       await ensureBundledSample(source.path);
-      return this.backendFor(source).fetchSchema({ signal: new AbortController().signal, now: this.now, readTextFile: (p) => readFile(p, 'utf8') });
+      return this.localBackendFor(source).fetchSchema({ signal: new AbortController().signal, now: this.now, readTextFile: (p) => readFile(p, 'utf8') });
     }
     const cached = this.readSchemaCache(source);
     const isStale = !cached?.origin?.fetchedAt || this.now().getTime() - Date.parse(cached.origin.fetchedAt) > SCHEMA_MAX_AGE_MS;
@@ -298,12 +302,12 @@ class WorkspaceQueryEngine implements QueryEngine {
     return cached;
   }
 
-  private async fetchRemoteSchema(source: MixpanelSourceConfig | PiwikSourceConfig, key: string, options: Pick<RunOptions, 'signal' | 'getCredentials'>): Promise<void> {
+  private async fetchRemoteSchema(source: RemoteSourceConfig, key: string, options: Pick<RunOptions, 'signal' | 'getCredentials'>): Promise<void> {
     const entry: SchemaEntry = this.schemas.get(key) ?? { schema: undefined, loading: undefined };
     this.schemas.set(key, entry);
     try {
       const credentials = await options.getCredentials(source, remoteHost(source, this.settings.baseUrlOverrides?.[source.name]));
-      const schema = await this.backendFor(source).fetchSchema({ signal: options.signal, credentials, now: this.now, readTextFile: (p) => readFile(p, 'utf8') });
+      const schema = await this.remoteBackendFor(source).fetchSchema({ signal: options.signal, credentials, now: this.now, readTextFile: (p) => readFile(p, 'utf8') });
       entry.schema = schema;
       entry.error = undefined;
       this.writeSchemaCache(source, schema);

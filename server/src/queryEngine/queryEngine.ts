@@ -132,7 +132,7 @@ class WorkspaceQueryEngine implements QueryEngine {
     }
     if (source.kind === 'local') await ensureBundledSample(source.path);
     const context = await this.runContext(source, documentPath, options);
-    const result = source.kind === 'local' ? await this.backendFor(source).runQuery(spec, context) : await this.remoteBackendFor(source).runQuery(spec, context, { bypassCache: options.bypassCache });
+    const result = source.kind === 'local' ? await this.localBackendFor(source).runQuery(spec, context) : await this.remoteBackendFor(source).runQuery(spec, context, { bypassCache: options.bypassCache });
     return spec.clean ? cleanResult(result) : result;
   }
 
@@ -224,10 +224,6 @@ class WorkspaceQueryEngine implements QueryEngine {
     }
     if (source.kind === 'mixpanel' && source.schemaFile) return { ...source, schemaFile: resolve(root, source.schemaFile) };
     return source;
-  }
-
-  private backendFor(source: SourceConfig): AnalyticsBackend | RemoteBackend {
-    return source.kind === 'local' ? this.localBackendFor(source) : this.remoteBackendFor(source);
   }
 
   private localBackendFor(source: LocalSourceConfig): LocalBackend {

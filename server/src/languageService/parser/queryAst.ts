@@ -7,6 +7,7 @@
  * its kind is known, with the broken part left `undefined` (or an `ErrorExpression`), and the
  * problem reported in `AqDocument.problems`.
  */
+import type { QuickFix } from '../analyticsTypes';
 
 /** A half-open range of character offsets into the document text. */
 export interface TextSpan {
@@ -26,6 +27,8 @@ export interface SyntaxProblem {
   message: string;
   /** Stable kebab-case code, e.g. `unterminated-string`, `expected-expression`. */
   code: string;
+  /** Edits that repair the problem, e.g. the closest query kind for a misspelt head keyword. */
+  fixes?: QuickFix[];
 }
 
 /** A string literal as written, with its decoded value. */

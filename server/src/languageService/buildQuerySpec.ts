@@ -1,0 +1,390 @@
+/**
+ * Turns a parsed query into the `QuerySpec` a backend runs: checks what a run cannot do without,
+ * applies the defaults documented in querySpec.ts and resolves relative dates against a clock and
+ * time zone passed in, so the result depends on nothing but its arguments.
+ */
+import { CLAUSES_BY_NAME, DATE_RANGE_REQUIRED, DURATION_UNITS, PIWIK_EVENT_TYPES } from './clauseCatalog';
+import type { Clause, Expression, QueryBlock, QueryKind, StringNode, TextSpan } from './parser/queryAst';
+import type { DateRange, QuerySpec, SourceRef, TimeUnit } from './querySpec';
+
+export interface BuildQuerySpecOptions {
+  /** The clock: relative dates (`last 7 days`, `today`) end on this instant's date in `timezone`. */
+  now: Date;
+  /** IANA time zone of the source's project, e.g. `Europe/Berlin`; default UTC. */
+  timezone?: string;
+  /** The source for queries without a `use` line above them. */
+  defaultSource?: SourceRef;
+}
+
+export interface QuerySpecError {
+  span: TextSpan;
+  message: string;
+}
+
+export type BuildQuerySpecResult = { ok: true; spec: QuerySpec } | { ok: false; errors: QuerySpecError[] };
+
+const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?$/;
+const DATE_CLAUSES = ['from', 'last', 'today', 'yesterday'];
+const DAY_MS = 86_400_000;
+
+/** A calendar date as a UTC midnight timestamp, which makes day arithmetic exact. */
+type CalendarDay = number;
+
+function formatDay(day: CalendarDay): string {
+  return new Date(day).toISOString().slice(0, 10);
+}
+
+function dayOf(year: number, month: number, date: number): CalendarDay {
+  return Date.UTC(year, month - 1, date);
+}
+
+/** The same day of the month `months` earlier, clamped to the month's last day (Mar 31 → Feb 28). */
+function monthsBefore(day: CalendarDay, months: number): CalendarDay {
+  const date = new Date(day);
+  const totalMonths = date.getUTCFullYear() * 12 + date.getUTCMonth() - months;
+  const year = Math.floor(totalMonths / 12);
+  const month = totalMonths - year * 12;
+  const lastDayOfMonth = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  return Date.UTC(year, month, Math.min(date.getUTCDate(), lastDayOfMonth));
+}
+
+/** Today's date in `timezone`, or an error message when the zone is unknown. */
+function todayIn(now: Date, timezone: string): CalendarDay | string {
+  let parts: Intl.DateTimeFormatPart[];
+  try {
+    parts = new Intl.DateTimeFormat('en-US', { timeZone: timezone, year: 'numeric', month: 'numeric', day: 'numeric' }).formatToParts(now);
+  } catch {
+    return `Unknown time zone '${timezone}': use an IANA name such as Europe/Berlin or UTC.`;
+  }
+  const part = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
+  const day = dayOf(part('year'), part('month'), part('day'));
+  return Number.isNaN(day) ? `Cannot tell today's date from the clock (${String(now)}).` : day;
+}
+
+/** Parses `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` into its calendar day; undefined when not a real date. */
+export function parseCalendarDate(text: string): CalendarDay | undefined {
+  const match = DATE_PATTERN.exec(text);
+  if (!match) return undefined;
+  const [year, month, date] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (month < 1 || month > 12 || date < 1) return undefined;
+  const day = dayOf(year, month, date);
+  if (new Date(day).getUTCDate() !== date) return undefined;
+  if (match[4] !== undefined && (Number(match[4]) > 23 || Number(match[5]) > 59)) return undefined;
+  return day;
+}
+
+class SpecBuilder {
+  readonly errors: QuerySpecError[] = [];
+  private readonly clauses = new Map<string, Clause>();
+  private readonly blockSpan: TextSpan;
+
+  constructor(private readonly block: QueryBlock, private readonly options: BuildQuerySpecOptions) {
+    this.blockSpan = block.titleSpan ?? block.span;
+  }
+
+  fail(span: TextSpan, message: string): void {
+    this.errors.push({ span, message });
+  }
+
+  build(): QuerySpec | undefined {
+    const head = this.block.head;
+    if (!head) {
+      this.fail(this.blockSpan, 'This query has no head line (segmentation, funnel, insights, retention, jql or debugger).');
+      return undefined;
+    }
+    this.collectClauses(head.kind);
+    const base = {
+      title: this.block.title ? this.block.title : `Query ${this.block.index + 1}`,
+      index: this.block.index,
+      source: this.source(),
+      chart: this.word('chart') as 'line' | 'bar' | 'pie' | 'table' | undefined,
+      clean: this.clauses.has('clean'),
+    };
+    const range = this.range(head.kind);
+    switch (head.kind) {
+      case 'segmentation': {
+        const on = this.expression('on');
+        const measure = (this.word('measure') ?? 'count') as 'count' | 'sum' | 'average' | 'numeric';
+        if (measure !== 'count' && !on) this.fail(this.clauses.get('measure')!.span, `'measure ${measure}' aggregates the 'on' expression: add an 'on' clause with a numeric property.`);
+        const buckets = this.number('buckets');
+        if (buckets !== undefined && measure !== 'numeric') this.fail(this.clauses.get('buckets')!.span, "'buckets' only applies to 'measure numeric'.");
+        return {
+          ...base,
+          kind: 'segmentation',
+          event: this.requiredString(head.event, head.keywordSpan, 'an event name'),
+          on,
+          where: this.expression('where'),
+          range: range ?? { from: '', to: '' },
+          unit: (this.word('unit') ?? 'day') as TimeUnit,
+          type: (this.word('type') ?? 'general') as 'general' | 'unique' | 'average',
+          measure,
+          buckets,
+          limit: this.number('limit') ?? 60,
+        };
+      }
+      case 'funnel': {
+        const steps = head.steps.map((step) => this.requiredString(step, step.span, 'an event name'));
+        const savedId = head.savedId?.value;
+        if (savedId === undefined && steps.length < 2) {
+          this.fail(head.span, 'A funnel needs at least two steps ("A" -> "B") or a saved funnel id (funnel id N).');
+        }
+        const unit = this.word('unit') as TimeUnit | undefined;
+        if (unit !== undefined && unit !== 'day' && unit !== 'week' && unit !== 'month') {
+          this.fail(this.clauses.get('unit')!.span, `A funnel is bucketed by day, week or month, not '${unit}'.`);
+        }
+        return {
+          ...base,
+          kind: 'funnel',
+          steps,
+          savedId,
+          on: this.expression('on'),
+          where: this.expression('where'),
+          range: range ?? { from: '', to: '' },
+          window: this.window(savedId === undefined),
+          unit,
+          limit: this.number('limit') ?? 255,
+        };
+      }
+      case 'insights': {
+        if (!head.bookmarkId) this.fail(head.span, 'Name the saved Insights report: insights id 44012.');
+        return { ...base, kind: 'insights', bookmarkId: head.bookmarkId?.value ?? 0, range };
+      }
+      case 'retention': {
+        const unit = this.word('unit') ?? 'day';
+        if (unit !== 'day' && unit !== 'week' && unit !== 'month') {
+          this.fail(this.clauses.get('unit')!.span, `Retention is counted per day, week or month, not '${unit}'.`);
+        }
+        return {
+          ...base,
+          kind: 'retention',
+          bornEvent: this.requiredString(head.bornEvent, head.keywordSpan, 'a birth event'),
+          returnEvent: head.returnEvent ? this.requiredString(head.returnEvent, head.returnEvent.span, 'a return event') : undefined,
+          on: this.expression('on'),
+          where: this.expression('where'),
+          bornWhere: this.expression('born_where'),
+          range: range ?? { from: '', to: '' },
+          unit: unit as 'day' | 'week' | 'month',
+          intervalCount: this.number('interval_count') ?? 1,
+          retentionType: (this.word('retention_type') ?? 'birth') as 'birth' | 'compounded',
+          limit: this.number('limit') ?? 60,
+        };
+      }
+      case 'jql': {
+        const resolved = range ?? { from: '', to: '' };
+        const paramsClause = this.clauses.get('params');
+        const params = paramsClause?.value.type === 'json' ? (paramsClause.value.value ?? {}) : {};
+        return {
+          ...base,
+          kind: 'jql',
+          scriptPath: this.requiredString(head.scriptPath, head.keywordSpan, 'the script path'),
+          params: { ...params, from_date: resolved.from, to_date: resolved.to },
+          range: resolved,
+        };
+      }
+      case 'debugger':
+        return {
+          ...base,
+          kind: 'debugger',
+          appId: this.requiredString(head.appId, head.keywordSpan, 'the app id'),
+          eventTypes: this.eventTypes(),
+          lookupWindow: this.number('lookup_window') ?? 30,
+          limit: this.number('limit') ?? 100,
+          logs: this.clauses.has('logs'),
+        };
+    }
+  }
+
+  /** Indexes the clauses by name, rejecting those a run cannot honour unambiguously. */
+  private collectClauses(kind: QueryKind): void {
+    for (const clause of this.block.clauses) {
+      const spec = CLAUSES_BY_NAME.get(clause.name);
+      if (!spec) {
+        this.fail(clause.nameSpan, `Unknown clause '${clause.name}'.`);
+        continue;
+      }
+      if (!spec.kinds.includes(kind)) {
+        this.fail(clause.nameSpan, `'${clause.name}' does not apply to a ${kind} query.`);
+        continue;
+      }
+      if (this.clauses.has(clause.name)) {
+        this.fail(clause.nameSpan, `'${clause.name}' is given twice.`);
+        continue;
+      }
+      if (clause.value.type === 'invalid' || (clause.value.type === 'json' && clause.value.value === undefined)) {
+        this.fail(clause.span, `The value of '${clause.name}' is not valid.`);
+        continue;
+      }
+      this.clauses.set(clause.name, clause);
+    }
+  }
+
+  private source(): SourceRef | undefined {
+    const use = this.block.source;
+    if (!use) return this.options.defaultSource;
+    if (!use.sourceKind || !use.target) {
+      this.fail(use.span, 'The `use` line above this query is incomplete: write use mixpanel "NAME", use piwik "NAME" or use local "PATH".');
+      return undefined;
+    }
+    return { kind: use.sourceKind, name: use.target.value };
+  }
+
+  private requiredString(node: StringNode | undefined, fallback: TextSpan, what: string): string {
+    if (!node) {
+      this.fail(fallback, `The query head needs ${what}.`);
+      return '';
+    }
+    if (!node.terminated) this.fail(node.span, 'Unterminated string: add the closing ".');
+    return node.value;
+  }
+
+  private word(name: string): string | undefined {
+    const clause = this.clauses.get(name);
+    if (clause?.value.type !== 'word') return undefined;
+    const value = clause.value.word.value;
+    const allowed = CLAUSES_BY_NAME.get(name)?.values;
+    if (allowed && !allowed.includes(value)) {
+      this.fail(clause.value.word.span, `'${value}' is not a valid ${name}: use ${allowed.join(', ')}.`);
+    }
+    return value;
+  }
+
+  private number(name: string): number | undefined {
+    const clause = this.clauses.get(name);
+    if (clause?.value.type !== 'number') return undefined;
+    const { value, span } = clause.value.number;
+    const spec = CLAUSES_BY_NAME.get(name);
+    if ((spec?.min !== undefined && value < spec.min) || (spec?.max !== undefined && value > spec.max)) {
+      this.fail(span, `'${name}' must be between ${spec?.min} and ${spec?.max}.`);
+    }
+    return value;
+  }
+
+  private expression(name: string): Expression | undefined {
+    const clause = this.clauses.get(name);
+    if (clause?.value.type !== 'expression') return undefined;
+    const broken = findError(clause.value.expression);
+    if (broken) this.fail(broken.span, `The '${name}' expression has a syntax error.`);
+    return clause.value.expression;
+  }
+
+  private window(defaulted: boolean): { count: number; unit: 'minute' | 'hour' | 'day' } | undefined {
+    const clause = this.clauses.get('window');
+    if (clause?.value.type !== 'duration') return defaulted ? { count: 30, unit: 'day' } : undefined;
+    const { count, unit } = clause.value;
+    const normalized = unit ? DURATION_UNITS[unit.value] : undefined;
+    if (!count || !unit || (normalized !== 'minute' && normalized !== 'hour' && normalized !== 'day')) {
+      this.fail(clause.span, 'Write the conversion window as N minutes, N hours or N days, e.g. window 14 days.');
+      return defaulted ? { count: 30, unit: 'day' } : undefined;
+    }
+    if (count.value < 1) this.fail(count.span, 'The conversion window must be at least 1.');
+    return { count: count.value, unit: normalized };
+  }
+
+  private eventTypes(): number[] {
+    const clause = this.clauses.get('event_type');
+    if (clause?.value.type !== 'wordList') return [];
+    const codes: number[] = [];
+    for (const word of clause.value.words) {
+      const code = /^\d+$/.test(word.value) ? Number(word.value) : PIWIK_EVENT_TYPES[word.value];
+      if (code === undefined) {
+        this.fail(word.span, `Unknown Piwik PRO event type '${word.value}'.`);
+      } else if (!codes.includes(code)) {
+        codes.push(code);
+      }
+    }
+    return codes;
+  }
+
+  private range(kind: QueryKind): DateRange | undefined {
+    const dateClauses = DATE_CLAUSES.map((name) => this.clauses.get(name))
+      .filter((clause): clause is Clause => clause !== undefined)
+      .sort((a, b) => a.span.start - b.span.start);
+    if (dateClauses.length === 0) {
+      if (DATE_RANGE_REQUIRED.has(kind)) this.fail(this.block.head?.span ?? this.blockSpan, `A ${kind} query needs a date range, e.g. last 30 days or from 2026-10-01 to 2026-10-31.`);
+      return undefined;
+    }
+    if (dateClauses.length > 1) {
+      this.fail(dateClauses[1].span, `Only one date range per query: '${dateClauses[0].name}' and '${dateClauses[1].name}' conflict.`);
+      return undefined;
+    }
+    const clause = dateClauses[0];
+    if (clause.value.type === 'dateRange') return this.explicitRange(clause, clause.value.from, clause.value.to);
+
+    const today = todayIn(this.options.now, this.options.timezone ?? 'UTC');
+    if (typeof today === 'string') {
+      this.fail(clause.span, today);
+      return undefined;
+    }
+    if (clause.name === 'today') return { from: formatDay(today), to: formatDay(today) };
+    if (clause.name === 'yesterday') return { from: formatDay(today - DAY_MS), to: formatDay(today - DAY_MS) };
+    if (clause.value.type !== 'duration' || !clause.value.count || !clause.value.unit) {
+      this.fail(clause.span, 'Write the range as last N days, last N weeks or last N months.');
+      return undefined;
+    }
+    const count = clause.value.count.value;
+    if (count < 1) {
+      this.fail(clause.value.count.span, 'The range must cover at least 1 day, week or month.');
+      return undefined;
+    }
+    switch (DURATION_UNITS[clause.value.unit.value]) {
+      case 'day':
+        return { from: formatDay(today - (count - 1) * DAY_MS), to: formatDay(today) };
+      case 'week':
+        return { from: formatDay(today - (7 * count - 1) * DAY_MS), to: formatDay(today) };
+      case 'month':
+        return { from: formatDay(monthsBefore(today, count) + DAY_MS), to: formatDay(today) };
+      default:
+        this.fail(clause.value.unit.span, `'last' counts days, weeks or months, not '${clause.value.unit.value}'.`);
+        return undefined;
+    }
+  }
+
+  private explicitRange(clause: Clause, from: { value: string; span: TextSpan } | undefined, to: { value: string; span: TextSpan } | undefined): DateRange | undefined {
+    if (!from || !to) {
+      this.fail(clause.span, 'Write the range as from YYYY-MM-DD to YYYY-MM-DD.');
+      return undefined;
+    }
+    const fromDay = parseCalendarDate(from.value);
+    const toDay = parseCalendarDate(to.value);
+    if (fromDay === undefined) this.fail(from.span, `'${from.value}' is not a calendar date.`);
+    if (toDay === undefined) this.fail(to.span, `'${to.value}' is not a calendar date.`);
+    if (fromDay === undefined || toDay === undefined) return undefined;
+    if (toDay < fromDay || (toDay === fromDay && to.value < from.value)) {
+      this.fail({ start: from.span.start, end: to.span.end }, `The range ends (${to.value}) before it starts (${from.value}).`);
+      return undefined;
+    }
+    return { from: formatDay(fromDay), to: formatDay(toDay) };
+  }
+}
+
+function findError(expression: Expression): Expression | undefined {
+  switch (expression.type) {
+    case 'error':
+      return expression;
+    case 'binary':
+      return findError(expression.left) ?? findError(expression.right);
+    case 'unary':
+      return findError(expression.operand);
+    case 'call':
+      return expression.args.map(findError).find((found) => found !== undefined);
+    case 'list':
+      return expression.items.map(findError).find((found) => found !== undefined);
+    case 'property':
+      return expression.name === '' ? expression : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Builds the spec for one query. Never throws: anything that stops the query from running
+ * (a missing date range, an unknown event type, a reversed range, …) comes back in `errors`.
+ */
+export function buildQuerySpec(block: QueryBlock, options: BuildQuerySpecOptions): BuildQuerySpecResult {
+  const builder = new SpecBuilder(block, options);
+  const spec = builder.build();
+  if (!spec || builder.errors.length > 0) {
+    return { ok: false, errors: builder.errors.length > 0 ? builder.errors : [{ span: block.span, message: 'This query cannot run.' }] };
+  }
+  return { ok: true, spec };
+}

@@ -1,0 +1,591 @@
+/**
+ * Parses an `.aq` file into an `AqDocument`. The language is line-based: column-0 lines are
+ * titles, `use` lines and query heads; indented lines are clauses, and lines indented deeper than
+ * a clause continue its value. The parser never throws: every problem is recorded with a span and
+ * parsing resumes at the next line, so one broken query never hides the others.
+ */
+import type { QuickFix } from '../analyticsTypes';
+import { CLAUSES_BY_NAME, DURATION_UNITS, QUERY_KINDS, SOURCE_KINDS, type ClauseSpec } from '../clauseCatalog';
+import { suggestNames } from '../nameMatching';
+import { parseExpressionTokens } from './expressionParser';
+import type {
+  AqDocument,
+  Clause,
+  ClauseValue,
+  NumberNode,
+  QueryBlock,
+  QueryHead,
+  QueryKind,
+  SourceKind,
+  StringNode,
+  SyntaxProblem,
+  TextSpan,
+  UseDirective,
+  WordNode,
+} from './queryAst';
+import { tokenizeLine, type Token } from './queryTokenizer';
+
+const INTEGER_PATTERN = /^\d+$/;
+const DATE_SHAPE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2})?$/;
+
+/** An indented clause line plus the deeper-indented lines that continue its value. */
+interface PendingClause {
+  block: QueryBlock;
+  indent: number;
+  tokens: Token[];
+  /** Comments between the clause's first and last line, blanked out before JSON parsing. */
+  comments: TextSpan[];
+  /** Brackets opened and not yet closed, kept as lines are added. */
+  openBrackets: number;
+}
+
+function spanOf(token: Token): TextSpan {
+  return { start: token.span.start, end: token.span.end };
+}
+
+function stringNode(token: Token): StringNode {
+  return { span: spanOf(token), value: token.value, terminated: token.terminated !== false };
+}
+
+function wordNode(token: Token): WordNode {
+  return { span: spanOf(token), value: token.text };
+}
+
+function numberNode(token: Token): NumberNode {
+  return { span: spanOf(token), value: Number(token.text), text: token.text };
+}
+
+function isPunct(token: Token | undefined, text: string): boolean {
+  return token !== undefined && token.type === 'punct' && token.text === text;
+}
+
+function isWord(token: Token | undefined, text: string): boolean {
+  return token !== undefined && token.type === 'word' && token.text === text;
+}
+
+function isClosingBracket(token: Token): boolean {
+  return token.type === 'punct' && (token.text === '}' || token.text === ']' || token.text === ')');
+}
+
+/** How many brackets `tokens` open minus how many they close. */
+function bracketBalance(tokens: readonly Token[]): number {
+  let depth = 0;
+  for (const token of tokens) {
+    if (token.type !== 'punct') continue;
+    if (token.text === '{' || token.text === '[' || token.text === '(') depth++;
+    else if (token.text === '}' || token.text === ']' || token.text === ')') depth--;
+  }
+  return depth;
+}
+
+function joinNames(names: readonly string[]): string {
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+}
+
+function replacementFixes(span: TextSpan, suggestions: readonly string[]): QuickFix[] {
+  return suggestions.map((suggestion, index) => ({
+    title: `Change to '${suggestion}'`,
+    edits: [{ span, newText: suggestion }],
+    isPreferred: index === 0,
+  }));
+}
+
+class DocumentParser {
+  private readonly problems: SyntaxProblem[] = [];
+  private readonly comments: TextSpan[] = [];
+  private readonly uses: UseDirective[] = [];
+  private readonly queries: QueryBlock[] = [];
+  private currentUse: UseDirective | undefined;
+  /** The query that indented lines belong to. */
+  private currentBlock: QueryBlock | undefined;
+  /** A titled block still waiting for its head line. */
+  private awaitingHead: QueryBlock | undefined;
+  private pendingClause: PendingClause | undefined;
+  /** After a column-0 line that could not be understood, its indented lines are skipped silently. */
+  private skippingIndented = false;
+
+  constructor(private readonly text: string) {}
+
+  parse(): AqDocument {
+    const text = this.text;
+    let lineStart = 0;
+    while (lineStart <= text.length) {
+      let lineEnd = text.indexOf('\n', lineStart);
+      const nextStart = lineEnd === -1 ? text.length + 1 : lineEnd + 1;
+      if (lineEnd === -1) lineEnd = text.length;
+      if (lineEnd > lineStart && text.charCodeAt(lineEnd - 1) === 13) lineEnd--;
+      this.parseLine(lineStart, lineEnd);
+      lineStart = nextStart;
+    }
+    this.finishClause();
+    this.finishAwaitingHead();
+    this.problems.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
+    return { textLength: text.length, uses: this.uses, queries: this.queries, comments: this.comments, problems: this.problems };
+  }
+
+  private report(span: TextSpan, message: string, code: string, fixes?: QuickFix[]): void {
+    const problem: SyntaxProblem = { span, message, code };
+    if (fixes && fixes.length > 0) problem.fixes = fixes;
+    this.problems.push(problem);
+  }
+
+  private parseLine(start: number, end: number): void {
+    const text = this.text;
+    let contentStart = start;
+    while (contentStart < end && (text[contentStart] === ' ' || text[contentStart] === '\t')) contentStart++;
+    const indent = contentStart - start;
+
+    if (indent === 0 && text.startsWith('###', start)) {
+      this.parseTitle(start, end);
+      return;
+    }
+
+    const { tokens, comment } = tokenizeLine(text, contentStart, end, this.problems);
+    if (comment) {
+      if (this.pendingClause && tokens.length === 0) this.pendingClause.comments.push(comment);
+      this.comments.push(comment);
+    }
+    if (tokens.length === 0) return;
+
+    if (indent > 0) {
+      this.parseIndented(indent, tokens, comment);
+      return;
+    }
+    this.finishClause();
+    this.skippingIndented = false;
+    this.parseTopLevel(tokens, comment);
+  }
+
+  private parseTitle(start: number, end: number): void {
+    this.finishClause();
+    this.finishAwaitingHead();
+    this.skippingIndented = false;
+    let lineEnd = end;
+    while (lineEnd > start && /\s/.test(this.text[lineEnd - 1])) lineEnd--;
+    const block: QueryBlock = {
+      span: { start, end: lineEnd },
+      index: this.queries.length,
+      title: this.text.slice(start + 3, lineEnd).trim(),
+      titleSpan: { start, end: lineEnd },
+      head: undefined,
+      clauses: [],
+      source: this.currentUse,
+    };
+    this.queries.push(block);
+    this.currentBlock = block;
+    this.awaitingHead = block;
+  }
+
+  /** Reports a title that no head followed, once, and stops waiting for it. */
+  private finishAwaitingHead(): void {
+    const block = this.awaitingHead;
+    if (!block) return;
+    this.awaitingHead = undefined;
+    this.report(
+      block.titleSpan ?? block.span,
+      `The title '${block.title ?? ''}' is not followed by a query: add a head line such as segmentation "Event" below it.`,
+      'title-without-query',
+    );
+  }
+
+  private parseIndented(indent: number, tokens: Token[], comment: TextSpan | undefined): void {
+    const pending = this.pendingClause;
+    // A closing bracket may line up with the clause keyword, as JSON is usually written.
+    if (pending && (indent > pending.indent || (isClosingBracket(tokens[0]) && pending.openBrackets > 0))) {
+      for (const token of tokens) pending.tokens.push(token);
+      pending.openBrackets += bracketBalance(tokens);
+      if (comment) pending.comments.push(comment);
+      return;
+    }
+    this.finishClause();
+    if (this.skippingIndented) return;
+    const block = this.currentBlock;
+    if (!block) {
+      const last = tokens[tokens.length - 1];
+      this.report(
+        { start: tokens[0].span.start, end: last.span.end },
+        'This clause is not under a query: indented lines belong to the query head above them.',
+        'clause-outside-query',
+      );
+      this.skippingIndented = true;
+      return;
+    }
+    if (this.awaitingHead === block) this.finishAwaitingHead();
+    this.pendingClause = { block, indent, tokens, comments: comment ? [comment] : [], openBrackets: bracketBalance(tokens) };
+  }
+
+  private parseTopLevel(tokens: Token[], comment: TextSpan | undefined): void {
+    const first = tokens[0];
+    if (first.type === 'word' && (QUERY_KINDS as readonly string[]).includes(first.text)) {
+      this.parseHeadLine(first.text as QueryKind, tokens);
+      return;
+    }
+    if (isWord(first, 'use')) {
+      this.finishAwaitingHead();
+      this.currentBlock = undefined;
+      this.parseUse(tokens);
+      return;
+    }
+    if (first.type === 'word' && CLAUSES_BY_NAME.has(first.text) && this.currentBlock && !this.awaitingHead) {
+      this.report(
+        first.span,
+        `The clause '${first.text}' must be indented under its query head.`,
+        'clause-not-indented',
+        [{ title: 'Indent the clause', edits: [{ span: { start: first.span.start, end: first.span.start }, newText: '  ' }], isPreferred: true }],
+      );
+      // Infinite indent: every indented line after it starts a clause of its own.
+      this.pendingClause = { block: this.currentBlock, indent: Number.POSITIVE_INFINITY, tokens, comments: comment ? [comment] : [], openBrackets: bracketBalance(tokens) };
+      return;
+    }
+
+    const lineSpan = { start: first.span.start, end: tokens[tokens.length - 1].span.end };
+    if (first.type === 'word') {
+      const suggestions = suggestNames(first.text, QUERY_KINDS);
+      const hint = suggestions.length > 0 ? ` Did you mean '${suggestions[0]}'?` : ` Expected ${joinNames(QUERY_KINDS)}.`;
+      this.report(first.span, `Unknown query kind '${first.text}'.${hint}`, 'unknown-query-kind', replacementFixes(first.span, suggestions));
+    } else {
+      this.report(lineSpan, 'Expected a query head, a `use` line or a `### Title` at the start of the line.', 'unexpected-token');
+    }
+    // A broken head keeps its title's block, so the clauses below still belong to that query.
+    if (this.awaitingHead) {
+      this.awaitingHead.span.end = lineSpan.end;
+      this.awaitingHead = undefined;
+    } else {
+      this.currentBlock = undefined;
+      this.skippingIndented = true;
+    }
+  }
+
+  private parseUse(tokens: Token[]): void {
+    const [useToken, kindToken, targetToken] = tokens;
+    const directive: UseDirective = { span: { start: useToken.span.start, end: tokens[tokens.length - 1].span.end }, sourceKind: undefined, sourceKindSpan: undefined, target: undefined };
+    this.uses.push(directive);
+    this.currentUse = directive;
+    if (!kindToken || kindToken.type !== 'word') {
+      this.report(kindToken ? kindToken.span : { start: useToken.span.end, end: useToken.span.end }, `Expected a source kind after 'use': ${joinNames(SOURCE_KINDS)}.`, 'expected-source-kind');
+      return;
+    }
+    directive.sourceKindSpan = spanOf(kindToken);
+    if ((SOURCE_KINDS as readonly string[]).includes(kindToken.text)) {
+      directive.sourceKind = kindToken.text as SourceKind;
+    } else {
+      const suggestions = suggestNames(kindToken.text, SOURCE_KINDS);
+      const hint = suggestions.length > 0 ? ` Did you mean '${suggestions[0]}'?` : '';
+      this.report(kindToken.span, `Unknown source kind '${kindToken.text}': expected ${joinNames(SOURCE_KINDS)}.${hint}`, 'unknown-source-kind', replacementFixes(kindToken.span, suggestions));
+    }
+    if (!targetToken || targetToken.type !== 'string') {
+      const what = directive.sourceKind === 'local' ? 'a data file path' : 'a source name';
+      this.report(targetToken ? targetToken.span : { start: kindToken.span.end, end: kindToken.span.end }, `Expected ${what} in quotes, e.g. use ${directive.sourceKind ?? 'mixpanel'} "${directive.sourceKind === 'local' ? 'data/events.ndjson' : 'shop'}".`, 'expected-string');
+      return;
+    }
+    directive.target = stringNode(targetToken);
+    this.reportExtra(tokens, 3, 'the use line');
+  }
+
+  private reportExtra(tokens: readonly Token[], from: number, what: string): void {
+    if (tokens.length <= from) return;
+    this.report({ start: tokens[from].span.start, end: tokens[tokens.length - 1].span.end }, `Unexpected text after ${what}.`, 'unexpected-token');
+  }
+
+  private parseHeadLine(kind: QueryKind, tokens: Token[]): void {
+    const keyword = tokens[0];
+    const head = this.parseHead(kind, tokens);
+    let block = this.awaitingHead;
+    this.awaitingHead = undefined;
+    if (block) {
+      block.head = head;
+      block.span.end = head.span.end;
+    } else {
+      block = { span: { start: keyword.span.start, end: head.span.end }, index: this.queries.length, title: undefined, titleSpan: undefined, head, clauses: [], source: this.currentUse };
+      this.queries.push(block);
+    }
+    this.currentBlock = block;
+  }
+
+  private parseHead(kind: QueryKind, tokens: Token[]): QueryHead {
+    const keyword = tokens[0];
+    const span = { start: keyword.span.start, end: tokens[tokens.length - 1].span.end };
+    const keywordSpan = spanOf(keyword);
+    switch (kind) {
+      case 'segmentation': {
+        const event = this.expectString(tokens, 1, 'an event name', 'expected-event-name', 'segmentation "Sign Up"');
+        this.reportExtra(tokens, 2, 'the event name');
+        return { kind, span, keywordSpan, event };
+      }
+      case 'funnel': {
+        if (isWord(tokens[1], 'id')) {
+          const savedId = this.expectInteger(tokens, 2, 'the saved funnel id', 'funnel id 7125032');
+          this.reportExtra(tokens, 3, 'the funnel id');
+          return { kind, span, keywordSpan, steps: [], savedId };
+        }
+        const steps = this.parseSteps(tokens, 'funnel');
+        if (steps.length === 1 && tokens.length === 2) {
+          this.report(steps[0].span, 'A funnel needs at least two steps: funnel "A" -> "B".', 'expected-funnel-step');
+        }
+        return { kind, span, keywordSpan, steps, savedId: undefined };
+      }
+      case 'insights': {
+        if (!isWord(tokens[1], 'id')) {
+          const at = tokens[1] ? tokens[1].span : { start: keyword.span.end, end: keyword.span.end };
+          this.report(at, "Expected 'id' and the saved report's number: insights id 44012.", 'expected-token');
+          return { kind, span, keywordSpan, bookmarkId: undefined };
+        }
+        const bookmarkId = this.expectInteger(tokens, 2, 'the saved report id', 'insights id 44012');
+        this.reportExtra(tokens, 3, 'the report id');
+        return { kind, span, keywordSpan, bookmarkId };
+      }
+      case 'retention': {
+        const steps = this.parseSteps(tokens, 'retention');
+        if (steps.length > 2) {
+          this.report({ start: steps[2].span.start, end: steps[steps.length - 1].span.end }, 'A retention query takes a birth event and at most one return event: retention "A" -> "B".', 'unexpected-token');
+        }
+        return { kind, span, keywordSpan, bornEvent: steps[0], returnEvent: steps[1] };
+      }
+      case 'jql': {
+        const scriptPath = this.expectString(tokens, 1, 'the script path', 'expected-string', 'jql "queries/top-browsers.jql"');
+        this.reportExtra(tokens, 2, 'the script path');
+        return { kind, span, keywordSpan, scriptPath };
+      }
+      case 'debugger': {
+        const appId = this.expectString(tokens, 1, 'the Piwik PRO app id', 'expected-string', 'debugger "bb338e1a-12f8-5353-ac63-9fd8b1f928a1"');
+        this.reportExtra(tokens, 2, 'the app id');
+        return { kind, span, keywordSpan, appId };
+      }
+    }
+  }
+
+  private expectString(tokens: readonly Token[], index: number, what: string, code: string, example: string): StringNode | undefined {
+    const token = tokens[index];
+    if (token && token.type === 'string') return stringNode(token);
+    const at = token ? token.span : { start: tokens[index - 1].span.end, end: tokens[index - 1].span.end };
+    this.report(at, `Expected ${what} in double quotes: ${example}.`, code);
+    return undefined;
+  }
+
+  private expectInteger(tokens: readonly Token[], index: number, what: string, example: string): NumberNode | undefined {
+    const token = tokens[index];
+    if (token && token.type === 'number' && INTEGER_PATTERN.test(token.text)) return numberNode(token);
+    const at = token ? token.span : { start: tokens[index - 1].span.end, end: tokens[index - 1].span.end };
+    this.report(at, `Expected ${what} as a whole number: ${example}.`, 'expected-number');
+    return undefined;
+  }
+
+  /** `"A" -> "B" -> …` after the keyword. */
+  private parseSteps(tokens: readonly Token[], kind: 'funnel' | 'retention'): StringNode[] {
+    const steps: StringNode[] = [];
+    const example = kind === 'funnel' ? 'funnel "Sign Up" -> "Purchase"' : 'retention "Sign Up" -> "Purchase"';
+    let index = 1;
+    for (;;) {
+      const token = tokens[index];
+      if (!token || token.type !== 'string') {
+        const at = token ? token.span : { start: tokens[index - 1].span.end, end: tokens[index - 1].span.end };
+        this.report(at, `Expected an event name in double quotes: ${example}.`, 'expected-event-name');
+        return steps;
+      }
+      steps.push(stringNode(token));
+      index++;
+      const next = tokens[index];
+      if (!next) return steps;
+      if (isPunct(next, '->')) {
+        index++;
+        continue;
+      }
+      if (next.type === 'string') {
+        this.report({ start: token.span.end, end: next.span.start }, "Expected '->' between the events.", 'expected-token', [
+          { title: "Insert '->'", edits: [{ span: { start: token.span.end, end: next.span.start }, newText: ' -> ' }], isPreferred: true },
+        ]);
+        continue;
+      }
+      this.reportExtra(tokens, index, 'the event names');
+      return steps;
+    }
+  }
+
+  private finishClause(): void {
+    const pending = this.pendingClause;
+    if (!pending) return;
+    this.pendingClause = undefined;
+    const [nameToken, ...valueTokens] = pending.tokens;
+    const lastToken = pending.tokens[pending.tokens.length - 1];
+    const span = { start: nameToken.span.start, end: lastToken.span.end };
+    if (nameToken.type !== 'word') {
+      this.report(span, 'Expected a clause name such as where, on, unit or last at the start of the line.', 'expected-clause');
+      return;
+    }
+    const spec = CLAUSES_BY_NAME.get(nameToken.text);
+    // Unknown clause names are the analyser's to report, with "did you mean" over the catalog.
+    const value: ClauseValue = spec ? this.parseClauseValue(spec, nameToken, valueTokens, pending.comments) : { type: 'invalid' };
+    const clause: Clause = { span, name: nameToken.text, nameSpan: spanOf(nameToken), value };
+    pending.block.clauses.push(clause);
+    if (span.end > pending.block.span.end) pending.block.span.end = span.end;
+  }
+
+  private parseClauseValue(spec: ClauseSpec, nameToken: Token, tokens: Token[], comments: TextSpan[]): ClauseValue {
+    const afterName = { start: nameToken.span.end, end: nameToken.span.end };
+    switch (spec.shape) {
+      case 'flag':
+        if (tokens.length > 0) {
+          this.report({ start: tokens[0].span.start, end: tokens[tokens.length - 1].span.end }, `'${spec.name}' takes no value.`, 'unexpected-token');
+        }
+        return { type: 'flag' };
+      case 'expression':
+        return { type: 'expression', expression: parseExpressionTokens(tokens, tokens.length > 0 ? tokens[tokens.length - 1].span.end : nameToken.span.end, this.problems) };
+      case 'word': {
+        const token = tokens[0];
+        if (!token || token.type !== 'word') {
+          const choices = spec.values ? `: ${joinNames(spec.values)}` : '';
+          this.report(token ? token.span : afterName, `Expected a value for '${spec.name}'${choices}.`, 'expected-value');
+          return { type: 'invalid' };
+        }
+        this.reportExtra(tokens, 1, `the value of '${spec.name}'`);
+        return { type: 'word', word: wordNode(token) };
+      }
+      case 'number': {
+        const token = tokens[0];
+        if (!token || token.type !== 'number' || !INTEGER_PATTERN.test(token.text)) {
+          const at = token ? { start: token.span.start, end: tokens[tokens.length - 1].span.end } : afterName;
+          this.report(at, `Expected a whole number after '${spec.name}'.`, 'expected-number');
+          return { type: 'invalid' };
+        }
+        this.reportExtra(tokens, 1, `the number`);
+        return { type: 'number', number: numberNode(token) };
+      }
+      case 'dateRange':
+        return this.parseDateRange(tokens, afterName);
+      case 'duration':
+        return this.parseDuration(spec, tokens, afterName);
+      case 'json':
+        return this.parseJson(spec, tokens, comments, afterName);
+      case 'wordList':
+        return this.parseWordList(spec, tokens, afterName);
+    }
+  }
+
+  /**
+   * Reads one date at `index`. A malformed date (`2026-1-5`) is several tokens glued together;
+   * they are reported as one span and skipped. Returns the node and the index after it.
+   */
+  private readDate(tokens: readonly Token[], index: number, missingAt: TextSpan, which: string): { date: WordNode | undefined; next: number } {
+    const token = tokens[index];
+    if (!token || isWord(token, 'to')) {
+      this.report(token ? token.span : missingAt, `Expected the ${which} date, e.g. 2026-10-01.`, 'expected-date');
+      return { date: undefined, next: index };
+    }
+    let next = index + 1;
+    while (next < tokens.length && tokens[next].span.start === tokens[next - 1].span.end && !isWord(tokens[next], 'to')) next++;
+    const span = { start: token.span.start, end: tokens[next - 1].span.end };
+    const text = this.text.slice(span.start, span.end);
+    if (next === index + 1 && token.type === 'date' && DATE_SHAPE.test(text)) return { date: { span, value: text }, next };
+    this.report(span, `Expected the ${which} date as YYYY-MM-DD (or YYYY-MM-DDTHH:MM), found '${text}'.`, 'expected-date');
+    return { date: undefined, next };
+  }
+
+  private parseDateRange(tokens: readonly Token[], afterName: TextSpan): ClauseValue {
+    const from = this.readDate(tokens, 0, afterName, 'start');
+    let index = from.next;
+    const toToken = tokens[index];
+    if (!isWord(toToken, 'to')) {
+      const at = toToken ? toToken.span : { start: tokens[index - 1]?.span.end ?? afterName.end, end: tokens[index - 1]?.span.end ?? afterName.end };
+      this.report(at, "Expected 'to' and the end date: from 2026-10-01 to 2026-10-31.", 'expected-token');
+      return { type: 'dateRange', from: from.date, to: undefined };
+    }
+    index++;
+    const to = this.readDate(tokens, index, { start: toToken.span.end, end: toToken.span.end }, 'end');
+    this.reportExtra(tokens, to.next, 'the date range');
+    return { type: 'dateRange', from: from.date, to: to.date };
+  }
+
+  private parseDuration(spec: ClauseSpec, tokens: readonly Token[], afterName: TextSpan): ClauseValue {
+    const countToken = tokens[0];
+    const units = spec.values ?? [];
+    const example = `${spec.name} ${spec.name === 'window' ? '14' : '30'} ${units.includes('days') ? 'days' : units[0] ?? 'days'}`;
+    if (!countToken || countToken.type !== 'number' || !INTEGER_PATTERN.test(countToken.text)) {
+      this.report(countToken ? countToken.span : afterName, `Expected a whole number after '${spec.name}': ${example}.`, 'expected-number');
+      return { type: 'duration', count: undefined, unit: undefined };
+    }
+    const count = numberNode(countToken);
+    const unitToken = tokens[1];
+    if (!unitToken || unitToken.type !== 'word') {
+      this.report(unitToken ? unitToken.span : { start: countToken.span.end, end: countToken.span.end }, `Expected a unit after the number: ${joinNames(units)}.`, 'expected-unit');
+      return { type: 'duration', count, unit: undefined };
+    }
+    const unit = wordNode(unitToken);
+    const normalized = DURATION_UNITS[unitToken.text];
+    if (!normalized || !units.includes(`${normalized}s`)) {
+      const suggestions = suggestNames(unitToken.text, units);
+      const hint = suggestions.length > 0 ? ` Did you mean '${suggestions[0]}'?` : '';
+      this.report(unitToken.span, `'${spec.name}' counts in ${joinNames(units)}, not '${unitToken.text}'.${hint}`, 'invalid-unit', replacementFixes(unitToken.span, suggestions));
+    }
+    this.reportExtra(tokens, 2, 'the unit');
+    return { type: 'duration', count, unit };
+  }
+
+  private parseJson(spec: ClauseSpec, tokens: readonly Token[], comments: readonly TextSpan[], afterName: TextSpan): ClauseValue {
+    const first = tokens[0];
+    if (!first || !isPunct(first, '{')) {
+      this.report(first ? first.span : afterName, `Expected a JSON object after '${spec.name}', e.g. ${spec.name} { "event": "Sign Up" }.`, 'bad-json');
+      return { type: 'invalid' };
+    }
+    const span = { start: first.span.start, end: tokens[tokens.length - 1].span.end };
+    let source = this.text.slice(span.start, span.end);
+    // Comments inside a multi-line object are blanked rather than cut so positions still line up.
+    for (const comment of comments) {
+      if (comment.start >= span.start && comment.end <= span.end) {
+        const from = comment.start - span.start;
+        const to = comment.end - span.start;
+        source = source.slice(0, from) + ' '.repeat(to - from) + source.slice(to);
+      }
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(source);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const position = /position (\d+)/.exec(message);
+      const offset = position ? Math.min(span.end, span.start + Number(position[1])) : span.start;
+      const at = position ? { start: offset, end: Math.min(span.end, offset + 1) } : span;
+      const reason = message.replace(/^JSON\.parse: /, '').replace(/ in JSON at position.*$/, '').replace(/, "[^]*" is not valid JSON$/, '');
+      this.report(at, `Invalid JSON in '${spec.name}': ${reason}.`, 'bad-json');
+      return { type: 'json', span, value: undefined };
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      this.report(span, `'${spec.name}' must be a JSON object ({ … }).`, 'bad-json');
+      return { type: 'json', span, value: undefined };
+    }
+    return { type: 'json', span, value: parsed as Record<string, unknown> };
+  }
+
+  private parseWordList(spec: ClauseSpec, tokens: readonly Token[], afterName: TextSpan): ClauseValue {
+    const words: WordNode[] = [];
+    let index = 0;
+    for (;;) {
+      const token = tokens[index];
+      const isItem = token !== undefined && (token.type === 'word' || (token.type === 'number' && INTEGER_PATTERN.test(token.text)));
+      if (!isItem) {
+        const previousEnd = index > 0 ? tokens[index - 1].span.end : afterName.end;
+        this.report(token ? token.span : { start: previousEnd, end: previousEnd }, `Expected a name or number for '${spec.name}', e.g. ${spec.name} broken, 17.`, 'expected-value');
+        break;
+      }
+      words.push(wordNode(token));
+      index++;
+      const next = tokens[index];
+      if (!next) break;
+      if (isPunct(next, ',')) {
+        index++;
+        continue;
+      }
+      this.report(next.span, "Expected ',' between the values.", 'expected-token');
+      break;
+    }
+    return words.length > 0 ? { type: 'wordList', words } : { type: 'invalid' };
+  }
+}
+
+/**
+ * Parses the text of an `.aq` file. Never throws; every span lies within `[0, text.length]`.
+ * Syntax problems are in `problems`, sorted by position.
+ */
+export function parseAqDocument(text: string): AqDocument {
+  return new DocumentParser(text).parse();
+}

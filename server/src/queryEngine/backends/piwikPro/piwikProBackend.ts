@@ -1,0 +1,312 @@
+/**
+ * Piwik PRO's Tracker Debugger (api-facts §4.2–4.3): the sessions of the last minutes with their
+ * events, and with `logs` the raw tracking request behind each event.
+ *
+ * The debugger's `event_type` filter takes one code, so a query naming several types sends one
+ * request per type and merges the sessions by `session_id_str` (a session matching two types comes
+ * back twice). The 64-bit ids overflow JavaScript numbers: every id is read from its `_str` field,
+ * and the imprecise numeric copies are left out of the result.
+ */
+import { PIWIK_EVENT_TYPES } from '../../../languageService/clauseCatalog';
+import type { AnalyticsSchema } from '../../../languageService/analyticsTypes';
+import type { DebuggerSpec, QuerySpec } from '../../../languageService/querySpec';
+import type { GeneratedRequestResult } from '../../../protocol/customRequests';
+import type { DebuggerEvent, DebuggerSession, QueryResult, ResultWarning } from '../../../protocol/resultModel';
+import type { AnalyticsBackend, Credentials, PiwikSourceConfig, RunContext } from '../../analyticsBackend';
+import { BackendError } from '../../backendErrors';
+import { envPrefixFor } from '../../credentialsFromEnv';
+import { applyBaseUrlOverride, buildUrl, defaultHttpClient, describeAsCurl, redactSecrets, type HttpClient, type HttpRequest, type HttpResponse } from '../../httpClient';
+import { parseRetryAfter, type RequestQueue } from '../../requestQueue';
+import type { ResultCache } from '../../resultCache';
+import { PiwikTokenProvider } from './piwikAuth';
+
+export interface PiwikProBackendOptions {
+  baseUrlOverride?: string;
+  queue: RequestQueue;
+  cache: ResultCache;
+  timeoutMs: number;
+  http?: HttpClient;
+  /** Largest NDJSON body read; beyond it the sessions read so far are kept and a warning says so. Default 32 MiB. */
+  maxResponseBytes?: number;
+  /** Sessions whose logs are fetched at most (one request each); default 50. */
+  maxLogSessions?: number;
+  now?: () => number;
+}
+
+type Json = Record<string, unknown>;
+
+const DEBUGGER_PATH = '/api/tracker/v1/debugger';
+const LOG_PATH = '/api/tracker/v1/log';
+/** The log endpoint accepts at most 720 minutes between server_time_min and max. */
+const MAX_LOG_SPAN_MS = 720 * 60_000;
+/** Numeric ids that exceed 2^53; only their `_str` (and `_hex`) copies are exact. */
+const ID_FIELDS = ['session_id', 'event_id', 'cookie_id', 'visitor_id'];
+const TYPE_LABELS = new Map(Object.entries(PIWIK_EVENT_TYPES).map(([name, code]) => [code, name.replace(/_/g, ' ')]));
+
+export class PiwikProBackend implements AnalyticsBackend {
+  private readonly http: HttpClient;
+  private readonly tokens: PiwikTokenProvider;
+
+  constructor(
+    readonly source: PiwikSourceConfig,
+    private readonly options: PiwikProBackendOptions,
+  ) {
+    this.http = options.http ?? defaultHttpClient();
+    this.tokens = new PiwikTokenProvider({ baseUrl: this.baseUrl(), sourceName: source.name, http: this.http, timeoutMs: options.timeoutMs, now: options.now });
+  }
+
+  /** Piwik PRO has no event schema to fetch; completion offers the debugger's clauses only. */
+  async fetchSchema(context: RunContext): Promise<AnalyticsSchema> {
+    return { events: {}, userProperties: {}, origin: { kind: 'derived', label: `Piwik PRO (${this.source.name})`, fetchedAt: context.now().toISOString() } };
+  }
+
+  async runQuery(spec: QuerySpec, context: RunContext): Promise<QueryResult> {
+    if (spec.kind !== 'debugger') {
+      throw new BackendError('config', `Piwik PRO source "${this.source.name}" runs debugger queries only; ${spec.kind} queries need a Mixpanel or local source.`);
+    }
+    const requests = this.debuggerRequests(spec);
+    const key = `${this.source.name}\n${requests.map((request) => request.url).join('\n')}\nlogs=${spec.logs}`;
+    // Live debugging data goes stale in seconds: identical runs share a request but never a cached answer.
+    return this.options.cache.getOrCompute(key, (signal) => this.execute(spec, requests, { ...context, signal }), { signal: context.signal, bypassCache: true });
+  }
+
+  describeRequest(spec: QuerySpec): GeneratedRequestResult {
+    if (spec.kind !== 'debugger') return { note: 'Piwik PRO sources run debugger queries only.' };
+    return { curl: this.debuggerRequests(spec).map((request) => describeAsCurl({ ...request, auth: { kind: 'bearer', token: 'x' } })).join('\n') };
+  }
+
+  private debuggerRequests(spec: DebuggerSpec): HttpRequest[] {
+    const appId = spec.appId || this.source.appId;
+    if (!appId) throw new BackendError('config', `The debugger query needs an app id: \`debugger "<app id>"\`, or "appId" for source "${this.source.name}" in aq.json.`);
+    const types: Array<number | undefined> = spec.eventTypes.length > 0 ? [...new Set(spec.eventTypes)] : [undefined];
+    return types.map((eventType) => ({
+      method: 'GET' as const,
+      url: this.url(DEBUGGER_PATH, { app_id: appId, lookup_window: spec.lookupWindow, limit: spec.limit, event_type: eventType }),
+      headers: { accept: 'application/x-ndjson' },
+    }));
+  }
+
+  private async execute(spec: DebuggerSpec, requests: HttpRequest[], context: RunContext): Promise<QueryResult> {
+    const started = Date.now();
+    const computedAt = context.now().toISOString();
+    const warnings: ResultWarning[] = [];
+    const sessions = new Map<string, DebuggerSession>();
+    const raws: string[] = [];
+    let badLines = 0;
+    for (const request of requests) {
+      context.onProgress?.({ message: `Reading Piwik PRO sessions (${this.source.name})…` });
+      const response = await this.send(request, context);
+      raws.push(response.body);
+      if (response.truncated) warnings.push({ code: 'truncated', message: 'The debugger answer was larger than the read limit; only the sessions read before it are shown. Lower `limit` or `lookup_window`.' });
+      const parsed = parseNdjson(response.body);
+      for (const { line, reason } of parsed.bad) {
+        badLines++;
+        warnings.push({ code: 'bad-line', message: `Line ${line} of the debugger answer is not valid JSON and was skipped (${reason}).` });
+      }
+      for (const raw of parsed.objects) {
+        const session = toSession(raw);
+        const existing = sessions.get(session.sessionId);
+        if (!existing) sessions.set(session.sessionId, session);
+        else mergeEvents(existing, session.events);
+      }
+    }
+    if (badLines > 0) warnings.unshift({ code: 'bad-lines', message: `${badLines} line${badLines === 1 ? '' : 's'} of the debugger answer could not be read and ${badLines === 1 ? 'was' : 'were'} skipped.` });
+    const list = [...sessions.values()].sort((a, b) => b.serverTime.localeCompare(a.serverTime) || a.sessionId.localeCompare(b.sessionId));
+    if (spec.logs) await this.attachLogs(spec, list, context, warnings);
+    return {
+      title: spec.title,
+      queryKind: 'debugger',
+      source: { kind: 'piwik', name: this.source.name },
+      cleaned: false,
+      data: { kind: 'debugger', sessions: list },
+      meta: { computedAt, durationMs: Date.now() - started, rowCount: list.length, seriesCount: 0, warnings },
+      raw: raws.join('').slice(0, 256 * 1024),
+      rawTruncated: raws.join('').length > 256 * 1024 || undefined,
+    };
+  }
+
+  /** Fetches `/log` for each session's matching events and attaches each raw request to its event. */
+  private async attachLogs(spec: DebuggerSpec, sessions: DebuggerSession[], context: RunContext, warnings: ResultWarning[]): Promise<void> {
+    const appId = spec.appId || this.source.appId || '';
+    const limit = this.options.maxLogSessions ?? 50;
+    if (sessions.length > limit) warnings.push({ code: 'logs-limited', message: `Raw requests were fetched for the ${limit} newest sessions only.` });
+    let badLines = 0;
+    for (const session of sessions.slice(0, limit)) {
+      const wanted = session.events.filter((event) => spec.eventTypes.length === 0 || spec.eventTypes.includes(event.type.code));
+      if (wanted.length === 0) continue;
+      const maxTime = Date.parse(`${session.updatedAt || session.serverTime}Z`);
+      const minTime = Math.max(Date.parse(`${session.serverTime}Z`), maxTime - MAX_LOG_SPAN_MS);
+      const request: HttpRequest = {
+        method: 'GET',
+        url: this.url(LOG_PATH, {
+          app_id: appId,
+          event_ids: wanted.map((event) => event.eventId).join(','),
+          server_time_min: Number.isNaN(minTime) ? undefined : formatServerTime(minTime),
+          server_time_max: Number.isNaN(minTime) || Number.isNaN(maxTime) ? undefined : formatServerTime(maxTime),
+        }),
+        headers: { accept: 'application/x-ndjson' },
+      };
+      const response = await this.send(request, context);
+      const parsed = parseNdjson(response.body);
+      badLines += parsed.bad.length;
+      const byLogId = new Map<string, DebuggerEvent>();
+      for (const event of wanted) {
+        event.logs = [];
+        const logIds = event.fields.log_uuids;
+        if (Array.isArray(logIds)) for (const id of logIds) byLogId.set(String(id), event);
+      }
+      for (const line of parsed.objects) byLogId.get(String(line.id))?.logs?.push(line);
+    }
+    if (badLines > 0) warnings.push({ code: 'bad-log-lines', message: `${badLines} line${badLines === 1 ? '' : 's'} of the request log could not be read and ${badLines === 1 ? 'was' : 'were'} skipped.` });
+  }
+
+  /** One authenticated request through the queue, renewing the token once on a 401. */
+  private send(request: HttpRequest, context: RunContext): Promise<HttpResponse> {
+    const credentials = context.credentials ?? {};
+    return this.options.queue.run(async () => {
+      let renewed = false;
+      for (;;) {
+        const token = await this.tokens.token(credentials, context.signal);
+        const response = await this.http.send(
+          { ...request, auth: { kind: 'bearer', token } },
+          { signal: context.signal, timeoutMs: this.options.timeoutMs, maxBytes: this.options.maxResponseBytes, oversize: 'truncate' },
+        );
+        if (response.status === 401 && !renewed) {
+          this.tokens.invalidate(credentials);
+          renewed = true;
+          continue;
+        }
+        if (response.status >= 200 && response.status < 300) return response;
+        throw this.errorFor(response, credentials);
+      }
+    }, { signal: context.signal, retryable: true });
+  }
+
+  private errorFor(response: HttpResponse, credentials: Credentials): BackendError {
+    const status = response.status;
+    const text = redactSecrets(response.body.trim().replace(/\s+/g, ' ').slice(0, 300), [credentials.clientSecret]);
+    const said = text ? ` Piwik PRO said: "${text}"` : '';
+    const name = this.source.name;
+    const prefix = envPrefixFor(name);
+    switch (status) {
+      case 401:
+        return new BackendError('auth', `Piwik PRO did not accept the token for source "${name}" even after renewing it (HTTP 401). Check the API credentials.`, {
+          status,
+          hint: `Run "aq: Set Credentials", or set ${prefix}CLIENT_ID and ${prefix}CLIENT_SECRET for the CLI.`,
+        });
+      case 403:
+      case 404:
+        return new BackendError('notFound', `Piwik PRO answered ${status} for source "${name}": the app id is unknown or these API credentials have no access to it.${said}`, { status });
+      case 400:
+        return new BackendError('badRequest', `Piwik PRO rejected the debugger request (HTTP 400): check the app id (a UUID), lookup_window (1–300) and limit.${said}`, { status });
+      case 402:
+        return new BackendError('plan', `Piwik PRO answered 402 for source "${name}": the organization has no active license.${said}`, { status });
+      case 429: {
+        const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
+        return new BackendError('rateLimited', `Piwik PRO's rate limit was reached${retryAfterMs !== undefined ? `; retry after ${Math.ceil(retryAfterMs / 1000)} s` : ''}.`, { status, retryAfterMs });
+      }
+    }
+    if (status >= 500) return new BackendError('server', `Piwik PRO answered HTTP ${status}; try again later.${said}`, { status });
+    return new BackendError('badRequest', `Piwik PRO answered HTTP ${status}.${said}`, { status });
+  }
+
+  private baseUrl(): string {
+    return this.options.baseUrlOverride ?? this.source.url;
+  }
+
+  private url(path: string, query: Record<string, string | number | undefined>): string {
+    return applyBaseUrlOverride(buildUrl(this.source.url, path, query), this.options.baseUrlOverride);
+  }
+}
+
+export function createPiwikProBackend(source: PiwikSourceConfig, options: PiwikProBackendOptions): PiwikProBackend {
+  return new PiwikProBackend(source, options);
+}
+
+/** NDJSON → objects, line by line; a bad line is reported with its 1-based number and skipped. */
+export function parseNdjson(body: string): { objects: Json[]; bad: Array<{ line: number; reason: string }> } {
+  const objects: Json[] = [];
+  const bad: Array<{ line: number; reason: string }> = [];
+  const lines = body.split('\n');
+  lines.forEach((text, i) => {
+    const trimmed = text.trim();
+    if (!trimmed) return;
+    try {
+      const value = JSON.parse(trimmed) as unknown;
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) objects.push(value as Json);
+      else bad.push({ line: i + 1, reason: 'not a JSON object' });
+    } catch (error) {
+      bad.push({ line: i + 1, reason: (error as Error).message.replace(/\s+/g, ' ').slice(0, 120) });
+    }
+  });
+  return { objects, bad };
+}
+
+function toSession(raw: Json): DebuggerSession {
+  const events = Array.isArray(raw.events) ? raw.events.filter(isObject).map(toEvent) : [];
+  events.sort((a, b) => a.index - b.index);
+  return {
+    sessionId: idOf(raw, 'session_id'),
+    visitorId: idOf(raw, 'visitor_id'),
+    serverTime: stringOf(raw.server_time),
+    updatedAt: stringOf(raw.updated_at),
+    entryUrl: typeof raw.session_entry_url === 'string' ? raw.session_entry_url : undefined,
+    totalEvents: typeof raw.session_total_events === 'number' ? raw.session_total_events : events.length,
+    events,
+    fields: exactFields(raw, ['events']),
+  };
+}
+
+function toEvent(raw: Json): DebuggerEvent {
+  const type = Array.isArray(raw.event_type) ? raw.event_type : [raw.event_type];
+  const code = typeof type[0] === 'number' ? type[0] : Number(type[0]) || 0;
+  const event: DebuggerEvent = {
+    eventId: idOf(raw, 'event_id'),
+    index: typeof raw.event_index === 'number' ? raw.event_index : 0,
+    serverTime: stringOf(raw.server_time),
+    type: { code, label: typeof type[1] === 'string' ? type[1] : TYPE_LABELS.get(code) ?? `type ${code}` },
+    fields: exactFields(raw, []),
+  };
+  if (typeof raw.event_url === 'string') event.url = raw.event_url;
+  if (typeof raw.event_title === 'string') event.title = raw.event_title;
+  if (typeof raw.error_message === 'string') event.errorMessage = raw.error_message;
+  if (typeof raw.exclusion_reason === 'string') event.exclusionReason = raw.exclusion_reason;
+  return event;
+}
+
+/** The exact id: `_str`, else `_hex`, else the number only when it is still exact. */
+function idOf(raw: Json, field: string): string {
+  if (typeof raw[`${field}_str`] === 'string') return raw[`${field}_str`] as string;
+  if (typeof raw[`${field}_hex`] === 'string') return raw[`${field}_hex`] as string;
+  const value = raw[field];
+  if (typeof value === 'string') return value;
+  return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : '';
+}
+
+/** All fields but `omit`, with the 64-bit numeric ids replaced by their exact string copies. */
+function exactFields(raw: Json, omit: string[]): Json {
+  const fields: Json = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (omit.includes(key)) continue;
+    fields[key] = ID_FIELDS.includes(key) && typeof value === 'number' ? idOf(raw, key) : value;
+  }
+  return fields;
+}
+
+function mergeEvents(session: DebuggerSession, events: DebuggerEvent[]): void {
+  const known = new Set(session.events.map((event) => event.eventId));
+  for (const event of events) if (!known.has(event.eventId)) session.events.push(event);
+  session.events.sort((a, b) => a.index - b.index);
+}
+
+function formatServerTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19);
+}
+
+function stringOf(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

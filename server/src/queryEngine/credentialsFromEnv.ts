@@ -1,0 +1,91 @@
+/**
+ * The CLI's secrets come from the environment, never from aq.json:
+ * `AQ_<NAME>_USERNAME` + `AQ_<NAME>_SECRET` (Mixpanel service account), `AQ_<NAME>_SECRET` alone
+ * (legacy project secret), `AQ_<NAME>_CLIENT_ID` + `AQ_<NAME>_CLIENT_SECRET` (Piwik PRO), and
+ * `AQ_<NAME>_BASE_URL` to point a source at another server (tests, local development).
+ */
+import type { Credentials, SourceConfig } from './analyticsBackend';
+import type { EngineSettings } from './queryEngineTypes';
+import { readWorkspaceConfig } from './workspaceConfig';
+
+/** Mixpanel retires project secrets on this date (api-facts §1.2). */
+export const PROJECT_SECRET_RETIREMENT_DATE = '2027-03-03';
+
+export const LEGACY_SECRET_WARNING = `A legacy Mixpanel project secret is in use; Mixpanel retires project secrets on ${PROJECT_SECRET_RETIREMENT_DATE}. Create a service account and set its username and secret instead.`;
+
+type Env = Record<string, string | undefined>;
+
+/** `AQ_<NAME>_`: the source name upper-cased, every character other than A-Z and 0-9 turned into `_`. */
+export function envPrefixFor(sourceName: string): string {
+  return `AQ_${sourceName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_`;
+}
+
+function reader(sourceName: string, env: Env): (suffix: string) => string | undefined {
+  const prefix = envPrefixFor(sourceName);
+  return (suffix) => {
+    const value = env[prefix + suffix];
+    return value === undefined || value === '' ? undefined : value;
+  };
+}
+
+/**
+ * The secrets the environment holds for a source, or undefined when it holds none. Which fields
+ * count depends on the source's kind; the backend picks them (a Mixpanel `secret` without a
+ * `username` is a legacy project secret).
+ */
+export function credentialsFromEnv(sourceName: string, env: Env = process.env): Credentials | undefined {
+  const read = reader(sourceName, env);
+  const credentials: Credentials = {};
+  const username = read('USERNAME');
+  const secret = read('SECRET');
+  const clientId = read('CLIENT_ID');
+  const clientSecret = read('CLIENT_SECRET');
+  if (secret) {
+    credentials.secret = secret;
+    if (username) credentials.username = username;
+  }
+  if (clientId && clientSecret) {
+    credentials.clientId = clientId;
+    credentials.clientSecret = clientSecret;
+  }
+  return Object.keys(credentials).length > 0 ? credentials : undefined;
+}
+
+/** Sentences for stderr about a source's environment credentials. Never contain a secret. */
+export function credentialWarningsFromEnv(source: Pick<SourceConfig, 'name' | 'kind'>, env: Env = process.env): string[] {
+  const read = reader(source.name, env);
+  const prefix = envPrefixFor(source.name);
+  if (source.kind === 'mixpanel') {
+    if (read('USERNAME') && !read('SECRET')) return [`${prefix}USERNAME is set but ${prefix}SECRET is not; source "${source.name}" has no usable credentials.`];
+    if (read('SECRET') && !read('USERNAME')) return [LEGACY_SECRET_WARNING];
+  }
+  if (source.kind === 'piwik' && Boolean(read('CLIENT_ID')) !== Boolean(read('CLIENT_SECRET'))) {
+    return [`Source "${source.name}" needs both ${prefix}CLIENT_ID and ${prefix}CLIENT_SECRET.`];
+  }
+  return [];
+}
+
+/** `AQ_<NAME>_BASE_URL` for each named source, as `EngineSettings.baseUrlOverrides`. */
+export function baseUrlOverridesFromEnv(sourceNames: Iterable<string>, env: Env = process.env): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const name of sourceNames) {
+    const value = reader(name, env)('BASE_URL');
+    if (value) overrides[name] = value;
+  }
+  return overrides;
+}
+
+/**
+ * The CLI's engine settings: base-URL overrides for the sources of `rootDir`'s aq.json, and
+ * `AQ_CACHE_TTL_MS` / `AQ_REQUEST_TIMEOUT_MS` when set. Running `aq` is the user's own act, so
+ * the workspace counts as trusted.
+ */
+export function engineSettingsFromEnv(rootDir: string | undefined, env: Env = process.env): EngineSettings {
+  const names = Object.keys(readWorkspaceConfig(rootDir).sources);
+  const settings: EngineSettings = { trusted: true, baseUrlOverrides: baseUrlOverridesFromEnv(names, env) };
+  const ttl = Number(env.AQ_CACHE_TTL_MS);
+  if (env.AQ_CACHE_TTL_MS && Number.isFinite(ttl) && ttl >= 0) settings.cacheTtlMs = ttl;
+  const timeout = Number(env.AQ_REQUEST_TIMEOUT_MS);
+  if (env.AQ_REQUEST_TIMEOUT_MS && Number.isFinite(timeout) && timeout > 0) settings.requestTimeoutMs = timeout;
+  return settings;
+}

@@ -1,0 +1,67 @@
+/**
+ * The facade of the pure language core: text and schemas in, diagnostics, completions, hovers,
+ * symbols and tokens out, all with character offsets. The LSP server and the CLI drive `.aq` and
+ * `.jql` files through exactly this interface; it has no I/O (the host injects `fileExists` and
+ * the schema lookup) and never throws on user input.
+ */
+import type { AnalyticsSchema, CompletionCandidate, FoldingSpan, HoverInfo, QueryDiagnostic, QuerySymbol, ValidationOptions } from './analyticsTypes';
+import { completeQuery } from './features/completeQuery';
+import { documentSymbols, foldingRanges } from './features/documentSymbols';
+import { hoverQuery, queryAt } from './features/hoverQuery';
+import { semanticTokens, type SemanticToken } from './features/semanticTokens';
+import { validateDocument, type SchemaLookup } from './features/validateQuery';
+import { completeJql, hoverJql, validateJql } from './jql/jqlAnalysis';
+import type { AqDocument, QueryBlock } from './parser/queryAst';
+import { parseAqDocument } from './parser/queryParser';
+
+export type { SchemaLookup } from './features/validateQuery';
+export type { SemanticToken, SemanticTokenType } from './features/semanticTokens';
+export { SEMANTIC_TOKEN_TYPES } from './features/semanticTokens';
+export { sourceRefOf } from './features/validateQuery';
+
+export interface AqLanguageService {
+  /** Parses an `.aq` text (tolerant; problems are in `problems`). */
+  parse(text: string): AqDocument;
+  /** Syntax problems and analysis findings, sorted by position. */
+  validate(document: AqDocument, text: string, schemas: SchemaLookup, options?: ValidationOptions): QueryDiagnostic[];
+  complete(document: AqDocument, text: string, offset: number, schemas: SchemaLookup): CompletionCandidate[];
+  hover(document: AqDocument, text: string, offset: number, schemas: SchemaLookup): HoverInfo | undefined;
+  /** One symbol per query, named by its title. */
+  symbols(document: AqDocument): QuerySymbol[];
+  folding(document: AqDocument, text: string): FoldingSpan[];
+  semanticTokens(document: AqDocument, text: string): SemanticToken[];
+  /** The query whose span contains `offset`. */
+  queryAt(document: AqDocument, offset: number): QueryBlock | undefined;
+  /** `.jql` files (JavaScript), checked against one schema for the whole file. */
+  validateJql(text: string, schema: AnalyticsSchema | undefined): QueryDiagnostic[];
+  completeJql(text: string, offset: number, schema: AnalyticsSchema | undefined): CompletionCandidate[];
+  hoverJql(text: string, offset: number, schema: AnalyticsSchema | undefined): HoverInfo | undefined;
+}
+
+/** Runs `action`, turning an unexpected exception into `fallback` so a bug never takes the host down. */
+function guarded<T>(fallback: T, action: () => T): T {
+  try {
+    return action();
+  } catch {
+    return fallback;
+  }
+}
+
+const service: AqLanguageService = {
+  parse: (text) => parseAqDocument(text),
+  validate: (document, text, schemas, options) => guarded<QueryDiagnostic[]>([], () => validateDocument(document, text, schemas, options)),
+  complete: (document, text, offset, schemas) => guarded<CompletionCandidate[]>([], () => completeQuery(document, text, offset, schemas)),
+  hover: (document, _text, offset, schemas) => guarded<HoverInfo | undefined>(undefined, () => hoverQuery(document, offset, schemas)),
+  symbols: (document) => guarded<QuerySymbol[]>([], () => documentSymbols(document)),
+  folding: (document, text) => guarded<FoldingSpan[]>([], () => foldingRanges(document, text)),
+  semanticTokens: (document, text) => guarded<SemanticToken[]>([], () => semanticTokens(document, text)),
+  queryAt: (document, offset) => queryAt(document, offset),
+  validateJql: (text, schema) => guarded<QueryDiagnostic[]>([], () => validateJql(text, schema)),
+  completeJql: (text, offset, schema) => guarded<CompletionCandidate[]>([], () => completeJql(text, offset, schema)),
+  hoverJql: (text, offset, schema) => guarded<HoverInfo | undefined>(undefined, () => hoverJql(text, offset, schema)),
+};
+
+/** The language service. Stateless apart from caches keyed by schema objects, so one instance serves every document. */
+export function getAqLanguageService(): AqLanguageService {
+  return service;
+}

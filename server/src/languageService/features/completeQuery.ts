@@ -1,0 +1,410 @@
+/**
+ * Completion in `.aq` files. The context comes from the text around the cursor (the line being
+ * typed is usually broken, so the syntax tree alone cannot say where the cursor is) and the
+ * query it belongs to from the syntax tree. Every candidate carries the span it replaces, so
+ * accepting it yields correct text: the whole partial word or string content is replaced and a
+ * missing closing quote or bracket is added.
+ */
+import type { AnalyticsSchema, CompletionCandidate, EventSchema, PropertySchema, TextSpan } from '../analyticsTypes';
+import { CLAUSES, CLAUSES_BY_NAME, DURATION_UNITS, EXPRESSION_FUNCTIONS, PIWIK_EVENT_TYPES, QUERY_KINDS, SOURCE_KINDS } from '../clauseCatalog';
+import type { AqDocument, QueryBlock, QueryKind, SourceKind } from '../parser/queryAst';
+import { eventPropertyScope, sortedEvents, userPropertyScope, type PropertyScope } from './schemaNames';
+import { UNITS_BY_KIND, lookupSafely, queryEvents, sourceRefOf, type SchemaLookup } from './validateQuery';
+
+/** One line per query kind, for completion and hover. */
+export const QUERY_KIND_DESCRIPTIONS: Record<QueryKind, string> = {
+  segmentation: 'Count an event over time, optionally segmented: `segmentation "Sign Up"`.',
+  funnel: 'Conversion through steps: `funnel "A" -> "B"`, or a saved funnel: `funnel id 7125032`.',
+  insights: 'A saved Insights report: `insights id 44012`.',
+  retention: 'Users who came back: `retention "Sign Up" -> "Purchase"`.',
+  jql: 'Run a JQL script: `jql "queries/top-browsers.jql"`.',
+  debugger: 'Piwik PRO Tracker Debugger sessions: `debugger "<app id>"`.',
+};
+
+/** One line per source kind, for completion and hover. */
+export const SOURCE_DESCRIPTIONS: Record<SourceKind, string> = {
+  mixpanel: 'A Mixpanel project configured in aq.json or settings: `use mixpanel "shop"`.',
+  piwik: 'A Piwik PRO account configured in aq.json or settings: `use piwik "site"`.',
+  local: 'An exported events file (JSON/NDJSON) read offline: `use local "data/events.ndjson"`.',
+};
+
+
+function sortKey(rank: number): string {
+  return String(rank).padStart(6, '0');
+}
+
+/** The text of a string literal's content, JSON-escaped. */
+function escapeContent(value: string): string {
+  return JSON.stringify(value).slice(1, -1);
+}
+
+function isWordChar(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 36;
+}
+
+/** `12345` → `12,345`. Hand-rolled: `toLocaleString` costs too much across 10,000 events. */
+export function formatCount(value: number): string {
+  const [whole, fraction] = String(Math.abs(value)).split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${value < 0 ? '-' : ''}${grouped}${fraction ? `.${fraction}` : ''}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Candidate lists cached per schema / scope
+// ---------------------------------------------------------------------------------------------
+
+export function eventDocumentation(event: EventSchema): string {
+  const lines: string[] = [];
+  if (event.displayName && event.displayName !== event.name) lines.push(`*${event.displayName}*`);
+  if (event.description) lines.push(event.description);
+  const facts: string[] = [];
+  if (event.volume !== undefined) facts.push(`${formatCount(event.volume)} events`);
+  facts.push(`${Object.keys(event.properties ?? {}).length} properties`);
+  if (event.tags && event.tags.length > 0) facts.push(`tags: ${event.tags.join(', ')}`);
+  lines.push(facts.join(' · '));
+  if (event.dropped) lines.push('**Dropped** at ingestion: queries on it return nothing.');
+  else if (event.hidden) lines.push('**Hidden** in Lexicon: it may be deprecated.');
+  return lines.join('\n\n');
+}
+
+const eventCandidateCache = new WeakMap<AnalyticsSchema, CompletionCandidate[]>();
+
+/** Event candidates with their escaped string content as `insertText`, built once per schema. */
+function eventCandidates(schema: AnalyticsSchema): CompletionCandidate[] {
+  let candidates = eventCandidateCache.get(schema);
+  if (candidates) return candidates;
+  candidates = sortedEvents(schema).map((event, rank) => {
+    const candidate: CompletionCandidate = {
+      label: event.name,
+      kind: 'event',
+      detail: event.volume !== undefined ? `${formatCount(event.volume)} events` : event.displayName ?? 'event',
+      documentation: eventDocumentation(event),
+      insertText: escapeContent(event.name),
+      sortText: sortKey(rank),
+    };
+    if (event.hidden || event.dropped) candidate.deprecated = true;
+    return candidate;
+  });
+  eventCandidateCache.set(schema, candidates);
+  return candidates;
+}
+
+/** The schema's event candidates replacing `replaceSpan`, their escaped names wrapped in `before`/`after`. */
+function eventItems(schema: AnalyticsSchema, replaceSpan: TextSpan, before: string, after: string): CompletionCandidate[] {
+  // Built field by field: with 10,000 events an object spread per candidate is the slow part.
+  return eventCandidates(schema).map((c) => {
+    const result: CompletionCandidate = { label: c.label, kind: c.kind, detail: c.detail, documentation: c.documentation, insertText: before + c.insertText + after, replaceSpan, sortText: c.sortText };
+    if (c.deprecated) result.deprecated = true;
+    return result;
+  });
+}
+
+export function propertyDocumentation(property: PropertySchema, isDefault: boolean): string {
+  const lines: string[] = [];
+  if (property.displayName && property.displayName !== property.name) lines.push(`*${property.displayName}*`);
+  if (property.description) lines.push(property.description);
+  lines.push(`Type: ${property.type}${isDefault ? ' · Mixpanel default property' : ''}`);
+  if (property.examples && property.examples.length > 0) lines.push(`Examples: ${property.examples.slice(0, 5).map((v) => `\`${JSON.stringify(v)}\``).join(', ')}`);
+  if (property.dropped) lines.push('**Dropped** at ingestion: it has no values.');
+  else if (property.hidden) lines.push('**Hidden** in Lexicon: it may be deprecated.');
+  return lines.join('\n\n');
+}
+
+const propertyCandidateCache = new WeakMap<PropertyScope, Array<{ candidate: CompletionCandidate; property: PropertySchema }>>();
+
+function propertyCandidates(scope: PropertyScope, kind: 'property' | 'userProperty'): Array<{ candidate: CompletionCandidate; property: PropertySchema }> {
+  let candidates = propertyCandidateCache.get(scope);
+  if (candidates) return candidates;
+  const all = [...scope.own.map((p) => ({ p, isDefault: false })), ...scope.defaults.map((p) => ({ p, isDefault: true }))];
+  candidates = all.map(({ p, isDefault }, rank) => {
+    const candidate: CompletionCandidate = {
+      label: p.name,
+      kind,
+      detail: p.type,
+      documentation: propertyDocumentation(p, isDefault),
+      // Hidden and dropped names go after the usable ones.
+      sortText: sortKey((p.hidden || p.dropped ? 100_000 : 0) + rank),
+    };
+    if (p.hidden || p.dropped) candidate.deprecated = true;
+    return { candidate, property: p };
+  });
+  propertyCandidateCache.set(scope, candidates);
+  return candidates;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Context
+// ---------------------------------------------------------------------------------------------
+
+interface LineContext {
+  text: string;
+  offset: number;
+  lineStart: number;
+  lineEnd: number;
+  prefix: string;
+  suffix: string;
+}
+
+/** Where a string opened on the line before the cursor is still open, or -1; -2 when the cursor is in a comment. */
+function openStringStart(prefix: string): number {
+  let open = -1;
+  for (let i = 0; i < prefix.length; i++) {
+    const char = prefix[i];
+    if (open >= 0) {
+      if (char === '\\') i++;
+      else if (char === '"') open = -1;
+    } else if (char === '"') {
+      open = i;
+    } else if (char === '#') {
+      return -2;
+    }
+  }
+  return open;
+}
+
+/** The span of a string's content from `contentStart` to its closing quote on the line (or the line's end). */
+function stringContentEnd(line: LineContext): { end: number; closed: boolean } {
+  for (let i = line.offset; i < line.lineEnd; i++) {
+    const char = line.text[i];
+    if (char === '\\') i++;
+    else if (char === '"') return { end: i, closed: true };
+  }
+  let end = line.offset;
+  while (end < line.lineEnd && isWordChar(line.text.charCodeAt(end))) end++;
+  return { end, closed: false };
+}
+
+function wordSpan(line: LineContext): TextSpan {
+  let start = line.offset;
+  while (start > line.lineStart && isWordChar(line.text.charCodeAt(start - 1))) start--;
+  let end = line.offset;
+  while (end < line.lineEnd && isWordChar(line.text.charCodeAt(end))) end++;
+  return { start, end };
+}
+
+function keywordCandidates(words: ReadonlyArray<{ label: string; documentation?: string; detail?: string }>, kind: CompletionCandidate['kind'], span: TextSpan): CompletionCandidate[] {
+  return words.map((w, rank) => {
+    const candidate: CompletionCandidate = { label: w.label, kind, sortText: sortKey(rank), replaceSpan: span };
+    if (w.detail) candidate.detail = w.detail;
+    if (w.documentation) candidate.documentation = w.documentation;
+    return candidate;
+  });
+}
+
+/** The query an indented line at `offset` belongs to: the last one starting before it. */
+function blockBefore(document: AqDocument, offset: number): QueryBlock | undefined {
+  let found: QueryBlock | undefined;
+  for (const block of document.queries) {
+    if (block.span.start > offset) break;
+    found = block;
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contexts
+// ---------------------------------------------------------------------------------------------
+
+function completeTopLevel(line: LineContext, schemas: SchemaLookup, document: AqDocument): CompletionCandidate[] {
+  const { prefix } = line;
+  const stringStart = openStringStart(prefix);
+  if (stringStart === -2 || prefix.startsWith('#')) return [];
+  if (stringStart >= 0) {
+    if (!/^(segmentation|funnel|retention)\b/.test(prefix)) return [];
+    const schema = lookupSafely(schemas, sourceRefOf(document.uses.filter((u) => u.span.end <= line.lineStart).pop()));
+    if (!schema) return [];
+    const contentStart = line.lineStart + stringStart + 1;
+    const { end, closed } = stringContentEnd(line);
+    return eventItems(schema, { start: contentStart, end }, '', closed ? '' : '"');
+  }
+  // Before the opening quote of a head event: insert the whole quoted name.
+  if (/^(segmentation|funnel|retention)\s+(?:"(?:[^"\\]|\\.)*"\s*->\s*)*$/.test(prefix)) {
+    const schema = lookupSafely(schemas, sourceRefOf(document.uses.filter((u) => u.span.end <= line.lineStart).pop()));
+    if (!schema) return [];
+    return eventItems(schema, { start: line.offset, end: line.offset }, '"', '"');
+  }
+  const useMatch = /^use\s+([A-Za-z_]*)$/.exec(prefix);
+  if (useMatch) {
+    return keywordCandidates(SOURCE_KINDS.map((k) => ({ label: k, documentation: SOURCE_DESCRIPTIONS[k] })), 'source', wordSpan(line));
+  }
+  if (/^[A-Za-z_]*$/.test(prefix)) {
+    const words = [
+      ...QUERY_KINDS.map((k) => ({ label: k, documentation: QUERY_KIND_DESCRIPTIONS[k], detail: 'query' })),
+      { label: 'use', documentation: 'Pick the data source for the queries below: `use mixpanel "shop"`.', detail: 'source' },
+    ];
+    const candidates = keywordCandidates(words, 'keyword', wordSpan(line));
+    if (prefix === '') candidates.push({ label: '###', kind: 'keyword', detail: 'title', documentation: 'Start a query and name it: `### Sign-ups by browser`.', sortText: sortKey(words.length), replaceSpan: { start: line.offset, end: line.offset }, insertText: '### ' });
+    return candidates;
+  }
+  return [];
+}
+
+function completeClauseName(line: LineContext, block: QueryBlock, kind: QueryKind): CompletionCandidate[] {
+  const onThisLine = (start: number) => start >= line.lineStart && start <= line.lineEnd;
+  const used = new Set(block.clauses.filter((c) => !onThisLine(c.nameSpan.start)).map((c) => c.name));
+  const usedGroups = new Set(CLAUSES.filter((c) => used.has(c.name) && c.exclusiveGroup).map((c) => c.exclusiveGroup));
+  const clauses = CLAUSES.filter((c) => c.kinds.includes(kind) && !used.has(c.name) && !(c.exclusiveGroup && usedGroups.has(c.exclusiveGroup)));
+  return keywordCandidates(clauses.map((c) => ({ label: c.name, documentation: `${c.description}\n\nAPI parameter: \`${c.apiParameter}\``, detail: c.shape === 'flag' ? 'flag' : c.description })), 'keyword', wordSpan(line));
+}
+
+const PROPERTY_STRING = /(properties|user|event)\s*\[\s*"((?:[^"\\\n]|\\.)*)$/;
+const PROPERTY_BRACKET = /(properties|user)\s*\[\s*$/;
+const VALUE_AFTER_COMPARISON = /(properties|user)\s*\[\s*"((?:[^"\\\n]|\\.)*)"\s*\]\s*(?:==|!=)\s*("(?:[^"\\\n]|\\.)*|[\w.+-]*)$/;
+const VALUE_IN_LIST = /(properties|user)\s*\[\s*"((?:[^"\\\n]|\\.)*)"\s*\]\s*in\s*\[(?:\s*(?:"(?:[^"\\\n]|\\.)*"|[\w.+-]+)\s*,)*\s*("(?:[^"\\\n]|\\.)*|[\w.+-]*)$/;
+const EXPRESSION_START = /(?:^|[\s(,[=!<>+\-*/%])([A-Za-z_]*)$/;
+const OPERATOR_WORDS = new Set(['and', 'or', 'not', 'in']);
+
+function decode(content: string): string {
+  try {
+    return JSON.parse(`"${content}"`) as string;
+  } catch {
+    return content;
+  }
+}
+
+function scopeFor(scopeWord: string, schema: AnalyticsSchema, block: QueryBlock): PropertyScope | undefined {
+  if (scopeWord === 'user') return userPropertyScope(schema);
+  if (scopeWord === 'properties') return eventPropertyScope(schema, queryEvents(block).map((e) => e.value));
+  return undefined;
+}
+
+function completeExpression(line: LineContext, exprPrefix: string, block: QueryBlock, schema: AnalyticsSchema | undefined): CompletionCandidate[] {
+  const inString = PROPERTY_STRING.exec(exprPrefix);
+  if (inString) {
+    const scope = schema ? scopeFor(inString[1], schema, block) : undefined;
+    if (!scope) return [];
+    const contentStart = line.offset - inString[2].length;
+    const { end, closed } = stringContentEnd(line);
+    const afterClose = closed ? '' : line.text.slice(end, line.lineEnd).trimStart().startsWith(']') ? '"' : '"]';
+    const kind = inString[1] === 'user' ? 'userProperty' : 'property';
+    return propertyCandidates(scope, kind).map(({ candidate }) => ({ ...candidate, replaceSpan: { start: contentStart, end }, insertText: escapeContent(candidate.label) + afterClose }));
+  }
+  const atBracket = PROPERTY_BRACKET.exec(exprPrefix);
+  if (atBracket) {
+    const scope = schema ? scopeFor(atBracket[1], schema, block) : undefined;
+    if (!scope) return [];
+    const closing = line.suffix.trimStart().startsWith(']') ? '' : ']';
+    const kind = atBracket[1] === 'user' ? 'userProperty' : 'property';
+    return propertyCandidates(scope, kind).map(({ candidate }) => ({ ...candidate, replaceSpan: { start: line.offset, end: line.offset }, insertText: JSON.stringify(candidate.label) + closing }));
+  }
+  const valueMatch = VALUE_AFTER_COMPARISON.exec(exprPrefix) ?? VALUE_IN_LIST.exec(exprPrefix);
+  if (valueMatch) {
+    const scope = schema ? scopeFor(valueMatch[1], schema, block) : undefined;
+    const property = scope?.lookup(decode(valueMatch[2]));
+    if (!property) return [];
+    const partial = valueMatch[3];
+    const start = line.offset - partial.length;
+    let end = line.offset;
+    if (partial.startsWith('"')) {
+      const content = stringContentEnd(line);
+      end = content.closed ? content.end + 1 : content.end;
+    } else {
+      while (end < line.lineEnd && /[\w.+-]/.test(line.text[end])) end++;
+    }
+    const values: Array<string | number | boolean> = [...(property.examples ?? [])];
+    if (property.type === 'boolean') for (const b of [true, false]) if (!values.includes(b)) values.push(b);
+    return values.map((value, rank) => ({
+      label: typeof value === 'string' ? JSON.stringify(value) : String(value),
+      kind: 'value' as const,
+      detail: `${property.name} (${property.type})`,
+      insertText: typeof value === 'string' ? JSON.stringify(value) : String(value),
+      replaceSpan: { start, end },
+      sortText: sortKey(rank),
+    }));
+  }
+  const startMatch = EXPRESSION_START.exec(exprPrefix);
+  if (startMatch) {
+    const before = exprPrefix.slice(0, exprPrefix.length - startMatch[1].length).trimEnd();
+    const previousWord = /([A-Za-z_]+)$/.exec(before)?.[1];
+    const afterOperand = before.length > 0 && (/[\])"\d]$/.test(before) || (previousWord !== undefined && !OPERATOR_WORDS.has(previousWord)));
+    if (afterOperand) return [];
+    const span = wordSpan(line);
+    const candidates: CompletionCandidate[] = Object.entries(EXPRESSION_FUNCTIONS).map(([name, fn], rank) => ({
+      label: name,
+      kind: 'function',
+      detail: `${name}(${fn.minArgs === 1 ? 'x' : 'a, b'}) → ${fn.returns}`,
+      documentation: fn.description,
+      insertText: `${name}(`,
+      replaceSpan: span,
+      sortText: sortKey(10 + rank),
+    }));
+    candidates.unshift(
+      { label: 'properties', kind: 'keyword', detail: 'event property', documentation: 'An event property: `properties["$browser"]`.', insertText: 'properties["', replaceSpan: span, sortText: sortKey(0) },
+      { label: 'user', kind: 'keyword', detail: 'profile property', documentation: 'A user profile property: `user["plan"]`.', insertText: 'user["', replaceSpan: span, sortText: sortKey(1) },
+      { label: 'not', kind: 'keyword', detail: 'operator', documentation: 'Negation.', replaceSpan: span, sortText: sortKey(2) },
+    );
+    return candidates;
+  }
+  return [];
+}
+
+function completeInQuery(line: LineContext, document: AqDocument, schemas: SchemaLookup): CompletionCandidate[] {
+  const block = blockBefore(document, line.offset);
+  const kind = block?.head?.kind;
+  if (!block || !kind) return [];
+  if (openStringStart(line.prefix) === -2) return [];
+  if (/^\s+[A-Za-z_]*$/.test(line.prefix)) {
+    // An indented line deeper than the clause above may continue that clause's expression.
+    const continued = continuedClause(line, block);
+    if (!continued) return completeClauseName(line, block, kind);
+  }
+  const schema = () => lookupSafely(schemas, sourceRefOf(block.source));
+  const clauseMatch = /^(\s+)([A-Za-z_]+)(\s+)([\s\S]*)$/.exec(line.prefix);
+  const spec = clauseMatch ? CLAUSES_BY_NAME.get(clauseMatch[2]) : undefined;
+  if (clauseMatch && spec) {
+    const rest = clauseMatch[4];
+    switch (spec.shape) {
+      case 'word':
+        if (!/^[A-Za-z_]*$/.test(rest)) return [];
+        return keywordCandidates((spec.name === 'unit' ? UNITS_BY_KIND[kind] ?? spec.values ?? [] : spec.values ?? []).map((v) => ({ label: v, detail: spec.name })), 'enum', wordSpan(line));
+      case 'wordList': {
+        if (!/^(?:[\w]+\s*,\s*)*[A-Za-z_]*$/.test(rest)) return [];
+        const listed = new Set(rest.split(',').map((w) => w.trim()));
+        const names = Object.entries(PIWIK_EVENT_TYPES).filter(([name]) => !listed.has(name));
+        return keywordCandidates(names.map(([name, code]) => ({ label: name, detail: `event type ${code}` })), 'enum', wordSpan(line));
+      }
+      case 'duration': {
+        if (!/^\d+\s+[A-Za-z_]*$/.test(rest)) return [];
+        const units = (spec.values ?? []).filter((u) => DURATION_UNITS[u]);
+        return keywordCandidates(units.map((u) => ({ label: u, detail: spec.name })), 'enum', wordSpan(line));
+      }
+      case 'expression':
+        return completeExpression(line, rest, block, schema());
+      default:
+        return [];
+    }
+  }
+  const continued = continuedClause(line, block);
+  if (continued) return completeExpression(line, line.text.slice(continued.nameSpan.end, line.offset), block, schema());
+  return [];
+}
+
+/** The expression clause that an indented line continues (deeper than the clause keyword), if any. */
+function continuedClause(line: LineContext, block: QueryBlock) {
+  let previous;
+  for (const clause of block.clauses) {
+    if (clause.nameSpan.start < line.lineStart) previous = clause;
+  }
+  if (!previous || CLAUSES_BY_NAME.get(previous.name)?.shape !== 'expression') return undefined;
+  const clauseLineStart = line.text.lastIndexOf('\n', previous.nameSpan.start - 1) + 1;
+  const clauseIndent = previous.nameSpan.start - clauseLineStart;
+  const indent = /^[ \t]*/.exec(line.prefix)![0].length;
+  if (indent <= clauseIndent) return undefined;
+  // Only when nothing but the clause's own continuation lies between it and this line.
+  const between = line.text.slice(previous.nameSpan.start, line.lineStart);
+  const interrupted = between.split('\n').slice(1).some((l) => l.trim() !== '' && /^[ \t]*/.exec(l)![0].length <= clauseIndent);
+  return interrupted ? undefined : previous;
+}
+
+/** Completion candidates at `offset`. Never throws on broken text. */
+export function completeQuery(document: AqDocument, text: string, offset: number, schemas: SchemaLookup): CompletionCandidate[] {
+  const at = Math.max(0, Math.min(offset, text.length));
+  const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+  let lineEnd = text.indexOf('\n', at);
+  if (lineEnd === -1) lineEnd = text.length;
+  if (lineEnd > lineStart && text[lineEnd - 1] === '\r') lineEnd--;
+  if (at > lineEnd) return [];
+  const line: LineContext = { text, offset: at, lineStart, lineEnd, prefix: text.slice(lineStart, at), suffix: text.slice(at, lineEnd) };
+  if (line.prefix.length > 0 && /^[ \t]/.test(line.prefix)) return completeInQuery(line, document, schemas);
+  return completeTopLevel(line, schemas, document);
+}

@@ -1,0 +1,565 @@
+/**
+ * The analyser: everything wrong with an `.aq` file that the parser cannot see — names checked
+ * against the schema, clause placement, values, dates and the types the schema proves.
+ *
+ * It runs on every keystroke over files of thousands of queries, so each query's findings are
+ * cached (relative to the query's start) keyed by the query's text, its source and the schema
+ * object: an edit re-analyses only the query it touches.
+ */
+import type { AnalyticsSchema, PropertySchema, PropertyType, QueryDiagnostic, QuickFix, TextSpan, ValidationOptions } from '../analyticsTypes';
+import {
+  CLAUSES,
+  CLAUSES_BY_NAME,
+  DATE_RANGE_REQUIRED,
+  DEFAULT_DATE_CLAUSE,
+  EXPRESSION_FUNCTIONS,
+  PIWIK_EVENT_TYPES,
+  QUERY_KIND_SOURCES,
+  type ClauseSpec,
+} from '../clauseCatalog';
+import { DiagnosticCode } from '../diagnosticCodes';
+import { suggestNames } from '../nameMatching';
+import type { AqDocument, Clause, Expression, QueryBlock, QueryKind, SourceKind, StringNode, UseDirective } from '../parser/queryAst';
+import type { SourceRef } from '../querySpec';
+import { eventNames, eventPropertyScope, findEvent, hasUserSchema, userPropertyScope, type PropertyScope } from './schemaNames';
+
+export type SchemaLookup = (source: SourceRef | undefined) => AnalyticsSchema | undefined;
+
+/** Units each query kind accepts in `unit`; the rest accept the catalog's full list. */
+export const UNITS_BY_KIND: Partial<Record<QueryKind, readonly string[]>> = {
+  retention: ['day', 'week', 'month'],
+  funnel: ['day', 'week', 'month'],
+};
+
+const SOURCE_LABELS: Record<SourceKind, string> = { mixpanel: 'Mixpanel', piwik: 'Piwik PRO', local: 'local data' };
+
+/** The `{kind, name}` of a `use` line, or undefined when there is none or it is broken. */
+export function sourceRefOf(source: UseDirective | undefined): SourceRef | undefined {
+  if (!source?.sourceKind || !source.target) return undefined;
+  return { kind: source.sourceKind, name: source.target.value };
+}
+
+/** The event names a query reads, as written in its head. */
+export function queryEvents(block: QueryBlock): StringNode[] {
+  const head = block.head;
+  if (!head) return [];
+  switch (head.kind) {
+    case 'segmentation':
+      return head.event ? [head.event] : [];
+    case 'funnel':
+      return head.steps;
+    case 'retention':
+      return [head.bornEvent, head.returnEvent].filter((e): e is StringNode => e !== undefined);
+    default:
+      return [];
+  }
+}
+
+/** The clauses whose value is an expression, with the expression. */
+export function clauseExpressions(block: QueryBlock): Array<{ clause: Clause; expression: Expression }> {
+  const result: Array<{ clause: Clause; expression: Expression }> = [];
+  for (const clause of block.clauses) {
+    if (clause.value.type === 'expression') result.push({ clause, expression: clause.value.expression });
+  }
+  return result;
+}
+
+function quoted(name: string): string {
+  return JSON.stringify(name);
+}
+
+export function replacementFixes(span: TextSpan, suggestions: readonly string[], render: (s: string) => string = (s) => s): QuickFix[] {
+  return suggestions.map((suggestion, i) => {
+    const fix: QuickFix = { title: `Change to ${render(suggestion)}`, edits: [{ span, newText: render(suggestion) }] };
+    if (i === 0) fix.isPreferred = true;
+    return fix;
+  });
+}
+
+function didYouMean(suggestions: readonly string[], render: (s: string) => string = (s) => `'${s}'`): string {
+  if (suggestions.length === 0) return '';
+  return ` Did you mean ${suggestions.map(render).join(' or ')}?`;
+}
+
+function isRealDate(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(text);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (month < 1 || month > 12 || day < 1) return false;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day > daysInMonth) return false;
+  if (match[4] !== undefined && (Number(match[4]) > 23 || Number(match[5]) > 59 || Number(match[6] ?? 0) > 59)) return false;
+  return true;
+}
+
+/** Collects the findings of one query; spans are absolute. */
+class QueryAnalyser {
+  readonly diagnostics: QueryDiagnostic[] = [];
+  private eventScope: PropertyScope | undefined;
+
+  constructor(
+    private readonly text: string,
+    private readonly block: QueryBlock,
+    private readonly schema: AnalyticsSchema | undefined,
+  ) {}
+
+  private add(span: TextSpan, severity: QueryDiagnostic['severity'], code: string, message: string, fixes?: QuickFix[]): void {
+    const diagnostic: QueryDiagnostic = { span, severity, code, message };
+    if (fixes && fixes.length > 0) diagnostic.fixes = fixes;
+    this.diagnostics.push(diagnostic);
+  }
+
+  run(): void {
+    const head = this.block.head;
+    if (!head) return;
+    this.checkSourceKind(head.kind, head.keywordSpan);
+    if (this.schema) this.checkEvents();
+    this.checkClauses(head.kind);
+  }
+
+  private checkSourceKind(kind: QueryKind, span: TextSpan): void {
+    const sourceKind = this.block.source?.sourceKind;
+    if (!sourceKind) return;
+    const allowed = QUERY_KIND_SOURCES[kind];
+    if (allowed.includes(sourceKind)) return;
+    const runsOn = allowed.map((k) => SOURCE_LABELS[k]).join(' or ');
+    this.add(span, 'error', DiagnosticCode.wrongSourceKind, `'${kind}' queries run on ${runsOn}, but this query's source is ${SOURCE_LABELS[sourceKind]} (the 'use' line above it).`);
+  }
+
+  private checkEvents(): void {
+    const schema = this.schema!;
+    for (const node of queryEvents(this.block)) {
+      const event = findEvent(schema, node.value);
+      if (!event) {
+        const suggestions = suggestNames(node.value, eventNames(schema));
+        const message = node.value === '' ? 'Empty event name.' : `Unknown event ${quoted(node.value)}.`;
+        this.add(node.span, 'error', DiagnosticCode.unknownEvent, message + didYouMean(suggestions, quoted), replacementFixes(node.span, suggestions, quoted));
+      } else if (event.dropped) {
+        this.add(node.span, 'warning', DiagnosticCode.droppedEvent, `Event ${quoted(node.value)} is dropped at ingestion: this query returns no data for it.`);
+      } else if (event.hidden) {
+        this.add(node.span, 'warning', DiagnosticCode.hiddenEvent, `Event ${quoted(node.value)} is hidden in Lexicon; it may be deprecated.`);
+      }
+    }
+  }
+
+  private checkClauses(kind: QueryKind): void {
+    const seen = new Map<string, Clause>();
+    const groups = new Map<string, Clause>();
+    for (const clause of this.block.clauses) {
+      const spec = CLAUSES_BY_NAME.get(clause.name);
+      if (!spec) {
+        const forKind = CLAUSES.filter((c) => c.kinds.includes(kind)).map((c) => c.name);
+        const suggestions = suggestNames(clause.name, forKind).concat(suggestNames(clause.name, CLAUSES.map((c) => c.name).filter((n) => !forKind.includes(n)))).slice(0, 3);
+        this.add(clause.nameSpan, 'error', DiagnosticCode.unknownClause, `Unknown clause '${clause.name}'.${didYouMean(suggestions)}`, replacementFixes(clause.nameSpan, suggestions));
+        continue;
+      }
+      if (!spec.kinds.includes(kind)) {
+        this.add(clause.nameSpan, 'error', DiagnosticCode.clauseNotAllowed, `'${spec.name}' does not apply to ${kind} queries; it applies to ${spec.kinds.join(', ')}.`, [this.removeClauseFix(clause)]);
+        continue;
+      }
+      const earlier = seen.get(spec.name);
+      if (earlier) {
+        this.add(clause.nameSpan, 'error', DiagnosticCode.duplicateClause, `'${spec.name}' is already given on an earlier line; a query takes it once.`, [this.removeClauseFix(clause)]);
+        continue;
+      }
+      seen.set(spec.name, clause);
+      if (spec.exclusiveGroup) {
+        const other = groups.get(spec.exclusiveGroup);
+        if (other) {
+          this.add(clause.nameSpan, 'error', DiagnosticCode.conflictingDates, `'${spec.name}' conflicts with '${other.name}' above: a query has one date range.`, [this.removeClauseFix(clause)]);
+          continue;
+        }
+        groups.set(spec.exclusiveGroup, clause);
+      }
+      this.checkValue(kind, spec, clause);
+    }
+    if (DATE_RANGE_REQUIRED.has(kind) && !groups.has('dates')) this.reportMissingDates(kind);
+    this.checkMeasure(seen);
+  }
+
+  private checkMeasure(seen: ReadonlyMap<string, Clause>): void {
+    const measure = seen.get('measure');
+    const measureValue = measure?.value.type === 'word' ? measure.value.word.value : undefined;
+    if (measure && measureValue && !seen.has('on') && ['sum', 'average', 'numeric'].includes(measureValue)) {
+      this.add(measure.span, 'error', DiagnosticCode.invalidValue, `'measure ${measureValue}' aggregates the 'on' expression: add an 'on' clause with a numeric property.`);
+    }
+    const buckets = seen.get('buckets');
+    if (buckets && measureValue !== 'numeric') {
+      this.add(buckets.nameSpan, 'warning', DiagnosticCode.invalidValue, `'buckets' only applies with 'measure numeric'.`);
+    }
+  }
+
+  /** Deletes the clause's whole line, so the fix leaves no blank line behind. */
+  private removeClauseFix(clause: Clause): QuickFix {
+    const lineStart = this.text.lastIndexOf('\n', clause.span.start - 1) + 1;
+    const newline = this.text.indexOf('\n', clause.span.end);
+    const lineEnd = newline === -1 ? this.text.length : newline + 1;
+    const start = newline === -1 && lineStart > 0 ? lineStart - 1 : lineStart;
+    return { title: `Remove '${clause.name}'`, edits: [{ span: { start, end: lineEnd }, newText: '' }] };
+  }
+
+  private reportMissingDates(kind: QueryKind): void {
+    const head = this.block.head!;
+    const last = this.block.clauses.length > 0 ? this.block.clauses[this.block.clauses.length - 1].span : head.span;
+    const newline = this.text.indexOf('\n', last.end);
+    const insertAt = newline === -1 ? this.text.length : newline;
+    const first = this.block.clauses[0];
+    let indent = '  ';
+    if (first) {
+      const lineStart = this.text.lastIndexOf('\n', first.span.start - 1) + 1;
+      indent = this.text.slice(lineStart, first.span.start);
+    }
+    // A line ending in "\r\n" keeps the file's line endings.
+    const lineBreak = newline > 0 && this.text[newline - 1] === '\r' ? '\r\n' : '\n';
+    const at = insertAt > 0 && this.text[insertAt - 1] === '\r' ? insertAt - 1 : insertAt;
+    this.add(head.keywordSpan, 'error', DiagnosticCode.missingDateRange, `A ${kind} query needs a date range: add 'last 30 days', 'from 2026-10-01 to 2026-10-31', 'today' or 'yesterday'.`, [
+      { title: `Add '${DEFAULT_DATE_CLAUSE}'`, edits: [{ span: { start: at, end: at }, newText: `${lineBreak}${indent}${DEFAULT_DATE_CLAUSE}` }], isPreferred: true },
+    ]);
+  }
+
+  private checkValue(kind: QueryKind, spec: ClauseSpec, clause: Clause): void {
+    const value = clause.value;
+    switch (value.type) {
+      case 'word': {
+        const allowed = spec.name === 'unit' ? UNITS_BY_KIND[kind] ?? spec.values ?? [] : spec.values ?? [];
+        const word = value.word;
+        if (allowed.includes(word.value)) return;
+        const suggestions = suggestNames(word.value, allowed);
+        const why = spec.values?.includes(word.value) ? `${kind} queries accept 'unit' ${allowed.join(', ')}` : `'${spec.name}' is one of ${allowed.join(', ')}`;
+        this.add(word.span, 'error', DiagnosticCode.invalidValue, `'${word.value}' is not valid here: ${why}.${didYouMean(suggestions)}`, replacementFixes(word.span, suggestions));
+        return;
+      }
+      case 'wordList':
+        for (const word of value.words) {
+          if (Object.hasOwn(PIWIK_EVENT_TYPES, word.value)) continue;
+          if (/^\d+$/.test(word.value)) {
+            if (!Object.values(PIWIK_EVENT_TYPES).includes(Number(word.value))) {
+              this.add(word.span, 'error', DiagnosticCode.invalidValue, `${word.value} is not a Piwik PRO event type code (1–24 except 10).`);
+            }
+            continue;
+          }
+          const suggestions = suggestNames(word.value, Object.keys(PIWIK_EVENT_TYPES));
+          this.add(word.span, 'error', DiagnosticCode.invalidValue, `Unknown Piwik PRO event type '${word.value}'.${didYouMean(suggestions)}`, replacementFixes(word.span, suggestions));
+        }
+        return;
+      case 'number': {
+        const number = value.number;
+        if ((spec.min !== undefined && number.value < spec.min) || (spec.max !== undefined && number.value > spec.max)) {
+          this.add(number.span, 'error', DiagnosticCode.outOfRange, `'${spec.name}' must be between ${spec.min} and ${spec.max}, not ${number.text}.`);
+        }
+        return;
+      }
+      case 'duration':
+        if (value.count && value.count.value < 1) {
+          this.add(value.count.span, 'error', DiagnosticCode.outOfRange, `'${spec.name}' needs a count of at least 1.`);
+        }
+        return;
+      case 'dateRange': {
+        const { from, to } = value;
+        const fromValid = from !== undefined && this.checkDate(from.value, from.span);
+        const toValid = to !== undefined && this.checkDate(to.value, to.span);
+        if (fromValid && toValid && to.value < from.value) {
+          this.add({ start: from.span.start, end: to.span.end }, 'error', DiagnosticCode.reversedRange, `The range ends (${to.value}) before it starts (${from.value}).`, [
+            { title: 'Swap the dates', edits: [{ span: from.span, newText: to.value }, { span: to.span, newText: from.value }], isPreferred: true },
+          ]);
+        }
+        return;
+      }
+      case 'expression':
+        this.checkExpression(value.expression);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private checkDate(text: string, span: TextSpan): boolean {
+    if (isRealDate(text)) return true;
+    this.add(span, 'error', DiagnosticCode.invalidDate, `${text} is not a real calendar date.`);
+    return false;
+  }
+
+  private scopeForEvents(): PropertyScope | undefined {
+    if (!this.schema) return undefined;
+    if (!this.eventScope) {
+      const names = queryEvents(this.block).map((e) => e.value);
+      this.eventScope = eventPropertyScope(this.schema, names);
+    }
+    return this.eventScope;
+  }
+
+  /** True when the query names events but none of them is in the schema: property names cannot be judged. */
+  private eventsAllUnknown(): boolean {
+    const events = queryEvents(this.block);
+    return events.length > 0 && events.every((e) => !findEvent(this.schema!, e.value));
+  }
+
+  private checkExpression(expression: Expression): void {
+    switch (expression.type) {
+      case 'property':
+        this.checkProperty(expression);
+        return;
+      case 'call': {
+        const fn = Object.hasOwn(EXPRESSION_FUNCTIONS, expression.callee) ? EXPRESSION_FUNCTIONS[expression.callee] : undefined;
+        if (!fn) {
+          const suggestions = suggestNames(expression.callee, Object.keys(EXPRESSION_FUNCTIONS));
+          this.add(expression.calleeSpan, 'error', DiagnosticCode.unknownFunction, `Unknown function '${expression.callee}'.${didYouMean(suggestions)}`, replacementFixes(expression.calleeSpan, suggestions));
+        } else if (expression.args.length < fn.minArgs || expression.args.length > fn.maxArgs) {
+          const expected = fn.minArgs === fn.maxArgs ? `${fn.minArgs}` : `${fn.minArgs}–${fn.maxArgs}`;
+          this.add(expression.span, 'error', DiagnosticCode.wrongArity, `'${expression.callee}' takes ${expected} argument${expected === '1' ? '' : 's'}, not ${expression.args.length}.`);
+        }
+        for (const arg of expression.args) this.checkExpression(arg);
+        return;
+      }
+      case 'binary':
+        this.checkExpression(expression.left);
+        this.checkExpression(expression.right);
+        if (this.schema) this.checkTypes(expression);
+        return;
+      case 'unary':
+        this.checkExpression(expression.operand);
+        return;
+      case 'list':
+        for (const item of expression.items) this.checkExpression(item);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private propertySchema(expression: Expression): PropertySchema | undefined {
+    if (expression.type !== 'property' || !this.schema) return undefined;
+    if (expression.scope === 'properties') return this.eventsAllUnknown() ? undefined : this.scopeForEvents()?.lookup(expression.name);
+    if (expression.scope === 'user') return userPropertyScope(this.schema).lookup(expression.name);
+    return undefined;
+  }
+
+  private checkProperty(expression: Extract<Expression, { type: 'property' }>): void {
+    if (!this.schema || expression.scope === 'event') return;
+    const isUser = expression.scope === 'user';
+    if (isUser && !hasUserSchema(this.schema)) return;
+    if (!isUser && this.eventsAllUnknown()) return;
+    const scope = isUser ? userPropertyScope(this.schema) : this.scopeForEvents()!;
+    const property = scope.lookup(expression.name);
+    if (!property) {
+      const suggestions = suggestNames(expression.name, scope.names);
+      const where = isUser ? 'in the user profile schema' : this.eventDescription();
+      this.add(
+        expression.nameSpan,
+        'warning',
+        isUser ? DiagnosticCode.unknownUserProperty : DiagnosticCode.unknownProperty,
+        `Unknown ${isUser ? 'user ' : ''}property ${quoted(expression.name)} ${where}.${didYouMean(suggestions, quoted)}`,
+        replacementFixes(expression.nameSpan, suggestions, quoted),
+      );
+    } else if (property.dropped) {
+      this.add(expression.nameSpan, 'warning', DiagnosticCode.droppedProperty, `Property ${quoted(expression.name)} is dropped at ingestion: it has no values.`);
+    } else if (property.hidden) {
+      this.add(expression.nameSpan, 'warning', DiagnosticCode.hiddenProperty, `Property ${quoted(expression.name)} is hidden in Lexicon; it may be deprecated.`);
+    }
+  }
+
+  private eventDescription(): string {
+    const events = queryEvents(this.block).map((e) => quoted(e.value));
+    if (events.length === 0) return 'on any event';
+    return `on ${events.join(events.length === 2 ? ' or ' : ', ')}`;
+  }
+
+  private staticType(expression: Expression): PropertyType {
+    switch (expression.type) {
+      case 'string':
+        return 'string';
+      case 'number':
+        return 'number';
+      case 'boolean':
+        return 'boolean';
+      case 'list':
+        return 'list';
+      case 'property':
+        return this.propertySchema(expression)?.type ?? 'unknown';
+      case 'call': {
+        const fn = Object.hasOwn(EXPRESSION_FUNCTIONS, expression.callee) ? EXPRESSION_FUNCTIONS[expression.callee] : undefined;
+        return fn && fn.returns !== 'any' ? fn.returns : 'unknown';
+      }
+      case 'unary':
+        return expression.operator === 'not' ? 'boolean' : 'number';
+      case 'binary':
+        if (['+', '-', '*', '/', '%'].includes(expression.operator)) return 'unknown';
+        return 'boolean';
+      default:
+        return 'unknown';
+    }
+  }
+
+  /** Reports comparisons between a property of known type and a literal of another type. */
+  private checkTypes(expression: Extract<Expression, { type: 'binary' }>): void {
+    const { operator, left, right } = expression;
+    if (operator === 'in') {
+      const leftType = this.staticType(left);
+      if (right.type === 'list' && left.type === 'property' && isComparable(leftType)) {
+        for (const item of right.items) this.checkPair(left, leftType, item, 'in');
+      }
+      return;
+    }
+    if (!['==', '!=', '<', '<=', '>', '>='].includes(operator)) return;
+    if (left.type === 'property') this.checkPair(left, this.staticType(left), right, operator);
+    else if (right.type === 'property') this.checkPair(right, this.staticType(right), left, operator);
+  }
+
+  private checkPair(property: Extract<Expression, { type: 'property' }>, propertyType: PropertyType, other: Expression, operator: string): void {
+    if (!isComparable(propertyType)) return;
+    if (other.type !== 'string' && other.type !== 'number' && other.type !== 'boolean') return;
+    const otherType = other.type;
+    if (otherType === propertyType) return;
+    // Dates are written as strings or numbers (timestamps); both compare with a datetime property.
+    if (propertyType === 'datetime' && otherType !== 'boolean') return;
+    const written = other.type === 'string' ? quoted(other.value) : String(other.value);
+    const consequence = operator === '==' || operator === 'in' ? 'never matches' : operator === '!=' ? 'always matches' : 'is undefined for every event';
+    this.add(other.span, 'error', DiagnosticCode.typeMismatch, `${quoted(property.name)} is a ${propertyType} property, so comparing it with the ${otherType} ${written} ${consequence}.`);
+  }
+}
+
+function isComparable(type: PropertyType): boolean {
+  return type === 'string' || type === 'number' || type === 'boolean' || type === 'datetime';
+}
+
+const MAX_CACHED_QUERIES = 20_000;
+
+/** Findings of one query relative to its start, by query text + source; one cache per schema. */
+class QueryCache {
+  private readonly entries = new Map<string, QueryDiagnostic[]>();
+
+  get(key: string): QueryDiagnostic[] | undefined {
+    const found = this.entries.get(key);
+    if (found) {
+      // Re-inserting keeps the map in least-recently-used order for eviction.
+      this.entries.delete(key);
+      this.entries.set(key, found);
+    }
+    return found;
+  }
+
+  set(key: string, value: QueryDiagnostic[]): void {
+    this.entries.set(key, value);
+    if (this.entries.size > MAX_CACHED_QUERIES) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+}
+
+const cachesBySchema = new WeakMap<AnalyticsSchema, QueryCache>();
+const cacheWithoutSchema = new QueryCache();
+
+function cacheFor(schema: AnalyticsSchema | undefined): QueryCache {
+  if (!schema) return cacheWithoutSchema;
+  let cache = cachesBySchema.get(schema);
+  if (!cache) {
+    cache = new QueryCache();
+    cachesBySchema.set(schema, cache);
+  }
+  return cache;
+}
+
+function shiftSpan(span: TextSpan, delta: number): TextSpan {
+  return { start: span.start + delta, end: span.end + delta };
+}
+
+function shiftDiagnostic(diagnostic: QueryDiagnostic, delta: number): QueryDiagnostic {
+  const shifted: QueryDiagnostic = { ...diagnostic, span: shiftSpan(diagnostic.span, delta) };
+  if (diagnostic.fixes) {
+    shifted.fixes = diagnostic.fixes.map((fix) => ({ ...fix, edits: fix.edits.map((edit) => ({ span: shiftSpan(edit.span, delta), newText: edit.newText })) }));
+  }
+  return shifted;
+}
+
+/**
+ * The text a query's findings depend on: from its start to the line break after its last
+ * clause (the missing-date fix inserts there, and fixes that delete a line reach it).
+ */
+function analysisWindow(text: string, block: QueryBlock): TextSpan {
+  const newline = text.indexOf('\n', block.span.end);
+  const end = newline === -1 ? text.length : newline + 1;
+  const start = block.span.start > 0 ? block.span.start - 1 : 0;
+  return { start, end };
+}
+
+function analyseQuery(text: string, block: QueryBlock, schema: AnalyticsSchema | undefined): QueryDiagnostic[] {
+  const window = analysisWindow(text, block);
+  const ref = block.source ? `${block.source.sourceKind ?? ''}\u0000${block.source.target?.value ?? ''}` : '';
+  const key = `${ref}\u0001${block.span.start - window.start}\u0001${text.slice(window.start, window.end)}`;
+  const cache = cacheFor(schema);
+  const cached = cache.get(key);
+  if (cached) return cached.map((d) => shiftDiagnostic(d, window.start));
+  const analyser = new QueryAnalyser(text, block, schema);
+  analyser.run();
+  cache.set(key, analyser.diagnostics.map((d) => shiftDiagnostic(d, -window.start)));
+  return analyser.diagnostics;
+}
+
+function checkUseDirective(use: UseDirective, options: ValidationOptions, diagnostics: QueryDiagnostic[]): void {
+  const known = options.knownSources;
+  if (!known || !use.target || (use.sourceKind !== 'mixpanel' && use.sourceKind !== 'piwik')) return;
+  const name = use.target.value;
+  if (known.has(name)) return;
+  const suggestions = suggestNames(name, known);
+  const configured = known.size > 0 ? ` Configured sources: ${[...known].map(quoted).join(', ')}.` : ' No sources are configured (aq.json or the aq.sources setting).';
+  diagnostics.push({
+    span: use.target.span,
+    severity: 'error',
+    code: DiagnosticCode.unknownSource,
+    message: `Unknown source ${quoted(name)}.${didYouMean(suggestions, quoted)}${configured}`,
+    ...(suggestions.length > 0 ? { fixes: replacementFixes(use.target.span, suggestions, quoted) } : {}),
+  });
+}
+
+function checkScript(block: QueryBlock, options: ValidationOptions, diagnostics: QueryDiagnostic[]): void {
+  const head = block.head;
+  if (head?.kind !== 'jql' || !head.scriptPath || !options.fileExists) return;
+  const path = head.scriptPath.value;
+  let exists = true;
+  try {
+    exists = path !== '' && options.fileExists(path);
+  } catch {
+    exists = false;
+  }
+  if (!exists) {
+    diagnostics.push({ span: head.scriptPath.span, severity: 'error', code: DiagnosticCode.missingScript, message: `JQL script ${quoted(path)} not found (paths are relative to this file's folder).` });
+  }
+}
+
+/** A host's lookup that throws is treated as "no schema" rather than failing the whole lint. */
+export function lookupSafely(schemas: SchemaLookup, ref: SourceRef | undefined): AnalyticsSchema | undefined {
+  try {
+    return schemas(ref);
+  } catch {
+    return undefined;
+  }
+}
+
+function compareDiagnostics(a: QueryDiagnostic, b: QueryDiagnostic): number {
+  return a.span.start - b.span.start || a.span.end - b.span.end;
+}
+
+/**
+ * Every problem in `document`: the parser's syntax problems (errors) followed by the analyser's
+ * findings, sorted by position. Queries whose schema lookup returns undefined get only syntax and
+ * structural checks. Never throws on user input.
+ */
+export function validateDocument(document: AqDocument, text: string, schemas: SchemaLookup, options: ValidationOptions = {}): QueryDiagnostic[] {
+  const diagnostics: QueryDiagnostic[] = document.problems.map((problem) => {
+    const diagnostic: QueryDiagnostic = { span: problem.span, severity: 'error', code: problem.code, message: problem.message };
+    if (problem.fixes && problem.fixes.length > 0) diagnostic.fixes = problem.fixes;
+    return diagnostic;
+  });
+  for (const use of document.uses) checkUseDirective(use, options, diagnostics);
+  const schemaByRef = new Map<string, AnalyticsSchema | undefined>();
+  for (const block of document.queries) {
+    const ref = sourceRefOf(block.source);
+    const refKey = ref ? `${ref.kind}\u0000${ref.name}` : '';
+    if (!schemaByRef.has(refKey)) schemaByRef.set(refKey, lookupSafely(schemas, ref));
+    const schema = schemaByRef.get(refKey);
+    for (const diagnostic of analyseQuery(text, block, schema)) diagnostics.push(diagnostic);
+    checkScript(block, options, diagnostics);
+  }
+  return diagnostics.sort(compareDiagnostics);
+}

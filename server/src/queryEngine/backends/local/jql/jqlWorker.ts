@@ -1,0 +1,65 @@
+'use strict';
+/**
+ * The JQL worker, a child process of the server: loads a local dataset (kept between runs: the
+ * event store caches it per path and file mtimes, and the sandbox's view of it is cached per
+ * dataset and time zone) and runs scripts one at a time in the sandbox. The host (jqlRuntime.ts)
+ * owns the time and memory limits.
+ */
+import { loadLocalDataset } from '../eventStore';
+import { jqlHostData } from './jqlHostData';
+import { runInSandbox } from './jqlSandbox';
+import type { JqlWorkerReply, JqlWorkerRequest } from './jqlWorkerProtocol';
+
+/** Output above this is refused instead of being shipped to (and parsed by) the language server. */
+const MAX_OUTPUT_CHARS = 50_000_000;
+
+const send = (reply: JqlWorkerReply): void => {
+  process.send?.(reply);
+};
+
+if (process.send) {
+  process.on('message', (request: JqlWorkerRequest) => {
+    void handle(request).then(send);
+  });
+  // The server went away: nothing is left to answer.
+  process.on('disconnect', () => process.exit(0));
+}
+
+async function handle(request: JqlWorkerRequest): Promise<JqlWorkerReply> {
+  try {
+    const dataset = await loadLocalDataset(request.dataPath, { timezone: request.timezone });
+    const data = jqlHostData(dataset, request.timezone);
+    send({ type: 'started', id: request.id });
+    const outcome = runInSandbox({ script: request.script, params: request.params, data, timeoutMs: request.timeoutMs });
+    if (outcome.ok) {
+      const outputJson = outcome.outputJson;
+      if (outputJson.length > MAX_OUTPUT_CHARS) {
+        const size = Math.round(outputJson.length / 1_000_000);
+        const message = `The JQL output is about ${size} MB, more than the ${MAX_OUTPUT_CHARS / 1_000_000} MB that can be shown: aggregate it (groupBy, reduce) or filter it in the script`;
+        return { type: 'failed', id: request.id, reason: 'tooLarge', message };
+      }
+      return { type: 'done', id: request.id, outputJson, warnings: datasetWarnings(dataset) };
+    }
+    return { type: 'failed', id: request.id, reason: outcome.reason, message: outcome.reason === 'script' ? outcome.message : '' };
+  } catch (error) {
+    const kind = (error as { kind?: unknown }).kind;
+    return {
+      type: 'failed',
+      id: request.id,
+      reason: 'data',
+      message: error instanceof Error ? error.message : String(error),
+      errorKind: typeof kind === 'string' ? kind : undefined,
+    };
+  }
+}
+
+function datasetWarnings(dataset: { skipped: Array<{ file: string; line: number }>; duplicates: number }): string[] {
+  const warnings: string[] = [];
+  if (dataset.skipped.length > 0) {
+    const lines = dataset.skipped.slice(0, 10).map((skipped) => skipped.line).join(', ');
+    const more = dataset.skipped.length > 10 ? ', …' : '';
+    warnings.push(`skipped ${dataset.skipped.length} malformed line${dataset.skipped.length === 1 ? '' : 's'} (${lines}${more})`);
+  }
+  if (dataset.duplicates > 0) warnings.push(`ignored ${dataset.duplicates} duplicate event${dataset.duplicates === 1 ? '' : 's'} (same $insert_id)`);
+  return warnings;
+}

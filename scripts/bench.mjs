@@ -1,0 +1,244 @@
+// `npm run bench`: measures what an analyst feels while typing. Part 1 (language): a 2,000-query
+// .aq file against a 10,000-event schema, driven through the BUILT server over real LSP on stdio;
+// completion and diagnostic latency after an edit, next to the round-trip of a trivial request on
+// the same connection (the transport's floor). Part 2: the offline engine (scripts/benchEngine.ts)
+// when it exists. Options: --iterations N (default 40), --language-only, --engine-only.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createProtocolConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver-protocol/node';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const iterationsArg = args.indexOf('--iterations');
+const ITERATIONS = iterationsArg >= 0 ? Number(args[iterationsArg + 1]) : 40;
+const WARMUP = 5;
+const QUERY_COUNT = 2000;
+const EVENT_COUNT = 10000;
+
+// ---------------------------------------------------------------------------------------------
+// Generated inputs (deterministic, so runs compare)
+// ---------------------------------------------------------------------------------------------
+
+function eventName(i) {
+  return `Event ${String(i).padStart(5, '0')}`;
+}
+
+function generateLexicon() {
+  const results = [];
+  for (let i = 0; i < EVENT_COUNT; i++) {
+    const properties = {
+      plan: { type: 'string', description: 'Plan', examples: ['free', 'premium', 'team'] },
+      price: { type: 'number', description: 'Price in EUR' },
+      [`prop_${i % 97}`]: { type: 'string', description: 'A generated property' },
+      [`count_${i % 31}`]: { type: 'integer' },
+    };
+    results.push({
+      entityType: 'event',
+      name: eventName(i),
+      schemaJson: { description: `Generated event number ${i}`, properties, metadata: { 'com.mixpanel': { hidden: i % 500 === 0 } } },
+    });
+  }
+  results.push({ entityType: 'profile', name: '$user', schemaJson: { properties: { $email: { type: 'string' }, plan: { type: 'string' } } } });
+  return { status: 'ok', results };
+}
+
+function generateQueries() {
+  const lines = ['use mixpanel "shop"', ''];
+  for (let i = 0; i < QUERY_COUNT; i++) {
+    const a = eventName((i * 7) % EVENT_COUNT);
+    const b = eventName((i * 13 + 1) % EVENT_COUNT);
+    lines.push(`### Query number ${i}`);
+    switch (i % 3) {
+      case 0:
+        lines.push(`segmentation "${a}"`, `  on properties["plan"]`, `  where properties["price"] > ${i % 50} and defined(properties["prop_${((i * 7) % EVENT_COUNT) % 97}"])`, '  last 30 days', '  unit day', '  type unique');
+        break;
+      case 1:
+        lines.push(`funnel "${a}" -> "${b}"`, '  window 14 days', '  from 2026-10-01 to 2026-10-31');
+        break;
+      default:
+        lines.push(`retention "${a}" -> "${b}"`, '  unit week', '  interval_count 8', `  born_where properties["plan"] == "free"`, '  last 90 days');
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// LSP session
+// ---------------------------------------------------------------------------------------------
+
+async function startServer(workspace) {
+  const child = spawn(process.execPath, [join(root, 'dist', 'server.js'), '--stdio'], {
+    cwd: workspace,
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, AQ_CACHE_DIR: join(workspace, '.cache') },
+  });
+  const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  const statusListeners = [];
+  connection.onNotification('aq/sourceStatus', (params) => statusListeners.forEach((listener) => listener(params)));
+  connection.onRequest('workspace/configuration', (params) => params.items.map(() => ({})));
+  const refreshListeners = [];
+  // Like VS Code, pull again when the server says diagnostics changed (e.g. a schema arrived).
+  connection.onRequest('workspace/diagnostic/refresh', () => {
+    refreshListeners.forEach((listener) => listener());
+    return null;
+  });
+  connection.onRequest('client/registerCapability', () => null);
+  connection.listen();
+  const uri = pathToFileURL(workspace).href;
+  await connection.sendRequest('initialize', {
+    processId: process.pid,
+    rootUri: uri,
+    workspaceFolders: [{ uri, name: 'bench' }],
+    capabilities: { workspace: { configuration: true, diagnostics: { refreshSupport: true } }, textDocument: { diagnostic: {}, completion: { completionList: { itemDefaults: ['editRange'] } }, documentSymbol: { hierarchicalDocumentSymbolSupport: true } } },
+  });
+  const schemaLoaded = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the schema did not load within 120 s')), 120_000);
+    statusListeners.push((params) => {
+      if (params.sources?.some((source) => source.name === 'shop' && source.schemaFetchedAt)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  await connection.sendNotification('initialized', {});
+  return { child, connection, schemaLoaded, onRefresh: (listener) => refreshListeners.push(listener) };
+}
+
+function positionAt(text, offset) {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length - 1;
+  return { line, character: offset - (before.lastIndexOf('\n') + 1) };
+}
+
+function stats(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const pick = (q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  return { median: pick(0.5), p95: pick(0.95), n: sorted.length };
+}
+
+async function measure(label, count, run) {
+  const samples = [];
+  for (let i = 0; i < WARMUP + count; i++) {
+    const started = performance.now();
+    await run(i);
+    if (i >= WARMUP) samples.push(performance.now() - started);
+  }
+  return { label, ...stats(samples) };
+}
+
+function printTable(title, rows, baseline) {
+  console.log(`\n${title}`);
+  const header = ['operation', 'median ms', 'p95 ms', '× trivial', 'n'];
+  const body = rows.map((row) => [row.label, row.median.toFixed(2), row.p95.toFixed(2), baseline ? (row.median / baseline.median).toFixed(1) : '', String(row.n)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const format = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  console.log(format(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of body) console.log(format(row));
+}
+
+async function runLanguageBench() {
+  const workspace = mkdtempSync(join(tmpdir(), 'aq-bench-'));
+  try {
+    writeFileSync(join(workspace, 'aq.json'), JSON.stringify({ sources: { shop: { kind: 'mixpanel', projectId: 1, region: 'US', schemaFile: 'schema.json' } }, default: 'shop' }));
+    writeFileSync(join(workspace, 'schema.json'), JSON.stringify(generateLexicon()));
+    let text = generateQueries();
+    const bigUri = pathToFileURL(join(workspace, 'big.aq')).href;
+    const tinyUri = pathToFileURL(join(workspace, 'tiny.aq')).href;
+    console.log(`language bench: ${QUERY_COUNT} queries (${text.split('\n').length} lines, ${(text.length / 1024).toFixed(0)} KiB), ${EVENT_COUNT} events; ${ITERATIONS} samples after ${WARMUP} warm-up`);
+
+    const { child, connection, schemaLoaded, onRefresh } = await startServer(workspace);
+    onRefresh(() => void connection.sendRequest('textDocument/diagnostic', { textDocument: { uri: tinyUri } }).catch(() => undefined));
+    try {
+      const openStarted = performance.now();
+      // Schemas load lazily, on the first lint that needs one.
+      await connection.sendNotification('textDocument/didOpen', { textDocument: { uri: tinyUri, languageId: 'aq', version: 1, text: 'use mixpanel "shop"\n### Tiny\nsegmentation "Event 00001"\n  last 7 days\n' } });
+      await connection.sendRequest('textDocument/diagnostic', { textDocument: { uri: tinyUri } });
+      await schemaLoaded;
+      const schemaMs = performance.now() - openStarted;
+      await connection.sendNotification('textDocument/didOpen', { textDocument: { uri: bigUri, languageId: 'aq', version: 1, text } });
+      const firstLint = performance.now();
+      const first = await connection.sendRequest('textDocument/diagnostic', { textDocument: { uri: bigUri } });
+      console.log(`schema load ${schemaMs.toFixed(0)} ms; first full lint ${(performance.now() - firstLint).toFixed(0)} ms (${first.items.length} diagnostics)`);
+
+      let version = 1;
+      // Each edit rewrites one digit of a title somewhere in the file: a realistic single keystroke
+      // that invalidates one query, in a different place each time.
+      const edit = async (i) => {
+        const query = (i * 37) % QUERY_COUNT;
+        const marker = `### Query number ${query}\n`;
+        const offset = text.indexOf(marker) + marker.length - 2;
+        const replacement = String((Number(text[offset]) + 1) % 10);
+        text = text.slice(0, offset) + replacement + text.slice(offset + 1);
+        const start = positionAt(text, offset);
+        await connection.sendNotification('textDocument/didChange', {
+          textDocument: { uri: bigUri, version: ++version },
+          contentChanges: [{ range: { start, end: { line: start.line, character: start.character + 1 } }, text: replacement }],
+        });
+        return query;
+      };
+
+      const rows = [];
+      const trivial = await measure('trivial request (documentSymbol, tiny file)', ITERATIONS, () => connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri: tinyUri } }));
+      rows.push(trivial);
+      rows.push(await measure('edit + diagnostics (pull, whole file)', ITERATIONS, async (i) => {
+        await edit(i);
+        await connection.sendRequest('textDocument/diagnostic', { textDocument: { uri: bigUri } });
+      }));
+      rows.push(await measure('edit + completion: event name in head (10k events)', ITERATIONS, async (i) => {
+        const query = await edit(i);
+        const head = text.indexOf('"', text.indexOf(`### Query number ${query}\n`)) + 1;
+        await connection.sendRequest('textDocument/completion', { textDocument: { uri: bigUri }, position: positionAt(text, head + 3) });
+      }));
+      rows.push(await measure('edit + completion: properties["…"]', ITERATIONS, async (i) => {
+        const query = await edit(i);
+        const bracket = text.indexOf('properties["', text.indexOf(`### Query number ${query}\n`)) + 'properties["'.length;
+        await connection.sendRequest('textDocument/completion', { textDocument: { uri: bigUri }, position: positionAt(text, bracket + 1) });
+      }));
+      rows.push(await measure('edit + completion: clause keyword', ITERATIONS, async (i) => {
+        const query = await edit(i);
+        const clause = text.indexOf('\n  ', text.indexOf(`### Query number ${query}\n`)) + 3;
+        await connection.sendRequest('textDocument/completion', { textDocument: { uri: bigUri }, position: positionAt(text, clause) });
+      }));
+      rows.push(await measure('hover on an event name', ITERATIONS, (i) => {
+        const head = text.indexOf('"', text.indexOf(`### Query number ${(i * 11) % QUERY_COUNT}\n`)) + 2;
+        return connection.sendRequest('textDocument/hover', { textDocument: { uri: bigUri }, position: positionAt(text, head) });
+      }));
+      printTable('language server latency (client-measured round trips)', rows, trivial);
+    } finally {
+      await connection.sendRequest('shutdown').catch(() => undefined);
+      await connection.sendNotification('exit').catch(() => undefined);
+      connection.dispose();
+      if (child.exitCode === null) child.kill();
+    }
+  } finally {
+    rmSync(workspace, { recursive: true, force: true });
+  }
+}
+
+async function runEngineBenchIfPresent() {
+  const engineBench = join(root, 'scripts', 'benchEngine.ts');
+  if (!existsSync(engineBench)) {
+    console.log('\n(offline engine bench: scripts/benchEngine.ts not present, skipped)');
+    return;
+  }
+  console.log('\noffline engine bench');
+  const script = "import { pathToFileURL } from 'node:url'; const m = await import(pathToFileURL(process.argv[1]).href); const run = m.runEngineBench ?? m.default?.runEngineBench; await run();";
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, engineBench], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`the offline engine bench failed (exit ${result.status})`);
+}
+
+const build = spawnSync(process.execPath, [join(root, 'esbuild.mjs')], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+try {
+  if (!args.includes('--engine-only')) await runLanguageBench();
+  if (!args.includes('--language-only')) await runEngineBenchIfPresent();
+} catch (error) {
+  console.error(`bench failed: ${error.stack ?? error}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,23 @@
+/**
+ * What a CLI command may touch of its process: output streams, the working directory and the
+ * environment. Commands take it as a parameter so tests can run them without a child process.
+ */
+export interface CliIo {
+  /** Writes to standard output as is (callers add line ends). */
+  stdout(text: string): void;
+  /** Writes to standard error as is (callers add line ends). */
+  stderr(text: string): void;
+  /** The directory relative paths on the command line resolve against. */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The real process's streams, directory and environment. */
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    cwd: process.cwd(),
+    env: process.env,
+  };
+}

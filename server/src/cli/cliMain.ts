@@ -1,0 +1,66 @@
+/**
+ * Entry point of the `aq` command (dist/cli.js): parses the subcommand and hands the rest of the
+ * arguments to it. Every command returns its exit code instead of exiting, so output is flushed
+ * and commands stay testable.
+ */
+import packageJson from '../../../package.json';
+import { processIo, type CliIo } from './cliIo';
+import { lintCommand } from './lintCommand';
+import { runCommand } from './runCommand';
+
+const HELP = `aq ${packageJson.version} — lint and run analytics queries (.aq, .jql)
+
+usage: aq <command> [options]
+
+commands:
+  lint [--schema FILE]... [--format text|json] FILE...   check files and print every problem
+  run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json]
+                                                          run the queries of a file
+  watch, send                                             reserved; not available yet
+
+options:
+  -h, --help      show this help (or a command's: aq lint --help)
+  -v, --version   print the version
+
+Exit status: 0 success, 1 problems found or a query failed, 2 usage or file error.`;
+
+const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
+  lint: lintCommand,
+  run: runCommand,
+};
+
+const RESERVED = new Set(['watch', 'send']);
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    io.stdout(`${HELP}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === '-v' || command === '--version') {
+    io.stdout(`${packageJson.version}\n`);
+    return 0;
+  }
+  if (RESERVED.has(command)) {
+    io.stderr(`aq ${command}: not available yet in aq ${packageJson.version}.\n`);
+    return 2;
+  }
+  const handler = COMMANDS[command];
+  if (!handler) {
+    io.stderr(`aq: unknown command "${command}". Run "aq --help" for the list of commands.\n`);
+    return 2;
+  }
+  try {
+    return await handler(rest, io);
+  } catch (error) {
+    // A bug must still end with a message and a non-zero status, never a bare stack trace.
+    io.stderr(`aq ${command}: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 2;
+  }
+}
+
+if (require.main === module) {
+  void runCli(process.argv.slice(2), processIo()).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,19 @@
+/** Maps document URIs to file paths; only `file:` documents have one (untitled buffers do not). */
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export function documentPathOf(uri: string): string | undefined {
+  if (!uri.startsWith('file:')) return undefined;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
+}
+
+export function fileUriOf(path: string): string {
+  return pathToFileURL(path).href;
+}
+
+export function isJqlDocument(document: { uri: string; languageId: string }): boolean {
+  return document.languageId === 'jql' || (document.languageId !== 'aq' && /\.jql$/i.test(document.uri));
+}

@@ -80,3 +80,10 @@ describe('documentModelCache', () => {
     cache.dispose();
   });
 });
+
+it('aq.defaultSource is passed on; a non-string is reported', () => {
+  assert.equal(toEngineSettings({ defaultSource: 'shop' }, true).settings.defaultSource, 'shop');
+  const bad = toEngineSettings({ defaultSource: 42 }, true);
+  assert.equal(bad.settings.defaultSource, undefined);
+  assert.match(bad.problems.join('\n'), /aq.defaultSource must be a source name/);
+});

@@ -13,6 +13,7 @@ export interface AqSettings {
   cacheTtlSeconds?: unknown;
   requestTimeoutSeconds?: unknown;
   timezone?: unknown;
+  defaultSource?: unknown;
 }
 
 export const SETTINGS_SECTION = 'aq';
@@ -81,6 +82,9 @@ export function toEngineSettings(settings: AqSettings, trusted: boolean): { sett
       result.baseUrlOverrides = overrides;
     }
   }
+
+  if (typeof settings.defaultSource === 'string' && settings.defaultSource !== '') result.defaultSource = settings.defaultSource;
+  else if (settings.defaultSource !== undefined && settings.defaultSource !== null && settings.defaultSource !== '') problems.push('setting aq.defaultSource must be a source name.');
 
   const cacheTtl = positiveSeconds(settings.cacheTtlSeconds, 'aq.cacheTtlSeconds', problems, true);
   if (cacheTtl !== undefined) result.cacheTtlMs = cacheTtl * 1000;

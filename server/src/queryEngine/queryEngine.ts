@@ -82,7 +82,8 @@ class WorkspaceQueryEngine implements QueryEngine {
   }
 
   defaultSource(): SourceRef | undefined {
-    const name = this.config.defaultSource;
+    const fromSettings = this.settings.defaultSource;
+    const name = fromSettings !== undefined && fromSettings in this.config.sources ? fromSettings : this.config.defaultSource;
     const source = name ? this.config.sources[name] : undefined;
     return source ? { kind: source.kind, name: source.name } : undefined;
   }
@@ -172,7 +173,7 @@ class WorkspaceQueryEngine implements QueryEngine {
       return {
         name: source.name,
         kind: source.kind,
-        isDefault: source.name === this.config.defaultSource,
+        isDefault: source.name === this.defaultSource()?.name,
         schemaFetchedAt: schema?.origin?.fetchedAt,
         schemaLabel: schema?.origin?.label,
         budgetRemaining: budget?.remaining,

@@ -23,6 +23,8 @@ export interface EngineSettings {
   cacheTtlMs?: number;
   /** Per-request timeout; default 120 s. */
   requestTimeoutMs?: number;
+  /** The `aq.defaultSource` setting: the source of queries without a `use` line, over aq.json's "default". */
+  defaultSource?: string;
   /** Used for every source, in place of its configured/fetched schema (`aq lint --schema`). */
   schemaOverride?: AnalyticsSchema;
   /** Whether the workspace is trusted; untrusted workspaces may not run remote queries. */

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -11,53 +13,7 @@ import type { AqDocument, BinaryOperator, Expression, TextSpan } from '../../../
 const NUM_RUNS = Number(process.env.AQ_FUZZ_RUNS) || 300;
 
 /** The contract example from issue 2, verbatim (as in parser.test.ts). */
-const ISSUE_EXAMPLE = `use mixpanel "shop"
-
-### Sign-ups by browser
-segmentation "Sign Up"
-  on properties["$browser"]
-  where properties["plan"] in ["premium", "team"] and defined(properties["utm_source"])
-  from 2026-10-01 to 2026-10-31
-  unit day
-  type unique
-  limit 20
-  chart line
-  clean
-
-### Checkout funnel by state
-funnel "Landed on Homepage" -> "Created Account" -> "Purchase"
-  on properties["State"]
-  window 14 days
-  last 30 days
-
-### Saved funnel
-funnel id 7125032
-  last 4 weeks
-
-### A saved Insights report
-insights id 44012
-  last 30 days
-
-### Buyers come back
-retention "Sign Up" -> "Purchase"
-  unit week
-  interval_count 8
-  born_where properties["plan"] == "free"
-  last 90 days
-
-### Top browsers in JQL
-jql "queries/top-browsers.jql"
-  params { "event": "Sign Up" }
-  last 7 days
-
-use piwik "site"
-### Broken events in the last five hours
-debugger "bb338e1a-12f8-5353-ac63-9fd8b1f928a1"
-  event_type broken
-  lookup_window 300
-  limit 20
-  logs
-`;
+const ISSUE_EXAMPLE = readFileSync(join(__dirname, '../../fixtures/aq/issue-example.aq'), 'utf8');
 
 /** Every span anywhere in the tree, found generically so no node type is forgotten. */
 function collectSpans(value: unknown, spans: TextSpan[] = []): TextSpan[] {

@@ -1,0 +1,176 @@
+/**
+ * `aq send FILE --source NAME [--resume] [--dry-run]`: sends a Mixpanel events file
+ * (`*.events.ndjson`, `*.events.json`) to `/import`, or an mParticle batch file (`*.mparticle.json`)
+ * to `/v2/bulkevents`. Progress goes to stderr, the summary to stdout. Exit 0 when everything was
+ * accepted, 1 when records or requests failed or the send was interrupted, 2 for usage, file and
+ * configuration errors.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { CliIo } from '../../cli/cliIo';
+import { isBackendError } from '../../queryEngine/backendErrors';
+import { credentialsFromEnv, envPrefixFor } from '../../queryEngine/credentialsFromEnv';
+import { createHttpClient } from '../../queryEngine/httpClient';
+import { findWorkspaceRoot, readWorkspaceConfig, WORKSPACE_CONFIG_FILE } from '../../queryEngine/workspaceConfig';
+import { MPARTICLE_PODS, type MparticlePod } from './mparticleBulk';
+import { sendEventFile, type SendDestination } from './sendEventFile';
+
+const USAGE = 'usage: aq send FILE --source NAME [--resume] [--dry-run]';
+/** Failed records listed one by one at most; the rest are counted. */
+const MAX_LISTED_FAILURES = 50;
+
+interface SendArguments {
+  file: string;
+  source: string;
+  resume: boolean;
+  dryRun: boolean;
+}
+
+export async function sendCommand(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseSendArguments(args);
+  if (typeof parsed === 'string') {
+    io.stderr(`aq send: ${parsed}\n${USAGE}\n`);
+    return 2;
+  }
+  const file = resolve(io.cwd, parsed.file);
+  if (!existsSync(file)) {
+    io.stderr(`aq send: ${parsed.file}: no such file\n`);
+    return 2;
+  }
+  const rootDir = findWorkspaceRoot(dirname(file)) ?? findWorkspaceRoot(io.cwd);
+  const destination = destinationFor(parsed.source, rootDir, io.env);
+  if (typeof destination === 'string') {
+    io.stderr(`aq send: ${destination}\n`);
+    return 2;
+  }
+
+  const controller = new AbortController();
+  const onInterrupt = (): void => controller.abort();
+  process.once('SIGINT', onInterrupt);
+  const http = createHttpClient();
+  try {
+    const result = await sendEventFile({
+      path: file,
+      destination,
+      http,
+      signal: controller.signal,
+      resume: parsed.resume,
+      dryRun: parsed.dryRun,
+      onProgress: (progress) => io.stderr(`  ${progress.done}/${progress.total} requests (${progress.message})\n`),
+    });
+    if (result.problem) {
+      io.stderr(`aq send: ${result.problem}\n`);
+      return 2;
+    }
+    if (result.syntaxErrors.length > 0) {
+      for (const error of result.syntaxErrors) io.stderr(`${parsed.file}:${error.line}: error: ${error.message}\n`);
+      io.stderr('aq send: nothing was sent; fix the JSON first.\n');
+      return 2;
+    }
+    const unit = result.kind === 'mparticle' ? 'batch' : 'event';
+    if (parsed.dryRun) {
+      io.stdout(`${parsed.file}: ${plural(result.records, unit)} in ${plural(result.requests, 'request')} to ${destination.kind} source "${destination.name}" (dry run: nothing sent)\n`);
+      return 0;
+    }
+    const report = result.report!;
+    for (const failure of report.recordFailures.slice(0, MAX_LISTED_FAILURES)) {
+      io.stdout(`${parsed.file}:${failure.line}: rejected: ${failure.message}${failure.field ? ` (${failure.field})` : ''}\n`);
+    }
+    if (report.recordFailures.length > MAX_LISTED_FAILURES) io.stdout(`… and ${report.recordFailures.length - MAX_LISTED_FAILURES} more rejected records\n`);
+    for (const failed of report.failedBatches) io.stdout(`request ${failed.index + 1} failed: ${failed.reason}\n`);
+    io.stdout(
+      `sent ${plural(report.sentBatches, 'request')} (${plural(report.accepted, `accepted ${unit}`)}), skipped ${report.skippedBatches} already sent, ` +
+        `${plural(report.recordFailures.length, `rejected ${unit}`)}, ${plural(report.failedBatches.length, 'failed request')}\n`,
+    );
+    if (report.stoppedBy === 'cancelled') {
+      io.stderr(`aq send: interrupted; run again with --resume to send the rest.\n`);
+      return 1;
+    }
+    if (report.stoppedBy) {
+      io.stderr(`aq send: ${report.stoppedBy.message}${report.stoppedBy.details.hint ? `\n  hint: ${report.stoppedBy.details.hint}` : ''}\n`);
+      return 1;
+    }
+    if (report.failedBatches.length > 0) io.stderr('aq send: some requests failed; run again with --resume to retry them.\n');
+    return report.recordFailures.length > 0 || report.failedBatches.length > 0 ? 1 : 0;
+  } catch (error) {
+    if (isBackendError(error)) {
+      io.stderr(`aq send: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+    await http.close();
+  }
+}
+
+/**
+ * The destination named `--source`: a Mixpanel source from aq.json, or an mParticle input (which
+ * aq.json's query-engine reader does not know, so it is read here). Secrets come from the environment.
+ */
+function destinationFor(name: string, rootDir: string | undefined, env: CliIo['env']): SendDestination | string {
+  const prefix = envPrefixFor(name);
+  const baseUrlOverride = env[`${prefix}BASE_URL`] || undefined;
+  const mparticle = mparticleSourceIn(rootDir, name);
+  if (typeof mparticle === 'string') return mparticle;
+  if (mparticle) {
+    const apiKey = env[`${prefix}API_KEY`];
+    const apiSecret = env[`${prefix}API_SECRET`];
+    if (!apiKey || !apiSecret) return `mParticle source "${name}" needs ${prefix}API_KEY and ${prefix}API_SECRET in the environment.`;
+    return { kind: 'mparticle', name, target: { pod: mparticle.pod, apiKey, apiSecret, baseUrlOverride } };
+  }
+  const config = readWorkspaceConfig(rootDir);
+  const source = config.sources[name];
+  if (!source) return `no source named "${name}" in ${WORKSPACE_CONFIG_FILE} (known: ${Object.keys(config.sources).join(', ') || 'none'})`;
+  if (source.kind !== 'mixpanel') return `"${name}" is a ${source.kind} source; events can be sent to Mixpanel or mParticle sources only.`;
+  const credentials = credentialsFromEnv(name, env);
+  if (!credentials?.secret) return `Mixpanel source "${name}" needs ${prefix}USERNAME and ${prefix}SECRET (a service account) in the environment.`;
+  return { kind: 'mixpanel', name, target: { projectId: source.projectId, region: source.region, baseUrlOverride, credentials } };
+}
+
+function mparticleSourceIn(rootDir: string | undefined, name: string): { pod: MparticlePod } | string | undefined {
+  if (!rootDir) return undefined;
+  let json: { sources?: Record<string, { kind?: unknown; pod?: unknown }> };
+  try {
+    json = JSON.parse(readFileSync(resolve(rootDir, WORKSPACE_CONFIG_FILE), 'utf8')) as typeof json;
+  } catch {
+    return undefined;
+  }
+  const raw = json?.sources?.[name];
+  if (!raw || raw.kind !== 'mparticle') return undefined;
+  const pod = typeof raw.pod === 'string' ? raw.pod.toUpperCase() : 'US1';
+  if (!MPARTICLE_PODS.includes(pod as MparticlePod)) return `${WORKSPACE_CONFIG_FILE}: source "${name}": "pod" must be one of ${MPARTICLE_PODS.join(', ')}.`;
+  return { pod: pod as MparticlePod };
+}
+
+function parseSendArguments(args: string[]): SendArguments | string {
+  let file: string | undefined;
+  let source: string | undefined;
+  let resume = false;
+  let dryRun = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--source' || arg === '-s') {
+      source = args[++i];
+      if (source === undefined) return '--source needs a source name';
+    } else if (arg === '--resume') {
+      resume = true;
+    } else if (arg === '--dry-run') {
+      dryRun = true;
+    } else if (arg.startsWith('-')) {
+      return `unknown option ${arg}`;
+    } else if (file === undefined) {
+      file = arg;
+    } else {
+      return `one FILE only (got "${file}" and "${arg}")`;
+    }
+  }
+  if (file === undefined) return 'missing FILE';
+  if (source === undefined) return 'missing --source NAME';
+  return { file, source, resume, dryRun };
+}
+
+function plural(count: number, noun: string): string {
+  const word = count === 1 ? noun : noun.endsWith('batch') ? `${noun}es` : `${noun}s`;
+  return `${count.toLocaleString('en-US')} ${word}`;
+}

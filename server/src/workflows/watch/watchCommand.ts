@@ -1,0 +1,182 @@
+/**
+ * `aq watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once]`: runs a
+ * `debugger` query of an .aq file every few minutes and prints each new broken (or chosen
+ * `event_type`) event once; with `--slack` also posts it to the incoming webhook in
+ * AQ_SLACK_WEBHOOK_URL. Ctrl-C stops it cleanly. `--once` polls a single time (CI, cron) and exits
+ * 1 when it found events or the poll failed.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { buildQuerySpec } from '../../languageService/buildQuerySpec';
+import { parseAqDocument } from '../../languageService/parser/queryParser';
+import type { QueryBlock } from '../../languageService/parser/queryAst';
+import type { DebuggerSpec } from '../../languageService/querySpec';
+import type { DebuggerData } from '../../protocol/resultModel';
+import type { CliIo } from '../../cli/cliIo';
+import { credentialsFromEnv, engineSettingsFromEnv } from '../../queryEngine/credentialsFromEnv';
+import { createHttpClient } from '../../queryEngine/httpClient';
+import { createQueryEngine } from '../../queryEngine/queryEngine';
+import { findWorkspaceRoot } from '../../queryEngine/workspaceConfig';
+import { abortableSleep, BrokenEventWatcher, describeAlert, type PollOutcome, type WatchAlert } from './brokenEventWatcher';
+import { formatSlackMessage, postSlackMessage, SLACK_WEBHOOK_ENV } from './slackAlert';
+
+const USAGE = 'usage: aq watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once]';
+const MIN_INTERVAL_MS = 10_000;
+
+interface WatchArguments {
+  file: string;
+  query: string | undefined;
+  intervalMs: number;
+  maxAlerts: number;
+  slack: boolean;
+  once: boolean;
+}
+
+export async function watchCommand(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseWatchArguments(args);
+  if (typeof parsed === 'string') {
+    io.stderr(`aq watch: ${parsed}\n${USAGE}\n`);
+    return 2;
+  }
+  const file = resolve(io.cwd, parsed.file);
+  if (!existsSync(file)) {
+    io.stderr(`aq watch: ${parsed.file}: no such file\n`);
+    return 2;
+  }
+  const webhookUrl = io.env[SLACK_WEBHOOK_ENV];
+  if (parsed.slack && !webhookUrl) {
+    io.stderr(`aq watch: --slack needs the incoming-webhook URL in ${SLACK_WEBHOOK_ENV}\n`);
+    return 2;
+  }
+  const text = readFileSync(file, 'utf8');
+  const document = parseAqDocument(text);
+  const block = selectDebuggerQuery(document.queries, parsed.query);
+  if (typeof block === 'string') {
+    io.stderr(`aq watch: ${block}\n`);
+    return 2;
+  }
+
+  const rootDir = findWorkspaceRoot(dirname(file)) ?? dirname(file);
+  const engine = createQueryEngine({ cacheDir: io.env.AQ_CACHE_DIR });
+  engine.configure(rootDir, engineSettingsFromEnv(rootDir, io.env));
+  const source = block.source?.sourceKind && block.source.target ? { kind: block.source.sourceKind, name: block.source.target.value } : undefined;
+  const resolved = engine.resolveSource(source, file);
+  const built = buildQuerySpec(block, { now: new Date(), timezone: undefined, defaultSource: engine.defaultSource() });
+  if (!built.ok) {
+    for (const error of built.errors) io.stderr(`${parsed.file}: error: ${error.message}\n`);
+    engine.dispose();
+    return 2;
+  }
+  const spec = built.spec as DebuggerSpec;
+  const title = block.title ?? `Query ${block.index + 1}`;
+  const sourceName = resolved?.name ?? spec.source?.name ?? 'default';
+
+  const controller = new AbortController();
+  const onInterrupt = (): void => controller.abort();
+  process.once('SIGINT', onInterrupt);
+  const slackHttp = parsed.slack ? createHttpClient() : undefined;
+  const stamp = (): string => new Date().toISOString().slice(0, 19).replace('T', ' ');
+  const watcher = new BrokenEventWatcher({
+    eventTypes: spec.eventTypes,
+    maxAlertsPerPoll: parsed.maxAlerts,
+    initialLookupWindowMinutes: spec.lookupWindow,
+    poll: async ({ lookupWindowMinutes, eventTypes, signal }) => {
+      const result = await engine.run({ ...spec, eventTypes, lookupWindow: lookupWindowMinutes, logs: true }, file, {
+        signal,
+        bypassCache: true,
+        getCredentials: async (config) => credentialsFromEnv(config.name, io.env),
+      });
+      return result.data.kind === 'debugger' ? (result.data as DebuggerData).sessions : [];
+    },
+    onAlert: async (alert: WatchAlert) => {
+      io.stdout(`[${stamp()}] ${describeAlert(alert)}\n`);
+      if (slackHttp && webhookUrl) await postSlackMessage(webhookUrl, formatSlackMessage(alert, { queryTitle: title, sourceName }), { http: slackHttp, signal: controller.signal });
+    },
+    onDeliveryError: (error) => io.stderr(`aq watch: ${(error as Error)?.message ?? String(error)}\n`),
+  });
+
+  const report = (outcome: PollOutcome): void => {
+    if (outcome.ok) io.stderr(`[${stamp()}] polled the last ${outcome.lookupWindowMinutes} min: ${outcome.newEvents} new event${outcome.newEvents === 1 ? '' : 's'}\n`);
+  };
+  try {
+    if (parsed.once) {
+      const outcome = await watcher.pollOnce(controller.signal);
+      report(outcome);
+      return outcome.ok && outcome.newEvents === 0 ? 0 : 1;
+    }
+    io.stderr(`aq watch: watching "${title}" every ${formatInterval(parsed.intervalMs)}; Ctrl-C stops.\n`);
+    await watcher.run(parsed.intervalMs, controller.signal, abortableSleep, report);
+    io.stderr('aq watch: stopped.\n');
+    return 0;
+  } catch (error) {
+    if (controller.signal.aborted) {
+      io.stderr('aq watch: stopped.\n');
+      return 0;
+    }
+    throw error;
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+    engine.dispose();
+    await slackHttp?.close();
+  }
+}
+
+function parseWatchArguments(args: string[]): WatchArguments | string {
+  const parsed: WatchArguments = { file: '', query: undefined, intervalMs: 5 * 60_000, maxAlerts: 10, slack: false, once: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--query' || arg === '-q') {
+      parsed.query = args[++i];
+      if (parsed.query === undefined) return '--query needs a title or a number';
+    } else if (arg === '--every') {
+      const interval = parseInterval(args[++i]);
+      if (interval === undefined) return '--every needs an interval such as 30s, 5m or 1h';
+      if (interval < MIN_INTERVAL_MS) return '--every must be at least 10s';
+      parsed.intervalMs = interval;
+    } else if (arg === '--max-alerts') {
+      const value = Number(args[++i]);
+      if (!Number.isInteger(value) || value < 1) return '--max-alerts needs a whole number of at least 1';
+      parsed.maxAlerts = value;
+    } else if (arg === '--slack') {
+      parsed.slack = true;
+    } else if (arg === '--once') {
+      parsed.once = true;
+    } else if (arg.startsWith('-')) {
+      return `unknown option ${arg}`;
+    } else if (!parsed.file) {
+      parsed.file = arg;
+    } else {
+      return `one FILE only (got "${parsed.file}" and "${arg}")`;
+    }
+  }
+  if (!parsed.file) return 'missing FILE';
+  return parsed;
+}
+
+/** `90s`, `5m`, `1h`, or bare minutes. */
+export function parseInterval(text: string | undefined): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(text ?? '');
+  if (!match) return undefined;
+  const unit = match[2] === 's' ? 1000 : match[2] === 'h' ? 3_600_000 : 60_000;
+  return Math.round(Number(match[1]) * unit);
+}
+
+function formatInterval(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${Math.round(ms / 1000)} s`;
+}
+
+function selectDebuggerQuery(queries: QueryBlock[], wanted: string | undefined): QueryBlock | string {
+  const debuggers = queries.filter((query) => query.head?.kind === 'debugger');
+  if (debuggers.length === 0) return 'the file has no debugger query to watch';
+  if (wanted === undefined) {
+    if (debuggers.length === 1) return debuggers[0];
+    return `the file has ${debuggers.length} debugger queries; pick one with --query (titles: ${debuggers.map((q) => `"${q.title ?? `Query ${q.index + 1}`}"`).join(', ')})`;
+  }
+  const runnable = queries.filter((query) => query.head !== undefined);
+  const chosen = /^\d+$/.test(wanted) ? runnable[Number(wanted) - 1] : runnable.find((query) => query.title?.toLowerCase() === wanted.toLowerCase());
+  if (!chosen) return /^\d+$/.test(wanted) ? `there is no query number ${wanted} (the file has ${runnable.length})` : `no query titled "${wanted}"`;
+  if (chosen.head?.kind !== 'debugger') return `"${chosen.title ?? wanted}" is a ${chosen.head?.kind} query; only debugger queries can be watched`;
+  return chosen;
+}

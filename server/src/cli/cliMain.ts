@@ -7,6 +7,8 @@ import packageJson from '../../../package.json';
 import { processIo, type CliIo } from './cliIo';
 import { lintCommand } from './lintCommand';
 import { runCommand } from './runCommand';
+import { sendCommand } from '../workflows/send/sendCommand';
+import { watchCommand } from '../workflows/watch/watchCommand';
 
 const HELP = `aq ${packageJson.version} — lint and run analytics queries (.aq, .jql)
 
@@ -16,7 +18,10 @@ commands:
   lint [--schema FILE]... [--format text|json] FILE...   check files and print every problem
   run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json]
                                                           run the queries of a file
-  watch, send                                             reserved; not available yet
+  watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once]
+                                                          poll a Piwik PRO debugger query and alert on new events
+  send FILE --source NAME [--resume] [--dry-run]          send *.events.ndjson/json to Mixpanel or *.mparticle.json
+                                                          to mParticle, without loss or duplicates
 
 options:
   -h, --help      show this help (or a command's: aq lint --help)
@@ -27,9 +32,9 @@ Exit status: 0 success, 1 problems found or a query failed, 2 usage or file erro
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   lint: lintCommand,
   run: runCommand,
+  watch: watchCommand,
+  send: sendCommand,
 };
-
-const RESERVED = new Set(['watch', 'send']);
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -40,10 +45,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (command === '-v' || command === '--version') {
     io.stdout(`${packageJson.version}\n`);
     return 0;
-  }
-  if (RESERVED.has(command)) {
-    io.stderr(`aq ${command}: not available yet in aq ${packageJson.version}.\n`);
-    return 2;
   }
   const handler = COMMANDS[command];
   if (!handler) {

@@ -18,7 +18,8 @@ export interface HttpRequest {
   /** Absolute URL, already carrying its query string. */
   url: string;
   headers?: Record<string, string>;
-  body?: string;
+  /** Text, or bytes for bodies that are not UTF-8 (a gzipped upload). */
+  body?: string | Uint8Array;
   auth?: HttpAuth;
 }
 
@@ -201,7 +202,8 @@ export function describeAsCurl(request: HttpRequest): string {
     const masked = /^(authorization|cookie|x-api-key)$/i.test(name) ? '****' : value;
     parts.push('-H', shellQuote(`${name}: ${masked}`));
   }
-  if (request.body !== undefined) parts.push('--data', shellQuote(request.body));
+  if (typeof request.body === 'string') parts.push('--data', shellQuote(request.body));
+  else if (request.body !== undefined) parts.push('--data-binary', `@<${request.body.byteLength} bytes>`);
   return parts.join(' ');
 }
 

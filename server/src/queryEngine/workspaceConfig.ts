@@ -117,8 +117,11 @@ function parseSource(name: string, raw: unknown, origin: string, problems: strin
       }
       return { kind: 'local', name, path, schemaFile: optionalString('schemaFile'), timezone: optionalString('timezone') };
     }
+    case 'mparticle':
+      // Ingestion-only: `aq send` reads these itself (workflows/send); they run no queries.
+      return undefined;
     default:
-      problems.push(`${where}: "kind" must be "mixpanel", "piwik" or "local".`);
+      problems.push(`${where}: "kind" must be "mixpanel", "piwik", "local" or "mparticle".`);
       return undefined;
   }
 }

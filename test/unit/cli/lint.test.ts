@@ -187,10 +187,10 @@ describe('aq (built CLI)', () => {
     assert.match(result.stdout, /run FILE/);
   });
 
-  it('refuses reserved and unknown commands with exit 2', () => {
-    const watch = aq(['watch', 'x.aq'], REPO_ROOT);
+  it('refuses bad usage and unknown commands with exit 2', () => {
+    const watch = aq(['watch', 'examples/shop.aq'], REPO_ROOT);
     assert.equal(watch.status, 2);
-    assert.match(watch.stderr, /not available yet/);
+    assert.match(watch.stderr, /no debugger query to watch/);
     const unknown = aq(['frobnicate'], REPO_ROOT);
     assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /unknown command "frobnicate"/);

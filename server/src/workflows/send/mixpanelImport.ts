@@ -103,19 +103,11 @@ export function mixpanelBatchSender(target: MixpanelImportTarget, options: Mixpa
     const headers: Record<string, string> = { 'content-type': 'application/x-ndjson', accept: 'application/json' };
     if (gzip) headers['content-encoding'] = 'gzip';
     const response = await options.http.send(
-      { method: 'POST', url, headers, body: gzip ? binaryBody(gzipSync(batch.body)) : batch.body, auth },
+      { method: 'POST', url, headers, body: gzip ? gzipSync(batch.body) : batch.body, auth },
       { signal, timeoutMs: options.timeoutMs ?? 120_000, maxBytes: 4 * 1024 * 1024 },
     );
     return importOutcome(response.status, response.body, response.headers['retry-after'], batch, [secret]);
   };
-}
-
-/**
- * httpClient's `HttpRequest.body` is typed `string`, but undici sends a Buffer as is; a gzip body
- * must not go through a UTF-8 string. (Asked for: `body?: string | Uint8Array` in httpClient.ts.)
- */
-function binaryBody(bytes: Buffer): string {
-  return bytes as unknown as string;
 }
 
 function importOutcome(status: number, body: string, retryAfter: string | undefined, batch: MixpanelBatch, secrets: string[]): BatchOutcome {

@@ -41,7 +41,8 @@ import type { QueryEngineOptions } from './queryEngine/queryEngine';
 import type { QueryEngine } from './queryEngine/queryEngineTypes';
 import { registerDiagnosticsPullSupport, registerDiagnosticsPushSupport, type DiagnosticsSupport } from './lsp/diagnosticsSupport';
 import { createDocumentModelCache } from './lsp/documentModelCache';
-import { documentPathOf, isJqlDocument } from './lsp/documentPath';
+import { documentPathOf, isAqDocument, isEventFileDocument, isJqlDocument } from './lsp/documentPath';
+import { lintEventFile } from './workflows/send/eventFileLint';
 import { createQueryRequests } from './lsp/queryRequests';
 import { formatError, runSafe, runSafeAsync } from './lsp/runSafe';
 import { createSettingsResolver, toEngineSettings, type SettingsResolver } from './lsp/settingsResolver';
@@ -142,7 +143,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     if (!document || !engine) return;
     const path = documentPathOf(uri);
     try {
-      if (isJqlDocument(document)) {
+      if (!isAqDocument(document)) {
         await engine.loadSchema(undefined, path);
       } else {
         const block = service.queryAt(models.get(document), document.offsetAt(position));
@@ -156,7 +157,9 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   function validate(document: TextDocument) {
     const path = documentPathOf(document.uri);
     const text = document.getText();
-    const problems = isJqlDocument(document)
+    const problems = isEventFileDocument(document)
+      ? lintEventFile(document.uri, text, { schema: jqlSchema(path) })
+      : isJqlDocument(document)
       ? service.validateJql(text, jqlSchema(path))
       : service.validate(models.get(document), text, schemaLookup(path), validationOptions(path));
     return problems.map((problem) => toLspDiagnostic(document, problem));
@@ -273,7 +276,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       log,
       () => {
         const document = documents.get(params.textDocument.uri);
-        if (!document) return null;
+        if (!document || isEventFileDocument(document)) return null;
         const path = documentPathOf(document.uri);
         const text = document.getText();
         const offset = document.offsetAt(params.position);
@@ -294,7 +297,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       log,
       () => {
         const document = documents.get(params.textDocument.uri);
-        if (!document) return null;
+        if (!document || isEventFileDocument(document)) return null;
         const path = documentPathOf(document.uri);
         const text = document.getText();
         const offset = document.offsetAt(params.position);
@@ -329,7 +332,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       log,
       () => {
         const document = documents.get(params.textDocument.uri);
-        if (!document || isJqlDocument(document)) return [];
+        if (!document || !isAqDocument(document)) return [];
         return service.symbols(models.get(document)).map((symbol) => toLspDocumentSymbol(document, symbol));
       },
       [],
@@ -344,7 +347,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       () => {
         const document = documents.get(params.textDocument.uri);
         // null lets the editor fall back to indentation folding in .jql files.
-        if (!document || isJqlDocument(document)) return null;
+        if (!document || !isAqDocument(document)) return null;
         return service
           .folding(models.get(document), document.getText())
           .map((folding) => toLspFoldingRange(document, folding))
@@ -361,7 +364,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       log,
       () => {
         const document = documents.get(params.textDocument.uri);
-        if (!document || isJqlDocument(document)) return { data: [] };
+        if (!document || !isAqDocument(document)) return { data: [] };
         return { data: encodeSemanticTokens(document, service.semanticTokens(models.get(document), document.getText())) };
       },
       { data: [] },

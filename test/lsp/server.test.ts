@@ -84,6 +84,18 @@ describe('language server over stdio (push diagnostics)', () => {
     assert.equal(diagnostics.filter((d) => d.severity === 1).length, 1, JSON.stringify(diagnostics));
   });
 
+  it('lints event files to send against the schema, and offers no aq features in them', async () => {
+    const eventsUri = fileUri(join(root, 'signups.events.ndjson'));
+    const line = { event: 'Sign Upp', properties: { time: 1_790_000_000, distinct_id: 'u1', $insert_id: 'a1' } };
+    await session.open(eventsUri, `${JSON.stringify(line)}\n{ not json\n`, 'json');
+    const diagnostics = await session.waitForDiagnostics(eventsUri, hasCode('unknown-event'));
+    assert.match(messageOf(diagnostics.find((d) => d.code === 'unknown-event')!), /Sign Up/);
+    const syntax = diagnostics.find((d) => d.code === 'json-syntax');
+    assert.equal(syntax?.range.start.line, 1, JSON.stringify(diagnostics));
+    const symbols = await session.connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri: eventsUri } });
+    assert.deepEqual(symbols, []);
+  });
+
   it('offers the did-you-mean as a quick fix whose edit corrects the text', async () => {
     const diagnostics = await session.waitForDiagnostics(uri, hasCode('unknown-event'));
     const unknown = diagnostics.find((d) => d.code === 'unknown-event')!;

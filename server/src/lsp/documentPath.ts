@@ -17,3 +17,13 @@ export function fileUriOf(path: string): string {
 export function isJqlDocument(document: { uri: string; languageId: string }): boolean {
   return document.languageId === 'jql' || (document.languageId !== 'aq' && /\.jql$/i.test(document.uri));
 }
+
+/** Event files to send (issue 7): Mixpanel import NDJSON/JSON and mParticle batches. */
+export function isEventFileDocument(document: { uri: string }): boolean {
+  return /\.(events\.ndjson|events\.json|mparticle\.json)$/i.test(document.uri);
+}
+
+/** Documents written in the aq language (as opposed to .jql scripts and event files). */
+export function isAqDocument(document: { uri: string; languageId: string }): boolean {
+  return !isJqlDocument(document) && !isEventFileDocument(document);
+}

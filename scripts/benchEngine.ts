@@ -1,0 +1,255 @@
+/**
+ * Benchmarks the local engine against DuckDB on the sample scaled to 1,000,000 events: a
+ * segmentation with `on` and `where`, a 3-step funnel and a retention query, cold (nothing cached,
+ * read from the gzipped NDJSON) and warm (dataset already in memory; median of three runs).
+ * DuckDB runs equivalent SQL on the same file (cold: load the file into a table, then query;
+ * warm: query that table). Both engines' numbers are compared and every disagreement is printed.
+ *
+ *   node --import tsx scripts/benchEngine.ts [--events N]
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { buildQuerySpec } from '../server/src/languageService/buildQuerySpec';
+import { parseAqDocument } from '../server/src/languageService/parser/queryParser';
+import type { FunnelSpec, QuerySpec, RetentionSpec, SegmentationSpec } from '../server/src/languageService/querySpec';
+import type { FunnelData, RetentionData, SeriesData } from '../server/src/protocol/resultModel';
+import { loadLocalDataset } from '../server/src/queryEngine/backends/local/eventStore';
+import { runLocalFunnel } from '../server/src/queryEngine/backends/local/localFunnel';
+import { runLocalRetention } from '../server/src/queryEngine/backends/local/localRetention';
+import { runLocalSegmentation } from '../server/src/queryEngine/backends/local/localSegmentation';
+import { generateSample, SAMPLE_DATA_FILE } from '../server/src/sample/generateSample';
+
+const QUERIES = `
+### Views of pricier products by browser
+segmentation "Viewed Product"
+  on properties["$browser"]
+  where properties["price"] >= 50
+  from 2026-09-01 to 2026-10-31
+
+### Visit to purchase
+funnel "Landed on Homepage" -> "Viewed Product" -> "Purchase"
+  window 7 days
+  from 2026-09-01 to 2026-10-31
+
+### Sign-ups who buy
+retention "Sign Up" -> "Purchase"
+  unit week
+  interval_count 4
+  from 2026-08-03 to 2026-10-31
+`;
+
+const DAY_S = 86_400;
+
+type Answer = Map<string, number>;
+
+interface BenchCase {
+  spec: QuerySpec;
+  ours: (path: string) => Promise<Answer>;
+  sql: (from: string) => string;
+  fromSql: (rows: unknown[][]) => Answer;
+}
+
+function argValue(flag: string): string | undefined {
+  const index = process.argv.indexOf(flag);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+function specs(): QuerySpec[] {
+  const document = parseAqDocument(QUERIES);
+  return document.queries.map((block) => {
+    const built = buildQuerySpec(block, { now: new Date('2026-11-01T00:00:00Z'), defaultSource: { kind: 'local', name: 'bench' } });
+    if (!built.ok) throw new Error(`bench query "${block.title}" does not build: ${built.errors.map((e) => e.message).join('; ')}`);
+    return built.spec;
+  });
+}
+
+/** Seconds since the epoch of the first instant of a UTC date, and of the day after another. */
+function rangeSeconds(range: { from: string; to: string }): { start: number; end: number } {
+  return { start: Date.parse(`${range.from}T00:00:00Z`) / 1000, end: Date.parse(`${range.to}T00:00:00Z`) / 1000 + DAY_S };
+}
+
+function cases(): BenchCase[] {
+  const [segmentation, funnel, retention] = specs() as [SegmentationSpec, FunnelSpec, RetentionSpec];
+  const seg = rangeSeconds(segmentation.range);
+  const fun = rangeSeconds(funnel.range);
+  const windowS = (funnel.window?.count ?? 30) * DAY_S;
+  const ret = rangeSeconds(retention.range);
+  const week = (column: string): string => `CAST(floor((floor(${column} / ${DAY_S}) + 3) / 7) AS BIGINT)`;
+  return [
+    {
+      spec: segmentation,
+      ours: async (path) => {
+        const data = runLocalSegmentation(await loadLocalDataset(path), segmentation) as SeriesData;
+        const answer: Answer = new Map();
+        for (const series of data.series) data.dates.forEach((date, i) => series.values[i] && answer.set(`${series.segment}|${date}`, series.values[i]));
+        return answer;
+      },
+      sql: (from) => `SELECT coalesce(browser, 'undefined') AS segment, strftime(to_timestamp(time)::TIMESTAMP, '%Y-%m-%d') AS day, count(*)::INTEGER AS n
+        FROM ${from} WHERE event = 'Viewed Product' AND time >= ${seg.start} AND time < ${seg.end} AND price >= 50 GROUP BY ALL`,
+      fromSql: (rows) => new Map(rows.map(([segment, day, n]) => [`${segment}|${day}`, n as number])),
+    },
+    {
+      spec: funnel,
+      ours: async (path) => {
+        const data = runLocalFunnel(await loadLocalDataset(path), funnel) as FunnelData;
+        return new Map(data.segments[0].counts.map((count, step) => [`step ${step + 1}`, count]));
+      },
+      // ASOF joins find each step's earliest event at or after the previous one, as the engine does.
+      sql: (from) => `WITH ev AS (SELECT event, distinct_id, time FROM ${from} WHERE event IN ('Landed on Homepage', 'Viewed Product', 'Purchase')),
+        a AS (SELECT distinct_id, time AS t1 FROM ev WHERE event = 'Landed on Homepage' AND time >= ${fun.start} AND time < ${fun.end}),
+        b AS (SELECT distinct_id, time FROM ev WHERE event = 'Viewed Product'),
+        c AS (SELECT distinct_id, time FROM ev WHERE event = 'Purchase'),
+        ab AS (SELECT a.distinct_id, a.t1, CASE WHEN b.time <= a.t1 + ${windowS} THEN b.time END AS t2 FROM a ASOF LEFT JOIN b ON a.distinct_id = b.distinct_id AND a.t1 <= b.time),
+        abc AS (SELECT ab.distinct_id, ab.t2, CASE WHEN ab.t2 IS NOT NULL AND c.time <= ab.t1 + ${windowS} THEN c.time END AS t3 FROM ab ASOF LEFT JOIN c ON ab.distinct_id = c.distinct_id AND ab.t2 <= c.time),
+        per_user AS (SELECT distinct_id, max(1 + (t2 IS NOT NULL)::INTEGER + (t3 IS NOT NULL)::INTEGER) AS reached FROM abc GROUP BY 1)
+        SELECT count(*)::INTEGER, count(*) FILTER (WHERE reached >= 2)::INTEGER, count(*) FILTER (WHERE reached >= 3)::INTEGER FROM per_user`,
+      fromSql: (rows) => new Map((rows[0] as number[]).map((count, step) => [`step ${step + 1}`, count])),
+    },
+    {
+      spec: retention,
+      ours: async (path) => {
+        const data = runLocalRetention(await loadLocalDataset(path), retention) as RetentionData;
+        const answer: Answer = new Map();
+        for (const cohort of data.cohorts) {
+          answer.set(`${cohort.date} size`, cohort.size);
+          cohort.retained.forEach((count, i) => count && answer.set(`${cohort.date} +${i}`, count));
+        }
+        return answer;
+      },
+      sql: (from) => `WITH ev AS (SELECT event, distinct_id, time FROM ${from} WHERE event IN ('Sign Up', 'Purchase')),
+        births AS (SELECT distinct_id, min(time) AS bt FROM ev WHERE event = 'Sign Up' AND time >= ${ret.start} AND time < ${ret.end} GROUP BY 1),
+        returns AS (SELECT DISTINCT b.distinct_id, ${week('b.bt')} AS cohort, ${week('p.time')} - ${week('b.bt')} AS i
+          FROM births b JOIN ev p ON p.distinct_id = b.distinct_id AND p.event = 'Purchase' AND p.time >= b.bt)
+        SELECT strftime(to_timestamp((cohort * 7 - 3) * ${DAY_S})::TIMESTAMP, '%Y-%m-%d') || ' size', count(*)::INTEGER FROM (SELECT ${week('bt')} AS cohort FROM births) GROUP BY 1
+        UNION ALL
+        SELECT strftime(to_timestamp((cohort * 7 - 3) * ${DAY_S})::TIMESTAMP, '%Y-%m-%d') || ' +' || i, count(*)::INTEGER FROM returns WHERE i BETWEEN 0 AND ${retention.intervalCount} GROUP BY ALL`,
+      fromSql: (rows) => new Map(rows.map(([key, n]) => [key as string, n as number])),
+    },
+  ];
+}
+
+/** The raw export read with the same de-duplication rule as the engine. */
+function duckSource(path: string): string {
+  const columns = `{event: 'VARCHAR', properties: 'STRUCT(time DOUBLE, distinct_id VARCHAR, "$insert_id" VARCHAR, "$browser" VARCHAR, price DOUBLE)'}`;
+  return `(SELECT event, properties.time AS time, properties.distinct_id AS distinct_id, properties."$insert_id" AS insert_id, properties."$browser" AS browser, properties.price AS price
+    FROM read_ndjson('${path.replace(/'/g, "''")}', columns = ${columns}, compression = 'gzip')
+    QUALIFY row_number() OVER (PARTITION BY insert_id, event, distinct_id, time) = 1)`;
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await work();
+  return { ms: performance.now() - started, value };
+}
+
+/** Warm runs are short and the machine may be shared: the median of a few runs. */
+const WARM_RUNS = 3;
+
+async function timedWarm<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const runs: Array<{ ms: number; value: T }> = [];
+  for (let i = 0; i < WARM_RUNS; i++) runs.push(await timed(work));
+  runs.sort((a, b) => a.ms - b.ms);
+  return runs[Math.floor(WARM_RUNS / 2)];
+}
+
+async function duckRows(connection: DuckDBConnection, sql: string): Promise<unknown[][]> {
+  return (await connection.runAndReadAll(sql)).getRowsJS() as unknown[][];
+}
+
+function compare(title: string, ours: Answer, theirs: Answer): string[] {
+  const problems: string[] = [];
+  for (const key of new Set([...ours.keys(), ...theirs.keys()])) {
+    const a = ours.get(key) ?? 0;
+    const b = theirs.get(key) ?? 0;
+    if (a !== b) problems.push(`${title}: ${key}: aq ${a}, DuckDB ${b}`);
+  }
+  return problems;
+}
+
+const peakRssMb = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
+
+export async function runEngineBench(): Promise<void> {
+  const events = Number(argValue('--events') ?? 1_000_000);
+  const dir = join(tmpdir(), `aq-bench-${events}`);
+  const path = join(dir, 'data', SAMPLE_DATA_FILE);
+  const coldCase = argValue('--cold-case');
+  if (coldCase !== undefined) {
+    const cold = await timed(() => cases()[Number(coldCase)].ours(path));
+    process.stdout.write(JSON.stringify({ ms: cold.ms, rssMb: peakRssMb() }));
+    return;
+  }
+  if (!existsSync(path)) {
+    process.stderr.write(`generating ${events.toLocaleString('en-US')} sample events in ${dir}…\n`);
+    await generateSample(dir, { events });
+  }
+  const benchCases = cases();
+
+  // Cold runs each start a fresh process, so no cache, index or leftover garbage helps or hurts.
+  const ourTimes: Array<{ cold: number; warm: number; answer: Answer; coldRssMb: number }> = [];
+  for (const [i] of benchCases.entries()) {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--cold-case', String(i), '--events', String(events)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (child.status !== 0) throw new Error(`cold run ${i} failed: ${child.stderr}`);
+    const cold = JSON.parse(child.stdout) as { ms: number; rssMb: number };
+    ourTimes.push({ cold: cold.ms, warm: 0, answer: new Map(), coldRssMb: cold.rssMb });
+  }
+  for (const [i, benchCase] of benchCases.entries()) {
+    // Warm means a second run in the same process: the first one loads the data and its columns.
+    await benchCase.ours(path);
+    const warm = await timedWarm(() => benchCase.ours(path));
+    ourTimes[i].warm = warm.ms;
+    ourTimes[i].answer = warm.value;
+  }
+  const ourPeak = peakRssMb();
+
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  await connection.run(`SET threads = 2`);
+  // Cold, like ours: read and de-duplicate the file into memory, then query; once per query.
+  const duckTimes: Array<{ cold: number; warm: number; answer: Answer }> = [];
+  for (const benchCase of benchCases) {
+    const cold = await timed(async () => {
+      await connection.run(`DROP TABLE IF EXISTS events`);
+      await connection.run(`CREATE TABLE events AS SELECT * FROM ${duckSource(path)}`);
+      return benchCase.fromSql(await duckRows(connection, benchCase.sql('events')));
+    });
+    duckTimes.push({ cold: cold.ms, warm: 0, answer: cold.value });
+  }
+  for (const [i, benchCase] of benchCases.entries()) {
+    await duckRows(connection, benchCase.sql('events'));
+    const warm = await timedWarm(async () => benchCase.fromSql(await duckRows(connection, benchCase.sql('events'))));
+    duckTimes[i].warm = warm.ms;
+  }
+  connection.closeSync();
+  instance.closeSync();
+
+  const lines = [`local engine vs DuckDB on ${events.toLocaleString('en-US')} events (${path})`, ''];
+  lines.push(`${'query'.padEnd(40)} ${'aq cold'.padStart(9)} ${'duck cold'.padStart(9)} ${'ratio'.padStart(6)}   ${'aq warm'.padStart(9)} ${'duck warm'.padStart(9)} ${'ratio'.padStart(6)}`);
+  const problems: string[] = [];
+  benchCases.forEach((benchCase, i) => {
+    const ours = ourTimes[i];
+    const theirs = duckTimes[i];
+    const ms = (value: number): string => `${Math.round(value)} ms`.padStart(9);
+    lines.push(`${benchCase.spec.title.padEnd(40)} ${ms(ours.cold)} ${ms(theirs.cold)} ${(ours.cold / theirs.cold).toFixed(2).padStart(6)}   ${ms(ours.warm)} ${ms(theirs.warm)} ${(ours.warm / theirs.warm).toFixed(2).padStart(6)}`);
+    problems.push(...compare(benchCase.spec.title, ours.answer, theirs.answer));
+  });
+  lines.push('', `peak RSS: aq ${Math.max(...ourTimes.map((t) => t.coldRssMb))} MB (cold process), ${ourPeak} MB (warm process); with DuckDB ${peakRssMb()} MB`, '');
+  if (problems.length === 0) {
+    lines.push(`results agree: ${benchCases.length} queries, ${ourTimes.reduce((n, t) => n + t.answer.size, 0)} numbers`);
+  } else {
+    lines.push(`!!! ${problems.length} MISMATCHES between aq and DuckDB !!!`, ...problems.slice(0, 40).map((problem) => `!!! ${problem}`));
+    process.exitCode = 1;
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+// Run directly (not when scripts/bench.mjs imports it and calls runEngineBench itself).
+if (require.main === module) {
+  runEngineBench().catch((error: unknown) => {
+    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,223 @@
+/**
+ * The `local` source: runs segmentation, funnels, retention and JQL over exported event files,
+ * with Mixpanel's semantics, and answers in the same result model as the remote backends. Needs
+ * no account and no network, so it is the default source of the bundled examples.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { existsSync } from 'node:fs';
+import type { AnalyticsSchema } from '../../../languageService/analyticsTypes';
+import { schemaFromLexicon } from '../../../languageService/lexiconSchema';
+import type { QuerySpec } from '../../../languageService/querySpec';
+import type { QueryResult, ResultData, ResultWarning } from '../../../protocol/resultModel';
+import { ensureSampleData, SAMPLE_DATA_FILE } from '../../../sample/generateSample';
+import type { AnalyticsBackend, LocalSourceConfig, RunContext } from '../../analyticsBackend';
+import { BackendError, isBackendError } from '../../backendErrors';
+import { deriveSchema } from './deriveSchema';
+import { runJql } from './jql/jqlRuntime';
+import { jqlOutputToRows } from './jqlOutputToRows';
+import { loadLocalDataset } from './eventStore';
+import type { LocalDataset } from './localEvent';
+import { runLocalFunnel } from './localFunnel';
+import { runLocalRetention } from './localRetention';
+import { runLocalSegmentation } from './localSegmentation';
+import { rangeInstants, ZoneClock } from './timeBuckets';
+
+export { jqlOutputToRows } from './jqlOutputToRows';
+
+/** "Show raw" text is clipped here so a large result cannot flood the webview. */
+const RAW_LIMIT_CHARS = 200_000;
+/** Line numbers listed in a "skipped malformed lines" warning before eliding the rest. */
+const LISTED_LINES = 10;
+
+export interface LocalBackendOptions {
+  /** The workspace root; a relative `source.path` / `schemaFile` is resolved against it. */
+  rootDir: string;
+  /** The bundled JQL worker (dist/jqlWorker.js); the runtime finds one itself when absent. */
+  jqlWorkerPath?: string;
+}
+
+export class LocalBackend implements AnalyticsBackend {
+  /** The absolute data path. */
+  readonly dataPath: string;
+
+  constructor(
+    readonly source: LocalSourceConfig,
+    readonly options: LocalBackendOptions,
+  ) {
+    this.dataPath = resolve(options.rootDir, source.path);
+  }
+
+  async fetchSchema(context: RunContext): Promise<AnalyticsSchema> {
+    const fetchedAt = context.now().toISOString();
+    if (this.source.schemaFile) {
+      const schemaPath = resolve(this.options.rootDir, this.source.schemaFile);
+      let json: unknown;
+      try {
+        json = JSON.parse(await readFile(schemaPath, 'utf8'));
+      } catch (error) {
+        throw new BackendError('config', `The schema file "${schemaPath}" of the source "${this.source.name}" could not be read: ${(error as Error).message}`);
+      }
+      return schemaFromLexicon(json, { kind: 'file', label: schemaPath, fetchedAt });
+    }
+    const dataset = await this.load(context);
+    return deriveSchema(dataset, `derived from ${basename(this.dataPath)}`, fetchedAt);
+  }
+
+  async runQuery(spec: QuerySpec, context: RunContext): Promise<QueryResult> {
+    const started = performance.now();
+    const warnings: ResultWarning[] = [];
+    let data: ResultData;
+    try {
+      data = await this.compute(spec, context, warnings);
+    } catch (error) {
+      if (isBackendError(error)) throw error;
+      throw new BackendError('badResponse', `The local engine could not run "${spec.title}": ${(error as Error).message}`);
+    }
+    if (context.signal.aborted) throw new BackendError('cancelled', 'The query was cancelled.');
+    const raw = JSON.stringify(data);
+    const range = 'range' in spec && spec.range ? { from: spec.range.from, to: spec.range.to } : undefined;
+    return {
+      title: spec.title,
+      queryKind: spec.kind,
+      source: { kind: 'local', name: this.source.name },
+      range,
+      chart: spec.chart,
+      cleaned: spec.clean,
+      data,
+      meta: {
+        computedAt: context.now().toISOString(),
+        durationMs: Math.round(performance.now() - started),
+        rowCount: rowCountOf(data),
+        seriesCount: seriesCountOf(data),
+        warnings,
+      },
+      raw: raw.length > RAW_LIMIT_CHARS ? raw.slice(0, RAW_LIMIT_CHARS) : raw,
+      rawTruncated: raw.length > RAW_LIMIT_CHARS,
+    };
+  }
+
+  private async compute(spec: QuerySpec, context: RunContext, warnings: ResultWarning[]): Promise<ResultData> {
+    const options = { timezone: this.source.timezone };
+    switch (spec.kind) {
+      case 'insights':
+        throw new BackendError('config', `"${spec.title}" is an insights query: saved Insights reports live in Mixpanel. Run it on a Mixpanel source, or rewrite it as a segmentation for the local source.`);
+      case 'debugger':
+        throw new BackendError('config', `"${spec.title}" is a debugger query: the Tracker Debugger needs a Piwik PRO source.`);
+      case 'jql':
+        return this.runJqlQuery(spec.scriptPath, spec.params, context, warnings);
+      case 'segmentation':
+      case 'funnel':
+      case 'retention': {
+        const dataset = await this.load(context);
+        warnings.push(...datasetWarnings(dataset, this.dataPath));
+        context.onProgress?.({ message: `Computing "${spec.title}" over ${dataset.events.length.toLocaleString('en-US')} events…` });
+        const data = spec.kind === 'segmentation' ? runLocalSegmentation(dataset, spec, options) : spec.kind === 'funnel' ? runLocalFunnel(dataset, spec, options) : runLocalRetention(dataset, spec, options);
+        const coverage = coverageWarning(dataset, spec.range, this.source.timezone);
+        if (coverage) warnings.push(coverage);
+        return data;
+      }
+    }
+  }
+
+  private async runJqlQuery(scriptPath: string, params: Record<string, unknown>, context: RunContext, warnings: ResultWarning[]): Promise<ResultData> {
+    let script: string;
+    try {
+      script = await context.readTextFile(scriptPath);
+    } catch (error) {
+      throw new BackendError('config', `The JQL script "${scriptPath}" could not be read: ${(error as Error).message}`);
+    }
+    await this.ensureData();
+    context.onProgress?.({ message: `Running ${basename(scriptPath)}…` });
+    const { output, warnings: scriptWarnings } = await runJql({
+      script,
+      params,
+      dataPath: this.dataPath,
+      timezone: this.source.timezone,
+      signal: context.signal,
+      workerPath: this.options.jqlWorkerPath,
+    });
+    warnings.push(...scriptWarnings.map((message) => ({ code: 'jql', message })));
+    return jqlOutputToRows(Array.isArray(output) ? output : [output]);
+  }
+
+  private async load(context: RunContext): Promise<LocalDataset> {
+    await this.ensureData();
+    context.onProgress?.({ message: `Reading ${basename(this.dataPath)}…` });
+    return loadLocalDataset(this.dataPath, { signal: context.signal, timezone: this.source.timezone });
+  }
+
+  /** The bundled sample ships without its data; it is generated the first time a query needs it. */
+  private async ensureData(): Promise<void> {
+    if (!existsSync(this.dataPath) && this.dataPath.endsWith(join('data', SAMPLE_DATA_FILE))) {
+      await ensureSampleData(dirname(dirname(this.dataPath)));
+    }
+  }
+}
+
+/** Warnings about the input itself: skipped lines (with their numbers) and dropped duplicates. */
+export function datasetWarnings(dataset: LocalDataset, dataPath: string): ResultWarning[] {
+  const warnings: ResultWarning[] = [];
+  const byFile = new Map<string, number[]>();
+  for (const skipped of dataset.skipped) {
+    let lines = byFile.get(skipped.file);
+    if (!lines) byFile.set(skipped.file, (lines = []));
+    lines.push(skipped.line);
+  }
+  for (const [file, lines] of byFile) {
+    const listed = lines.slice(0, LISTED_LINES).join(', ') + (lines.length > LISTED_LINES ? ', …' : '');
+    const first = dataset.skipped.find((skipped) => skipped.file === file)!;
+    const where = file === dataPath ? '' : ` in ${basename(file)}`;
+    warnings.push({
+      code: 'skippedLines',
+      message: `skipped ${lines.length} malformed line${lines.length === 1 ? '' : 's'}${where} (${listed}); line ${first.line}: ${first.reason}`,
+    });
+  }
+  if (dataset.duplicates > 0) {
+    warnings.push({ code: 'duplicates', message: `dropped ${dataset.duplicates} duplicate event${dataset.duplicates === 1 ? '' : 's'} (same $insert_id, event, distinct_id and time)` });
+  }
+  return warnings;
+}
+
+/** Says so when the query's range lies outside the data, the usual reason for an empty answer. */
+function coverageWarning(dataset: LocalDataset, range: { from: string; to: string }, timezone: string | undefined): ResultWarning | undefined {
+  const { events } = dataset;
+  if (events.length === 0) return { code: 'noData', message: 'the local source holds no events' };
+  const { start, end } = rangeInstants(range, new ZoneClock(timezone));
+  const first = events[0].time;
+  const last = events[events.length - 1].time;
+  if (last >= start && first < end) return undefined;
+  const day = (time: number): string => new Date(time).toISOString().slice(0, 10);
+  return { code: 'outsideData', message: `the range ${range.from} to ${range.to} has no events: the data covers ${day(first)} to ${day(last)} (UTC)` };
+}
+
+function rowCountOf(data: ResultData): number {
+  switch (data.kind) {
+    case 'series':
+      return data.dates.length;
+    case 'funnel':
+      return data.steps.length;
+    case 'retention':
+      return data.cohorts.length;
+    case 'rows':
+      return data.rows.length;
+    case 'debugger':
+      return data.sessions.length;
+  }
+}
+
+function seriesCountOf(data: ResultData): number {
+  switch (data.kind) {
+    case 'series':
+      return data.series.length;
+    case 'funnel':
+      return data.segments.length;
+    case 'retention':
+      return new Set(data.cohorts.map((cohort) => cohort.segment)).size;
+    case 'rows':
+      return data.columns.length;
+    case 'debugger':
+      return data.sessions.length;
+  }
+}

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runLocalFunnel } from '../../../server/src/queryEngine/backends/local/localFunnel';
+import { datasetOf, expr, funnel, type EventRow } from './localFixtures';
+
+const chrome = { $browser: 'Chrome' };
+const firefox = { $browser: 'Firefox' };
+const rows: EventRow[] = [
+  // u1 finishes exactly at the 1-hour window.
+  ['A', 'u1', '2026-10-01T10:00:00.000', chrome],
+  ['B', 'u1', '2026-10-01T10:30:00.000', chrome],
+  ['C', 'u1', '2026-10-01T11:00:00.000', chrome],
+  // u2's last step is one millisecond too late.
+  ['A', 'u2', '2026-10-01T10:00:00.000', firefox],
+  ['B', 'u2', '2026-10-01T10:30:00.000', firefox],
+  ['C', 'u2', '2026-10-01T11:00:00.001', firefox],
+  // u3 did B before A: order matters, so only step 1 counts.
+  ['B', 'u3', '2026-10-01T09:00:00.000', chrome],
+  ['A', 'u3', '2026-10-01T10:00:00.000', chrome],
+  ['C', 'u3', '2026-10-01T10:10:00.000', chrome],
+  // u4's second attempt gets furthest, so u4 is counted once, with that attempt's segment.
+  ['A', 'u4', '2026-10-01T10:00:00.000', { $browser: 'Safari' }],
+  ['A', 'u4', '2026-10-01T12:00:00.000', chrome],
+  ['B', 'u4', '2026-10-01T12:10:00.000', chrome],
+  ['C', 'u4', '2026-10-01T12:20:00.000', chrome],
+  // u5 entered before the range: not counted even though later steps are inside.
+  ['A', 'u5', '2026-09-30T23:59:00.000', chrome],
+  ['B', 'u5', '2026-10-01T00:10:00.000', chrome],
+  // u6 entered on the last day; step 2 falls after the range but inside the window.
+  ['A', 'u6', '2026-10-02T23:50:00.000', firefox],
+  ['B', 'u6', '2026-10-03T00:20:00.000', firefox],
+];
+const data = datasetOf(rows);
+const spec = (overrides = {}) => funnel({ steps: ['A', 'B', 'C'], range: { from: '2026-10-01', to: '2026-10-02' }, window: { count: 1, unit: 'hour' }, ...overrides });
+
+test('counts users per step with the window measured from the first step (inclusive edge)', () => {
+  const result = runLocalFunnel(data, spec());
+  assert.deepEqual(result.steps, ['A', 'B', 'C']);
+  assert.equal(result.segments.length, 1);
+  const overall = result.segments[0];
+  assert.equal(overall.segment, null);
+  assert.deepEqual(overall.counts, [5, 4, 2]);
+  assert.deepEqual(overall.overallConversion, [1, 0.8, 0.4]);
+  assert.deepEqual(overall.stepConversion, [1, 0.8, 0.5]);
+  // B: (30 + 30 + 10 + 30) / 4 minutes; C: (30 + 10) / 2 minutes.
+  assert.deepEqual(overall.avgTimeSeconds, [null, 1500, 1200]);
+  assert.deepEqual(result.window, { count: 1, unit: 'hour' });
+});
+
+test('a wider window lets the late user finish', () => {
+  const result = runLocalFunnel(data, spec({ window: { count: 2, unit: 'hour' } }));
+  assert.deepEqual(result.segments[0].counts, [5, 4, 3]);
+});
+
+test('on segments by the property on the entry event of the counted attempt', () => {
+  const result = runLocalFunnel(data, spec({ on: expr('properties["$browser"]') }));
+  assert.deepEqual(result.segments.map((s) => [s.segment, s.counts]), [
+    [null, [5, 4, 2]],
+    ['Chrome', [3, 2, 2]],
+    ['Firefox', [2, 2, 0]],
+  ]);
+  const limited = runLocalFunnel(data, spec({ on: expr('properties["$browser"]'), limit: 1 }));
+  assert.deepEqual(limited.segments.map((s) => s.segment), [null, 'Chrome']);
+});
+
+test('where filters the events of every step', () => {
+  const result = runLocalFunnel(data, spec({ where: expr('properties["$browser"] == "Chrome"') }));
+  assert.deepEqual(result.segments[0].counts, [3, 2, 2]);
+});
+
+test('a step may repeat an earlier event, and needs a later occurrence', () => {
+  const repeated = datasetOf([
+    ['A', 'x', '2026-10-01T10:00:00'],
+    ['B', 'x', '2026-10-01T10:01:00'],
+    ['A', 'x', '2026-10-01T10:02:00'],
+    ['A', 'y', '2026-10-01T10:00:00'],
+    ['B', 'y', '2026-10-01T10:01:00'],
+  ]);
+  const result = runLocalFunnel(repeated, funnel({ steps: ['A', 'B', 'A'], range: { from: '2026-10-01', to: '2026-10-01' } }));
+  assert.deepEqual(result.segments[0].counts, [2, 2, 1]);
+});
+
+test('nobody entering gives zero conversions, not NaN', () => {
+  const result = runLocalFunnel(data, spec({ steps: ['Nope', 'B'] }));
+  assert.deepEqual(result.segments[0].counts, [0, 0]);
+  assert.deepEqual(result.segments[0].overallConversion, [0, 0]);
+  assert.deepEqual(result.segments[0].stepConversion, [1, 0]);
+});
+
+test('a saved funnel cannot run locally and says why', () => {
+  assert.throws(() => runLocalFunnel(data, spec({ steps: [], savedId: 7125032 })), /saved funnels live in Mixpanel/);
+});

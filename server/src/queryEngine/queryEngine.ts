@@ -18,7 +18,6 @@ import { cleanResult } from '../results/cleanSegments';
 import type { AnalyticsBackend, Credentials, LocalSourceConfig, RunContext, SourceConfig } from './analyticsBackend';
 import { BackendError } from './backendErrors';
 import { LocalBackend } from './backends/local/localBackend';
-import { ensureSampleData, SAMPLE_DATA_FILE } from '../sample/generateSample';
 import { RemoteServices, remoteHost, type RemoteBackend, type RemoteSourceConfig } from './remoteBackends';
 import type { EngineSettings, QueryEngine, RunOptions } from './queryEngineTypes';
 import { readWorkspaceConfig, parseWorkspaceConfig, type WorkspaceConfig } from './workspaceConfig';
@@ -131,7 +130,6 @@ class WorkspaceQueryEngine implements QueryEngine {
     if (source.kind !== 'local' && this.settings.trusted === false) {
       throw new BackendError('config', 'This workspace is in Restricted Mode: aq does not send queries or credentials to remote sources until you trust the workspace.');
     }
-    if (source.kind === 'local') await ensureBundledSample(source.path);
     const context = await this.runContext(source, documentPath, options);
     const result = source.kind === 'local' ? await this.localBackendFor(source).runQuery(spec, context) : await this.remoteBackendFor(source).runQuery(spec, context, { bypassCache: options.bypassCache });
     return spec.clean ? cleanResult(result) : result;
@@ -288,7 +286,6 @@ class WorkspaceQueryEngine implements QueryEngine {
       return schemaFromLexicon(JSON.parse(text), { kind: 'file', label: source.schemaFile, fetchedAt: this.now().toISOString() });
     }
     if (source.kind === 'local') {
-      await ensureBundledSample(source.path);
       return this.localBackendFor(source).fetchSchema({ signal: new AbortController().signal, now: this.now, readTextFile: (p) => readFile(p, 'utf8') });
     }
     const cached = this.readSchemaCache(source);
@@ -340,15 +337,6 @@ class WorkspaceQueryEngine implements QueryEngine {
       this.options.log?.(`could not cache the schema of "${source.name}": ${(error as Error).message}`);
     }
   }
-}
-
-/**
- * The bundled examples ship without their data (the repository stays small): the sample is
- * generated, deterministically, the first time a query or the schema needs it.
- */
-async function ensureBundledSample(dataPath: string): Promise<void> {
-  if (existsSync(dataPath) || !dataPath.endsWith(join('data', SAMPLE_DATA_FILE))) return;
-  await ensureSampleData(dirname(dirname(dataPath)));
 }
 
 /** Identifies a source by everything that changes what it answers (never by secrets). */

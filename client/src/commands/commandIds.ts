@@ -1,0 +1,21 @@
+/** Every command id the extension contributes; the same ids are declared in package.json. */
+export const CommandId = {
+  runQueryAtCursor: 'aq.runQueryAtCursor',
+  runAllQueries: 'aq.runAllQueries',
+  cancelQuery: 'aq.cancelQuery',
+  selectSource: 'aq.selectSource',
+  addMixpanelSource: 'aq.addMixpanelSource',
+  addPiwikSource: 'aq.addPiwikSource',
+  setCredentials: 'aq.setCredentials',
+  clearCredentials: 'aq.clearCredentials',
+  refreshSchema: 'aq.refreshSchema',
+  showGeneratedRequest: 'aq.showGeneratedRequest',
+  showGeneratedJql: 'aq.showGeneratedJql',
+  exportResults: 'aq.exportResults',
+  openQueryHistory: 'aq.openQueryHistory',
+  openSamples: 'aq.openSamples',
+  /** Internal: the outcome CodeLens opens the last result of its query. */
+  showLastResult: 'aq.showLastResult',
+} as const;
+
+export type CommandIdValue = (typeof CommandId)[keyof typeof CommandId];

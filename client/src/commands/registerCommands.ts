@@ -1,0 +1,40 @@
+/** The command table: every palette command of the extension, registered in one place. */
+import * as vscode from 'vscode';
+import type { ExtensionState } from '../extensionState';
+import { CommandId, type CommandIdValue } from './commandIds';
+import { clearCredentials, setCredentials } from './credentialCommands';
+import { exportResultsCommand } from './exportResultsCommand';
+import { showGenerated } from './generatedRequestCommand';
+import { openSamples } from './openSamplesCommand';
+import { openQueryHistory } from './queryHistoryCommand';
+import { cancelQueries, runAllQueries, runQueryAtCursor, showLastResult } from './runQueryCommand';
+import { addMixpanelSource, addPiwikSource } from './addSourceCommands';
+import { refreshSchema } from './refreshSchemaCommand';
+import { selectSource } from './selectSourceCommand';
+
+type CommandFactory = (state: ExtensionState) => (...args: unknown[]) => unknown;
+
+const commands: Record<CommandIdValue, CommandFactory> = {
+  [CommandId.runQueryAtCursor]: (state) => (uri, index) =>
+    runQueryAtCursor(state, uri instanceof vscode.Uri ? uri : undefined, typeof index === 'number' ? index : undefined),
+  [CommandId.runAllQueries]: (state) => () => runAllQueries(state),
+  [CommandId.cancelQuery]: (state) => () => cancelQueries(state),
+  [CommandId.selectSource]: (state) => () => selectSource(state),
+  [CommandId.addMixpanelSource]: () => () => addMixpanelSource(),
+  [CommandId.addPiwikSource]: () => () => addPiwikSource(),
+  [CommandId.setCredentials]: (state) => (name, kind, host) => setCredentials(state, name, kind, host),
+  [CommandId.clearCredentials]: (state) => () => clearCredentials(state),
+  [CommandId.refreshSchema]: (state) => (name) => refreshSchema(state, typeof name === 'string' ? name : undefined),
+  [CommandId.showGeneratedRequest]: (state) => () => showGenerated(state, 'curl'),
+  [CommandId.showGeneratedJql]: (state) => () => showGenerated(state, 'jql'),
+  [CommandId.exportResults]: (state) => () => exportResultsCommand(state),
+  [CommandId.openQueryHistory]: (state) => () => openQueryHistory(state),
+  [CommandId.openSamples]: (state) => () => openSamples(state),
+  [CommandId.showLastResult]: (state) => (uri, index) => {
+    if (uri instanceof vscode.Uri && typeof index === 'number') showLastResult(state, uri, index);
+  },
+};
+
+export function registerCommands(state: ExtensionState): vscode.Disposable[] {
+  return Object.entries(commands).map(([id, factory]) => vscode.commands.registerCommand(id, factory(state)));
+}

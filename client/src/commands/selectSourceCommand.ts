@@ -1,0 +1,64 @@
+/**
+ * Select Source (the default for queries without a `use` line), and the source pickers the other
+ * commands share.
+ */
+import * as vscode from 'vscode';
+import { ListSourcesRequest, type SourceStatus } from '../../../server/src/protocol/customRequests';
+import { ExtensionConfig } from '../config';
+import type { ExtensionState } from '../extensionState';
+import { addMixpanelSource, addPiwikSource } from './addSourceCommands';
+import { CommandId } from './commandIds';
+
+/** The sources the server knows (settings and aq.json), or the ones in settings when it cannot say. */
+export async function listSources(state: ExtensionState): Promise<SourceStatus[]> {
+  const client = await state.languageClient();
+  const uri = vscode.window.activeTextEditor?.document.uri.toString();
+  if (client) {
+    try {
+      return await client.sendRequest(ListSourcesRequest, { uri });
+    } catch (error) {
+      state.output.warn(`Listing sources failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const fallbackDefault = ExtensionConfig.defaultSource();
+  return Object.entries(ExtensionConfig.sources()).map(([name, source]) => ({
+    name,
+    kind: source.kind === 'piwik' || source.kind === 'local' ? source.kind : 'mixpanel',
+    isDefault: name === fallbackDefault,
+  }));
+}
+
+export async function pickSource(state: ExtensionState, title: string, kinds?: Array<SourceStatus['kind']>): Promise<SourceStatus | undefined> {
+  const sources = (await listSources(state)).filter((source) => !kinds || kinds.includes(source.kind));
+  if (sources.length === 0) {
+    const add = await vscode.window.showInformationMessage('No Mixpanel or Piwik PRO source is configured yet.', 'Add Mixpanel Source', 'Add Piwik PRO Source');
+    if (add) await vscode.commands.executeCommand(add === 'Add Mixpanel Source' ? CommandId.addMixpanelSource : CommandId.addPiwikSource);
+    return undefined;
+  }
+  if (sources.length === 1) return sources[0];
+  const picked = await vscode.window.showQuickPick(
+    sources.map((source) => ({ label: source.name, description: source.kind + (source.isDefault ? ' · default' : ''), source })),
+    { title },
+  );
+  return picked?.source;
+}
+
+export async function selectSource(state: ExtensionState): Promise<void> {
+  const sources = await listSources(state);
+  type Item = vscode.QuickPickItem & { action: () => Promise<unknown> };
+  const items: Item[] = sources.map((source) => ({
+    label: `${source.isDefault ? '$(check) ' : ''}${source.name}`,
+    description: source.kind,
+    detail: source.schemaLabel,
+    action: async () => {
+      await ExtensionConfig.setDefaultSource(source.name);
+      void vscode.window.setStatusBarMessage(`aq: '${source.name}' is the default source`, 3000);
+    },
+  }));
+  items.push(
+    { label: '$(add) Add Mixpanel Source…', action: () => addMixpanelSource() },
+    { label: '$(add) Add Piwik PRO Source…', action: () => addPiwikSource() },
+  );
+  const picked = await vscode.window.showQuickPick(items, { title: 'aq: default source for queries without a `use` line' });
+  await picked?.action();
+}

@@ -1,0 +1,96 @@
+/**
+ * Secrets live only in VS Code's SecretStorage, one entry per source and host. The server asks for
+ * them just before a remote request (CredentialsRequest) and names the host; a secret entered for
+ * another host is sent only after the user confirms that host.
+ */
+import type * as vscode from 'vscode';
+import type { CredentialsParams, CredentialsResult } from '../../server/src/protocol/customRequests';
+import { credentialSecretKey, isSameCredentialHost, normalizeHost } from './credentialHosts';
+
+/** Not secret: which hosts each source has a stored secret for (SecretStorage cannot be listed). */
+const HOST_INDEX_KEY = 'aq.credentialHosts';
+
+export interface StoredCredentials {
+  username?: string;
+  secret?: string;
+  clientId?: string;
+  clientSecret?: string;
+}
+
+/** Asks the user whether a secret entered for `storedHosts` may go to `host`. */
+export type ConfirmHost = (sourceName: string, host: string, storedHosts: string[]) => PromiseLike<boolean>;
+
+export class CredentialStore {
+  private readonly pendingConsents = new Map<string, Promise<boolean>>();
+
+  constructor(
+    private readonly secrets: Pick<vscode.SecretStorage, 'get' | 'store' | 'delete'>,
+    private readonly state: Pick<vscode.Memento, 'get' | 'update'>,
+    private readonly confirmHost: ConfirmHost,
+  ) {}
+
+  hostsFor(sourceName: string): string[] {
+    return this.index()[sourceName] ?? [];
+  }
+
+  async store(sourceName: string, host: string, credentials: StoredCredentials): Promise<void> {
+    await this.secrets.store(credentialSecretKey(sourceName, host), JSON.stringify(credentials));
+    const index = this.index();
+    index[sourceName] = [...new Set([...(index[sourceName] ?? []), host])];
+    await this.state.update(HOST_INDEX_KEY, index);
+  }
+
+  async clear(sourceName: string): Promise<number> {
+    const hosts = this.hostsFor(sourceName);
+    for (const host of hosts) await this.secrets.delete(credentialSecretKey(sourceName, host));
+    const index = this.index();
+    delete index[sourceName];
+    await this.state.update(HOST_INDEX_KEY, index);
+    return hosts.length;
+  }
+
+  /** The answer to the server's CredentialsRequest. */
+  async answer(params: CredentialsParams): Promise<CredentialsResult | null> {
+    const host = normalizeHost(params.host);
+    const hosts = this.hostsFor(params.sourceName);
+    if (!host || hosts.length === 0) return null;
+    const known = hosts.find((stored) => isSameCredentialHost(stored, host));
+    if (known) return this.load(params.sourceName, known);
+    if (!(await this.consent(params.sourceName, host, hosts))) return { hostMismatch: true };
+    const credentials = await this.load(params.sourceName, hosts[0]);
+    if (!credentials) return null;
+    await this.store(params.sourceName, host, credentials);
+    return credentials;
+  }
+
+  private consent(sourceName: string, host: string, storedHosts: string[]): Promise<boolean> {
+    // Parallel requests to the same new host ask once.
+    const key = `${sourceName}@${host}`;
+    let pending = this.pendingConsents.get(key);
+    if (!pending) {
+      pending = Promise.resolve(this.confirmHost(sourceName, host, storedHosts));
+      this.pendingConsents.set(key, pending);
+      void pending.finally(() => this.pendingConsents.delete(key));
+    }
+    return pending;
+  }
+
+  private async load(sourceName: string, host: string): Promise<StoredCredentials | null> {
+    const text = await this.secrets.get(credentialSecretKey(sourceName, host));
+    if (!text) return null;
+    try {
+      const parsed = JSON.parse(text) as StoredCredentials;
+      return { username: parsed.username, secret: parsed.secret, clientId: parsed.clientId, clientSecret: parsed.clientSecret };
+    } catch {
+      return null;
+    }
+  }
+
+  private index(): Record<string, string[]> {
+    const value = this.state.get<unknown>(HOST_INDEX_KEY);
+    if (typeof value !== 'object' || value === null) return {};
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).filter((entry): entry is [string, string[]] => Array.isArray(entry[1]) && entry[1].every((host) => typeof host === 'string')),
+    );
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Activation: builds the shared state, registers commands and the CodeLens, and starts the
+ * language server. Activation happens on aq/jql files or an aq command only.
+ */
+import * as vscode from 'vscode';
+import { ListSourcesRequest } from '../../server/src/protocol/customRequests';
+import { QueryCodeLensProvider } from './codeLens';
+import { exportResult, savePng } from './commands/exportResultsCommand';
+import { registerCommands } from './commands/registerCommands';
+import { cancelQueries, rerunPanelQuery } from './commands/runQueryCommand';
+import { ExtensionConfig, SettingId } from './config';
+import { ExtensionState } from './extensionState';
+
+let state: ExtensionState | undefined;
+
+export function activate(context: vscode.ExtensionContext): void {
+  const extensionState = new ExtensionState(context, (shared) => ({
+    rerun: (panel) => void rerunPanelQuery(shared, panel.title, panel.source),
+    cancel: (panel) => cancelQueries(shared, panel.title),
+    exportResult: (result, format, clean) => exportResult(shared, result, format, clean),
+    savePng,
+    log: (message) => shared.output.warn(message),
+  }));
+  state = extensionState;
+  const codeLens = new QueryCodeLensProvider(extensionState.outcomes);
+  context.subscriptions.push(
+    ...registerCommands(extensionState),
+    vscode.languages.registerCodeLensProvider([{ language: 'aq' }, { language: 'jql' }], codeLens),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (ExtensionConfig.affects(event, SettingId.codeLensEnabled)) codeLens.refresh();
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void extensionState.restartClient()),
+  );
+  void extensionState.languageClient().then(async (client) => {
+    if (!client) return;
+    // Lenses drawn before the server answered came from the line scan; symbols are exact.
+    codeLens.refresh();
+    const sources = await client.sendRequest(ListSourcesRequest, {}).catch(() => undefined);
+    if (sources) extensionState.statusBar.update(sources);
+  });
+}
+
+export async function deactivate(): Promise<void> {
+  await state?.dispose();
+  state = undefined;
+}

@@ -1,0 +1,80 @@
+/**
+ * Everything the commands share: the language client (started on first need), the credential
+ * store, run outcomes for the CodeLens, query history, result panels, the status bar and the
+ * cancellation sources of running queries.
+ */
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { RunOutcomeStore } from './codeLens';
+import { ExtensionConfig } from './config';
+import { confirmCredentialHost } from './credentialConsent';
+import { CredentialStore } from './credentials';
+import { createLanguageClient } from './languageClient';
+import { QueryHistory } from './queryHistory';
+import { ResultsPanels, type ResultsPanelActions } from './results/resultsPanel';
+import { SourceStatusBar } from './statusBar';
+
+export class ExtensionState implements vscode.Disposable {
+  readonly output = vscode.window.createOutputChannel('aq', { log: true });
+  readonly credentials: CredentialStore;
+  readonly outcomes = new RunOutcomeStore();
+  readonly history: QueryHistory;
+  readonly panels: ResultsPanels;
+  readonly statusBar = new SourceStatusBar();
+  /** Running queries by panel title; "Cancel" cancels one or all. */
+  readonly runs = new Map<string, vscode.CancellationTokenSource>();
+  private client: LanguageClient | undefined;
+  private starting: Promise<LanguageClient | undefined> | undefined;
+
+  constructor(
+    readonly context: vscode.ExtensionContext,
+    panelActions: (state: ExtensionState) => ResultsPanelActions,
+  ) {
+    this.credentials = new CredentialStore(context.secrets, context.globalState, confirmCredentialHost);
+    this.history = new QueryHistory(context.workspaceState, () => ExtensionConfig.queryHistorySize());
+    this.panels = new ResultsPanels(context.extensionUri, panelActions(this));
+  }
+
+  /** The running client, starting it when needed; undefined (after telling the user) when it cannot start. */
+  languageClient(): Promise<LanguageClient | undefined> {
+    if (this.client?.isRunning()) return Promise.resolve(this.client);
+    this.starting ??= this.start().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async start(): Promise<LanguageClient | undefined> {
+    try {
+      this.client ??= createLanguageClient(this.context, {
+        credentials: this.credentials,
+        onSourceStatus: (sources) => this.statusBar.update(sources),
+        outputChannel: this.output,
+      });
+      await this.client.start();
+      return this.client;
+    } catch (error) {
+      this.output.error(`The aq language server did not start: ${error instanceof Error ? error.message : String(error)}`);
+      const choice = await vscode.window.showErrorMessage('The aq language server did not start. Queries cannot run until it does.', 'Show Log');
+      if (choice) this.output.show();
+      return undefined;
+    }
+  }
+
+  /** Restarts the server, e.g. after workspace trust was granted (the server reads trust at start). */
+  async restartClient(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.dispose().catch(() => undefined);
+    await this.languageClient();
+  }
+
+  async dispose(): Promise<void> {
+    for (const run of this.runs.values()) run.cancel();
+    this.panels.dispose();
+    this.statusBar.dispose();
+    this.outcomes.dispose();
+    await this.client?.dispose().catch(() => undefined);
+    this.output.dispose();
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Starts the aq language server (dist/server.js) over IPC and wires the server → client messages:
+ * credentials come from SecretStorage, source status goes to the status bar.
+ */
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { CredentialsRequest, SourceStatusNotification, type SourceStatus } from '../../server/src/protocol/customRequests';
+import type { CredentialStore } from './credentials';
+
+export interface LanguageClientHooks {
+  credentials: CredentialStore;
+  onSourceStatus(sources: SourceStatus[]): void;
+  outputChannel: vscode.LogOutputChannel;
+}
+
+export function createLanguageClient(context: vscode.ExtensionContext, hooks: LanguageClientHooks): LanguageClient {
+  const module = vscode.Uri.joinPath(context.extensionUri, 'dist', 'server.js').fsPath;
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+  };
+  const documentSelector = ['file', 'untitled'].flatMap((scheme) => [
+    { scheme, language: 'aq' },
+    { scheme, language: 'jql' },
+  ]);
+  const clientOptions: LanguageClientOptions = {
+    documentSelector,
+    outputChannel: hooks.outputChannel,
+    // The server runs no query in an untrusted workspace; it learns the trust state here and the
+    // client restarts it when trust is granted.
+    initializationOptions: { trusted: vscode.workspace.isTrusted },
+    synchronize: { configurationSection: 'aq' },
+  };
+  const client = new LanguageClient('aq', 'aq language server', serverOptions, clientOptions);
+  client.onRequest(CredentialsRequest, (params) => hooks.credentials.answer(params));
+  client.onNotification(SourceStatusNotification, (params) => hooks.onSourceStatus(params.sources));
+  return client;
+}

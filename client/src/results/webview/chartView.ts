@@ -1,0 +1,189 @@
+/**
+ * The Chart tab: turns a ChartSpec (server/src/results/chartModel.ts) into ECharts options, themed
+ * from VS Code's CSS variables and re-themed when the body's theme class changes. Legends and labels
+ * are drawn on the canvas; tooltips are built as DOM nodes with textContent, never as HTML strings.
+ */
+import { BarChart, HeatmapChart, LineChart, PieChart } from 'echarts/charts';
+import { GridComponent, LegendComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
+import * as echarts from 'echarts/core';
+import { CanvasRenderer } from 'echarts/renderers';
+import type { ChartSpec } from '../../../../server/src/results/chartModel';
+import { formatCell } from './cellFormat';
+import { element } from './dom';
+
+echarts.use([LineChart, BarChart, PieChart, HeatmapChart, GridComponent, LegendComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
+
+interface ChartTheme {
+  foreground: string;
+  background: string;
+  gridLine: string;
+  font: string;
+  palette: string[];
+}
+
+const FALLBACK_PALETTE = ['#3794ff', '#f14c4c', '#cca700', '#d18616', '#89d185', '#b180d7', '#4ec9b0', '#ce9178'];
+
+function readTheme(): ChartTheme {
+  const style = getComputedStyle(document.body);
+  const variable = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
+  const palette = ['blue', 'red', 'yellow', 'orange', 'green', 'purple'].map((color, index) => variable(`--vscode-charts-${color}`, FALLBACK_PALETTE[index]));
+  return {
+    foreground: variable('--vscode-editor-foreground', '#333333'),
+    background: variable('--vscode-editor-background', '#ffffff'),
+    gridLine: variable('--vscode-editorWidget-border', variable('--vscode-panel-border', '#8884')),
+    font: variable('--vscode-font-family', 'sans-serif'),
+    palette: [...palette, ...FALLBACK_PALETTE.slice(6)],
+  };
+}
+
+export class ChartView {
+  readonly root: HTMLElement;
+  private readonly canvasHost: HTMLElement;
+  private readonly note: HTMLElement;
+  private chart: echarts.ECharts | undefined;
+  private spec: ChartSpec | undefined;
+
+  constructor() {
+    this.note = element('p', { className: 'empty-note' });
+    this.canvasHost = element('div', { className: 'chart-host', attributes: { role: 'img', 'aria-label': 'Chart of the result' } });
+    this.root = element('div', { className: 'chart-view' }, [this.note, this.canvasHost]);
+    new ResizeObserver(() => this.chart?.resize()).observe(this.canvasHost);
+    new MutationObserver(() => this.draw()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+  }
+
+  setSpec(spec: ChartSpec): void {
+    this.spec = spec;
+  }
+
+  /** Draws the current spec; called when the Chart tab is visible (ECharts needs a size). */
+  draw(): void {
+    if (!this.spec || this.root.offsetParent === null) return;
+    if (this.spec.type === 'none') {
+      this.chart?.clear();
+      this.note.textContent = this.spec.reason;
+      this.canvasHost.hidden = true;
+      return;
+    }
+    this.note.textContent = '';
+    this.canvasHost.hidden = false;
+    this.chart ??= echarts.init(this.canvasHost, undefined, { renderer: 'canvas' });
+    this.chart.setOption(buildOption(this.spec, readTheme()), { notMerge: true });
+    this.chart.resize();
+  }
+
+  /** The chart as a PNG data URL on the editor's background; undefined when nothing is drawn. */
+  toPngDataUrl(): string | undefined {
+    if (!this.chart || this.spec?.type === 'none') return undefined;
+    return this.chart.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: readTheme().background });
+  }
+}
+
+type Option = echarts.EChartsCoreOption;
+
+function buildOption(spec: Exclude<ChartSpec, { type: 'none' }>, theme: ChartTheme): Option {
+  const textStyle = { color: theme.foreground, fontFamily: theme.font };
+  const base: Option = {
+    color: theme.palette,
+    backgroundColor: 'transparent',
+    textStyle,
+    animation: false,
+    tooltip: { confine: true, formatter: tooltipFormatter, backgroundColor: theme.background, borderColor: theme.gridLine, textStyle },
+  };
+  const axisLine = { lineStyle: { color: theme.gridLine } };
+  const splitLine = { lineStyle: { color: theme.gridLine, opacity: 0.4 } };
+  const legend = { type: 'scroll', top: 0, textStyle };
+  switch (spec.type) {
+    case 'line':
+    case 'bar':
+      return {
+        ...base,
+        tooltip: { ...(base.tooltip as object), trigger: 'axis' },
+        legend,
+        grid: { left: 16, right: 24, top: 40, bottom: 16, containLabel: true },
+        xAxis: { type: 'category', data: spec.xLabels, axisLine, axisLabel: { color: theme.foreground } },
+        yAxis: { type: 'value', axisLine, splitLine, axisLabel: { color: theme.foreground } },
+        series: spec.series.map((series) => ({ name: series.name, type: spec.type, data: series.values, showSymbol: spec.xLabels.length <= 60 })),
+      };
+    case 'pie':
+      return {
+        ...base,
+        tooltip: { ...(base.tooltip as object), trigger: 'item' },
+        legend: { ...legend, orient: 'vertical', left: 0, top: 'middle' },
+        series: [{ type: 'pie', radius: ['30%', '70%'], center: ['60%', '50%'], data: spec.slices, label: { color: theme.foreground } }],
+      };
+    case 'funnel':
+      return {
+        ...base,
+        tooltip: { ...(base.tooltip as object), trigger: 'axis' },
+        legend,
+        grid: { left: 16, right: 24, top: 40, bottom: 16, containLabel: true },
+        xAxis: { type: 'category', data: spec.steps, axisLine, axisLabel: { color: theme.foreground, interval: 0 } },
+        yAxis: { type: 'value', axisLine, splitLine, axisLabel: { color: theme.foreground } },
+        series: spec.series.map((series) => ({
+          name: series.name,
+          type: 'bar',
+          data: series.counts.map((count, index) => ({ value: count, stepPercent: series.stepPercent[index], overallPercent: series.overallPercent[index] })),
+          label: {
+            show: true,
+            position: 'top',
+            color: theme.foreground,
+            formatter: (params: { dataIndex: number; value: number }) =>
+              params.dataIndex === 0 ? formatCell(params.value) : `${formatCell(params.value)}\n${series.stepPercent[params.dataIndex]}%`,
+          },
+        })),
+      };
+    case 'heatmap':
+      return {
+        ...base,
+        tooltip: { ...(base.tooltip as object), trigger: 'item' },
+        grid: { left: 16, right: 24, top: 16, bottom: 64, containLabel: true },
+        xAxis: { type: 'category', data: spec.columnLabels, position: 'top', axisLine, axisLabel: { color: theme.foreground } },
+        yAxis: { type: 'category', data: spec.rowLabels, inverse: true, axisLine, axisLabel: { color: theme.foreground } },
+        visualMap: {
+          min: 0,
+          max: 100,
+          calculable: true,
+          orient: 'horizontal',
+          left: 'center',
+          bottom: 8,
+          textStyle,
+          inRange: { color: [theme.background, theme.palette[0]] },
+        },
+        series: [{ type: 'heatmap', data: spec.cells, label: { show: spec.cells.length <= 400, color: theme.foreground, formatter: (params: { value: number[] }) => `${params.value[2]}%` } }],
+      };
+  }
+}
+
+interface TooltipItem {
+  name?: string;
+  seriesName?: string;
+  value?: unknown;
+  color?: unknown;
+  data?: unknown;
+  percent?: number;
+}
+
+/** Tooltip content as DOM nodes: series names are analytics data and must stay text. */
+function tooltipFormatter(params: TooltipItem | TooltipItem[]): HTMLElement {
+  const items = Array.isArray(params) ? params : [params];
+  const box = element('div', { className: 'chart-tooltip' });
+  if (items[0]?.name !== undefined) box.append(element('div', { className: 'tooltip-title', text: String(items[0].name) }));
+  for (const item of items) {
+    const swatch = element('span', { className: 'swatch' });
+    if (typeof item.color === 'string') swatch.style.background = item.color;
+    box.append(element('div', { className: 'tooltip-row' }, [swatch, element('span', { text: `${item.seriesName ?? ''} ${describeValue(item)}`.trim() })]));
+  }
+  return box;
+}
+
+function describeValue(item: TooltipItem): string {
+  if (Array.isArray(item.value)) {
+    const [, , percent, users] = item.value as number[];
+    return `${percent}% (${formatCell(users)} users)`;
+  }
+  const data = item.data as { stepPercent?: number; overallPercent?: number } | undefined;
+  const value = typeof item.value === 'number' ? formatCell(item.value) : String(item.value ?? '');
+  if (data && typeof data === 'object' && data.stepPercent !== undefined) return `${value} · ${data.stepPercent}% from previous · ${data.overallPercent}% overall`;
+  if (item.percent !== undefined) return `${value} (${item.percent}%)`;
+  return value;
+}

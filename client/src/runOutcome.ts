@@ -1,0 +1,41 @@
+/**
+ * The one-line outcome of a run shown in the CodeLens above a query:
+ * "✓ 1,204 rows · 3 series · 0.8 s · cached 2 min ago" or "✗ <the error in one line>".
+ * No `vscode` import: unit-tested.
+ */
+
+export type RunOutcome =
+  | { ok: true; rowCount: number; seriesCount: number; durationMs: number; cachedAgeMs?: number; finishedAt: number }
+  | { ok: false; message: string; finishedAt: number };
+
+const MAX_ERROR_CHARS = 120;
+const integers = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+export function describeOutcome(outcome: RunOutcome, now: number): string {
+  if (!outcome.ok) return `✗ ${oneLine(outcome.message)}`;
+  const parts = [`${integers.format(outcome.rowCount)} ${outcome.rowCount === 1 ? 'row' : 'rows'}`];
+  if (outcome.seriesCount > 1) parts.push(`${integers.format(outcome.seriesCount)} series`);
+  parts.push(formatSeconds(outcome.durationMs));
+  if (outcome.cachedAgeMs !== undefined) parts.push(`cached ${formatAgo(outcome.cachedAgeMs + Math.max(0, now - outcome.finishedAt))}`);
+  return `✓ ${parts.join(' · ')}`;
+}
+
+/** The first line of a message, shortened with an ellipsis. */
+export function oneLine(message: string): string {
+  const line = message.split(/\r?\n/).find((part) => part.trim()) ?? message;
+  const trimmed = line.trim();
+  return trimmed.length > MAX_ERROR_CHARS ? `${trimmed.slice(0, MAX_ERROR_CHARS - 1)}…` : trimmed;
+}
+
+function formatSeconds(ms: number): string {
+  if (ms < 10_000) return `${Math.round(ms / 100) / 10} s`;
+  return `${Math.round(ms / 1000)} s`;
+}
+
+function formatAgo(ms: number): string {
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 1) return 'just now';
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  return hours < 48 ? `${hours} h ago` : `${Math.floor(hours / 24)} d ago`;
+}

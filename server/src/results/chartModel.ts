@@ -1,0 +1,118 @@
+/**
+ * What to draw for a result, independent of the chart library: the webview turns a ChartSpec
+ * into ECharts options, and anything else (a PNG renderer, a test) can read it as data.
+ */
+import type { FunnelData, QueryResult, RetentionData, RowsData, SeriesData } from '../protocol/resultModel';
+import { segmentLabel, seriesLabel, toPercent } from './resultTable';
+
+/** Lines or bars over time (series), or bars per category (rows with numeric columns). */
+export interface TimeChartSpec {
+  type: 'line' | 'bar';
+  xLabels: string[];
+  series: Array<{ name: string; values: Array<number | null> }>;
+}
+
+/** One slice per segment, sized by its total. */
+export interface PieChartSpec {
+  type: 'pie';
+  slices: Array<{ name: string; value: number }>;
+}
+
+/** Bars per step and segment, with the conversion from the previous step and from the first. */
+export interface FunnelChartSpec {
+  type: 'funnel';
+  steps: string[];
+  series: Array<{ name: string; counts: number[]; overallPercent: number[]; stepPercent: number[] }>;
+}
+
+/** The retention triangle: one row per cohort, one column per interval, cells as % of the cohort. */
+export interface HeatmapChartSpec {
+  type: 'heatmap';
+  rowLabels: string[];
+  columnLabels: string[];
+  /** [column, row, percent retained, users retained]; missing cells (the triangle's gap) are absent. */
+  cells: Array<[number, number, number, number]>;
+}
+
+/** Nothing sensible to draw; `reason` says why, for the Chart tab. */
+export interface NoChartSpec {
+  type: 'none';
+  reason: string;
+}
+
+export type ChartSpec = TimeChartSpec | PieChartSpec | FunnelChartSpec | HeatmapChartSpec | NoChartSpec;
+
+/** Categories beyond this make a bar chart unreadable; the table is the better view. */
+const MAX_CATEGORY_BARS = 200;
+
+export function resultToChartSpec(result: QueryResult): ChartSpec {
+  const data = result.data;
+  switch (data.kind) {
+    case 'series':
+      return seriesChart(data, result.chart);
+    case 'funnel':
+      return funnelChart(data);
+    case 'retention':
+      return retentionChart(data);
+    case 'rows':
+      return rowsChart(data);
+    case 'debugger':
+      return { type: 'none', reason: 'Debugger sessions have no chart; see the Table tab.' };
+  }
+}
+
+function seriesChart(data: SeriesData, chart: QueryResult['chart']): ChartSpec {
+  if (data.series.length === 0) return { type: 'none', reason: 'The result has no series to draw.' };
+  if (chart === 'pie') {
+    return { type: 'pie', slices: data.series.map((entry) => ({ name: seriesLabel(data, entry.segment), value: entry.total })) };
+  }
+  return {
+    type: chart === 'bar' ? 'bar' : 'line',
+    xLabels: data.dates,
+    series: data.series.map((entry) => ({ name: seriesLabel(data, entry.segment), values: data.dates.map((_date, index) => entry.values[index] ?? null) })),
+  };
+}
+
+function funnelChart(data: FunnelData): ChartSpec {
+  if (data.steps.length === 0) return { type: 'none', reason: 'The funnel has no steps.' };
+  return {
+    type: 'funnel',
+    steps: data.steps,
+    series: data.segments.map((entry) => ({
+      name: segmentLabel(entry.segment, 'Overall'),
+      counts: entry.counts,
+      overallPercent: entry.overallConversion.map(toPercent),
+      stepPercent: entry.stepConversion.map(toPercent),
+    })),
+  };
+}
+
+function retentionChart(data: RetentionData): ChartSpec {
+  if (data.cohorts.length === 0) return { type: 'none', reason: 'No cohorts in the range.' };
+  const intervals = Math.max(...data.cohorts.map((cohort) => cohort.retained.length));
+  const unitName = data.unit[0].toUpperCase() + data.unit.slice(1);
+  const cells: HeatmapChartSpec['cells'] = [];
+  data.cohorts.forEach((cohort, row) => {
+    cohort.retained.forEach((users, column) => {
+      cells.push([column, row, cohort.size > 0 ? toPercent(users / cohort.size) : 0, users]);
+    });
+  });
+  return {
+    type: 'heatmap',
+    rowLabels: data.cohorts.map((cohort) => (cohort.segment === null ? cohort.date : `${cohort.date} · ${segmentLabel(cohort.segment, '')}`)),
+    columnLabels: Array.from({ length: intervals }, (_unused, index) => `${unitName} ${index}`),
+    cells,
+  };
+}
+
+/** Rows draw as bars when the first column names a category and some other column is numeric. */
+function rowsChart(data: RowsData): ChartSpec {
+  const numeric = data.columns.map((column, index) => ({ column, index })).filter(({ column, index }) => index > 0 && column.type === 'number');
+  if (data.columns.length < 2 || numeric.length === 0) return { type: 'none', reason: 'These rows have no numeric column to draw; see the Table tab.' };
+  if (data.rows.length > MAX_CATEGORY_BARS) return { type: 'none', reason: `${data.rows.length} rows are too many bars to read; see the Table tab.` };
+  return {
+    type: 'bar',
+    xLabels: data.rows.map((row) => (row[0] === null ? '(none)' : typeof row[0] === 'string' ? row[0] : JSON.stringify(row[0]))),
+    series: numeric.map(({ column, index }) => ({ name: column.name, values: data.rows.map((row) => (typeof row[index] === 'number' ? (row[index] as number) : null)) })),
+  };
+}

@@ -1,0 +1,67 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { CredentialStore } from '../../../client/src/credentials';
+
+function makeStore(answers: boolean[] = []) {
+  const secrets = new Map<string, string>();
+  const memento = new Map<string, unknown>();
+  const asked: string[] = [];
+  const store = new CredentialStore(
+    {
+      get: async (key: string) => secrets.get(key),
+      store: async (key: string, value: string) => void secrets.set(key, value),
+      delete: async (key: string) => void secrets.delete(key),
+    },
+    {
+      get: <T>(key: string) => memento.get(key) as T,
+      update: async (key: string, value: unknown) => void memento.set(key, value),
+    } as never,
+    async (sourceName, host, storedHosts) => {
+      asked.push(`${sourceName} → ${host} (stored for ${storedHosts.join(', ')})`);
+      return answers.shift() ?? false;
+    },
+  );
+  return { store, secrets, memento, asked };
+}
+
+test('a secret goes to the host it was entered for without asking', async () => {
+  const { store, asked } = makeStore();
+  await store.store('shop', 'acme.piwik.pro', { clientId: 'id', clientSecret: 's3cret' });
+  const answer = await store.answer({ sourceName: 'shop', sourceKind: 'piwik', host: 'https://acme.piwik.pro/api' });
+  assert.deepEqual(answer, { username: undefined, secret: undefined, clientId: 'id', clientSecret: 's3cret' });
+  assert.deepEqual(asked, []);
+});
+
+test('another host needs consent; a refusal sends nothing and says so', async () => {
+  const { store, asked } = makeStore([false]);
+  await store.store('shop', 'acme.piwik.pro', { clientId: 'id', clientSecret: 's3cret' });
+  const answer = await store.answer({ sourceName: 'shop', sourceKind: 'piwik', host: '127.0.0.1:4010' });
+  assert.deepEqual(answer, { hostMismatch: true });
+  assert.deepEqual(asked, ['shop → 127.0.0.1:4010 (stored for acme.piwik.pro)']);
+});
+
+test('consent is remembered for that host only, and parallel requests ask once', async () => {
+  const { store, asked } = makeStore([true]);
+  await store.store('shop', 'acme.piwik.pro', { clientId: 'id', clientSecret: 's3cret' });
+  const [first, second] = await Promise.all([
+    store.answer({ sourceName: 'shop', sourceKind: 'piwik', host: '127.0.0.1:4010' }),
+    store.answer({ sourceName: 'shop', sourceKind: 'piwik', host: '127.0.0.1:4010' }),
+  ]);
+  assert.equal(first?.clientSecret, 's3cret');
+  assert.equal(second?.clientSecret, 's3cret');
+  assert.equal((await store.answer({ sourceName: 'shop', sourceKind: 'piwik', host: '127.0.0.1:4010' }))?.clientSecret, 's3cret');
+  assert.deepEqual((await store.answer({ sourceName: 'shop', sourceKind: 'piwik', host: 'evil.example' })), { hostMismatch: true });
+  assert.equal(asked.length, 2, 'asked once for 127.0.0.1:4010 and once for evil.example');
+  assert.deepEqual(store.hostsFor('shop'), ['acme.piwik.pro', '127.0.0.1:4010']);
+});
+
+test('Mixpanel regional hosts share a secret; nothing stored answers null; clear removes every host', async () => {
+  const { store, secrets, asked } = makeStore();
+  assert.equal(await store.answer({ sourceName: 'mp', sourceKind: 'mixpanel', host: 'mixpanel.com' }), null);
+  await store.store('mp', 'mixpanel.com', { username: 'sa', secret: 'x' });
+  assert.equal((await store.answer({ sourceName: 'mp', sourceKind: 'mixpanel', host: 'eu.mixpanel.com' }))?.secret, 'x');
+  assert.deepEqual(asked, []);
+  assert.equal(await store.clear('mp'), 1);
+  assert.equal(secrets.size, 0);
+  assert.equal(await store.answer({ sourceName: 'mp', sourceKind: 'mixpanel', host: 'mixpanel.com' }), null);
+});

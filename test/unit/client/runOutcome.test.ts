@@ -1,0 +1,22 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { describeOutcome, oneLine } from '../../../client/src/runOutcome';
+
+const finishedAt = Date.UTC(2024, 2, 1, 12, 0, 0);
+
+test('a success reads rows, series, duration and cache age', () => {
+  const outcome = { ok: true as const, rowCount: 1204, seriesCount: 3, durationMs: 812, cachedAgeMs: 90_000, finishedAt };
+  assert.equal(describeOutcome(outcome, finishedAt + 30_000), '✓ 1,204 rows · 3 series · 0.8 s · cached 2 min ago');
+  assert.equal(describeOutcome({ ...outcome, cachedAgeMs: 10_000 }, finishedAt), '✓ 1,204 rows · 3 series · 0.8 s · cached just now');
+});
+
+test('a fresh single-series result leaves out series and cache', () => {
+  assert.equal(describeOutcome({ ok: true, rowCount: 1, seriesCount: 1, durationMs: 12_345, finishedAt }, finishedAt), '✓ 1 row · 12 s');
+});
+
+test('a failure shows its first line, shortened', () => {
+  assert.equal(describeOutcome({ ok: false, message: '\nMixpanel rejected the credentials (401).\nCheck the secret.', finishedAt }, finishedAt), '✗ Mixpanel rejected the credentials (401).');
+  const long = oneLine('x'.repeat(500));
+  assert.equal(long.length, 120);
+  assert.ok(long.endsWith('…'));
+});

@@ -1,9 +1,11 @@
 /**
  * Parses each document version once: diagnostics, completion, hover, symbols and folding that
  * follow the same keystroke share one parse. Keyed by uri and version, like VS Code's own
- * language servers; old entries are evicted by count and age.
+ * language servers; old entries are evicted by count and age. Each open document also keeps an
+ * incremental parser, so a keystroke re-parses only the query it touched.
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { createIncrementalParser, type IncrementalParser } from '../languageService/parser/incrementalParser';
 
 export interface DocumentModelCache<T> {
   get(document: TextDocument): T;
@@ -16,10 +18,13 @@ interface Entry<T> {
   languageId: string;
   model: T;
   lastUsed: number;
+  /** Remembers the previous versions' chunks; dropped with the entry. */
+  parser: IncrementalParser;
 }
 
 export function createDocumentModelCache<T>(
-  parse: (document: TextDocument) => T,
+  /** `parser` belongs to this document's uri: `parser.parse(document.getText())` is incremental. */
+  parse: (document: TextDocument, parser: IncrementalParser) => T,
   maxEntries = 20,
   cleanupIntervalSeconds = 60,
 ): DocumentModelCache<T> {
@@ -43,8 +48,9 @@ export function createDocumentModelCache<T>(
         entries.set(document.uri, entry);
         return entry.model;
       }
-      const model = parse(document);
-      entries.set(document.uri, { version: document.version, languageId: document.languageId, model, lastUsed: Date.now() });
+      const parser = entry?.parser ?? createIncrementalParser();
+      const model = parse(document, parser);
+      entries.set(document.uri, { version: document.version, languageId: document.languageId, model, lastUsed: Date.now(), parser });
       if (entries.size > maxEntries) {
         const leastRecentlyUsed = entries.keys().next().value;
         if (leastRecentlyUsed !== undefined) entries.delete(leastRecentlyUsed);

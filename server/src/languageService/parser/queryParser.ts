@@ -105,7 +105,12 @@ class DocumentParser {
   /** After a column-0 line that could not be understood, its indented lines are skipped silently. */
   private skippingIndented = false;
 
-  constructor(private readonly text: string) {}
+  constructor(
+    private readonly text: string,
+    initialUse: UseDirective | undefined = undefined,
+  ) {
+    this.currentUse = initialUse;
+  }
 
   parse(): AqDocument {
     const text = this.text;
@@ -588,4 +593,14 @@ class DocumentParser {
  */
 export function parseAqDocument(text: string): AqDocument {
   return new DocumentParser(text).parse();
+}
+
+/**
+ * Parses one top-level chunk of a file (see incrementalParser.ts) as if it were a whole file
+ * whose queries inherit `inheritedUse` from the lines above the chunk. The chunk must start at a
+ * line where the parser's state is reset: the file start, a `### Title`, a `use` line or a head
+ * line that no title is waiting for.
+ */
+export function parseAqChunk(text: string, inheritedUse: UseDirective | undefined): AqDocument {
+  return new DocumentParser(text, inheritedUse).parse();
 }

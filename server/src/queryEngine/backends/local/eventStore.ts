@@ -1,7 +1,9 @@
 /**
  * Loads a local source: Mixpanel raw-export NDJSON (plain or gzip, one file or a folder of them)
- * into memory, de-duplicated and sorted by time. Files are streamed chunk by chunk, so a file is
- * never held as one string. Kept free of heavy imports: the JQL worker bundles it too.
+ * into memory, de-duplicated and sorted by time. Files are streamed in line-aligned chunks of a few
+ * MB; large sources are parsed in worker threads (parsePool.ts). The chunks' text is kept, and an
+ * event's properties are parsed from it on first read. Kept free of heavy imports: the JQL worker
+ * bundles it too.
  */
 import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
@@ -10,19 +12,25 @@ import { createGunzip, type ZlibOptions } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { BackendError } from '../../backendErrors';
 import type { LocalDataset, LocalEvent, LocalProfile, SkippedLine } from './localEvent';
+import { parseEventChunk, type ParsedChunk } from './parseEventChunk';
+import { defaultParseWorkers, ParsePool, type ParsedChunkOf } from './parsePool';
 
 export interface LoadOptions {
   signal?: AbortSignal;
   /** Accepted for callers that pass a source's options through; event times stay UTC epoch ms. */
   timezone?: string;
+  /** Worker threads that parse events; default: one per core (at most 4) for sources of 4 MB or more on disk, else none. */
+  parseWorkers?: number;
 }
 
 /** Files of a folder source that hold events or profiles. */
 const DATA_FILE = /\.(ndjson|jsonl|json)(\.gz)?$/i;
 const PEOPLE_FILE = /\.people\.(ndjson|jsonl|json)(\.gz)?$/i;
 
-/** Timestamps below this are seconds (year 5138 in seconds; 1973 in milliseconds). */
-const SECONDS_LIMIT = 1e11;
+/** Sources at least this large (on disk) are parsed in worker threads. */
+const PARALLEL_PARSE_BYTES = 4 << 20;
+/** Decompressed bytes per parse chunk: big enough to amortise a message, small enough to keep every worker busy. */
+const CHUNK_BYTES = 2 << 20;
 
 /** Datasets kept in memory; each may be hundreds of MB, so only the most recent few. */
 const CACHE_SIZE = 2;
@@ -41,7 +49,7 @@ export async function loadLocalDataset(path: string, options: LoadOptions = {}):
     cache.set(path, cached);
     return cached.dataset;
   }
-  const dataset = readDataset(files, options.signal);
+  const dataset = readDataset(files, options.signal, options.parseWorkers);
   cache.set(path, { fingerprint, dataset });
   while (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   // A failed or cancelled load must not be served to the next caller.
@@ -123,6 +131,39 @@ export function loadedRowsOf(dataset: LocalDataset): LoadedRows | undefined {
   return loadedRows.get(dataset);
 }
 
+/**
+ * An event whose properties stay as raw JSON text until first read: most queries read the
+ * properties of one or two event names only, so a cold run parses the rest just once (in a worker,
+ * for the name, user and time) instead of building every property object on the loading thread.
+ */
+class LazyEvent implements LocalEvent {
+  private parsed: Record<string, unknown> | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly distinctId: string,
+    readonly time: number,
+    private readonly chunk: Buffer,
+    private readonly start: number,
+    private readonly end: number,
+  ) {}
+
+  get properties(): Record<string, unknown> {
+    // The line parsed as an event with a properties object when it was loaded.
+    this.parsed ??= (JSON.parse(this.chunk.toString('utf8', this.start, this.end)) as { properties: Record<string, unknown> }).properties;
+    return this.parsed;
+  }
+
+  set properties(value: Record<string, unknown>) {
+    this.parsed = value;
+  }
+
+  get insertId(): string | undefined {
+    const insert = this.properties.$insert_id;
+    return insert === undefined || insert === null || insert === '' ? undefined : String(insert);
+  }
+}
+
 /** Collects events in file order with their time, user number and name number. */
 class RowCollector {
   readonly events: LocalEvent[] = [];
@@ -134,37 +175,51 @@ class RowCollector {
   private readonly userNumbers = new Map<string, number>();
   private readonly nameNumbers = new Map<string, number>();
 
-  add(event: LocalEvent): void {
-    let user = this.userNumbers.get(event.distinctId);
-    if (user === undefined) {
-      user = this.userIds.length;
-      this.userIds.push(event.distinctId);
-      this.userNumbers.set(event.distinctId, user);
+  /** Adds the events of one parsed chunk; `chunk` holds their lines' text. */
+  addChunk(parsed: ParsedChunk, chunk: Buffer): void {
+    const names = parsed.names.map((name) => this.numberOf(this.nameNumbers, this.names, name));
+    const users = parsed.users.map((user) => this.numberOf(this.userNumbers, this.userIds, user));
+    const { times, nameIndexes, userIndexes, starts, ends } = parsed;
+    for (let i = 0; i < times.length; i++) {
+      const name = nameIndexes[i];
+      const user = userIndexes[i];
+      this.events.push(new LazyEvent(parsed.names[name], parsed.users[user], times[i], chunk, starts[i], ends[i]));
+      this.times.push(times[i]);
+      this.users.push(users[user]);
+      this.nameIds.push(names[name]);
     }
-    let name = this.nameNumbers.get(event.name);
-    if (name === undefined) {
-      name = this.names.length;
-      this.names.push(event.name);
-      this.nameNumbers.set(event.name, name);
+  }
+
+  private numberOf(numbers: Map<string, number>, list: string[], key: string): number {
+    let number = numbers.get(key);
+    if (number === undefined) {
+      number = list.length;
+      list.push(key);
+      numbers.set(key, number);
     }
-    this.events.push(event);
-    this.times.push(event.time);
-    this.users.push(user);
-    this.nameIds.push(name);
+    return number;
   }
 }
 
-async function readDataset(files: SourceFiles, signal: AbortSignal | undefined): Promise<LocalDataset> {
+async function readDataset(files: SourceFiles, signal: AbortSignal | undefined, parseWorkers: number | undefined): Promise<LocalDataset> {
   const collector = new RowCollector();
   const profiles: LocalProfile[] = [];
   const skipped: SkippedLine[] = [];
 
-  for (const file of files.events) {
-    await forEachLine(file, signal, (line, lineNumber) => {
-      const result = parseEventLine(line);
-      if (typeof result === 'string') skipped.push({ file, line: lineNumber, reason: result });
-      else collector.add(result);
-    });
+  const sizes = await Promise.all(files.events.map((file) => stat(file).then((info) => info.size)));
+  const total = sizes.reduce((sum, size) => sum + size, 0);
+  // Starting workers costs tens of milliseconds: small sources parse faster on this thread.
+  const workers = parseWorkers ?? (total >= PARALLEL_PARSE_BYTES ? defaultParseWorkers() : 0);
+  const pool = workers > 0 ? new ParsePool(workers) : undefined;
+  try {
+    for (const file of files.events) {
+      await forEachChunk(file, signal, pool, (parsed, chunk, firstLine) => {
+        parsed.skippedLines.forEach((line, i) => skipped.push({ file, line: firstLine + line, reason: parsed.skippedReasons[i] }));
+        collector.addChunk(parsed, chunk);
+      });
+    }
+  } finally {
+    pool?.close();
   }
   for (const file of files.people) {
     await forEachLine(file, signal, (line, lineNumber) => {
@@ -285,17 +340,91 @@ function dropDuplicates(collector: RowCollector, order: Int32Array): { order: In
 }
 
 function isSameEvent(a: LocalEvent, b: LocalEvent): boolean {
-  return a.insertId !== undefined && a.insertId === b.insertId && a.time === b.time && a.name === b.name && a.distinctId === b.distinctId;
+  // Insert ids last: reading one may parse the event's line.
+  return a.time === b.time && a.name === b.name && a.distinctId === b.distinctId && a.insertId !== undefined && a.insertId === b.insertId;
 }
 
-/** Reads a file (gunzipping it when it starts with the gzip magic bytes) and calls back per non-blank line. */
-async function forEachLine(file: string, signal: AbortSignal | undefined, onLine: (line: string, lineNumber: number) => void): Promise<void> {
-  throwIfAborted(signal);
+/** The file's bytes, gunzipped when it starts with the gzip magic bytes. */
+async function openData(file: string): Promise<{ raw: Readable; stream: Readable }> {
   const gzipped = await startsWithGzipMagic(file);
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   // A deep read-ahead buffer lets gunzip (on the thread pool) run while this thread parses.
   const stream: Readable = gzipped ? raw.pipe(createGunzip({ chunkSize: 1 << 20, readableHighWaterMark: 8 << 20 } as ZlibOptions)) : raw;
   if (gzipped) raw.on('error', (error) => stream.destroy(error));
+  return { raw, stream };
+}
+
+type ChunkHandler = (parsed: ParsedChunk, chunk: Buffer, firstLine: number) => void;
+
+/**
+ * Reads a file of events in line-aligned chunks and hands each parsed chunk, in file order, to
+ * `onChunk` with the number of lines before it. With a pool, several chunks are parsed at once.
+ */
+async function forEachChunk(file: string, signal: AbortSignal | undefined, pool: ParsePool | undefined, onChunk: ChunkHandler): Promise<void> {
+  throwIfAborted(signal);
+  const { raw, stream } = await openData(file);
+  const inFlight: Array<Promise<ParsedChunkOf>> = [];
+  // Enough chunks queued that no worker waits for this thread, few enough to bound memory.
+  const maxInFlight = pool ? 3 * pool.size : 0;
+  let linesBefore = 0;
+  const deliver = (parsed: ParsedChunk, chunk: Buffer): void => {
+    onChunk(parsed, chunk, linesBefore);
+    linesBefore += parsed.lineCount;
+  };
+  const submit = async (chunk: Buffer, final: boolean): Promise<void> => {
+    if (!pool) {
+      deliver(parseEventChunk(chunk, final), chunk);
+      return;
+    }
+    const parsed = pool.parse(chunk, final);
+    // Rejections are awaited in order below; this only stops an early one being reported as unhandled.
+    parsed.catch(() => undefined);
+    inFlight.push(parsed);
+    while (inFlight.length > maxInFlight) {
+      const next = await inFlight.shift()!;
+      deliver(next.parsed, next.chunk);
+    }
+  };
+  let pieces: Buffer[] = [];
+  let pending = 0;
+  try {
+    for await (const piece of stream as AsyncIterable<Buffer>) {
+      throwIfAborted(signal);
+      pieces.push(piece);
+      pending += piece.length;
+      if (pending < CHUNK_BYTES || piece.indexOf(10) < 0) continue;
+      const joined = joinPieces(pieces, pending);
+      const cut = joined.lastIndexOf(10) + 1;
+      pieces = cut < joined.length ? [Buffer.from(joined.subarray(cut))] : [];
+      pending = joined.length - cut;
+      await submit(joined.subarray(0, cut), false);
+    }
+    await submit(joinPieces(pieces, pending), true);
+    while (inFlight.length > 0) {
+      throwIfAborted(signal);
+      const next = await inFlight.shift()!;
+      deliver(next.parsed, next.chunk);
+    }
+  } catch (error) {
+    if (error instanceof BackendError) throw error;
+    throw new BackendError('badResponse', `Could not read "${file}": ${(error as Error).message}`);
+  } finally {
+    raw.destroy();
+  }
+}
+
+/** The pieces in one buffer of its own (never a slice of Node's shared pool), so it can be moved to a worker. */
+function joinPieces(pieces: Buffer[], length: number): Buffer {
+  const joined = Buffer.allocUnsafeSlow(length);
+  let offset = 0;
+  for (const piece of pieces) offset += piece.copy(joined, offset);
+  return joined;
+}
+
+/** Reads a file (gunzipping it when it starts with the gzip magic bytes) and calls back per non-blank line. */
+async function forEachLine(file: string, signal: AbortSignal | undefined, onLine: (line: string, lineNumber: number) => void): Promise<void> {
+  throwIfAborted(signal);
+  const { raw, stream } = await openData(file);
   stream.setEncoding('utf8');
   let rest = '';
   let lineNumber = 0;
@@ -346,34 +475,6 @@ async function startsWithGzipMagic(file: string): Promise<boolean> {
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new BackendError('cancelled', 'The query was cancelled.');
-}
-
-/** An event, or the reason the line is skipped. */
-function parseEventLine(line: string): LocalEvent | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return 'not valid JSON';
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
-  const record = value as { event?: unknown; properties?: unknown };
-  if (typeof record.event !== 'string' || record.event === '') return 'no "event" name';
-  const properties = record.properties;
-  if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return 'no "properties" object';
-  const props = properties as Record<string, unknown>;
-  const rawTime = typeof props.time === 'string' && props.time.trim() !== '' ? Number(props.time) : props.time;
-  if (typeof rawTime !== 'number' || !Number.isFinite(rawTime)) return 'no numeric "properties.time"';
-  const time = Math.abs(rawTime) < SECONDS_LIMIT ? Math.round(rawTime * 1000) : Math.round(rawTime);
-  const distinct = props.distinct_id;
-  const insert = props.$insert_id;
-  return {
-    name: record.event,
-    distinctId: distinct === undefined || distinct === null ? '' : String(distinct),
-    time,
-    insertId: insert === undefined || insert === null || insert === '' ? undefined : String(insert),
-    properties: props,
-  };
 }
 
 function parseProfileLine(line: string): LocalProfile | string {

@@ -1,0 +1,95 @@
+/**
+ * A few worker threads that run `parseEventChunk`, so a large export is parsed on every core while
+ * the loading thread gunzips and assembles. The workers get the parser's source text instead of a
+ * script file: the same code then works under tsx, in the server bundle and in the JQL worker bundle.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { parseEventChunk, type ParsedChunk } from './parseEventChunk';
+
+/** A parsed chunk with its text, which went to the worker and came back without being copied. */
+export interface ParsedChunkOf {
+  parsed: ParsedChunk;
+  chunk: Buffer;
+}
+
+interface PendingChunk {
+  resolve: (result: ParsedChunkOf) => void;
+  reject: (error: Error) => void;
+}
+
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const parseEventChunk = ${parseEventChunk.toString()};
+parentPort.on('message', ({ id, chunk, final }) => {
+  let parsed;
+  try {
+    parsed = parseEventChunk(chunk, final);
+  } catch (error) {
+    parsed = undefined;
+    parentPort.postMessage({ id, chunk, error: String(error && error.message || error) }, [chunk.buffer]);
+  }
+  if (parsed) parentPort.postMessage({ id, chunk, parsed }, [chunk.buffer]);
+});
+`;
+
+/** Parse workers for one load; `close` must be called when the load ends, however it ends. */
+export class ParsePool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, PendingChunk>();
+  private nextId = 0;
+  private failure: Error | undefined;
+
+  constructor(size: number) {
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(WORKER_SOURCE, { eval: true });
+      // A pool left open by an aborted load must not keep the CLI alive.
+      worker.unref();
+      worker.on('message', (message: { id: number; chunk: Uint8Array; parsed?: ParsedChunk; error?: string }) => {
+        const pending = this.pending.get(message.id);
+        this.pending.delete(message.id);
+        if (message.error !== undefined || !message.parsed) pending?.reject(new Error(message.error ?? 'parse worker sent no result'));
+        else pending?.resolve({ parsed: message.parsed, chunk: Buffer.from(message.chunk.buffer, message.chunk.byteOffset, message.chunk.byteLength) });
+      });
+      worker.on('error', (error) => this.failAll(error));
+      worker.on('exit', (code) => {
+        if (this.pending.size > 0) this.failAll(new Error(`parse worker stopped (exit code ${code})`));
+      });
+      this.workers.push(worker);
+    }
+  }
+
+  /**
+   * Parses a chunk on the next worker in turn. The chunk's memory moves to the worker and back
+   * (no copy): `chunk` must own its ArrayBuffer and must not be used until the promise settles.
+   */
+  parse(chunk: Buffer, final: boolean): Promise<ParsedChunkOf> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    const worker = this.workers[id % this.workers.length];
+    return new Promise<ParsedChunkOf>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, chunk, final }, [chunk.buffer as ArrayBuffer]);
+    });
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  close(): void {
+    for (const worker of this.workers) void worker.terminate();
+    this.workers.length = 0;
+  }
+
+  private failAll(error: Error): void {
+    this.failure ??= error;
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+  }
+}
+
+/** Workers worth starting on this machine: one per core, the loading thread keeps itself busy too. */
+export function defaultParseWorkers(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}

@@ -1,0 +1,21 @@
+// The end-to-end scenarios of issue 6, in the order the issue lists them.
+import { propertyCompletion } from './completion';
+import { exportCsv } from './exportCsv';
+import { hostileStrings } from './hostileStrings';
+import { eventHover } from './hover';
+import { lintQuickFix } from './lintQuickFix';
+import { mixpanelCredentials } from './mixpanelCredentials';
+import { restrictedMode } from './restrictedMode';
+import { runQueryFromCodeLens } from './runFromCodeLens';
+import type { Scenario } from './scenario';
+
+export const ALL_SCENARIOS: readonly Scenario[] = [
+  lintQuickFix,
+  propertyCompletion,
+  eventHover,
+  runQueryFromCodeLens,
+  mixpanelCredentials,
+  hostileStrings,
+  restrictedMode,
+  exportCsv,
+];

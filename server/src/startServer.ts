@@ -79,7 +79,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   };
   const service = getAqLanguageService();
   const documents = new TextDocuments(TextDocument);
-  const models = createDocumentModelCache<AqDocument>((document) => service.parse(document.getText()));
+  const models = createDocumentModelCache<AqDocument>((document, parser) => parser.parse(document.getText()));
 
   let engine: QueryEngine | undefined;
   let diagnostics: DiagnosticsSupport | undefined;

@@ -292,6 +292,25 @@ describe('language server over stdio (push diagnostics)', () => {
     const json = (await session.connection.sendRequest('aq/exportResult', { result: queryResult, format: 'json' })) as { text: string };
     assert.deepEqual(JSON.parse(json.text), queryResult);
   });
+
+  it('exports with the panel\'s clean toggle: noise segments are left out', async () => {
+    const segmented = {
+      title: 'By browser',
+      queryKind: 'segmentation',
+      source: { kind: 'local', name: 'sample' },
+      cleaned: false,
+      data: {
+        kind: 'series', unit: 'day', dates: ['2026-10-01'], measure: 'general',
+        series: [{ segment: 'Chrome', values: [5], total: 5 }, { segment: 'undefined', values: [2], total: 2 }, { segment: '', values: [1], total: 1 }],
+      },
+      meta: { computedAt: '2026-10-03T00:00:00.000Z', durationMs: 5, rowCount: 1, seriesCount: 3, warnings: [] },
+    };
+    const raw = (await session.connection.sendRequest('aq/exportResult', { result: segmented, format: 'csv' })) as { text: string };
+    assert.match(raw.text.split(/\r?\n/)[0], /undefined/);
+    const clean = (await session.connection.sendRequest('aq/exportResult', { result: segmented, format: 'csv', clean: true })) as { text: string };
+    assert.equal(clean.text.split(/\r?\n/)[0].includes('undefined'), false, clean.text);
+    assert.match(clean.text, /Chrome/);
+  });
 });
 
 describe('language server over stdio (pull diagnostics, settings)', () => {

@@ -25,6 +25,7 @@ import type { QueryResult } from '../protocol/resultModel';
 import type { Credentials, SourceConfig } from '../queryEngine/analyticsBackend';
 import { BackendError, isBackendError } from '../queryEngine/backendErrors';
 import type { QueryEngine } from '../queryEngine/queryEngineTypes';
+import { cleanResult } from '../results/cleanSegments';
 import { formatResultCsv } from '../results/resultCsv';
 import { formatError } from './runSafe';
 import { documentPathOf } from './documentPath';
@@ -133,8 +134,9 @@ export function createQueryRequests(context: QueryRequestContext): QueryRequests
       return mapBackendErrors(() => context.engine().refreshSchema(sourceName, { signal, getCredentials: credentialsFor }));
     },
     exportResult(params) {
-      if (params.format === 'json') return { text: `${JSON.stringify(params.result, null, 2)}\n` };
-      return { text: formatResultCsv(params.result, params.format === 'cyfe-csv' ? 'cyfe' : 'plain') };
+      const result = params.clean && !params.result.cleaned ? cleanResult(params.result) : params.result;
+      if (params.format === 'json') return { text: `${JSON.stringify(result, null, 2)}\n` };
+      return { text: formatResultCsv(result, params.format === 'cyfe-csv' ? 'cyfe' : 'plain') };
     },
   };
 }

@@ -96,6 +96,8 @@ export const RefreshSchemaRequest = new RequestType<{ sourceName?: string }, Sou
 export interface ExportParams {
   result: QueryResult;
   format: 'csv' | 'cyfe-csv' | 'json';
+  /** The panel's `clean` toggle: drop "", "undefined" and null segments before exporting. */
+  clean?: boolean;
 }
 
 /** Client → server, for "Export Results": the file text in the chosen layout. */

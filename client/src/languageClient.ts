@@ -19,10 +19,14 @@ export function createLanguageClient(context: vscode.ExtensionContext, hooks: La
     run: { module, transport: TransportKind.ipc },
     debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
   };
-  const documentSelector = ['file', 'untitled'].flatMap((scheme) => [
-    { scheme, language: 'aq' },
-    { scheme, language: 'jql' },
-  ]);
+  const documentSelector = [
+    ...['file', 'untitled'].flatMap((scheme) => [
+      { scheme, language: 'aq' },
+      { scheme, language: 'jql' },
+    ]),
+    // Event files to send are JSON; the server lints them against the source's schema.
+    { scheme: 'file', pattern: '**/*.{events.ndjson,events.json,mparticle.json}' },
+  ];
   const clientOptions: LanguageClientOptions = {
     documentSelector,
     outputChannel: hooks.outputChannel,

@@ -1,7 +1,6 @@
 // `npm run test:vscode`: the same language scenarios as the code-server suite, run inside a desktop
 // VS Code downloaded by @vscode/test-electron, through the extension API. For machines that can
 // download VS Code; CI here runs test/e2e (code-server) instead, because downloads are blocked.
-// @vscode/test-electron is not a dependency of the project: install it where you run this.
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,9 +15,7 @@ const root = resolve(__dirname, '..', '..');
 
 async function loadTestElectron(): Promise<TestElectron | undefined> {
   try {
-    // A variable specifier keeps the typecheck and bundlers from requiring the package to exist.
-    const name = '@vscode/test-electron';
-    return (await import(name)) as TestElectron;
+    return (await import('@vscode/test-electron')) as TestElectron;
   } catch {
     return undefined;
   }
@@ -28,8 +25,7 @@ async function main(): Promise<number> {
   const testElectron = await loadTestElectron();
   if (!testElectron) {
     process.stderr.write(
-      'npm run test:vscode needs @vscode/test-electron, which is not installed in this project.\n' +
-        'Install it where VS Code can be downloaded (npm install --no-save @vscode/test-electron) and run again.\n' +
+      'npm run test:vscode needs @vscode/test-electron (a devDependency): run npm install first.\n' +
         'The end-to-end suite that runs everywhere is `npm run test:e2e` (code-server + Chromium).\n',
     );
     return 1;

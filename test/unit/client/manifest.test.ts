@@ -46,3 +46,11 @@ test('host settings cannot come from a workspace; queries do not run in Restrict
     assert.ok('default' in property, `${key} has a default`);
   }
 });
+
+test('mParticle batch files are validated by the bundled JSON schema, which is a real draft-07 schema', () => {
+  const entry = contributes.jsonValidation.find((validation: { fileMatch: string[] }) => validation.fileMatch.includes('*.mparticle.json'));
+  assert.ok(entry);
+  const schema = JSON.parse(readFileSync(join(root, entry.url), 'utf8'));
+  assert.match(schema.$schema, /draft-07/);
+  assert.ok(readFileSync(join(root, '.vscodeignore'), 'utf8').includes('!schemas/**'), 'the schema ships in the VSIX');
+});

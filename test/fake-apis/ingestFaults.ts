@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { mulberry32 } from '../../server/src/sample/generateSample';
 
 /** Probabilities per request, drawn from a PRNG seeded with `seed`. */
 export interface IngestFaults {
@@ -20,17 +21,8 @@ export interface IngestFaults {
   serverError?: number;
 }
 
-/** mulberry32: a tiny seeded PRNG, good enough for fault injection. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG for fault injection: the sample generator's, so runs are repeatable. */
+export const seededRandom = mulberry32;
 
 export interface RawRequest {
   method: string;

@@ -79,7 +79,7 @@ function funnelChart(data: FunnelData): ChartSpec {
     type: 'funnel',
     steps: data.steps,
     series: data.segments.map((entry) => ({
-      name: segmentLabel(entry.segment, 'Overall'),
+      name: segmentLabel(entry.segment, 'All users'),
       counts: entry.counts,
       overallPercent: entry.overallConversion.map(toPercent),
       stepPercent: entry.stepConversion.map(toPercent),

@@ -84,7 +84,7 @@ function funnelTable(data: FunnelData): ResultTable {
   const columns: ResultTableColumn[] = [{ name: 'Step', type: 'string' }];
   const segmented = data.segments.length > 1;
   for (const entry of data.segments) {
-    const prefix = segmented ? `${segmentLabel(entry.segment, 'Overall')} ` : '';
+    const prefix = segmented ? `${segmentLabel(entry.segment, 'All users')} ` : '';
     columns.push({ name: `${prefix}count`, type: 'number' }, { name: `${prefix}overall %`, type: 'number' }, { name: `${prefix}step %`, type: 'number' });
   }
   const rows = data.steps.map((step, index) => {

@@ -42,7 +42,7 @@ test('Cyfe CSV for a pie chart: a header row of segments and one row of totals',
 test('Cyfe layout of a non-series result falls back to the plain table', () => {
   const result = makeResult(funnelData);
   assert.equal(formatResultCsv(result, 'cyfe'), formatResultCsv(result, 'plain'));
-  assert.ok(formatResultCsv(result, 'plain').startsWith('Step,Overall count,Overall overall %'));
+  assert.ok(formatResultCsv(result, 'plain').startsWith('Step,All users count,All users overall %'));
 });
 
 test('Cyfe dates keep the time below a day', () => {

@@ -36,7 +36,7 @@ test('funnels have a Step column and count / overall % / step % per segment', ()
   const table = resultToTable(makeResult(funnelData, { queryKind: 'funnel' }));
   assert.deepEqual(table.columns.map((column) => column.name), [
     'Step',
-    'Overall count', 'Overall overall %', 'Overall step %',
+    'All users count', 'All users overall %', 'All users step %',
     'iOS count', 'iOS overall %', 'iOS step %',
     'undefined count', 'undefined overall %', 'undefined step %',
   ]);

@@ -10,6 +10,7 @@ import { registerCommands } from './commands/registerCommands';
 import { cancelQueries, rerunPanelQuery } from './commands/runQueryCommand';
 import { ExtensionConfig, SettingId } from './config';
 import { ExtensionState } from './extensionState';
+import { EVENT_FILE_PATTERN, WorkflowCodeLensProvider } from './workflowCodeLens';
 
 let state: ExtensionState | undefined;
 
@@ -23,11 +24,15 @@ export function activate(context: vscode.ExtensionContext): void {
   }));
   state = extensionState;
   const codeLens = new QueryCodeLensProvider(extensionState.outcomes);
+  const workflowLens = new WorkflowCodeLensProvider(extensionState.watched);
   context.subscriptions.push(
     ...registerCommands(extensionState),
     vscode.languages.registerCodeLensProvider([{ language: 'aq' }, { language: 'jql' }], codeLens),
+    vscode.languages.registerCodeLensProvider([{ language: 'aq' }, { scheme: 'file', pattern: EVENT_FILE_PATTERN }], workflowLens),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (ExtensionConfig.affects(event, SettingId.codeLensEnabled)) codeLens.refresh();
+      if (!ExtensionConfig.affects(event, SettingId.codeLensEnabled)) return;
+      codeLens.refresh();
+      workflowLens.refresh();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => void extensionState.restartClient()),
   );
@@ -35,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): void {
     if (!client) return;
     // Lenses drawn before the server answered came from the line scan; symbols are exact.
     codeLens.refresh();
+    workflowLens.refresh();
     const sources = await client.sendRequest(ListSourcesRequest, {}).catch(() => undefined);
     if (sources) extensionState.statusBar.update(sources);
   });

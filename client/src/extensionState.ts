@@ -13,6 +13,8 @@ import { createLanguageClient } from './languageClient';
 import { QueryHistory } from './queryHistory';
 import { ResultsPanels, type ResultsPanelActions } from './results/resultsPanel';
 import { SourceStatusBar } from './statusBar';
+import { slackWebhookAnswer } from './commands/workflowCommands';
+import { WatchedQueries } from './watchedQueries';
 
 export class ExtensionState implements vscode.Disposable {
   readonly output = vscode.window.createOutputChannel('aq', { log: true });
@@ -23,6 +25,12 @@ export class ExtensionState implements vscode.Disposable {
   readonly statusBar = new SourceStatusBar();
   /** Running queries by panel title; "Cancel" cancels one or all. */
   readonly runs = new Map<string, vscode.CancellationTokenSource>();
+  /** Debugger queries the server is watching (for the CodeLens). */
+  readonly watched = new WatchedQueries();
+  /** Records the last send of each event file could not deliver, on their lines. */
+  readonly sendFailures = vscode.languages.createDiagnosticCollection('aq-send');
+  private readonly sendProgress = new vscode.EventEmitter<{ uri: string; message: string; percent: number }>();
+  readonly onSendProgress = this.sendProgress.event;
   private client: LanguageClient | undefined;
   private starting: Promise<LanguageClient | undefined> | undefined;
 
@@ -49,6 +57,9 @@ export class ExtensionState implements vscode.Disposable {
       this.client ??= createLanguageClient(this.context, {
         credentials: this.credentials,
         onSourceStatus: (sources) => this.statusBar.update(sources),
+        onSendProgress: (progress) => this.sendProgress.fire(progress),
+        onWatchAlert: (alert) => this.showWatchAlert(alert),
+        slackWebhook: () => slackWebhookAnswer(this.context.secrets),
         outputChannel: this.output,
       });
       await this.client.start();
@@ -61,11 +72,21 @@ export class ExtensionState implements vscode.Disposable {
     }
   }
 
+  private showWatchAlert(alert: { title: string; text: string; kind: string }): void {
+    this.output.warn(`${alert.title}\n${alert.text}`);
+    const show = alert.kind === 'recovered' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
+    void show(`aq: ${alert.title}`, { detail: alert.text }, 'Show Details').then((choice) => {
+      if (choice) this.output.show(true);
+    });
+  }
+
   /** Restarts the server, e.g. after workspace trust was granted (the server reads trust at start). */
   async restartClient(): Promise<void> {
     const client = this.client;
     this.client = undefined;
     if (client) await client.dispose().catch(() => undefined);
+    // A new server process watches nothing.
+    this.watched.clear();
     await this.languageClient();
   }
 
@@ -74,6 +95,9 @@ export class ExtensionState implements vscode.Disposable {
     this.panels.dispose();
     this.statusBar.dispose();
     this.outcomes.dispose();
+    this.watched.dispose();
+    this.sendFailures.dispose();
+    this.sendProgress.dispose();
     await this.client?.dispose().catch(() => undefined);
     this.output.dispose();
   }

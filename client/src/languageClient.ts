@@ -4,12 +4,23 @@
  */
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { CredentialsRequest, SourceStatusNotification, type SourceStatus } from '../../server/src/protocol/customRequests';
+import {
+  CredentialsRequest,
+  SendProgressNotification,
+  SlackWebhookRequest,
+  SourceStatusNotification,
+  WatchAlertNotification,
+  type SourceStatus,
+} from '../../server/src/protocol/customRequests';
 import type { CredentialStore } from './credentials';
 
 export interface LanguageClientHooks {
   credentials: CredentialStore;
   onSourceStatus(sources: SourceStatus[]): void;
+  onSendProgress(progress: { uri: string; message: string; percent: number }): void;
+  onWatchAlert(alert: { uri: string; queryIndex: number; title: string; text: string; kind: string }): void;
+  /** The Slack webhook URL from SecretStorage, for watch alerts. */
+  slackWebhook(): Promise<{ url: string } | null>;
   outputChannel: vscode.LogOutputChannel;
 }
 
@@ -38,5 +49,8 @@ export function createLanguageClient(context: vscode.ExtensionContext, hooks: La
   const client = new LanguageClient('aq', 'aq language server', serverOptions, clientOptions);
   client.onRequest(CredentialsRequest, (params) => hooks.credentials.answer(params));
   client.onNotification(SourceStatusNotification, (params) => hooks.onSourceStatus(params.sources));
+  client.onNotification(SendProgressNotification, (params) => hooks.onSendProgress(params));
+  client.onNotification(WatchAlertNotification, (params) => hooks.onWatchAlert(params));
+  client.onRequest(SlackWebhookRequest, () => hooks.slackWebhook());
   return client;
 }

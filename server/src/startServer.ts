@@ -31,9 +31,16 @@ import {
   ListSourcesRequest,
   RefreshSchemaRequest,
   RunQueryRequest,
+  SendEventsRequest,
+  SendProgressNotification,
+  SlackWebhookRequest,
   SourceStatusNotification,
+  StartWatchRequest,
+  StopWatchRequest,
+  WatchAlertNotification,
   type BackendErrorData,
   type GeneratedRequestResult,
+  type SendEventsResult,
   type SourceStatus,
 } from './protocol/customRequests';
 import type { QueryResult } from './protocol/resultModel';
@@ -45,6 +52,7 @@ import { documentPathOf, isAqDocument, isEventFileDocument, isJqlDocument } from
 import { lintEventFile } from './workflows/send/eventFileLint';
 import { createQueryRequests } from './lsp/queryRequests';
 import { formatError, runSafe, runSafeAsync } from './lsp/runSafe';
+import { createWorkflowRequests } from './lsp/workflowRequests';
 import { createSettingsResolver, toEngineSettings, type SettingsResolver } from './lsp/settingsResolver';
 import {
   codeActionsFromDiagnostics,
@@ -93,6 +101,9 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   let canDefaultEditRange = false;
   /** `aq.timezone`: the time zone of date ranges for sources that set none. */
   let timezoneSetting: string | undefined;
+  let baseUrlOverrides: Record<string, string> | undefined;
+  /** Settled once the first settings are applied; sends and watches wait for it so they use the configured URLs. */
+  let settingsApplied: Promise<void> = Promise.resolve();
 
   // The aq message types come from the protocol package the client uses, a newer copy than the one
   // bundled with vscode-languageserver; registering by method name keeps both sides on one declaration.
@@ -174,6 +185,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     const raw = settingsResolver ? await settingsResolver.get(rootUri) : {};
     const { settings, timezone, problems } = toEngineSettings(raw, trusted);
     timezoneSetting = timezone;
+    baseUrlOverrides = settings.baseUrlOverrides;
     const key = JSON.stringify(settings);
     if (!force && key === appliedSettingsKey) return;
     appliedSettingsKey = key;
@@ -190,6 +202,21 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     timezone: () => timezoneSetting,
     trusted: () => trusted,
     askCredentials: (params) => sendAqRequest(CredentialsRequest, params),
+    log,
+  });
+
+  const workflows = createWorkflowRequests({
+    engine: requireEngine,
+    document: (uri) => documents.get(uri),
+    model: (document) => models.get(document),
+    rootDir: () => rootDir,
+    trusted: () => trusted,
+    settingsReady: () => settingsApplied,
+    baseUrlOverride: (sourceName) => baseUrlOverrides?.[sourceName],
+    credentialsFor: queries.credentialsFor,
+    askSlackWebhook: () => sendAqRequest(SlackWebhookRequest, {}),
+    sendProgress: (params) => sendAqNotification(SendProgressNotification, params),
+    sendAlert: (params) => sendAqNotification(WatchAlertNotification, params),
     log,
   });
 
@@ -210,6 +237,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     });
     // aq.json is read now, so documents opened before the settings arrive do not flash "unknown source".
     const initialSettings = toEngineSettings({}, trusted).settings;
+    baseUrlOverrides = initialSettings.baseUrlOverrides;
     appliedSettingsKey = JSON.stringify(initialSettings);
     engine.configure(rootDir, initialSettings);
     const supportsPull = capabilities.textDocument?.diagnostic !== undefined;
@@ -249,7 +277,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     if (canRegisterWatchedFiles) {
       void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/aq.json' }, { globPattern: '**/*.json' }] });
     }
-    configureEngine(false).catch((error: unknown) => log.error(formatError('aq: configuring the query engine failed', error)));
+    settingsApplied = configureEngine(false).catch((error: unknown) => log.error(formatError('aq: configuring the query engine failed', error)));
   });
 
   connection.onDidChangeConfiguration(() => {
@@ -268,7 +296,10 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     }
   });
 
-  documents.onDidClose((event) => models.onDocumentRemoved(event.document.uri));
+  documents.onDidClose((event) => {
+    models.onDocumentRemoved(event.document.uri);
+    workflows.stopWatchesOf(event.document.uri);
+  });
 
   connection.onCompletion(async (params, token) => {
     await schemaReadyAt(params.textDocument.uri, params.position);
@@ -391,7 +422,18 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     runSafeAsync<{ text: string }, void>(log, async () => queries.exportResult(params), 'exporting the result', token),
   );
 
+  onAqRequest(SendEventsRequest, (params, token) =>
+    runSafeAsync<SendEventsResult, BackendErrorData>(log, (signal) => workflows.sendEvents(params, signal), 'sending events', token),
+  );
+
+  onAqRequest(StartWatchRequest, (params, token) =>
+    runSafeAsync<{ watching: true }, BackendErrorData>(log, () => workflows.startWatch(params), 'starting the watch', token),
+  );
+
+  onAqRequest(StopWatchRequest, (params, token) => runSafeAsync<{ stopped: boolean }, void>(log, async () => workflows.stopWatch(params), 'stopping the watch', token));
+
   connection.onShutdown(() => {
+    workflows.dispose();
     diagnostics?.dispose();
     models.dispose();
     engine?.dispose();

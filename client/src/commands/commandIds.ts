@@ -14,6 +14,11 @@ export const CommandId = {
   exportResults: 'aq.exportResults',
   openQueryHistory: 'aq.openQueryHistory',
   openSamples: 'aq.openSamples',
+  sendEvents: 'aq.sendEvents',
+  startWatching: 'aq.startWatching',
+  stopWatching: 'aq.stopWatching',
+  setSlackWebhook: 'aq.setSlackWebhook',
+  clearSlackWebhook: 'aq.clearSlackWebhook',
   /** Internal: the outcome CodeLens opens the last result of its query. */
   showLastResult: 'aq.showLastResult',
 } as const;

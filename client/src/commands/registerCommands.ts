@@ -11,6 +11,7 @@ import { cancelQueries, runAllQueries, runQueryAtCursor, showLastResult } from '
 import { addMixpanelSource, addPiwikSource } from './addSourceCommands';
 import { refreshSchema } from './refreshSchemaCommand';
 import { selectSource } from './selectSourceCommand';
+import { clearSlackWebhook, sendEvents, setSlackWebhook, startWatching, stopWatching } from './workflowCommands';
 
 type CommandFactory = (state: ExtensionState) => (...args: unknown[]) => unknown;
 
@@ -30,6 +31,11 @@ const commands: Record<CommandIdValue, CommandFactory> = {
   [CommandId.exportResults]: (state) => () => exportResultsCommand(state),
   [CommandId.openQueryHistory]: (state) => () => openQueryHistory(state),
   [CommandId.openSamples]: (state) => () => openSamples(state),
+  [CommandId.sendEvents]: (state) => (uri, source) => sendEvents(state, uri, source),
+  [CommandId.startWatching]: (state) => (uri, index) => startWatching(state, uri, index),
+  [CommandId.stopWatching]: (state) => (uri, index) => stopWatching(state, uri, index),
+  [CommandId.setSlackWebhook]: (state) => () => setSlackWebhook(state),
+  [CommandId.clearSlackWebhook]: (state) => () => clearSlackWebhook(state),
   [CommandId.showLastResult]: (state) => (uri, index) => {
     if (uri instanceof vscode.Uri && typeof index === 'number') showLastResult(state, uri, index);
   },

@@ -102,3 +102,59 @@ export interface ExportParams {
 
 /** Client → server, for "Export Results": the file text in the chosen layout. */
 export const ExportResultRequest = new RequestType<ExportParams, { text: string }, void>('aq/exportResult');
+
+export interface SendEventsParams {
+  /** An open event file (`*.events.ndjson`, `*.events.json`, `*.mparticle.json`); its editor text is sent. */
+  uri: string;
+  /** The Mixpanel source of aq.json the events go to. */
+  sourceName: string;
+  /** Skip the requests an interrupted earlier send of the same file already delivered. */
+  resume?: boolean;
+  /** Plan and count, send nothing. */
+  dryRun?: boolean;
+}
+
+export interface SendEventsResult {
+  sent: number;
+  skipped: number;
+  /** Records the API refused, by the 1-based line of the file they came from. */
+  failedRecords: Array<{ line: number; message: string }>;
+  /** One or two sentences for the editor's message. */
+  summary: string;
+}
+
+/**
+ * Client → server, for "Send Events". Progress arrives as `aq/sendProgress`; cancelling the request
+ * stops the send (it can be resumed). Fails with ResponseError(AqErrorCode.backend, ...) for bad
+ * files, unknown sources and missing credentials.
+ */
+export const SendEventsRequest = new RequestType<SendEventsParams, SendEventsResult, BackendErrorData>('aq/sendEvents');
+
+/** Server → client, while a send runs. */
+export const SendProgressNotification = new NotificationType<{ uri: string; message: string; percent: number }>('aq/sendProgress');
+
+export interface WatchParams {
+  uri: string;
+  /** 0-based index of a `debugger` query in the document. */
+  queryIndex: number;
+}
+
+export interface StartWatchParams extends WatchParams {
+  /** Minutes between polls; fractions down to 0.01 are accepted (tests). Default 5. */
+  everyMinutes?: number;
+}
+
+/** Client → server, "Start Watching": polls the query until stopped, the document closes or the server shuts down. */
+export const StartWatchRequest = new RequestType<StartWatchParams, { watching: true }, BackendErrorData>('aq/startWatch');
+
+/** Client → server, "Stop Watching". `stopped` is false when that query was not being watched. */
+export const StopWatchRequest = new RequestType<WatchParams, { stopped: boolean }, void>('aq/stopWatch');
+
+/** Server → client, one per new broken event (or summary, failed poll, recovery) of a watch. */
+export const WatchAlertNotification = new NotificationType<{ uri: string; queryIndex: number; title: string; text: string; kind: string }>('aq/watchAlert');
+
+/**
+ * Server → client, when a watch alert is about to be delivered: the Slack incoming-webhook URL from
+ * SecretStorage, or null when none is set. The server never logs it.
+ */
+export const SlackWebhookRequest = new RequestType<Record<string, never>, { url: string } | null, void>('aq/slackWebhook');

@@ -1,0 +1,237 @@
+/**
+ * The editor side of the analyst workflows: "Send Events" sends an open event file to a Mixpanel
+ * source, and "Start Watching" polls a `debugger` query for broken events and turns each new one
+ * into an `aq/watchAlert` (and a Slack post when the editor holds a webhook URL). Watchers live
+ * per document and query until stopped, the document closes or the server shuts down.
+ */
+import { join } from 'node:path';
+import { ResponseError } from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { sourceRefOf } from '../languageService/analyticsLanguageService';
+import { buildQuerySpec } from '../languageService/buildQuerySpec';
+import type { AqDocument } from '../languageService/parser/queryAst';
+import type { DebuggerSpec } from '../languageService/querySpec';
+import {
+  AqErrorCode,
+  type BackendErrorData,
+  type SendEventsParams,
+  type SendEventsResult,
+  type StartWatchParams,
+  type WatchParams,
+} from '../protocol/customRequests';
+import type { DebuggerData } from '../protocol/resultModel';
+import type { Credentials, SourceConfig } from '../queryEngine/analyticsBackend';
+import { isBackendError } from '../queryEngine/backendErrors';
+import { defaultHttpClient } from '../queryEngine/httpClient';
+import type { QueryEngine } from '../queryEngine/queryEngineTypes';
+import { remoteHost } from '../queryEngine/remoteBackends';
+import { sendEventFile, type SendDestination } from '../workflows/send/sendEventFile';
+import { abortableSleep, BrokenEventWatcher, describeAlert, type WatchAlert } from '../workflows/watch/brokenEventWatcher';
+import { formatSlackMessage, postSlackMessage } from '../workflows/watch/slackAlert';
+import { documentPathOf } from './documentPath';
+import { backendResponseError, RESTRICTED_MODE_MESSAGE } from './queryRequests';
+import { formatError } from './runSafe';
+
+const DEFAULT_WATCH_MINUTES = 5;
+/** Fractions of a minute are allowed so tests need not wait; anything smaller would hammer the API. */
+const MIN_WATCH_MINUTES = 0.01;
+
+export interface WorkflowRequestContext {
+  engine(): QueryEngine;
+  document(uri: string): TextDocument | undefined;
+  model(document: TextDocument): AqDocument;
+  rootDir(): string | undefined;
+  trusted(): boolean;
+  /** Settles once the editor's settings are applied. */
+  settingsReady(): Promise<void>;
+  /** `aq.baseUrlOverrides[name]` as currently applied. */
+  baseUrlOverride(sourceName: string): string | undefined;
+  credentialsFor(source: SourceConfig, host: string): Promise<Credentials | undefined>;
+  askSlackWebhook(): Promise<{ url: string } | null>;
+  sendProgress(params: { uri: string; message: string; percent: number }): void;
+  sendAlert(params: { uri: string; queryIndex: number; title: string; text: string; kind: string }): void;
+  log: { warn(message: string): void };
+}
+
+export interface WorkflowRequests {
+  sendEvents(params: SendEventsParams, signal: AbortSignal): Promise<SendEventsResult>;
+  startWatch(params: StartWatchParams): Promise<{ watching: true }>;
+  stopWatch(params: WatchParams): { stopped: boolean };
+  /** Stops every watcher of a document (it was closed). */
+  stopWatchesOf(uri: string): void;
+  dispose(): void;
+}
+
+function badRequest(message: string): ResponseError<BackendErrorData> {
+  return new ResponseError(AqErrorCode.backend, message, { kind: 'badRequest' });
+}
+
+function plural(count: number, noun: string): string {
+  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+export function createWorkflowRequests(context: WorkflowRequestContext): WorkflowRequests {
+  const watchers = new Map<string, AbortController>();
+  const keyOf = (params: WatchParams): string => `${params.queryIndex}\u0000${params.uri}`;
+
+  async function destinationFor(sourceName: string, documentPath: string): Promise<SendDestination> {
+    const source = context.engine().resolveSource({ kind: 'mixpanel', name: sourceName }, documentPath);
+    if (!source) throw badRequest(`No source named "${sourceName}" in aq.json.`);
+    if (source.kind !== 'mixpanel') throw badRequest(`"${sourceName}" is a ${source.kind} source; events can be sent to Mixpanel sources only.`);
+    const baseUrlOverride = context.baseUrlOverride(source.name);
+    const credentials = await context.credentialsFor(source, remoteHost(source, baseUrlOverride));
+    if (!credentials?.secret) {
+      throw new ResponseError<BackendErrorData>(AqErrorCode.backend, `Sending to "${source.name}" needs a service account (username and secret); set its credentials first.`, {
+        kind: 'auth',
+        sourceName: source.name,
+        sourceKind: source.kind,
+      });
+    }
+    return { kind: 'mixpanel', name: source.name, target: { projectId: source.projectId, region: source.region, baseUrlOverride, credentials } };
+  }
+
+  async function sendEvents(params: SendEventsParams, signal: AbortSignal): Promise<SendEventsResult> {
+    if (!context.trusted()) throw new ResponseError<BackendErrorData>(AqErrorCode.backend, RESTRICTED_MODE_MESSAGE, { kind: 'config' });
+    await context.settingsReady();
+    const document = context.document(params.uri);
+    const path = documentPathOf(params.uri);
+    if (!document || !path) throw badRequest('The event file is not open in the editor; open it and send again.');
+    const destination = await destinationFor(params.sourceName, path);
+    let result;
+    try {
+      result = await sendEventFile({
+        path,
+        text: document.getText(),
+        destination,
+        http: defaultHttpClient(),
+        signal,
+        resume: params.resume === true,
+        dryRun: params.dryRun === true,
+        onProgress: (progress) =>
+          context.sendProgress({ uri: params.uri, message: progress.message, percent: progress.total > 0 ? Math.round((progress.done / progress.total) * 100) : 100 }),
+      });
+    } catch (error) {
+      if (isBackendError(error)) throw backendResponseError(error, { name: destination.name, kind: 'mixpanel' });
+      throw error;
+    }
+    if (result.problem) throw badRequest(result.problem);
+    if (result.syntaxErrors.length > 0) {
+      return {
+        sent: 0,
+        skipped: 0,
+        failedRecords: result.syntaxErrors,
+        summary: `Nothing was sent: the file has ${plural(result.syntaxErrors.length, 'JSON error')}; fix ${result.syntaxErrors.length === 1 ? 'it' : 'them'} first.`,
+      };
+    }
+    if (params.dryRun || !result.report) {
+      return { sent: 0, skipped: 0, failedRecords: [], summary: `${plural(result.records, 'event')} in ${plural(result.requests, 'request')} to "${destination.name}" (dry run: nothing sent).` };
+    }
+    const report = result.report;
+    const parts = [
+      `Sent ${plural(report.accepted, 'event')} to "${destination.name}" in ${plural(report.sentBatches, 'request')}`,
+      report.skippedBatches > 0 ? `skipped ${plural(report.skippedBatches, 'request')} already sent` : undefined,
+      report.recordFailures.length > 0 ? `${plural(report.recordFailures.length, 'event')} rejected` : undefined,
+      report.failedBatches.length > 0 ? `${plural(report.failedBatches.length, 'request')} failed (${report.failedBatches[0].reason})` : undefined,
+    ].filter((part) => part !== undefined);
+    let summary = `${parts.join(', ')}.`;
+    if (report.stoppedBy === 'cancelled') summary += ' The send was cancelled; send again with Resume to deliver the rest.';
+    else if (report.stoppedBy) summary += ` Stopped: ${report.stoppedBy.message}`;
+    else if (report.failedBatches.length > 0) summary += ' Send again with Resume to retry the failed requests.';
+    return {
+      sent: report.accepted,
+      skipped: report.skippedBatches,
+      failedRecords: report.recordFailures.map((failure) => ({ line: failure.line, message: failure.field ? `${failure.message} (${failure.field})` : failure.message })),
+      summary,
+    };
+  }
+
+  function watchedQuery(params: StartWatchParams): { spec: DebuggerSpec; documentPath: string; title: string; sourceName: string } {
+    const engine = context.engine();
+    const document = context.document(params.uri);
+    if (!document) throw badRequest('The query file is not open in the editor; open it and start watching again.');
+    const block = context.model(document).queries[params.queryIndex];
+    if (!block) throw badRequest(`The file has no query number ${params.queryIndex + 1} any more.`);
+    if (block.head?.kind !== 'debugger') throw badRequest('Only debugger queries can be watched.');
+    const documentPath = documentPathOf(document.uri) ?? join(context.rootDir() ?? process.cwd(), 'untitled.aq');
+    const source = engine.resolveSource(sourceRefOf(block.source) ?? engine.defaultSource(), documentPath);
+    const built = buildQuerySpec(block, { now: new Date(), timezone: undefined, defaultSource: engine.defaultSource() });
+    if (!built.ok) throw badRequest(built.errors.map((error) => error.message).join('\n'));
+    return { spec: built.spec as DebuggerSpec, documentPath, title: block.title ?? `Query ${params.queryIndex + 1}`, sourceName: source?.name ?? 'default' };
+  }
+
+  function alertTitle(alert: WatchAlert, queryTitle: string): string {
+    switch (alert.kind) {
+      case 'event':
+        return `${queryTitle}: ${alert.eventType.label}${alert.message ? ` — ${alert.message}` : ''}`;
+      case 'summary':
+        return `${queryTitle}: ${alert.count} new events`;
+      case 'pollFailed':
+        return `${queryTitle}: polling failed`;
+      case 'recovered':
+        return `${queryTitle}: polling works again`;
+    }
+  }
+
+  async function startWatch(params: StartWatchParams): Promise<{ watching: true }> {
+    if (!context.trusted()) throw new ResponseError<BackendErrorData>(AqErrorCode.backend, RESTRICTED_MODE_MESSAGE, { kind: 'config' });
+    await context.settingsReady();
+    const everyMinutes = params.everyMinutes ?? DEFAULT_WATCH_MINUTES;
+    if (!Number.isFinite(everyMinutes) || everyMinutes < MIN_WATCH_MINUTES) throw badRequest(`Watch intervals must be at least ${MIN_WATCH_MINUTES} minutes.`);
+    const { spec, documentPath, title, sourceName } = watchedQuery(params);
+    const key = keyOf(params);
+    watchers.get(key)?.abort();
+    const controller = new AbortController();
+    watchers.set(key, controller);
+
+    const watcher = new BrokenEventWatcher({
+      eventTypes: spec.eventTypes,
+      initialLookupWindowMinutes: spec.lookupWindow,
+      poll: async ({ lookupWindowMinutes, eventTypes, signal }) => {
+        const result = await context.engine().run({ ...spec, eventTypes, lookupWindow: lookupWindowMinutes, logs: true }, documentPath, {
+          signal,
+          bypassCache: true,
+          getCredentials: context.credentialsFor,
+        });
+        return result.data.kind === 'debugger' ? (result.data as DebuggerData).sessions : [];
+      },
+      onAlert: async (alert) => {
+        context.sendAlert({ uri: params.uri, queryIndex: params.queryIndex, title: alertTitle(alert, title), text: describeAlert(alert), kind: alert.kind });
+        const webhook = await context.askSlackWebhook().catch(() => null);
+        if (webhook?.url) await postSlackMessage(webhook.url, formatSlackMessage(alert, { queryTitle: title, sourceName }), { http: defaultHttpClient(), signal: controller.signal });
+      },
+      // The webhook URL is a secret: only the error's message (which never holds it) is logged.
+      onDeliveryError: (error) => context.log.warn(formatError('aq: delivering a watch alert to Slack failed', error)),
+    });
+    watcher.run(everyMinutes * 60_000, controller.signal, abortableSleep).catch((error: unknown) => {
+      if (!controller.signal.aborted) context.log.warn(formatError(`aq: watching "${title}" stopped`, error));
+    });
+    return { watching: true };
+  }
+
+  function stopWatch(params: WatchParams): { stopped: boolean } {
+    const key = keyOf(params);
+    const controller = watchers.get(key);
+    if (!controller) return { stopped: false };
+    controller.abort();
+    watchers.delete(key);
+    return { stopped: true };
+  }
+
+  return {
+    sendEvents,
+    startWatch,
+    stopWatch,
+    stopWatchesOf(uri) {
+      for (const [key, controller] of watchers) {
+        if (key.endsWith(`\u0000${uri}`)) {
+          controller.abort();
+          watchers.delete(key);
+        }
+      }
+    },
+    dispose() {
+      for (const controller of watchers.values()) controller.abort();
+      watchers.clear();
+    },
+  };
+}

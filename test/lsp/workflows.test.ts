@@ -1,0 +1,160 @@
+/**
+ * "Send Events" and "Start Watching" as the editor drives them: the built server over stdio,
+ * a fake editor answering credentials and the Slack webhook, and the fake Mixpanel /import,
+ * Piwik PRO debugger and Slack webhook on 127.0.0.1.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startFakeMixpanelImport, type FakeMixpanelImport } from '../fake-apis/fakeMixpanelImport';
+import { startFakePiwikWatch, WATCH_APP_ID, type FakePiwikWatch } from '../fake-apis/fakePiwikWatch';
+import { SLACK_HOOK_PATH, startFakeSlack, type FakeSlack } from '../fake-apis/fakeSlack';
+import { fileUri, startSession, writeWorkspace, type LspSession } from './lspHarness';
+
+interface WatchAlertParams {
+  uri: string;
+  queryIndex: number;
+  title: string;
+  text: string;
+  kind: string;
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves once `condition` holds, checking every 20 ms (the test runner's timeout bounds it). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await delay(20);
+}
+
+describe('analyst workflows over stdio', () => {
+  let session: LspSession;
+  let mixpanel: FakeMixpanelImport;
+  let piwik: FakePiwikWatch;
+  let slack: FakeSlack;
+  let root: string;
+  const alerts: WatchAlertParams[] = [];
+  const progress: Array<{ uri: string; percent: number }> = [];
+
+  before(async () => {
+    mixpanel = await startFakeMixpanelImport({ projectId: 77, username: 'sa.user', secret: 'sa-secret-4242' });
+    piwik = await startFakePiwikWatch({ clientId: 'cid', clientSecret: 'csecret-77', now: Date.now });
+    slack = await startFakeSlack();
+    root = writeWorkspace({
+      'aq.json': JSON.stringify({ sources: { prod: { kind: 'mixpanel', projectId: 77, region: 'US' }, site: { kind: 'piwik', url: 'https://shop.piwik.pro', appId: WATCH_APP_ID } }, default: 'prod' }),
+    });
+    session = await startSession({ rootDir: root, settings: { baseUrlOverrides: { prod: mixpanel.url, site: piwik.url } } });
+    const secrets: Record<string, Record<string, string>> = { prod: { username: 'sa.user', secret: 'sa-secret-4242' }, site: { clientId: 'cid', clientSecret: 'csecret-77' } };
+    session.connection.onRequest('aq/credentials', (params: unknown) => secrets[(params as { sourceName: string }).sourceName] ?? null);
+    session.connection.onRequest('aq/slackWebhook', () => ({ url: slack.webhookUrl }));
+    session.connection.onNotification('aq/watchAlert', (params: unknown) => {
+      alerts.push(params as WatchAlertParams);
+    });
+    session.connection.onNotification('aq/sendProgress', (params: unknown) => {
+      progress.push(params as { uri: string; percent: number });
+    });
+  });
+  after(async () => {
+    await session?.close();
+    await Promise.all([mixpanel?.close(), piwik?.close(), slack?.close()]);
+  });
+
+  it('sends an open events file, and reports the record Mixpanel rejected with its line', async () => {
+    const uri = fileUri(join(root, 'day.events.ndjson'));
+    const time = Math.floor(Date.now() / 1000) - 3600;
+    const lines = [
+      { event: 'Sign Up', properties: { time, distinct_id: 'u1' } },
+      { event: 'Purchase', properties: { time, distinct_id: 'u2', price: 12 } },
+      { event: 'Purchase', properties: { time } },
+    ];
+    await session.open(uri, `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`, 'json');
+    const result = (await session.connection.sendRequest('aq/sendEvents', { uri, sourceName: 'prod' })) as {
+      sent: number;
+      skipped: number;
+      failedRecords: Array<{ line: number; message: string }>;
+      summary: string;
+    };
+    assert.deepEqual(
+      [...mixpanel.store.values()].map((stored) => `${stored.event}/${String(stored.properties.distinct_id)}`).sort(),
+      ['Purchase/u2', 'Sign Up/u1'],
+    );
+    assert.equal(result.sent, 2, result.summary);
+    assert.equal(result.failedRecords.length, 1, JSON.stringify(result));
+    assert.equal(result.failedRecords[0].line, 3);
+    assert.match(result.failedRecords[0].message, /distinct_id/);
+    assert.match(result.summary, /Sent 2 events to "prod".*1 event rejected/);
+    assert.ok(progress.some((update) => update.uri === uri && update.percent === 100), JSON.stringify(progress));
+  });
+
+  it('refuses to send to an unknown source with a message naming it', async () => {
+    const uri = fileUri(join(root, 'day.events.ndjson'));
+    await assert.rejects(session.connection.sendRequest('aq/sendEvents', { uri, sourceName: 'nope' }), /No source named "nope"/);
+  });
+
+  it('watches a debugger query: one alert and one Slack post per broken event, and no polls after stop', async () => {
+    const recent = new Date(Date.now() - 5 * 60_000).toISOString().slice(0, 19);
+    piwik.putSession({
+      id: '5632530715433106129',
+      entryUrl: 'https://shop.example/',
+      events: [{ id: '6719694023305478883', type: [17, 'Broken event'], time: recent, errorMessage: 'Invalid <idsite>', log: { idsite: WATCH_APP_ID, url: 'https://shop.example/' } }],
+    });
+    const uri = fileUri(join(root, 'watch.aq'));
+    await session.open(uri, `use piwik "site"\n### Broken events\ndebugger "${WATCH_APP_ID}"\n  event_type broken\n  lookup_window 60\n`);
+    assert.deepEqual(await session.connection.sendRequest('aq/startWatch', { uri, queryIndex: 0, everyMinutes: 0.01 }), { watching: true });
+
+    await until(() => alerts.length > 0);
+    const pollsAtFirstAlert = piwik.debuggerRequests().length;
+    await until(() => piwik.debuggerRequests().length >= pollsAtFirstAlert + 2);
+    assert.equal(alerts.length, 1, JSON.stringify(alerts));
+    assert.equal(alerts[0].kind, 'event');
+    assert.equal(alerts[0].queryIndex, 0);
+    assert.match(alerts[0].title, /Broken events: Broken event — Invalid <idsite>/);
+    assert.match(alerts[0].text, /6719694023305478883.*Invalid <idsite>/);
+    assert.equal(slack.messages.length, 1);
+    assert.match(slack.messages[0], /Invalid &lt;idsite&gt;/);
+
+    assert.deepEqual(await session.connection.sendRequest('aq/stopWatch', { uri, queryIndex: 0 }), { stopped: true });
+    // A poll already on the wire when stop arrived may still land; none may start afterwards.
+    await delay(200);
+    const pollsAfterStop = piwik.debuggerRequests().length;
+    await delay(1500);
+    assert.equal(piwik.debuggerRequests().length, pollsAfterStop);
+    assert.deepEqual(await session.connection.sendRequest('aq/stopWatch', { uri, queryIndex: 0 }), { stopped: false });
+    assert.ok(!session.logs.join('\n').includes(SLACK_HOOK_PATH), 'the webhook URL is a secret');
+  });
+
+  it('stops watching when the document is closed', async () => {
+    const uri = fileUri(join(root, 'watch.aq'));
+    await session.connection.sendRequest('aq/startWatch', { uri, queryIndex: 0, everyMinutes: 0.01 });
+    const pollsAtStart = piwik.debuggerRequests().length;
+    await until(() => piwik.debuggerRequests().length >= pollsAtStart + 1);
+    await session.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
+    await delay(200);
+    const pollsAfterClose = piwik.debuggerRequests().length;
+    const alertsAfterClose = alerts.length;
+    await delay(1500);
+    assert.equal(piwik.debuggerRequests().length, pollsAfterClose);
+    assert.equal(alerts.length, alertsAfterClose);
+    assert.deepEqual(await session.connection.sendRequest('aq/stopWatch', { uri, queryIndex: 0 }), { stopped: false });
+  });
+
+  it('refuses to watch a query that is not a debugger query', async () => {
+    const uri = fileUri(join(root, 'seg.aq'));
+    await session.open(uri, 'use mixpanel "prod"\n### Sign ups\nsegmentation "Sign Up"\n  last 7 days\n');
+    await assert.rejects(session.connection.sendRequest('aq/startWatch', { uri, queryIndex: 0, everyMinutes: 0.01 }), /Only debugger queries can be watched/);
+  });
+});
+
+describe('analyst workflows in an untrusted workspace', () => {
+  it('refuses to send events with the Restricted Mode message', async () => {
+    const root = writeWorkspace({ 'aq.json': JSON.stringify({ sources: { prod: { kind: 'mixpanel', projectId: 77, region: 'US' } } }) });
+    const session = await startSession({ rootDir: root, initializationOptions: { trusted: false } });
+    try {
+      const uri = fileUri(join(root, 'day.events.ndjson'));
+      await session.open(uri, '{"event":"A","properties":{"time":1,"distinct_id":"u"}}\n', 'json');
+      await assert.rejects(session.connection.sendRequest('aq/sendEvents', { uri, sourceName: 'prod' }), /Restricted Mode/);
+      assert.deepEqual(session.credentialRequests, []);
+    } finally {
+      await session.close();
+    }
+  });
+});

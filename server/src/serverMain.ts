@@ -4,7 +4,6 @@
  * the client's log, and keeps the process alive whatever a feature does.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { formatError } from './lsp/runSafe';
 import { createQueryEngine } from './queryEngine/queryEngine';
@@ -22,9 +21,8 @@ console.error = (...args: unknown[]) => connection.console.error(args.map(String
 process.on('unhandledRejection', (reason) => connection.console.error(formatError('aq: unhandled rejection', reason)));
 process.on('uncaughtException', (error) => connection.console.error(formatError('aq: uncaught exception', error)));
 
-const jqlWorker = join(__dirname, 'jqlWorker.js');
-
 startServer(connection, {
-  createEngine: (options) => createQueryEngine({ ...options, jqlWorkerPath: existsSync(jqlWorker) ? jqlWorker : undefined }),
+  // The JQL runtime finds dist/jqlWorker.js beside the bundle by itself.
+  createEngine: (options) => createQueryEngine(options),
   fileExists: (path) => existsSync(path),
 });

@@ -4,7 +4,7 @@
  * stdout, progress and errors to stderr, so `aq run x.aq --format csv > out.csv` stays clean.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { buildQuerySpec } from '../languageService/buildQuerySpec';
 import { parseAqDocument } from '../languageService/parser/queryParser';
 import type { QueryBlock } from '../languageService/parser/queryAst';
@@ -49,7 +49,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   }
 
   const rootDir = findWorkspaceRoot(dirname(file)) ?? dirname(file);
-  const engine = createQueryEngine({ cacheDir: io.env.AQ_CACHE_DIR, jqlWorkerPath: siblingWorker() });
+  const engine = createQueryEngine({ cacheDir: io.env.AQ_CACHE_DIR });
   engine.configure(rootDir, engineSettingsFromEnv(rootDir, io.env));
   for (const problem of engine.configurationProblems()) io.stderr(`aq run: ${problem}\n`);
 
@@ -171,10 +171,4 @@ function lineOf(text: string, offset: number): number {
   let line = 1;
   for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
   return line;
-}
-
-/** The bundled JQL worker sits next to dist/cli.js; from sources the runtime finds its own. */
-function siblingWorker(): string | undefined {
-  const candidate = join(__dirname, 'jqlWorker.js');
-  return existsSync(candidate) ? candidate : undefined;
 }

@@ -5,7 +5,7 @@
  * truncated body or a huge body.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export interface FakeResponse {
   status: number;
@@ -47,23 +47,41 @@ interface FaultSwitch {
 
 export type FakeHandler = (request: RecordedRequest) => FakeResponse | Promise<FakeResponse>;
 
+/** A node:http server on an ephemeral 127.0.0.1 port that, when closed, drops every open connection. */
+export class LoopbackServer {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(handle: (req: IncomingMessage, res: ServerResponse) => void) {
+    this.server = createServer(handle);
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  /** Starts listening and returns the base URL. */
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
 export class FakeServer {
   readonly requests: RecordedRequest[] = [];
   private readonly faults: FaultSwitch[] = [];
-  private server: Server | undefined;
-  private readonly sockets = new Set<import('node:net').Socket>();
+  private readonly server = new LoopbackServer((req, res) => void this.handle(req, res));
   url = '';
 
   constructor(private readonly handler: FakeHandler) {}
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = await this.server.listen();
     return this;
   }
 
@@ -80,9 +98,8 @@ export class FakeServer {
     return this.requests.filter((request) => (typeof path === 'string' ? request.path === path : path.test(request.path)));
   }
 
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  close(): Promise<void> {
+    return this.server.close();
   }
 
   private takeFault(path: string): Fault | undefined {

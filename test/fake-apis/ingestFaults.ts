@@ -3,9 +3,9 @@
  * server that keeps request bodies as bytes (gzip), and seeded random faults so a test that sends
  * through drops and 429/5xx is still deterministic.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mulberry32 } from '../../server/src/sample/generateSample';
+import { LoopbackServer } from './fakeServerKit';
 
 /** Probabilities per request, drawn from a PRNG seeded with `seed`. */
 export interface IngestFaults {
@@ -41,8 +41,7 @@ export interface RawAnswer {
 export type FaultDecision = 'dropBefore' | 'dropAfterStore' | 'rateLimit' | 'serverError' | undefined;
 
 export class RawFakeServer {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private readonly server = new LoopbackServer((req, res) => void this.handle(req, res));
   private random: () => number = () => 1;
   private faults: IngestFaults | undefined;
   url = '';
@@ -53,13 +52,7 @@ export class RawFakeServer {
   constructor(private readonly handler: (request: RawRequest) => RawAnswer) {}
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = await this.server.listen();
     return this;
   }
 
@@ -68,9 +61,8 @@ export class RawFakeServer {
     this.random = faults ? seededRandom(faults.seed) : () => 1;
   }
 
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  close(): Promise<void> {
+    return this.server.close();
   }
 
   private decide(): FaultDecision {

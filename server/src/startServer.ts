@@ -301,47 +301,47 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     workflows.stopWatchesOf(event.document.uri);
   });
 
-  connection.onCompletion(async (params, token) => {
+  /**
+   * Runs a position-based feature (completion, hover) once the schema of the query under the
+   * cursor is loaded; event files to send have neither.
+   */
+  async function atPosition<T>(
+    params: { textDocument: { uri: string }; position: Position },
+    token: CancellationToken,
+    label: string,
+    compute: (document: TextDocument, text: string, offset: number, path: string | undefined) => T | null,
+  ) {
     await schemaReadyAt(params.textDocument.uri, params.position);
-    return runSafe(
+    return runSafe<T | null>(
       log,
       () => {
         const document = documents.get(params.textDocument.uri);
         if (!document || isEventFileDocument(document)) return null;
-        const path = documentPathOf(document.uri);
-        const text = document.getText();
-        const offset = document.offsetAt(params.position);
-        const candidates = isJqlDocument(document)
-          ? service.completeJql(text, offset, jqlSchema(path))
-          : service.complete(models.get(document), text, offset, schemaLookup(path));
-        return toLspCompletionList(document, candidates, canDefaultEditRange);
+        return compute(document, document.getText(), document.offsetAt(params.position), documentPathOf(document.uri));
       },
       null,
-      'completion',
+      label,
       token,
     );
-  });
+  }
 
-  connection.onHover(async (params, token) => {
-    await schemaReadyAt(params.textDocument.uri, params.position);
-    return runSafe(
-      log,
-      () => {
-        const document = documents.get(params.textDocument.uri);
-        if (!document || isEventFileDocument(document)) return null;
-        const path = documentPathOf(document.uri);
-        const text = document.getText();
-        const offset = document.offsetAt(params.position);
-        const hover = isJqlDocument(document)
-          ? service.hoverJql(text, offset, jqlSchema(path))
-          : service.hover(models.get(document), text, offset, schemaLookup(path));
-        return hover ? toLspHover(document, hover) : null;
-      },
-      null,
-      'hover',
-      token,
-    );
-  });
+  connection.onCompletion((params, token) =>
+    atPosition(params, token, 'completion', (document, text, offset, path) => {
+      const candidates = isJqlDocument(document)
+        ? service.completeJql(text, offset, jqlSchema(path))
+        : service.complete(models.get(document), text, offset, schemaLookup(path));
+      return toLspCompletionList(document, candidates, canDefaultEditRange);
+    }),
+  );
+
+  connection.onHover((params, token) =>
+    atPosition(params, token, 'hover', (document, text, offset, path) => {
+      const hover = isJqlDocument(document)
+        ? service.hoverJql(text, offset, jqlSchema(path))
+        : service.hover(models.get(document), text, offset, schemaLookup(path));
+      return hover ? toLspHover(document, hover) : null;
+    }),
+  );
 
   connection.onCodeAction((params, token) =>
     runSafe(

@@ -28,6 +28,16 @@ describe('parseJsonWithSpans', () => {
     );
   });
 
+  it('keeps a "__proto__" key as data, as JSON.parse does', () => {
+    const text = '{"__proto__": {"polluted": true}, "event": "x"}';
+    const parsed = parseJsonWithSpans(text);
+    assert.ok(parsed.ok);
+    const value = toPlainValue(parsed.node) as Record<string, unknown>;
+    assert.deepEqual(value, JSON.parse(text));
+    assert.equal(Object.getPrototypeOf(value), Object.prototype);
+    assert.deepEqual(Object.keys(value), ['__proto__', 'event']);
+  });
+
   it('rejects what JSON.parse rejects', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 12 }), (text) => {

@@ -52,7 +52,11 @@ export function toPlainValue(node: JsonNode): unknown {
   switch (node.type) {
     case 'object': {
       const value: Record<string, unknown> = {};
-      for (const property of node.properties) value[property.key] = toPlainValue(property.value);
+      for (const property of node.properties) {
+        // Assigning "__proto__" would set the prototype; JSON.parse makes it an own property, so do we.
+        if (property.key === '__proto__') Object.defineProperty(value, property.key, { value: toPlainValue(property.value), enumerable: true, writable: true, configurable: true });
+        else value[property.key] = toPlainValue(property.value);
+      }
       return value;
     }
     case 'array':

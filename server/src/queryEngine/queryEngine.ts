@@ -47,6 +47,11 @@ export function createQueryEngine(options: QueryEngineOptions = {}): QueryEngine
   return new WorkspaceQueryEngine(options);
 }
 
+/** Where schemas and watch memory are cached unless told otherwise: AQ_CACHE_DIR, else `~/.cache/aq`. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.AQ_CACHE_DIR || join(homedir(), '.cache', 'aq');
+}
+
 class WorkspaceQueryEngine implements QueryEngine {
   private config: WorkspaceConfig = readWorkspaceConfig(undefined);
   private settings: EngineSettings = {};
@@ -314,7 +319,7 @@ class WorkspaceQueryEngine implements QueryEngine {
   }
 
   private schemaCachePath(source: SourceConfig): string {
-    const dir = this.options.cacheDir ?? join(homedir(), '.cache', 'aq');
+    const dir = this.options.cacheDir ?? defaultCacheDir();
     return join(dir, 'schemas', `${source.kind}-${sourceKey(source).slice(0, 16)}.json`);
   }
 

@@ -11,7 +11,7 @@ import { PiwikProBackend } from '../../../server/src/queryEngine/backends/piwikP
 import { createHttpClient, type HttpClient } from '../../../server/src/queryEngine/httpClient';
 import { RequestQueue } from '../../../server/src/queryEngine/requestQueue';
 import { ResultCache } from '../../../server/src/queryEngine/resultCache';
-import { BrokenEventWatcher, describeAlert, type WatchAlert, type WatchPoll } from '../../../server/src/workflows/watch/brokenEventWatcher';
+import { BrokenEventWatcher, describeAlert, type WatchAlert, type WatchMemory, type WatchPoll } from '../../../server/src/workflows/watch/brokenEventWatcher';
 import { escapeSlackText, formatSlackMessage, postSlackMessage } from '../../../server/src/workflows/watch/slackAlert';
 import { startFakePiwikWatch, WATCH_APP_ID, type FakePiwikWatch, type WatchEvent } from '../../fake-apis/fakePiwikWatch';
 import { SLACK_HOOK_PATH, startFakeSlack, type FakeSlack } from '../../fake-apis/fakeSlack';
@@ -246,5 +246,144 @@ describe('remembered event ids', () => {
     answer = session(['c']);
     await watcher.pollOnce(new AbortController().signal);
     assert.deepEqual(alerted, ['a', 'b', 'c', 'a', 'c']);
+  });
+});
+
+describe('memory across restarts', () => {
+  const session = (ids: string[]) => [{ sessionId: 's', visitorId: 'v', serverTime: '', updatedAt: '', totalEvents: ids.length, fields: {}, events: ids.map((eventId, index) => ({ eventId, index, serverTime: `2026-10-03T10:00:0${index}`, type: { code: 17, label: 'Broken event' }, fields: {} })) }];
+  const signal = () => new AbortController().signal;
+
+  /** A watcher on a shared fake clock whose debugger answers `answer()`, recording alerts and windows. */
+  function watcherWith(clock: { now: number }, answer: () => string[], options: { memory?: WatchMemory; rememberLimit?: number; onMemoryChange?: (memory: WatchMemory) => void } = {}) {
+    const alerted: string[] = [];
+    const windows: number[] = [];
+    const watcher = new BrokenEventWatcher({
+      ...options,
+      now: () => clock.now,
+      poll: async (request) => {
+        windows.push(request.lookupWindowMinutes);
+        return session(answer());
+      },
+      onAlert: (alert) => void (alert.kind === 'event' && alerted.push(alert.eventId)),
+    });
+    return { watcher, alerted, windows };
+  }
+
+  it('a watcher restored from another one\'s memory reports only events the first did not', async () => {
+    const clock = { now: T0 };
+    let ids = ['a', 'b'];
+    const first = watcherWith(clock, () => ids);
+    await first.watcher.pollOnce(signal());
+    assert.deepEqual(first.alerted, ['a', 'b']);
+
+    // Through JSON, as the file store keeps it.
+    const saved = JSON.parse(JSON.stringify(first.watcher.memory())) as WatchMemory;
+    assert.deepEqual(saved, { version: 1, reported: [['a', T0], ['b', T0]], lastGoodPollAt: T0 });
+    clock.now = T0 + 10 * 60_000;
+    ids = ['a', 'b', 'c'];
+    const second = watcherWith(clock, () => ids, { memory: saved });
+    await second.watcher.pollOnce(signal());
+    assert.deepEqual(second.alerted, ['c']);
+    // A watcher without the memory would have reported all three.
+    const amnesiac = watcherWith(clock, () => ids);
+    await amnesiac.watcher.pollOnce(signal());
+    assert.deepEqual(amnesiac.alerted, ['a', 'b', 'c']);
+  });
+
+  it('continues the lookup window from the restored last good poll', async () => {
+    const clock = { now: T0 };
+    const first = watcherWith(clock, () => []);
+    await first.watcher.pollOnce(signal());
+    assert.deepEqual(first.windows, [30]);
+
+    // A cron run ten minutes later asks for 10 + 2 minutes of overlap, not the initial 30.
+    clock.now = T0 + 10 * 60_000;
+    const second = watcherWith(clock, () => [], { memory: first.watcher.memory() });
+    assert.equal(second.watcher.nextLookupWindow(), 12);
+    await second.watcher.pollOnce(signal());
+    assert.deepEqual(second.windows, [12]);
+    assert.equal(second.watcher.memory().lastGoodPollAt, T0 + 10 * 60_000);
+
+    // Still clamped: a memory from a day ago asks for the largest window, one from the future is not trusted.
+    clock.now = T0 + 24 * 60 * 60_000;
+    assert.equal(watcherWith(clock, () => [], { memory: { version: 1, reported: [], lastGoodPollAt: T0 } }).watcher.nextLookupWindow(), 300);
+    assert.equal(watcherWith(clock, () => [], { memory: { version: 1, reported: [], lastGoodPollAt: clock.now + 60 * 60_000 } }).watcher.nextLookupWindow(), 30);
+  });
+
+  it('drops restored ids older than rememberForMs and beyond rememberLimit', async () => {
+    const clock = { now: T0 };
+    const memory: WatchMemory = { version: 1, reported: [['stale', T0 - 7 * 60 * 60_000], ['older', T0 - 3 * 60 * 60_000], ['old', T0 - 2 * 60 * 60_000], ['recent', T0 - 60 * 60_000]] };
+    assert.deepEqual(watcherWith(clock, () => [], { memory }).watcher.memory().reported.map(([id]) => id), ['older', 'old', 'recent']);
+    const restored = watcherWith(clock, () => ['stale', 'older', 'old', 'recent'], { memory, rememberLimit: 2 });
+    assert.deepEqual(restored.watcher.memory().reported.map(([id]) => id), ['old', 'recent']);
+    await restored.watcher.pollOnce(signal());
+    // 'stale' is past the default 6 h; 'older' is the oldest beyond the limit of two.
+    assert.deepEqual(restored.alerted, ['stale', 'older']);
+  });
+
+  it('ignores a malformed memory instead of throwing', async () => {
+    const malformed: unknown[] = [
+      null,
+      'memory',
+      [],
+      { version: 2, reported: [] },
+      { version: 1 },
+      { version: 1, reported: 'a' },
+      { version: 1, reported: [['a']] },
+      { version: 1, reported: [['a', 'yesterday']] },
+      { version: 1, reported: [[1, T0]] },
+      { version: 1, reported: [['a', T0]], lastGoodPollAt: 'T0' },
+    ];
+    for (const memory of malformed) {
+      const clock = { now: T0 + 60_000 };
+      const watcher = watcherWith(clock, () => ['a'], { memory: memory as WatchMemory });
+      assert.equal(watcher.watcher.nextLookupWindow(), 30, JSON.stringify(memory));
+      await watcher.watcher.pollOnce(signal());
+      assert.deepEqual(watcher.alerted, ['a'], JSON.stringify(memory));
+    }
+  });
+
+  it('tells onMemoryChange after good polls that changed the memory, not after failed or idle ones', async () => {
+    const clock = { now: T0 };
+    const changes: WatchMemory[] = [];
+    let fail = false;
+    let ids = ['a'];
+    const watcher = new BrokenEventWatcher({
+      now: () => clock.now,
+      onAlert: () => undefined,
+      onMemoryChange: (memory) => changes.push(memory),
+      poll: async () => {
+        if (fail) throw new Error('down');
+        return session(ids);
+      },
+    });
+    await watcher.pollOnce(signal());
+    assert.deepEqual(changes, [{ version: 1, reported: [['a', T0]], lastGoodPollAt: T0 }]);
+    // Same clock, nothing new: nothing to save.
+    await watcher.pollOnce(signal());
+    assert.equal(changes.length, 1);
+    fail = true;
+    clock.now = T0 + 5 * 60_000;
+    await watcher.pollOnce(signal());
+    assert.equal(changes.length, 1);
+    fail = false;
+    ids = ['a', 'b'];
+    await watcher.pollOnce(signal());
+    assert.deepEqual(changes.at(-1), { version: 1, reported: [['a', T0], ['b', T0 + 5 * 60_000]], lastGoodPollAt: T0 + 5 * 60_000 });
+    // The later poll only moved the clock: still saved, so the next run's window starts there.
+    clock.now = T0 + 10 * 60_000;
+    await watcher.pollOnce(signal());
+    assert.equal(changes.length, 3);
+    assert.equal(changes.at(-1)?.lastGoodPollAt, T0 + 10 * 60_000);
+    // A snapshot, not a live view.
+    changes[0].reported.push(['x', T0]);
+    assert.equal(watcher.memory().reported.length, 2);
+  });
+
+  it('keeps polling when onMemoryChange throws', async () => {
+    const watcher = new BrokenEventWatcher({ onAlert: () => undefined, onMemoryChange: () => { throw new Error('disk full'); }, poll: async () => session(['a']) });
+    const outcome = await watcher.pollOnce(signal());
+    assert.equal(outcome.ok, true);
+    assert.equal(outcome.newEvents, 1);
   });
 });

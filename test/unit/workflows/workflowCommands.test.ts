@@ -3,7 +3,7 @@
  * variables, base URLs pointing at the fake APIs, output and exit codes checked.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -35,12 +35,13 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** A command's io; each gets its own cache folder (aq watch remembers there) unless `env` names one. */
 function io(env: Record<string, string> = {}): CliIo & { out: string; err: string } {
   const captured = {
     out: '',
     err: '',
     cwd: dir,
-    env: { AQ_CACHE_DIR: join(dir, '.cache'), ...env },
+    env: { AQ_CACHE_DIR: mkdtempSync(join(dir, 'cache-')), ...env },
     stdout: (text: string) => void (captured.out += text),
     stderr: (text: string) => void (captured.err += text),
   };
@@ -114,6 +115,51 @@ describe('aq watch', () => {
     const noHook = io();
     assert.equal(await watchCommand(['watch.aq', '--slack', '--once'], noHook), 2);
     assert.match(noHook.err, /AQ_SLACK_WEBHOOK_URL/);
+  });
+
+  it('remembers across --once runs what it reported, until --fresh', async () => {
+    const recent = new Date(Date.now() - 3 * 60_000).toISOString().slice(0, 19);
+    piwik.putSession({ id: '5632530715433106777', entryUrl: 'https://shop.example/cron', events: [{ id: '6719694023305470777', type: [17, 'Broken event'], time: recent, errorMessage: 'Cron-found', log: { idsite: WATCH_APP_ID, url: 'https://shop.example/cron' } }] });
+    writeFileSync(join(dir, 'cron.aq'), `use piwik "site"\n### Broken events\ndebugger "${WATCH_APP_ID}"\n  event_type broken\n  lookup_window 60\n`);
+    const cacheDir = mkdtempSync(join(dir, 'cron-cache-'));
+    const env = { AQ_SITE_CLIENT_ID: 'cid', AQ_SITE_CLIENT_SECRET: 'csecret-77', AQ_SITE_BASE_URL: piwik.url, AQ_CACHE_DIR: cacheDir };
+    const run = async (...extra: string[]) => {
+      const cli = io(env);
+      const code = await watchCommand(['cron.aq', '--query', 'Broken events', '--once', ...extra], cli);
+      return { code, cli, window: Number(piwik.debuggerRequests().at(-1)?.query.lookup_window) };
+    };
+
+    const first = await run();
+    assert.equal(first.code, 1, first.cli.err);
+    assert.match(first.cli.out, /Broken event 6719694023305470777 at .*: Cron-found/);
+    assert.equal(first.window, 60);
+    assert.equal(readdirSync(join(cacheDir, 'watch')).filter((name) => name.endsWith('.json')).length, 1);
+
+    // The next cron run: same event still in the debugger, not reported; the window starts at the last run.
+    const second = await run();
+    assert.equal(second.code, 0, second.cli.err);
+    assert.doesNotMatch(second.cli.out, /6719694023305470777/);
+    assert.match(second.cli.err, /0 new events/);
+    assert.ok(second.window <= 3, `asked for ${second.window} minutes`);
+
+    const fresh = await run('--fresh');
+    assert.equal(fresh.code, 1, fresh.cli.err);
+    assert.match(fresh.cli.out, /Broken event 6719694023305470777/);
+    assert.equal(fresh.window, 60);
+    assert.equal(fresh.cli.err.includes('could not save'), false);
+  });
+
+  it('warns, and still reports, when the memory cannot be saved', async () => {
+    writeFileSync(join(dir, 'cron.aq'), `use piwik "site"\n### Broken events\ndebugger "${WATCH_APP_ID}"\n  event_type broken\n  lookup_window 60\n`);
+    const recent = new Date(Date.now() - 60_000).toISOString().slice(0, 19);
+    piwik.putSession({ id: '5632530715433106888', events: [{ id: '6719694023305470888', type: [17, 'Broken event'], time: recent, errorMessage: 'Unsaved' }] });
+    const blocker = join(dir, 'cache-is-a-file');
+    writeFileSync(blocker, '');
+    const cli = io({ AQ_SITE_CLIENT_ID: 'cid', AQ_SITE_CLIENT_SECRET: 'csecret-77', AQ_SITE_BASE_URL: piwik.url, AQ_CACHE_DIR: blocker });
+    const code = await watchCommand(['cron.aq', '--query', 'Broken events', '--once'], cli);
+    assert.equal(code, 1, cli.err);
+    assert.match(cli.out, /Broken event 6719694023305470888 at .*: Unsaved/);
+    assert.equal(cli.err.match(/could not save what was reported/g)?.length, 1, cli.err);
   });
 
   it('reads intervals like 30s, 5m and 1h', () => {

@@ -6,6 +6,8 @@
  *
  * The watcher knows nothing of HTTP or timers' sources: `poll` runs the debugger query and `onAlert`
  * delivers alerts, so the editor and the CLI share it and tests drive it with a fake clock.
+ * What it has reported can be saved (`memory()`, `onMemoryChange`) and given to the next watcher
+ * (`memory` option), so a restarted watch or a cron `--once` run does not report the same events again.
  */
 import type { DebuggerEvent, DebuggerSession } from '../../protocol/resultModel';
 import { isBackendError } from '../../queryEngine/backendErrors';
@@ -66,6 +68,15 @@ export interface RecoveredAlert {
 
 export type WatchAlert = EventAlert | SummaryAlert | PollFailedAlert | RecoveredAlert;
 
+/** What a watcher remembers between runs, as plain JSON. */
+export interface WatchMemory {
+  version: 1;
+  /** Reported event ids with when each was first reported (ms since the epoch), oldest first. */
+  reported: Array<[eventId: string, reportedAtMs: number]>;
+  /** When the last good poll started; the next window reaches back to it. */
+  lastGoodPollAt?: number;
+}
+
 export interface BrokenEventWatcherOptions {
   poll: WatchPoll;
   /** Delivers an alert. A rejection is passed to `onDeliveryError`; the watcher goes on. */
@@ -84,6 +95,16 @@ export interface BrokenEventWatcherOptions {
   rememberLimit?: number;
   /** How long an event id is remembered; default 6 h, longer than the largest window. */
   rememberForMs?: number;
+  /**
+   * What an earlier watcher remembered (its `memory()`), to start from. Ids older than
+   * `rememberForMs` are dropped, at most `rememberLimit` kept; a malformed object is ignored whole.
+   */
+  memory?: WatchMemory;
+  /**
+   * Called after a good poll that changed the memory (new ids, a later `lastGoodPollAt`), with a
+   * snapshot to store. Should not throw; if it does, the error is ignored so storage never stops a watch.
+   */
+  onMemoryChange?: (memory: WatchMemory) => void;
   now?: () => number;
 }
 
@@ -118,6 +139,14 @@ export class BrokenEventWatcher {
     this.rememberLimit = Math.max(1, options.rememberLimit ?? 20_000);
     this.rememberForMs = options.rememberForMs ?? 6 * 60 * 60_000;
     this.now = options.now ?? Date.now;
+    if (options.memory !== undefined) this.restore(options.memory);
+  }
+
+  /** A snapshot of what this watcher remembers, for `memory` of the next one. */
+  memory(): WatchMemory {
+    const memory: WatchMemory = { version: 1, reported: [...this.reported] };
+    if (this.lastGoodPollAt !== undefined) memory.lastGoodPollAt = this.lastGoodPollAt;
+    return memory;
   }
 
   /** The window the next poll will ask for, in minutes. */
@@ -144,6 +173,7 @@ export class BrokenEventWatcher {
     const alerts: WatchAlert[] = [];
     if (this.consecutiveFailures > 0) alerts.push({ kind: 'recovered', failedPolls: this.consecutiveFailures });
     this.consecutiveFailures = 0;
+    const memoryChanged = this.lastGoodPollAt !== startedAt;
     // The next window is measured from when this poll started: events that arrived while it ran are still covered.
     this.lastGoodPollAt = startedAt;
     this.forgetOld();
@@ -152,6 +182,14 @@ export class BrokenEventWatcher {
     if (fresh.length > this.maxAlertsPerPoll) alerts.push(summarize(fresh));
     else alerts.push(...fresh);
     await this.deliver(alerts);
+    // Saved after delivery: a run killed mid-delivery reports those events again rather than never.
+    if (memoryChanged || fresh.length > 0) {
+      try {
+        this.options.onMemoryChange?.(this.memory());
+      } catch {
+        // See onMemoryChange: a store reports its own failures.
+      }
+    }
     return { ok: true, lookupWindowMinutes, newEvents: fresh.length, alerts };
   }
 
@@ -188,6 +226,20 @@ export class BrokenEventWatcher {
     return found.sort((a, b) => a.serverTime.localeCompare(b.serverTime) || a.eventId.localeCompare(b.eventId));
   }
 
+  private restore(memory: WatchMemory): void {
+    if (!isWatchMemory(memory)) return;
+    const now = this.now();
+    // A poll time in the future (a clock set back) would shrink the window and miss events.
+    if (memory.lastGoodPollAt !== undefined && memory.lastGoodPollAt <= now) this.lastGoodPollAt = memory.lastGoodPollAt;
+    const horizon = now - this.rememberForMs;
+    // The map must stay in age order for forgetOld; future times are clamped to now for the same reason.
+    const entries = memory.reported
+      .filter(([, at]) => at > horizon)
+      .map(([eventId, at]): [string, number] => [eventId, Math.min(at, now)])
+      .sort((a, b) => a[1] - b[1]);
+    for (const [eventId, at] of entries.slice(-this.rememberLimit)) if (!this.reported.has(eventId)) this.reported.set(eventId, at);
+  }
+
   private remember(eventId: string): void {
     this.reported.set(eventId, this.now());
     while (this.reported.size > this.rememberLimit) {
@@ -213,6 +265,15 @@ export class BrokenEventWatcher {
       }
     }
   }
+}
+
+/** Whether `value` has the shape of a WatchMemory (files are read from disk, so anything may come). */
+export function isWatchMemory(value: unknown): value is WatchMemory {
+  if (typeof value !== 'object' || value === null) return false;
+  const memory = value as Partial<Record<keyof WatchMemory, unknown>>;
+  if (memory.version !== 1 || !Array.isArray(memory.reported)) return false;
+  if (memory.lastGoodPollAt !== undefined && !Number.isFinite(memory.lastGoodPollAt)) return false;
+  return memory.reported.every((entry: unknown) => Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && entry[0] !== '' && Number.isFinite(entry[1]));
 }
 
 function toEventAlert(session: DebuggerSession, event: DebuggerEvent): EventAlert {

@@ -1,9 +1,14 @@
 /**
- * `aq watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once]`: runs a
+ * `aq watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once] [--fresh]`: runs a
  * `debugger` query of an .aq file every few minutes and prints each new broken (or chosen
  * `event_type`) event once; with `--slack` also posts it to the incoming webhook in
  * AQ_SLACK_WEBHOOK_URL. Ctrl-C stops it cleanly. `--once` polls a single time (CI, cron) and exits
  * 1 when it found events or the poll failed.
+ *
+ * What was reported and when the last good poll ran are kept in `<cache>/watch/` (AQ_CACHE_DIR,
+ * else ~/.cache/aq), one file per file, query, source and event types, so a restart or the next
+ * cron run neither repeats alerts nor asks for more than the minutes since. `--fresh` starts
+ * without that memory and replaces it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -15,12 +20,13 @@ import type { DebuggerData } from '../../protocol/resultModel';
 import type { CliIo } from '../../cli/cliIo';
 import { credentialsFromEnv, engineSettingsFromEnv } from '../../queryEngine/credentialsFromEnv';
 import { createHttpClient } from '../../queryEngine/httpClient';
-import { createQueryEngine } from '../../queryEngine/queryEngine';
+import { createQueryEngine, defaultCacheDir } from '../../queryEngine/queryEngine';
 import { findWorkspaceRoot } from '../../queryEngine/workspaceConfig';
 import { abortableSleep, BrokenEventWatcher, describeAlert, type PollOutcome, type WatchAlert } from './brokenEventWatcher';
 import { formatSlackMessage, postSlackMessage, SLACK_WEBHOOK_ENV } from './slackAlert';
+import { loadWatchMemory, saveWatchMemory, watchMemoryPath } from './watchMemoryStore';
 
-const USAGE = 'usage: aq watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once]';
+const USAGE = 'usage: aq watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once] [--fresh]';
 const MIN_INTERVAL_MS = 10_000;
 
 interface WatchArguments {
@@ -30,6 +36,7 @@ interface WatchArguments {
   maxAlerts: number;
   slack: boolean;
   once: boolean;
+  fresh: boolean;
 }
 
 export async function watchCommand(args: string[], io: CliIo): Promise<number> {
@@ -70,6 +77,8 @@ export async function watchCommand(args: string[], io: CliIo): Promise<number> {
   const spec = built.spec as DebuggerSpec;
   const title = block.title ?? `Query ${block.index + 1}`;
   const sourceName = resolved?.name ?? spec.source?.name ?? 'default';
+  const memoryPath = watchMemoryPath(defaultCacheDir(io.env), { file, queryTitle: title, sourceName, eventTypes: spec.eventTypes });
+  let memoryWarned = false;
 
   const controller = new AbortController();
   const onInterrupt = (): void => controller.abort();
@@ -80,6 +89,13 @@ export async function watchCommand(args: string[], io: CliIo): Promise<number> {
     eventTypes: spec.eventTypes,
     maxAlertsPerPoll: parsed.maxAlerts,
     initialLookupWindowMinutes: spec.lookupWindow,
+    memory: parsed.fresh ? undefined : loadWatchMemory(memoryPath),
+    onMemoryChange: (memory) => {
+      const error = saveWatchMemory(memoryPath, memory);
+      if (error === undefined || memoryWarned) return;
+      memoryWarned = true;
+      io.stderr(`aq watch: could not save what was reported (${error}); after a restart the same events may be reported again.\n`);
+    },
     poll: async ({ lookupWindowMinutes, eventTypes, signal }) => {
       const result = await engine.run({ ...spec, eventTypes, lookupWindow: lookupWindowMinutes, logs: true }, file, {
         signal,
@@ -122,7 +138,7 @@ export async function watchCommand(args: string[], io: CliIo): Promise<number> {
 }
 
 function parseWatchArguments(args: string[]): WatchArguments | string {
-  const parsed: WatchArguments = { file: '', query: undefined, intervalMs: 5 * 60_000, maxAlerts: 10, slack: false, once: false };
+  const parsed: WatchArguments = { file: '', query: undefined, intervalMs: 5 * 60_000, maxAlerts: 10, slack: false, once: false, fresh: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--query' || arg === '-q') {
@@ -141,6 +157,8 @@ function parseWatchArguments(args: string[]): WatchArguments | string {
       parsed.slack = true;
     } else if (arg === '--once') {
       parsed.once = true;
+    } else if (arg === '--fresh') {
+      parsed.fresh = true;
     } else if (arg.startsWith('-')) {
       return `unknown option ${arg}`;
     } else if (!parsed.file) {

@@ -15,7 +15,11 @@ export interface StoredCredentials {
   secret?: string;
   clientId?: string;
   clientSecret?: string;
+  apiKey?: string;
+  apiSecret?: string;
 }
+
+const CREDENTIAL_FIELDS = ['username', 'secret', 'clientId', 'clientSecret', 'apiKey', 'apiSecret'] as const satisfies ReadonlyArray<keyof StoredCredentials>;
 
 /** Asks the user whether a secret entered for `storedHosts` may go to `host`. */
 export type ConfirmHost = (sourceName: string, host: string, storedHosts: string[]) => PromiseLike<boolean>;
@@ -79,8 +83,11 @@ export class CredentialStore {
     const text = await this.secrets.get(credentialSecretKey(sourceName, host));
     if (!text) return null;
     try {
-      const parsed = JSON.parse(text) as StoredCredentials;
-      return { username: parsed.username, secret: parsed.secret, clientId: parsed.clientId, clientSecret: parsed.clientSecret };
+      const parsed = JSON.parse(text) as Record<string, unknown>;
+      // Only the known fields, and only those set: nothing else stored under the key reaches the server.
+      const credentials: StoredCredentials = {};
+      for (const field of CREDENTIAL_FIELDS) if (typeof parsed[field] === 'string') credentials[field] = parsed[field];
+      return credentials;
     } catch {
       return null;
     }

@@ -4,7 +4,8 @@
  * cancellation sources of running queries.
  */
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
+import { State, type LanguageClient } from 'vscode-languageclient/node';
+import { StartWatchRequest } from '../../server/src/protocol/customRequests';
 import { RunOutcomeStore } from './codeLens';
 import { ExtensionConfig } from './config';
 import { confirmCredentialHost } from './credentialConsent';
@@ -32,6 +33,9 @@ export class ExtensionState implements vscode.Disposable {
   private readonly sendProgress = new vscode.EventEmitter<{ uri: string; message: string; percent: number }>();
   readonly onSendProgress = this.sendProgress.event;
   private client: LanguageClient | undefined;
+  /** Listens for the current client's automatic restarts (one per client object). */
+  private watchingRestarts: vscode.Disposable | undefined;
+  private startedOnce = false;
   private starting: Promise<LanguageClient | undefined> | undefined;
 
   constructor(
@@ -62,8 +66,16 @@ export class ExtensionState implements vscode.Disposable {
         slackWebhook: () => slackWebhookAnswer(this.context.secrets),
         outputChannel: this.output,
       });
-      await this.client.start();
-      return this.client;
+      const client = this.client;
+      if (!this.watchingRestarts) {
+        // vscode-languageclient restarts a crashed server by itself; the new process watches nothing yet.
+        this.watchingRestarts = client.onDidChangeState((change) => {
+          if (change.newState === State.Running && this.startedOnce) void this.restoreWatches(client);
+        });
+      }
+      await client.start();
+      this.startedOnce = true;
+      return client;
     } catch (error) {
       this.output.error(`The aq language server did not start: ${error instanceof Error ? error.message : String(error)}`);
       const choice = await vscode.window.showErrorMessage('The aq language server did not start. Queries cannot run until it does.', 'Show Log');
@@ -84,10 +96,27 @@ export class ExtensionState implements vscode.Disposable {
   async restartClient(): Promise<void> {
     const client = this.client;
     this.client = undefined;
+    this.watchingRestarts?.dispose();
+    this.watchingRestarts = undefined;
+    this.startedOnce = false;
     if (client) await client.dispose().catch(() => undefined);
-    // A new server process watches nothing.
-    this.watched.clear();
-    await this.languageClient();
+    const restarted = await this.languageClient();
+    if (restarted) await this.restoreWatches(restarted);
+  }
+
+  /**
+   * A new server process watches nothing: start the watches the user had again. The server keeps
+   * what each watch already reported on disk, so nothing is reported twice.
+   */
+  private async restoreWatches(client: LanguageClient): Promise<void> {
+    for (const watch of this.watched.all()) {
+      try {
+        await client.sendRequest(StartWatchRequest, { uri: watch.uri.toString(), queryIndex: watch.queryIndex, everyMinutes: watch.everyMinutes });
+      } catch (error) {
+        this.watched.set(watch.uri, watch.queryIndex, undefined);
+        this.output.warn(`Watching query ${watch.queryIndex + 1} of ${watch.uri.fsPath} could not be restarted: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
   }
 
   async dispose(): Promise<void> {
@@ -96,6 +125,7 @@ export class ExtensionState implements vscode.Disposable {
     this.statusBar.dispose();
     this.outcomes.dispose();
     this.watched.dispose();
+    this.watchingRestarts?.dispose();
     this.sendFailures.dispose();
     this.sendProgress.dispose();
     await this.client?.dispose().catch(() => undefined);

@@ -1,12 +1,19 @@
 /**
  * The queries the server is watching for broken events, by document and query index, so the
- * CodeLens shows "Start Watching" or "Stop Watching". A closed document's watches end on the server
+ * CodeLens shows "Start Watching" or "Stop Watching", and so the watches can be started again when
+ * the server restarts (a crash, or trust granted). A closed document's watches end on the server
  * too, so they are forgotten here.
  */
 import * as vscode from 'vscode';
 
+export interface WatchedQuery {
+  uri: vscode.Uri;
+  queryIndex: number;
+  everyMinutes: number;
+}
+
 export class WatchedQueries implements vscode.Disposable {
-  private readonly watched = new Set<string>();
+  private readonly watched = new Map<string, WatchedQuery>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly closeListener = vscode.workspace.onDidCloseTextDocument((document) => this.forgetDocument(document.uri));
@@ -15,21 +22,20 @@ export class WatchedQueries implements vscode.Disposable {
     return this.watched.has(watchKey(uri, queryIndex));
   }
 
-  set(uri: vscode.Uri, queryIndex: number, watching: boolean): void {
-    if (watching) this.watched.add(watchKey(uri, queryIndex));
+  /** Records a watch the server started (with its interval), or forgets one (`undefined`). */
+  set(uri: vscode.Uri, queryIndex: number, everyMinutes: number | undefined): void {
+    if (everyMinutes !== undefined) this.watched.set(watchKey(uri, queryIndex), { uri, queryIndex, everyMinutes });
     else this.watched.delete(watchKey(uri, queryIndex));
     this.changed.fire();
   }
 
-  /** The server lost every watch (it restarted). */
-  clear(): void {
-    this.watched.clear();
-    this.changed.fire();
+  all(): WatchedQuery[] {
+    return [...this.watched.values()];
   }
 
   private forgetDocument(uri: vscode.Uri): void {
     const prefix = `${uri.toString()}#`;
-    for (const existing of [...this.watched]) if (existing.startsWith(prefix)) this.watched.delete(existing);
+    for (const existing of [...this.watched.keys()]) if (existing.startsWith(prefix)) this.watched.delete(existing);
     this.changed.fire();
   }
 

@@ -28,7 +28,7 @@ export class WorkflowCodeLensProvider implements vscode.CodeLensProvider {
     if (!ExtensionConfig.codeLensEnabled()) return [];
     const top = new vscode.Range(0, 0, 0, 0);
     if (isEventFile(document.uri)) {
-      return [new vscode.CodeLens(top, { title: '$(cloud-upload) Send Events', tooltip: 'Send the events of this file to a Mixpanel source', command: CommandId.sendEvents, arguments: [document.uri] })];
+      return [new vscode.CodeLens(top, { title: '$(cloud-upload) Send Events', tooltip: isMparticleFileName(document.uri) ? 'Send the batches of this file to an mParticle input' : 'Send the events of this file to a Mixpanel source', command: CommandId.sendEvents, arguments: [document.uri] })];
     }
     if (document.languageId !== 'aq') return [];
     const queries = await documentQueries(document);
@@ -53,4 +53,8 @@ export class WorkflowCodeLensProvider implements vscode.CodeLensProvider {
 
 export function isEventFile(uri: vscode.Uri): boolean {
   return /\.(events\.ndjson|events\.json|mparticle\.json)$/.test(uri.path);
+}
+
+export function isMparticleFileName(uri: vscode.Uri): boolean {
+  return /\.mparticle\.json$/.test(uri.path);
 }

@@ -44,7 +44,7 @@ import {
   type SourceStatus,
 } from './protocol/customRequests';
 import type { QueryResult } from './protocol/resultModel';
-import type { QueryEngineOptions } from './queryEngine/queryEngine';
+import { defaultCacheDir, type QueryEngineOptions } from './queryEngine/queryEngine';
 import type { QueryEngine } from './queryEngine/queryEngineTypes';
 import { registerDiagnosticsPullSupport, registerDiagnosticsPushSupport, type DiagnosticsSupport } from './lsp/diagnosticsSupport';
 import { createDocumentModelCache } from './lsp/documentModelCache';
@@ -217,6 +217,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     askSlackWebhook: () => sendAqRequest(SlackWebhookRequest, {}),
     sendProgress: (params) => sendAqNotification(SendProgressNotification, params),
     sendAlert: (params) => sendAqNotification(WatchAlertNotification, params),
+    watchMemoryDir: defaultCacheDir(),
     log,
   });
 

@@ -44,7 +44,8 @@ export async function pickSource(state: ExtensionState, title: string, kinds?: A
 }
 
 export async function selectSource(state: ExtensionState): Promise<void> {
-  const sources = await listSources(state);
+  // mParticle inputs receive events and run no queries, so they cannot be the default.
+  const sources = (await listSources(state)).filter((source) => source.kind !== 'mparticle');
   type Item = vscode.QuickPickItem & { action: () => Promise<unknown> };
   const items: Item[] = sources.map((source) => ({
     label: `${source.isDefault ? '$(check) ' : ''}${source.name}`,

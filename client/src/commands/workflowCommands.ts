@@ -1,7 +1,7 @@
 /**
  * Send Events, Start/Stop Watching and the Slack webhook commands. Sends run on the server with a
- * cancellable progress notification; records Mixpanel rejected are shown as diagnostics on their
- * lines. Watches run on the server until stopped; their alerts arrive as notifications.
+ * cancellable progress notification, to Mixpanel (event files) or mParticle (`*.mparticle.json`);
+ * records the API rejected are shown as diagnostics on their lines. Watches run on the server until stopped; their alerts arrive as notifications.
  */
 import * as vscode from 'vscode';
 import {
@@ -14,7 +14,7 @@ import {
 } from '../../../server/src/protocol/customRequests';
 import { describeFailure, showFailure } from '../errorNotifications';
 import type { ExtensionState } from '../extensionState';
-import { isEventFile } from '../workflowCodeLens';
+import { isEventFile, isMparticleFileName } from '../workflowCodeLens';
 
 export const SLACK_WEBHOOK_SECRET_KEY = 'aq.slackWebhookUrl';
 const SLACK_WEBHOOK_PATTERN = /^https:\/\/hooks\.slack\.com\/services\/\S+$/;
@@ -25,19 +25,23 @@ function targetUri(uri: unknown): vscode.Uri | undefined {
   return vscode.window.activeTextEditor?.document.uri;
 }
 
-async function pickMixpanelSource(state: ExtensionState): Promise<string | undefined> {
+/** The sources a file can go to: mParticle inputs for `*.mparticle.json`, Mixpanel sources otherwise. */
+async function pickDestination(state: ExtensionState, uri: vscode.Uri): Promise<string | undefined> {
   const client = await state.languageClient();
   if (!client) return undefined;
+  const kind = isMparticleFileName(uri) ? 'mparticle' : 'mixpanel';
+  const label = kind === 'mparticle' ? 'mParticle' : 'Mixpanel';
   const sources: SourceStatus[] = await client.sendRequest(ListSourcesRequest, {}).catch(() => []);
-  const mixpanel = sources.filter((source) => source.kind === 'mixpanel');
-  if (mixpanel.length === 0) {
-    void vscode.window.showWarningMessage('aq: there is no Mixpanel source in aq.json to send events to. Add one first.');
+  const candidates = sources.filter((source) => source.kind === kind);
+  if (candidates.length === 0) {
+    const example = kind === 'mparticle' ? '{ "kind": "mparticle", "pod": "US1" }' : '{ "kind": "mixpanel", "projectId": 1234567 }';
+    void vscode.window.showWarningMessage(`aq: there is no ${label} source in aq.json to send ${baseName(uri)} to. Add one, e.g. "sources": { "name": ${example} }.`);
     return undefined;
   }
-  if (mixpanel.length === 1) return mixpanel[0].name;
+  if (candidates.length === 1) return candidates[0].name;
   const picked = await vscode.window.showQuickPick(
-    mixpanel.map((source) => ({ label: source.name, description: source.isDefault ? 'default' : undefined })),
-    { title: 'aq: send the events to', placeHolder: 'Mixpanel source' },
+    candidates.map((source) => ({ label: source.name, description: source.isDefault ? 'default' : source.host })),
+    { title: `aq: send ${baseName(uri)} to`, placeHolder: `${label} source` },
   );
   return picked?.label;
 }
@@ -45,12 +49,12 @@ async function pickMixpanelSource(state: ExtensionState): Promise<string | undef
 export async function sendEvents(state: ExtensionState, uriArgument?: unknown, sourceArgument?: unknown, resume = false): Promise<void> {
   const uri = targetUri(uriArgument);
   if (!uri || !isEventFile(uri)) {
-    void vscode.window.showWarningMessage('aq: open an event file (*.events.ndjson, *.events.json) to send it.');
+    void vscode.window.showWarningMessage('aq: open an event file (*.events.ndjson, *.events.json or *.mparticle.json) to send it.');
     return;
   }
   const client = await state.languageClient();
   if (!client) return;
-  const sourceName = typeof sourceArgument === 'string' ? sourceArgument : await pickMixpanelSource(state);
+  const sourceName = typeof sourceArgument === 'string' ? sourceArgument : await pickDestination(state, uri);
   if (!sourceName) return;
   const document = await vscode.workspace.openTextDocument(uri);
   state.sendFailures.delete(uri);
@@ -108,7 +112,7 @@ export async function startWatching(state: ExtensionState, uriArgument?: unknown
   if (everyMinutes === undefined) return;
   try {
     await client.sendRequest(StartWatchRequest, { uri: uri.toString(), queryIndex, everyMinutes });
-    state.watched.set(uri, queryIndex, true);
+    state.watched.set(uri, queryIndex, everyMinutes);
     void vscode.window.setStatusBarMessage(`aq: watching query ${queryIndex + 1} of ${baseName(uri)} every ${everyMinutes} min`, 5000);
   } catch (error) {
     await showFailure(error, { action: 'Starting the watch' });
@@ -120,7 +124,7 @@ export async function stopWatching(state: ExtensionState, uriArgument?: unknown,
   if (!uri) return;
   const queryIndex = typeof indexArgument === 'number' ? indexArgument : 0;
   const client = await state.languageClient();
-  state.watched.set(uri, queryIndex, false);
+  state.watched.set(uri, queryIndex, undefined);
   if (!client) return;
   await client.sendRequest(StopWatchRequest, { uri: uri.toString(), queryIndex }).catch(() => undefined);
 }

@@ -22,7 +22,7 @@ import {
   type SourceStatus,
 } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
-import type { Credentials, SourceConfig } from '../queryEngine/analyticsBackend';
+import type { CredentialedSource, Credentials, SourceConfig } from '../queryEngine/analyticsBackend';
 import { BackendError, isBackendError } from '../queryEngine/backendErrors';
 import type { QueryEngine } from '../queryEngine/queryEngineTypes';
 import { cleanResult } from '../results/cleanSegments';
@@ -47,7 +47,7 @@ export interface QueryRequestContext {
 
 export interface QueryRequests {
   /** Asks the editor for one request's secrets; refuses in an untrusted workspace. */
-  credentialsFor(source: SourceConfig, host: string): Promise<Credentials | undefined>;
+  credentialsFor(source: CredentialedSource, host: string): Promise<Credentials | undefined>;
   runQuery(params: RunQueryParams, signal: AbortSignal): Promise<QueryResult>;
   generatedRequest(params: RunQueryParams): Promise<GeneratedRequestResult>;
   refreshSchema(sourceName: string | undefined, signal: AbortSignal): Promise<SourceStatus[]>;
@@ -56,7 +56,7 @@ export interface QueryRequests {
 
 export const RESTRICTED_MODE_MESSAGE = 'This workspace is in Restricted Mode: aq sends no queries or credentials to remote sources until you trust the workspace.';
 
-export function backendResponseError(error: BackendError, source?: Pick<SourceConfig, 'name' | 'kind'>): ResponseError<BackendErrorData> {
+export function backendResponseError(error: BackendError, source?: CredentialedSource): ResponseError<BackendErrorData> {
   const data: BackendErrorData = { kind: error.kind };
   if (error.details.status !== undefined) data.status = error.details.status;
   if (error.details.retryAfterMs !== undefined) data.retryAfterMs = error.details.retryAfterMs;
@@ -82,7 +82,7 @@ async function mapBackendErrors<T>(work: () => Promise<T>, source?: SourceConfig
 }
 
 export function createQueryRequests(context: QueryRequestContext): QueryRequests {
-  async function credentialsFor(source: SourceConfig, host: string): Promise<Credentials | undefined> {
+  async function credentialsFor(source: CredentialedSource, host: string): Promise<Credentials | undefined> {
     if (source.kind === 'local') return undefined;
     if (!context.trusted()) throw new BackendError('config', RESTRICTED_MODE_MESSAGE);
     let answer: CredentialsResult | null;
@@ -99,6 +99,8 @@ export function createQueryRequests(context: QueryRequestContext): QueryRequests
     if (answer.secret) credentials.secret = answer.secret;
     if (answer.clientId) credentials.clientId = answer.clientId;
     if (answer.clientSecret) credentials.clientSecret = answer.clientSecret;
+    if (answer.apiKey) credentials.apiKey = answer.apiKey;
+    if (answer.apiSecret) credentials.apiSecret = answer.apiSecret;
     return credentials;
   }
 

@@ -1,10 +1,10 @@
 /**
  * The editor side of the analyst workflows: "Send Events" sends an open event file to a Mixpanel
- * source, and "Start Watching" polls a `debugger` query for broken events and turns each new one
+ * source or an mParticle input, and "Start Watching" polls a `debugger` query for broken events and turns each new one
  * into an `aq/watchAlert` (and a Slack post when the editor holds a webhook URL). Watchers live
  * per document and query until stopped, the document closes or the server shuts down.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ResponseError } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { sourceRefOf } from '../languageService/analyticsLanguageService';
@@ -20,18 +20,21 @@ import {
   type WatchParams,
 } from '../protocol/customRequests';
 import type { DebuggerData } from '../protocol/resultModel';
-import type { Credentials, SourceConfig } from '../queryEngine/analyticsBackend';
+import type { CredentialedSource, Credentials } from '../queryEngine/analyticsBackend';
 import { isBackendError } from '../queryEngine/backendErrors';
 import { defaultHttpClient } from '../queryEngine/httpClient';
 import type { QueryEngine } from '../queryEngine/queryEngineTypes';
 import { remoteHost } from '../queryEngine/remoteBackends';
+import { eventFileKindOf } from '../workflows/send/eventFileFormat';
 import { sendEventFile, type SendDestination } from '../workflows/send/sendEventFile';
 import { abortableSleep, BrokenEventWatcher, describeAlert, type WatchAlert } from '../workflows/watch/brokenEventWatcher';
 import { formatSlackMessage, postSlackMessage } from '../workflows/watch/slackAlert';
+import { loadWatchMemory, saveWatchMemory, watchMemoryPath } from '../workflows/watch/watchMemoryStore';
 import { documentPathOf } from './documentPath';
 import { backendResponseError, RESTRICTED_MODE_MESSAGE } from './queryRequests';
 import { formatError } from './runSafe';
 
+const SOURCE_KIND_NAMES: Record<CredentialedSource['kind'], string> = { mixpanel: 'a Mixpanel', piwik: 'a Piwik PRO', local: 'a local', mparticle: 'an mParticle' };
 const DEFAULT_WATCH_MINUTES = 5;
 /** Fractions of a minute are allowed so tests need not wait; anything smaller would hammer the API. */
 const MIN_WATCH_MINUTES = 0.01;
@@ -46,10 +49,12 @@ export interface WorkflowRequestContext {
   settingsReady(): Promise<void>;
   /** `aq.baseUrlOverrides[name]` as currently applied. */
   baseUrlOverride(sourceName: string): string | undefined;
-  credentialsFor(source: SourceConfig, host: string): Promise<Credentials | undefined>;
+  credentialsFor(source: CredentialedSource, host: string): Promise<Credentials | undefined>;
   askSlackWebhook(): Promise<{ url: string } | null>;
   sendProgress(params: { uri: string; message: string; percent: number }): void;
   sendAlert(params: { uri: string; queryIndex: number; title: string; text: string; kind: string }): void;
+  /** The cache folder where each watch keeps what it reported, so a restarted watch reports nothing twice. */
+  watchMemoryDir: string;
   log: { warn(message: string): void };
 }
 
@@ -67,27 +72,45 @@ function badRequest(message: string): ResponseError<BackendErrorData> {
 }
 
 function plural(count: number, noun: string): string {
-  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
+  const many = noun.endsWith('ch') ? `${noun}es` : `${noun}s`;
+  return `${count.toLocaleString('en-US')} ${count === 1 ? noun : many}`;
 }
 
 export function createWorkflowRequests(context: WorkflowRequestContext): WorkflowRequests {
   const watchers = new Map<string, AbortController>();
   const keyOf = (params: WatchParams): string => `${params.queryIndex}\u0000${params.uri}`;
 
+  /**
+   * Where an event file goes: `*.mparticle.json` to an mParticle input of aq.json, the Mixpanel
+   * event files to a Mixpanel source. Secrets come from the editor for the host they will reach.
+   */
   async function destinationFor(sourceName: string, documentPath: string): Promise<SendDestination> {
-    const source = context.engine().resolveSource({ kind: 'mixpanel', name: sourceName }, documentPath);
+    const engine = context.engine();
+    const fileKind = eventFileKindOf(documentPath);
+    const mparticle = engine.ingestionSource(sourceName);
+    const source = mparticle ?? engine.resolveSource({ kind: 'mixpanel', name: sourceName }, documentPath);
     if (!source) throw badRequest(`No source named "${sourceName}" in aq.json.`);
-    if (source.kind !== 'mixpanel') throw badRequest(`"${sourceName}" is a ${source.kind} source; events can be sent to Mixpanel sources only.`);
+    const wantsMparticle = fileKind === 'mparticle';
+    if (source.kind !== (wantsMparticle ? 'mparticle' : 'mixpanel')) {
+      const fileHolds = wantsMparticle ? 'mParticle batches, which go to an mParticle source ("kind": "mparticle")' : 'Mixpanel events, which go to a Mixpanel source';
+      throw badRequest(`"${sourceName}" is ${SOURCE_KIND_NAMES[source.kind]} source, but ${basename(documentPath)} holds ${fileHolds}.`);
+    }
     const baseUrlOverride = context.baseUrlOverride(source.name);
     const credentials = await context.credentialsFor(source, remoteHost(source, baseUrlOverride));
-    if (!credentials?.secret) {
-      throw new ResponseError<BackendErrorData>(AqErrorCode.backend, `Sending to "${source.name}" needs a service account (username and secret); set its credentials first.`, {
-        kind: 'auth',
-        sourceName: source.name,
-        sourceKind: source.kind,
-      });
+    if (source.kind === 'mparticle') {
+      if (!credentials?.apiKey || !credentials.apiSecret) throw missingCredentials(source, 'an input\'s API key and secret (mParticle: Setup → Inputs)');
+      return { kind: 'mparticle', name: source.name, target: { pod: source.pod, apiKey: credentials.apiKey, apiSecret: credentials.apiSecret, baseUrlOverride } };
     }
+    if (!credentials?.secret) throw missingCredentials(source, 'a service account (username and secret)');
     return { kind: 'mixpanel', name: source.name, target: { projectId: source.projectId, region: source.region, baseUrlOverride, credentials } };
+  }
+
+  function missingCredentials(source: CredentialedSource, what: string): ResponseError<BackendErrorData> {
+    return new ResponseError<BackendErrorData>(AqErrorCode.backend, `Sending to "${source.name}" needs ${what}; set its credentials first.`, {
+      kind: 'auth',
+      sourceName: source.name,
+      sourceKind: source.kind,
+    });
   }
 
   async function sendEvents(params: SendEventsParams, signal: AbortSignal): Promise<SendEventsResult> {
@@ -111,7 +134,7 @@ export function createWorkflowRequests(context: WorkflowRequestContext): Workflo
           context.sendProgress({ uri: params.uri, message: progress.message, percent: progress.total > 0 ? Math.round((progress.done / progress.total) * 100) : 100 }),
       });
     } catch (error) {
-      if (isBackendError(error)) throw backendResponseError(error, { name: destination.name, kind: 'mixpanel' });
+      if (isBackendError(error)) throw backendResponseError(error, { name: destination.name, kind: destination.kind });
       throw error;
     }
     if (result.problem) throw badRequest(result.problem);
@@ -123,14 +146,15 @@ export function createWorkflowRequests(context: WorkflowRequestContext): Workflo
         summary: `Nothing was sent: the file has ${plural(result.syntaxErrors.length, 'JSON error')}; fix ${result.syntaxErrors.length === 1 ? 'it' : 'them'} first.`,
       };
     }
+    const unit = destination.kind === 'mparticle' ? 'batch' : 'event';
     if (params.dryRun || !result.report) {
-      return { sent: 0, skipped: 0, failedRecords: [], summary: `${plural(result.records, 'event')} in ${plural(result.requests, 'request')} to "${destination.name}" (dry run: nothing sent).` };
+      return { sent: 0, skipped: 0, failedRecords: [], summary: `${plural(result.records, unit)} in ${plural(result.requests, 'request')} to "${destination.name}" (dry run: nothing sent).` };
     }
     const report = result.report;
     const parts = [
-      `Sent ${plural(report.accepted, 'event')} to "${destination.name}" in ${plural(report.sentBatches, 'request')}`,
+      `Sent ${plural(report.accepted, unit)} to "${destination.name}" in ${plural(report.sentBatches, 'request')}`,
       report.skippedBatches > 0 ? `skipped ${plural(report.skippedBatches, 'request')} already sent` : undefined,
-      report.recordFailures.length > 0 ? `${plural(report.recordFailures.length, 'event')} rejected` : undefined,
+      report.recordFailures.length > 0 ? `${plural(report.recordFailures.length, unit)} rejected` : undefined,
       report.failedBatches.length > 0 ? `${plural(report.failedBatches.length, 'request')} failed (${report.failedBatches[0].reason})` : undefined,
     ].filter((part) => part !== undefined);
     let summary = `${parts.join(', ')}.`;
@@ -183,9 +207,19 @@ export function createWorkflowRequests(context: WorkflowRequestContext): Workflo
     const controller = new AbortController();
     watchers.set(key, controller);
 
+    const memoryPath = watchMemoryPath(context.watchMemoryDir, { file: documentPath, queryTitle: title, sourceName, eventTypes: spec.eventTypes });
+    let memoryWarned = false;
     const watcher = new BrokenEventWatcher({
       eventTypes: spec.eventTypes,
       initialLookupWindowMinutes: spec.lookupWindow,
+      memory: loadWatchMemory(memoryPath),
+      onMemoryChange: (memory) => {
+        const failure = saveWatchMemory(memoryPath, memory);
+        if (failure && !memoryWarned) {
+          memoryWarned = true;
+          context.log.warn(`aq: "${title}" cannot remember what it reported (${failure}); a restarted watch may report events again.`);
+        }
+      },
       poll: async ({ lookupWindowMinutes, eventTypes, signal }) => {
         const result = await context.engine().run({ ...spec, eventTypes, lookupWindow: lookupWindowMinutes, logs: true }, documentPath, {
           signal,

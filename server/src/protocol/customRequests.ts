@@ -51,7 +51,7 @@ export const GeneratedRequestRequest = new RequestType<RunQueryParams, Generated
 
 export interface CredentialsParams {
   sourceName: string;
-  sourceKind: 'mixpanel' | 'piwik';
+  sourceKind: 'mixpanel' | 'piwik' | 'mparticle';
   /** The host the secret will be sent to; the client checks it against the host it was stored for. */
   host: string;
 }
@@ -61,6 +61,9 @@ export interface CredentialsResult {
   secret?: string;
   clientId?: string;
   clientSecret?: string;
+  /** mParticle input key and secret (sending events only). */
+  apiKey?: string;
+  apiSecret?: string;
   /** Set when the stored secret was entered for another host and the user has not confirmed this one. */
   hostMismatch?: boolean;
 }
@@ -73,8 +76,11 @@ export const CredentialsRequest = new RequestType<CredentialsParams, Credentials
 
 export interface SourceStatus {
   name: string;
-  kind: 'mixpanel' | 'piwik' | 'local';
+  /** `mparticle` sources receive events ("Send Events") and run no queries. */
+  kind: 'mixpanel' | 'piwik' | 'local' | 'mparticle';
   isDefault: boolean;
+  /** The host its secrets go to, when configuration fixes it (an mParticle pod, or a base-URL override). */
+  host?: string;
   /** ISO time the schema in use was fetched or derived; undefined when there is none yet. */
   schemaFetchedAt?: string;
   schemaLabel?: string;
@@ -106,7 +112,7 @@ export const ExportResultRequest = new RequestType<ExportParams, { text: string 
 export interface SendEventsParams {
   /** An open event file (`*.events.ndjson`, `*.events.json`, `*.mparticle.json`); its editor text is sent. */
   uri: string;
-  /** The Mixpanel source of aq.json the events go to. */
+  /** The source of aq.json the events go to: a Mixpanel source (event files) or an mParticle input (`*.mparticle.json`). */
   sourceName: string;
   /** Skip the requests an interrupted earlier send of the same file already delivered. */
   resume?: boolean;

@@ -41,16 +41,35 @@ export interface LocalSourceConfig {
 
 export type SourceConfig = MixpanelSourceConfig | PiwikSourceConfig | LocalSourceConfig;
 
+export type MparticlePod = 'US1' | 'US2' | 'EU1' | 'AU1';
+export const MPARTICLE_PODS: readonly MparticlePod[] = ['US1', 'US2', 'EU1', 'AU1'];
+
+/**
+ * An mParticle input in aq.json: `{ "kind": "mparticle", "pod": "EU1" }`. It runs no queries; event
+ * files are sent to it. Its key and secret come from `AQ_<NAME>_API_KEY` and `AQ_<NAME>_API_SECRET`
+ * (CLI) or the editor's secret storage.
+ */
+export interface MparticleSourceConfig {
+  kind: 'mparticle';
+  name: string;
+  pod: MparticlePod;
+}
+
+/** Any source a secret may be asked for: the query sources and the ingestion-only ones. */
+export type CredentialedSource = Pick<SourceConfig | MparticleSourceConfig, 'kind' | 'name'>;
+
 /**
  * Secrets for one request. Handed to the backend per call and never stored by it.
  * Mixpanel: service account `username` + `secret`, or a legacy project `secret` alone.
- * Piwik PRO: `clientId` + `clientSecret`.
+ * Piwik PRO: `clientId` + `clientSecret`. mParticle (sending only): `apiKey` + `apiSecret`.
  */
 export interface Credentials {
   username?: string;
   secret?: string;
   clientId?: string;
   clientSecret?: string;
+  apiKey?: string;
+  apiSecret?: string;
 }
 
 /** What a running query may report while it works. */

@@ -15,7 +15,7 @@ import type { QuerySpec, SourceRef } from '../languageService/querySpec';
 import type { GeneratedRequestResult, SourceStatus } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
 import { cleanResult } from '../results/cleanSegments';
-import type { AnalyticsBackend, Credentials, LocalSourceConfig, RunContext, SourceConfig } from './analyticsBackend';
+import type { AnalyticsBackend, Credentials, LocalSourceConfig, MparticleSourceConfig, RunContext, SourceConfig } from './analyticsBackend';
 import { BackendError } from './backendErrors';
 import { LocalBackend } from './backends/local/localBackend';
 import { RemoteServices, remoteHost, type RemoteBackend, type RemoteSourceConfig } from './remoteBackends';
@@ -70,6 +70,7 @@ class WorkspaceQueryEngine implements QueryEngine {
     if (settings.extraSources) {
       const extra = parseWorkspaceConfig({ sources: settings.extraSources }, rootDir, 'setting aq.sources');
       config.sources = { ...config.sources, ...extra.sources };
+      config.ingestionSources = { ...config.ingestionSources, ...extra.ingestionSources };
       config.problems.push(...extra.problems);
     }
     this.config = config;
@@ -90,6 +91,10 @@ class WorkspaceQueryEngine implements QueryEngine {
     const name = fromSettings !== undefined && fromSettings in this.config.sources ? fromSettings : this.config.defaultSource;
     const source = name ? this.config.sources[name] : undefined;
     return source ? { kind: source.kind, name: source.name } : undefined;
+  }
+
+  ingestionSource(name: string): MparticleSourceConfig | undefined {
+    return this.config.ingestionSources[name];
   }
 
   knownSources(): ReadonlySet<string> {
@@ -169,7 +174,10 @@ class WorkspaceQueryEngine implements QueryEngine {
   }
 
   status(): SourceStatus[] {
-    return Object.values(this.config.sources).map((configured) => {
+    const ingestion = Object.values(this.config.ingestionSources).map(
+      (source): SourceStatus => ({ name: source.name, kind: source.kind, isDefault: false, host: remoteHost(source, this.settings.baseUrlOverrides?.[source.name]) }),
+    );
+    const queried = Object.values(this.config.sources).map((configured) => {
       const source = this.withRootPaths(configured);
       const schema = this.schemas.get(sourceKey(source))?.schema;
       const budget = source.kind === 'mixpanel' ? this.remoteServices.budgetOf(source.name) : undefined;
@@ -184,6 +192,7 @@ class WorkspaceQueryEngine implements QueryEngine {
         running: budget?.running,
       };
     });
+    return [...queried, ...ingestion];
   }
 
   onDidChange(listener: () => void): { dispose(): void } {

@@ -8,12 +8,12 @@ import type { AnalyticsSchema } from '../languageService/analyticsTypes';
 import type { QuerySpec, SourceRef } from '../languageService/querySpec';
 import type { GeneratedRequestResult, SourceStatus } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
-import type { Credentials, QueryProgress, SourceConfig } from './analyticsBackend';
+import type { Credentials, MparticleSourceConfig, QueryProgress, SourceConfig } from './analyticsBackend';
 
 /** Settings the host passes in; the extension reads them from VS Code, the CLI from the environment. */
 export interface EngineSettings {
   /** Sources added by user settings, merged over aq.json's. */
-  extraSources?: Record<string, Omit<SourceConfig, 'name'>>;
+  extraSources?: Record<string, Omit<SourceConfig | MparticleSourceConfig, 'name'>>;
   /**
    * Per-source replacement of scheme and host (`http://127.0.0.1:4010`). Only machine-scoped settings
    * (extension) or `AQ_<NAME>_BASE_URL` (CLI) may set it; never a workspace file.
@@ -44,6 +44,8 @@ export interface QueryEngine {
   configure(rootDir: string | undefined, settings: EngineSettings): void;
   /** The configuration of a source, or undefined when the name is not configured. */
   resolveSource(ref: SourceRef | undefined, documentPath: string | undefined): SourceConfig | undefined;
+  /** An mParticle input of aq.json (or the sources setting) events can be sent to. */
+  ingestionSource(name: string): MparticleSourceConfig | undefined;
   /** The default source (aq.json `default`), as a ref for `buildQuerySpec`. */
   defaultSource(): SourceRef | undefined;
   /** Configured source names (for the `unknown-source` check). */

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { MixpanelRegion, SourceConfig } from './analyticsBackend';
+import { MPARTICLE_PODS, type MixpanelRegion, type MparticlePod, type MparticleSourceConfig, type SourceConfig } from './analyticsBackend';
 
 export const WORKSPACE_CONFIG_FILE = 'aq.json';
 
@@ -14,12 +14,14 @@ export interface WorkspaceConfig {
   /** The folder holding aq.json; relative paths in it resolve against this. */
   rootDir: string | undefined;
   sources: Record<string, SourceConfig>;
+  /** Sources events are sent to but that run no queries (mParticle inputs). */
+  ingestionSources: Record<string, MparticleSourceConfig>;
   defaultSource: string | undefined;
   /** Problems found while reading, each a full sentence for the user. */
   problems: string[];
 }
 
-const FORBIDDEN_KEYS = ['baseUrl', 'baseURL', 'base_url', 'secret', 'password', 'token', 'apiSecret', 'clientSecret', 'client_secret', 'username'];
+const FORBIDDEN_KEYS = ['baseUrl', 'baseURL', 'base_url', 'secret', 'password', 'token', 'apiKey', 'api_key', 'apiSecret', 'api_secret', 'clientSecret', 'client_secret', 'username'];
 const REGIONS: readonly MixpanelRegion[] = ['US', 'EU', 'IN'];
 
 /** Walks up from `startDir` to the nearest folder with an aq.json; undefined when there is none. */
@@ -35,7 +37,7 @@ export function findWorkspaceRoot(startDir: string): string | undefined {
 
 /** Reads `<rootDir>/aq.json`. A missing file is an empty configuration, not an error. */
 export function readWorkspaceConfig(rootDir: string | undefined): WorkspaceConfig {
-  const empty: WorkspaceConfig = { rootDir, sources: {}, defaultSource: undefined, problems: [] };
+  const empty: WorkspaceConfig = { rootDir, sources: {}, ingestionSources: {}, defaultSource: undefined, problems: [] };
   if (!rootDir) return empty;
   const file = join(rootDir, WORKSPACE_CONFIG_FILE);
   if (!existsSync(file)) return empty;
@@ -50,7 +52,7 @@ export function readWorkspaceConfig(rootDir: string | undefined): WorkspaceConfi
 
 /** Checks the JSON of an aq.json (or of the `aq.sources` setting wrapped as `{ sources }`). */
 export function parseWorkspaceConfig(json: unknown, rootDir: string | undefined, origin = WORKSPACE_CONFIG_FILE): WorkspaceConfig {
-  const config: WorkspaceConfig = { rootDir, sources: {}, defaultSource: undefined, problems: [] };
+  const config: WorkspaceConfig = { rootDir, sources: {}, ingestionSources: {}, defaultSource: undefined, problems: [] };
   if (!isObject(json)) {
     config.problems.push(`${origin} must be a JSON object with a "sources" object.`);
     return config;
@@ -62,11 +64,13 @@ export function parseWorkspaceConfig(json: unknown, rootDir: string | undefined,
   }
   for (const [name, raw] of Object.entries(sources)) {
     const source = parseSource(name, raw, origin, config.problems);
-    if (source) config.sources[name] = source;
+    if (source?.kind === 'mparticle') config.ingestionSources[name] = source;
+    else if (source) config.sources[name] = source;
   }
   if (json.default !== undefined) {
     if (typeof json.default !== 'string' || !(json.default in config.sources)) {
-      config.problems.push(`${origin}: "default" names "${String(json.default)}", which is not one of its sources.`);
+      const why = typeof json.default === 'string' && json.default in config.ingestionSources ? ', which only receives events and runs no queries' : ', which is not one of its sources';
+      config.problems.push(`${origin}: "default" names "${String(json.default)}"${why}.`);
     } else {
       config.defaultSource = json.default;
     }
@@ -74,7 +78,7 @@ export function parseWorkspaceConfig(json: unknown, rootDir: string | undefined,
   return config;
 }
 
-function parseSource(name: string, raw: unknown, origin: string, problems: string[]): SourceConfig | undefined {
+function parseSource(name: string, raw: unknown, origin: string, problems: string[]): SourceConfig | MparticleSourceConfig | undefined {
   const where = `${origin}: source "${name}"`;
   if (!isObject(raw)) {
     problems.push(`${where} must be an object.`);
@@ -117,9 +121,14 @@ function parseSource(name: string, raw: unknown, origin: string, problems: strin
       }
       return { kind: 'local', name, path, schemaFile: optionalString('schemaFile'), timezone: optionalString('timezone') };
     }
-    case 'mparticle':
-      // Ingestion-only: `aq send` reads these itself (workflows/send); they run no queries.
-      return undefined;
+    case 'mparticle': {
+      const pod = (optionalString('pod') ?? 'US1').toUpperCase() as MparticlePod;
+      if (!MPARTICLE_PODS.includes(pod)) {
+        problems.push(`${where}: "pod" must be one of ${MPARTICLE_PODS.join(', ')} (the pod of your mParticle workspace).`);
+        return undefined;
+      }
+      return { kind: 'mparticle', name, pod };
+    }
     default:
       problems.push(`${where}: "kind" must be "mixpanel", "piwik", "local" or "mparticle".`);
       return undefined;

@@ -1,4 +1,4 @@
-// The end-to-end scenarios of issue 6, in the order the issue lists them.
+// The end-to-end scenarios of issue 6, in the order the issue lists them, then issue 7's editor send.
 import { propertyCompletion } from './completion';
 import { exportCsv } from './exportCsv';
 import { hostileStrings } from './hostileStrings';
@@ -7,6 +7,7 @@ import { lintQuickFix } from './lintQuickFix';
 import { mixpanelCredentials } from './mixpanelCredentials';
 import { restrictedMode } from './restrictedMode';
 import { runQueryFromCodeLens } from './runFromCodeLens';
+import { sendMparticle } from './sendMparticle';
 import type { Scenario } from './scenario';
 
 export const ALL_SCENARIOS: readonly Scenario[] = [
@@ -18,4 +19,5 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   hostileStrings,
   restrictedMode,
   exportCsv,
+  sendMparticle,
 ];

@@ -28,7 +28,7 @@ test('a secret goes to the host it was entered for without asking', async () => 
   const { store, asked } = makeStore();
   await store.store('shop', 'acme.piwik.pro', { clientId: 'id', clientSecret: 's3cret' });
   const answer = await store.answer({ sourceName: 'shop', sourceKind: 'piwik', host: 'https://acme.piwik.pro/api' });
-  assert.deepEqual(answer, { username: undefined, secret: undefined, clientId: 'id', clientSecret: 's3cret' });
+  assert.deepEqual(answer, { clientId: 'id', clientSecret: 's3cret' });
   assert.deepEqual(asked, []);
 });
 
@@ -64,4 +64,13 @@ test('Mixpanel regional hosts share a secret; nothing stored answers null; clear
   assert.equal(await store.clear('mp'), 1);
   assert.equal(secrets.size, 0);
   assert.equal(await store.answer({ sourceName: 'mp', sourceKind: 'mixpanel', host: 'mixpanel.com' }), null);
+});
+
+test('an mParticle key and secret are answered for the pod host they were stored for, and nothing else stored is', async () => {
+  const { store, secrets, asked } = makeStore();
+  await store.store('app', 's2s.eu1.mparticle.com', { apiKey: 'key-1', apiSecret: 'secret-1' });
+  const [key] = [...secrets.keys()];
+  secrets.set(key, JSON.stringify({ apiKey: 'key-1', apiSecret: 'secret-1', note: 'pasted by hand' }));
+  assert.deepEqual(await store.answer({ sourceName: 'app', sourceKind: 'mparticle', host: 's2s.eu1.mparticle.com' }), { apiKey: 'key-1', apiSecret: 'secret-1' });
+  assert.deepEqual(asked, []);
 });

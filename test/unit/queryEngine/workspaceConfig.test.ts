@@ -58,3 +58,28 @@ test('finds aq.json in a parent folder and survives invalid JSON', () => {
   assert.match(config.problems[0], /aq.json is not valid JSON/);
   assert.deepEqual(readWorkspaceConfig(join(root, 'queries')).problems, []);
 });
+
+test('mParticle inputs are read apart from the query sources, with their pod; a bad pod or a key in the file is reported', () => {
+  const config = parseWorkspaceConfig(
+    {
+      sources: {
+        shop: { kind: 'mixpanel', projectId: 1 },
+        app: { kind: 'mparticle', pod: 'eu1' },
+        web: { kind: 'mparticle' },
+        bad: { kind: 'mparticle', pod: 'EU9' },
+        leaky: { kind: 'mparticle', pod: 'US2', apiKey: 'k-123' },
+      },
+      default: 'app',
+    },
+    '/ws',
+  );
+  assert.deepEqual(Object.keys(config.sources), ['shop']);
+  assert.deepEqual(config.ingestionSources.app, { kind: 'mparticle', name: 'app', pod: 'EU1' });
+  assert.equal(config.ingestionSources.web.pod, 'US1');
+  assert.equal(config.ingestionSources.bad, undefined);
+  assert.equal(JSON.stringify(config.ingestionSources.leaky).includes('k-123'), false);
+  assert.ok(config.problems.some((problem) => /source "bad": "pod" must be one of US1, US2, EU1, AU1/.test(problem)), config.problems.join('\n'));
+  assert.ok(config.problems.some((problem) => /source "leaky": "apiKey" is ignored/.test(problem)), config.problems.join('\n'));
+  assert.ok(config.problems.some((problem) => /"default" names "app", which only receives events and runs no queries/.test(problem)), config.problems.join('\n'));
+  assert.equal(config.defaultSource, undefined);
+});

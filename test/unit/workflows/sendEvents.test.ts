@@ -15,7 +15,7 @@ import type { RetryPolicy } from '../../../server/src/workflows/send/sendBatches
 import { backoffDelay } from '../../../server/src/workflows/send/sendBatches';
 import { stableInsertId, insertIdProblem } from '../../../server/src/workflows/send/insertIds';
 import { mixpanelImportHost } from '../../../server/src/workflows/send/mixpanelImport';
-import { mparticleHost } from '../../../server/src/workflows/send/mparticleBulk';
+import { mparticleHost } from '../../../server/src/queryEngine/remoteBackends';
 import { startFakeMixpanelImport, type FakeMixpanelImport } from '../../fake-apis/fakeMixpanelImport';
 import { startFakeMparticle, type FakeMparticle } from '../../fake-apis/fakeMparticle';
 

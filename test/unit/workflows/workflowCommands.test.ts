@@ -89,7 +89,21 @@ describe('aq send', () => {
     assert.match(missing.err, /AQ_PROD_USERNAME and AQ_PROD_SECRET/);
     const unknown = io();
     assert.equal(await sendCommand(['day.events.ndjson', '--source', 'nope'], unknown), 2);
-    assert.match(unknown.err, /no source named "nope"/);
+    assert.match(unknown.err, /no source named "nope" in aq\.json \(known: prod, site, mp\)/);
+  });
+
+  it('explains a source aq.json names but cannot use instead of calling it unknown', async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'aq-badpod-'));
+    writeFileSync(join(workspace, 'aq.json'), JSON.stringify({ sources: { eu: { kind: 'mparticle', pod: 'EU9' } } }));
+    writeFileSync(join(workspace, 'users.mparticle.json'), JSON.stringify({ environment: 'development', events: [] }));
+    const cli = io({ AQ_EU_API_KEY: 'key-1', AQ_EU_API_SECRET: 'secret-1' });
+    cli.cwd = workspace;
+    try {
+      assert.equal(await sendCommand(['users.mparticle.json', '--source', 'eu'], cli), 2);
+      assert.match(cli.err, /source "eu": "pod" must be one of US1, US2, EU1, AU1/);
+    } finally {
+      rmSync(workspace, { recursive: true, force: true });
+    }
   });
 });
 

@@ -6,35 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import { BackendError } from '../../queryEngine/backendErrors';
+import type { MparticlePod } from '../../queryEngine/analyticsBackend';
 import { applyBaseUrlOverride, redactSecrets, type HttpClient } from '../../queryEngine/httpClient';
+import { mparticleHost } from '../../queryEngine/remoteBackends';
 import { MPARTICLE_MAX_BATCHES_PER_REQUEST, MPARTICLE_MAX_REQUEST_BYTES } from './ingestLimits';
 import { canonicalJson } from './insertIds';
 import { retryAfterMs, type BatchOutcome, type PreparedBatch } from './sendBatches';
-
-export type MparticlePod = 'US1' | 'US2' | 'EU1' | 'AU1';
-export const MPARTICLE_PODS: readonly MparticlePod[] = ['US1', 'US2', 'EU1', 'AU1'];
-
-/**
- * An mParticle input in aq.json: `{ "kind": "mparticle", "pod": "EU1" }`. Its key and secret come
- * from `AQ_<NAME>_API_KEY` and `AQ_<NAME>_API_SECRET` (or the editor's secret storage).
- */
-export interface MparticleSourceConfig {
-  kind: 'mparticle';
-  name: string;
-  pod: MparticlePod;
-}
-
-
-const POD_HOSTS: Record<MparticlePod, string> = {
-  US1: 'https://s2s.us1.mparticle.com',
-  US2: 'https://s2s.us2.mparticle.com',
-  EU1: 'https://s2s.eu1.mparticle.com',
-  AU1: 'https://s2s.au1.mparticle.com',
-};
-
-export function mparticleHost(pod: MparticlePod): string {
-  return POD_HOSTS[pod] ?? POD_HOSTS.US1;
-}
 
 export interface MparticleBatchInput {
   line: number;

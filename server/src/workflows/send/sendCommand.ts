@@ -5,14 +5,13 @@
  * accepted, 1 when records or requests failed or the send was interrupted, 2 for usage, file and
  * configuration errors.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { CliIo } from '../../cli/cliIo';
 import { isBackendError } from '../../queryEngine/backendErrors';
 import { credentialsFromEnv, envPrefixFor } from '../../queryEngine/credentialsFromEnv';
 import { createHttpClient } from '../../queryEngine/httpClient';
 import { findWorkspaceRoot, readWorkspaceConfig, WORKSPACE_CONFIG_FILE } from '../../queryEngine/workspaceConfig';
-import { MPARTICLE_PODS, type MparticlePod } from './mparticleBulk';
 import { sendEventFile, type SendDestination } from './sendEventFile';
 
 const USAGE = 'usage: aq send FILE --source NAME [--resume] [--dry-run]';
@@ -104,43 +103,30 @@ export async function sendCommand(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-/**
- * The destination named `--source`: a Mixpanel source from aq.json, or an mParticle input (which
- * aq.json's query-engine reader does not know, so it is read here). Secrets come from the environment.
- */
+/** The destination named `--source`: a Mixpanel source or an mParticle input of aq.json. Secrets come from the environment. */
 function destinationFor(name: string, rootDir: string | undefined, env: CliIo['env']): SendDestination | string {
   const prefix = envPrefixFor(name);
   const baseUrlOverride = env[`${prefix}BASE_URL`] || undefined;
-  const mparticle = mparticleSourceIn(rootDir, name);
-  if (typeof mparticle === 'string') return mparticle;
+  const config = readWorkspaceConfig(rootDir);
+  const mparticle = config.ingestionSources[name];
   if (mparticle) {
     const apiKey = env[`${prefix}API_KEY`];
     const apiSecret = env[`${prefix}API_SECRET`];
     if (!apiKey || !apiSecret) return `mParticle source "${name}" needs ${prefix}API_KEY and ${prefix}API_SECRET in the environment.`;
     return { kind: 'mparticle', name, target: { pod: mparticle.pod, apiKey, apiSecret, baseUrlOverride } };
   }
-  const config = readWorkspaceConfig(rootDir);
   const source = config.sources[name];
-  if (!source) return `no source named "${name}" in ${WORKSPACE_CONFIG_FILE} (known: ${Object.keys(config.sources).join(', ') || 'none'})`;
+  if (!source) {
+    // A source aq.json names but could not use (a bad pod or project id) is explained, not called unknown.
+    const problem = config.problems.find((text) => text.includes(`source "${name}"`));
+    if (problem) return problem;
+    const known = [...Object.keys(config.sources), ...Object.keys(config.ingestionSources)];
+    return `no source named "${name}" in ${WORKSPACE_CONFIG_FILE} (known: ${known.join(', ') || 'none'})`;
+  }
   if (source.kind !== 'mixpanel') return `"${name}" is a ${source.kind} source; events can be sent to Mixpanel or mParticle sources only.`;
   const credentials = credentialsFromEnv(name, env);
   if (!credentials?.secret) return `Mixpanel source "${name}" needs ${prefix}USERNAME and ${prefix}SECRET (a service account) in the environment.`;
   return { kind: 'mixpanel', name, target: { projectId: source.projectId, region: source.region, baseUrlOverride, credentials } };
-}
-
-function mparticleSourceIn(rootDir: string | undefined, name: string): { pod: MparticlePod } | string | undefined {
-  if (!rootDir) return undefined;
-  let json: { sources?: Record<string, { kind?: unknown; pod?: unknown }> };
-  try {
-    json = JSON.parse(readFileSync(resolve(rootDir, WORKSPACE_CONFIG_FILE), 'utf8')) as typeof json;
-  } catch {
-    return undefined;
-  }
-  const raw = json?.sources?.[name];
-  if (!raw || raw.kind !== 'mparticle') return undefined;
-  const pod = typeof raw.pod === 'string' ? raw.pod.toUpperCase() : 'US1';
-  if (!MPARTICLE_PODS.includes(pod as MparticlePod)) return `${WORKSPACE_CONFIG_FILE}: source "${name}": "pod" must be one of ${MPARTICLE_PODS.join(', ')}.`;
-  return { pod: pod as MparticlePod };
 }
 
 function parseSendArguments(args: string[]): SendArguments | string {

@@ -231,6 +231,13 @@ export class Workbench {
     await this.page.keyboard.press('Enter');
   }
 
+  /** Clicks the first CodeLens of the active editor whose text matches. */
+  async clickCodeLens(text: RegExp): Promise<void> {
+    const lens = this.activeEditor().locator('.codelens-decoration a', { hasText: text }).first();
+    await lens.waitFor({ state: 'visible' });
+    await lens.click();
+  }
+
   /** Text currently shown by code lenses in the visible editors. */
   async codeLensTexts(): Promise<string[]> {
     // Not only the active group: the results panel usually takes focus beside the editor.

@@ -19,6 +19,7 @@ export const CommandId = {
   stopWatching: 'aq.stopWatching',
   setSlackWebhook: 'aq.setSlackWebhook',
   clearSlackWebhook: 'aq.clearSlackWebhook',
+  restartServer: 'aq.restartServer',
   /** Internal: the outcome CodeLens opens the last result of its query. */
   showLastResult: 'aq.showLastResult',
 } as const;

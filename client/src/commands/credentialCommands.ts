@@ -94,39 +94,35 @@ async function askMixpanel(name: string): Promise<StoredCredentials | undefined>
 }
 
 async function askPiwik(name: string): Promise<StoredCredentials | undefined> {
-  const clientId = await vscode.window.showInputBox({
-    title: `Piwik PRO credentials for '${name}' (1/2)`,
-    prompt: 'API client ID (Menu → Profile → API credentials)',
-    ignoreFocusOut: true,
-    validateInput: (value) => (value.trim() ? undefined : 'The client ID cannot be empty.'),
-  });
-  if (!clientId) return undefined;
-  const clientSecret = await vscode.window.showInputBox({
-    title: `Piwik PRO credentials for '${name}' (2/2)`,
-    prompt: 'API client secret',
-    password: true,
-    ignoreFocusOut: true,
-    validateInput: (value) => (value.trim() ? undefined : 'The client secret cannot be empty.'),
-  });
-  if (!clientSecret) return undefined;
-  return { clientId: clientId.trim(), clientSecret: clientSecret.trim() };
+  const pair = await askIdAndSecret(`Piwik PRO credentials for '${name}'`, { prompt: 'API client ID (Menu → Profile → API credentials)', what: 'client ID' }, { prompt: 'API client secret', what: 'client secret' });
+  return pair && { clientId: pair.id, clientSecret: pair.secret };
 }
 
 async function askMparticle(name: string): Promise<StoredCredentials | undefined> {
-  const apiKey = await vscode.window.showInputBox({
-    title: `mParticle credentials for '${name}' (1/2)`,
-    prompt: 'Server-to-server input key (Setup → Inputs → Feeds or Platforms → your input)',
+  const pair = await askIdAndSecret(
+    `mParticle credentials for '${name}'`,
+    { prompt: 'Server-to-server input key (Setup → Inputs → Feeds or Platforms → your input)', what: 'input key' },
+    { prompt: "The input's API secret", what: 'API secret' },
+  );
+  return pair && { apiKey: pair.id, apiSecret: pair.secret };
+}
+
+/** Two prompts, an identifier then a secret (hidden); neither may be empty. Undefined when cancelled. */
+async function askIdAndSecret(title: string, id: { prompt: string; what: string }, secret: { prompt: string; what: string }): Promise<{ id: string; secret: string } | undefined> {
+  const idValue = await vscode.window.showInputBox({
+    title: `${title} (1/2)`,
+    prompt: id.prompt,
     ignoreFocusOut: true,
-    validateInput: (value) => (value.trim() ? undefined : 'The input key cannot be empty.'),
+    validateInput: (value) => (value.trim() ? undefined : `The ${id.what} cannot be empty.`),
   });
-  if (!apiKey) return undefined;
-  const apiSecret = await vscode.window.showInputBox({
-    title: `mParticle credentials for '${name}' (2/2)`,
-    prompt: 'The input\'s API secret',
+  if (!idValue) return undefined;
+  const secretValue = await vscode.window.showInputBox({
+    title: `${title} (2/2)`,
+    prompt: secret.prompt,
     password: true,
     ignoreFocusOut: true,
-    validateInput: (value) => (value.trim() ? undefined : 'The API secret cannot be empty.'),
+    validateInput: (value) => (value.trim() ? undefined : `The ${secret.what} cannot be empty.`),
   });
-  if (!apiSecret) return undefined;
-  return { apiKey: apiKey.trim(), apiSecret: apiSecret.trim() };
+  if (!secretValue) return undefined;
+  return { id: idValue.trim(), secret: secretValue.trim() };
 }

@@ -36,6 +36,10 @@ const commands: Record<CommandIdValue, CommandFactory> = {
   [CommandId.stopWatching]: (state) => (uri, index) => stopWatching(state, uri, index),
   [CommandId.setSlackWebhook]: (state) => () => setSlackWebhook(state),
   [CommandId.clearSlackWebhook]: (state) => () => clearSlackWebhook(state),
+  [CommandId.restartServer]: (state) => async () => {
+    await state.restartClient();
+    void vscode.window.setStatusBarMessage('aq: the language server restarted', 3000);
+  },
   [CommandId.showLastResult]: (state) => (uri, index) => {
     if (uri instanceof vscode.Uri && typeof index === 'number') showLastResult(state, uri, index);
   },

@@ -1,4 +1,4 @@
-// The end-to-end scenarios of issue 6, in the order the issue lists them, then issue 7's editor send.
+// The end-to-end scenarios of issue 6, in the order the issue lists them, then issue 7's editor send and watch.
 import { propertyCompletion } from './completion';
 import { exportCsv } from './exportCsv';
 import { hostileStrings } from './hostileStrings';
@@ -8,6 +8,7 @@ import { mixpanelCredentials } from './mixpanelCredentials';
 import { restrictedMode } from './restrictedMode';
 import { runQueryFromCodeLens } from './runFromCodeLens';
 import { sendMparticle } from './sendMparticle';
+import { watchRestart } from './watchRestart';
 import type { Scenario } from './scenario';
 
 export const ALL_SCENARIOS: readonly Scenario[] = [
@@ -20,4 +21,5 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   restrictedMode,
   exportCsv,
   sendMparticle,
+  watchRestart,
 ];

@@ -1,5 +1,5 @@
 // Answers the prompts of "Set Credentials" the way a user does: picks the source, types the service
-// account name (or mParticle input key) and secret, and confirms sending the secret to the (test) host if asked.
+// account name (Piwik PRO client id, mParticle input key) and secret, and confirms sending the secret to the (test) host if asked.
 import type { Workbench } from '../driver';
 import { waitUntil } from '../driver';
 
@@ -60,7 +60,7 @@ export async function answerCredentialPrompts(workbench: Workbench, answers: Cre
     const input = widget.locator('input.input');
     if (/\| password$/.test(text) || /secret|password|api key/i.test(text.replace(/\| \w+$/, ''))) {
       await input.fill(answers.secret);
-    } else if (/user|account|\bkey\b/i.test(text)) {
+    } else if (/user|account|client id|\bkey\b/i.test(text)) {
       await input.fill(answers.username);
     } else if (await widget.locator('.monaco-list-row', { hasText: answers.sourceName }).first().isVisible()) {
       await widget.locator('.monaco-list-row', { hasText: answers.sourceName }).first().click();

@@ -14,9 +14,7 @@ export interface ShownTable {
 
 /** Clicks the "Run" CodeLens above the query whose head line contains `headText` (the first one otherwise). */
 export async function runFromCodeLens(workbench: Workbench): Promise<void> {
-  const lens = workbench.activeEditor().locator('.codelens-decoration a', { hasText: /Run/ }).first();
-  await lens.waitFor({ state: 'visible' });
-  await lens.click();
+  await workbench.clickCodeLens(/Run/);
 }
 
 /** Waits for a results webview whose table shows `text` in its header or a cell. */

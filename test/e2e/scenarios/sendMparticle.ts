@@ -3,18 +3,12 @@
 // the machine-scoped `aq.baseUrlOverrides`); sending again delivers both batches once.
 import assert from 'node:assert/strict';
 import { startFakeMparticle, type FakeMparticle } from '../../fake-apis/fakeMparticle';
-import { waitUntil, type Workbench } from '../driver';
+import { waitUntil } from '../driver';
 import { answerCredentialPrompts } from './credentialPrompts';
 import type { Scenario } from './scenario';
 
 const API_KEY = 'e2e-input-key';
 const API_SECRET = 'e2e-input-secret-77';
-
-async function clickSendEvents(workbench: Workbench): Promise<void> {
-  const lens = workbench.activeEditor().locator('.codelens-decoration a', { hasText: /Send Events/ }).first();
-  await lens.waitFor({ state: 'visible' });
-  await lens.click();
-}
 
 export const sendMparticle: Scenario = {
   id: 'send-mparticle',
@@ -28,7 +22,7 @@ export const sendMparticle: Scenario = {
     const fake = prepared.state?.fake as FakeMparticle;
     await workbench.openFile('app.mparticle.json');
 
-    await clickSendEvents(workbench);
+    await workbench.clickCodeLens(/Send Events/);
     const failure = workbench.notificationWithAction('Set Credentials');
     await failure.waitFor({ state: 'visible' });
     assert.match(await failure.innerText(), /API key and secret/);
@@ -38,7 +32,7 @@ export const sendMparticle: Scenario = {
     const asked = await answerCredentialPrompts(workbench, { sourceName: 'app', username: API_KEY, secret: API_SECRET });
     assert.ok(asked.some((prompt) => /mParticle/.test(prompt)), asked.join('\n'));
 
-    await clickSendEvents(workbench);
+    await workbench.clickCodeLens(/Send Events/);
     const done = workbench.notification(/Sent 2 batches to "app"/);
     await done.waitFor({ state: 'visible', timeout: 30_000 });
     await waitUntil('both batches at the fake', async () => fake.batches.length === 2);

@@ -14,6 +14,7 @@ export const SettingId = {
   timezone: 'timezone',
   queryHistorySize: 'queryHistorySize',
   codeLensEnabled: 'codeLens.enabled',
+  watchMaxAlertsPerPoll: 'watch.maxAlertsPerPoll',
 } as const;
 
 const SECTION = 'aq';
@@ -58,6 +59,12 @@ export const ExtensionConfig = {
   queryHistorySize(): number {
     const value = section().get<unknown>(SettingId.queryHistorySize);
     return typeof value === 'number' && Number.isFinite(value) ? Math.min(200, Math.max(0, Math.floor(value))) : 20;
+  },
+
+  /** More new events than this in one poll of a watch become one summary alert. */
+  watchMaxAlertsPerPoll(): number {
+    const value = section().get<unknown>(SettingId.watchMaxAlertsPerPoll);
+    return typeof value === 'number' && Number.isFinite(value) ? Math.min(100, Math.max(1, Math.floor(value))) : 10;
   },
 
   codeLensEnabled(): boolean {

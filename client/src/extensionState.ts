@@ -111,7 +111,7 @@ export class ExtensionState implements vscode.Disposable {
   private async restoreWatches(client: LanguageClient): Promise<void> {
     for (const watch of this.watched.all()) {
       try {
-        await client.sendRequest(StartWatchRequest, { uri: watch.uri.toString(), queryIndex: watch.queryIndex, everyMinutes: watch.everyMinutes });
+        await client.sendRequest(StartWatchRequest, { uri: watch.uri.toString(), queryIndex: watch.queryIndex, everyMinutes: watch.everyMinutes, maxAlertsPerPoll: ExtensionConfig.watchMaxAlertsPerPoll() });
       } catch (error) {
         this.watched.set(watch.uri, watch.queryIndex, undefined);
         this.output.warn(`Watching query ${watch.queryIndex + 1} of ${watch.uri.fsPath} could not be restarted: ${error instanceof Error ? error.message : String(error)}`);

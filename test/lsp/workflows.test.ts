@@ -226,6 +226,24 @@ describe('analyst workflows over stdio', () => {
     await session.connection.sendRequest('aq/stopWatch', { uri, queryIndex: 0 });
   });
 
+  it('turns more new events than maxAlertsPerPoll in one poll into one summary alert', async () => {
+    const recent = new Date(Date.now() - 2 * 60_000).toISOString().slice(0, 19);
+    for (const n of [1, 2]) {
+      piwik.putSession({ id: `77000000000000000${n}`, entryUrl: 'https://shop.example/', events: [{ id: `88000000000000000${n}`, type: [17, 'Broken event'], time: recent, errorMessage: `Broken ${n}`, log: { idsite: WATCH_APP_ID } }] });
+    }
+    const uri = fileUri(join(root, 'summary.aq'));
+    await session.open(uri, `use piwik "site"\n### Summary check\ndebugger "${WATCH_APP_ID}"\n  event_type broken\n  lookup_window 60\n`);
+    const pollsBefore = piwik.debuggerRequests().length;
+    await session.connection.sendRequest('aq/startWatch', { uri, queryIndex: 0, everyMinutes: 0.01, maxAlertsPerPoll: 2 });
+    await until(() => piwik.debuggerRequests().length >= pollsBefore + 3);
+    await session.connection.sendRequest('aq/stopWatch', { uri, queryIndex: 0 });
+    const mine = alerts.filter((alert) => alert.uri === uri);
+    // Three broken events are in the window (the two new ones and the one of the first test): over 2, so one summary.
+    assert.deepEqual(mine.map((alert) => alert.kind), ['summary'], JSON.stringify(mine));
+    assert.match(mine[0].title, /Summary check: 3 new events/);
+    await assert.rejects(session.connection.sendRequest('aq/startWatch', { uri, queryIndex: 0, everyMinutes: 1, maxAlertsPerPoll: 0 }), /maxAlertsPerPoll must be a whole number/);
+  });
+
   it('stops watching when the document is closed', async () => {
     const uri = fileUri(join(root, 'watch.aq'));
     await session.connection.sendRequest('aq/startWatch', { uri, queryIndex: 0, everyMinutes: 0.01 });

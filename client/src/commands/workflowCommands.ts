@@ -12,6 +12,7 @@ import {
   type SendEventsResult,
   type SourceStatus,
 } from '../../../server/src/protocol/customRequests';
+import { ExtensionConfig } from '../config';
 import { describeFailure, showFailure } from '../errorNotifications';
 import type { ExtensionState } from '../extensionState';
 import { isEventFile, isMparticleFileName } from '../workflowCodeLens';
@@ -111,7 +112,7 @@ export async function startWatching(state: ExtensionState, uriArgument?: unknown
   const everyMinutes = await pickInterval();
   if (everyMinutes === undefined) return;
   try {
-    await client.sendRequest(StartWatchRequest, { uri: uri.toString(), queryIndex, everyMinutes });
+    await client.sendRequest(StartWatchRequest, { uri: uri.toString(), queryIndex, everyMinutes, maxAlertsPerPoll: ExtensionConfig.watchMaxAlertsPerPoll() });
     state.watched.set(uri, queryIndex, everyMinutes);
     void vscode.window.setStatusBarMessage(`aq: watching query ${queryIndex + 1} of ${baseName(uri)} every ${everyMinutes} min`, 5000);
   } catch (error) {

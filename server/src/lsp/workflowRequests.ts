@@ -201,6 +201,7 @@ export function createWorkflowRequests(context: WorkflowRequestContext): Workflo
     await context.settingsReady();
     const everyMinutes = params.everyMinutes ?? DEFAULT_WATCH_MINUTES;
     if (!Number.isFinite(everyMinutes) || everyMinutes < MIN_WATCH_MINUTES) throw badRequest(`Watch intervals must be at least ${MIN_WATCH_MINUTES} minutes.`);
+    if (params.maxAlertsPerPoll !== undefined && !(Number.isInteger(params.maxAlertsPerPoll) && params.maxAlertsPerPoll >= 1)) throw badRequest('maxAlertsPerPoll must be a whole number of at least 1.');
     const { spec, documentPath, title, sourceName } = watchedQuery(params);
     const key = keyOf(params);
     watchers.get(key)?.abort();
@@ -212,6 +213,7 @@ export function createWorkflowRequests(context: WorkflowRequestContext): Workflo
     const watcher = new BrokenEventWatcher({
       eventTypes: spec.eventTypes,
       initialLookupWindowMinutes: spec.lookupWindow,
+      maxAlertsPerPoll: params.maxAlertsPerPoll,
       memory: loadWatchMemory(memoryPath),
       onMemoryChange: (memory) => {
         const failure = saveWatchMemory(memoryPath, memory);

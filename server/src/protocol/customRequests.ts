@@ -148,6 +148,8 @@ export interface WatchParams {
 export interface StartWatchParams extends WatchParams {
   /** Minutes between polls; fractions down to 0.01 are accepted (tests). Default 5. */
   everyMinutes?: number;
+  /** More new events than this in one poll become one summary alert (`aq.watch.maxAlertsPerPoll`). Default 10. */
+  maxAlertsPerPoll?: number;
 }
 
 /** Client → server, "Start Watching": polls the query until stopped, the document closes or the server shuts down. */

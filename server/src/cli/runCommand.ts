@@ -3,8 +3,8 @@
  * an .aq file through the same engine the editor uses and prints their results. Results go to
  * stdout, progress and errors to stderr, so `aq run x.aq --format csv > out.csv` stays clean.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { buildQuerySpec } from '../languageService/buildQuerySpec';
 import { parseAqDocument } from '../languageService/parser/queryParser';
 import type { QueryBlock } from '../languageService/parser/queryAst';
@@ -16,6 +16,7 @@ import { isBackendError } from '../queryEngine/backendErrors';
 import { credentialsFromEnv, engineSettingsFromEnv } from '../queryEngine/credentialsFromEnv';
 import { createQueryEngine } from '../queryEngine/queryEngine';
 import { findWorkspaceRoot } from '../queryEngine/workspaceConfig';
+import { existingInputFile, parseCliArguments } from './cliArguments';
 import type { CliIo } from './cliIo';
 
 const USAGE = 'usage: aq run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json]';
@@ -35,11 +36,8 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     io.stderr(`aq run: ${parsed}\n${USAGE}\n`);
     return 2;
   }
-  const file = resolve(io.cwd, parsed.file);
-  if (!existsSync(file)) {
-    io.stderr(`aq run: ${parsed.file}: no such file\n`);
-    return 2;
-  }
+  const file = existingInputFile('run', parsed.file, io);
+  if (!file) return 2;
   const text = readFileSync(file, 'utf8');
   const document = parseAqDocument(text);
   const selected = selectQueries(document.queries, parsed.query);
@@ -123,33 +121,15 @@ function renderResult(result: QueryResult, format: 'table' | 'csv', isOneOfMany:
 }
 
 function parseRunArguments(args: string[]): RunArguments | string {
-  let file: string | undefined;
-  let query: string | undefined;
-  let source: string | undefined;
-  let format: OutputFormat = 'table';
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const value = (): string | undefined => args[++i];
-    if (arg === '--query' || arg === '-q') {
-      query = value();
-      if (query === undefined) return '--query needs a title or a number';
-    } else if (arg === '--source' || arg === '-s') {
-      source = value();
-      if (source === undefined) return '--source needs a source name';
-    } else if (arg === '--format' || arg === '-f') {
-      const wanted = value();
-      if (!FORMATS.includes(wanted as OutputFormat)) return `--format must be one of ${FORMATS.join(', ')}`;
-      format = wanted as OutputFormat;
-    } else if (arg.startsWith('-')) {
-      return `unknown option ${arg}`;
-    } else if (file === undefined) {
-      file = arg;
-    } else {
-      return `one FILE only (got "${file}" and "${arg}")`;
-    }
-  }
-  if (file === undefined) return 'missing FILE';
-  return { file, query, source, format };
+  const parsed = parseCliArguments(args, {
+    query: { alias: '-q', value: 'a title or a number' },
+    source: { alias: '-s', value: 'a source name' },
+    format: { alias: '-f', value: `one of ${FORMATS.join(', ')}` },
+  });
+  if (typeof parsed === 'string') return parsed;
+  const { query, source, format = 'table' } = parsed.options as Partial<Record<string, string>>;
+  if (!FORMATS.includes(format as OutputFormat)) return `--format must be one of ${FORMATS.join(', ')}`;
+  return { file: parsed.file, query, source, format: format as OutputFormat };
 }
 
 function selectQueries(queries: QueryBlock[], wanted: string | undefined): QueryBlock[] | string {

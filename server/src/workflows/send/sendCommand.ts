@@ -5,8 +5,8 @@
  * accepted, 1 when records or requests failed or the send was interrupted, 2 for usage, file and
  * configuration errors.
  */
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
+import { existingInputFile, parseCliArguments } from '../../cli/cliArguments';
 import type { CliIo } from '../../cli/cliIo';
 import { isBackendError } from '../../queryEngine/backendErrors';
 import { credentialsFromEnv, envPrefixFor } from '../../queryEngine/credentialsFromEnv';
@@ -31,11 +31,8 @@ export async function sendCommand(args: string[], io: CliIo): Promise<number> {
     io.stderr(`aq send: ${parsed}\n${USAGE}\n`);
     return 2;
   }
-  const file = resolve(io.cwd, parsed.file);
-  if (!existsSync(file)) {
-    io.stderr(`aq send: ${parsed.file}: no such file\n`);
-    return 2;
-  }
+  const file = existingInputFile('send', parsed.file, io);
+  if (!file) return 2;
   const rootDir = findWorkspaceRoot(dirname(file)) ?? findWorkspaceRoot(io.cwd);
   const destination = destinationFor(parsed.source, rootDir, io.env);
   if (typeof destination === 'string') {
@@ -130,30 +127,11 @@ function destinationFor(name: string, rootDir: string | undefined, env: CliIo['e
 }
 
 function parseSendArguments(args: string[]): SendArguments | string {
-  let file: string | undefined;
-  let source: string | undefined;
-  let resume = false;
-  let dryRun = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--source' || arg === '-s') {
-      source = args[++i];
-      if (source === undefined) return '--source needs a source name';
-    } else if (arg === '--resume') {
-      resume = true;
-    } else if (arg === '--dry-run') {
-      dryRun = true;
-    } else if (arg.startsWith('-')) {
-      return `unknown option ${arg}`;
-    } else if (file === undefined) {
-      file = arg;
-    } else {
-      return `one FILE only (got "${file}" and "${arg}")`;
-    }
-  }
-  if (file === undefined) return 'missing FILE';
-  if (source === undefined) return 'missing --source NAME';
-  return { file, source, resume, dryRun };
+  const parsed = parseCliArguments(args, { source: { alias: '-s', value: 'a source name' }, resume: {}, 'dry-run': {} });
+  if (typeof parsed === 'string') return parsed;
+  const { source, resume, 'dry-run': dryRun } = parsed.options;
+  if (typeof source !== 'string') return 'missing --source NAME';
+  return { file: parsed.file, source, resume: resume === true, dryRun: dryRun === true };
 }
 
 function plural(count: number, noun: string): string {

@@ -10,13 +10,14 @@
  * cron run neither repeats alerts nor asks for more than the minutes since. `--fresh` starts
  * without that memory and replaces it.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { buildQuerySpec } from '../../languageService/buildQuerySpec';
 import { parseAqDocument } from '../../languageService/parser/queryParser';
 import type { QueryBlock } from '../../languageService/parser/queryAst';
 import type { DebuggerSpec } from '../../languageService/querySpec';
 import type { DebuggerData } from '../../protocol/resultModel';
+import { existingInputFile, parseCliArguments } from '../../cli/cliArguments';
 import type { CliIo } from '../../cli/cliIo';
 import { credentialsFromEnv, engineSettingsFromEnv } from '../../queryEngine/credentialsFromEnv';
 import { createHttpClient } from '../../queryEngine/httpClient';
@@ -45,11 +46,8 @@ export async function watchCommand(args: string[], io: CliIo): Promise<number> {
     io.stderr(`aq watch: ${parsed}\n${USAGE}\n`);
     return 2;
   }
-  const file = resolve(io.cwd, parsed.file);
-  if (!existsSync(file)) {
-    io.stderr(`aq watch: ${parsed.file}: no such file\n`);
-    return 2;
-  }
+  const file = existingInputFile('watch', parsed.file, io);
+  if (!file) return 2;
   const webhookUrl = io.env[SLACK_WEBHOOK_ENV];
   if (parsed.slack && !webhookUrl) {
     io.stderr(`aq watch: --slack needs the incoming-webhook URL in ${SLACK_WEBHOOK_ENV}\n`);
@@ -138,37 +136,34 @@ export async function watchCommand(args: string[], io: CliIo): Promise<number> {
 }
 
 function parseWatchArguments(args: string[]): WatchArguments | string {
-  const parsed: WatchArguments = { file: '', query: undefined, intervalMs: 5 * 60_000, maxAlerts: 10, slack: false, once: false, fresh: false };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--query' || arg === '-q') {
-      parsed.query = args[++i];
-      if (parsed.query === undefined) return '--query needs a title or a number';
-    } else if (arg === '--every') {
-      const interval = parseInterval(args[++i]);
-      if (interval === undefined) return '--every needs an interval such as 30s, 5m or 1h';
-      if (interval < MIN_INTERVAL_MS) return '--every must be at least 10s';
-      parsed.intervalMs = interval;
-    } else if (arg === '--max-alerts') {
-      const value = Number(args[++i]);
-      if (!Number.isInteger(value) || value < 1) return '--max-alerts needs a whole number of at least 1';
-      parsed.maxAlerts = value;
-    } else if (arg === '--slack') {
-      parsed.slack = true;
-    } else if (arg === '--once') {
-      parsed.once = true;
-    } else if (arg === '--fresh') {
-      parsed.fresh = true;
-    } else if (arg.startsWith('-')) {
-      return `unknown option ${arg}`;
-    } else if (!parsed.file) {
-      parsed.file = arg;
-    } else {
-      return `one FILE only (got "${parsed.file}" and "${arg}")`;
-    }
+  const parsed = parseCliArguments(args, {
+    query: { alias: '-q', value: 'a title or a number' },
+    every: { value: 'an interval such as 30s, 5m or 1h' },
+    'max-alerts': { value: 'a whole number of at least 1' },
+    slack: {},
+    once: {},
+    fresh: {},
+  });
+  if (typeof parsed === 'string') return parsed;
+  const { query, every, 'max-alerts': maxAlerts, slack, once, fresh } = parsed.options;
+  let intervalMs = 5 * 60_000;
+  if (typeof every === 'string') {
+    const interval = parseInterval(every);
+    if (interval === undefined) return '--every needs an interval such as 30s, 5m or 1h';
+    if (interval < MIN_INTERVAL_MS) return '--every must be at least 10s';
+    intervalMs = interval;
   }
-  if (!parsed.file) return 'missing FILE';
-  return parsed;
+  const maxAlertsValue = typeof maxAlerts === 'string' ? Number(maxAlerts) : 10;
+  if (!Number.isInteger(maxAlertsValue) || maxAlertsValue < 1) return '--max-alerts needs a whole number of at least 1';
+  return {
+    file: parsed.file,
+    query: typeof query === 'string' ? query : undefined,
+    intervalMs,
+    maxAlerts: maxAlertsValue,
+    slack: slack === true,
+    once: once === true,
+    fresh: fresh === true,
+  };
 }
 
 /** `90s`, `5m`, `1h`, or bare minutes. */

@@ -4,22 +4,14 @@
  * another host is sent only after the user confirms that host.
  */
 import type * as vscode from 'vscode';
-import type { CredentialsParams, CredentialsResult } from '../../server/src/protocol/customRequests';
+import { CREDENTIAL_FIELDS, type CredentialsParams, type CredentialsResult, type SourceCredentials } from '../../server/src/protocol/customRequests';
 import { credentialSecretKey, isSameCredentialHost, normalizeHost } from './credentialHosts';
 
 /** Not secret: which hosts each source has a stored secret for (SecretStorage cannot be listed). */
 const HOST_INDEX_KEY = 'aq.credentialHosts';
 
-export interface StoredCredentials {
-  username?: string;
-  secret?: string;
-  clientId?: string;
-  clientSecret?: string;
-  apiKey?: string;
-  apiSecret?: string;
-}
-
-const CREDENTIAL_FIELDS = ['username', 'secret', 'clientId', 'clientSecret', 'apiKey', 'apiSecret'] as const satisfies ReadonlyArray<keyof StoredCredentials>;
+/** What is kept per source and host: the protocol's credential fields. */
+export type StoredCredentials = SourceCredentials;
 
 /** Asks the user whether a secret entered for `storedHosts` may go to `host`. */
 export type ConfirmHost = (sourceName: string, host: string, storedHosts: string[]) => PromiseLike<boolean>;

@@ -13,6 +13,7 @@ import type { AqDocument } from '../languageService/parser/queryAst';
 import type { QuerySpec } from '../languageService/querySpec';
 import {
   AqErrorCode,
+  CREDENTIAL_FIELDS,
   type BackendErrorData,
   type CredentialsParams,
   type CredentialsResult,
@@ -95,12 +96,7 @@ export function createQueryRequests(context: QueryRequestContext): QueryRequests
     // A secret stored for another host is never sent here; the backend then reports missing credentials.
     if (!answer || answer.hostMismatch) return undefined;
     const credentials: Credentials = {};
-    if (answer.username) credentials.username = answer.username;
-    if (answer.secret) credentials.secret = answer.secret;
-    if (answer.clientId) credentials.clientId = answer.clientId;
-    if (answer.clientSecret) credentials.clientSecret = answer.clientSecret;
-    if (answer.apiKey) credentials.apiKey = answer.apiKey;
-    if (answer.apiSecret) credentials.apiSecret = answer.apiSecret;
+    for (const field of CREDENTIAL_FIELDS) if (answer[field]) credentials[field] = answer[field];
     return credentials;
   }
 

@@ -56,14 +56,23 @@ export interface CredentialsParams {
   host: string;
 }
 
-export interface CredentialsResult {
+/**
+ * The secrets of one source. Mixpanel: service account `username` + `secret`, or a legacy project
+ * `secret` alone. Piwik PRO: `clientId` + `clientSecret`. mParticle (sending only): `apiKey` + `apiSecret`.
+ */
+export interface SourceCredentials {
   username?: string;
   secret?: string;
   clientId?: string;
   clientSecret?: string;
-  /** mParticle input key and secret (sending events only). */
   apiKey?: string;
   apiSecret?: string;
+}
+
+/** Every field of SourceCredentials: what is copied between the store, the wire and a request, and nothing else. */
+export const CREDENTIAL_FIELDS = ['username', 'secret', 'clientId', 'clientSecret', 'apiKey', 'apiSecret'] as const satisfies ReadonlyArray<keyof SourceCredentials>;
+
+export interface CredentialsResult extends SourceCredentials {
   /** Set when the stored secret was entered for another host and the user has not confirmed this one. */
   hostMismatch?: boolean;
 }

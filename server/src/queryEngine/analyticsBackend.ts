@@ -5,6 +5,7 @@
  */
 import type { AnalyticsSchema } from '../languageService/analyticsTypes';
 import type { QuerySpec } from '../languageService/querySpec';
+import type { SourceCredentials } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
 
 export type MixpanelRegion = 'US' | 'EU' | 'IN';
@@ -58,19 +59,8 @@ export interface MparticleSourceConfig {
 /** Any source a secret may be asked for: the query sources and the ingestion-only ones. */
 export type CredentialedSource = Pick<SourceConfig | MparticleSourceConfig, 'kind' | 'name'>;
 
-/**
- * Secrets for one request. Handed to the backend per call and never stored by it.
- * Mixpanel: service account `username` + `secret`, or a legacy project `secret` alone.
- * Piwik PRO: `clientId` + `clientSecret`. mParticle (sending only): `apiKey` + `apiSecret`.
- */
-export interface Credentials {
-  username?: string;
-  secret?: string;
-  clientId?: string;
-  clientSecret?: string;
-  apiKey?: string;
-  apiSecret?: string;
-}
+/** Secrets for one request (the fields the editor and the environment provide). Handed to the backend per call and never stored by it. */
+export type Credentials = SourceCredentials;
 
 /** What a running query may report while it works. */
 export interface QueryProgress {

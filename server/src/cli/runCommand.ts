@@ -65,6 +65,8 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const onInterrupt = (): void => controller.abort();
   process.once('SIGINT', onInterrupt);
   const results: QueryResult[] = [];
+  // A warning about the data (e.g. duplicates dropped from an export) is the same for every query on it: shown once.
+  const shownWarnings = new Set<string>();
   let failures = 0;
   try {
     for (const block of selected) {
@@ -95,7 +97,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
         });
         results.push(result);
         io.stderr(`✓ ${label}: ${result.meta.rowCount.toLocaleString('en-US')} rows in ${(result.meta.durationMs / 1000).toFixed(1)} s${result.meta.cachedAgeMs !== undefined ? ' (cached)' : ''}\n`);
-        if (parsed.format !== 'json') io.stdout(renderResult(result, parsed.format, selected.length > 1));
+        if (parsed.format !== 'json') io.stdout(renderResult(withoutRepeatedWarnings(result, shownWarnings), parsed.format, selected.length > 1));
       } catch (error) {
         failures++;
         const message = isBackendError(error) ? error.message + (error.details.hint ? `\n  hint: ${error.details.hint}` : '') : `internal error: ${(error as Error).message}`;
@@ -111,6 +113,12 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout(`${JSON.stringify(parsed.query !== undefined && results.length === 1 ? results[0] : results, null, 2)}\n`);
   }
   return failures > 0 ? 1 : 0;
+}
+
+function withoutRepeatedWarnings(result: QueryResult, shown: Set<string>): QueryResult {
+  const fresh = result.meta.warnings.filter((warning) => !shown.has(warning.message));
+  for (const warning of fresh) shown.add(warning.message);
+  return fresh.length === result.meta.warnings.length ? result : { ...result, meta: { ...result.meta, warnings: fresh } };
 }
 
 function renderResult(result: QueryResult, format: 'table' | 'csv', isOneOfMany: boolean): string {

@@ -34,6 +34,8 @@ before(() => {
     { event: 'Sign Up', properties: { time: at(1, 10), distinct_id: 'u2', plan: 'team', $insert_id: 'a2' } },
     { event: 'Sign Up', properties: { time: at(2, 11), distinct_id: 'u3', plan: 'free', $insert_id: 'a3' } },
     { event: 'Purchase', properties: { time: at(2, 12), distinct_id: 'u1', $insert_id: 'a4' } },
+    // An SDK retry: the same event twice, which the engine drops (and says so).
+    { event: 'Purchase', properties: { time: at(2, 12), distinct_id: 'u1', $insert_id: 'a4' } },
   ];
   writeFileSync(join(dir, 'events.ndjson'), `${events.map((event) => JSON.stringify(event)).join('\n')}\n`);
   writeFileSync(join(dir, 'aq.json'), JSON.stringify({ sources: { events: { kind: 'local', path: 'events.ndjson' } } }));
@@ -63,11 +65,13 @@ describe('aq run', () => {
     assert.match(cli.err, /✓ Sign-ups by plan: \d+ rows/);
   });
 
-  it('runs every query by default, and picks one by number', async () => {
+  it('runs every query by default, saying a warning about the data once, and picks one by number', async () => {
     const all = io();
     assert.equal(await runCommand(['shop.aq'], all), 0, all.err);
     assert.match(all.err, /✓ Sign-ups by plan/);
     assert.match(all.err, /✓ Purchases/);
+    assert.equal(all.out.match(/warning: dropped 1 duplicate event/g)?.length, 1, all.out);
+    assert.match(all.out, /Purchases · local:events/);
     const second = io();
     assert.equal(await runCommand(['shop.aq', '-q', '2', '--format', 'json'], second), 0, second.err);
     const result = JSON.parse(second.out) as { title: string };

@@ -18,6 +18,7 @@ import {
   SemanticTokens,
   TextDocuments,
   TextDocumentSyncKind,
+  type WorkspaceFolder,
 } from 'vscode-languageserver';
 import type { NotificationType as AqNotificationType, RequestType as AqRequestType } from 'vscode-languageserver-protocol';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -46,6 +47,7 @@ import {
 import type { QueryResult } from './protocol/resultModel';
 import { defaultCacheDir, type QueryEngineOptions } from './queryEngine/queryEngine';
 import type { QueryEngine } from './queryEngine/queryEngineTypes';
+import { WorkspaceEngines } from './queryEngine/workspaceEngines';
 import { registerDiagnosticsPullSupport, registerDiagnosticsPushSupport, type DiagnosticsSupport } from './lsp/diagnosticsSupport';
 import { createDocumentModelCache } from './lsp/documentModelCache';
 import { documentPathOf, isAqDocument, isEventFileDocument, isJqlDocument } from './lsp/documentPath';
@@ -89,14 +91,17 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   const documents = new TextDocuments(TextDocument);
   const models = createDocumentModelCache<AqDocument>((document, parser) => parser.parse(document.getText()));
 
-  let engine: QueryEngine | undefined;
+  let engine: WorkspaceEngines | undefined;
   let diagnostics: DiagnosticsSupport | undefined;
   let settingsResolver: SettingsResolver | undefined;
   let rootUri: string | undefined;
   let rootDir: string | undefined;
+  /** Every workspace folder, the first (rootDir) first; each may hold its own aq.json. */
+  let folderDirs: string[] = [];
   let trusted = true;
   let canRegisterConfigurationChange = false;
   let canRegisterWatchedFiles = false;
+  let canWatchWorkspaceFolders = false;
   let appliedSettingsKey: string | undefined;
   let canDefaultEditRange = false;
   /** `aq.timezone`: the time zone of date ranges for sources that set none. */
@@ -119,7 +124,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     void connection.sendNotification(type.method, params);
   }
 
-  function requireEngine(): QueryEngine {
+  function requireEngine(): WorkspaceEngines {
     if (!engine) throw new ResponseError(ErrorCodes.ServerNotInitialized, 'The aq server is not initialized yet.');
     return engine;
   }
@@ -136,7 +141,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   function validationOptions(path: string | undefined): ValidationOptions {
     return {
       fileExists: path ? (scriptPath) => runtime.fileExists(resolve(dirname(path), scriptPath)) : undefined,
-      knownSources: engine?.knownSources(),
+      knownSources: engine?.knownSources(path),
     };
   }
 
@@ -190,7 +195,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     if (!force && key === appliedSettingsKey) return;
     appliedSettingsKey = key;
     for (const problem of problems) log.warn(`aq: ${problem}`);
-    engine.configure(rootDir, settings);
+    engine.configureFolders(folderDirs, settings);
     for (const problem of engine.configurationProblems()) log.warn(`aq: ${problem}`);
   }
 
@@ -227,20 +232,24 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     trusted = options.trusted !== false;
     rootUri = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
     rootDir = rootUri ? documentPathOf(rootUri) : undefined;
+    folderDirs = foldersOf(params.workspaceFolders, rootDir);
+    canWatchWorkspaceFolders = capabilities.workspace?.workspaceFolders === true;
     canRegisterConfigurationChange = capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
     canRegisterWatchedFiles = capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     canDefaultEditRange = capabilities.textDocument?.completion?.completionList?.itemDefaults?.includes('editRange') === true;
     settingsResolver = createSettingsResolver(connection, capabilities.workspace?.configuration === true, log);
 
-    engine = runtime.createEngine({
-      log: (message) => log.info(`aq: ${message}`),
-      backgroundCredentials: trusted ? queries.credentialsFor : undefined,
-    });
+    engine = new WorkspaceEngines(() =>
+      runtime.createEngine({
+        log: (message) => log.info(`aq: ${message}`),
+        backgroundCredentials: trusted ? queries.credentialsFor : undefined,
+      }),
+    );
     // aq.json is read now, so documents opened before the settings arrive do not flash "unknown source".
     const initialSettings = toEngineSettings({}, trusted).settings;
     baseUrlOverrides = initialSettings.baseUrlOverrides;
     appliedSettingsKey = JSON.stringify(initialSettings);
-    engine.configure(rootDir, initialSettings);
+    engine.configureFolders(folderDirs, initialSettings);
     const supportsPull = capabilities.textDocument?.diagnostic !== undefined;
     diagnostics = supportsPull
       ? registerDiagnosticsPullSupport(documents, connection, log, validate, capabilities.workspace?.diagnostics?.refreshSupport === true)
@@ -266,6 +275,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         foldingRangeProvider: true,
         semanticTokensProvider: { legend: SEMANTIC_TOKENS_LEGEND, full: true },
         diagnosticProvider: supportsPull ? { interFileDependencies: false, workspaceDiagnostics: false } : undefined,
+        workspace: canWatchWorkspaceFolders ? { workspaceFolders: { supported: true, changeNotifications: true } } : undefined,
       },
       serverInfo: { name: 'aq-language-server' },
     };
@@ -279,6 +289,14 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/aq.json' }, { globPattern: '**/*.json' }] });
     }
     settingsApplied = configureEngine(false).catch((error: unknown) => log.error(formatError('aq: configuring the query engine failed', error)));
+    if (canWatchWorkspaceFolders) {
+      connection.workspace.onDidChangeWorkspaceFolders((change) => {
+        const removed = new Set(change.removed.map((folder) => documentPathOf(folder.uri)));
+        const added = change.added.map((folder) => documentPathOf(folder.uri)).filter((dir): dir is string => dir !== undefined);
+        folderDirs = [...folderDirs.filter((dir) => !removed.has(dir)), ...added.filter((dir) => !folderDirs.includes(dir))];
+        configureEngine(true).catch((error: unknown) => log.error(formatError('aq: applying the workspace folders failed', error)));
+      });
+    }
   });
 
   connection.onDidChangeConfiguration(() => {
@@ -413,7 +431,8 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     runSafeAsync<GeneratedRequestResult, void>(log, () => queries.generatedRequest(params), 'describing the request', token),
   );
 
-  onAqRequest(ListSourcesRequest, (_params, token) => runSafe(log, () => engine?.status() ?? [], [], 'listing sources', token));
+  // With a document, the sources its aq.json (or folder) gives it; otherwise every source in use.
+  onAqRequest(ListSourcesRequest, (params, token) => runSafe(log, () => engine?.status(params.uri ? documentPathOf(params.uri) : undefined) ?? [], [], 'listing sources', token));
 
   onAqRequest(RefreshSchemaRequest, (params, token) =>
     runSafeAsync<SourceStatus[], BackendErrorData>(log, (signal) => queries.refreshSchema(params.sourceName, signal), 'refreshing the schema', token),
@@ -442,4 +461,10 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
 
   documents.listen(connection);
   connection.listen();
+}
+
+/** The local workspace folders as paths, the first one first (the root when there are none). */
+function foldersOf(folders: WorkspaceFolder[] | null | undefined, rootDir: string | undefined): string[] {
+  const dirs = (folders ?? []).map((folder) => documentPathOf(folder.uri)).filter((dir): dir is string => dir !== undefined);
+  return dirs.length > 0 ? dirs : rootDir ? [rootDir] : [];
 }

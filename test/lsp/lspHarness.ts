@@ -120,6 +120,8 @@ export interface SessionOptions {
   initializationOptions?: unknown;
   /** The `aq` settings section the fake editor answers workspace/configuration with. */
   settings?: Record<string, unknown>;
+  /** More workspace folders after rootDir (a multi-root workspace); the editor then also announces folder changes. */
+  moreFolders?: string[];
 }
 
 export interface LspSession {
@@ -196,10 +198,15 @@ export async function startSession(options: SessionOptions): Promise<LspSession>
   const initializeResult = (await connection.sendRequest('initialize', {
     processId: process.pid,
     rootUri: fileUri(options.rootDir),
-    workspaceFolders: [{ uri: fileUri(options.rootDir), name: 'workspace' }],
+    workspaceFolders: [options.rootDir, ...(options.moreFolders ?? [])].map((dir, index) => ({ uri: fileUri(dir), name: `folder${index}` })),
     initializationOptions: options.initializationOptions,
     capabilities: {
-      workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true }, diagnostics: { refreshSupport: true } },
+      workspace: {
+        configuration: true,
+        didChangeConfiguration: { dynamicRegistration: true },
+        diagnostics: { refreshSupport: true },
+        ...(options.moreFolders ? { workspaceFolders: true } : {}),
+      },
       textDocument: {
         synchronization: { dynamicRegistration: false, didSave: true },
         completion: {

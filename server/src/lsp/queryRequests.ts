@@ -108,9 +108,9 @@ export function createQueryRequests(context: QueryRequestContext): QueryRequests
     const block = context.model(document).queries[params.queryIndex];
     if (!block) throw badRequest(`The file has no query number ${params.queryIndex + 1} any more; it changed while the run was requested.`);
     const documentPath = documentPathOf(document.uri) ?? join(context.rootDir() ?? process.cwd(), 'untitled.aq');
-    const source = engine.resolveSource(sourceRefOf(block.source) ?? engine.defaultSource(), documentPath);
+    const source = engine.resolveSource(sourceRefOf(block.source) ?? engine.defaultSource(documentPath), documentPath);
     const timezone = (source && 'timezone' in source ? source.timezone : undefined) ?? context.timezone();
-    const built = buildQuerySpec(block, { now: new Date(), timezone, defaultSource: engine.defaultSource() });
+    const built = buildQuerySpec(block, { now: new Date(), timezone, defaultSource: engine.defaultSource(documentPath) });
     if (!built.ok) throw badRequest(built.errors.map((error) => error.message).join('\n'));
     return { spec: built.spec, documentPath, source };
   }

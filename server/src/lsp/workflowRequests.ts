@@ -87,7 +87,7 @@ export function createWorkflowRequests(context: WorkflowRequestContext): Workflo
   async function destinationFor(sourceName: string, documentPath: string): Promise<SendDestination> {
     const engine = context.engine();
     const fileKind = eventFileKindOf(documentPath);
-    const mparticle = engine.ingestionSource(sourceName);
+    const mparticle = engine.ingestionSource(sourceName, documentPath);
     const source = mparticle ?? engine.resolveSource({ kind: 'mixpanel', name: sourceName }, documentPath);
     if (!source) throw badRequest(`No source named "${sourceName}" in aq.json.`);
     const wantsMparticle = fileKind === 'mparticle';
@@ -177,8 +177,8 @@ export function createWorkflowRequests(context: WorkflowRequestContext): Workflo
     if (!block) throw badRequest(`The file has no query number ${params.queryIndex + 1} any more.`);
     if (block.head?.kind !== 'debugger') throw badRequest('Only debugger queries can be watched.');
     const documentPath = documentPathOf(document.uri) ?? join(context.rootDir() ?? process.cwd(), 'untitled.aq');
-    const source = engine.resolveSource(sourceRefOf(block.source) ?? engine.defaultSource(), documentPath);
-    const built = buildQuerySpec(block, { now: new Date(), timezone: undefined, defaultSource: engine.defaultSource() });
+    const source = engine.resolveSource(sourceRefOf(block.source) ?? engine.defaultSource(documentPath), documentPath);
+    const built = buildQuerySpec(block, { now: new Date(), timezone: undefined, defaultSource: engine.defaultSource(documentPath) });
     if (!built.ok) throw badRequest(built.errors.map((error) => error.message).join('\n'));
     return { spec: built.spec as DebuggerSpec, documentPath, title: block.title ?? `Query ${params.queryIndex + 1}`, sourceName: source?.name ?? 'default' };
   }

@@ -44,12 +44,15 @@ export interface QueryEngine {
   configure(rootDir: string | undefined, settings: EngineSettings): void;
   /** The configuration of a source, or undefined when the name is not configured. */
   resolveSource(ref: SourceRef | undefined, documentPath: string | undefined): SourceConfig | undefined;
-  /** An mParticle input of aq.json (or the sources setting) events can be sent to. */
-  ingestionSource(name: string): MparticleSourceConfig | undefined;
+  /**
+   * An mParticle input of aq.json (or the sources setting) events can be sent to. Here and below,
+   * `documentPath` picks the aq.json that applies to a document (see WorkspaceEngines).
+   */
+  ingestionSource(name: string, documentPath?: string): MparticleSourceConfig | undefined;
   /** The default source (aq.json `default`), as a ref for `buildQuerySpec`. */
-  defaultSource(): SourceRef | undefined;
+  defaultSource(documentPath?: string): SourceRef | undefined;
   /** Configured source names (for the `unknown-source` check). */
-  knownSources(): ReadonlySet<string>;
+  knownSources(documentPath?: string): ReadonlySet<string>;
   /**
    * The schema for lint and completion, from memory. Starts a background load (schema file, disk
    * cache, data, or the API) the first time and returns undefined until it is there; `onDidChange`
@@ -63,7 +66,8 @@ export interface QueryEngine {
   run(spec: QuerySpec, documentPath: string, options: RunOptions): Promise<QueryResult>;
   generatedRequest(spec: QuerySpec, documentPath: string): Promise<GeneratedRequestResult>;
   refreshSchema(sourceName: string | undefined, options: Pick<RunOptions, 'signal' | 'getCredentials'>): Promise<SourceStatus[]>;
-  status(): SourceStatus[];
+  /** The sources (of a document, or all in use) with their schema, queue and budget state. */
+  status(documentPath?: string): SourceStatus[];
   /** Fires when a schema, the queue or the budget changes. */
   onDidChange(listener: () => void): { dispose(): void };
   dispose(): void;

@@ -16,11 +16,14 @@ import { createQueryEngine } from '../queryEngine/queryEngine';
 import type { QueryEngine } from '../queryEngine/queryEngineTypes';
 import { findWorkspaceRoot } from '../queryEngine/workspaceConfig';
 import { spanToRange } from '../lsp/toLsp';
+import { eventFileKindOf } from '../workflows/send/eventFileFormat';
+import { lintEventFile } from '../workflows/send/eventFileLint';
 import type { CliIo } from './cliIo';
 
 export const LINT_USAGE = `usage: aq lint [--schema FILE]... [--format text|json] FILE|FOLDER...
 
-Checks .aq and .jql files and prints every problem.
+Checks .aq and .jql files, and event files to send (*.events.ndjson, *.events.json,
+*.mparticle.json), and prints every problem.
   --schema FILE    a Lexicon schema (JSON) used for every source instead of the project's
                    configuration; repeat to merge several
   --format FORMAT  text (default; path:line:col: severity code: message) or json
@@ -124,7 +127,7 @@ export async function lintCommand(args: string[], io: CliIo): Promise<number> {
         sourcesWithoutSchema.add(sourceName);
         io.stderr(`aq lint: note: no schema for source "${sourceName}" (no schemaFile and none fetched yet), so its event and property names are not checked; pass --schema FILE or set "schemaFile" in aq.json.\n`);
       });
-      const document = TextDocument.create(pathToFileURL(file).href, isJql(file) ? 'jql' : 'aq', 0, text);
+      const document = TextDocument.create(pathToFileURL(file).href, isJql(file) ? 'jql' : eventFileKindOf(file) ? 'json' : 'aq', 0, text);
       for (const diagnostic of diagnostics) {
         if (diagnostic.severity === 'error') errorCount++;
         else if (diagnostic.severity === 'warning') warningCount++;
@@ -170,6 +173,8 @@ async function lintText(
     return schema;
   };
   if (isJql(file)) return service.validateJql(text, await load(undefined));
+  // Event files are checked against the default source's schema, as in the editor.
+  if (eventFileKindOf(file)) return lintEventFile(file, text, { schema: await load(undefined) });
   const document = service.parse(text);
   // The engine loads schemas in the background; the CLI waits for each one before linting.
   const schemas = new Map<string, AnalyticsSchema | undefined>();
@@ -232,11 +237,11 @@ function expandTarget(path: string): string[] | string {
       if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
       const full = join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (/\.(aq|jql)$/i.test(entry.name)) found.push(full);
+      else if (/\.(aq|jql)$/i.test(entry.name) || eventFileKindOf(entry.name)) found.push(full);
     }
   };
   walk(path);
-  return found.length > 0 ? found : 'no .aq or .jql files in this folder';
+  return found.length > 0 ? found : 'no .aq, .jql or event files in this folder';
 }
 
 /** Reads a Lexicon schema file (or an already normalised aq schema) into one AnalyticsSchema. */

@@ -61,7 +61,18 @@ describe('aq lint (built CLI)', () => {
       'lonely/typo.aq': TYPO,
       'remote/aq.json': JSON.stringify({ sources: { shop: { kind: 'mixpanel', projectId: 1, region: 'US' } }, default: 'shop' }),
       'remote/typo.aq': TYPO + '\n### Again\nsegmentation "Sign Upp"\n  last 7 days\n',
+      'project/events/day.events.ndjson': `${JSON.stringify({ event: 'Sign Up', properties: { time: 1793350800, distinct_id: 'u1', plan: 'team' } })}\n${JSON.stringify({ event: 'Sign Upp', properties: { time: 1793350800000, distinct_id: 'u2' } })}\n`,
+      'project/events/app.mparticle.json': JSON.stringify([{ user_identities: { customer_id: 'u1' }, events: [{ event_type: 'custom_event', data: { event_name: 'Sign Up', custom_event_type: 'other' } }] }]),
     });
+  });
+
+  it('checks event files to send against the project schema, in a folder walk too', () => {
+    const result = aq(['lint', 'project/events'], dir);
+    assert.equal(result.status, 1, result.stdout + result.stderr);
+    assert.match(result.stdout, /project\/events\/day\.events\.ndjson:2:\d+: \w+ [\w-]+: .*"Sign Upp".*did you mean "Sign Up"/);
+    assert.match(result.stdout, /project\/events\/day\.events\.ndjson:2:\d+: \w+ [\w-]+: .*millisecond/i);
+    assert.match(result.stdout, /project\/events\/app\.mparticle\.json:1:\d+: error [\w-]+: .*environment/);
+    assert.match(result.stdout, /^2 files checked: [1-9]\d* errors?/m);
   });
 
   it('exits 0 and prints a summary when a file has no problems', () => {
@@ -128,10 +139,10 @@ describe('aq lint (built CLI)', () => {
     assert.equal(result.stderr.match(/no schema for source/g)?.length, 1);
   });
 
-  it('lints every .aq and .jql file in a folder', () => {
+  it('lints every .aq, .jql and event file in a folder', () => {
     const result = aq(['lint', '--format', 'json', 'project'], dir);
     const files = new Set((JSON.parse(result.stdout) as Array<{ file: string }>).map((p) => p.file));
-    assert.deepEqual([...files], [join('project', 'queries', 'typo.aq')]);
+    assert.deepEqual([...files], [join('project', 'events', 'app.mparticle.json'), join('project', 'events', 'day.events.ndjson'), join('project', 'queries', 'typo.aq')]);
     assert.equal(result.status, 1);
   });
 

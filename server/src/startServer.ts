@@ -45,7 +45,8 @@ import {
   type SourceStatus,
 } from './protocol/customRequests';
 import type { QueryResult } from './protocol/resultModel';
-import { defaultCacheDir, type QueryEngineOptions } from './queryEngine/queryEngine';
+import { defaultCacheDir } from './queryEngine/cacheDir';
+import type { QueryEngineOptions } from './queryEngine/queryEngine';
 import type { QueryEngine } from './queryEngine/queryEngineTypes';
 import { WorkspaceEngines } from './queryEngine/workspaceEngines';
 import { registerDiagnosticsPullSupport, registerDiagnosticsPushSupport, type DiagnosticsSupport } from './lsp/diagnosticsSupport';
@@ -222,7 +223,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     askSlackWebhook: () => sendAqRequest(SlackWebhookRequest, {}),
     sendProgress: (params) => sendAqNotification(SendProgressNotification, params),
     sendAlert: (params) => sendAqNotification(WatchAlertNotification, params),
-    watchMemoryDir: defaultCacheDir(),
+    cacheDir: defaultCacheDir(),
     log,
   });
 

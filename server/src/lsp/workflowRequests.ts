@@ -53,8 +53,8 @@ export interface WorkflowRequestContext {
   askSlackWebhook(): Promise<{ url: string } | null>;
   sendProgress(params: { uri: string; message: string; percent: number }): void;
   sendAlert(params: { uri: string; queryIndex: number; title: string; text: string; kind: string }): void;
-  /** The cache folder where each watch keeps what it reported, so a restarted watch reports nothing twice. */
-  watchMemoryDir: string;
+  /** The cache folder: each watch keeps what it reported there (so a restart reports nothing twice), and each send its progress. */
+  cacheDir: string;
   log: { warn(message: string): void };
 }
 
@@ -130,6 +130,7 @@ export function createWorkflowRequests(context: WorkflowRequestContext): Workflo
         signal,
         resume: params.resume === true,
         dryRun: params.dryRun === true,
+        cacheDir: context.cacheDir,
         onProgress: (progress) =>
           context.sendProgress({ uri: params.uri, message: progress.message, percent: progress.total > 0 ? Math.round((progress.done / progress.total) * 100) : 100 }),
       });
@@ -208,7 +209,7 @@ export function createWorkflowRequests(context: WorkflowRequestContext): Workflo
     const controller = new AbortController();
     watchers.set(key, controller);
 
-    const memoryPath = watchMemoryPath(context.watchMemoryDir, { file: documentPath, queryTitle: title, sourceName, eventTypes: spec.eventTypes });
+    const memoryPath = watchMemoryPath(context.cacheDir, { file: documentPath, queryTitle: title, sourceName, eventTypes: spec.eventTypes });
     let memoryWarned = false;
     const watcher = new BrokenEventWatcher({
       eventTypes: spec.eventTypes,

@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { AnalyticsSchema } from '../languageService/analyticsTypes';
 import { QUERY_KIND_SOURCES } from '../languageService/clauseCatalog';
@@ -17,6 +16,7 @@ import type { QueryResult } from '../protocol/resultModel';
 import { cleanResult } from '../results/cleanSegments';
 import type { AnalyticsBackend, Credentials, LocalSourceConfig, MparticleSourceConfig, RunContext, SourceConfig } from './analyticsBackend';
 import { BackendError } from './backendErrors';
+import { defaultCacheDir } from './cacheDir';
 import { LocalBackend } from './backends/local/localBackend';
 import { RemoteServices, remoteHost, type RemoteBackend, type RemoteSourceConfig } from './remoteBackends';
 import type { EngineSettings, QueryEngine, RunOptions } from './queryEngineTypes';
@@ -45,11 +45,6 @@ interface SchemaEntry {
 
 export function createQueryEngine(options: QueryEngineOptions = {}): QueryEngine {
   return new WorkspaceQueryEngine(options);
-}
-
-/** Where schemas and watch memory are cached unless told otherwise: AQ_CACHE_DIR, else `~/.cache/aq`. */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.AQ_CACHE_DIR || join(homedir(), '.cache', 'aq');
 }
 
 class WorkspaceQueryEngine implements QueryEngine {

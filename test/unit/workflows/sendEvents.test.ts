@@ -5,7 +5,7 @@
  * are recorded instead of slept.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -33,6 +33,8 @@ const RETRY: RetryPolicy = { maxAttempts: 60, sleep: async (ms) => void waits.pu
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'aq-send-'));
+  // Send progress goes to the cache folder; this file runs in its own process, so this is its own.
+  process.env.AQ_CACHE_DIR = join(dir, 'cache');
   http = createHttpClient();
 });
 
@@ -106,6 +108,8 @@ describe('aq send to Mixpanel /import', () => {
     assert.equal(first.report?.sentBatches, 20);
     assert.ok(fake.store.size >= 20_000 && fake.store.size < 50_000, `stored ${fake.store.size}`);
     assert.ok(existsSync(first.progressPath));
+    assert.ok(first.progressPath.startsWith(join(dir, 'cache', 'send')), first.progressPath);
+    assert.deepEqual(readdirSync(dir).filter((name) => name.startsWith('resume.events.ndjson')), ['resume.events.ndjson'], 'nothing is written beside the input');
 
     const requestsBefore = fake.requests();
     const second = await sendEventFile({ path, destination: mixpanelDestination(fake), http, signal: new AbortController().signal, retry: RETRY, limits: { maxRecordsPerRequest: 1000 }, resume: true });

@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { existingInputFile, parseCliArguments } from '../../cli/cliArguments';
 import type { CliIo } from '../../cli/cliIo';
 import { isBackendError } from '../../queryEngine/backendErrors';
+import { defaultCacheDir } from '../../queryEngine/cacheDir';
 import { credentialsFromEnv, envPrefixFor } from '../../queryEngine/credentialsFromEnv';
 import { createHttpClient } from '../../queryEngine/httpClient';
 import { findWorkspaceRoot, readWorkspaceConfig, WORKSPACE_CONFIG_FILE } from '../../queryEngine/workspaceConfig';
@@ -52,6 +53,7 @@ export async function sendCommand(args: string[], io: CliIo): Promise<number> {
       signal: controller.signal,
       resume: parsed.resume,
       dryRun: parsed.dryRun,
+      cacheDir: defaultCacheDir(io.env),
       onProgress: (progress) => io.stderr(`  ${progress.done}/${progress.total} requests (${progress.message})\n`),
     });
     if (result.problem) {

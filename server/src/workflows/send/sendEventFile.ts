@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { HttpClient } from '../../queryEngine/httpClient';
+import { defaultCacheDir } from '../../queryEngine/cacheDir';
 import { eventFileKindOf, lineOfOffset, lineStarts, readEventFile, type EventFileKind } from './eventFileFormat';
 import { mixpanelBatchSender, planMixpanelBatches, type MixpanelImportTarget } from './mixpanelImport';
 import { mparticleChunkSender, planMparticleChunks, type MparticleTarget } from './mparticleBulk';
@@ -31,8 +32,10 @@ export interface SendEventFileOptions {
   /** Smaller requests than the APIs allow (tests); never larger. */
   limits?: { maxRecordsPerRequest?: number; maxBytesPerRequest?: number };
   timeoutMs?: number;
-  /** Where progress is kept; default `<path>.aq-send-progress.json`. */
+  /** Where progress is kept; default a file under `<cacheDir>/send/`. */
   progressPath?: string;
+  /** The cache folder (AQ_CACHE_DIR, else ~/.cache/aq by default). */
+  cacheDir?: string;
   onProgress?: (progress: SendProgress) => void;
 }
 
@@ -50,7 +53,7 @@ export interface SendEventFileResult {
 }
 
 export async function sendEventFile(options: SendEventFileOptions): Promise<SendEventFileResult> {
-  const progressPath = options.progressPath ?? progressPathFor(options.path);
+  const progressPath = options.progressPath ?? progressPathFor(options.path, options.cacheDir ?? defaultCacheDir());
   const kind = eventFileKindOf(options.path);
   const empty = { records: 0, requests: 0, syntaxErrors: [], progressPath };
   if (!kind) return { ...empty, kind: 'mixpanel-ndjson', problem: `${basename(options.path)} is not an event file: name it *.events.ndjson or *.events.json (Mixpanel) or *.mparticle.json (mParticle).` };

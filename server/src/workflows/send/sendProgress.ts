@@ -1,12 +1,12 @@
 /**
- * Resume support for `aq send`: a small JSON file next to the input (`<file>.aq-send-progress.json`)
- * records which batches reached the API, together with a hash of the input and of where it was
- * sent. A later `--resume` skips those batches; a changed file or another destination starts over.
+ * Resume support for `aq send` and Send Events: a small JSON file per input in the cache folder
+ * (`<cache>/send/`, not beside the input, where it would end up in the user's commits) records
+ * which batches reached the API, together with a hash of the input and of where it was sent. A
+ * later resume skips those batches; a changed file or another destination starts over.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-
-export const PROGRESS_SUFFIX = '.aq-send-progress.json';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 interface ProgressFile {
   version: 1;
@@ -16,8 +16,10 @@ interface ProgressFile {
   updatedAt: string;
 }
 
-export function progressPathFor(inputPath: string): string {
-  return `${inputPath}${PROGRESS_SUFFIX}`;
+/** `<cacheDir>/send/<16 hex chars of the input's absolute path>.json`. */
+export function progressPathFor(inputPath: string, cacheDir: string): string {
+  const hash = createHash('sha256').update(resolve(inputPath)).digest('hex').slice(0, 16);
+  return join(cacheDir, 'send', `${hash}.json`);
 }
 
 /** Identifies the input and how it is cut into batches: a change to either invalidates progress. */
@@ -41,6 +43,7 @@ export function loadProgress(path: string, inputHash: string, destination: strin
 export function saveProgress(path: string, inputHash: string, destination: string, completed: ReadonlySet<number>): void {
   const content: ProgressFile = { version: 1, inputHash, destination, completedBatches: [...completed].sort((a, b) => a - b), updatedAt: new Date().toISOString() };
   const temporary = `${path}.tmp`;
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(temporary, `${JSON.stringify(content)}\n`);
   renameSync(temporary, path);
 }

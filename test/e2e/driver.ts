@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
-import { CHROMIUM_PATH } from './provision';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium';
 import { REPO_ROOT } from './packageVsix';
 
 // Callbacks passed to evaluate run in the browser; the Node-side typecheck has no DOM lib.
@@ -24,16 +24,7 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-    ],
+    args: CHROMIUM_ARGS,
   });
 }
 

@@ -7,12 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, dirname } from 'node:path';
+import { CHROMIUM_PATH } from '../chromium';
 
 /** code-server 4.139.1 runs VS Code 1.139.1 and refuses any Node major other than 24. */
 export const CODE_SERVER_VERSION = '4.139.1';
 /** The Node 24 release the route in real-editor-tests.md was checked with. */
 export const NODE24_VERSION = '24.9.0';
-export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /** Native modules of code-server's bundled VS Code that npm leaves unbuilt (install scripts are off). */
 const NATIVE_MODULES = [

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { QueryResult } from '../../server/src/protocol/resultModel';
 import { buildResultsHtml, createNonce } from '../../client/src/results/resultsHtml';
-import { CHROMIUM_ARGS, ensureChromium } from './ensureChromium';
+import { CHROMIUM_ARGS, ensureChromium } from '../chromium';
 
 // Callbacks passed to page.evaluate run in the browser; the Node-side typecheck has no DOM lib.
 declare const window: any;

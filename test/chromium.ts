@@ -1,12 +1,13 @@
-// Makes sure Debian's Chromium is installed for the browser tests (we run as root on CI and dev
-// machines of this kind). playwright-core drives it; it never downloads a browser of its own.
+// Debian's Chromium for the browser tests (webview and in-editor): where it is, the flags both
+// suites launch it with, and installing it when missing (we run as root on CI and dev machines of
+// this kind). playwright-core drives it; it never downloads a browser of its own.
 import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
+/** Headless by playwright's own option; these keep it quiet, offline and within a container's /dev/shm. */
 export const CHROMIUM_ARGS = [
-  '--headless',
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -14,6 +15,7 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  '--disable-dev-shm-usage',
 ];
 
 export function ensureChromium(): string {

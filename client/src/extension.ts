@@ -41,8 +41,7 @@ export function activate(context: vscode.ExtensionContext): void {
     // Lenses drawn before the server answered came from the line scan; symbols are exact.
     codeLens.refresh();
     workflowLens.refresh();
-    const sources = await client.sendRequest(ListSourcesRequest, {}).catch(() => undefined);
-    if (sources) extensionState.statusBar.update(sources);
+    extensionState.statusBar.connect(async (uri) => (await extensionState.languageClient())?.sendRequest(ListSourcesRequest, { uri }));
   });
 }
 

@@ -13,7 +13,7 @@ import { CredentialStore } from './credentials';
 import { createLanguageClient } from './languageClient';
 import { QueryHistory } from './queryHistory';
 import { ResultsPanels, type ResultsPanelActions } from './results/resultsPanel';
-import { SourceStatusBar } from './statusBar';
+import { SourceStatusBar, WatchStatusBar } from './statusBar';
 import { slackWebhookAnswer } from './commands/workflowCommands';
 import { WatchedQueries } from './watchedQueries';
 
@@ -28,6 +28,7 @@ export class ExtensionState implements vscode.Disposable {
   readonly runs = new Map<string, vscode.CancellationTokenSource>();
   /** Debugger queries the server is watching (for the CodeLens). */
   readonly watched = new WatchedQueries();
+  private readonly watchStatus = new WatchStatusBar(this.watched);
   /** Records the last send of each event file could not deliver, on their lines. */
   readonly sendFailures = vscode.languages.createDiagnosticCollection('aq-send');
   private readonly sendProgress = new vscode.EventEmitter<{ uri: string; message: string; percent: number }>();
@@ -124,6 +125,7 @@ export class ExtensionState implements vscode.Disposable {
     this.panels.dispose();
     this.statusBar.dispose();
     this.outcomes.dispose();
+    this.watchStatus.dispose();
     this.watched.dispose();
     this.watchingRestarts?.dispose();
     this.sendFailures.dispose();

@@ -1,28 +1,56 @@
 /**
  * The status bar item for aq files: the default source, how old its schema is and Mixpanel's
- * remaining hourly query budget, from the server's SourceStatusNotification.
+ * remaining hourly query budget. The sources are the active file's (each file may have its own
+ * aq.json), asked for whenever the file changes or the server says something changed.
  */
 import * as vscode from 'vscode';
 import type { SourceStatus } from '../../server/src/protocol/customRequests';
 import { CommandId } from './commands/commandIds';
+import type { WatchedQueries } from './watchedQueries';
 
 const AGE_REFRESH_MS = 60_000;
+
+/** The sources the server gives a document (undefined when it cannot answer yet). */
+export type SourcesOf = (uri: string | undefined) => Promise<SourceStatus[] | undefined>;
 
 export class SourceStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('aq.source', vscode.StatusBarAlignment.Right, 100);
   private sources: SourceStatus[] = [];
   private readonly timer = setInterval(() => this.render(), AGE_REFRESH_MS);
   private readonly disposables: vscode.Disposable[] = [];
+  private sourcesOf: SourcesOf | undefined;
+  /** Answers to an older question must not overwrite a newer one. */
+  private asked = 0;
 
   constructor() {
     this.item.name = 'aq source';
     this.item.command = CommandId.selectSource;
-    this.disposables.push(vscode.window.onDidChangeActiveTextEditor(() => this.render()));
+    this.disposables.push(vscode.window.onDidChangeActiveTextEditor(() => void this.refresh()));
     this.render();
   }
 
+  /** Once the server runs: from now on the bar shows the active file's sources. */
+  connect(sourcesOf: SourcesOf): void {
+    this.sourcesOf = sourcesOf;
+    void this.refresh();
+  }
+
+  /** The server says sources changed (schema, queue, budget); `sources` are all of them, used until the active file's arrive. */
   update(sources: SourceStatus[]): void {
-    this.sources = sources;
+    if (!this.sourcesOf) {
+      this.sources = sources;
+      this.render();
+      return;
+    }
+    void this.refresh();
+  }
+
+  private async refresh(): Promise<void> {
+    if (!this.sourcesOf) return this.render();
+    const ticket = ++this.asked;
+    const sources = await this.sourcesOf(vscode.window.activeTextEditor?.document.uri.toString()).catch(() => undefined);
+    if (ticket !== this.asked) return;
+    if (sources) this.sources = sources;
     this.render();
   }
 
@@ -32,7 +60,8 @@ export class SourceStatusBar implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    const current = this.sources.find((source) => source.isDefault) ?? this.sources[0];
+    const queryable = this.sources.filter((source) => source.kind !== 'mparticle');
+    const current = queryable.find((source) => source.isDefault) ?? queryable[0];
     if (!current) {
       this.item.text = '$(database) aq: no source';
       this.item.tooltip = 'No source configured. Click to add or select one.';
@@ -69,4 +98,36 @@ function age(iso: string): string {
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
   return hours < 48 ? `${hours} h` : `${Math.floor(hours / 24)} d`;
+}
+
+/**
+ * "$(eye) N watching" while debugger queries are watched, whatever file is open: a watch runs in the
+ * background and should not be forgotten. Clicking it lists them to open or stop.
+ */
+export class WatchStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('aq.watches', vscode.StatusBarAlignment.Right, 99);
+  private readonly listener: vscode.Disposable;
+
+  constructor(private readonly watched: WatchedQueries) {
+    this.item.name = 'aq watches';
+    this.item.command = CommandId.showWatches;
+    this.listener = watched.onDidChange(() => this.render());
+    this.render();
+  }
+
+  private render(): void {
+    const count = this.watched.all().length;
+    if (count === 0) {
+      this.item.hide();
+      return;
+    }
+    this.item.text = `$(eye) ${count} watching`;
+    this.item.tooltip = `aq is polling ${count === 1 ? 'a debugger query' : `${count} debugger queries`} for broken events. Click to open or stop one.`;
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.listener.dispose();
+    this.item.dispose();
+  }
 }

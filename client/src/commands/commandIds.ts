@@ -17,6 +17,7 @@ export const CommandId = {
   sendEvents: 'aq.sendEvents',
   startWatching: 'aq.startWatching',
   stopWatching: 'aq.stopWatching',
+  showWatches: 'aq.showWatches',
   setSlackWebhook: 'aq.setSlackWebhook',
   clearSlackWebhook: 'aq.clearSlackWebhook',
   restartServer: 'aq.restartServer',

@@ -11,7 +11,7 @@ import { cancelQueries, runAllQueries, runQueryAtCursor, showLastResult } from '
 import { addMixpanelSource, addPiwikSource } from './addSourceCommands';
 import { refreshSchema } from './refreshSchemaCommand';
 import { selectSource } from './selectSourceCommand';
-import { clearSlackWebhook, sendEvents, setSlackWebhook, startWatching, stopWatching } from './workflowCommands';
+import { clearSlackWebhook, sendEvents, setSlackWebhook, showWatches, startWatching, stopWatching } from './workflowCommands';
 
 type CommandFactory = (state: ExtensionState) => (...args: unknown[]) => unknown;
 
@@ -34,6 +34,7 @@ const commands: Record<CommandIdValue, CommandFactory> = {
   [CommandId.sendEvents]: (state) => (uri, source) => sendEvents(state, uri, source),
   [CommandId.startWatching]: (state) => (uri, index) => startWatching(state, uri, index),
   [CommandId.stopWatching]: (state) => (uri, index) => stopWatching(state, uri, index),
+  [CommandId.showWatches]: (state) => () => showWatches(state),
   [CommandId.setSlackWebhook]: (state) => () => setSlackWebhook(state),
   [CommandId.clearSlackWebhook]: (state) => () => clearSlackWebhook(state),
   [CommandId.restartServer]: (state) => async () => {

@@ -1,6 +1,6 @@
 // Scenario 10: "Start Watching" on a debugger query alerts a broken event; after "Restart Language
-// Server" the watch carries on by itself (the CodeLens still says Stop Watching), alerts the event
-// that arrived meanwhile and does not alert the first one again.
+// Server" the watch carries on by itself (the CodeLens still says Stop Watching, the status bar
+// still counts it), alerts the event that arrived meanwhile and does not alert the first one again.
 import assert from 'node:assert/strict';
 import { startFakePiwikWatch, WATCH_APP_ID, type FakePiwikWatch } from '../../fake-apis/fakePiwikWatch';
 import { waitUntil } from '../driver';
@@ -40,6 +40,8 @@ export const watchRestart: Scenario = {
     const first = workbench.notification(new RegExp(FIRST_ERROR));
     await first.waitFor({ state: 'visible', timeout: 30_000 });
     await waitUntil('the CodeLens to offer Stop Watching', async () => (await workbench.codeLensTexts()).some((text) => /Stop Watching/.test(text)));
+    const watching = workbench.page.locator('.statusbar-item', { hasText: '1 watching' });
+    await watching.waitFor({ state: 'visible' });
 
     // Clear the alert, let a second broken event arrive, and restart the server.
     await workbench.runCommand('Notifications: Clear All Notifications');
@@ -54,7 +56,10 @@ export const watchRestart: Scenario = {
     assert.equal(await workbench.notification(new RegExp(FIRST_ERROR)).isVisible(), false, 'the first event is not alerted again');
     assert.ok((await workbench.codeLensTexts()).some((text) => /Stop Watching/.test(text)), 'the CodeLens still shows the running watch');
 
+    assert.ok(await watching.isVisible(), 'the status bar still counts the watch');
+
     await workbench.clickCodeLens(/Stop Watching/);
     await waitUntil('the CodeLens to offer Start Watching', async () => (await workbench.codeLensTexts()).some((text) => /Start Watching/.test(text)));
+    await watching.waitFor({ state: 'hidden' });
   },
 };

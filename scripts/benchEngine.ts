@@ -4,6 +4,9 @@
  * read from the gzipped NDJSON) and warm (dataset already in memory; median of three runs).
  * DuckDB runs equivalent SQL on the same file (cold: load the file into a table, then query;
  * warm: query that table). Both engines' numbers are compared and every disagreement is printed.
+ * Ours loads as the local backend does: asking the loader for the properties the query reads
+ * (`columnsReadBy`), which the parser then picks out of the lines while it reads them. Every cold
+ * run is a fresh process, so nothing read for one query is there for the next.
  *
  *   node --import tsx scripts/benchEngine.ts [--events N]
  */
@@ -21,6 +24,7 @@ import { loadLocalDataset } from '../server/src/queryEngine/backends/local/event
 import { runLocalFunnel } from '../server/src/queryEngine/backends/local/localFunnel';
 import { runLocalRetention } from '../server/src/queryEngine/backends/local/localRetention';
 import { runLocalSegmentation } from '../server/src/queryEngine/backends/local/localSegmentation';
+import { columnsReadBy } from '../server/src/queryEngine/backends/local/queryColumns';
 import { generateSample, SAMPLE_DATA_FILE } from '../server/src/sample/generateSample';
 
 const QUERIES = `
@@ -83,7 +87,7 @@ function cases(): BenchCase[] {
     {
       spec: segmentation,
       ours: async (path) => {
-        const data = runLocalSegmentation(await loadLocalDataset(path), segmentation) as SeriesData;
+        const data = runLocalSegmentation(await loadLocalDataset(path, { extract: columnsReadBy(segmentation) }), segmentation) as SeriesData;
         const answer: Answer = new Map();
         for (const series of data.series) data.dates.forEach((date, i) => series.values[i] && answer.set(`${series.segment}|${date}`, series.values[i]));
         return answer;
@@ -95,7 +99,7 @@ function cases(): BenchCase[] {
     {
       spec: funnel,
       ours: async (path) => {
-        const data = runLocalFunnel(await loadLocalDataset(path), funnel) as FunnelData;
+        const data = runLocalFunnel(await loadLocalDataset(path, { extract: columnsReadBy(funnel) }), funnel) as FunnelData;
         return new Map(data.segments[0].counts.map((count, step) => [`step ${step + 1}`, count]));
       },
       // ASOF joins find each step's earliest event at or after the previous one, as the engine does.
@@ -112,7 +116,7 @@ function cases(): BenchCase[] {
     {
       spec: retention,
       ours: async (path) => {
-        const data = runLocalRetention(await loadLocalDataset(path), retention) as RetentionData;
+        const data = runLocalRetention(await loadLocalDataset(path, { extract: columnsReadBy(retention) }), retention) as RetentionData;
         const answer: Answer = new Map();
         for (const cohort of data.cohorts) {
           answer.set(`${cohort.date} size`, cohort.size);

@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { clearDatasetCache, loadedRowsOf, loadLocalDataset } from '../../../server/src/queryEngine/backends/local/eventStore';
+import { clearDatasetCache, loadedRowsOf, loadLocalDataset, readColumnsFromLines } from '../../../server/src/queryEngine/backends/local/eventStore';
 import type { LocalDataset } from '../../../server/src/queryEngine/backends/local/localEvent';
 import { parseEventChunk } from '../../../server/src/queryEngine/backends/local/parseEventChunk';
+import { indexOf } from '../../../server/src/queryEngine/backends/local/datasetIndex';
+import { runLocalRetention } from '../../../server/src/queryEngine/backends/local/localRetention';
+import { runLocalSegmentation } from '../../../server/src/queryEngine/backends/local/localSegmentation';
+import { expr, retention, segmentation } from './localFixtures';
 
 const root = mkdtempSync(join(tmpdir(), 'aq-parallel-parse-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -134,4 +140,62 @@ test('an aborted parallel load is a cancellation and leaves no worker running', 
   clearDatasetCache();
   const dataset = await loadLocalDataset(path, { parseWorkers: 2 });
   assert.ok(dataset.events.length > 10_000);
+});
+
+test('properties read out while parsing give the same columns and results as parsing them later', async () => {
+  const lines = dirtyLines(30_000, 5);
+  // Awkward values next to plain ones: lists, objects, escapes, numbers as text, missing ones.
+  lines.push(
+    JSON.stringify({ event: 'Purchase', properties: { time: 1790000100, distinct_id: 'u1', n: '12', note: 'é "q" \\ \u2028', tags: { nested: [1, { a: null }] } } }),
+    '{"event":"Purchase","properties":{"time":1790000200,"distinct_id":"u2","n":1,"n":2,"no\\u0074e":"escaped key"}}',
+    JSON.stringify({ event: 'Purchase', properties: { time: 1790000300, distinct_id: 'u3', n: -0, note: null, tags: [] } }),
+  );
+  const path = join(root, 'extract.ndjson');
+  writeFileSync(path, lines.join('\n'));
+  const properties = ['n', 'note', 'tags', '$insert_id', 'time', 'distinct_id', 'absent', 'constructor'];
+  const columnsOf = (dataset: LocalDataset): unknown => NAMES.concat('Nope').map((name) => properties.map((property) => indexOf(dataset).table(name).column(property)));
+  const results = (dataset: LocalDataset): unknown => [
+    runLocalSegmentation(dataset, segmentation({ event: 'Purchase', range: { from: '2026-09-21', to: '2026-09-23' }, on: expr('properties["tags"]'), where: expr('properties["n"] >= 10') })),
+    runLocalSegmentation(dataset, segmentation({ event: 'Sign Up', range: { from: '2026-09-21', to: '2026-09-23' }, on: expr('properties["note"]'), type: 'unique' })),
+    runLocalRetention(dataset, retention({ bornEvent: 'Sign Up', returnEvent: undefined, range: { from: '2026-09-21', to: '2026-09-23' }, on: expr('properties["n"] % 3'), where: expr('defined(properties["tags"])') })),
+  ];
+
+  clearDatasetCache();
+  const plain = await loadLocalDataset(path, { parseWorkers: 0 });
+  const expectedColumns = columnsOf(plain);
+  const expectedResults = results(plain);
+  for (const [parseWorkers, events] of [[0, undefined], [2, undefined], [2, ['Purchase', 'Sign Up']], [0, ['Viewed Product']]] as const) {
+    clearDatasetCache();
+    const extracted = await loadLocalDataset(path, { parseWorkers, extract: { properties, events: events && [...events] } });
+    assert.equal(loadedRowsOf(extracted)?.columns.size, properties.length);
+    // Queries first, on columns only; then every column against the plain load's.
+    assert.deepStrictEqual(results(extracted), expectedResults);
+    assert.deepStrictEqual(columnsOf(extracted), expectedColumns);
+    assert.deepEqual(comparable(extracted), { ...(comparable(plain) as object), rows: loadedRowsOf(extracted) });
+  }
+  // Properties the load was not asked for: read out of every line in one pass when a query needs them.
+  clearDatasetCache();
+  const partly = await loadLocalDataset(path, { parseWorkers: 2, extract: { properties: ['n'], events: ['Purchase'] } });
+  readColumnsFromLines(loadedRowsOf(partly)!, ['note', 'tags', 'n', 'absent']);
+  assert.deepEqual([...loadedRowsOf(partly)!.columns.keys()], ['n', 'note', 'tags', 'absent']);
+  assert.deepStrictEqual(results(partly), expectedResults);
+  assert.deepStrictEqual(columnsOf(partly), expectedColumns);
+  // And through a query, which asks for its columns first.
+  clearDatasetCache();
+  const later = await loadLocalDataset(path, { parseWorkers: 0 });
+  assert.deepStrictEqual(results(later), expectedResults);
+  assert.ok(loadedRowsOf(later)!.columns.has('tags'), 'the retention over every event read its column in one pass');
+  assert.deepStrictEqual(columnsOf(later), expectedColumns);
+  clearDatasetCache();
+});
+
+test('parse workers start in a process whose eval code is an ES module (as npm run bench runs the engine bench)', () => {
+  const path = join(root, 'esm.ndjson');
+  writeFileSync(path, dirtyLines(5_000, 6).join('\n'));
+  const store = pathToFileURL(join(__dirname, '../../../server/src/queryEngine/backends/local/eventStore.ts')).href;
+  // Imported as scripts/bench.mjs imports the engine bench (a CommonJS module seen from ESM).
+  const script = `const m = await import(${JSON.stringify(store)}); const load = m.loadLocalDataset ?? m.default.loadLocalDataset; const d = await load(${JSON.stringify(path)}, { parseWorkers: 1 }); console.log(d.events.length);`;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(child.status, 0, child.stderr);
+  assert.ok(Number(child.stdout.trim()) > 3_000);
 });

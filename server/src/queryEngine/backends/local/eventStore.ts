@@ -1,9 +1,11 @@
 /**
  * Loads a local source: Mixpanel raw-export NDJSON (plain or gzip, one file or a folder of them)
  * into memory, de-duplicated and sorted by time. Files are streamed in line-aligned chunks of a few
- * MB; large sources are parsed in worker threads (parsePool.ts). The chunks' text is kept, and an
- * event's properties are parsed from it on first read. Kept free of heavy imports: the JQL worker
- * bundles it too.
+ * MB; large sources are parsed in worker threads (parsePool.ts). What a loaded dataset holds is
+ * columns (time, user and name numbers per row, plus the properties the query being loaded for
+ * reads, picked out by the parser) and the decompressed text of the lines, from which anything else
+ * is parsed on first read. Event objects (`dataset.events`) are only built when something asks for
+ * them. Kept free of heavy imports: the JQL worker bundles it too.
  */
 import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
@@ -12,15 +14,21 @@ import { createGunzip, type ZlibOptions } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { BackendError } from '../../backendErrors';
 import type { LocalDataset, LocalEvent, LocalProfile, SkippedLine } from './localEvent';
-import { parseEventChunk, type ParsedChunk } from './parseEventChunk';
+import { parseEventChunk, type ExtractRequest, type ParsedChunk } from './parseEventChunk';
 import { defaultParseWorkers, ParsePool, type ParsedChunkOf } from './parsePool';
 
 export interface LoadOptions {
   signal?: AbortSignal;
   /** Accepted for callers that pass a source's options through; event times stay UTC epoch ms. */
   timezone?: string;
-  /** Worker threads that parse events; default: one per core (at most 4) for sources of 4 MB or more on disk, else none. */
+  /** Worker threads that parse events; default: one per core but one (at least 1, at most 4) for sources of 4 MB or more on disk, else none. */
   parseWorkers?: number;
+  /**
+   * Properties to read out of the lines while they are parsed (the ones the query about to run
+   * reads): their columns then cost nothing to build. Only for a load that reads the files; a
+   * cached dataset is returned as it is, and other properties are parsed from the lines on first use.
+   */
+  extract?: ExtractRequest;
 }
 
 /** Files of a folder source that hold events or profiles. */
@@ -49,7 +57,7 @@ export async function loadLocalDataset(path: string, options: LoadOptions = {}):
     cache.set(path, cached);
     return cached.dataset;
   }
-  const dataset = readDataset(files, options.signal, options.parseWorkers);
+  const dataset = readDataset(files, options.signal, options.parseWorkers, options.extract);
   cache.set(path, { fingerprint, dataset });
   while (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   // A failed or cancelled load must not be served to the next caller.
@@ -110,9 +118,8 @@ async function fingerprintOf(files: string[]): Promise<string> {
 }
 
 /**
- * Per-row arrays of a loaded dataset (aligned with `dataset.events`), computed while each line is
- * still hot in the CPU cache; the query index starts from them instead of walking a million
- * event objects scattered over the heap again.
+ * Per-row arrays of a loaded dataset (rows in time order, as `dataset.events`), made from the
+ * parser's columns: the query index starts from them, and never needs the event objects.
  */
 export interface LoadedRows {
   times: Float64Array;
@@ -120,11 +127,30 @@ export interface LoadedRows {
   users: Int32Array;
   userIds: string[];
   /** Event-name number per row; `names[n]` is name n. */
-  nameIds: Int32Array;
   names: string[];
+  nameIds: Int32Array;
+  /** The position in file order (in `lines` and `columns`) of each row. */
+  fileRows: Int32Array;
+  /** Where each event's line is, in file order: its piece of text (`buffers[bufferIds[i]]`) and byte range. */
+  lines: { buffers: Buffer[]; bufferIds: Int32Array; starts: Int32Array; ends: Int32Array };
+  /** Properties read out of the lines while they were parsed (`LoadOptions.extract`), by name. */
+  columns: Map<string, LoadedColumn>;
+}
+
+/**
+ * One property's value per event in file order (read row `r` at `fileRows[r]`), as the parser read
+ * it: `kinds[i]` as in `ExtractedColumn` (1 a number in `values`, 2 a string and 6 an object or
+ * array's JSON text at `texts[values[i]]`, 7 read the event's line), `texts` shared by all events.
+ * Dropped duplicates keep their entries.
+ */
+export interface LoadedColumn {
+  kinds: Uint8Array;
+  values: Float64Array;
+  texts: string[];
 }
 
 const loadedRows = new WeakMap<LocalDataset, LoadedRows>();
+const materialized = new WeakMap<LocalDataset, LocalEvent[]>();
 
 /** The per-row arrays of a dataset read by `loadLocalDataset`; undefined for one built by hand. */
 export function loadedRowsOf(dataset: LocalDataset): LoadedRows | undefined {
@@ -132,9 +158,27 @@ export function loadedRowsOf(dataset: LocalDataset): LoadedRows | undefined {
 }
 
 /**
- * An event whose properties stay as raw JSON text until first read: most queries read the
- * properties of one or two event names only, so a cold run parses the rest just once (in a worker,
- * for the name, user and time) instead of building every property object on the loading thread.
+ * The event objects of a dataset if they exist already: always for a dataset built by hand; for a
+ * loaded one only once something read `dataset.events` (queries over columns never need them).
+ */
+export function eventsIfBuilt(dataset: LocalDataset): LocalEvent[] | undefined {
+  return loadedRows.has(dataset) ? materialized.get(dataset) : dataset.events;
+}
+
+/** How many events a dataset holds, without building its event objects. */
+export function eventCountOf(dataset: LocalDataset): number {
+  return loadedRows.get(dataset)?.times.length ?? dataset.events.length;
+}
+
+/** The time of one event (rows in time order), without building its event objects. */
+export function eventTimeOf(dataset: LocalDataset, row: number): number {
+  const rows = loadedRows.get(dataset);
+  return rows ? rows.times[row] : dataset.events[row].time;
+}
+
+/**
+ * An event whose properties stay as raw JSON text until first read (JQL, a derived schema, a
+ * property no column holds): only the events such a reader visits get a properties object.
  */
 class LazyEvent implements LocalEvent {
   private parsed: Record<string, unknown> | undefined;
@@ -150,7 +194,7 @@ class LazyEvent implements LocalEvent {
 
   get properties(): Record<string, unknown> {
     // The line parsed as an event with a properties object when it was loaded.
-    this.parsed ??= (JSON.parse(this.chunk.toString('utf8', this.start, this.end)) as { properties: Record<string, unknown> }).properties;
+    this.parsed ??= propertiesOfLine(this.chunk, this.start, this.end);
     return this.parsed;
   }
 
@@ -159,51 +203,201 @@ class LazyEvent implements LocalEvent {
   }
 
   get insertId(): string | undefined {
-    const insert = this.properties.$insert_id;
-    return insert === undefined || insert === null || insert === '' ? undefined : String(insert);
+    return insertIdOf(this.properties);
   }
 }
 
-/** Collects events in file order with their time, user number and name number. */
-class RowCollector {
-  readonly events: LocalEvent[] = [];
-  readonly times: number[] = [];
-  readonly users: number[] = [];
-  readonly nameIds: number[] = [];
+/**
+ * Reads properties the load was not asked for out of every kept line, with the same parser (on
+ * this thread), and adds them to `rows.columns`: one pass over the text, however many properties,
+ * and no property objects. Lines of one piece of text are parsed together; their events come out
+ * in file order, as they did when loaded (a piece whose events do not line up is left out, and its
+ * rows are read from their lines one by one).
+ */
+export function readColumnsFromLines(rows: LoadedRows, names: string[]): void {
+  const missing = [...new Set(names)].filter((name) => !rows.columns.has(name));
+  if (missing.length === 0) return;
+  const { buffers, bufferIds, starts, ends } = rows.lines;
+  const count = bufferIds.length;
+  const columns = missing.map((): LoadedColumn => ({ kinds: new Uint8Array(count).fill(7), values: new Float64Array(count), texts: [] }));
+  const textNumbers = missing.map(() => new Map<string, number>());
+  let first = 0;
+  while (first < count) {
+    const bufferId = bufferIds[first];
+    let last = first + 1;
+    while (last < count && bufferIds[last] === bufferId) last++;
+    const from = starts[first];
+    const parsed = parseEventChunk(buffers[bufferId].subarray(from, ends[last - 1]), true, { properties: missing });
+    if (parsed.times.length === last - first && parsed.starts[0] === 0) {
+      parsed.columns.forEach((column, j) => {
+        const target = columns[j];
+        const renumbered = numbersOf(textNumbers[j], target.texts, column.texts);
+        for (let i = 0; i < column.kinds.length; i++) {
+          const kind = column.kinds[i];
+          target.kinds[first + i] = kind;
+          target.values[first + i] = kind === 2 || kind === 6 ? renumbered[column.values[i]] : column.values[i];
+        }
+      });
+    }
+    first = last;
+  }
+  missing.forEach((name, j) => rows.columns.set(name, columns[j]));
+}
+
+/** The properties of one loaded row, parsed from its line (not kept). */
+export function propertiesOfRow(rows: LoadedRows, row: number): Record<string, unknown> {
+  const { buffers, bufferIds, starts, ends } = rows.lines;
+  const line = rows.fileRows[row];
+  return propertiesOfLine(buffers[bufferIds[line]], starts[line], ends[line]);
+}
+
+function propertiesOfLine(chunk: Buffer, start: number, end: number): Record<string, unknown> {
+  return (JSON.parse(chunk.toString('utf8', start, end)) as { properties: Record<string, unknown> }).properties;
+}
+
+function insertIdOf(properties: Record<string, unknown>): string | undefined {
+  const insert = properties.$insert_id;
+  return insert === undefined || insert === null || insert === '' ? undefined : String(insert);
+}
+
+/** The event objects of a loaded dataset, built on first use of `dataset.events`. */
+function materialize(dataset: LocalDataset, rows: LoadedRows): LocalEvent[] {
+  let events = materialized.get(dataset);
+  if (!events) {
+    const { times, users, userIds, nameIds, names, fileRows } = rows;
+    const { buffers, bufferIds, starts, ends } = rows.lines;
+    events = new Array<LocalEvent>(times.length);
+    for (let row = 0; row < times.length; row++) {
+      const line = fileRows[row];
+      events[row] = new LazyEvent(names[nameIds[row]], userIds[users[row]], times[row], buffers[bufferIds[line]], starts[line], ends[line]);
+    }
+    materialized.set(dataset, events);
+  }
+  return events;
+}
+
+/** Where the lines of one parsed chunk are kept: the text buffer each lies in, and its byte range there. */
+interface LocatedLines {
+  bufferIds: Int32Array;
+  starts: Int32Array;
+  ends: Int32Array;
+}
+
+/** One chunk's events with dataset-wide numbers, ready to be joined with the others'. */
+interface CollectedChunk {
+  times: Float64Array;
+  users: Int32Array;
+  nameIds: Int32Array;
+  lines: LocatedLines;
+  /** Per requested property: kinds, and values with texts numbered in the column's table. */
+  columns: Array<{ kinds: Uint8Array; values: Float64Array }>;
+}
+
+/**
+ * Collects parsed chunks in file order, numbering users, names and texts dataset-wide as each
+ * chunk arrives (the loading thread mostly waits for the parse workers meanwhile).
+ */
+class ChunkCollector {
+  /** The text the lines are kept in (pieces of the decompressed files), shared by every file. */
+  readonly buffers: Buffer[] = [];
+  readonly chunks: CollectedChunk[] = [];
   readonly userIds: string[] = [];
   readonly names: string[] = [];
+  /** Per requested property, the texts its values refer to. */
+  readonly texts: string[][] = [];
+  count = 0;
   private readonly userNumbers = new Map<string, number>();
   private readonly nameNumbers = new Map<string, number>();
+  private readonly textNumbers: Array<Map<string, number>> = [];
 
-  /** Adds the events of one parsed chunk; `chunk` holds their lines' text. */
-  addChunk(parsed: ParsedChunk, chunk: Buffer): void {
-    const names = parsed.names.map((name) => this.numberOf(this.nameNumbers, this.names, name));
-    const users = parsed.users.map((user) => this.numberOf(this.userNumbers, this.userIds, user));
-    const { times, nameIndexes, userIndexes, starts, ends } = parsed;
-    for (let i = 0; i < times.length; i++) {
-      const name = nameIndexes[i];
-      const user = userIndexes[i];
-      this.events.push(new LazyEvent(parsed.names[name], parsed.users[user], times[i], chunk, starts[i], ends[i]));
-      this.times.push(times[i]);
-      this.users.push(users[user]);
-      this.nameIds.push(names[name]);
+  constructor(readonly columnCount: number) {
+    for (let j = 0; j < columnCount; j++) {
+      this.texts.push([]);
+      this.textNumbers.push(new Map());
     }
   }
 
-  private numberOf(numbers: Map<string, number>, list: string[], key: string): number {
+  /** Adds the events of one parsed chunk, whose lines are at `lines`. */
+  addChunk(parsed: ParsedChunk, lines: LocatedLines): void {
+    const count = parsed.times.length;
+    if (count === 0) return;
+    const userMap = numbersOf(this.userNumbers, this.userIds, parsed.users);
+    const nameMap = numbersOf(this.nameNumbers, this.names, parsed.names);
+    // Renumbered in place: the parsed arrays are this thread's own.
+    const { userIndexes: users, nameIndexes: nameIds } = parsed;
+    for (let i = 0; i < count; i++) {
+      users[i] = userMap[users[i]];
+      nameIds[i] = nameMap[nameIds[i]];
+    }
+    const columns = parsed.columns.map(({ kinds, values, texts }, j) => {
+      const renumbered = numbersOf(this.textNumbers[j], this.texts[j], texts);
+      for (let i = 0; i < count; i++) if (kinds[i] === 2 || kinds[i] === 6) values[i] = renumbered[values[i]];
+      return { kinds, values };
+    });
+    this.chunks.push({ times: parsed.times, users, nameIds, lines, columns });
+    this.count += count;
+  }
+}
+
+/** The dataset-wide numbers of `keys`, numbering new ones in `list`. */
+function numbersOf(numbers: Map<string, number>, list: string[], keys: string[]): Int32Array {
+  const mapped = new Int32Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
     let number = numbers.get(key);
     if (number === undefined) {
       number = list.length;
       list.push(key);
       numbers.set(key, number);
     }
-    return number;
+    mapped[i] = number;
   }
+  return mapped;
 }
 
-async function readDataset(files: SourceFiles, signal: AbortSignal | undefined, parseWorkers: number | undefined): Promise<LocalDataset> {
-  const collector = new RowCollector();
-  const profiles: LocalProfile[] = [];
+/** The events of every chunk in file order (what `LoadedRows` holds in time order). */
+interface FileRows {
+  times: Float64Array;
+  users: Int32Array;
+  nameIds: Int32Array;
+  bufferIds: Int32Array;
+  starts: Int32Array;
+  ends: Int32Array;
+  columns: Array<{ kinds: Uint8Array; values: Float64Array }>;
+}
+
+function fileRowsOf(collector: ChunkCollector): FileRows {
+  const count = collector.count;
+  const rows: FileRows = {
+    times: new Float64Array(count),
+    users: new Int32Array(count),
+    nameIds: new Int32Array(count),
+    bufferIds: new Int32Array(count),
+    starts: new Int32Array(count),
+    ends: new Int32Array(count),
+    columns: [],
+  };
+  for (let j = 0; j < collector.columnCount; j++) rows.columns.push({ kinds: new Uint8Array(count), values: new Float64Array(count) });
+  let first = 0;
+  for (const chunk of collector.chunks) {
+    rows.times.set(chunk.times, first);
+    rows.users.set(chunk.users, first);
+    rows.nameIds.set(chunk.nameIds, first);
+    rows.bufferIds.set(chunk.lines.bufferIds, first);
+    rows.starts.set(chunk.lines.starts, first);
+    rows.ends.set(chunk.lines.ends, first);
+    chunk.columns.forEach((column, j) => {
+      rows.columns[j].kinds.set(column.kinds, first);
+      rows.columns[j].values.set(column.values, first);
+    });
+    first += chunk.times.length;
+  }
+  return rows;
+}
+
+async function readDataset(files: SourceFiles, signal: AbortSignal | undefined, parseWorkers: number | undefined, extract: ExtractRequest | undefined): Promise<LocalDataset> {
+  const request = extract && extract.properties.length > 0 ? { properties: [...new Set(extract.properties)], events: extract.events } : undefined;
+  const collector = new ChunkCollector(request?.properties.length ?? 0);
   const skipped: SkippedLine[] = [];
 
   const sizes = await Promise.all(files.events.map((file) => stat(file).then((info) => info.size)));
@@ -211,137 +405,207 @@ async function readDataset(files: SourceFiles, signal: AbortSignal | undefined, 
   // Starting workers costs tens of milliseconds: small sources parse faster on this thread.
   const workers = parseWorkers ?? (total >= PARALLEL_PARSE_BYTES ? defaultParseWorkers() : 0);
   const pool = workers > 0 ? new ParsePool(workers) : undefined;
-  try {
-    for (const file of files.events) {
-      await forEachChunk(file, signal, pool, (parsed, chunk, firstLine) => {
-        parsed.skippedLines.forEach((line, i) => skipped.push({ file, line: firstLine + line, reason: parsed.skippedReasons[i] }));
-        collector.addChunk(parsed, chunk);
+  const readEvents = async (): Promise<void> => {
+    try {
+      for (const file of files.events) {
+        await forEachChunk(file, signal, pool, request, collector.buffers, (parsed, lines, firstLine) => {
+          parsed.skippedLines.forEach((line, i) => skipped.push({ file, line: firstLine + line, reason: parsed.skippedReasons[i] }));
+          collector.addChunk(parsed, lines);
+        });
+      }
+    } finally {
+      pool?.close();
+    }
+  };
+  // Profiles are read meanwhile: this thread mostly waits for the parse workers.
+  const readProfiles = async (): Promise<{ profiles: LocalProfile[]; skipped: SkippedLine[] }> => {
+    const read = { profiles: [] as LocalProfile[], skipped: [] as SkippedLine[] };
+    for (const file of files.people) {
+      await forEachLine(file, signal, (line, lineNumber) => {
+        const result = parseProfileLine(line);
+        if (typeof result === 'string') read.skipped.push({ file, line: lineNumber, reason: result });
+        else read.profiles.push(result);
       });
     }
-  } finally {
-    pool?.close();
-  }
-  for (const file of files.people) {
-    await forEachLine(file, signal, (line, lineNumber) => {
-      const result = parseProfileLine(line);
-      if (typeof result === 'string') skipped.push({ file, line: lineNumber, reason: result });
-      else profiles.push(result);
-    });
-  }
-
-  const { order, duplicates } = dropDuplicates(collector, sortOrder(collector.times));
-  const events = new Array<LocalEvent>(order.length);
-  const rows: LoadedRows = {
-    times: new Float64Array(order.length),
-    users: new Int32Array(order.length),
-    userIds: collector.userIds,
-    nameIds: new Int32Array(order.length),
-    names: collector.names,
+    return read;
   };
-  for (let row = 0; row < order.length; row++) {
-    const source = order[row];
-    events[row] = collector.events[source];
-    rows.times[row] = collector.times[source];
-    rows.users[row] = collector.users[source];
-    rows.nameIds[row] = collector.nameIds[source];
+  const profilesRead = readProfiles();
+  // Settled either way, so a failed event read does not leave this rejection unhandled.
+  profilesRead.catch(() => undefined);
+  await readEvents();
+  const { profiles, skipped: skippedProfiles } = await profilesRead;
+  skipped.push(...skippedProfiles);
+
+  const fileRows = fileRowsOf(collector);
+  collector.chunks.length = 0;
+  const lines = { buffers: collector.buffers, bufferIds: fileRows.bufferIds, starts: fileRows.starts, ends: fileRows.ends };
+  const sorted = sortByTime(fileRows);
+  const { kept, duplicates } = dropDuplicates(sorted, lines);
+  const count = kept.length;
+  const rows: LoadedRows = {
+    times: sorted.times,
+    users: sorted.users,
+    userIds: collector.userIds,
+    names: collector.names,
+    nameIds: sorted.nameIds,
+    fileRows: sorted.order,
+    lines,
+    columns: new Map(),
+  };
+  if (duplicates > 0) {
+    // Only the kept positions, still in time order.
+    rows.times = new Float64Array(count);
+    rows.users = new Int32Array(count);
+    rows.nameIds = new Int32Array(count);
+    rows.fileRows = new Int32Array(count);
+    for (let row = 0; row < count; row++) {
+      const position = kept[row];
+      rows.times[row] = sorted.times[position];
+      rows.users[row] = sorted.users[position];
+      rows.nameIds[row] = sorted.nameIds[position];
+      rows.fileRows[row] = sorted.order[position];
+    }
   }
-  const dataset: LocalDataset = { events, profiles, skipped, duplicates, files: [...files.events, ...files.people] };
+  request?.properties.forEach((name, j) => rows.columns.set(name, { ...fileRows.columns[j], texts: collector.texts[j] }));
+
+  const dataset = { profiles, skipped, duplicates, files: [...files.events, ...files.people] } as unknown as LocalDataset;
+  // Event objects cost more to build than a whole query over columns: only on first use.
+  Object.defineProperty(dataset, 'events', { enumerable: true, configurable: true, get: () => materialize(dataset, rows) });
   loadedRows.set(dataset, rows);
   return dataset;
 }
 
+/** Events in time order: position in file order, time, user and name number. */
+interface SortedRows {
+  order: Int32Array;
+  times: Float64Array;
+  users: Int32Array;
+  nameIds: Int32Array;
+}
+
 /**
- * The positions of `times` in ascending, stable order, in linear time: a counting sort into about
- * one bucket per event, then an insertion pass that only moves entries within their bucket. A
- * comparison sort of a million events costs more than parsing them.
+ * The events in ascending, stable time order, in linear time: a counting sort into about one
+ * bucket per event, then an insertion pass that only moves entries within their bucket. A
+ * comparison sort of a million events costs more than parsing them. Times, users and names move
+ * with the positions (written out of order, read in order), so nothing after this reads the file
+ * order's arrays at random.
  */
-function sortOrder(times: number[]): Int32Array {
-  const count = times.length;
+function sortByTime(rows: FileRows): SortedRows {
+  const fileTimes = rows.times;
+  const count = fileTimes.length;
   const order = new Int32Array(count);
   let min = Infinity;
   let max = -Infinity;
   let sorted = true;
   for (let i = 0; i < count; i++) {
-    const time = times[i];
+    const time = fileTimes[i];
     order[i] = i;
     if (time < min) min = time;
     if (time > max) max = time;
-    if (i > 0 && time < times[i - 1]) sorted = false;
+    if (i > 0 && time < fileTimes[i - 1]) sorted = false;
   }
-  if (sorted) return order;
+  if (sorted) return { order, times: fileTimes, users: rows.users, nameIds: rows.nameIds };
   const bucketCount = Math.max(1, Math.min(count, 1 << 22));
   const width = (max - min) / bucketCount || 1;
+  const scale = 1 / width;
   const keys = new Uint32Array(count);
   const starts = new Uint32Array(bucketCount + 1);
   for (let i = 0; i < count; i++) {
-    const key = Math.min(bucketCount - 1, Math.floor((times[i] - min) / width));
+    const key = Math.min(bucketCount - 1, Math.floor((fileTimes[i] - min) * scale));
     keys[i] = key;
     starts[key + 1]++;
   }
   for (let bucket = 0; bucket < bucketCount; bucket++) starts[bucket + 1] += starts[bucket];
-  for (let i = 0; i < count; i++) order[starts[keys[i]]++] = i;
+  const times = new Float64Array(count);
+  const users = new Int32Array(count);
+  const nameIds = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const position = starts[keys[i]]++;
+    order[position] = i;
+    times[position] = fileTimes[i];
+    users[position] = rows.users[i];
+    nameIds[position] = rows.nameIds[i];
+  }
   for (let i = 1; i < count; i++) {
+    const time = times[i];
+    if (times[i - 1] <= time) continue;
     const position = order[i];
-    const time = times[position];
+    const user = users[i];
+    const nameId = nameIds[i];
     let j = i - 1;
-    if (times[order[j]] <= time) continue;
-    while (j >= 0 && times[order[j]] > time) {
+    while (j >= 0 && times[j] > time) {
+      times[j + 1] = times[j];
       order[j + 1] = order[j];
+      users[j + 1] = users[j];
+      nameIds[j + 1] = nameIds[j];
       j--;
     }
+    times[j + 1] = time;
     order[j + 1] = position;
+    users[j + 1] = user;
+    nameIds[j + 1] = nameId;
   }
-  return order;
+  return { order, times, users, nameIds };
 }
 
 /** Runs of equal time at most this long are de-duplicated by pairwise comparison, longer ones by a set. */
 const SMALL_RUN = 16;
 
 /**
- * Drops later copies of an event (same $insert_id, name, distinct_id and time) from a time order.
- * Duplicates share their time, so after the stable sort they sit in the same run of equal times:
- * no hashing of every event is needed, and the first copy in file order is the one kept.
+ * Drops later copies of an event (same $insert_id, name, distinct_id and time) from the time
+ * order: the positions in `sorted` that stay. Duplicates share their time, so after the stable
+ * sort they sit in the same run of equal times: no hashing of every event is needed, and the first
+ * copy in file order is the one kept. Insert ids are read from the lines, and only for events that
+ * share their time, user and name with another.
  */
-function dropDuplicates(collector: RowCollector, order: Int32Array): { order: Int32Array; duplicates: number } {
-  const { events, times, users, nameIds } = collector;
+function dropDuplicates(sorted: SortedRows, lines: LoadedRows['lines']): { kept: Int32Array; duplicates: number } {
+  const { order, times, users, nameIds } = sorted;
+  const insertIds = new Map<number, string | undefined>();
+  const insertIdAt = (position: number): string | undefined => {
+    const line = order[position];
+    if (insertIds.has(line)) return insertIds.get(line);
+    const id = insertIdOf(propertiesOfLine(lines.buffers[lines.bufferIds[line]], lines.starts[line], lines.ends[line]));
+    insertIds.set(line, id);
+    return id;
+  };
   // Same user and same name first, from the flat arrays: most equal-time neighbours differ there.
-  const mayBeSame = (a: number, b: number): boolean => users[a] === users[b] && nameIds[a] === nameIds[b] && isSameEvent(events[a], events[b]);
-  const kept = new Int32Array(order.length);
+  const isSame = (a: number, b: number): boolean => {
+    if (users[a] !== users[b] || nameIds[a] !== nameIds[b]) return false;
+    const id = insertIdAt(a);
+    return id !== undefined && id === insertIdAt(b);
+  };
+  const count = order.length;
+  const kept = new Int32Array(count);
   let keptCount = 0;
   let start = 0;
-  while (start < order.length) {
-    const time = times[order[start]];
+  while (start < count) {
+    const time = times[start];
     let end = start + 1;
-    while (end < order.length && times[order[end]] === time) end++;
+    while (end < count && times[end] === time) end++;
     if (end - start === 1) {
-      kept[keptCount++] = order[start];
+      kept[keptCount++] = start;
     } else if (end - start <= SMALL_RUN) {
       const runStart = keptCount;
       for (let i = start; i < end; i++) {
         let duplicate = false;
-        for (let k = runStart; k < keptCount && !duplicate; k++) duplicate = mayBeSame(kept[k], order[i]);
-        if (!duplicate) kept[keptCount++] = order[i];
+        for (let k = runStart; k < keptCount && !duplicate; k++) duplicate = isSame(kept[k], i);
+        if (!duplicate) kept[keptCount++] = i;
       }
     } else {
       const seen = new Set<string>();
       for (let i = start; i < end; i++) {
-        const event = events[order[i]];
-        if (event.insertId !== undefined) {
-          const key = `${event.insertId}\u0000${event.name}\u0000${event.distinctId}`;
+        const id = insertIdAt(i);
+        if (id !== undefined) {
+          const key = `${id}\u0000${nameIds[i]}\u0000${users[i]}`;
           if (seen.has(key)) continue;
           seen.add(key);
         }
-        kept[keptCount++] = order[i];
+        kept[keptCount++] = i;
       }
     }
     start = end;
   }
-  return { order: kept.subarray(0, keptCount), duplicates: order.length - keptCount };
-}
-
-function isSameEvent(a: LocalEvent, b: LocalEvent): boolean {
-  // Insert ids last: reading one may parse the event's line.
-  return a.time === b.time && a.name === b.name && a.distinctId === b.distinctId && a.insertId !== undefined && a.insertId === b.insertId;
+  return { kept: kept.subarray(0, keptCount), duplicates: count - keptCount };
 }
 
 /** The file's bytes, gunzipped when it starts with the gzip magic bytes. */
@@ -354,71 +618,171 @@ async function openData(file: string): Promise<{ raw: Readable; stream: Readable
   return { raw, stream };
 }
 
-type ChunkHandler = (parsed: ParsedChunk, chunk: Buffer, firstLine: number) => void;
+/** Pieces read ahead of the parsing before the stream is paused. */
+const MAX_QUEUED_PIECES = 8;
+
+/**
+ * The stream's pieces one by one, as the stream made them. (A `for await` over the stream joins
+ * pieces that wait in its buffer into new buffers: a copy of the whole file on this thread.)
+ */
+async function* piecesOf(stream: Readable): AsyncGenerator<Buffer> {
+  const queue: Buffer[] = [];
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const onData = (piece: Buffer): void => {
+    queue.push(piece);
+    if (queue.length >= MAX_QUEUED_PIECES) stream.pause();
+    wake?.();
+  };
+  const onEnd = (): void => {
+    ended = true;
+    wake?.();
+  };
+  const onError = (error: Error): void => {
+    failure = error;
+    wake?.();
+  };
+  stream.on('data', onData);
+  stream.on('end', onEnd);
+  stream.on('close', onEnd);
+  stream.on('error', onError);
+  try {
+    for (;;) {
+      const piece = queue.shift();
+      if (piece) {
+        if (queue.length < MAX_QUEUED_PIECES / 2 && stream.isPaused()) stream.resume();
+        yield piece;
+        continue;
+      }
+      if (failure) throw failure;
+      if (ended) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
+    }
+  } finally {
+    stream.off('data', onData);
+    stream.off('end', onEnd);
+    stream.off('close', onEnd);
+    stream.off('error', onError);
+  }
+}
+
+type ChunkHandler = (parsed: ParsedChunk, lines: LocatedLines, firstLine: number) => void;
 
 /**
  * Reads a file of events in line-aligned chunks and hands each parsed chunk, in file order, to
  * `onChunk` with the number of lines before it. With a pool, several chunks are parsed at once.
+ *
+ * The text is kept as the stream delivered it (no copy of the file is made on this thread to keep
+ * it): `buffers` receives the pieces that hold events' lines, and a line that spans two pieces is
+ * copied on its own. Each chunk is parsed in a work buffer that is reused for later chunks.
  */
-async function forEachChunk(file: string, signal: AbortSignal | undefined, pool: ParsePool | undefined, onChunk: ChunkHandler): Promise<void> {
+async function forEachChunk(file: string, signal: AbortSignal | undefined, pool: ParsePool | undefined, extract: ExtractRequest | undefined, buffers: Buffer[], onChunk: ChunkHandler): Promise<void> {
   throwIfAborted(signal);
   const { raw, stream } = await openData(file);
-  const inFlight: Array<Promise<ParsedChunkOf>> = [];
+  const inFlight: Array<{ result: Promise<ParsedChunkOf>; pieces: Buffer[] }> = [];
   // Enough chunks queued that no worker waits for this thread, few enough to bound memory.
   const maxInFlight = pool ? 3 * pool.size : 0;
+  const spare: Buffer[] = [];
   let linesBefore = 0;
-  const deliver = (parsed: ParsedChunk, chunk: Buffer): void => {
-    onChunk(parsed, chunk, linesBefore);
+  const deliver = (parsed: ParsedChunk, work: Buffer, pieces: Buffer[]): void => {
+    const lines = locateLines(parsed, work, pieces, buffers);
+    spare.push(Buffer.from(work.buffer, work.byteOffset, work.buffer.byteLength - work.byteOffset));
+    onChunk(parsed, lines, linesBefore);
     linesBefore += parsed.lineCount;
   };
-  const submit = async (chunk: Buffer, final: boolean): Promise<void> => {
+  const submit = async (pieces: Buffer[], length: number, final: boolean): Promise<void> => {
+    // A reused work buffer (pages already touched), or a new one with room to spare.
+    const index = spare.findIndex((buffer) => buffer.length >= length);
+    const work = (index >= 0 ? spare.splice(index, 1)[0] : Buffer.allocUnsafeSlow(Math.max(length, 2 * CHUNK_BYTES))).subarray(0, length);
+    let offset = 0;
+    for (const piece of pieces) offset += piece.copy(work, offset);
     if (!pool) {
-      deliver(parseEventChunk(chunk, final), chunk);
+      deliver(parseEventChunk(work, final, extract), work, pieces);
       return;
     }
-    const parsed = pool.parse(chunk, final);
+    const result = pool.parse(work, final, extract);
     // Rejections are awaited in order below; this only stops an early one being reported as unhandled.
-    parsed.catch(() => undefined);
-    inFlight.push(parsed);
+    result.catch(() => undefined);
+    inFlight.push({ result, pieces });
     while (inFlight.length > maxInFlight) {
-      const next = await inFlight.shift()!;
-      deliver(next.parsed, next.chunk);
+      const next = inFlight.shift()!;
+      const done = await next.result;
+      deliver(done.parsed, done.chunk, next.pieces);
     }
   };
   let pieces: Buffer[] = [];
   let pending = 0;
   try {
-    for await (const piece of stream as AsyncIterable<Buffer>) {
+    for await (const piece of piecesOf(stream)) {
       throwIfAborted(signal);
+      if (piece.length === 0) continue;
       pieces.push(piece);
       pending += piece.length;
-      if (pending < CHUNK_BYTES || piece.indexOf(10) < 0) continue;
-      const joined = joinPieces(pieces, pending);
-      const cut = joined.lastIndexOf(10) + 1;
-      pieces = cut < joined.length ? [Buffer.from(joined.subarray(cut))] : [];
-      pending = joined.length - cut;
-      await submit(joined.subarray(0, cut), false);
+      if (pending < CHUNK_BYTES) continue;
+      const cut = piece.lastIndexOf(10) + 1;
+      if (cut === 0) continue;
+      const chunk = pieces;
+      pieces = [];
+      if (cut < piece.length) {
+        chunk[chunk.length - 1] = piece.subarray(0, cut);
+        pieces.push(piece.subarray(cut));
+      }
+      const length = pending - (piece.length - cut);
+      pending -= length;
+      await submit(chunk, length, false);
     }
-    await submit(joinPieces(pieces, pending), true);
+    await submit(pieces, pending, true);
     while (inFlight.length > 0) {
       throwIfAborted(signal);
-      const next = await inFlight.shift()!;
-      deliver(next.parsed, next.chunk);
+      const next = inFlight.shift()!;
+      const done = await next.result;
+      deliver(done.parsed, done.chunk, next.pieces);
     }
   } catch (error) {
     if (error instanceof BackendError) throw error;
     throw new BackendError('badResponse', `Could not read "${file}": ${(error as Error).message}`);
   } finally {
     raw.destroy();
+    // A stream read through `piecesOf` is not closed by leaving the loop early, as `for await` would.
+    stream.destroy();
   }
 }
 
-/** The pieces in one buffer of its own (never a slice of Node's shared pool), so it can be moved to a worker. */
-function joinPieces(pieces: Buffer[], length: number): Buffer {
-  const joined = Buffer.allocUnsafeSlow(length);
-  let offset = 0;
-  for (const piece of pieces) offset += piece.copy(joined, offset);
-  return joined;
+/**
+ * Where each event's line of a chunk lies among the pieces the chunk was copied from: a piece is
+ * added to `buffers` when a line lies in it, and a line across two pieces is copied out of the
+ * work buffer into one of its own.
+ */
+function locateLines(parsed: ParsedChunk, work: Buffer, pieces: Buffer[], buffers: Buffer[]): LocatedLines {
+  const count = parsed.starts.length;
+  const lines: LocatedLines = { bufferIds: new Int32Array(count), starts: new Int32Array(count), ends: new Int32Array(count) };
+  const ids = new Int32Array(pieces.length).fill(-1);
+  let piece = 0;
+  let pieceStart = 0;
+  for (let i = 0; i < count; i++) {
+    const start = parsed.starts[i];
+    const end = parsed.ends[i];
+    while (pieceStart + pieces[piece].length <= start) pieceStart += pieces[piece++].length;
+    if (end <= pieceStart + pieces[piece].length) {
+      if (ids[piece] < 0) {
+        ids[piece] = buffers.length;
+        buffers.push(pieces[piece]);
+      }
+      lines.bufferIds[i] = ids[piece];
+      lines.starts[i] = start - pieceStart;
+      lines.ends[i] = end - pieceStart;
+    } else {
+      lines.bufferIds[i] = buffers.length;
+      buffers.push(Buffer.from(work.subarray(start, end)));
+      lines.starts[i] = 0;
+      lines.ends[i] = end - start;
+    }
+  }
+  return lines;
 }
 
 /** Reads a file (gunzipping it when it starts with the gzip magic bytes) and calls back per non-blank line. */

@@ -17,11 +17,12 @@ import { BackendError, isBackendError } from '../../backendErrors';
 import { deriveSchema } from './deriveSchema';
 import { runJql } from './jql/jqlRuntime';
 import { jqlOutputToRows } from './jqlOutputToRows';
-import { loadLocalDataset } from './eventStore';
+import { eventCountOf, eventTimeOf, loadLocalDataset } from './eventStore';
 import type { LocalDataset } from './localEvent';
 import { runLocalFunnel } from './localFunnel';
 import { runLocalRetention } from './localRetention';
 import { runLocalSegmentation } from './localSegmentation';
+import { columnsReadBy } from './queryColumns';
 import { rangeInstants, ZoneClock } from './timeBuckets';
 
 export { jqlOutputToRows } from './jqlOutputToRows';
@@ -110,9 +111,9 @@ export class LocalBackend implements AnalyticsBackend {
       case 'segmentation':
       case 'funnel':
       case 'retention': {
-        const dataset = await this.load(context);
+        const dataset = await this.load(context, spec);
         warnings.push(...datasetWarnings(dataset, this.dataPath));
-        context.onProgress?.({ message: `Computing "${spec.title}" over ${dataset.events.length.toLocaleString('en-US')} events…` });
+        context.onProgress?.({ message: `Computing "${spec.title}" over ${eventCountOf(dataset).toLocaleString('en-US')} events…` });
         const data = spec.kind === 'segmentation' ? runLocalSegmentation(dataset, spec, options) : spec.kind === 'funnel' ? runLocalFunnel(dataset, spec, options) : runLocalRetention(dataset, spec, options);
         const coverage = coverageWarning(dataset, spec.range, this.source.timezone);
         if (coverage) warnings.push(coverage);
@@ -142,10 +143,11 @@ export class LocalBackend implements AnalyticsBackend {
     return jqlOutputToRows(Array.isArray(output) ? output : [output]);
   }
 
-  private async load(context: RunContext): Promise<LocalDataset> {
+  /** The source's events; when they must be read from disk, the properties `spec` reads come out of the lines as they are parsed. */
+  private async load(context: RunContext, spec?: QuerySpec): Promise<LocalDataset> {
     await this.ensureData();
     context.onProgress?.({ message: `Reading ${basename(this.dataPath)}…` });
-    return loadLocalDataset(this.dataPath, { signal: context.signal, timezone: this.source.timezone });
+    return loadLocalDataset(this.dataPath, { signal: context.signal, timezone: this.source.timezone, extract: spec && columnsReadBy(spec) });
   }
 
   /** The bundled sample ships without its data; it is generated the first time a query needs it. */
@@ -182,11 +184,11 @@ export function datasetWarnings(dataset: LocalDataset, dataPath: string): Result
 
 /** Says so when the query's range lies outside the data, the usual reason for an empty answer. */
 function coverageWarning(dataset: LocalDataset, range: { from: string; to: string }, timezone: string | undefined): ResultWarning | undefined {
-  const { events } = dataset;
-  if (events.length === 0) return { code: 'noData', message: 'the local source holds no events' };
+  const count = eventCountOf(dataset);
+  if (count === 0) return { code: 'noData', message: 'the local source holds no events' };
   const { start, end } = rangeInstants(range, new ZoneClock(timezone));
-  const first = events[0].time;
-  const last = events[events.length - 1].time;
+  const first = eventTimeOf(dataset, 0);
+  const last = eventTimeOf(dataset, count - 1);
   if (last >= start && first < end) return undefined;
   const day = (time: number): string => new Date(time).toISOString().slice(0, 10);
   return { code: 'outsideData', message: `the range ${range.from} to ${range.to} has no events: the data covers ${day(first)} to ${day(last)} (UTC)` };

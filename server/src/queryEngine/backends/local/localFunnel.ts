@@ -11,6 +11,7 @@ import type { FunnelData } from '../../../protocol/resultModel';
 import { isNoiseSegment } from '../../../results/cleanSegments';
 import { BackendError } from '../../backendErrors';
 import { indexOf } from './datasetIndex';
+import { columnsReadBy } from './queryColumns';
 import type { LocalDataset } from './localEvent';
 import type { LocalQueryOptions } from './localSegmentation';
 import { rangeInstants, ZoneClock } from './timeBuckets';
@@ -41,6 +42,7 @@ export function runLocalFunnel(dataset: LocalDataset, spec: FunnelSpec, options:
   const windowMs = window.count * UNIT_MS[window.unit];
   const { start, end } = rangeInstants(spec.range, new ZoneClock(options.timezone));
   const index = indexOf(dataset);
+  index.prepare(columnsReadBy(spec));
   const all = index.all;
   const where = spec.where ? all.compilePredicate(spec.where) : undefined;
   const on = spec.on ? all.compile(spec.on) : undefined;

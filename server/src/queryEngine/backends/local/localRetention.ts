@@ -10,14 +10,16 @@ import type { RetentionSpec } from '../../../languageService/querySpec';
 import type { RetentionData } from '../../../protocol/resultModel';
 import { isNoiseSegment } from '../../../results/cleanSegments';
 import { indexOf } from './datasetIndex';
-import type { LocalDataset, LocalEvent } from './localEvent';
+import { columnsReadBy } from './queryColumns';
+import type { LocalDataset } from './localEvent';
 import type { LocalQueryOptions } from './localSegmentation';
 import { rangeInstants } from './timeBuckets';
 
 /** A user's entry into one cohort. */
 interface Birth {
   bucket: number;
-  event: LocalEvent;
+  /** The cohort event's row in the dataset. */
+  rowId: number;
   time: number;
   segment: string | null;
   /** returned[i]: the user came back in interval i. */
@@ -29,6 +31,7 @@ const MAX_UNIT_MS = { day: 86_400_000, week: 7 * 86_400_000, month: 31 * 86_400_
 
 export function runLocalRetention(dataset: LocalDataset, spec: RetentionSpec, options: LocalQueryOptions = {}): RetentionData {
   const index = indexOf(dataset);
+  index.prepare(columnsReadBy(spec));
   const bucketer = index.bucketer(spec.unit, options.timezone);
   const { start, end } = rangeInstants(spec.range, bucketer.clock);
   const intervals = spec.intervalCount + 1;
@@ -45,7 +48,7 @@ export function runLocalRetention(dataset: LocalDataset, spec: RetentionSpec, op
     const user = born.users[row];
     const userBirths = births[user];
     if (userBirths && (spec.retentionType === 'birth' || userBirths[userBirths.length - 1].bucket === bucket)) continue;
-    const birth: Birth = { bucket, event: born.events[row], time: born.times[row], segment: on ? segmentKey(on(row)) : null, returned: new Uint8Array(intervals) };
+    const birth: Birth = { bucket, rowId: born.rowIds[row], time: born.times[row], segment: on ? segmentKey(on(row)) : null, returned: new Uint8Array(intervals) };
     if (userBirths) userBirths.push(birth);
     else births[user] = [birth];
   }
@@ -62,7 +65,7 @@ export function runLocalRetention(dataset: LocalDataset, spec: RetentionSpec, op
     const time = returns.times[row];
     for (const birth of userBirths) {
       const interval = bucket - birth.bucket;
-      if (interval < 0 || interval >= intervals || time < birth.time || returns.events[row] === birth.event) continue;
+      if (interval < 0 || interval >= intervals || time < birth.time || returns.rowIds[row] === birth.rowId) continue;
       birth.returned[interval] = 1;
     }
   }

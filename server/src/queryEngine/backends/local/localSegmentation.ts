@@ -10,6 +10,7 @@ import type { SeriesData } from '../../../protocol/resultModel';
 import { isNoiseSegment } from '../../../results/cleanSegments';
 import { BackendError } from '../../backendErrors';
 import { indexOf } from './datasetIndex';
+import { columnsReadBy } from './queryColumns';
 import type { LocalDataset } from './localEvent';
 import { rangeInstants } from './timeBuckets';
 
@@ -28,6 +29,7 @@ interface Accumulator {
 
 export function runLocalSegmentation(dataset: LocalDataset, spec: SegmentationSpec, options: LocalQueryOptions = {}): SeriesData {
   const index = indexOf(dataset);
+  index.prepare(columnsReadBy(spec));
   const bucketer = index.bucketer(spec.unit, options.timezone);
   const buckets = bucketer.bucketsOfRange(spec.range);
   const firstBucket = buckets[0];

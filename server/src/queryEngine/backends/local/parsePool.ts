@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { parseEventChunk, type ParsedChunk } from './parseEventChunk';
+import { parseEventChunk, type ExtractRequest, type ParsedChunk } from './parseEventChunk';
 
 /** A parsed chunk with its text, which went to the worker and came back without being copied. */
 export interface ParsedChunkOf {
@@ -21,15 +21,20 @@ interface PendingChunk {
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const parseEventChunk = ${parseEventChunk.toString()};
-parentPort.on('message', ({ id, chunk, final }) => {
+parentPort.on('message', ({ id, chunk, final, extract }) => {
   let parsed;
   try {
-    parsed = parseEventChunk(chunk, final);
+    parsed = parseEventChunk(chunk, final, extract);
   } catch (error) {
     parsed = undefined;
     parentPort.postMessage({ id, chunk, error: String(error && error.message || error) }, [chunk.buffer]);
   }
-  if (parsed) parentPort.postMessage({ id, chunk, parsed }, [chunk.buffer]);
+  if (parsed) {
+    // The columns are moved, not copied, back to the loading thread.
+    const moved = [chunk.buffer, parsed.times.buffer, parsed.nameIndexes.buffer, parsed.userIndexes.buffer, parsed.starts.buffer, parsed.ends.buffer];
+    for (const column of parsed.columns) moved.push(column.kinds.buffer, column.values.buffer);
+    parentPort.postMessage({ id, chunk, parsed }, moved);
+  }
 });
 `;
 
@@ -42,7 +47,10 @@ export class ParsePool {
 
   constructor(size: number) {
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true });
+      // No inherited Node options: the source is plain CommonJS and needs no loader, and a process
+      // started with `--input-type=module` (as `npm run bench` starts the engine bench) would make
+      // it an ES module, where `require` does not exist.
+      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
       // A pool left open by an aborted load must not keep the CLI alive.
       worker.unref();
       worker.on('message', (message: { id: number; chunk: Uint8Array; parsed?: ParsedChunk; error?: string }) => {
@@ -63,13 +71,13 @@ export class ParsePool {
    * Parses a chunk on the next worker in turn. The chunk's memory moves to the worker and back
    * (no copy): `chunk` must own its ArrayBuffer and must not be used until the promise settles.
    */
-  parse(chunk: Buffer, final: boolean): Promise<ParsedChunkOf> {
+  parse(chunk: Buffer, final: boolean, extract?: ExtractRequest): Promise<ParsedChunkOf> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     const worker = this.workers[id % this.workers.length];
     return new Promise<ParsedChunkOf>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, chunk, final }, [chunk.buffer as ArrayBuffer]);
+      worker.postMessage({ id, chunk, final, extract }, [chunk.buffer as ArrayBuffer]);
     });
   }
 
@@ -89,7 +97,12 @@ export class ParsePool {
   }
 }
 
-/** Workers worth starting on this machine: one per core, the loading thread keeps itself busy too. */
+/**
+ * Workers worth starting on this machine: one per core but one, at least one and at most four. The
+ * loading thread and gunzip (on libuv's thread pool) keep the remaining core busy: with the byte
+ * scanner a worker parses about as fast as that core gunzips and assembles, and a worker more than
+ * the cores only competes with them (on a 2-core machine, two workers made cold bench runs 15-20% slower).
+ */
 export function defaultParseWorkers(): number {
-  return Math.max(1, Math.min(4, availableParallelism()));
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
 }

@@ -23,6 +23,7 @@ import { runLocalFunnel } from './localFunnel';
 import { runLocalRetention } from './localRetention';
 import { runLocalSegmentation } from './localSegmentation';
 import { columnsReadBy } from './queryColumns';
+import { datasetWarnings } from './datasetWarnings';
 import { rangeInstants, ZoneClock } from './timeBuckets';
 
 export { jqlOutputToRows } from './jqlOutputToRows';
@@ -30,7 +31,6 @@ export { jqlOutputToRows } from './jqlOutputToRows';
 /** "Show raw" text is clipped here so a large result cannot flood the webview. */
 const RAW_LIMIT_CHARS = 200_000;
 /** Line numbers listed in a "skipped malformed lines" warning before eliding the rest. */
-const LISTED_LINES = 10;
 
 export interface LocalBackendOptions {
   /** The workspace root; a relative `source.path` / `schemaFile` is resolved against it. */
@@ -156,30 +156,6 @@ export class LocalBackend implements AnalyticsBackend {
       await ensureSampleData(dirname(dirname(this.dataPath)));
     }
   }
-}
-
-/** Warnings about the input itself: skipped lines (with their numbers) and dropped duplicates. */
-export function datasetWarnings(dataset: LocalDataset, dataPath: string): ResultWarning[] {
-  const warnings: ResultWarning[] = [];
-  const byFile = new Map<string, number[]>();
-  for (const skipped of dataset.skipped) {
-    let lines = byFile.get(skipped.file);
-    if (!lines) byFile.set(skipped.file, (lines = []));
-    lines.push(skipped.line);
-  }
-  for (const [file, lines] of byFile) {
-    const listed = lines.slice(0, LISTED_LINES).join(', ') + (lines.length > LISTED_LINES ? ', …' : '');
-    const first = dataset.skipped.find((skipped) => skipped.file === file)!;
-    const where = file === dataPath ? '' : ` in ${basename(file)}`;
-    warnings.push({
-      code: 'skippedLines',
-      message: `skipped ${lines.length} malformed line${lines.length === 1 ? '' : 's'}${where} (${listed}); line ${first.line}: ${first.reason}`,
-    });
-  }
-  if (dataset.duplicates > 0) {
-    warnings.push({ code: 'duplicates', message: `dropped ${dataset.duplicates} duplicate event${dataset.duplicates === 1 ? '' : 's'} (same $insert_id, event, distinct_id and time)` });
-  }
-  return warnings;
 }
 
 /** Says so when the query's range lies outside the data, the usual reason for an empty answer. */

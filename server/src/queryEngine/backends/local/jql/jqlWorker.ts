@@ -5,6 +5,7 @@
  * dataset and time zone) and runs scripts one at a time in the sandbox. The host (jqlRuntime.ts)
  * owns the time and memory limits.
  */
+import { datasetWarnings } from '../datasetWarnings';
 import { loadLocalDataset } from '../eventStore';
 import { jqlHostData } from './jqlHostData';
 import { runInSandbox } from './jqlSandbox';
@@ -38,7 +39,7 @@ async function handle(request: JqlWorkerRequest): Promise<JqlWorkerReply> {
         const message = `The JQL output is about ${size} MB, more than the ${MAX_OUTPUT_CHARS / 1_000_000} MB that can be shown: aggregate it (groupBy, reduce) or filter it in the script`;
         return { type: 'failed', id: request.id, reason: 'tooLarge', message };
       }
-      return { type: 'done', id: request.id, outputJson, warnings: datasetWarnings(dataset) };
+      return { type: 'done', id: request.id, outputJson, warnings: datasetWarnings(dataset, request.dataPath).map((warning) => warning.message) };
     }
     return { type: 'failed', id: request.id, reason: outcome.reason, message: outcome.reason === 'script' ? outcome.message : '' };
   } catch (error) {
@@ -53,13 +54,3 @@ async function handle(request: JqlWorkerRequest): Promise<JqlWorkerReply> {
   }
 }
 
-function datasetWarnings(dataset: { skipped: Array<{ file: string; line: number }>; duplicates: number }): string[] {
-  const warnings: string[] = [];
-  if (dataset.skipped.length > 0) {
-    const lines = dataset.skipped.slice(0, 10).map((skipped) => skipped.line).join(', ');
-    const more = dataset.skipped.length > 10 ? ', …' : '';
-    warnings.push(`skipped ${dataset.skipped.length} malformed line${dataset.skipped.length === 1 ? '' : 's'} (${lines}${more})`);
-  }
-  if (dataset.duplicates > 0) warnings.push(`ignored ${dataset.duplicates} duplicate event${dataset.duplicates === 1 ? '' : 's'} (same $insert_id)`);
-  return warnings;
-}

@@ -333,6 +333,7 @@ describe('memory across restarts', () => {
       { version: 1, reported: [['a', 'yesterday']] },
       { version: 1, reported: [[1, T0]] },
       { version: 1, reported: [['a', T0]], lastGoodPollAt: 'T0' },
+      { version: 1, reported: [], failedPolls: -1 },
     ];
     for (const memory of malformed) {
       const clock = { now: T0 + 60_000 };
@@ -343,7 +344,7 @@ describe('memory across restarts', () => {
     }
   });
 
-  it('tells onMemoryChange after good polls that changed the memory, not after failed or idle ones', async () => {
+  it('tells onMemoryChange after polls that changed the memory, not after idle ones', async () => {
     const clock = { now: T0 };
     const changes: WatchMemory[] = [];
     let fail = false;
@@ -365,7 +366,8 @@ describe('memory across restarts', () => {
     fail = true;
     clock.now = T0 + 5 * 60_000;
     await watcher.pollOnce(signal());
-    assert.equal(changes.length, 1);
+    // A failure is counted in the memory too (see the cron test below).
+    assert.deepEqual(changes.at(-1), { version: 1, reported: [['a', T0]], lastGoodPollAt: T0, failedPolls: 1 });
     fail = false;
     ids = ['a', 'b'];
     await watcher.pollOnce(signal());
@@ -373,11 +375,37 @@ describe('memory across restarts', () => {
     // The later poll only moved the clock: still saved, so the next run's window starts there.
     clock.now = T0 + 10 * 60_000;
     await watcher.pollOnce(signal());
-    assert.equal(changes.length, 3);
+    assert.equal(changes.length, 4);
     assert.equal(changes.at(-1)?.lastGoodPollAt, T0 + 10 * 60_000);
     // A snapshot, not a live view.
     changes[0].reported.push(['x', T0]);
     assert.equal(watcher.memory().reported.length, 2);
+  });
+
+  it('a failure that lasts over several cron runs is alerted once, and its end once', async () => {
+    let memory: WatchMemory | undefined;
+    let down = true;
+    const kinds: string[] = [];
+    // Each cron run is a new watcher started from the previous run's memory, polling once.
+    const cronRun = async (): Promise<boolean> => {
+      const watcher = new BrokenEventWatcher({
+        memory,
+        onMemoryChange: (saved) => void (memory = JSON.parse(JSON.stringify(saved)) as WatchMemory),
+        onAlert: (alert) => void kinds.push(alert.kind),
+        poll: async () => {
+          if (down) throw new Error('HTTP 503');
+          return session(['a']);
+        },
+      });
+      return (await watcher.pollOnce(signal())).ok;
+    };
+    assert.equal(await cronRun(), false);
+    assert.equal(await cronRun(), false);
+    assert.equal(await cronRun(), false);
+    down = false;
+    assert.equal(await cronRun(), true);
+    await cronRun();
+    assert.deepEqual(kinds, ['pollFailed', 'recovered', 'event']);
   });
 
   it('keeps polling when onMemoryChange throws', async () => {

@@ -75,6 +75,11 @@ export interface WatchMemory {
   reported: Array<[eventId: string, reportedAtMs: number]>;
   /** When the last good poll started; the next window reaches back to it. */
   lastGoodPollAt?: number;
+  /**
+   * Polls that failed since the last good one. Kept so a cron `--once` run during an outage does not
+   * alert again for a failure already reported, and the first good run reports the recovery.
+   */
+  failedPolls?: number;
 }
 
 export interface BrokenEventWatcherOptions {
@@ -101,8 +106,8 @@ export interface BrokenEventWatcherOptions {
    */
   memory?: WatchMemory;
   /**
-   * Called after a good poll that changed the memory (new ids, a later `lastGoodPollAt`), with a
-   * snapshot to store. Should not throw; if it does, the error is ignored so storage never stops a watch.
+   * Called after a poll that changed the memory (new ids, a later `lastGoodPollAt`, a failure
+   * counted or cleared), with a snapshot to store. Should not throw; if it does, the error is ignored so storage never stops a watch.
    */
   onMemoryChange?: (memory: WatchMemory) => void;
   now?: () => number;
@@ -146,6 +151,7 @@ export class BrokenEventWatcher {
   memory(): WatchMemory {
     const memory: WatchMemory = { version: 1, reported: [...this.reported] };
     if (this.lastGoodPollAt !== undefined) memory.lastGoodPollAt = this.lastGoodPollAt;
+    if (this.consecutiveFailures > 0) memory.failedPolls = this.consecutiveFailures;
     return memory;
   }
 
@@ -168,12 +174,14 @@ export class BrokenEventWatcher {
       this.consecutiveFailures++;
       const alerts: WatchAlert[] = this.consecutiveFailures === 1 ? [{ kind: 'pollFailed', message: failureMessage(error) }] : [];
       await this.deliver(alerts);
+      this.saveMemory();
       return { ok: false, lookupWindowMinutes, newEvents: 0, alerts };
     }
     const alerts: WatchAlert[] = [];
-    if (this.consecutiveFailures > 0) alerts.push({ kind: 'recovered', failedPolls: this.consecutiveFailures });
+    const recovered = this.consecutiveFailures > 0;
+    if (recovered) alerts.push({ kind: 'recovered', failedPolls: this.consecutiveFailures });
     this.consecutiveFailures = 0;
-    const memoryChanged = this.lastGoodPollAt !== startedAt;
+    const memoryChanged = recovered || this.lastGoodPollAt !== startedAt;
     // The next window is measured from when this poll started: events that arrived while it ran are still covered.
     this.lastGoodPollAt = startedAt;
     this.forgetOld();
@@ -183,14 +191,16 @@ export class BrokenEventWatcher {
     else alerts.push(...fresh);
     await this.deliver(alerts);
     // Saved after delivery: a run killed mid-delivery reports those events again rather than never.
-    if (memoryChanged || fresh.length > 0) {
-      try {
-        this.options.onMemoryChange?.(this.memory());
-      } catch {
-        // See onMemoryChange: a store reports its own failures.
-      }
-    }
+    if (memoryChanged || fresh.length > 0) this.saveMemory();
     return { ok: true, lookupWindowMinutes, newEvents: fresh.length, alerts };
+  }
+
+  private saveMemory(): void {
+    try {
+      this.options.onMemoryChange?.(this.memory());
+    } catch {
+      // See onMemoryChange: a store reports its own failures.
+    }
   }
 
   /**
@@ -231,6 +241,7 @@ export class BrokenEventWatcher {
     const now = this.now();
     // A poll time in the future (a clock set back) would shrink the window and miss events.
     if (memory.lastGoodPollAt !== undefined && memory.lastGoodPollAt <= now) this.lastGoodPollAt = memory.lastGoodPollAt;
+    if (memory.failedPolls !== undefined) this.consecutiveFailures = memory.failedPolls;
     const horizon = now - this.rememberForMs;
     // The map must stay in age order for forgetOld; future times are clamped to now for the same reason.
     const entries = memory.reported
@@ -273,6 +284,7 @@ export function isWatchMemory(value: unknown): value is WatchMemory {
   const memory = value as Partial<Record<keyof WatchMemory, unknown>>;
   if (memory.version !== 1 || !Array.isArray(memory.reported)) return false;
   if (memory.lastGoodPollAt !== undefined && !Number.isFinite(memory.lastGoodPollAt)) return false;
+  if (memory.failedPolls !== undefined && !(Number.isInteger(memory.failedPolls) && (memory.failedPolls as number) >= 0)) return false;
   return memory.reported.every((entry: unknown) => Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && entry[0] !== '' && Number.isFinite(entry[1]));
 }
 

@@ -19,6 +19,7 @@ import { spanToRange } from '../lsp/toLsp';
 import { eventFileKindOf } from '../workflows/send/eventFileFormat';
 import { lintEventFile } from '../workflows/send/eventFileLint';
 import type { CliIo } from './cliIo';
+import { plural } from '../results/plural';
 
 export const LINT_USAGE = `usage: aq lint [--schema FILE]... [--format text|json] FILE|FOLDER...
 
@@ -296,7 +297,6 @@ function mergeOwn<T>(first: Record<string, T>, second: Record<string, T>): Recor
 }
 
 function summary(files: number, errors: number, warnings: number, others: number): string {
-  const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
   const parts = [plural(errors, 'error'), plural(warnings, 'warning')];
   if (others > 0) parts.push(`${others} info`);
   return `${plural(files, 'file')} checked: ${parts.join(', ')}`;

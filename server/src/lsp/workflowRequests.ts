@@ -30,6 +30,7 @@ import { sendEventFile, type SendDestination } from '../workflows/send/sendEvent
 import { abortableSleep, BrokenEventWatcher, describeAlert, type WatchAlert } from '../workflows/watch/brokenEventWatcher';
 import { formatSlackMessage, postSlackMessage } from '../workflows/watch/slackAlert';
 import { loadWatchMemory, saveWatchMemory, watchMemoryPath } from '../workflows/watch/watchMemoryStore';
+import { plural } from '../results/plural';
 import { documentPathOf } from './documentPath';
 import { backendResponseError, RESTRICTED_MODE_MESSAGE } from './queryRequests';
 import { formatError } from './runSafe';
@@ -69,11 +70,6 @@ export interface WorkflowRequests {
 
 function badRequest(message: string): ResponseError<BackendErrorData> {
   return new ResponseError(AqErrorCode.backend, message, { kind: 'badRequest' });
-}
-
-function plural(count: number, noun: string): string {
-  const many = noun.endsWith('ch') ? `${noun}es` : `${noun}s`;
-  return `${count.toLocaleString('en-US')} ${count === 1 ? noun : many}`;
 }
 
 export function createWorkflowRequests(context: WorkflowRequestContext): WorkflowRequests {

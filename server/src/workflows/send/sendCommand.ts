@@ -14,6 +14,7 @@ import { credentialsFromEnv, envPrefixFor } from '../../queryEngine/credentialsF
 import { createHttpClient } from '../../queryEngine/httpClient';
 import { findWorkspaceRoot, readWorkspaceConfig, WORKSPACE_CONFIG_FILE } from '../../queryEngine/workspaceConfig';
 import { sendEventFile, type SendDestination } from './sendEventFile';
+import { plural } from '../../results/plural';
 
 const USAGE = 'usage: aq send FILE --source NAME [--resume] [--dry-run]';
 /** Failed records listed one by one at most; the rest are counted. */
@@ -134,9 +135,4 @@ function parseSendArguments(args: string[]): SendArguments | string {
   const { source, resume, 'dry-run': dryRun } = parsed.options;
   if (typeof source !== 'string') return 'missing --source NAME';
   return { file: parsed.file, source, resume: resume === true, dryRun: dryRun === true };
-}
-
-function plural(count: number, noun: string): string {
-  const word = count === 1 ? noun : noun.endsWith('batch') ? `${noun}es` : `${noun}s`;
-  return `${count.toLocaleString('en-US')} ${word}`;
 }

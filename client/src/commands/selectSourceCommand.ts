@@ -9,10 +9,13 @@ import type { ExtensionState } from '../extensionState';
 import { addMixpanelSource, addPiwikSource } from './addSourceCommands';
 import { CommandId } from './commandIds';
 
-/** The sources the server knows (settings and aq.json), or the ones in settings when it cannot say. */
-export async function listSources(state: ExtensionState): Promise<SourceStatus[]> {
+/**
+ * The sources the server knows (settings and the aq.json that applies to `forFile`, by default the
+ * active file), or the ones in settings when it cannot say.
+ */
+export async function listSources(state: ExtensionState, forFile?: vscode.Uri): Promise<SourceStatus[]> {
   const client = await state.languageClient();
-  const uri = vscode.window.activeTextEditor?.document.uri.toString();
+  const uri = (forFile ?? vscode.window.activeTextEditor?.document.uri)?.toString();
   if (client) {
     try {
       return await client.sendRequest(ListSourcesRequest, { uri });

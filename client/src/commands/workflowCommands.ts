@@ -4,18 +4,12 @@
  * records the API rejected are shown as diagnostics on their lines. Watches run on the server until stopped; their alerts arrive as notifications.
  */
 import * as vscode from 'vscode';
-import {
-  ListSourcesRequest,
-  SendEventsRequest,
-  StartWatchRequest,
-  StopWatchRequest,
-  type SendEventsResult,
-  type SourceStatus,
-} from '../../../server/src/protocol/customRequests';
+import { SendEventsRequest, StartWatchRequest, StopWatchRequest, type SendEventsResult } from '../../../server/src/protocol/customRequests';
 import { ExtensionConfig } from '../config';
 import { describeFailure, showFailure } from '../errorNotifications';
 import type { ExtensionState } from '../extensionState';
 import { isEventFile, isMparticleFileName } from '../workflowCodeLens';
+import { listSources } from './selectSourceCommand';
 
 export const SLACK_WEBHOOK_SECRET_KEY = 'aq.slackWebhookUrl';
 const SLACK_WEBHOOK_PATTERN = /^https:\/\/hooks\.slack\.com\/services\/\S+$/;
@@ -26,13 +20,14 @@ function targetUri(uri: unknown): vscode.Uri | undefined {
   return vscode.window.activeTextEditor?.document.uri;
 }
 
-/** The sources a file can go to: mParticle inputs for `*.mparticle.json`, Mixpanel sources otherwise. */
+/**
+ * The sources a file can go to, from the aq.json that applies to it: mParticle inputs for
+ * `*.mparticle.json`, Mixpanel sources otherwise.
+ */
 async function pickDestination(state: ExtensionState, uri: vscode.Uri): Promise<string | undefined> {
-  const client = await state.languageClient();
-  if (!client) return undefined;
   const kind = isMparticleFileName(uri) ? 'mparticle' : 'mixpanel';
   const label = kind === 'mparticle' ? 'mParticle' : 'Mixpanel';
-  const sources: SourceStatus[] = await client.sendRequest(ListSourcesRequest, {}).catch(() => []);
+  const sources = await listSources(state, uri);
   const candidates = sources.filter((source) => source.kind === kind);
   if (candidates.length === 0) {
     const example = kind === 'mparticle' ? '{ "kind": "mparticle", "pod": "US1" }' : '{ "kind": "mixpanel", "projectId": 1234567 }';

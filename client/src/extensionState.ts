@@ -15,7 +15,7 @@ import { QueryHistory } from './queryHistory';
 import { ResultsPanels, type ResultsPanelActions } from './results/resultsPanel';
 import { SourceStatusBar, WatchStatusBar } from './statusBar';
 import { slackWebhookAnswer } from './commands/workflowCommands';
-import { WatchedQueries } from './watchedQueries';
+import { startWatchParams, WatchedQueries } from './watchedQueries';
 
 export class ExtensionState implements vscode.Disposable {
   readonly output = vscode.window.createOutputChannel('aq', { log: true });
@@ -112,7 +112,7 @@ export class ExtensionState implements vscode.Disposable {
   private async restoreWatches(client: LanguageClient): Promise<void> {
     for (const watch of this.watched.all()) {
       try {
-        await client.sendRequest(StartWatchRequest, { uri: watch.uri.toString(), queryIndex: watch.queryIndex, everyMinutes: watch.everyMinutes, maxAlertsPerPoll: ExtensionConfig.watchMaxAlertsPerPoll() });
+        await client.sendRequest(StartWatchRequest, startWatchParams(watch));
       } catch (error) {
         this.watched.set(watch.uri, watch.queryIndex, undefined);
         this.output.warn(`Watching query ${watch.queryIndex + 1} of ${watch.uri.fsPath} could not be restarted: ${error instanceof Error ? error.message : String(error)}`);

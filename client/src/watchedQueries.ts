@@ -5,6 +5,8 @@
  * too, so they are forgotten here.
  */
 import * as vscode from 'vscode';
+import type { StartWatchParams } from '../../server/src/protocol/customRequests';
+import { ExtensionConfig } from './config';
 
 export interface WatchedQuery {
   uri: vscode.Uri;
@@ -43,6 +45,11 @@ export class WatchedQueries implements vscode.Disposable {
     this.closeListener.dispose();
     this.changed.dispose();
   }
+}
+
+/** What the server is asked to watch, with the current alert settings: for Start Watching and for restarting watches. */
+export function startWatchParams(watch: WatchedQuery): StartWatchParams {
+  return { uri: watch.uri.toString(), queryIndex: watch.queryIndex, everyMinutes: watch.everyMinutes, maxAlertsPerPoll: ExtensionConfig.watchMaxAlertsPerPoll() };
 }
 
 function watchKey(uri: vscode.Uri, queryIndex: number): string {

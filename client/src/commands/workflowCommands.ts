@@ -5,9 +5,9 @@
  */
 import * as vscode from 'vscode';
 import { SendEventsRequest, StartWatchRequest, StopWatchRequest, type SendEventsResult } from '../../../server/src/protocol/customRequests';
-import { ExtensionConfig } from '../config';
 import { describeFailure, showFailure } from '../errorNotifications';
 import type { ExtensionState } from '../extensionState';
+import { startWatchParams } from '../watchedQueries';
 import { isEventFile, isMparticleFileName } from '../workflowCodeLens';
 import { listSources } from './selectSourceCommand';
 
@@ -107,7 +107,7 @@ export async function startWatching(state: ExtensionState, uriArgument?: unknown
   const everyMinutes = await pickInterval();
   if (everyMinutes === undefined) return;
   try {
-    await client.sendRequest(StartWatchRequest, { uri: uri.toString(), queryIndex, everyMinutes, maxAlertsPerPoll: ExtensionConfig.watchMaxAlertsPerPoll() });
+    await client.sendRequest(StartWatchRequest, startWatchParams({ uri, queryIndex, everyMinutes }));
     state.watched.set(uri, queryIndex, everyMinutes);
     void vscode.window.setStatusBarMessage(`aq: watching query ${queryIndex + 1} of ${baseName(uri)} every ${everyMinutes} min`, 5000);
   } catch (error) {

@@ -26,7 +26,7 @@ import { defaultHttpClient } from '../queryEngine/httpClient';
 import type { QueryEngine } from '../queryEngine/queryEngineTypes';
 import { remoteHost } from '../queryEngine/remoteBackends';
 import { eventFileKindOf } from '../workflows/send/eventFileFormat';
-import { sendEventFile, type SendDestination } from '../workflows/send/sendEventFile';
+import { sendDestination, sendEventFile, type SendDestination } from '../workflows/send/sendEventFile';
 import { abortableSleep, BrokenEventWatcher, describeAlert, type WatchAlert } from '../workflows/watch/brokenEventWatcher';
 import { formatSlackMessage, postSlackMessage } from '../workflows/watch/slackAlert';
 import { loadWatchMemory, saveWatchMemory, watchMemoryPath } from '../workflows/watch/watchMemoryStore';
@@ -93,16 +93,10 @@ export function createWorkflowRequests(context: WorkflowRequestContext): Workflo
     }
     const baseUrlOverride = context.baseUrlOverride(source.name);
     const credentials = await context.credentialsFor(source, remoteHost(source, baseUrlOverride));
-    if (source.kind === 'mparticle') {
-      if (!credentials?.apiKey || !credentials.apiSecret) throw missingCredentials(source, 'an input\'s API key and secret (mParticle: Setup → Inputs)');
-      return { kind: 'mparticle', name: source.name, target: { pod: source.pod, apiKey: credentials.apiKey, apiSecret: credentials.apiSecret, baseUrlOverride } };
-    }
-    if (!credentials?.secret) throw missingCredentials(source, 'a service account (username and secret)');
-    return { kind: 'mixpanel', name: source.name, target: { projectId: source.projectId, region: source.region, baseUrlOverride, credentials } };
-  }
-
-  function missingCredentials(source: CredentialedSource, what: string): ResponseError<BackendErrorData> {
-    return new ResponseError<BackendErrorData>(AqErrorCode.backend, `Sending to "${source.name}" needs ${what}; set its credentials first.`, {
+    const destination = sendDestination(source, credentials, baseUrlOverride);
+    if (destination) return destination;
+    const needed = source.kind === 'mparticle' ? "an input's API key and secret (mParticle: Setup → Inputs)" : 'a service account (username and secret)';
+    throw new ResponseError<BackendErrorData>(AqErrorCode.backend, `Sending to "${source.name}" needs ${needed}; set its credentials first.`, {
       kind: 'auth',
       sourceName: source.name,
       sourceKind: source.kind,

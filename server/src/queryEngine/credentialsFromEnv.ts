@@ -1,7 +1,8 @@
 /**
  * The CLI's secrets come from the environment, never from aq.json:
  * `AQ_<NAME>_USERNAME` + `AQ_<NAME>_SECRET` (Mixpanel service account), `AQ_<NAME>_SECRET` alone
- * (legacy project secret), `AQ_<NAME>_CLIENT_ID` + `AQ_<NAME>_CLIENT_SECRET` (Piwik PRO), and
+ * (legacy project secret), `AQ_<NAME>_CLIENT_ID` + `AQ_<NAME>_CLIENT_SECRET` (Piwik PRO),
+ * `AQ_<NAME>_API_KEY` + `AQ_<NAME>_API_SECRET` (an mParticle input), and
  * `AQ_<NAME>_BASE_URL` to point a source at another server (tests, local development).
  */
 import type { Credentials, SourceConfig } from './analyticsBackend';
@@ -47,6 +48,12 @@ export function credentialsFromEnv(sourceName: string, env: Env = process.env): 
   if (clientId && clientSecret) {
     credentials.clientId = clientId;
     credentials.clientSecret = clientSecret;
+  }
+  const apiKey = read('API_KEY');
+  const apiSecret = read('API_SECRET');
+  if (apiKey && apiSecret) {
+    credentials.apiKey = apiKey;
+    credentials.apiSecret = apiSecret;
   }
   return Object.keys(credentials).length > 0 ? credentials : undefined;
 }

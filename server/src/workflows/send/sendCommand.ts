@@ -13,7 +13,7 @@ import { defaultCacheDir } from '../../queryEngine/cacheDir';
 import { credentialsFromEnv, envPrefixFor } from '../../queryEngine/credentialsFromEnv';
 import { createHttpClient } from '../../queryEngine/httpClient';
 import { findWorkspaceRoot, readWorkspaceConfig, WORKSPACE_CONFIG_FILE } from '../../queryEngine/workspaceConfig';
-import { sendEventFile, type SendDestination } from './sendEventFile';
+import { sendDestination, sendEventFile, type SendDestination } from './sendEventFile';
 import { plural } from '../../results/plural';
 
 const USAGE = 'usage: aq send FILE --source NAME [--resume] [--dry-run]';
@@ -110,10 +110,7 @@ function destinationFor(name: string, rootDir: string | undefined, env: CliIo['e
   const config = readWorkspaceConfig(rootDir);
   const mparticle = config.ingestionSources[name];
   if (mparticle) {
-    const apiKey = env[`${prefix}API_KEY`];
-    const apiSecret = env[`${prefix}API_SECRET`];
-    if (!apiKey || !apiSecret) return `mParticle source "${name}" needs ${prefix}API_KEY and ${prefix}API_SECRET in the environment.`;
-    return { kind: 'mparticle', name, target: { pod: mparticle.pod, apiKey, apiSecret, baseUrlOverride } };
+    return sendDestination(mparticle, credentialsFromEnv(name, env), baseUrlOverride) ?? `mParticle source "${name}" needs ${prefix}API_KEY and ${prefix}API_SECRET in the environment.`;
   }
   const source = config.sources[name];
   if (!source) {
@@ -124,9 +121,7 @@ function destinationFor(name: string, rootDir: string | undefined, env: CliIo['e
     return `no source named "${name}" in ${WORKSPACE_CONFIG_FILE} (known: ${known.join(', ') || 'none'})`;
   }
   if (source.kind !== 'mixpanel') return `"${name}" is a ${source.kind} source; events can be sent to Mixpanel or mParticle sources only.`;
-  const credentials = credentialsFromEnv(name, env);
-  if (!credentials?.secret) return `Mixpanel source "${name}" needs ${prefix}USERNAME and ${prefix}SECRET (a service account) in the environment.`;
-  return { kind: 'mixpanel', name, target: { projectId: source.projectId, region: source.region, baseUrlOverride, credentials } };
+  return sendDestination(source, credentialsFromEnv(name, env), baseUrlOverride) ?? `Mixpanel source "${name}" needs ${prefix}USERNAME and ${prefix}SECRET (a service account) in the environment.`;
 }
 
 function parseSendArguments(args: string[]): SendArguments | string {

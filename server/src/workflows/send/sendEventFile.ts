@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import type { Credentials, MixpanelSourceConfig, MparticleSourceConfig } from '../../queryEngine/analyticsBackend';
 import type { HttpClient } from '../../queryEngine/httpClient';
 import { defaultCacheDir } from '../../queryEngine/cacheDir';
 import { eventFileKindOf, lineOfOffset, lineStarts, readEventFile, type EventFileKind } from './eventFileFormat';
@@ -15,6 +16,20 @@ import { sendBatches, type PreparedBatch, type RetryPolicy, type SendProgress, t
 import { clearProgress, inputHashOf, loadProgress, progressPathFor, saveProgress } from './sendProgress';
 
 export type SendDestination = { kind: 'mixpanel'; name: string; target: MixpanelImportTarget } | { kind: 'mparticle'; name: string; target: MparticleTarget };
+
+/**
+ * Where events go for a source and its secrets (from the editor or the environment); undefined when
+ * the secrets it needs are missing: an mParticle input's key and secret, a Mixpanel service account
+ * (or legacy secret).
+ */
+export function sendDestination(source: MixpanelSourceConfig | MparticleSourceConfig, credentials: Credentials | undefined, baseUrlOverride: string | undefined): SendDestination | undefined {
+  if (source.kind === 'mparticle') {
+    if (!credentials?.apiKey || !credentials.apiSecret) return undefined;
+    return { kind: 'mparticle', name: source.name, target: { pod: source.pod, apiKey: credentials.apiKey, apiSecret: credentials.apiSecret, baseUrlOverride } };
+  }
+  if (!credentials?.secret) return undefined;
+  return { kind: 'mixpanel', name: source.name, target: { projectId: source.projectId, region: source.region, baseUrlOverride, credentials } };
+}
 
 export interface SendEventFileOptions {
   /** Absolute path of the input; names the progress file and the file kind. */

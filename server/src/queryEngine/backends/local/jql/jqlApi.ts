@@ -14,6 +14,7 @@
 /** One event as the host holds it (a LocalEvent, read-only). */
 export interface JqlHostEvent {
   name: string;
+  /** "" when the event was sent without a distinct_id. */
   distinctId: string;
   properties: Record<string, unknown>;
 }
@@ -252,15 +253,28 @@ export function installJqlApi(host: JqlHostData, paramsJson: string): void {
     return { selectors: selectorList(options.user_selectors, 'user_selectors') };
   }
 
+  // Mixpanel's event object: `distinct_id` is undefined when the event was sent without one, and
+  // `properties` holds the event's own properties; the export line's `time` and `distinct_id`
+  // (kept inside its `properties`) are the object's top-level fields, not copies in `properties`.
   function eventObject(index: number): Record<string, unknown> {
     const event = host.events[index];
     return {
       name: event.name,
-      distinct_id: event.distinctId,
+      distinct_id: event.distinctId === '' ? undefined : event.distinctId,
       time: host.eventTimes[index],
       sampling_factor: 1,
-      properties: copyValue(event.properties),
+      properties: eventProperties(event.properties),
     };
+  }
+
+  function eventProperties(record: Record<string, unknown>): Record<string, unknown> {
+    const copy: Record<string, unknown> = {};
+    const keys = objectKeys(record);
+    for (let index = 0; index < keys.length; index++) {
+      const key = keys[index];
+      if (key !== 'time' && key !== 'distinct_id') setOwn(copy, key, copyValue(record[key]));
+    }
+    return copy;
   }
 
   function userObject(index: number): Record<string, unknown> {

@@ -4,7 +4,7 @@
  * evaluated by the same parser and evaluator as `where` clauses. Runs in the JQL worker, outside the
  * sandbox; answers are plain numbers or an error message string, never a thrown error.
  */
-import { compileExpression, isTruthy, type CompiledExpression, type ExpressionContext } from '../../../../languageService/evaluateExpression';
+import { compileExpression, compileExpressionWith, isTruthy, type CompiledExpression, type ExpressionContext, type PropertyReader } from '../../../../languageService/evaluateExpression';
 import { parseExpression } from '../../../../languageService/parser/expressionParser';
 import { lowerBound } from '../datasetIndex';
 import type { LocalDataset } from '../localEvent';
@@ -12,6 +12,9 @@ import { rangeInstants, ZoneClock } from '../timeBuckets';
 import type { JqlDataRequest, JqlEventSelector, JqlHostData } from './jqlApi';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Where a selector sits decides what it may read: event selectors see the event's properties only. */
+type SelectorPlace = 'event_selectors' | 'user_selectors' | 'join() selectors';
 
 interface CompiledSelector {
   event: string | undefined;
@@ -45,6 +48,9 @@ function buildHostData(dataset: LocalDataset, timezone: string): JqlHostData {
 
   const eventsMatching = (request: { from: string; to: string; selectors: JqlEventSelector[] }): number[] => {
     if (!DATE.test(request.from) || !DATE.test(request.to)) throw new JqlRequestError(`Events(): from_date and to_date must be dates of the form YYYY-MM-DD (got "${request.from}" and "${request.to}")`);
+    for (const [field, date] of [['from_date', request.from], ['to_date', request.to]] as const) {
+      if (!isCalendarDate(date)) throw new JqlRequestError(`Events(): ${field} "${date}" is not a date in the calendar`);
+    }
     if (request.from > request.to) throw new JqlRequestError(`Events(): from_date ${request.from} is after to_date ${request.to}`);
     const { start, end } = rangeInstants({ from: request.from, to: request.to }, clock);
     const selectors = request.selectors.map((selector) => compileSelector(selector, 'event_selectors'));
@@ -58,15 +64,8 @@ function buildHostData(dataset: LocalDataset, timezone: string): JqlHostData {
         continue;
       }
       context.properties = event.properties;
-      // Event selectors may read user["…"] too; the profile is looked up only for a selector that runs.
-      context.user = undefined;
-      let userLoaded = false;
       for (const selector of selectors) {
         if (selector.event !== undefined && selector.event !== event.name) continue;
-        if (selector.test && !userLoaded) {
-          context.user = profileOf(event.distinctId);
-          userLoaded = true;
-        }
         if (!selector.test || isTruthy(selector.test(context))) {
           positions.push(index);
           break;
@@ -74,11 +73,6 @@ function buildHostData(dataset: LocalDataset, timezone: string): JqlHostData {
       }
     }
     return positions;
-  };
-
-  const profileOf = (distinctId: string): Record<string, unknown> | undefined => {
-    const index = profileIndex.get(distinctId);
-    return index === undefined ? undefined : dataset.profiles[index].properties;
   };
 
   const peopleMatching = (request: { selectors: Array<{ selector?: string }> }): number[] => {
@@ -105,7 +99,9 @@ function buildHostData(dataset: LocalDataset, timezone: string): JqlHostData {
     const pairs: number[] = [];
     const usersWithEvents = new Set<number>();
     for (const eventIndex of events) {
-      const found = profileIndex.get(dataset.events[eventIndex].distinctId);
+      // An event sent without a distinct_id (read as "") belongs to no user.
+      const distinctId = dataset.events[eventIndex].distinctId;
+      const found = distinctId === '' ? undefined : profileIndex.get(distinctId);
       const userIndex = found !== undefined && people.has(found) ? found : -1;
       if (userIndex >= 0) usersWithEvents.add(userIndex);
       else if (request.type === 'inner' || request.type === 'right') continue;
@@ -144,16 +140,46 @@ function buildHostData(dataset: LocalDataset, timezone: string): JqlHostData {
 /** A mistake in what the script asked for, reported to it as its own error. */
 class JqlRequestError extends Error {}
 
-function compileSelector(selector: { event?: string; selector?: string }, where: string): CompiledSelector {
+function compileSelector(selector: { event?: string; selector?: string }, where: SelectorPlace): CompiledSelector {
   let test: CompiledExpression | undefined;
   if (selector.selector !== undefined && selector.selector.trim() !== '') {
-    const { expression, problems } = parseExpression(selector.selector, 0);
+    const text = selector.selector;
+    const { expression, problems } = parseExpression(text, 0);
     if (problems.length > 0) {
-      throw new JqlRequestError(`${where}: the selector '${selector.selector}' is not a valid segmentation expression: ${problems[0].message}`);
+      throw new JqlRequestError(`${where}: the selector '${text}' is not a valid segmentation expression: ${problems[0].message}`);
     }
-    test = compileExpression(expression);
+    test = where === 'user_selectors' ? compileExpression(expression) : compileExpressionWith(expression, eventSelectorReader(where, text));
   }
   return { event: 'event' in selector ? selector.event : undefined, test };
+}
+
+/**
+ * How an event or join selector reads a property. `properties["…"]` is what the script sees in
+ * `event.properties`: without the export line's `time` and `distinct_id`. `user["…"]` exists only in
+ * join() selectors; in event selectors it is refused when the selector is compiled, before any data is read.
+ */
+function eventSelectorReader(where: SelectorPlace, text: string): PropertyReader<ExpressionContext> {
+  return (scope, name) => {
+    if (scope === 'user') {
+      if (where === 'event_selectors') {
+        throw new JqlRequestError(
+          `event_selectors: the selector '${text}' reads user["${name}"], but event selectors can only read event properties; filter on user properties with join(Events(…), People(), {selectors: […]}) or People({user_selectors: […]})`,
+        );
+      }
+      return (context) => context.user?.[name];
+    }
+    if (scope === 'event' && name === '$time') return (context) => context.properties.time;
+    if (name === 'time' || name === 'distinct_id') return () => undefined;
+    return (context) => context.properties[name];
+  };
+}
+
+/** `YYYY-MM-DD` naming a real day: "2026-02-30" or "2026-08-32" would otherwise roll over into the next month. */
+function isCalendarDate(date: string): boolean {
+  const [year, month, day] = date.split('-').map(Number);
+  const instant = new Date(0);
+  instant.setUTCFullYear(year, month - 1, day);
+  return instant.getUTCFullYear() === year && instant.getUTCMonth() === month - 1 && instant.getUTCDate() === day;
 }
 
 function instantOf(value: unknown): number | undefined {

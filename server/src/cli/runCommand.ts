@@ -64,16 +64,22 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const controller = new AbortController();
   const onInterrupt = (): void => controller.abort();
   process.once('SIGINT', onInterrupt);
-  const results: QueryResult[] = [];
+  // In query order: a result, or (for --format json) the error of a query that failed.
+  const results: Array<QueryResult | FailedQuery> = [];
+  const runnable = document.queries.filter((q) => q.head !== undefined);
   // A warning about the data (e.g. duplicates dropped from an export) is the same for every query on it: shown once.
   const shownWarnings = new Set<string>();
   let failures = 0;
   try {
     for (const block of selected) {
       const label = block.title ?? `Query ${block.index + 1}`;
+      const failed = (message: string, kind: string): void => {
+        failures++;
+        results.push({ title: label, query: runnable.indexOf(block) + 1, error: { kind, message } });
+      };
       const blockProblems = document.problems.filter((p) => p.span.start >= block.span.start && p.span.start <= block.span.end);
       if (blockProblems.length > 0) {
-        failures++;
+        failed(blockProblems.map((problem) => `line ${lineOf(text, problem.span.start)}: ${problem.message}`).join('\n'), 'syntax');
         for (const problem of blockProblems) io.stderr(`${parsed.file}:${lineOf(text, problem.span.start)}: error: ${problem.message}\n`);
         io.stderr(`✗ ${label}: not run (syntax errors)\n`);
         continue;
@@ -82,7 +88,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       const source = engine.resolveSource(ref, file);
       const built = buildQuerySpec(block, { now: new Date(), timezone: source && source.kind !== 'piwik' ? source.timezone : undefined, defaultSource: sourceOverride ?? engine.defaultSource() });
       if (!built.ok) {
-        failures++;
+        failed(built.errors.map((error) => `line ${lineOf(text, error.span.start)}: ${error.message}`).join('\n'), 'invalid');
         for (const error of built.errors) io.stderr(`${parsed.file}:${lineOf(text, error.span.start)}: error: ${error.message}\n`);
         io.stderr(`✗ ${label}: not run\n`);
         continue;
@@ -94,13 +100,14 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
           signal: controller.signal,
           getCredentials: async (config) => credentialsFromEnv(config.name, io.env),
           onProgress: (progress) => io.stderr(`  ${progress.message}${progress.percent !== undefined ? ` (${Math.round(progress.percent)}%)` : ''}\n`),
+          fullRaw: parsed.format === 'json',
         });
         results.push(result);
         io.stderr(`✓ ${label}: ${result.meta.rowCount.toLocaleString('en-US')} rows in ${(result.meta.durationMs / 1000).toFixed(1)} s${result.meta.cachedAgeMs !== undefined ? ' (cached)' : ''}\n`);
         if (parsed.format !== 'json') io.stdout(renderResult(withoutRepeatedWarnings(result, shownWarnings), parsed.format, selected.length > 1));
       } catch (error) {
-        failures++;
         const message = isBackendError(error) ? error.message + (error.details.hint ? `\n  hint: ${error.details.hint}` : '') : `internal error: ${(error as Error).message}`;
+        failed(isBackendError(error) ? error.message : message, isBackendError(error) ? error.kind : 'internal');
         io.stderr(`✗ ${label}: ${message}\n`);
         if (controller.signal.aborted) break;
       }
@@ -110,9 +117,30 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     engine.dispose();
   }
   if (parsed.format === 'json') {
-    io.stdout(`${JSON.stringify(parsed.query !== undefined && results.length === 1 ? results[0] : results, null, 2)}\n`);
+    const elements = results.map((result) => ('error' in result ? result : asJsonResult(result)));
+    io.stdout(`${JSON.stringify(parsed.query !== undefined && elements.length === 1 ? elements[0] : elements, null, 2)}\n`);
   }
   return failures > 0 ? 1 : 0;
+}
+
+/** A query of `--format json` that gave no result; `query` is its number, as `--query N` takes it. */
+interface FailedQuery {
+  title: string;
+  query: number;
+  error: { kind: string; message: string };
+}
+
+/**
+ * A result as `--format json` prints it. A JQL query's `raw` is the value main() returned, as
+ * Mixpanel's /jql answers it, not the text the editor's Raw tab shows.
+ */
+function asJsonResult(result: QueryResult): unknown {
+  if (result.queryKind !== 'jql' || result.raw === undefined || result.rawTruncated) return result;
+  try {
+    return { ...result, raw: JSON.parse(result.raw) as unknown };
+  } catch {
+    return result;
+  }
 }
 
 function withoutRepeatedWarnings(result: QueryResult, shown: Set<string>): QueryResult {

@@ -77,6 +77,8 @@ export interface RunContext {
   /** Reads a file the query refers to (a JQL script), resolved by the host. */
   readTextFile: (path: string) => Promise<string>;
   onProgress?: (progress: QueryProgress) => void;
+  /** Keep the whole raw response on the result instead of clipping it for "show raw". */
+  fullRaw?: boolean;
 }
 
 export interface AnalyticsBackend {

@@ -262,6 +262,7 @@ class WorkspaceQueryEngine implements QueryEngine {
       credentials,
       now: this.now,
       onProgress: options.onProgress,
+      fullRaw: options.fullRaw,
       readTextFile: (path) => readFile(isAbsolute(path) ? path : resolve(dirname(documentPath), path), 'utf8'),
     };
   }

@@ -37,6 +37,8 @@ export interface RunOptions {
   getCredentials: (source: SourceConfig, host: string) => Promise<Credentials | undefined>;
   bypassCache?: boolean;
   onProgress?: (progress: QueryProgress) => void;
+  /** Keep the backend's whole raw response on the result, unclipped (`aq run --format json` prints it). */
+  fullRaw?: boolean;
 }
 
 export interface QueryEngine {

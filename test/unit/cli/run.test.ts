@@ -1,6 +1,8 @@
 /**
  * `aq run` as a user runs it on exported events: a workspace with aq.json and a local NDJSON file,
- * each output format, query selection, and the usage and file errors with their exit codes.
+ * each output format, query selection, and the usage and file errors with their exit codes. The
+ * `--format json` contract: a JQL query's `raw` is the value main() returned, locally and from
+ * Mixpanel (the fake on 127.0.0.1), and a query that failed is an element with an `error`.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CliIo } from '../../../server/src/cli/cliIo';
 import { runCommand } from '../../../server/src/cli/runCommand';
+import { disposeJqlWorkers } from '../../../server/src/queryEngine/backends/local/jql/jqlRuntime';
+import { MIXPANEL_FIXTURE_EVENTS, startFakeMixpanel, type FakeMixpanel } from '../../fake-apis/fakeMixpanel';
 
 let dir: string;
 
@@ -44,12 +48,12 @@ before(() => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function io(): CliIo & { out: string; err: string } {
+function io(env: Record<string, string> = {}, cwd = dir): CliIo & { out: string; err: string } {
   const captured = {
     out: '',
     err: '',
-    cwd: dir,
-    env: { AQ_CACHE_DIR: join(dir, '.aq-cache') },
+    cwd,
+    env: { AQ_CACHE_DIR: join(cwd, '.aq-cache'), ...env },
     stdout: (text: string) => void (captured.out += text),
     stderr: (text: string) => void (captured.err += text),
   };
@@ -95,5 +99,92 @@ describe('aq run', () => {
       assert.match(cli.err, message);
       assert.equal(cli.out, '');
     }
+  });
+});
+
+describe('aq run --format json on JQL queries', () => {
+  // The fake Mixpanel's events, also written as a raw export for a local source: the same script
+  // must give the same answer on both.
+  const PURCHASES_BY_BROWSER = `function main() {
+  return Events({from_date: params.from_date, to_date: params.to_date, event_selectors: [{event: "Purchase"}]})
+    .groupBy(["properties.browser"], [mixpanel.reducer.count(), mixpanel.reducer.sum("properties.amount")]);
+}
+`;
+  const IMPOSSIBLE_DATE = 'function main() { return Events({from_date: "2026-08-32", to_date: "2026-09-01"}).reduce(mixpanel.reducer.count()); }\n';
+  const JQL_QUERIES = `### Purchases by browser
+jql "purchases.jql"
+  from 2026-10-01 to 2026-10-03
+
+### Impossible date
+jql "impossible.jql"
+  from 2026-10-01 to 2026-10-03
+
+### Purchases again
+jql "purchases.jql"
+  from 2026-10-01 to 2026-10-03
+`;
+  let workspace: string;
+  let fake: FakeMixpanel;
+  let env: Record<string, string>;
+
+  before(async () => {
+    workspace = mkdtempSync(join(tmpdir(), 'aq-run-jql-'));
+    fake = await startFakeMixpanel({ projects: { 77: { region: 'US', serviceAccounts: [{ username: 'sa.user', secret: 'sa-secret-4242' }] } } });
+    env = { AQ_PROD_USERNAME: 'sa.user', AQ_PROD_SECRET: 'sa-secret-4242', AQ_PROD_BASE_URL: fake.url };
+    const lines = MIXPANEL_FIXTURE_EVENTS.map((event) => JSON.stringify({ event: event.event, properties: { time: Date.parse(event.time) / 1000, distinct_id: event.distinctId, ...event.properties } }));
+    writeFileSync(join(workspace, 'events.ndjson'), `${lines.join('\n')}\n`);
+    writeFileSync(join(workspace, 'aq.json'), JSON.stringify({ sources: { events: { kind: 'local', path: 'events.ndjson' }, prod: { kind: 'mixpanel', projectId: 77, region: 'US' } } }));
+    writeFileSync(join(workspace, 'purchases.jql'), PURCHASES_BY_BROWSER);
+    writeFileSync(join(workspace, 'impossible.jql'), IMPOSSIBLE_DATE);
+    writeFileSync(join(workspace, 'shop.aq'), JQL_QUERIES);
+  });
+
+  after(async () => {
+    await disposeJqlWorkers();
+    await fake.close();
+    rmSync(workspace, { recursive: true, force: true });
+  });
+
+  interface JsonElement {
+    title: string;
+    raw?: unknown;
+    data?: { columns: Array<{ name: string }>; rows: unknown[][] };
+    query?: number;
+    error?: { kind: string; message: string };
+  }
+
+  for (const source of ['events', 'prod']) {
+    it(`on the ${source === 'events' ? 'local' : 'Mixpanel'} source: raw is main()'s value, each reducer of a list is a column, a failed query is an error element`, async () => {
+      const cli = io(env, workspace);
+      // A query failed: exit 1, as documented, and the other queries still print.
+      assert.equal(await runCommand(['shop.aq', '--source', source, '--format', 'json'], cli), 1, cli.err);
+      const elements = JSON.parse(cli.out) as JsonElement[];
+      assert.deepEqual(
+        elements.map((element) => element.title),
+        ['Purchases by browser', 'Impossible date', 'Purchases again'],
+      );
+      const [purchases, impossible, again] = elements;
+      // Chrome bought 30 + 20 + 50; a list of reducers gives a list of values per group.
+      assert.deepEqual(purchases.raw, [{ key: ['Chrome'], value: [3, 100] }]);
+      assert.deepEqual(again.raw, purchases.raw);
+      assert.deepEqual(
+        purchases.data?.columns.map((column) => column.name),
+        ['key', 'value 1', 'value 2'],
+      );
+      assert.deepEqual(purchases.data?.rows, [['Chrome', 3, 100]]);
+      assert.equal(impossible.query, 2);
+      assert.equal(impossible.raw, undefined);
+      assert.match(impossible.error?.message ?? '', /from_date "2026-08-32" is not a date in the calendar/);
+      assert.match(cli.err, /✗ Impossible date: /);
+    });
+  }
+
+  it('prints the failed query alone when --query picks it', async () => {
+    const cli = io(env, workspace);
+    assert.equal(await runCommand(['shop.aq', '--query', 'Impossible date', '--source', 'events', '--format', 'json'], cli), 1, cli.err);
+    const element = JSON.parse(cli.out) as JsonElement;
+    assert.equal(element.title, 'Impossible date');
+    assert.equal(element.query, 2);
+    assert.equal(element.error?.kind, 'script');
   });
 });

@@ -70,14 +70,23 @@ export class LocalBackend implements AnalyticsBackend {
     const started = performance.now();
     const warnings: ResultWarning[] = [];
     let data: ResultData;
+    // A JQL query's raw answer is what main() returned, as Mixpanel's /jql answers it; other kinds have no answer but their data.
+    let raw: string;
     try {
-      data = await this.compute(spec, context, warnings);
+      if (spec.kind === 'jql') {
+        const output = await this.runJqlQuery(spec.scriptPath, spec.params, context, warnings);
+        data = jqlOutputToRows(output);
+        raw = JSON.stringify(output);
+      } else {
+        data = await this.compute(spec, context, warnings);
+        raw = JSON.stringify(data);
+      }
     } catch (error) {
       if (isBackendError(error)) throw error;
       throw new BackendError('badResponse', `The local engine could not run "${spec.title}": ${(error as Error).message}`);
     }
     if (context.signal.aborted) throw new BackendError('cancelled', 'The query was cancelled.');
-    const raw = JSON.stringify(data);
+    const clipped = !context.fullRaw && raw.length > RAW_LIMIT_CHARS;
     const range = 'range' in spec && spec.range ? { from: spec.range.from, to: spec.range.to } : undefined;
     return {
       title: spec.title,
@@ -94,8 +103,8 @@ export class LocalBackend implements AnalyticsBackend {
         seriesCount: seriesCountOf(data),
         warnings,
       },
-      raw: raw.length > RAW_LIMIT_CHARS ? raw.slice(0, RAW_LIMIT_CHARS) : raw,
-      rawTruncated: raw.length > RAW_LIMIT_CHARS,
+      raw: clipped ? raw.slice(0, RAW_LIMIT_CHARS) : raw,
+      rawTruncated: clipped,
     };
   }
 
@@ -107,7 +116,7 @@ export class LocalBackend implements AnalyticsBackend {
       case 'debugger':
         throw new BackendError('config', `"${spec.title}" is a debugger query: the Tracker Debugger needs a Piwik PRO source.`);
       case 'jql':
-        return this.runJqlQuery(spec.scriptPath, spec.params, context, warnings);
+        return jqlOutputToRows(await this.runJqlQuery(spec.scriptPath, spec.params, context, warnings));
       case 'segmentation':
       case 'funnel':
       case 'retention': {
@@ -122,7 +131,8 @@ export class LocalBackend implements AnalyticsBackend {
     }
   }
 
-  private async runJqlQuery(scriptPath: string, params: Record<string, unknown>, context: RunContext, warnings: ResultWarning[]): Promise<ResultData> {
+  /** What main() returned: the array of a collection's items. */
+  private async runJqlQuery(scriptPath: string, params: Record<string, unknown>, context: RunContext, warnings: ResultWarning[]): Promise<unknown[]> {
     let script: string;
     try {
       script = await context.readTextFile(scriptPath);
@@ -140,7 +150,7 @@ export class LocalBackend implements AnalyticsBackend {
       workerPath: this.options.jqlWorkerPath,
     });
     warnings.push(...scriptWarnings.map((message) => ({ code: 'jql', message })));
-    return jqlOutputToRows(Array.isArray(output) ? output : [output]);
+    return output;
   }
 
   /** The source's events; when they must be read from disk, the properties `spec` reads come out of the lines as they are parsed. */

@@ -81,10 +81,14 @@ export class MixpanelBackend implements AnalyticsBackend {
   async runQuery(spec: QuerySpec, context: RunContext, runOptions: { bypassCache?: boolean } = {}): Promise<QueryResult> {
     const compiled = await this.compile(spec, context);
     const key = `${this.source.name}\n${canonicalCall(compiled.call, this.hostUrl())}`;
-    return this.options.cache.getOrCompute(key, (signal) => this.execute(spec, compiled, { ...context, signal }), {
+    // A cached answer whose raw text was clipped cannot serve a caller that needs all of it.
+    const clippedInCache = context.fullRaw === true && this.options.cache.lookup(key)?.rawTruncated === true;
+    const result = await this.options.cache.getOrCompute(key, (signal) => this.execute(spec, compiled, { ...context, signal }), {
       signal: context.signal,
-      bypassCache: runOptions.bypassCache,
+      bypassCache: runOptions.bypassCache || clippedInCache,
     });
+    // The cache is keyed by the request: another query of the same request (another title or chart) shares its answer, not its name.
+    return { ...result, title: spec.title, chart: spec.chart };
   }
 
   /** The request a query makes, as curl with secrets masked, plus the JQL of an ad-hoc funnel. */
@@ -161,7 +165,7 @@ export class MixpanelBackend implements AnalyticsBackend {
       jqlOutputToRows,
       funnelJqlOutputToData: this.options.funnelJqlOutputToData ?? funnelJqlOutputToData,
     });
-    const maxRaw = this.options.maxRawChars ?? 256 * 1024;
+    const maxRaw = context.fullRaw ? Infinity : (this.options.maxRawChars ?? 256 * 1024);
     const rowCount = data.kind === 'series' ? data.dates.length : data.kind === 'funnel' ? data.steps.length : data.kind === 'retention' ? data.cohorts.length : data.kind === 'rows' ? data.rows.length : data.sessions.length;
     const seriesCount = data.kind === 'series' ? data.series.length : data.kind === 'funnel' ? data.segments.length : 0;
     return {

@@ -29,6 +29,7 @@ export const DiagnosticCode = {
   // JQL files
   jqlSyntaxError: 'jql-syntax-error',
   jqlMissingMain: 'jql-missing-main',
+  jqlUserInEventSelector: 'jql-user-in-event-selector',
   unknownReducer: 'unknown-reducer',
   unknownMixpanelHelper: 'unknown-mixpanel-helper',
 } as const;

@@ -42,6 +42,14 @@ describe('validateJql', () => {
     assert.match(diagnostics[0].message, /^JavaScript syntax error: Unexpected token/);
   });
 
+  it('user["…"] in event_selectors is an error; join() selectors may read it', () => {
+    const text = `function main() { return Events({ event_selectors: [{ event: "Purchase", selector: 'properties["price"] > 1 and user["plan"] == "team"' }] }); }`;
+    const found = service.validateJql(text, schema).filter((d) => d.code === 'jql-user-in-event-selector');
+    assert.deepEqual(found.map((d) => [d.severity, text.slice(d.span.start, d.span.end)]), [['error', 'user["plan"]']]);
+    assert.match(found[0].message, /event_selectors can only read event properties, not user\["plan"\]/);
+    expectAt(`function main() { return join(Events({}), People(), { selectors: [{ selector: 'user["plan"] == "team"' }] }); }`, 'jql-user-in-event-selector');
+  });
+
   it('requires a main function (declaration or assigned function)', () => {
     expectAt('[[var x = Events({});]]\n', 'jql-missing-main');
     expectAt('const main = () => Events({});\n', 'jql-missing-main');

@@ -149,25 +149,34 @@ function collectFacts(program: AnyNode, text: string): JqlFacts {
     if (!isStringLiteral(value)) return;
     facts.events.push({ name: value.value, span: { start: value.start, end: value.end } });
   };
-  const readSelectorExpression = (value: AnyNode | undefined) => {
+  const readSelectorExpression = (value: AnyNode | undefined, inEventSelectors: boolean) => {
     const inner = isStringLiteral(value) ? contentSpan(value, text) : undefined;
     if (!value || !inner) return;
     const { expression, problems } = parseExpression(value.value, inner.start);
     facts.selectorProblems.push(...problems.map((p) => ({ span: p.span, message: p.message, code: p.code })));
     walkExpression(expression, (node) => {
       if (node.type !== 'property' || node.scope === 'event') return;
+      // Mixpanel's event selectors see the event only; the JQL runtime refuses user["…"] there too.
+      if (inEventSelectors && node.scope === 'user') {
+        facts.selectorProblems.push({
+          span: node.span,
+          code: DiagnosticCode.jqlUserInEventSelector,
+          message: `event_selectors can only read event properties, not user["${node.name}"]; read user properties in join(Events(…), People(), {selectors: […]}) or People({user_selectors: […]}).`,
+        });
+        return;
+      }
       const nameSpan = node.nameSpan;
       facts.properties.push({ name: node.name, span: nameSpan, replaceSpan: nameSpan, render: (s) => JSON.stringify(s), isUser: node.scope === 'user' });
     });
   };
-  const readSelectors = (list: AnyNode | undefined) => {
+  const readSelectors = (list: AnyNode | undefined, inEventSelectors: boolean) => {
     if (!list || list.type !== 'ArrayExpression') return;
     for (const element of list.elements as AnyNode[]) {
       if (!element || element.type !== 'ObjectExpression') continue;
       for (const property of element.properties as AnyNode[]) {
         const key = propertyKeyName(property);
         if (key === 'event') addEventLiteral(property.value);
-        if (key === 'selector') readSelectorExpression(property.value);
+        if (key === 'selector') readSelectorExpression(property.value, inEventSelectors);
       }
     }
   };
@@ -192,7 +201,7 @@ function collectFacts(program: AnyNode, text: string): JqlFacts {
         if (!options) break;
         for (const property of options.properties as AnyNode[]) {
           const key = propertyKeyName(property);
-          if ((callee.name === 'Events' && key === 'event_selectors') || (callee.name === 'join' && key === 'selectors') || (callee.name === 'People' && key === 'user_selectors')) readSelectors(property.value);
+          if ((callee.name === 'Events' && key === 'event_selectors') || (callee.name === 'join' && key === 'selectors') || (callee.name === 'People' && key === 'user_selectors')) readSelectors(property.value, callee.name === 'Events');
         }
         break;
       }

@@ -22,6 +22,14 @@ test('scalars become one value column; reduce(top(n)) is unwrapped', () => {
   assert.deepEqual(jqlOutputToRows([[{ key: ['USA'], value: 1234 }, { key: ['DE'], value: 99 }]]).rows, [['USA', 1234], ['DE', 99]]);
 });
 
+test('reduce() with a list of reducers is one row with a value column per reducer', () => {
+  // Mixpanel answers reduce([count(), sum(…)]) with one value: the list of the reducers' results.
+  assert.deepEqual(jqlOutputToRows([[3, 100]]), { kind: 'rows', columns: [{ name: 'value 1', type: 'number' }, { name: 'value 2', type: 'number' }], rows: [[3, 100]] });
+  const withSummary = jqlOutputToRows([[2, { count: 2, sum: 30 }]]);
+  assert.deepEqual(withSummary.rows, [[2, '{"count":2,"sum":30}']]);
+  assert.deepEqual(jqlOutputToRows([[{ percentile: 50, value: 7 }]]).rows, [[50, 7]]);
+});
+
 test('objects become columns by field; nested values are JSON text; empty output has no columns', () => {
   const rows = jqlOutputToRows([{ name: 'a', tags: ['x'] }, { name: 'b', extra: true }]);
   assert.deepEqual(rows.columns, [{ name: 'name', type: 'string' }, { name: 'tags', type: 'json' }, { name: 'extra', type: 'boolean' }]);

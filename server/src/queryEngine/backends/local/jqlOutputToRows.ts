@@ -9,8 +9,11 @@ type Cell = string | number | boolean | null;
 type ColumnType = RowsData['columns'][number]['type'];
 
 export function jqlOutputToRows(output: unknown[]): RowsData {
-  // `reduce(mixpanel.reducer.top(n))` wraps its list in a one-element array.
-  const items = output.length === 1 && Array.isArray(output[0]) ? (output[0] as unknown[]) : output;
+  const only = output.length === 1 && Array.isArray(output[0]) ? (output[0] as unknown[]) : undefined;
+  // `reduce(top(n))` and `reduce(numeric_percentiles(…))` wrap a list of objects in a one-element array: one row each.
+  // `reduce([r1, r2])` answers `[[v1, v2]]`: one row, a column per reducer, as groupBy's list of values.
+  if (only && !only.every(isPlainObject)) return build(valueNames(only.length), [only]);
+  const items = only ?? output;
   if (items.length === 0) return { kind: 'rows', columns: [], rows: [] };
   if (items.every(isKeyValue)) return keyValueRows(items as Array<{ key: unknown; value: unknown }>);
   if (items.every(isPlainObject)) return objectRows(items as Array<Record<string, unknown>>);
@@ -36,14 +39,18 @@ function keyValueRows(items: Array<{ key: unknown; value: unknown }>): RowsData 
   // Several reducers give an array value; a summary reducer gives an object value.
   if (items.every((item) => Array.isArray(item.value))) {
     const valueCount = Math.max(...items.map((item) => (item.value as unknown[]).length));
-    const valueNames = valueCount === 1 ? ['value'] : Array.from({ length: valueCount }, (_, i) => `value ${i + 1}`);
-    return build([...keyNames, ...valueNames], items.map((item) => [...keysOf(item), ...Array.from({ length: valueCount }, (_, i) => (item.value as unknown[])[i])]));
+    return build([...keyNames, ...valueNames(valueCount)], items.map((item) => [...keysOf(item), ...Array.from({ length: valueCount }, (_, i) => (item.value as unknown[])[i])]));
   }
   if (items.every((item) => isPlainObject(item.value))) {
     const fields = unionOfKeys(items.map((item) => item.value as Record<string, unknown>));
     return build([...keyNames, ...fields], items.map((item) => [...keysOf(item), ...fields.map((field) => (item.value as Record<string, unknown>)[field])]));
   }
   return build([...keyNames, 'value'], items.map((item) => [...keysOf(item), item.value]));
+}
+
+/** `value`, or `value 1` … `value N` for several. */
+function valueNames(count: number): string[] {
+  return count === 1 ? ['value'] : Array.from({ length: count }, (_, i) => `value ${i + 1}`);
 }
 
 function objectRows(items: Array<Record<string, unknown>>): RowsData {

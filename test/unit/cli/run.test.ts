@@ -179,6 +179,18 @@ jql "purchases.jql"
     });
   }
 
+  it('a query that cannot be built is an error element too, with the line of the problem', async () => {
+    writeFileSync(join(workspace, 'broken.aq'), 'use local "events"\n\n### Unfinished\njql "purchases.jql"\n  from 2026-10-01 to\n\n### Fine\njql "purchases.jql"\n  from 2026-10-01 to 2026-10-03\n');
+    const cli = io(env, workspace);
+    assert.equal(await runCommand(['broken.aq', '--format', 'json'], cli), 1, cli.err);
+    const [unfinished, fine] = JSON.parse(cli.out) as JsonElement[];
+    assert.equal(unfinished.title, 'Unfinished');
+    assert.equal(unfinished.query, 1);
+    assert.equal(unfinished.error?.kind, 'syntax');
+    assert.match(unfinished.error?.message ?? '', /^line 5: /);
+    assert.deepEqual(fine.raw, [{ key: ['Chrome'], value: [3, 100] }]);
+  });
+
   it('prints the failed query alone when --query picks it', async () => {
     const cli = io(env, workspace);
     assert.equal(await runCommand(['shop.aq', '--query', 'Impossible date', '--source', 'events', '--format', 'json'], cli), 1, cli.err);

@@ -166,6 +166,104 @@ describe('reduce() and groupBy() (JQL_GUIDE, "Transformations" and "JQL Builtins
   });
 });
 
+describe('builtins (JQL_GUIDE, "JQL Builtins")', () => {
+  const loads = [1, 2, 3].map((ms, index) => ({ event: 'pageview', properties: { time: at(1, 9 + index), distinct_id: `u${index}`, load_time_ms: ms, country: index === 2 ? 'MX' : 'US' } }));
+
+  test('min_by: "Find the element in a collection that gives the minimum (or maximum) value" — the documented result is a whole event whose properties hold neither time nor distinct_id', async () => {
+    const { output } = await runOn(loads, `function main() { return ${OCTOBER}.reduce(mixpanel.reducer.min_by("properties.load_time_ms")); }`);
+    assert.deepEqual(output, [{ name: 'pageview', distinct_id: 'u0', time: at(1, 9) * 1000, sampling_factor: 1, properties: { load_time_ms: 1, country: 'US' } }]);
+  });
+
+  test('numeric_summary: "Returns the count, sum, sum of squares, average and standard deviation" — the documented example (221, 32624, 9199564 → stddev 140.838023) is the population deviation', async () => {
+    const { output } = await runOn(loads, `function main() { return ${OCTOBER}.reduce(mixpanel.reducer.numeric_summary("properties.load_time_ms")); }`);
+    const [summary] = output as Array<Record<string, number>>;
+    assert.deepEqual(Object.keys(summary).sort(), ['avg', 'count', 'stddev', 'sum', 'sum_squares']);
+    assert.deepEqual([summary.count, summary.sum, summary.sum_squares, summary.avg], [3, 6, 14, 2]);
+    assert.ok(Math.abs(summary.stddev - Math.sqrt(14 / 3 - 4)) < 1e-9, String(summary.stddev));
+  });
+
+  test('numeric_percentiles: one percentile answers "[118]", a list answers "[[{percentile, value}, …]]"', async () => {
+    const same = [5, 5, 5].map((ms, index) => ({ event: 'pageview', properties: { time: at(1, 9 + index), distinct_id: 'u1', load_time_ms: ms } }));
+    assert.deepEqual((await runOn(same, `function main() { return ${OCTOBER}.reduce(mixpanel.reducer.numeric_percentiles("properties.load_time_ms", 50)); }`)).output, [5]);
+    assert.deepEqual((await runOn(same, `function main() { return ${OCTOBER}.reduce(mixpanel.reducer.numeric_percentiles("properties.load_time_ms", [50, 90])); }`)).output, [
+      [
+        { percentile: 50, value: 5 },
+        { percentile: 90, value: 5 },
+      ],
+    ]);
+  });
+
+  test('top: "The output of this function is a collection containing a single item, the list of the top N items."', async () => {
+    const { output } = await runOn(loads, `function main() { return ${OCTOBER}.groupBy(["properties.country"], mixpanel.reducer.count()).reduce(mixpanel.reducer.top(1)); }`);
+    assert.deepEqual(output, [[{ key: ['US'], value: 2 }]]);
+  });
+
+  test('object_merge: "Merge a collection of JavaScript objects into a single object. Numeric leaf values are summed."', async () => {
+    const { output } = await runOn(loads, `function main() { return ${OCTOBER}.map(function (e) { return {count: 1, sum: e.properties.load_time_ms}; }).reduce(mixpanel.reducer.object_merge()); }`);
+    assert.deepEqual(output, [{ count: 3, sum: 6 }]);
+  });
+
+  test('null: "Always return null."', async () => {
+    const { output } = await runOn(loads, `function main() { return ${OCTOBER}.reduce(mixpanel.reducer.null()); }`);
+    assert.deepEqual(output, [null]);
+  });
+
+  test('numeric_bucket: "normalizing it to the lower boundary of the bucket it falls into", with a list of boundaries or {bucket_size, offset}', async () => {
+    const byList = await runOn(loads, `function main() { return ${OCTOBER}.groupBy([mixpanel.numeric_bucket("properties.load_time_ms", [0, 2, 10])], mixpanel.reducer.count()); }`);
+    assert.deepEqual(sortedByKey(byList.output), [
+      { key: [0], value: 1 },
+      { key: [2], value: 2 },
+    ]);
+    const bySize = await runOn(loads, `function main() { return ${OCTOBER}.groupBy([mixpanel.numeric_bucket("properties.load_time_ms", {bucket_size: 2, offset: 1})], mixpanel.reducer.count()); }`);
+    assert.deepEqual(sortedByKey(bySize.output), [
+      { key: [1], value: 2 },
+      { key: [3], value: 1 },
+    ]);
+  });
+
+  test('to_number: "When unable to interpret input as a number, return undefined." — numeric reducers then skip it', async () => {
+    const mixed = [
+      { event: 'pageview', properties: { time: at(1, 9), distinct_id: 'u1', load_time_ms: '12' } },
+      { event: 'pageview', properties: { time: at(1, 10), distinct_id: 'u1', load_time_ms: 'slow' } },
+    ];
+    const { output } = await runOn(mixed, `function main() { return ${OCTOBER}.map(function (e) { return mixpanel.to_number("properties.load_time_ms")(e) === undefined; }); }`);
+    assert.deepEqual(output, [false, true]);
+  });
+
+  test('weekly_time_buckets: "buckets for calendar weeks, starting on Monday"', async () => {
+    // 2026-10-01 is a Thursday; 2026-10-05 a Monday.
+    const days = [1, 4, 5].map((day) => ({ event: 'pageview', properties: { time: at(day, 12), distinct_id: 'u1' } }));
+    const { output } = await runOn(days, `function main() { return Events({from_date: "2026-10-01", to_date: "2026-10-05"}).groupBy([mixpanel.numeric_bucket("time", mixpanel.weekly_time_buckets)], mixpanel.reducer.count()); }`);
+    assert.deepEqual(sortedByKey(output), [
+      { key: [Date.UTC(2026, 8, 28)], value: 2 },
+      { key: [Date.UTC(2026, 9, 5)], value: 1 },
+    ]);
+  });
+});
+
+describe('groupByUser() and join() rules (JQL_GUIDE, "Transformations" and "join() Operation Details")', () => {
+  const events = [
+    { event: 'login', properties: { time: at(1, 12), distinct_id: 'u1' } },
+    { event: 'view', properties: { time: at(1, 9), distinct_id: 'u1' } },
+    { event: 'buy', properties: { time: at(2, 9), distinct_id: 'u1' } },
+  ];
+
+  test('"guarantees that the reduce function(s) will process all events of a single user in temporal order", with "an initial value of Undefined"', async () => {
+    const { output } = await runOn(events, `function main() { return ${OCTOBER}.groupByUser(function (state, events) { state = state === undefined ? [] : state; return state.concat(events.map(function (e) { return e.name; })); }); }`);
+    assert.deepEqual(output, [{ key: ['u1'], value: ['view', 'login', 'buy'] }]);
+  });
+
+  test('"You cannot apply any transformations to the collections inside join()."', async () => {
+    const { output, error } = await runOn(events, `function main() { return join(${OCTOBER}.filter(function () { return true; }), People()); }`);
+    assert.equal(output, undefined);
+    assert.match(error ?? '', /join\(\)/);
+  });
+});
+
+function sortedByKey(output: unknown[] | undefined): unknown[] {
+  return ((output ?? []) as Array<{ key: number[] }>).slice().sort((a, b) => a.key[0] - b.key[0]);
+}
+
 describe('the fake Mixpanel /jql hands scripts what Mixpanel does', () => {
   let fake: FakeMixpanel;
 

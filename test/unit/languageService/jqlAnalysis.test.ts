@@ -50,6 +50,13 @@ describe('validateJql', () => {
     expectAt(`function main() { return join(Events({}), People(), { selectors: [{ selector: 'user["plan"] == "team"' }] }); }`, 'jql-user-in-event-selector');
   });
 
+  it('Events() dates written in the script must be calendar days', () => {
+    const { found } = expectAt('function main() { return Events({ from_date: [["2026-08-32"]], to_date: "2026-09-01" }).reduce(mixpanel.reducer.count()); }', 'invalid-date');
+    assert.equal(found[0].message, 'from_date "2026-08-32" is not a calendar day of the form YYYY-MM-DD.');
+    expectAt('function main() { return Events({ from_date: "2024-02-29", to_date: [["2026-9-1"]] }); }', 'invalid-date');
+    expectAt('function main() { return Events({ from_date: params.from_date, to_date: "2026-09-01" }); }', 'invalid-date');
+  });
+
   it('requires a main function (declaration or assigned function)', () => {
     expectAt('[[var x = Events({});]]\n', 'jql-missing-main');
     expectAt('const main = () => Events({});\n', 'jql-missing-main');

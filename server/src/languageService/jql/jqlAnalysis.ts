@@ -91,6 +91,8 @@ interface JqlFacts {
   usesPeopleOnly: boolean;
   /** Syntax problems inside `selector` expression strings. */
   selectorProblems: Array<{ span: TextSpan; message: string; code: string }>;
+  /** `Events({from_date, to_date})` literals that are not calendar days. */
+  dateProblems: Array<{ span: TextSpan; message: string }>;
 }
 
 /** acorn's result, or the syntax error's position and message. */
@@ -139,8 +141,16 @@ function isUserObject(node: AnyNode): boolean {
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
+/** `YYYY-MM-DD` naming a day that exists: Events() refuses "2026-02-30" rather than rolling it over. */
+function isCalendarDay(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
 function collectFacts(program: AnyNode, text: string): JqlFacts {
-  const facts: JqlFacts = { events: [], properties: [], reducers: [], helpers: [], hasMain: false, usesPeopleOnly: false, selectorProblems: [] };
+  const facts: JqlFacts = { events: [], properties: [], reducers: [], helpers: [], hasMain: false, usesPeopleOnly: false, selectorProblems: [], dateProblems: [] };
   let sawEvents = false;
   let sawPeople = false;
   const memberProperties: Array<{ node: AnyNode; user: boolean }> = [];
@@ -202,6 +212,9 @@ function collectFacts(program: AnyNode, text: string): JqlFacts {
         for (const property of options.properties as AnyNode[]) {
           const key = propertyKeyName(property);
           if ((callee.name === 'Events' && key === 'event_selectors') || (callee.name === 'join' && key === 'selectors') || (callee.name === 'People' && key === 'user_selectors')) readSelectors(property.value, callee.name === 'Events');
+          if (callee.name === 'Events' && (key === 'from_date' || key === 'to_date') && isStringLiteral(property.value) && !isCalendarDay(property.value.value)) {
+            facts.dateProblems.push({ span: { start: property.value.start, end: property.value.end }, message: `${key} ${JSON.stringify(property.value.value)} is not a calendar day of the form YYYY-MM-DD.` });
+          }
         }
         break;
       }
@@ -277,6 +290,9 @@ export function validateJql(text: string, schema: AnalyticsSchema | undefined): 
     facts = collectFacts(parsed.program, text);
   } catch {
     return diagnostics;
+  }
+  for (const problem of facts.dateProblems) {
+    diagnostics.push({ span: problem.span, severity: 'error', code: DiagnosticCode.invalidDate, message: problem.message });
   }
   for (const problem of facts.selectorProblems) {
     diagnostics.push({ span: problem.span, severity: 'error', code: problem.code, message: `In the selector: ${problem.message}` });

@@ -70,17 +70,9 @@ export class LocalBackend implements AnalyticsBackend {
     const started = performance.now();
     const warnings: ResultWarning[] = [];
     let data: ResultData;
-    // A JQL query's raw answer is what main() returned, as Mixpanel's /jql answers it; other kinds have no answer but their data.
     let raw: string;
     try {
-      if (spec.kind === 'jql') {
-        const output = await this.runJqlQuery(spec.scriptPath, spec.params, context, warnings);
-        data = jqlOutputToRows(output);
-        raw = JSON.stringify(output);
-      } else {
-        data = await this.compute(spec, context, warnings);
-        raw = JSON.stringify(data);
-      }
+      ({ data, raw } = await this.compute(spec, context, warnings));
     } catch (error) {
       if (isBackendError(error)) throw error;
       throw new BackendError('badResponse', `The local engine could not run "${spec.title}": ${(error as Error).message}`);
@@ -108,15 +100,21 @@ export class LocalBackend implements AnalyticsBackend {
     };
   }
 
-  private async compute(spec: QuerySpec, context: RunContext, warnings: ResultWarning[]): Promise<ResultData> {
+  /**
+   * The result's data and its raw answer: for JQL what main() returned, as Mixpanel's /jql answers
+   * it; other kinds have no answer but their data.
+   */
+  private async compute(spec: QuerySpec, context: RunContext, warnings: ResultWarning[]): Promise<{ data: ResultData; raw: string }> {
     const options = { timezone: this.source.timezone };
     switch (spec.kind) {
       case 'insights':
         throw new BackendError('config', `"${spec.title}" is an insights query: saved Insights reports live in Mixpanel. Run it on a Mixpanel source, or rewrite it as a segmentation for the local source.`);
       case 'debugger':
         throw new BackendError('config', `"${spec.title}" is a debugger query: the Tracker Debugger needs a Piwik PRO source.`);
-      case 'jql':
-        return jqlOutputToRows(await this.runJqlQuery(spec.scriptPath, spec.params, context, warnings));
+      case 'jql': {
+        const output = await this.runJqlQuery(spec.scriptPath, spec.params, context, warnings);
+        return { data: jqlOutputToRows(output), raw: JSON.stringify(output) };
+      }
       case 'segmentation':
       case 'funnel':
       case 'retention': {
@@ -126,7 +124,7 @@ export class LocalBackend implements AnalyticsBackend {
         const data = spec.kind === 'segmentation' ? runLocalSegmentation(dataset, spec, options) : spec.kind === 'funnel' ? runLocalFunnel(dataset, spec, options) : runLocalRetention(dataset, spec, options);
         const coverage = coverageWarning(dataset, spec.range, this.source.timezone);
         if (coverage) warnings.push(coverage);
-        return data;
+        return { data, raw: JSON.stringify(data) };
       }
     }
   }

@@ -49,7 +49,7 @@ test('the generated funnel JQL on the local JQL runtime counts exactly as the lo
     fc.asyncProperty(fc.array(eventArbitrary, { maxLength: 14 }), specArbitrary, async (events, options) => {
       const rows: EventRow[] = events.map((event) => [event.name, event.user, new Date(BASE + event.hour * HOUR + event.jitterMs).toISOString(), event.plan === undefined ? {} : { plan: event.plan }]);
       const spec: FunnelSpec = funnel({
-        steps: options.steps,
+        steps: [...options.steps],
         range: { from: '2026-10-01', to: '2026-10-02' },
         window: options.window,
         reentry: options.reentry,

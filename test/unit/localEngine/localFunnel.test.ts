@@ -94,3 +94,28 @@ test('nobody entering gives zero conversions, not NaN', () => {
 test('a saved funnel cannot run locally and says why', () => {
   assert.throws(() => runLocalFunnel(data, spec({ steps: [], savedId: 7125032 })), /saved funnels live in Mixpanel/);
 });
+
+test('unit week buckets entries by the week they entered in, in the source time zone', () => {
+  const events = datasetOf([
+    // Sunday 22:30 UTC is Monday 00:30 in Berlin (UTC+2): a different week there.
+    ['A', 'late-sunday', '2026-10-04T22:30:00'],
+    ['B', 'late-sunday', '2026-10-04T22:40:00'],
+    ['A', 'midweek', '2026-10-07T10:00:00'],
+  ]);
+  const weekly = spec({ steps: ['A', 'B'], range: { from: '2026-10-01', to: '2026-10-14' }, unit: 'week' });
+  const byWeek = (timezone: string) => runLocalFunnel(events, weekly, { timezone }).byDate?.map((week) => [week.date, week.segments[0].counts]);
+  assert.deepEqual(byWeek('UTC'), [
+    ['2026-09-28', [1, 1]],
+    ['2026-10-05', [1, 0]],
+    ['2026-10-12', [0, 0]],
+  ]);
+  assert.deepEqual(byWeek('Europe/Berlin'), [
+    ['2026-09-28', [0, 0]],
+    ['2026-10-05', [2, 1]],
+    ['2026-10-12', [0, 0]],
+  ]);
+  // The whole range is one funnel as well, and the result says how it is bucketed.
+  const result = runLocalFunnel(events, weekly);
+  assert.equal(result.unit, 'week');
+  assert.deepEqual(result.segments[0].counts, [2, 1]);
+});

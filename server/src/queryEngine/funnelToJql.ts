@@ -23,6 +23,12 @@ interface FunnelGroupTotals {
   durations: number[];
 }
 
+const DEFAULT_RULES = `// Default counting: a user enters at their first first-step event; later ones do not restart the
+// window. With a segment, a user enters again only after leaving the attempt (converted or timed
+// out), and only with a segment value they have not entered with yet.`;
+const OPTIMIZED_RULES = `// Optimized re-entry: every first-step event is an entry; entries reaching step 2 at the same event
+// are one entry, the most recent; a user's entries (per segment) count up to their first converted one.`;
+
 /** A readable JQL script computing the funnel, and the params it reads. */
 export function compileFunnelToJql(spec: FunnelSpec): { script: string; params: Record<string, unknown> } {
   if (spec.steps.length === 0) {
@@ -57,11 +63,7 @@ ${where === undefined ? '' : `// Only events matching: ${comment(where)}\n`}${sp
 // Per user, with events in time order, an attempt starts at a first-step event inside the period;
 // each next step is the first unused event of that step from two seconds before the previous step
 // (Mixpanel's grace period) to one window after the entry.
-// Default counting: a user enters at their first first-step event; later ones do not restart the
-// window. With a segment, a user enters again only after leaving the attempt (converted or timed
-// out), and only with a segment value they have not entered with yet.
-// Optimized re-entry: every first-step event is an entry; entries reaching step 2 at the same event
-// are one entry, the most recent; a user's entries count up to their first converted one.
+${optimized ? OPTIMIZED_RULES : DEFAULT_RULES}
 
 function main() {
   return Events({

@@ -21,7 +21,7 @@ import { parseAqDocument } from '../server/src/languageService/parser/queryParse
 import type { FunnelSpec, QuerySpec, RetentionSpec, SegmentationSpec } from '../server/src/languageService/querySpec';
 import type { FunnelData, RetentionData, SeriesData } from '../server/src/protocol/resultModel';
 import { loadLocalDataset } from '../server/src/queryEngine/backends/local/eventStore';
-import { runLocalFunnel } from '../server/src/queryEngine/backends/local/localFunnel';
+import { DEFAULT_FUNNEL_WINDOW, FUNNEL_GRACE_MS, FUNNEL_UNIT_MS, runLocalFunnel } from '../server/src/queryEngine/backends/local/localFunnel';
 import { runLocalRetention } from '../server/src/queryEngine/backends/local/localRetention';
 import { runLocalSegmentation } from '../server/src/queryEngine/backends/local/localSegmentation';
 import { columnsReadBy } from '../server/src/queryEngine/backends/local/queryColumns';
@@ -46,6 +46,7 @@ retention "Sign Up" -> "Purchase"
   from 2026-08-03 to 2026-10-31
 `;
 
+const GRACE_S = FUNNEL_GRACE_MS / 1000;
 const DAY_S = 86_400;
 
 type Answer = Map<string, number>;
@@ -80,7 +81,8 @@ function cases(): BenchCase[] {
   const [segmentation, funnel, retention] = specs() as [SegmentationSpec, FunnelSpec, RetentionSpec];
   const seg = rangeSeconds(segmentation.range);
   const fun = rangeSeconds(funnel.range);
-  const windowS = (funnel.window?.count ?? 30) * DAY_S;
+  const window = funnel.window ?? DEFAULT_FUNNEL_WINDOW;
+  const windowS = (window.count * FUNNEL_UNIT_MS[window.unit]) / 1000;
   const ret = rangeSeconds(retention.range);
   const week = (column: string): string => `CAST(floor((floor(${column} / ${DAY_S}) + 3) / 7) AS BIGINT)`;
   return [
@@ -102,14 +104,16 @@ function cases(): BenchCase[] {
         const data = runLocalFunnel(await loadLocalDataset(path, { extract: columnsReadBy(funnel) }), funnel) as FunnelData;
         return new Map(data.segments[0].counts.map((count, step) => [`step ${step + 1}`, count]));
       },
-      // ASOF joins find each step's earliest event at or after the previous one, as the engine does.
+      // Mixpanel's default counting: a user's only entry is their first step-1 event in the range;
+      // ASOF joins find each next step's earliest event from two seconds (the grace period) before
+      // the previous step, kept when it is inside the window from the entry.
       sql: (from) => `WITH ev AS (SELECT event, distinct_id, time FROM ${from} WHERE event IN ('Landed on Homepage', 'Viewed Product', 'Purchase')),
-        a AS (SELECT distinct_id, time AS t1 FROM ev WHERE event = 'Landed on Homepage' AND time >= ${fun.start} AND time < ${fun.end}),
+        a AS (SELECT distinct_id, min(time) AS t1 FROM ev WHERE event = 'Landed on Homepage' AND time >= ${fun.start} AND time < ${fun.end} GROUP BY 1),
         b AS (SELECT distinct_id, time FROM ev WHERE event = 'Viewed Product'),
         c AS (SELECT distinct_id, time FROM ev WHERE event = 'Purchase'),
-        ab AS (SELECT a.distinct_id, a.t1, CASE WHEN b.time <= a.t1 + ${windowS} THEN b.time END AS t2 FROM a ASOF LEFT JOIN b ON a.distinct_id = b.distinct_id AND a.t1 <= b.time),
-        abc AS (SELECT ab.distinct_id, ab.t2, CASE WHEN ab.t2 IS NOT NULL AND c.time <= ab.t1 + ${windowS} THEN c.time END AS t3 FROM ab ASOF LEFT JOIN c ON ab.distinct_id = c.distinct_id AND ab.t2 <= c.time),
-        per_user AS (SELECT distinct_id, max(1 + (t2 IS NOT NULL)::INTEGER + (t3 IS NOT NULL)::INTEGER) AS reached FROM abc GROUP BY 1)
+        ab AS (SELECT a.distinct_id, a.t1, CASE WHEN b.time <= a.t1 + ${windowS} THEN b.time END AS t2 FROM a ASOF LEFT JOIN b ON a.distinct_id = b.distinct_id AND b.time >= a.t1 - ${GRACE_S}),
+        abc AS (SELECT ab.distinct_id, ab.t2, CASE WHEN ab.t2 IS NOT NULL AND c.time <= ab.t1 + ${windowS} THEN c.time END AS t3 FROM ab ASOF LEFT JOIN c ON ab.distinct_id = c.distinct_id AND c.time >= ab.t2 - ${GRACE_S}),
+        per_user AS (SELECT distinct_id, 1 + (t2 IS NOT NULL)::INTEGER + (t3 IS NOT NULL)::INTEGER AS reached FROM abc)
         SELECT count(*)::INTEGER, count(*) FILTER (WHERE reached >= 2)::INTEGER, count(*) FILTER (WHERE reached >= 3)::INTEGER FROM per_user`,
       fromSql: (rows) => new Map((rows[0] as number[]).map((count, step) => [`step ${step + 1}`, count])),
     },

@@ -133,6 +133,22 @@ describe('Mixpanel queries return the numbers counted from the fixture', () => {
     assert.equal(fake.store.requestsTo('/api/query/funnels')[0].query.funnel_id, '7');
   });
 
+  it('a saved funnel with `unit` sends it and keeps each date\'s funnel', async () => {
+    const data = (await backend().runQuery(funnel({ unit: 'day' }), context(GOOD))).data as FunnelData;
+    assert.equal(fake.store.requestsTo('/api/query/funnels')[0].query.unit, 'day');
+    assert.equal(data.unit, 'day');
+    // u1 signed up on 10-01 and bought on 10-02; u2 on 10-01 and never bought; u3 on 10-02 and bought on 10-03.
+    assert.deepEqual(
+      data.byDate?.map((day) => [day.date, day.segments[0].counts]),
+      [
+        ['2026-10-01', [2, 1]],
+        ['2026-10-02', [1, 1]],
+        ['2026-10-03', [0, 0]],
+      ],
+    );
+    assert.deepEqual(data.segments[0].counts, [3, 2]);
+  });
+
   it('a saved funnel segmented by a property', async () => {
     const data = (await backend().runQuery(funnel({ on: property('browser') }), context(GOOD))).data as FunnelData;
     assert.deepEqual(

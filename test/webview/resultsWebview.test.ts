@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, test } from 'node:test';
 import type { DebuggerData, QueryResult, RowsData } from '../../server/src/protocol/resultModel';
-import { debuggerData, funnelData, makeResult, retentionData, rowsData, seriesData } from '../unit/results/resultFixtures';
+import { datedFunnelData, debuggerData, funnelData, makeResult, retentionData, rowsData, seriesData } from '../unit/results/resultFixtures';
 import { pageErrors, posted, showResult, startWebviewHarness, type WebviewHarness } from './webviewHarness';
 
 // Callbacks passed to page.evaluate run in the browser; the Node-side typecheck has no DOM lib.
@@ -191,5 +191,27 @@ test('running and failure banners; Cancel posts cancel', async () => {
   await page.evaluate(() => window.postMessage({ type: 'runFailed', message: '<b>401</b> Unauthorized' }, '*'));
   await page.waitForFunction(() => document.querySelector('.banner.error')?.textContent === '<b>401</b> Unauthorized');
   assert.ok((await posted(page)).some((message) => message.type === 'cancel'));
+  await page.close();
+});
+
+test('a funnel with `unit` shows one row per entry date and a line of conversion over time in %', async () => {
+  const page = await harness.openPage();
+  await showResult(page, makeResult(datedFunnelData, { title: 'Signup funnel by day' }));
+  await page.getByRole('tab', { name: 'Table' }).click();
+  assert.deepEqual(await page.locator('thead th').allTextContents(), ['Date', 'Signup', 'Purchase', 'Overall %']);
+  const cells = await page.locator('tbody tr:not(.spacer)').evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent)));
+  assert.deepEqual(cells, [
+    ['2024-03-01', '4', '1', '25'],
+    ['2024-03-02', '8', '6', '75'],
+  ]);
+  await page.getByRole('tab', { name: 'Chart' }).click();
+  await page.waitForSelector('.chart-host canvas');
+  const box = await page.locator('.chart-host').boundingBox();
+  assert.ok(box);
+  // The second date sits right of the middle; the axis tooltip shows that date's conversion.
+  await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2);
+  await page.waitForSelector('.chart-tooltip');
+  const tooltip = await page.locator('.chart-tooltip').textContent();
+  assert.ok(tooltip?.includes('2024-03-02') && tooltip.includes('All users · Signup → Purchase 75%'), `tooltip: ${tooltip}`);
   await page.close();
 });

@@ -3,7 +3,7 @@
  * applies the defaults documented in querySpec.ts and resolves relative dates against a clock and
  * time zone passed in, so the result depends on nothing but its arguments.
  */
-import { CLAUSES_BY_NAME, DATE_RANGE_REQUIRED, DURATION_UNITS, PIWIK_EVENT_TYPES } from './clauseCatalog';
+import { CLAUSES_BY_NAME, DATE_RANGE_REQUIRED, DEFAULT_FUNNEL_WINDOW, DURATION_UNITS, PIWIK_EVENT_TYPES } from './clauseCatalog';
 import type { Clause, Expression, QueryBlock, QueryKind, StringNode, TextSpan } from './parser/queryAst';
 import type { DateRange, QuerySpec, SourceRef, TimeUnit } from './querySpec';
 
@@ -142,6 +142,7 @@ class SpecBuilder {
           range: range ?? { from: '', to: '' },
           window: this.window(savedId === undefined),
           unit,
+          reentry: this.reentry(savedId),
           limit: this.number('limit') ?? 255,
         };
       }
@@ -269,15 +270,23 @@ class SpecBuilder {
 
   private window(defaulted: boolean): { count: number; unit: 'minute' | 'hour' | 'day' } | undefined {
     const clause = this.clauses.get('window');
-    if (clause?.value.type !== 'duration') return defaulted ? { count: 30, unit: 'day' } : undefined;
+    if (clause?.value.type !== 'duration') return defaulted ? { ...DEFAULT_FUNNEL_WINDOW } : undefined;
     const { count, unit } = clause.value;
     const normalized = unit ? DURATION_UNITS[unit.value] : undefined;
     if (!count || !unit || (normalized !== 'minute' && normalized !== 'hour' && normalized !== 'day')) {
       this.fail(clause.span, 'Write the conversion window as N minutes, N hours or N days, e.g. window 14 days.');
-      return defaulted ? { count: 30, unit: 'day' } : undefined;
+      return defaulted ? { ...DEFAULT_FUNNEL_WINDOW } : undefined;
     }
     if (count.value < 1) this.fail(count.span, 'The conversion window must be at least 1.');
     return { count: count.value, unit: normalized };
+  }
+
+  private reentry(savedId: number | undefined): 'default' | 'optimized' {
+    const mode = this.word('reentry');
+    if (mode !== undefined && savedId !== undefined) {
+      this.fail(this.clauses.get('reentry')!.span, "A saved funnel counts with the mode saved in Mixpanel (the /funnels API has no parameter for it); 'reentry' applies to ad-hoc funnels.");
+    }
+    return mode === 'optimized' ? 'optimized' : 'default';
   }
 
   private eventTypes(): number[] {

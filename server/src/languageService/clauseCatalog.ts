@@ -81,6 +81,7 @@ export const CLAUSES: readonly ClauseSpec[] = [
   { name: 'chart', shape: 'word', kinds: ['segmentation', 'funnel', 'retention', 'insights', 'jql'], apiParameter: '(display)', description: 'How the results panel draws the result.', values: ['line', 'bar', 'pie', 'table'] },
   { name: 'clean', shape: 'flag', kinds: ['segmentation', 'funnel', 'retention', 'insights', 'jql'], apiParameter: '(display)', description: 'Drop "", "undefined" and null segments from the result.' },
   { name: 'window', shape: 'duration', kinds: ['funnel'], apiParameter: 'length, length_unit', description: 'Conversion window: how long a user has to finish the funnel.', values: ['minutes', 'hours', 'days'] },
+  { name: 'reentry', shape: 'word', kinds: ['funnel'], apiParameter: '(generated JQL; /funnels has none)', description: "Counting mode: default (a user's first entry only) or optimized (Mixpanel's Optimized Re-entry: later entries can convert).", values: ['default', 'optimized'] },
   { name: 'interval_count', shape: 'number', kinds: ['retention'], apiParameter: 'interval_count', description: 'Number of retention intervals after the birth interval.', min: 1, max: 400 },
   { name: 'retention_type', shape: 'word', kinds: ['retention'], apiParameter: 'retention_type', description: 'birth: first-time cohorts; compounded: recurring.', values: ['birth', 'compounded'] },
   { name: 'params', shape: 'json', kinds: ['jql'], apiParameter: 'params', description: 'JSON object passed to the script as `params`.' },
@@ -105,6 +106,9 @@ export const QUERY_KIND_SOURCES: Readonly<Record<QueryKind, readonly SourceKind[
 
 /** Query kinds that must say which dates they cover (Mixpanel requires from_date/to_date). */
 export const DATE_RANGE_REQUIRED: ReadonlySet<QueryKind> = new Set(['segmentation', 'funnel', 'retention', 'jql']);
+
+/** A funnel's conversion window without `window`: Mixpanel's default for a funnel built in its UI (7 days). */
+export const DEFAULT_FUNNEL_WINDOW = { count: 7, unit: 'day' as const };
 
 /** Clause text inserted by the "add missing date range" quick fix. */
 export const DEFAULT_DATE_CLAUSE = 'last 30 days';

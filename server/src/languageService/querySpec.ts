@@ -56,9 +56,12 @@ export interface FunnelSpec extends SpecBase {
   on: Expression | undefined;
   where: Expression | undefined;
   range: DateRange;
-  /** Conversion window; default 30 days. Undefined on a saved funnel without `window` (its own applies). */
+  /** Conversion window; default 7 days. Undefined on a saved funnel without `window` (its own applies). */
   window: { count: number; unit: 'minute' | 'hour' | 'day' } | undefined;
+  /** With a unit, one funnel per date bucket as well as the whole range. */
   unit: TimeUnit | undefined;
+  /** Counting mode: Mixpanel's default (first entry only; also when absent) or its Optimized Re-entry. */
+  reentry?: 'default' | 'optimized';
   /** Default 255 (Mixpanel's default). */
   limit: number;
 }

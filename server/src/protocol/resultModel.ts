@@ -34,6 +34,13 @@ export interface FunnelData {
     avgTimeSeconds: Array<number | null>;
   }>;
   window: { count: number; unit: string } | undefined;
+  /** With `unit`: the bucket size of `byDate`. */
+  unit?: 'day' | 'week' | 'month';
+  /**
+   * With `unit`: one funnel per date bucket, oldest first, counting the users who entered in that
+   * bucket (a user can enter on several dates). `segments` stays the funnel over the whole range.
+   */
+  byDate?: Array<{ date: string; segments: FunnelData['segments'] }>;
 }
 
 /** Cohorts by birth date with retained counts per interval. */

@@ -10,6 +10,8 @@ export interface TimeChartSpec {
   type: 'line' | 'bar';
   xLabels: string[];
   series: Array<{ name: string; values: Array<number | null> }>;
+  /** Shown after every value (axis and tooltip), e.g. '%' for conversion over time. */
+  valueSuffix?: string;
 }
 
 /** One slice per segment, sized by its total. */
@@ -75,6 +77,7 @@ function seriesChart(data: SeriesData, chart: QueryResult['chart']): ChartSpec {
 
 function funnelChart(data: FunnelData): ChartSpec {
   if (data.steps.length === 0) return { type: 'none', reason: 'The funnel has no steps.' };
+  if (data.byDate) return conversionOverTime(data, data.byDate);
   return {
     type: 'funnel',
     steps: data.steps,
@@ -83,6 +86,26 @@ function funnelChart(data: FunnelData): ChartSpec {
       counts: entry.counts,
       overallPercent: entry.overallConversion.map(toPercent),
       stepPercent: entry.stepConversion.map(toPercent),
+    })),
+  };
+}
+
+/** Per-date funnels: a line per segment of the conversion from the first step to the last, by entry date. */
+function conversionOverTime(data: FunnelData, byDate: NonNullable<FunnelData['byDate']>): ChartSpec {
+  if (byDate.length === 0) return { type: 'none', reason: 'The range has no dates.' };
+  const last = data.steps.length - 1;
+  const segments: Array<string | null> = [];
+  for (const entry of [...data.segments, ...byDate.flatMap((day) => day.segments)]) if (!segments.includes(entry.segment)) segments.push(entry.segment);
+  return {
+    type: 'line',
+    xLabels: byDate.map((day) => day.date),
+    valueSuffix: '%',
+    series: segments.map((segment) => ({
+      name: `${segmentLabel(segment, 'All users')} · ${data.steps[0]} → ${data.steps[last]}`,
+      values: byDate.map((day) => {
+        const entry = day.segments.find((candidate) => candidate.segment === segment);
+        return entry ? toPercent(entry.overallConversion[last] ?? 0) : null;
+      }),
     })),
   };
 }

@@ -3,7 +3,7 @@
  * property was missing or empty) and are dropped. The engines apply the same rule when a query says
  * `clean`; the webview applies it when the user flips the toggle on a result that was not cleaned.
  */
-import type { QueryResult, ResultData } from '../protocol/resultModel';
+import type { FunnelData, QueryResult, ResultData } from '../protocol/resultModel';
 
 /** True for the segment values `clean` removes. */
 export function isNoiseSegment(segment: string | null): boolean {
@@ -26,8 +26,12 @@ function cleanData(data: ResultData): ResultData {
       if (data.series.length === 1 && data.series[0].segment === null) return data;
       return { ...data, series: data.series.filter((entry) => !isNoiseSegment(entry.segment)) };
     }
-    case 'funnel':
-      return { ...data, segments: data.segments.filter((entry, index) => (index === 0 && entry.segment === null) || !isNoiseSegment(entry.segment)) };
+    case 'funnel': {
+      const keep = (segments: FunnelData['segments']): FunnelData['segments'] => segments.filter((entry, index) => (index === 0 && entry.segment === null) || !isNoiseSegment(entry.segment));
+      const cleaned: FunnelData = { ...data, segments: keep(data.segments) };
+      if (data.byDate) cleaned.byDate = data.byDate.map((day) => ({ date: day.date, segments: keep(day.segments) }));
+      return cleaned;
+    }
     case 'retention': {
       if (data.cohorts.every((cohort) => cohort.segment === null)) return data;
       return { ...data, cohorts: data.cohorts.filter((cohort) => !isNoiseSegment(cohort.segment)) };

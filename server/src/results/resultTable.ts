@@ -81,6 +81,7 @@ export function toPercent(ratio: number): number {
 }
 
 function funnelTable(data: FunnelData): ResultTable {
+  if (data.byDate) return datedFunnelTable(data, data.byDate);
   const columns: ResultTableColumn[] = [{ name: 'Step', type: 'string' }];
   const segmented = data.segments.length > 1;
   for (const entry of data.segments) {
@@ -94,6 +95,29 @@ function funnelTable(data: FunnelData): ResultTable {
     }
     return row;
   });
+  return { columns, rows };
+}
+
+/**
+ * Per-date funnels (`unit`): one row per date and segment, with the count reaching each step and
+ * the conversion from the first step to the last, as Mixpanel's line chart plots it.
+ */
+function datedFunnelTable(data: FunnelData, byDate: NonNullable<FunnelData['byDate']>): ResultTable {
+  const segmented = data.segments.length > 1 || byDate.some((day) => day.segments.length > 1);
+  const columns: ResultTableColumn[] = [{ name: 'Date', type: 'date' }];
+  if (segmented) columns.push({ name: 'Segment', type: 'string' });
+  for (const step of data.steps) columns.push({ name: step, type: 'number' });
+  columns.push({ name: 'Overall %', type: 'number' });
+  const rows: TableCell[][] = [];
+  for (const day of byDate) {
+    for (const entry of day.segments) {
+      const row: TableCell[] = [day.date];
+      if (segmented) row.push(segmentLabel(entry.segment, 'All users'));
+      data.steps.forEach((_step, index) => row.push(entry.counts[index] ?? null));
+      row.push(percentOrNull(entry.overallConversion[data.steps.length - 1]));
+      rows.push(row);
+    }
+  }
   return { columns, rows };
 }
 

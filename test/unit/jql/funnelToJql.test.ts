@@ -7,7 +7,8 @@
  *   d  Landed 09-30 23:00 → Sign Up 10-01 01:00                              entry before the range: not counted
  *   e  Landed 10-02 20:00 (premium) → Sign Up 10-03 08:00 → Purchase 10-03 19:00  later steps after the range: 3
  *   f  Landed 10-01 08:00 (free); Landed 10-02 08:00 (premium) → Sign Up 09:00 → Purchase 10:00
- *      the second attempt gets furthest: 3 steps, segment premium
+ *      the user enters once, at the first Landed; the second one (exactly at the end of the
+ *      window, so the first attempt is still open) neither restarts it nor enters `premium`: 1 step
  *   g  Landed 10-01 15:00 (no plan) → Sign Up 16:00                          2 steps, segment "undefined"
  *   h  Landed 10-01 10:00 (free, $browser Bot) → Sign Up 10:30               2 steps unless `where` drops bots
  */
@@ -78,8 +79,8 @@ describe('compileFunnelToJql', () => {
       { event: 'Sign Up', selector: 'properties["$browser"] != "Bot"' },
       { event: 'Purchase', selector: 'properties["$browser"] != "Bot"' },
     ]);
-    // Events are read one window past the range, for later steps.
-    assert.equal(params.from_date, '2026-10-01');
+    // Events are read from the grace period before the range to one window past it, for later steps.
+    assert.equal(params.from_date, '2026-09-30');
     assert.equal(params.to_date, '2026-10-03');
   });
 
@@ -95,36 +96,37 @@ describe('the generated script on the local JQL runtime', () => {
     assert.deepEqual(data.steps, ['Landed', 'Sign Up', 'Purchase']);
     assert.equal(data.segments.length, 1);
     const [overall] = data.segments;
-    // Reaching step 1: a b c e f g h; step 2: a b e f g h; step 3: a e f.
-    assert.deepEqual(overall.counts, [7, 6, 3]);
-    assert.deepEqual(overall.overallConversion, [1, 6 / 7, 3 / 7]);
-    assert.deepEqual(overall.stepConversion, [1, 6 / 7, 3 / 6]);
+    // Reaching step 1: a b c e f g h; step 2: a b e g h; step 3: a e.
+    assert.deepEqual(overall.counts, [7, 5, 2]);
+    assert.deepEqual(overall.overallConversion, [1, 5 / 7, 2 / 7]);
+    assert.deepEqual(overall.stepConversion, [1, 5 / 7, 2 / 5]);
   });
 
   test('`where` drops events before the funnel is built; average times are per converted user', async () => {
     const data = await runCompiled(funnel({ where: expression('properties["$browser"] != "Bot"') }));
     const [overall] = data.segments;
-    assert.deepEqual(overall.counts, [6, 5, 3]);
-    // Landed → Sign Up: a 1 h, b 2 h, e 12 h, f 1 h, g 1 h. Sign Up → Purchase: a 23 h, e 11 h, f 1 h.
-    assert.deepEqual(overall.avgTimeSeconds, [null, (17 * HOUR) / 5, (35 * HOUR) / 3]);
+    assert.deepEqual(overall.counts, [6, 4, 2]);
+    // Landed → Sign Up: a 1 h, b 2 h, e 12 h, g 1 h. Sign Up → Purchase: a 23 h, e 11 h.
+    assert.deepEqual(overall.avgTimeSeconds, [null, (16 * HOUR) / 4, (34 * HOUR) / 2]);
   });
 
   test('`on` segments by the first step\'s property, largest first; `clean` drops "undefined"', async () => {
     const where = expression('properties["$browser"] != "Bot"');
     const data = await runCompiled(funnel({ where, on: expression('properties["plan"]') }));
-    assert.deepEqual(countsBySegment(data), { '(all)': [6, 5, 3], premium: [3, 3, 2], free: [2, 1, 1], undefined: [1, 1, 0] });
+    // free: a (3 steps), c and f (1 step); premium: b (2), e (3); undefined: g (2).
+    assert.deepEqual(countsBySegment(data), { '(all)': [6, 4, 2], free: [3, 1, 1], premium: [2, 2, 1], undefined: [1, 1, 0] });
     assert.deepEqual(
       data.segments.map((row) => row.segment),
-      [null, 'premium', 'free', 'undefined'],
+      [null, 'free', 'premium', 'undefined'],
     );
     const cleaned = await runCompiled(funnel({ where, on: expression('properties["plan"]'), clean: true, limit: 1 }));
-    assert.deepEqual(countsBySegment(cleaned), { '(all)': [6, 5, 3], premium: [3, 3, 2] });
+    assert.deepEqual(countsBySegment(cleaned), { '(all)': [6, 4, 2], free: [3, 1, 1] });
   });
 
   test('an `on` expression with operators is compiled with Mixpanel semantics', async () => {
     const on = expression('properties["plan"] == "premium" or not defined(properties["plan"])');
     const data = await runCompiled(funnel({ where: expression('properties["$browser"] != "Bot"'), on }));
-    assert.deepEqual(countsBySegment(data), { '(all)': [6, 5, 3], true: [4, 4, 2], false: [2, 1, 1] });
+    assert.deepEqual(countsBySegment(data), { '(all)': [6, 4, 2], false: [3, 1, 1], true: [3, 3, 1] });
   });
 
   test('agrees with the local engine\'s funnel on the same data', async () => {
@@ -146,8 +148,8 @@ describe('funnelJqlOutputToData', () => {
     const spec = funnel({ steps: ['A', 'B'], on: expression('properties["x"]') });
     const data = funnelJqlOutputToData(
       [
-        { key: ['p'], value: { counts: [4, 1], durations: [0, 8000] } },
-        { key: ['q'], value: { counts: [6, 3], durations: [0, 3000] } },
+        { key: [null, 'p'], value: { counts: [4, 1], durations: [0, 8000] } },
+        { key: [null, 'q'], value: { counts: [6, 3], durations: [0, 3000] } },
       ],
       spec,
     );
@@ -165,6 +167,6 @@ describe('funnelJqlOutputToData', () => {
     const data = funnelJqlOutputToData([], funnel());
     assert.deepEqual(data.segments, [{ segment: null, counts: [0, 0, 0], overallConversion: [0, 0, 0], stepConversion: [1, 0, 0], avgTimeSeconds: [null, null, null] }]);
     assert.throws(() => funnelJqlOutputToData({ error: 'x' }, funnel()), (error: BackendError) => error.kind === 'badResponse');
-    assert.throws(() => funnelJqlOutputToData([{ key: [null], value: { counts: [1] } }], funnel()), (error: BackendError) => error.kind === 'badResponse');
+    assert.throws(() => funnelJqlOutputToData([{ key: [null, null], value: { counts: [1] } }], funnel()), (error: BackendError) => error.kind === 'badResponse');
   });
 });

@@ -106,7 +106,11 @@ test('the default source applies only without a use line; untitled queries are n
 test('funnel: steps or saved id, window default, limit default', () => {
   const adHoc = specOf('funnel "A" -> "B" -> "C"\n  last 7 days\n');
   assert.ok(adHoc.kind === 'funnel');
-  assert.deepEqual([adHoc.steps, adHoc.savedId, adHoc.window, adHoc.unit, adHoc.limit], [['A', 'B', 'C'], undefined, { count: 30, unit: 'day' }, undefined, 255]);
+  // Without `window`, Mixpanel's default of 7 days; without `reentry`, the default counting.
+  assert.deepEqual([adHoc.steps, adHoc.savedId, adHoc.window, adHoc.unit, adHoc.limit, adHoc.reentry], [['A', 'B', 'C'], undefined, { count: 7, unit: 'day' }, undefined, 255, 'default']);
+  const optimized = specOf('funnel "A" -> "B"\n  last 7 days\n  reentry optimized\n');
+  assert.ok(optimized.kind === 'funnel');
+  assert.equal(optimized.reentry, 'optimized');
 
   const saved = specOf('funnel id 7125032\n  last 4 weeks\n  window 2 hours\n  unit week\n');
   assert.ok(saved.kind === 'funnel');

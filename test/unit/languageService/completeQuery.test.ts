@@ -122,7 +122,8 @@ describe('complete: clause keywords', () => {
   it('drops every date form once one is used', () => {
     const names = labels(complete('funnel "A" -> "B"\n  last 7 days\n  |').items);
     assert.ok(!names.includes('from') && !names.includes('today') && !names.includes('yesterday'));
-    assert.ok(names.includes('window'));
+    assert.ok(names.includes('window') && names.includes('reentry'));
+    assert.match(complete('funnel "A" -> "B"\n  |').items.find((c) => c.label === 'reentry')!.documentation!, /Optimized Re-entry/);
   });
 
   it('offers the clause being typed on its own line and replaces the word', () => {
@@ -141,6 +142,7 @@ describe('complete: values', () => {
     assert.deepEqual(labels(complete('segmentation "A"\n  chart |').items), ['line', 'bar', 'pie', 'table']);
     assert.deepEqual(labels(complete('segmentation "A"\n  measure |').items), ['sum', 'average', 'numeric']);
     assert.deepEqual(labels(complete('retention "A"\n  retention_type |').items), ['birth', 'compounded']);
+    assert.deepEqual(labels(complete('funnel "A" -> "B"\n  reentry |').items), ['default', 'optimized']);
     assert.deepEqual(labels(complete('segmentation "A"\n  unit |').items), ['minute', 'hour', 'day', 'week', 'month']);
     assert.deepEqual(labels(complete('retention "A"\n  unit |').items), ['day', 'week', 'month']);
     assert.equal(accept('segmentation "A"\n  unit we|ek\n', 'month'), 'segmentation "A"\n  unit month\n');

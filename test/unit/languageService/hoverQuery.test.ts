@@ -58,6 +58,13 @@ describe('hover', () => {
     assert.match(info.markdown, /Values: `minute`, `hour`, `day`, `week`, `month`/);
   });
 
+  it('on the reentry clause: Mixpanel\'s mode and its values', () => {
+    const { info } = hover('funnel "Sign Up" -> "Purchase"\n  reen|try optimized\n');
+    assert.ok(info);
+    assert.match(info.markdown, /Optimized Re-entry/);
+    assert.match(info.markdown, /Values: `default`, `optimized`/);
+  });
+
   it('on a function and on the query kind', () => {
     assert.match(hover('segmentation "Sign Up"\n  where def|ined(properties["plan"])\n').info!.markdown, /True when the property is set/);
     assert.match(hover('ret|ention "Sign Up"\n').info!.markdown, /\*\*retention\*\* \(query\)/);

@@ -196,6 +196,14 @@ describe('validate: clauses', () => {
     assert.match(retention.found[0].message, /Did you mean 'birth'/);
   });
 
+  it('reentry takes default or optimized, and only on an ad-hoc funnel', () => {
+    const { found } = expectAt('funnel "Sign Up" -> "Purchase"\n  reentry [[optimised]]\n  last 30 days\n', 'invalid-value');
+    assert.match(found[0].message, /Did you mean 'optimized'/);
+    const saved = expectAt('funnel id 12\n  [[reentry]] optimized\n  last 30 days\n', 'clause-not-allowed');
+    assert.match(saved.found[0].message, /saved funnel counts with the mode saved in Mixpanel/);
+    expectAt('segmentation "Sign Up"\n  [[reentry]] optimized\n  last 30 days\n', 'clause-not-allowed');
+  });
+
   it('unit must be day, week or month on retention and funnel', () => {
     const { found } = expectAt('retention "Sign Up"\n  unit [[hour]]\n  last 30 days\n', 'invalid-value');
     assert.match(found[0].message, /retention queries accept 'unit' day, week, month/);

@@ -38,6 +38,19 @@ export const funnelData: ResultData = {
   ],
 };
 
+/** A funnel with `unit day`: the whole range, then one funnel per entry date. */
+export const datedFunnelData: ResultData = {
+  kind: 'funnel',
+  steps: ['Signup', 'Purchase'],
+  window: { count: 7, unit: 'day' },
+  segments: [{ segment: null, counts: [10, 4], overallConversion: [1, 0.4], stepConversion: [1, 0.4], avgTimeSeconds: [null, 600] }],
+  unit: 'day',
+  byDate: [
+    { date: '2024-03-01', segments: [{ segment: null, counts: [4, 1], overallConversion: [1, 0.25], stepConversion: [1, 0.25], avgTimeSeconds: [null, 900] }] },
+    { date: '2024-03-02', segments: [{ segment: null, counts: [8, 6], overallConversion: [1, 0.75], stepConversion: [1, 0.75], avgTimeSeconds: [null, 300] }] },
+  ],
+};
+
 export const retentionData: ResultData = {
   kind: 'retention',
   unit: 'week',

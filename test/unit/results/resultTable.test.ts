@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { resultToTable } from '../../../server/src/results/resultTable';
+import { resultToChartSpec } from '../../../server/src/results/chartModel';
+import type { FunnelData } from '../../../server/src/protocol/resultModel';
 import { debuggerData, funnelData, makeResult, retentionData, rowsData, seriesData } from './resultFixtures';
 
 test('series become Date then one number column per segment, in the result order', () => {
@@ -84,4 +86,45 @@ test('debugger results are one row per event carrying its session', () => {
   assert.equal(table.rows.length, 2);
   assert.deepEqual(table.columns.map((column) => column.name), ['Session', 'Visitor', 'Session started', 'Event', 'Time', 'Type', 'URL', 'Title', 'Error', 'Excluded']);
   assert.deepEqual(table.rows[1], ['9007199254740993', 'a1b2', '2024-03-01T10:00:00Z', 1, '2024-03-01T10:01:00Z', 'Broken event', null, null, 'Missing parameter: idsite', null]);
+});
+
+test('a per-date funnel flattens to one row per date and segment, with counts per step and the overall %', () => {
+  const row = (segment: string | null, counts: number[]) => ({ segment, counts, overallConversion: counts.map((count) => count / counts[0]), stepConversion: [1, counts[1] / counts[0]], avgTimeSeconds: [null, 60] });
+  const data: FunnelData = {
+    kind: 'funnel',
+    steps: ['A', 'B'],
+    window: { count: 1, unit: 'day' },
+    segments: [row(null, [3, 1]), row('x', [2, 1]), row('undefined', [1, 0])],
+    unit: 'week',
+    byDate: [
+      { date: '2024-03-04', segments: [row(null, [2, 1]), row('x', [1, 1]), row('undefined', [1, 0])] },
+      { date: '2024-03-11', segments: [row(null, [1, 0]), row('x', [1, 0])] },
+    ],
+  };
+  const table = resultToTable(makeResult(data));
+  assert.deepEqual(table.columns.map((column) => column.name), ['Date', 'Segment', 'A', 'B', 'Overall %']);
+  assert.deepEqual(table.rows, [
+    ['2024-03-04', 'All users', 2, 1, 50],
+    ['2024-03-04', 'x', 1, 1, 100],
+    ['2024-03-04', 'undefined', 1, 0, 0],
+    ['2024-03-11', 'All users', 1, 0, 0],
+    ['2024-03-11', 'x', 1, 0, 0],
+  ]);
+  // `clean` drops the noise segment on every date, and the chart draws conversion over time.
+  assert.deepEqual(resultToTable(makeResult(data), { clean: true }).rows.map((cells) => cells.slice(0, 2)), [
+    ['2024-03-04', 'All users'],
+    ['2024-03-04', 'x'],
+    ['2024-03-11', 'All users'],
+    ['2024-03-11', 'x'],
+  ]);
+  assert.deepEqual(resultToChartSpec(makeResult(data)), {
+    type: 'line',
+    xLabels: ['2024-03-04', '2024-03-11'],
+    valueSuffix: '%',
+    series: [
+      { name: 'All users · A → B', values: [50, 0] },
+      { name: 'x · A → B', values: [100, 0] },
+      { name: 'undefined · A → B', values: [0, null] },
+    ],
+  });
 });

@@ -101,8 +101,13 @@ function buildOption(spec: Exclude<ChartSpec, { type: 'none' }>, theme: ChartThe
         legend,
         grid: { left: 16, right: 24, top: 40, bottom: 16, containLabel: true },
         xAxis: { type: 'category', data: spec.xLabels, axisLine, axisLabel: { color: theme.foreground } },
-        yAxis: { type: 'value', axisLine, splitLine, axisLabel: { color: theme.foreground } },
-        series: spec.series.map((series) => ({ name: series.name, type: spec.type, data: series.values, showSymbol: spec.xLabels.length <= 60 })),
+        yAxis: { type: 'value', axisLine, splitLine, axisLabel: { color: theme.foreground, formatter: `{value}${spec.valueSuffix ?? ''}` } },
+        series: spec.series.map((series) => ({
+          name: series.name,
+          type: spec.type,
+          data: spec.valueSuffix ? series.values.map((value) => ({ value, suffix: spec.valueSuffix })) : series.values,
+          showSymbol: spec.xLabels.length <= 60,
+        })),
       };
     case 'pie':
       return {
@@ -181,8 +186,8 @@ function describeValue(item: TooltipItem): string {
     const [, , percent, users] = item.value as number[];
     return `${percent}% (${formatCell(users)} users)`;
   }
-  const data = item.data as { stepPercent?: number; overallPercent?: number } | undefined;
-  const value = typeof item.value === 'number' ? formatCell(item.value) : String(item.value ?? '');
+  const data = item.data as { stepPercent?: number; overallPercent?: number; suffix?: string } | undefined;
+  const value = (typeof item.value === 'number' ? formatCell(item.value) : String(item.value ?? '')) + (data && typeof data === 'object' && data.suffix ? data.suffix : '');
   if (data && typeof data === 'object' && data.stepPercent !== undefined) return `${value} · ${data.stepPercent}% from previous · ${data.overallPercent}% overall`;
   if (item.percent !== undefined) return `${value} (${item.percent}%)`;
   return value;

@@ -175,6 +175,16 @@ class QueryAnalyser {
     }
     if (DATE_RANGE_REQUIRED.has(kind) && !groups.has('dates')) this.reportMissingDates(kind);
     this.checkMeasure(seen);
+    this.checkReentry(seen);
+  }
+
+  /** /funnels has no counting-mode parameter: a saved funnel counts with the mode saved in Mixpanel. */
+  private checkReentry(seen: ReadonlyMap<string, Clause>): void {
+    const reentry = seen.get('reentry');
+    const head = this.block.head;
+    if (reentry && head?.kind === 'funnel' && head.savedId !== undefined) {
+      this.add(reentry.nameSpan, 'error', DiagnosticCode.clauseNotAllowed, "A saved funnel counts with the mode saved in Mixpanel (the /funnels API has no parameter for it); 'reentry' applies to ad-hoc funnels.", [this.removeClauseFix(reentry)]);
+    }
   }
 
   private checkMeasure(seen: ReadonlyMap<string, Clause>): void {

@@ -183,7 +183,7 @@ function rowCountOf(data: ResultData): number {
     case 'series':
       return data.dates.length;
     case 'funnel':
-      return data.steps.length;
+      return data.byDate?.length ?? data.steps.length;
     case 'retention':
       return data.cohorts.length;
     case 'rows':

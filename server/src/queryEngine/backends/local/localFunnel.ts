@@ -1,10 +1,21 @@
 /**
- * Ad-hoc funnels over local events (rules in docs/local-engine.md). Per user, an attempt starts at
- * an entry event inside the date range and takes, for each next step, the earliest later event of
- * that step within the window measured from the entry event. Taking the earliest match is optimal:
- * it leaves the most room for the remaining steps. A user counts once, with the attempt that gets
- * furthest (the earliest such attempt on a tie), and is segmented by `on` on that attempt's entry.
+ * Ad-hoc funnels over local events, counted the way Mixpanel's funnel documentation describes
+ * (docs/local-engine.md, "Funnels", gives every rule and the reading taken where the pages are
+ * ambiguous). funnelToJql.ts implements the same rules as a JQL script; a property test keeps
+ * the two in step, so change both together.
+ *
+ * Per user (events in time order), an attempt starts at a first-step event inside the period and
+ * takes, for each next step, the first unused event of that step no earlier than two seconds
+ * before the previous step and no later than one window after the entry.
+ * - Default mode: the user enters at their first first-step event; later first-step events never
+ *   restart the window. With `on`, the user may enter again only after leaving the attempt
+ *   (converted or timed out), and only with a segment value they have not entered with yet.
+ * - Optimized re-entry: every first-step event is an entry; entries that would reach step 2 at
+ *   the same event are one entry, the most recent of them; a user's entries count up to and
+ *   including their first converted one (per segment with `on`).
+ * With `unit`, the same funnel runs once per date bucket, with entries in that bucket.
  */
+import { DEFAULT_FUNNEL_WINDOW } from '../../../languageService/clauseCatalog';
 import { segmentKey } from '../../../languageService/evaluateExpression';
 import type { FunnelSpec } from '../../../languageService/querySpec';
 import type { FunnelData } from '../../../protocol/resultModel';
@@ -14,18 +25,45 @@ import { indexOf } from './datasetIndex';
 import { columnsReadBy } from './queryColumns';
 import type { LocalDataset } from './localEvent';
 import type { LocalQueryOptions } from './localSegmentation';
-import { rangeInstants, ZoneClock } from './timeBuckets';
+import { rangeInstants, TimeBucketer, ZoneClock } from './timeBuckets';
 
-/** Mixpanel's default conversion window. */
-export const DEFAULT_FUNNEL_WINDOW = { count: 30, unit: 'day' as const };
+export { DEFAULT_FUNNEL_WINDOW };
 
-const UNIT_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+/** Consecutive steps this close together count in either order (Mixpanel's two-second grace period). */
+export const FUNNEL_GRACE_MS = 2000;
 
-interface Completion {
-  /** Row (in time order over all events) of the attempt's first step. */
-  entryRow: number;
-  /** Times of the steps reached, in order. */
+export const FUNNEL_UNIT_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+
+/** A stretch of time whose entries make one funnel: the whole range, or one `unit` bucket of it. */
+export interface FunnelPeriod {
+  /** `YYYY-MM-DD` of the bucket's first day; null for the whole range. */
+  date: string | null;
+  start: number;
+  end: number;
+}
+
+/** The whole range, then (with `unit`) one period per bucket, clipped to the range. */
+export function funnelPeriods(spec: Pick<FunnelSpec, 'range' | 'unit'>, clock: ZoneClock): FunnelPeriod[] {
+  const { start, end } = rangeInstants(spec.range, clock);
+  const periods: FunnelPeriod[] = [{ date: null, start, end }];
+  if (spec.unit !== 'day' && spec.unit !== 'week' && spec.unit !== 'month') return periods;
+  const bucketer = new TimeBucketer(spec.unit, clock);
+  const buckets = bucketer.bucketsOfRange(spec.range);
+  buckets.forEach((bucket, i) => {
+    const bucketStart = Math.max(start, rangeInstants({ from: bucketer.labelOf(bucket), to: bucketer.labelOf(bucket) }, clock).start);
+    const next = buckets[i + 1];
+    const bucketEnd = next === undefined ? end : Math.min(end, rangeInstants({ from: bucketer.labelOf(next), to: bucketer.labelOf(next) }, clock).start);
+    periods.push({ date: bucketer.labelOf(bucket), start: bucketStart, end: bucketEnd });
+  });
+  return periods;
+}
+
+/** One funnel attempt: its segment (null without `on`) and the times of the steps it reached. */
+interface Attempt {
+  segment: string | null;
   times: number[];
+  /** Position (in the user's events) of the step-2 event, or -1: entries sharing it are one in optimized mode. */
+  stepTwo: number;
 }
 
 interface FunnelAccumulator {
@@ -34,13 +72,19 @@ interface FunnelAccumulator {
   durations: number[];
 }
 
+interface PeriodTotals {
+  overall: FunnelAccumulator;
+  segments: Map<string, FunnelAccumulator>;
+}
+
 export function runLocalFunnel(dataset: LocalDataset, spec: FunnelSpec, options: LocalQueryOptions = {}): FunnelData {
   if (spec.steps.length === 0) {
     throw new BackendError('config', `"${spec.title}" is a saved funnel (funnel id ${spec.savedId ?? '?'}): saved funnels live in Mixpanel. On a local source, write the steps: funnel "A" -> "B" -> "C".`);
   }
   const window = spec.window ?? DEFAULT_FUNNEL_WINDOW;
-  const windowMs = window.count * UNIT_MS[window.unit];
-  const { start, end } = rangeInstants(spec.range, new ZoneClock(options.timezone));
+  const windowMs = window.count * FUNNEL_UNIT_MS[window.unit];
+  const periods = funnelPeriods(spec, new ZoneClock(options.timezone));
+  const { start, end } = periods[0];
   const index = indexOf(dataset);
   index.prepare(columnsReadBy(spec));
   const all = index.all;
@@ -50,8 +94,9 @@ export function runLocalFunnel(dataset: LocalDataset, spec: FunnelSpec, options:
   const isStep = new Uint8Array(index.names.length);
   for (const id of stepIds) if (id >= 0) isStep[id] = 1;
 
-  // Later steps may happen after the range ends, as long as they are inside the window.
-  const { from, to } = all.rowsBetween(start, end + windowMs + 1);
+  // Later steps may happen after the range ends, as long as they are inside the window, and up to
+  // the grace period before an entry.
+  const { from, to } = all.rowsBetween(start - FUNNEL_GRACE_MS, end + windowMs + 1);
   const matched = new Int32Array(to - from);
   let matchedCount = 0;
   for (let row = from; row < to; row++) {
@@ -68,75 +113,150 @@ export function runLocalFunnel(dataset: LocalDataset, spec: FunnelSpec, options:
   const grouped = new Int32Array(rows.length);
   for (const row of rows) grouped[cursor[users[row]]++] = row;
 
-  const overall = newAccumulator(spec.steps.length);
-  const segments = new Map<string, FunnelAccumulator>();
-  const context = { grouped, nameIds: index.nameIds, times: all.times, stepIds, start, end, windowMs, scratch: new Float64Array(spec.steps.length) };
+  const totals: PeriodTotals[] = periods.map(() => ({ overall: newAccumulator(spec.steps.length), segments: new Map() }));
+  const segmentOf = on ? (row: number): string => segmentKey(on(row)) : (): null => null;
+  const rules: FunnelRules = { stepIds, windowMs, optimized: spec.reentry === 'optimized', segmented: on !== undefined };
   for (let user = 0; user < index.userIds.length; user++) {
     if (offsets[user] === offsets[user + 1]) continue;
-    const completion = bestCompletion(context, offsets[user], offsets[user + 1]);
-    if (!completion) continue;
-    record(overall, completion);
-    if (on) {
-      const segment = segmentKey(on(completion.entryRow));
-      let accumulator = segments.get(segment);
-      if (!accumulator) segments.set(segment, (accumulator = newAccumulator(spec.steps.length)));
-      record(accumulator, completion);
-    }
+    const events: UserEvents = { rows: grouped.subarray(offsets[user], offsets[user + 1]), times: all.times, nameIds: index.nameIds, segmentOf };
+    periods.forEach((period, p) => {
+      for (const attempt of userAttempts(events, rules, period)) {
+        record(totals[p].overall, attempt.times);
+        if (attempt.segment === null) continue;
+        let accumulator = totals[p].segments.get(attempt.segment);
+        if (!accumulator) totals[p].segments.set(attempt.segment, (accumulator = newAccumulator(spec.steps.length)));
+        record(accumulator, attempt.times);
+      }
+    });
   }
 
-  const segmentRows = [...segments]
+  const rowsOf = (period: PeriodTotals): FunnelData['segments'] => [toRow(null, period.overall), ...segmentRows(period.segments, spec)];
+  const data: FunnelData = { kind: 'funnel', steps: [...spec.steps], segments: rowsOf(totals[0]), window };
+  if (periods.length > 1) {
+    data.unit = spec.unit as 'day' | 'week' | 'month';
+    data.byDate = periods.slice(1).map((period, p) => ({ date: period.date!, segments: rowsOf(totals[p + 1]) }));
+  }
+  return data;
+}
+
+function segmentRows(segments: Map<string, FunnelAccumulator>, spec: FunnelSpec): FunnelData['segments'] {
+  return [...segments]
     .filter(([segment]) => !(spec.clean && isNoiseSegment(segment)))
     .sort(([nameA, a], [nameB, b]) => b.counts[0] - a.counts[0] || (nameA < nameB ? -1 : nameA > nameB ? 1 : 0))
     .slice(0, spec.limit)
     .map(([segment, accumulator]) => toRow(segment, accumulator));
-  return { kind: 'funnel', steps: [...spec.steps], segments: [toRow(null, overall), ...segmentRows], window };
 }
 
-interface MatchContext {
-  grouped: Int32Array;
-  nameIds: Int32Array;
-  times: Float64Array;
+interface FunnelRules {
   stepIds: number[];
-  start: number;
-  end: number;
   windowMs: number;
-  /** Step times of the attempt being tried; copied only when it becomes the best one. */
-  scratch: Float64Array;
+  optimized: boolean;
+  segmented: boolean;
 }
 
-/** The furthest-reaching attempt among one user's rows `grouped[first..last)`, or undefined if none starts in range. */
-function bestCompletion(context: MatchContext, first: number, last: number): Completion | undefined {
-  const { grouped, nameIds, times, stepIds, start, end, windowMs, scratch } = context;
-  let best: Completion | undefined;
-  for (let entry = first; entry < last; entry++) {
-    const entryRow = grouped[entry];
-    const entryTime = times[entryRow];
-    if (nameIds[entryRow] !== stepIds[0] || entryTime < start || entryTime >= end) continue;
-    const deadline = entryTime + windowMs;
-    scratch[0] = entryTime;
-    let reached = 1;
-    let position = entry;
-    for (let step = 1; step < stepIds.length; step++) {
-      let next = position + 1;
-      while (next < last && times[grouped[next]] <= deadline && nameIds[grouped[next]] !== stepIds[step]) next++;
-      if (next >= last || times[grouped[next]] > deadline) break;
-      scratch[reached++] = times[grouped[next]];
-      position = next;
+/** One user's step events in time order: `rows` index the dataset's columns. */
+interface UserEvents {
+  rows: Int32Array;
+  times: Float64Array;
+  nameIds: Int32Array;
+  segmentOf: (row: number) => string | null;
+}
+
+/** The attempts one user contributes to one period's funnel. */
+function userAttempts(events: UserEvents, rules: FunnelRules, period: FunnelPeriod): Attempt[] {
+  const { rows, times, nameIds, segmentOf } = events;
+  const attempts: Attempt[] = [];
+  // Default mode: the time the current attempt ends, and the segments already entered.
+  let busyUntil = -Infinity;
+  const entered = new Set<string | null>();
+  // Optimized mode, per segment: the latest entry, and whether a converted entry has been closed.
+  const latest = new Map<string | null, Attempt>();
+  const finished = new Set<string | null>();
+  for (let position = lowerBound(events, period.start); position < rows.length; position++) {
+    const row = rows[position];
+    const time = times[row];
+    if (time >= period.end) break;
+    if (nameIds[row] !== rules.stepIds[0]) continue;
+    if (!rules.optimized) {
+      if (time <= busyUntil) continue;
+      const segment = segmentOf(row);
+      if (entered.has(segment)) continue;
+      const attempt = attemptFrom(events, rules, position, segment);
+      attempts.push(attempt);
+      if (!rules.segmented) break;
+      entered.add(segment);
+      const converted = attempt.times.length === rules.stepIds.length;
+      busyUntil = converted ? Math.max(time, attempt.times[attempt.times.length - 1]) : time + rules.windowMs;
+      continue;
     }
-    if (!best || reached > best.times.length) best = { entryRow, times: Array.from(scratch.subarray(0, reached)) };
-    if (reached === stepIds.length) break;
+    const segment = segmentOf(row);
+    if (finished.has(segment)) continue;
+    const attempt = attemptFrom(events, rules, position, segment);
+    const previous = latest.get(segment);
+    if (previous && attempt.stepTwo >= 0 && attempt.stepTwo === previous.stepTwo) {
+      // Several entries before the same step 2: the most recent one is the funnel.
+      attempts[attempts.indexOf(previous)] = attempt;
+    } else if (previous && previous.times.length === rules.stepIds.length) {
+      // Only the first converted funnel counts; later entries of this segment are not considered.
+      finished.add(segment);
+      continue;
+    } else {
+      attempts.push(attempt);
+    }
+    latest.set(segment, attempt);
   }
-  return best;
+  return attempts;
+}
+
+/** The steps reached from the entry at `entry`: each next step is the first unused event in [previous − grace, entry + window]. */
+function attemptFrom(events: UserEvents, rules: FunnelRules, entry: number, segment: string | null): Attempt {
+  const { rows, times, nameIds } = events;
+  const entryTime = times[rows[entry]];
+  const deadline = entryTime + rules.windowMs;
+  const used = [entry];
+  const reached = [entryTime];
+  let previous = entryTime;
+  let stepTwo = -1;
+  for (let step = 1; step < rules.stepIds.length; step++) {
+    let found = -1;
+    for (let position = lowerBound(events, previous - FUNNEL_GRACE_MS); position < rows.length; position++) {
+      const time = times[rows[position]];
+      if (time > deadline) break;
+      if (nameIds[rows[position]] === rules.stepIds[step] && !used.includes(position)) {
+        found = position;
+        break;
+      }
+    }
+    if (found < 0) break;
+    used.push(found);
+    previous = times[rows[found]];
+    reached.push(previous);
+    if (step === 1) stepTwo = found;
+  }
+  return { segment, times: reached, stepTwo };
+}
+
+/** The first position whose time is at least `time`. */
+function lowerBound(events: UserEvents, time: number): number {
+  let low = 0;
+  let high = events.rows.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (events.times[events.rows[middle]] < time) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 function newAccumulator(stepCount: number): FunnelAccumulator {
   return { counts: new Array<number>(stepCount).fill(0), durations: new Array<number>(stepCount).fill(0) };
 }
 
-function record(accumulator: FunnelAccumulator, completion: Completion): void {
-  for (let step = 0; step < completion.times.length; step++) {
+/** Adds one attempt; a step that came up to two seconds before the previous one took no time. */
+function record(accumulator: FunnelAccumulator, times: number[]): void {
+  for (let step = 0; step < times.length; step++) {
     accumulator.counts[step]++;
-    if (step > 0) accumulator.durations[step] += completion.times[step] - completion.times[step - 1];
+    if (step > 0) accumulator.durations[step] += Math.max(0, times[step] - times[step - 1]);
   }
 }
 

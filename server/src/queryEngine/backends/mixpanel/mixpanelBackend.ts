@@ -166,7 +166,7 @@ export class MixpanelBackend implements AnalyticsBackend {
       funnelJqlOutputToData: this.options.funnelJqlOutputToData ?? funnelJqlOutputToData,
     });
     const maxRaw = context.fullRaw ? Infinity : (this.options.maxRawChars ?? 256 * 1024);
-    const rowCount = data.kind === 'series' ? data.dates.length : data.kind === 'funnel' ? data.steps.length : data.kind === 'retention' ? data.cohorts.length : data.kind === 'rows' ? data.rows.length : data.sessions.length;
+    const rowCount = data.kind === 'series' ? data.dates.length : data.kind === 'funnel' ? (data.byDate?.length ?? data.steps.length) : data.kind === 'retention' ? data.cohorts.length : data.kind === 'rows' ? data.rows.length : data.sessions.length;
     const seriesCount = data.kind === 'series' ? data.series.length : data.kind === 'funnel' ? data.segments.length : 0;
     return {
       title: spec.title,

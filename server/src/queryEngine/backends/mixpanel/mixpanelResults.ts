@@ -127,11 +127,26 @@ interface StepTotals {
 
 /**
  * /funnels answers per date bucket; the result sums the buckets over the range (with `on`, each
- * date holds one step list per segment value plus `$overall`).
+ * date holds one step list per segment value plus `$overall`). With `unit`, each bucket is also
+ * kept as its own funnel (`byDate`), as the local engine and the generated JQL give it.
  */
 function savedFunnelToData(json: unknown, spec: FunnelSpec): FunnelData {
   const data = isObject(json) ? json.data : undefined;
   if (!isObject(data)) throw unexpected('/funnels', '"data"');
+  const buckets = Object.entries(data).filter((entry): entry is [string, Json] => isObject(entry[1]));
+  const { steps, segments } = funnelOfBuckets(buckets.map(([, bucket]) => bucket), spec);
+  const result: FunnelData = { kind: 'funnel', steps: steps.length > 0 ? steps : spec.steps, segments, window: spec.window };
+  if (spec.unit === 'day' || spec.unit === 'week' || spec.unit === 'month') {
+    result.unit = spec.unit;
+    result.byDate = buckets
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([date, bucket]) => ({ date: date.slice(0, 10), segments: funnelOfBuckets([bucket], spec).segments }));
+  }
+  return result;
+}
+
+/** The steps of some date buckets added up, per segment, the overall row first. */
+function funnelOfBuckets(buckets: Json[], spec: FunnelSpec): { steps: string[]; segments: FunnelData['segments'] } {
   const totals = new Map<string, StepTotals[]>();
   const add = (segment: string, steps: unknown): void => {
     if (!Array.isArray(steps)) return;
@@ -148,8 +163,7 @@ function savedFunnelToData(json: unknown, spec: FunnelSpec): FunnelData {
     });
     totals.set(segment, current);
   };
-  for (const bucket of Object.values(data)) {
-    if (!isObject(bucket)) continue;
+  for (const bucket of buckets) {
     if (Array.isArray(bucket.steps)) {
       add('$overall', bucket.steps);
       continue;
@@ -157,7 +171,6 @@ function savedFunnelToData(json: unknown, spec: FunnelSpec): FunnelData {
     for (const [segment, value] of Object.entries(bucket)) add(segment, isObject(value) && Array.isArray(value.steps) ? value.steps : value);
   }
   const overall = totals.get('$overall') ?? [];
-  const steps = overall.map((step) => step.name);
   const segments: FunnelData['segments'] = [];
   for (const [segment, stepTotals] of totals) {
     const label = segment === '$overall' ? null : segment;
@@ -165,7 +178,7 @@ function savedFunnelToData(json: unknown, spec: FunnelSpec): FunnelData {
     segments.push(funnelSegment(label, stepTotals));
   }
   segments.sort((a, b) => (a.segment === null ? -1 : b.segment === null ? 1 : (b.counts[0] ?? 0) - (a.counts[0] ?? 0)));
-  return { kind: 'funnel', steps: steps.length > 0 ? steps : spec.steps, segments, window: spec.window };
+  return { steps: overall.map((step) => step.name), segments };
 }
 
 function funnelSegment(segment: string | null, steps: StepTotals[]): FunnelData['segments'][number] {

@@ -41,6 +41,10 @@ export function compileFunnelToJql(spec: FunnelSpec): { script: string; params: 
   // JQL event times are wall-clock milliseconds in the project's time zone, so periods are computed in UTC.
   const periods = funnelPeriods(spec, new ZoneClock('UTC'));
   const [{ start: rangeStart, end: rangeEnd }] = periods;
+  if (spec.where && readsUserProfile(spec.where)) {
+    // JQL event selectors see event properties only, so Mixpanel would reject the script.
+    throw new BackendError('config', `"${spec.title}" filters its funnel on a user profile property (user["…"]), which a Mixpanel funnel cannot read from its events; filter on an event property, or run the query on a local source.`);
+  }
   const where = spec.where ? printExpression(spec.where) : undefined;
   const uniqueSteps = [...new Set(spec.steps)];
   const optimized = spec.reentry === 'optimized';
@@ -449,4 +453,12 @@ function callJs(callee: string, args: string[], use: (...names: string[]) => voi
     default:
       throw new BackendError('config', `The function ${callee}() in the funnel's \`on\` cannot be compiled to JQL.`);
   }
+}
+
+/** Whether an expression reads `user["…"]` anywhere in it. */
+function readsUserProfile(node: unknown): boolean {
+  if (typeof node !== 'object' || node === null) return false;
+  const record = node as Record<string, unknown>;
+  if (record.type === 'property' && record.scope === 'user') return true;
+  return Object.values(record).some((value) => (Array.isArray(value) ? value.some(readsUserProfile) : readsUserProfile(value)));
 }

@@ -87,6 +87,10 @@ describe('compileFunnelToJql', () => {
   test('a saved funnel or a user-property segment cannot be compiled, with a clear error', () => {
     assert.throws(() => compileFunnelToJql(funnel({ steps: [], savedId: 7 })), (error: BackendError) => error.kind === 'config' && /saved funnel/.test(error.message));
     assert.throws(() => compileFunnelToJql(funnel({ on: expression('user["plan"]') })), /user profile property/);
+    assert.throws(
+      () => compileFunnelToJql(funnel({ where: expression('properties["$browser"] == "Chrome" and user["plan"] == "team"') })),
+      (error: BackendError) => error.kind === 'config' && /filters its funnel on a user profile property/.test(error.message),
+    );
   });
 });
 

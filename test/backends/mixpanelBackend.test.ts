@@ -183,6 +183,25 @@ describe('Mixpanel queries return the numbers counted from the fixture', () => {
     ]);
   });
 
+  it('weekly unique users: daily uniques summed, and the result says so', async () => {
+    const result = remember(await backend().runQuery(segmentation({ event: 'Purchase', type: 'unique', unit: 'week' }), context(GOOD)));
+    const request = fake.store.requestsTo('/api/query/segmentation')[0];
+    assert.equal(request.query.unit, 'day');
+    assert.equal(request.query.type, 'unique');
+    // Daily unique buyers: 10-02 u1, 10-03 u1 and u3. The week of Monday 09-28 sums them to 3,
+    // though only 2 users bought that week.
+    assert.deepEqual(series(result).series.map((entry) => [entry.values, entry.total]), [[[3], 3]]);
+    const warning = result.meta.warnings.find((entry) => entry.code === 'approximate-weeks');
+    assert.match(warning?.message ?? '', /no week unit.*sums of Mixpanel's daily unique users.*once per day/);
+  });
+
+  it('monthly unique users are Mixpanel\'s own monthly uniques, with no warning', async () => {
+    const result = remember(await backend().runQuery(segmentation({ event: 'Purchase', type: 'unique', unit: 'month' }), context(GOOD)));
+    assert.equal(fake.store.requestsTo('/api/query/segmentation')[0].query.unit, 'month');
+    assert.deepEqual(series(result).series.map((entry) => entry.values), [[2]]);
+    assert.equal(result.meta.warnings.some((entry) => entry.code === 'approximate-weeks'), false);
+  });
+
   it('calendar_windows cannot run on Mixpanel and says why, without a request', async () => {
     const error = await backendErrorOf(backend().runQuery(retention({ windows: 'calendar' }), context(GOOD)));
     assert.equal(error.kind, 'config');

@@ -82,7 +82,11 @@ function compileSegmentation(spec: SegmentationSpec, base: Record<string, string
     query.type = spec.type;
     if (spec.on) query.limit = String(spec.limit);
     if (regroup && spec.type !== 'general') {
-      warnings.push({ code: 'approximate-weeks', message: `Mixpanel's segmentation has no weekly unit; weekly ${spec.type} counts are summed from daily ones and may count a user more than once per week.` });
+      const what = spec.type === 'unique' ? 'unique users' : 'averages';
+      warnings.push({
+        code: 'approximate-weeks',
+        message: `Mixpanel's /segmentation has no week unit, so these weekly ${what} are sums of Mixpanel's daily ${what}: a user active on several days of a week counts once per day, not once per week. A local source counts each user once per week; for exact numbers from Mixpanel use unit day or unit month.`,
+      });
     }
     return { call: { method: 'GET', path: `${QUERY}/segmentation`, query, retryable: true }, shape: 'segmentation', regroup, warnings };
   }

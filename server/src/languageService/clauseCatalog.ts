@@ -33,6 +33,8 @@ export interface ClauseSpec {
   /** Inclusive bounds for `number` shapes. */
   min?: number;
   max?: number;
+  /** Source kinds that can honour the clause, when not every source of its query kinds can. */
+  sources?: readonly SourceKind[];
 }
 
 const SEGMENTED: readonly QueryKind[] = ['segmentation', 'funnel', 'retention'];
@@ -84,7 +86,7 @@ export const CLAUSES: readonly ClauseSpec[] = [
   { name: 'interval_count', shape: 'number', kinds: ['retention'], apiParameter: 'interval_count', description: 'Number of retention intervals after the birth interval.', min: 1, max: 400 },
   { name: 'retention_type', shape: 'word', kinds: ['retention'], apiParameter: 'retention_type', description: 'birth: cohorts by each user\'s first birth event in the data; compounded: recurring, cohorts by the return event (the birth event is ignored).', values: ['birth', 'compounded'] },
   { name: 'unbounded_retention', shape: 'flag', kinds: ['retention'], apiParameter: 'unbounded_retention', description: '"On or after" retention: interval N counts users who came back in interval N or any later one.' },
-  { name: 'calendar_windows', shape: 'flag', kinds: ['retention'], apiParameter: '(none: the Query API only has rolling windows)', description: 'Calendar intervals: interval N is the Nth calendar day, week or month after the cohort\'s, instead of N to N+1 units (24 hours a day) after each user\'s birth. Local sources only.' },
+  { name: 'calendar_windows', shape: 'flag', kinds: ['retention'], apiParameter: '(none: local sources only)', description: 'Calendar intervals: interval N is the Nth calendar day, week or month after the cohort\'s, instead of N to N+1 units (24 hours a day) after each user\'s birth. Local sources only.', sources: ['local'] },
   { name: 'params', shape: 'json', kinds: ['jql'], apiParameter: 'params', description: 'JSON object passed to the script as `params`.' },
   { name: 'event_type', shape: 'wordList', kinds: ['debugger'], apiParameter: 'event_type', description: 'Sessions with at least one event of these types (names or codes).', values: Object.keys(PIWIK_EVENT_TYPES) },
   { name: 'lookup_window', shape: 'number', kinds: ['debugger'], apiParameter: 'lookup_window', description: 'Minutes to look back (1–300, default 30).', min: 1, max: 300 },

@@ -163,6 +163,10 @@ class QueryAnalyser {
         continue;
       }
       seen.set(spec.name, clause);
+      const sourceKind = this.block.source?.sourceKind;
+      if (spec.sources && sourceKind && !spec.sources.includes(sourceKind)) {
+        this.add(clause.nameSpan, 'error', DiagnosticCode.wrongSourceKind, `'${spec.name}' runs on ${spec.sources.map((k) => SOURCE_LABELS[k]).join(' or ')} only; this query's source is ${SOURCE_LABELS[sourceKind]}, whose API has no such parameter.`, [this.removeClauseFix(clause)]);
+      }
       if (spec.exclusiveGroup) {
         const other = groups.get(spec.exclusiveGroup);
         if (other) {
@@ -175,6 +179,16 @@ class QueryAnalyser {
     }
     if (DATE_RANGE_REQUIRED.has(kind) && !groups.has('dates')) this.reportMissingDates(kind);
     this.checkMeasure(seen);
+    this.checkCompounded(seen);
+  }
+
+  /** Mixpanel ignores born_event (and so its filter) unless retention_type is birth. */
+  private checkCompounded(seen: ReadonlyMap<string, Clause>): void {
+    const type = seen.get('retention_type');
+    const bornWhere = seen.get('born_where');
+    if (type?.value.type === 'word' && type.value.word.value === 'compounded' && bornWhere) {
+      this.add(bornWhere.nameSpan, 'warning', DiagnosticCode.clauseNotAllowed, "'born_where' has no effect with 'retention_type compounded': compounded retention ignores the birth event, and cohorts are the users who did the return event.", [this.removeClauseFix(bornWhere)]);
+    }
   }
 
   private checkMeasure(seen: ReadonlyMap<string, Clause>): void {

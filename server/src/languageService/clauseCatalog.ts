@@ -127,7 +127,7 @@ export const DURATION_UNITS: Readonly<Record<string, DurationUnit>> = {
 /** Functions of Mixpanel's expression grammar (api-facts §1.11) with their arity. */
 export const EXPRESSION_FUNCTIONS: Readonly<Record<string, { minArgs: number; maxArgs: number; returns: 'boolean' | 'number' | 'string' | 'datetime' | 'list' | 'any'; description: string }>> = {
   defined: { minArgs: 1, maxArgs: 1, returns: 'boolean', description: 'True when the property is set.' },
-  boolean: { minArgs: 1, maxArgs: 1, returns: 'boolean', description: 'Cast to boolean.' },
+  boolean: { minArgs: 1, maxArgs: 1, returns: 'boolean', description: 'Cast to boolean: "false", 0, null, undefined and "" are false; any other set value is true.' },
   number: { minArgs: 1, maxArgs: 1, returns: 'number', description: 'Cast to number (undefined when not numeric).' },
   string: { minArgs: 1, maxArgs: 1, returns: 'string', description: 'Cast to string.' },
   datetime: { minArgs: 1, maxArgs: 1, returns: 'datetime', description: 'Parse a date or timestamp.' },

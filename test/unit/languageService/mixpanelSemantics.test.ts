@@ -1,6 +1,7 @@
 /**
- * The retention mode clauses `unbounded_retention` and `calendar_windows`, and the compounded
- * checks, through the language service: spec, lint, completion and hover.
+ * The retention mode clauses `unbounded_retention` and `calendar_windows`, the compounded checks,
+ * and the expression help for `boolean()` and `not`, through the language service: spec, lint,
+ * completion and hover.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -68,5 +69,15 @@ describe('retention mode clauses', () => {
     };
     assert.match(hover('retention "Sign Up"\n  unbounded_re|tention\n  last 30 days\n'), /On or after[\s\S]*API parameter: `unbounded_retention`/);
     assert.match(hover('retention "Sign Up"\n  calendar_win|dows\n  last 30 days\n'), /calendar day, week or month[\s\S]*local sources only/);
+  });
+});
+
+describe('expression help follows Mixpanel\'s rules', () => {
+  it('hover on boolean() and completion of not say what they do to non-boolean values', () => {
+    const at = caret('segmentation "Sign Up"\n  where boo|lean(properties["plan"])\n  last 30 days\n');
+    assert.match(service.hover(service.parse(at.text), at.text, at.offset, () => schema)?.markdown ?? '', /"false", 0, null, undefined and "" are false/);
+    const { text, offset } = caret('segmentation "Sign Up"\n  where n|\n  last 30 days\n');
+    const not = service.complete(service.parse(text), text, offset, () => schema).find((item) => item.label === 'not');
+    assert.match(String(not?.documentation), /true for a missing value; any other value gives undefined/);
   });
 });

@@ -53,6 +53,21 @@ describe('retention mode clauses', () => {
     assert.deepEqual(lint(text.replace('compounded', 'birth')), []);
   });
 
+  it('lint: compounded retention warns about a birth event it will ignore', () => {
+    const other = 'retention "Sign Up" -> "Purchase"\n  retention_type compounded\n  last 30 days\n';
+    const [ignored] = lint(other).filter((d) => d.code === 'ignored-birth-event');
+    assert.equal(other.slice(ignored.span.start, ignored.span.end), '"Sign Up"');
+    assert.equal(ignored.severity, 'warning');
+    assert.match(ignored.message, /ignores the birth event "Sign Up": cohorts are the users who did "Purchase"/);
+    assert.deepEqual(lint(other.replace('"Sign Up"', '"Purchase"')), [], 'the same event twice says what is meant');
+    assert.deepEqual(lint(other.replace('compounded', 'birth')), []);
+
+    const alone = 'retention "Purchase"\n  retention_type compounded\n  last 30 days\n';
+    const [anyEvent] = lint(alone).filter((d) => d.code === 'ignored-birth-event');
+    assert.match(anyEvent.message, /cohorts and returns are any event/);
+    assert.equal(applyEdits(alone, anyEvent.fixes![0].edits), 'retention "Purchase" -> "Purchase"\n  retention_type compounded\n  last 30 days\n');
+  });
+
   it('completion offers both flags on a retention query, and hover explains them', () => {
     const { text, offset } = caret('retention "Sign Up"\n  last 30 days\n  unb|\n');
     const items = service.complete(service.parse(text), text, offset, () => schema);

@@ -186,8 +186,20 @@ class QueryAnalyser {
   private checkCompounded(seen: ReadonlyMap<string, Clause>): void {
     const type = seen.get('retention_type');
     const bornWhere = seen.get('born_where');
-    if (type?.value.type === 'word' && type.value.word.value === 'compounded' && bornWhere) {
+    if (type?.value.type !== 'word' || type.value.word.value !== 'compounded') return;
+    if (bornWhere) {
       this.add(bornWhere.nameSpan, 'warning', DiagnosticCode.clauseNotAllowed, "'born_where' has no effect with 'retention_type compounded': compounded retention ignores the birth event, and cohorts are the users who did the return event.", [this.removeClauseFix(bornWhere)]);
+    }
+    const head = this.block.head;
+    if (head?.kind !== 'retention' || !head.bornEvent) return;
+    const born = head.bornEvent;
+    if (head.returnEvent?.value === born.value) return;
+    if (head.returnEvent) {
+      this.add(born.span, 'warning', DiagnosticCode.ignoredBirthEvent, `Compounded retention ignores the birth event ${quoted(born.value)}: cohorts are the users who did ${quoted(head.returnEvent.value)} each day. Write retention ${quoted(head.returnEvent.value)} -> ${quoted(head.returnEvent.value)} to say so.`);
+    } else {
+      // Without a return event Mixpanel's compounded cohorts are users who did any event.
+      const text = `${quoted(born.value)} -> ${quoted(born.value)}`;
+      this.add(born.span, 'warning', DiagnosticCode.ignoredBirthEvent, `Compounded retention ignores the birth event ${quoted(born.value)}: without a return event, cohorts and returns are any event. Add it as the return event to count users who did ${quoted(born.value)} again.`, [{ title: `Change to ${text}`, edits: [{ span: born.span, newText: text }], isPreferred: true }]);
     }
   }
 

@@ -128,9 +128,12 @@ function cases(): BenchCase[] {
         }
         return answer;
       },
+      // Birth is each user's first Sign Up in the whole export (none before the range); rolling
+      // weeks: interval i holds purchases i×7 to (i+1)×7 days after it.
       sql: (from) => `WITH ev AS (SELECT event, distinct_id, time FROM ${from} WHERE event IN ('Sign Up', 'Purchase')),
-        births AS (SELECT distinct_id, min(time) AS bt FROM ev WHERE event = 'Sign Up' AND time >= ${ret.start} AND time < ${ret.end} GROUP BY 1),
-        returns AS (SELECT DISTINCT b.distinct_id, ${week('b.bt')} AS cohort, ${week('p.time')} - ${week('b.bt')} AS i
+        firsts AS (SELECT distinct_id, min(time) AS bt FROM ev WHERE event = 'Sign Up' GROUP BY 1),
+        births AS (SELECT * FROM firsts WHERE bt >= ${ret.start} AND bt < ${ret.end}),
+        returns AS (SELECT DISTINCT b.distinct_id, ${week('b.bt')} AS cohort, CAST(floor((p.time - b.bt) / ${7 * DAY_S}) AS BIGINT) AS i
           FROM births b JOIN ev p ON p.distinct_id = b.distinct_id AND p.event = 'Purchase' AND p.time >= b.bt)
         SELECT strftime(to_timestamp((cohort * 7 - 3) * ${DAY_S})::TIMESTAMP, '%Y-%m-%d') || ' size', count(*)::INTEGER FROM (SELECT ${week('bt')} AS cohort FROM births) GROUP BY 1
         UNION ALL

@@ -30,7 +30,7 @@ export function funnel(overrides: Partial<FunnelSpec> = {}): FunnelSpec {
 }
 
 export function retention(overrides: Partial<RetentionSpec> = {}): RetentionSpec {
-  return { ...BASE, kind: 'retention', bornEvent: 'Sign Up', returnEvent: 'Purchase', on: undefined, where: undefined, bornWhere: undefined, range: RANGE, unit: 'day', intervalCount: 2, retentionType: 'birth', limit: 60, ...overrides };
+  return { ...BASE, kind: 'retention', bornEvent: 'Sign Up', returnEvent: 'Purchase', on: undefined, where: undefined, bornWhere: undefined, range: RANGE, unit: 'day', intervalCount: 2, retentionType: 'birth', windows: 'rolling', unbounded: false, limit: 60, ...overrides };
 }
 
 export function insights(overrides: Partial<InsightsSpec> = {}): InsightsSpec {

@@ -164,14 +164,65 @@ describe('Mixpanel queries return the numbers counted from the fixture', () => {
   it('retention cohorts with their retained counts', async () => {
     const data = (remember(await backend().runQuery(retention(), context(GOOD)))).data as RetentionData;
     assert.equal(data.kind, 'retention');
+    // Rolling days: u1 (born 10-01 10:00) buys 26 and 46 hours later, both in day 1; u3 (born
+    // 10-02 09:00) buys 25 hours later.
     assert.deepEqual(data.cohorts, [
-      { date: '2026-10-01', size: 2, retained: [0, 1, 1], segment: null },
+      { date: '2026-10-01', size: 2, retained: [0, 1, 0], segment: null },
       { date: '2026-10-02', size: 1, retained: [0, 1, 0], segment: null },
     ]);
     const request = fake.store.requestsTo('/api/query/retention')[0];
+    assert.equal(request.query.retention_type, 'birth');
     assert.equal(request.query.born_event, 'Sign Up');
     assert.equal(request.query.event, 'Purchase');
     assert.equal(request.query.interval_count, '2');
+    assert.equal(request.query.unbounded_retention, undefined, 'Mixpanel\'s default (false) is left to Mixpanel');
+  });
+
+  it('unbounded_retention reaches Mixpanel as unbounded_retention=true', async () => {
+    const data = (remember(await backend().runQuery(retention({ unbounded: true }), context(GOOD)))).data as RetentionData;
+    assert.equal(fake.store.requestsTo('/api/query/retention')[0].query.unbounded_retention, 'true');
+    // u1 and u3 came back in day 1, so they also count in day 0 ("day 1 or any day after").
+    assert.deepEqual(data.cohorts.map((cohort) => cohort.retained), [[1, 1, 0], [1, 1, 0]]);
+  });
+
+  it('compounded retention sends no born_event or born_where: Mixpanel ignores them', async () => {
+    const data = (remember(await backend().runQuery(retention({ retentionType: 'compounded', bornWhere: equals('plan', 'free') }), context(GOOD)))).data as RetentionData;
+    const request = fake.store.requestsTo('/api/query/retention')[0];
+    assert.equal(request.query.retention_type, 'compounded');
+    assert.equal(request.query.born_event, undefined);
+    assert.equal(request.query.born_where, undefined);
+    assert.equal(request.query.event, 'Purchase');
+    // Purchases in the range: u1 on 10-02 (again 20 hours later, day 0); u1 and u3 on 10-03.
+    assert.deepEqual(data.cohorts.map((cohort) => [cohort.date, cohort.size, cohort.retained]), [
+      ['2026-10-02', 1, [1, 0, 0]],
+      ['2026-10-03', 2, [0, 0, 0]],
+    ]);
+  });
+
+  it('weekly unique users: daily uniques summed, and the result says so', async () => {
+    const result = remember(await backend().runQuery(segmentation({ event: 'Purchase', type: 'unique', unit: 'week' }), context(GOOD)));
+    const request = fake.store.requestsTo('/api/query/segmentation')[0];
+    assert.equal(request.query.unit, 'day');
+    assert.equal(request.query.type, 'unique');
+    // Daily unique buyers: 10-02 u1, 10-03 u1 and u3. The week of Monday 09-28 sums them to 3,
+    // though only 2 users bought that week.
+    assert.deepEqual(series(result).series.map((entry) => [entry.values, entry.total]), [[[3], 3]]);
+    const warning = result.meta.warnings.find((entry) => entry.code === 'approximate-weeks');
+    assert.match(warning?.message ?? '', /no week unit.*sums of Mixpanel's daily unique users.*once per day/);
+  });
+
+  it('monthly unique users are Mixpanel\'s own monthly uniques, with no warning', async () => {
+    const result = remember(await backend().runQuery(segmentation({ event: 'Purchase', type: 'unique', unit: 'month' }), context(GOOD)));
+    assert.equal(fake.store.requestsTo('/api/query/segmentation')[0].query.unit, 'month');
+    assert.deepEqual(series(result).series.map((entry) => entry.values), [[2]]);
+    assert.equal(result.meta.warnings.some((entry) => entry.code === 'approximate-weeks'), false);
+  });
+
+  it('calendar_windows cannot run on Mixpanel and says why, without a request', async () => {
+    const error = await backendErrorOf(backend().runQuery(retention({ windows: 'calendar' }), context(GOOD)));
+    assert.equal(error.kind, 'config');
+    assert.match(error.message, /no parameter for calendar windows.*calendar_windows/);
+    assert.equal(fake.store.requestsTo('/api/query/retention').length, 0);
   });
 
   it('a saved Insights report, narrowed to the query range', async () => {

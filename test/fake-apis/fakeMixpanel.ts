@@ -279,27 +279,39 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions): Promise<F
   }
 
   /**
-   * Birth retention by day: a user's first `born_event` in the range puts them in that day's
-   * cohort; counts[i] = cohort users doing the return event (any event without `event`) on
-   * birth day + i, after the birth event.
+   * Retention as Mixpanel's Query API documents it, with rolling windows: interval i holds returns
+   * i to i+1 units (a day being 24 hours) after the cohort event. birth: a user's first
+   * `born_event` in the data, if it falls in the range, starts their cohort. compounded: `born_event`
+   * is ignored; every day a user did `event` (any event without it) starts a cohort entry.
+   * `unbounded_retention=true` counts a return in interval i or any later one.
    */
   function retention(q: Record<string, string>): FakeResponse {
-    const absent = missing(q, ['from_date', 'to_date', 'born_event']);
+    const compounded = q.retention_type === 'compounded';
+    const absent = missing(q, compounded ? ['from_date', 'to_date'] : ['from_date', 'to_date', 'born_event']);
     if (absent) return absent;
-    const intervals = Number(q.interval_count ?? 1);
+    const intervals = Number(q.interval_count ?? 1) + 1;
+    const unitMs = DAY_MS * ({ week: 7, month: 30 }[q.unit as 'week' | 'month'] ?? 1);
+    const unbounded = q.unbounded_retention === 'true';
+    const isReturn = (event: FixtureEvent): boolean => q.event === undefined || event.event === q.event;
     const cohorts: Record<string, { counts: number[]; first: number }> = {};
     const users = [...new Set(events.map((event) => event.distinctId))];
     for (const user of users) {
       const own = events.filter((event) => event.distinctId === user).sort((a, b) => a.time.localeCompare(b.time));
-      const birth = own.find((event) => event.event === q.born_event && inRange(event, q.from_date, q.to_date));
-      if (!birth) continue;
-      const day = birth.time.slice(0, 10);
-      const cohort = (cohorts[day] ??= { counts: Array.from({ length: intervals + 1 }, () => 0), first: 0 });
-      cohort.first++;
-      for (let i = 0; i <= intervals; i++) {
-        const target = new Date(Date.parse(`${day}T00:00:00Z`) + i * DAY_MS).toISOString().slice(0, 10);
-        const returned = own.some((event) => (q.event === undefined || event.event === q.event) && event.time.startsWith(target) && event.time > birth.time);
-        if (returned) cohort.counts[i]++;
+      let births: FixtureEvent[];
+      if (compounded) {
+        const byDay = new Map<string, FixtureEvent>();
+        for (const event of own) if (isReturn(event) && inRange(event, q.from_date, q.to_date) && !byDay.has(event.time.slice(0, 10))) byDay.set(event.time.slice(0, 10), event);
+        births = [...byDay.values()];
+      } else {
+        const first = own.find((event) => event.event === q.born_event);
+        births = first && inRange(first, q.from_date, q.to_date) ? [first] : [];
+      }
+      for (const birth of births) {
+        const day = birth.time.slice(0, 10);
+        const cohort = (cohorts[day] ??= { counts: Array.from({ length: intervals }, () => 0), first: 0 });
+        cohort.first++;
+        const returnedIn = own.filter((event) => event !== birth && isReturn(event) && event.time >= birth.time).map((event) => Math.floor((Date.parse(event.time) - Date.parse(birth.time)) / unitMs));
+        for (let i = 0; i < intervals; i++) if (returnedIn.some((interval) => (unbounded ? interval >= i : interval === i))) cohort.counts[i]++;
       }
     }
     return json(200, cohorts);

@@ -167,6 +167,8 @@ class SpecBuilder {
           unit: unit as 'day' | 'week' | 'month',
           intervalCount: this.number('interval_count') ?? 1,
           retentionType: (this.word('retention_type') ?? 'birth') as 'birth' | 'compounded',
+          windows: this.clauses.has('calendar_windows') ? 'calendar' : 'rolling',
+          unbounded: this.clauses.has('unbounded_retention'),
           limit: this.number('limit') ?? 60,
         };
       }

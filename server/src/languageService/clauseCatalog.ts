@@ -33,6 +33,8 @@ export interface ClauseSpec {
   /** Inclusive bounds for `number` shapes. */
   min?: number;
   max?: number;
+  /** Source kinds that can honour the clause, when not every source of its query kinds can. */
+  sources?: readonly SourceKind[];
 }
 
 const SEGMENTED: readonly QueryKind[] = ['segmentation', 'funnel', 'retention'];
@@ -83,7 +85,9 @@ export const CLAUSES: readonly ClauseSpec[] = [
   { name: 'window', shape: 'duration', kinds: ['funnel'], apiParameter: 'length, length_unit', description: 'Conversion window: how long a user has to finish the funnel.', values: ['minutes', 'hours', 'days'] },
   { name: 'reentry', shape: 'word', kinds: ['funnel'], apiParameter: '(generated JQL; /funnels has none)', description: "Counting mode: default (a user's first entry only) or optimized (Mixpanel's Optimized Re-entry: later entries can convert).", values: ['default', 'optimized'] },
   { name: 'interval_count', shape: 'number', kinds: ['retention'], apiParameter: 'interval_count', description: 'Number of retention intervals after the birth interval.', min: 1, max: 400 },
-  { name: 'retention_type', shape: 'word', kinds: ['retention'], apiParameter: 'retention_type', description: 'birth: first-time cohorts; compounded: recurring.', values: ['birth', 'compounded'] },
+  { name: 'retention_type', shape: 'word', kinds: ['retention'], apiParameter: 'retention_type', description: 'birth: cohorts by each user\'s first birth event in the data; compounded: recurring, cohorts by the return event (the birth event is ignored).', values: ['birth', 'compounded'] },
+  { name: 'unbounded_retention', shape: 'flag', kinds: ['retention'], apiParameter: 'unbounded_retention', description: '"On or after" retention: interval N counts users who came back in interval N or any later one.' },
+  { name: 'calendar_windows', shape: 'flag', kinds: ['retention'], apiParameter: '(none: local sources only)', description: 'Calendar intervals: interval N is the Nth calendar day, week or month after the cohort\'s, instead of N to N+1 units (24 hours a day) after each user\'s birth. Local sources only.', sources: ['local'] },
   { name: 'params', shape: 'json', kinds: ['jql'], apiParameter: 'params', description: 'JSON object passed to the script as `params`.' },
   { name: 'event_type', shape: 'wordList', kinds: ['debugger'], apiParameter: 'event_type', description: 'Sessions with at least one event of these types (names or codes).', values: Object.keys(PIWIK_EVENT_TYPES) },
   { name: 'lookup_window', shape: 'number', kinds: ['debugger'], apiParameter: 'lookup_window', description: 'Minutes to look back (1–300, default 30).', min: 1, max: 300 },
@@ -127,7 +131,7 @@ export const DURATION_UNITS: Readonly<Record<string, DurationUnit>> = {
 /** Functions of Mixpanel's expression grammar (api-facts §1.11) with their arity. */
 export const EXPRESSION_FUNCTIONS: Readonly<Record<string, { minArgs: number; maxArgs: number; returns: 'boolean' | 'number' | 'string' | 'datetime' | 'list' | 'any'; description: string }>> = {
   defined: { minArgs: 1, maxArgs: 1, returns: 'boolean', description: 'True when the property is set.' },
-  boolean: { minArgs: 1, maxArgs: 1, returns: 'boolean', description: 'Cast to boolean.' },
+  boolean: { minArgs: 1, maxArgs: 1, returns: 'boolean', description: 'Cast to boolean: "false", 0, null, undefined and "" are false; any other set value is true.' },
   number: { minArgs: 1, maxArgs: 1, returns: 'number', description: 'Cast to number (undefined when not numeric).' },
   string: { minArgs: 1, maxArgs: 1, returns: 'string', description: 'Cast to string.' },
   datetime: { minArgs: 1, maxArgs: 1, returns: 'datetime', description: 'Parse a date or timestamp.' },

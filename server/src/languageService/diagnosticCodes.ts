@@ -26,6 +26,7 @@ export const DiagnosticCode = {
   unknownSource: 'unknown-source',
   missingScript: 'missing-script',
   wrongSourceKind: 'wrong-source-kind',
+  ignoredBirthEvent: 'ignored-birth-event',
   // JQL files
   jqlSyntaxError: 'jql-syntax-error',
   jqlMissingMain: 'jql-missing-main',

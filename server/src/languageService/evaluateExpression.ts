@@ -47,6 +47,28 @@ export function isTruthy(value: unknown): boolean {
 }
 
 /**
+ * Mixpanel's `boolean()` cast: "false", 0, null, undefined and "" become false; any other set value
+ * (including "true", other strings, other numbers and lists) becomes true.
+ */
+export function toBoolean(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') return value !== 0 && !Number.isNaN(value);
+  if (typeof value === 'string') return value !== '' && value !== 'false';
+  return true;
+}
+
+/**
+ * Mixpanel's `not`: the logical not of a boolean, true for undefined, and undefined for every
+ * other operand (a string, a number, null or a list is not negated).
+ */
+export function logicalNot(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return !value;
+  if (value === undefined) return true;
+  return undefined;
+}
+
+/**
  * The label an `on` value gets as a segment, as Mixpanel shows it: strings as they are, numbers
  * via String, booleans "true"/"false", a missing value "undefined", null "null".
  */
@@ -85,7 +107,7 @@ export function compileExpressionWith<C>(expression: Expression, readProperty: P
     }
     case 'unary': {
       const operand = compile(expression.operand);
-      if (expression.operator === 'not') return (context) => !isTruthy(operand(context));
+      if (expression.operator === 'not') return (context) => logicalNot(operand(context));
       return (context) => {
         const value = operand(context);
         return typeof value === 'number' ? -value : undefined;
@@ -178,7 +200,7 @@ function compileCall<C>(callee: string, args: CompiledExpressionOf<C>[]): Compil
     case 'defined':
       return unary((value) => value !== undefined && value !== null);
     case 'boolean':
-      return unary(isTruthy);
+      return unary(toBoolean);
     case 'number':
       return unary(toNumber);
     case 'string':

@@ -88,6 +88,14 @@ export interface RetentionSpec extends SpecBase {
   intervalCount: number;
   /** Default `birth`. */
   retentionType: 'birth' | 'compounded';
+  /**
+   * `rolling` (default, Mixpanel's): interval N is N to N+1 units after the cohort event (a day is
+   * 24 hours, a week 7 days, a month 30 days). `calendar` (`calendar_windows`): interval N is the
+   * Nth calendar day, week or month after the cohort's own.
+   */
+  windows: 'rolling' | 'calendar';
+  /** `unbounded_retention`: interval N counts users who came back in interval N or any later one. */
+  unbounded: boolean;
   limit: number;
 }
 

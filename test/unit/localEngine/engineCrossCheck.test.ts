@@ -96,23 +96,28 @@ for (const windowDays of [1, 7]) {
   });
 }
 
-test('birth retention by week matches a naive count', () => {
-  const range = { from: '2026-08-03', to: '2026-10-31' };
-  const result = runLocalRetention(dataset, retention({ bornEvent: 'Sign Up', returnEvent: 'Purchase', range, unit: 'week', intervalCount: 3 }));
-  const week = (seconds: number): number => Math.floor((Math.floor(seconds / DAY) + 3) / 7);
-  const births = new Map<string, number>();
-  for (const { event, properties } of raw) if (event === 'Sign Up' && inRange(properties.time, range.from, range.to) && !births.has(properties.distinct_id)) births.set(properties.distinct_id, properties.time);
-  const expected = new Map<string, number>();
-  for (const [user, birth] of births) {
-    const cohort = day((week(birth) * 7 - 3) * DAY);
-    expected.set(`${cohort} size`, (expected.get(`${cohort} size`) ?? 0) + 1);
-    const intervals = new Set(raw.filter((e) => e.event === 'Purchase' && e.properties.distinct_id === user && e.properties.time >= birth).map((e) => week(e.properties.time) - week(birth)));
-    for (const interval of intervals) if (interval <= 3) expected.set(`${cohort} +${interval}`, (expected.get(`${cohort} +${interval}`) ?? 0) + 1);
-  }
-  const actual = new Map<string, number>();
-  for (const cohort of result.cohorts) {
-    actual.set(`${cohort.date} size`, cohort.size);
-    cohort.retained.forEach((count, i) => count > 0 && actual.set(`${cohort.date} +${i}`, count));
-  }
-  assert.deepEqual(actual, expected);
-});
+for (const windows of ['rolling', 'calendar'] as const) {
+  test(`birth retention by week (${windows} windows) matches a naive count`, () => {
+    const range = { from: '2026-08-03', to: '2026-10-31' };
+    const result = runLocalRetention(dataset, retention({ bornEvent: 'Sign Up', returnEvent: 'Purchase', range, unit: 'week', intervalCount: 3, windows }));
+    const week = (seconds: number): number => Math.floor((Math.floor(seconds / DAY) + 3) / 7);
+    // Birth: the user's first Sign Up in the whole data; only those inside the range make a cohort.
+    const firsts = new Map<string, number>();
+    for (const { event, properties } of raw) if (event === 'Sign Up' && !firsts.has(properties.distinct_id)) firsts.set(properties.distinct_id, properties.time);
+    const births = [...firsts].filter(([, time]) => inRange(time, range.from, range.to));
+    const intervalOf = (time: number, birth: number): number => (windows === 'rolling' ? Math.floor((time - birth) / (7 * DAY)) : week(time) - week(birth));
+    const expected = new Map<string, number>();
+    for (const [user, birth] of births) {
+      const cohort = day((week(birth) * 7 - 3) * DAY);
+      expected.set(`${cohort} size`, (expected.get(`${cohort} size`) ?? 0) + 1);
+      const intervals = new Set(raw.filter((e) => e.event === 'Purchase' && e.properties.distinct_id === user && e.properties.time >= birth).map((e) => intervalOf(e.properties.time, birth)));
+      for (const interval of intervals) if (interval <= 3) expected.set(`${cohort} +${interval}`, (expected.get(`${cohort} +${interval}`) ?? 0) + 1);
+    }
+    const actual = new Map<string, number>();
+    for (const cohort of result.cohorts) {
+      actual.set(`${cohort.date} size`, cohort.size);
+      cohort.retained.forEach((count, i) => count > 0 && actual.set(`${cohort.date} +${i}`, count));
+    }
+    assert.deepEqual(actual, expected);
+  });
+}

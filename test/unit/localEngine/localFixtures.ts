@@ -42,5 +42,5 @@ export function funnel(overrides: Partial<FunnelSpec> & Pick<FunnelSpec, 'steps'
 }
 
 export function retention(overrides: Partial<RetentionSpec> & Pick<RetentionSpec, 'bornEvent' | 'range'>): RetentionSpec {
-  return { ...base, kind: 'retention', title: 'retention', returnEvent: undefined, on: undefined, where: undefined, bornWhere: undefined, unit: 'day', intervalCount: 1, retentionType: 'birth', limit: 60, ...overrides };
+  return { ...base, kind: 'retention', title: 'retention', returnEvent: undefined, on: undefined, where: undefined, bornWhere: undefined, unit: 'day', intervalCount: 1, retentionType: 'birth', windows: 'rolling', unbounded: false, limit: 60, ...overrides };
 }

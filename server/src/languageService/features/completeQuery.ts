@@ -331,7 +331,7 @@ function completeExpression(line: LineContext, exprPrefix: string, block: QueryB
     candidates.unshift(
       { label: 'properties', kind: 'keyword', detail: 'event property', documentation: 'An event property: `properties["$browser"]`.', insertText: 'properties["', replaceSpan: span, sortText: sortKey(0) },
       { label: 'user', kind: 'keyword', detail: 'profile property', documentation: 'A user profile property: `user["plan"]`.', insertText: 'user["', replaceSpan: span, sortText: sortKey(1) },
-      { label: 'not', kind: 'keyword', detail: 'operator', documentation: 'Negation.', replaceSpan: span, sortText: sortKey(2) },
+      { label: 'not', kind: 'keyword', detail: 'operator', documentation: 'Logical not: negates a boolean and is true for a missing value; any other value gives undefined.', replaceSpan: span, sortText: sortKey(2) },
     );
     return candidates;
   }

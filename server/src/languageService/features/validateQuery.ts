@@ -163,6 +163,10 @@ class QueryAnalyser {
         continue;
       }
       seen.set(spec.name, clause);
+      const sourceKind = this.block.source?.sourceKind;
+      if (spec.sources && sourceKind && !spec.sources.includes(sourceKind)) {
+        this.add(clause.nameSpan, 'error', DiagnosticCode.wrongSourceKind, `'${spec.name}' runs on ${spec.sources.map((k) => SOURCE_LABELS[k]).join(' or ')} only; this query's source is ${SOURCE_LABELS[sourceKind]}, whose API has no such parameter.`, [this.removeClauseFix(clause)]);
+      }
       if (spec.exclusiveGroup) {
         const other = groups.get(spec.exclusiveGroup);
         if (other) {
@@ -176,6 +180,7 @@ class QueryAnalyser {
     if (DATE_RANGE_REQUIRED.has(kind) && !groups.has('dates')) this.reportMissingDates(kind);
     this.checkMeasure(seen);
     this.checkReentry(seen);
+    this.checkCompounded(seen);
   }
 
   /** /funnels has no counting-mode parameter: a saved funnel counts with the mode saved in Mixpanel. */
@@ -184,6 +189,27 @@ class QueryAnalyser {
     const head = this.block.head;
     if (reentry && head?.kind === 'funnel' && head.savedId !== undefined) {
       this.add(reentry.nameSpan, 'error', DiagnosticCode.clauseNotAllowed, "A saved funnel counts with the mode saved in Mixpanel (the /funnels API has no parameter for it); 'reentry' applies to ad-hoc funnels.", [this.removeClauseFix(reentry)]);
+    }
+  }
+
+  /** Mixpanel ignores born_event (and so its filter) unless retention_type is birth. */
+  private checkCompounded(seen: ReadonlyMap<string, Clause>): void {
+    const type = seen.get('retention_type');
+    const bornWhere = seen.get('born_where');
+    if (type?.value.type !== 'word' || type.value.word.value !== 'compounded') return;
+    if (bornWhere) {
+      this.add(bornWhere.nameSpan, 'warning', DiagnosticCode.clauseNotAllowed, "'born_where' has no effect with 'retention_type compounded': compounded retention ignores the birth event, and cohorts are the users who did the return event.", [this.removeClauseFix(bornWhere)]);
+    }
+    const head = this.block.head;
+    if (head?.kind !== 'retention' || !head.bornEvent) return;
+    const born = head.bornEvent;
+    if (head.returnEvent?.value === born.value) return;
+    if (head.returnEvent) {
+      this.add(born.span, 'warning', DiagnosticCode.ignoredBirthEvent, `Compounded retention ignores the birth event ${quoted(born.value)}: cohorts are the users who did ${quoted(head.returnEvent.value)} each day. Write retention ${quoted(head.returnEvent.value)} -> ${quoted(head.returnEvent.value)} to say so.`);
+    } else {
+      // Without a return event Mixpanel's compounded cohorts are users who did any event.
+      const text = `${quoted(born.value)} -> ${quoted(born.value)}`;
+      this.add(born.span, 'warning', DiagnosticCode.ignoredBirthEvent, `Compounded retention ignores the birth event ${quoted(born.value)}: without a return event, cohorts and returns are any event. Add it as the return event to count users who did ${quoted(born.value)} again.`, [{ title: `Change to ${text}`, edits: [{ span: born.span, newText: text }], isPreferred: true }]);
     }
   }
 

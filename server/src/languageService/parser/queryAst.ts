@@ -93,7 +93,7 @@ export interface InsightsHead extends HeadBase {
   bookmarkId: NumberNode | undefined;
 }
 
-/** `retention "Sign Up" -> "Purchase"`; a single event means "came back and did it again". */
+/** `retention "Sign Up" -> "Purchase"`; with a single event, any event counts as a return. */
 export interface RetentionHead extends HeadBase {
   kind: 'retention';
   bornEvent: StringNode | undefined;

@@ -135,8 +135,9 @@ function sumOrAverage(
   let sum = 0;
   let count = 0;
   for (const row of rows) {
-    const value = numberOf(on(row));
-    if (value === undefined) continue;
+    // Mixpanel's /segmentation/sum and /average: "If the expression is not numeric, a value of
+    // 0.0 is assumed", so such an event adds nothing to a sum but does count towards an average.
+    const value = numberOf(on(row)) ?? 0;
     const position = positionOf(row);
     sums[position] += value;
     counts[position]++;

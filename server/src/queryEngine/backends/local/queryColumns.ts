@@ -40,8 +40,9 @@ export function columnsReadBy(spec: QuerySpec): ExtractRequest | undefined {
       read(spec.on, spec.steps.slice(0, 1));
       break;
     case 'retention':
-      read(spec.bornWhere, [spec.bornEvent]);
-      read(spec.on, [spec.bornEvent]);
+      // Compounded retention ignores the born event and its filter; `on` is read on the return event.
+      if (spec.retentionType === 'birth') read(spec.bornWhere, [spec.bornEvent]);
+      read(spec.on, spec.returnEvent === undefined ? undefined : [spec.returnEvent]);
       read(spec.where, spec.returnEvent === undefined ? undefined : [spec.returnEvent]);
       break;
     default:

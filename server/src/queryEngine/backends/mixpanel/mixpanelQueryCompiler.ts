@@ -4,7 +4,7 @@
  * backend sends. Throws `BackendError('config')` for a query Mixpanel cannot answer as written.
  */
 import type { Expression } from '../../../languageService/parser/queryAst';
-import type { FunnelSpec, QuerySpec, SegmentationSpec } from '../../../languageService/querySpec';
+import type { FunnelSpec, QuerySpec, RetentionSpec, SegmentationSpec } from '../../../languageService/querySpec';
 import type { ResultWarning } from '../../../protocol/resultModel';
 import type { MixpanelSourceConfig } from '../../analyticsBackend';
 import { BackendError } from '../../backendErrors';
@@ -51,20 +51,8 @@ export function compileMixpanelQuery(spec: QuerySpec, source: MixpanelSourceConf
       return compileSegmentation(spec, base);
     case 'funnel':
       return spec.savedId !== undefined ? compileSavedFunnel(spec, base) : compileAdHocFunnel(spec, base, extras);
-    case 'retention': {
-      const query: Record<string, string> = {
-        ...base,
-        ...dates(spec.range),
-        retention_type: spec.retentionType,
-        born_event: spec.bornEvent,
-        unit: spec.unit,
-        interval_count: String(spec.intervalCount),
-      };
-      if (spec.returnEvent !== undefined) query.event = spec.returnEvent;
-      addExpressions(query, { on: spec.on, where: spec.where, born_where: spec.bornWhere });
-      if (spec.on) query.limit = String(spec.limit);
-      return { call: { method: 'GET', path: `${QUERY}/retention`, query, retryable: true }, shape: 'retention', warnings: [] };
-    }
+    case 'retention':
+      return compileRetention(spec, base);
     case 'insights':
       return { call: { method: 'GET', path: `${QUERY}/insights`, query: { ...base, bookmark_id: String(spec.bookmarkId) }, retryable: true }, shape: 'insights', warnings: [] };
     case 'jql': {
@@ -94,7 +82,11 @@ function compileSegmentation(spec: SegmentationSpec, base: Record<string, string
     query.type = spec.type;
     if (spec.on) query.limit = String(spec.limit);
     if (regroup && spec.type !== 'general') {
-      warnings.push({ code: 'approximate-weeks', message: `Mixpanel's segmentation has no weekly unit; weekly ${spec.type} counts are summed from daily ones and may count a user more than once per week.` });
+      const what = spec.type === 'unique' ? 'unique users' : 'averages';
+      warnings.push({
+        code: 'approximate-weeks',
+        message: `Mixpanel's /segmentation has no week unit, so these weekly ${what} are sums of Mixpanel's daily ${what}: a user active on several days of a week counts once per day, not once per week. A local source counts each user once per week; for exact numbers from Mixpanel use unit day or unit month.`,
+      });
     }
     return { call: { method: 'GET', path: `${QUERY}/segmentation`, query, retryable: true }, shape: 'segmentation', regroup, warnings };
   }
@@ -118,6 +110,27 @@ function compileSegmentation(spec: SegmentationSpec, base: Record<string, string
     if (spec.buckets !== undefined) query.buckets = String(spec.buckets);
   }
   return { call: { method: 'GET', path: `${QUERY}/segmentation/${spec.measure}`, query, retryable: true }, shape: spec.measure, regroup, warnings };
+}
+
+function compileRetention(spec: RetentionSpec, base: Record<string, string>): CompiledMixpanelQuery {
+  if (spec.windows === 'calendar') {
+    throw new BackendError('config', "Mixpanel's retention Query API has no parameter for calendar windows: it always counts rolling intervals from each user's birth. Remove `calendar_windows` to run this on Mixpanel, or run it on a local source.");
+  }
+  const query: Record<string, string> = {
+    ...base,
+    ...dates(spec.range),
+    retention_type: spec.retentionType,
+    unit: spec.unit,
+    interval_count: String(spec.intervalCount),
+  };
+  // born_event is "Required when retention_type is birth; ignored otherwise": a compounded query
+  // does not send it (nor its born_where), so the request says what Mixpanel will compute.
+  if (spec.retentionType === 'birth') query.born_event = spec.bornEvent;
+  if (spec.returnEvent !== undefined) query.event = spec.returnEvent;
+  addExpressions(query, { on: spec.on, where: spec.where, born_where: spec.retentionType === 'birth' ? spec.bornWhere : undefined });
+  if (spec.on) query.limit = String(spec.limit);
+  if (spec.unbounded) query.unbounded_retention = 'true';
+  return { call: { method: 'GET', path: `${QUERY}/retention`, query, retryable: true }, shape: 'retention', warnings: [] };
 }
 
 function compileSavedFunnel(spec: FunnelSpec, base: Record<string, string>): CompiledMixpanelQuery {

@@ -331,6 +331,16 @@ const HELPERS: Record<string, string> = {
   if (typeof value === "number") return value !== 0 && value === value;
   return typeof value === "object" ? true : Boolean(value);
 }`,
+  logicalNot: `function logicalNot(value) {
+  if (typeof value === "boolean") return !value;
+  return value === undefined ? true : undefined;
+}`,
+  toBoolean: `function toBoolean(value) {
+  if (value === undefined || value === null) return false;
+  if (typeof value === "number") return value !== 0 && value === value;
+  if (typeof value === "string") return value !== "" && value !== "false";
+  return typeof value === "boolean" ? value : true;
+}`,
   equals: `function equals(a, b) {
   if (a === b) return true;
   if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
@@ -370,7 +380,7 @@ const HELPERS: Record<string, string> = {
   return undefined;
 }`,
 };
-const HELPER_ORDER = ['label', 'truthy', 'equals', 'compare', 'ordered', 'contains', 'arithmetic', 'toNumber'];
+const HELPER_ORDER = ['label', 'truthy', 'logicalNot', 'toBoolean', 'equals', 'compare', 'ordered', 'contains', 'arithmetic', 'toNumber'];
 
 function jsOf(expression: Expression, helpers: Set<string>): string {
   const use = (...names: string[]): void => names.forEach((name) => helpers.add(name));
@@ -388,8 +398,8 @@ function jsOf(expression: Expression, helpers: Set<string>): string {
       return `[${expression.items.map((item) => jsOf(item, helpers)).join(', ')}]`;
     case 'unary':
       if (expression.operator === 'not') {
-        use('truthy');
-        return `!truthy(${jsOf(expression.operand, helpers)})`;
+        use('logicalNot');
+        return `logicalNot(${jsOf(expression.operand, helpers)})`;
       }
       use('arithmetic');
       return `arithmetic(0, ${jsOf(expression.operand, helpers)}, "-")`;
@@ -438,8 +448,8 @@ function callJs(callee: string, args: string[], use: (...names: string[]) => voi
     case 'defined':
       return `(${first} !== undefined && ${first} !== null)`;
     case 'boolean':
-      use('truthy');
-      return `truthy(${first})`;
+      use('toBoolean');
+      return `toBoolean(${first})`;
     case 'number':
       use('toNumber');
       return `toNumber(${first})`;

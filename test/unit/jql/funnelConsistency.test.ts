@@ -32,14 +32,15 @@ const eventArbitrary = fc.record({
   user: fc.constantFrom('u1', 'u2'),
   hour: fc.constantFrom(0, 1, 2, 3, 12, 13, 24, 25, 26, 27, 49, 50),
   jitterMs: fc.constantFrom(0, 500, 1000, 1999, 2000, 2001, 2500),
-  plan: fc.constantFrom('free', 'pro', undefined),
+  // Values on which Mixpanel's casts and `not` differ from JavaScript's truthiness.
+  plan: fc.constantFrom<unknown>('free', 'pro', 'false', '', 0, 1, true, false, null, undefined),
 });
 
 const specArbitrary = fc.record({
   steps: fc.constantFrom(['A', 'B'], ['A', 'B', 'C'], ['A', 'B', 'A'], ['B', 'A'], ['A', 'C', 'B']),
   window: fc.constantFrom({ count: 1, unit: 'hour' as const }, { count: 3, unit: 'hour' as const }, { count: 1, unit: 'day' as const }, { count: 90, unit: 'minute' as const }),
   reentry: fc.constantFrom('default' as const, 'optimized' as const),
-  on: fc.boolean(),
+  on: fc.constantFrom(undefined, 'properties["plan"]', 'not properties["plan"]', 'boolean(properties["plan"])', 'number(properties["plan"]) > 0', 'properties["plan"] in ["pro", "free"]'),
   unit: fc.constantFrom(undefined, 'day' as const),
 });
 
@@ -53,7 +54,7 @@ test('the generated funnel JQL on the local JQL runtime counts exactly as the lo
         range: { from: '2026-10-01', to: '2026-10-02' },
         window: options.window,
         reentry: options.reentry,
-        on: options.on ? expr('properties["plan"]') : undefined,
+        on: options.on === undefined ? undefined : expr(options.on),
         unit: options.unit,
       });
       const dataPath = join(folder, `events-${run++}.ndjson`);

@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { buildQuerySpec } from '../languageService/buildQuerySpec';
+import { buildQuerySpec } from '../queryContract/buildQuerySpec';
 import { parseAqDocument } from '../languageService/parser/queryParser';
 import type { QueryBlock } from '../languageService/parser/queryAst';
-import type { SourceRef } from '../languageService/querySpec';
+import type { SourceRef } from '../queryContract/querySpec';
 import type { QueryResult } from '../protocol/resultModel';
 import { formatResultCsv } from '../results/resultCsv';
 import { formatResultAsText } from '../results/formatText';

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { ResponseError } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { sourceRefOf } from '../languageService/analyticsLanguageService';
-import { buildQuerySpec } from '../languageService/buildQuerySpec';
+import { buildQuerySpec } from '../queryContract/buildQuerySpec';
 import type { AqDocument } from '../languageService/parser/queryAst';
-import type { QuerySpec } from '../languageService/querySpec';
+import type { QuerySpec } from '../queryContract/querySpec';
 import {
   AqErrorCode,
   CREDENTIAL_FIELDS,

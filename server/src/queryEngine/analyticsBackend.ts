@@ -4,7 +4,7 @@
  * never looks inside it.
  */
 import type { AnalyticsSchema } from '../languageService/analyticsTypes';
-import type { QuerySpec } from '../languageService/querySpec';
+import type { QuerySpec } from '../queryContract/querySpec';
 import type { SourceCredentials } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
 

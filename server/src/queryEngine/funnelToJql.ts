@@ -4,9 +4,9 @@
  * engine's rules (localFunnel.ts, docs/local-engine.md) per user, and its output is turned back
  * into FunnelData. The same script runs on the local JQL runtime, which is how the tests check it.
  */
-import { printExpression } from '../languageService/parser/printExpression';
+import { printExpression } from '../queryContract/printExpression';
 import type { Expression } from '../languageService/parser/queryAst';
-import type { FunnelSpec } from '../languageService/querySpec';
+import type { FunnelSpec } from '../queryContract/querySpec';
 import type { FunnelData } from '../protocol/resultModel';
 import { isNoiseSegment } from '../results/cleanSegments';
 import { BackendError } from './backendErrors';

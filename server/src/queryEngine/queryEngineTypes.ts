@@ -5,7 +5,7 @@
  * (queryEngine.ts).
  */
 import type { AnalyticsSchema } from '../languageService/analyticsTypes';
-import type { QuerySpec, SourceRef } from '../languageService/querySpec';
+import type { QuerySpec, SourceRef } from '../queryContract/querySpec';
 import type { GeneratedRequestResult, SourceStatus } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
 import type { Credentials, MparticleSourceConfig, QueryProgress, SourceConfig } from './analyticsBackend';

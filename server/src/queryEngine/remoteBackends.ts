@@ -3,7 +3,7 @@
  * shared result cache, and describes the request a query would make. The engine stays free of
  * vendor details; the vendors' modules stay free of engine details.
  */
-import type { QuerySpec } from '../languageService/querySpec';
+import type { QuerySpec } from '../queryContract/querySpec';
 import type { GeneratedRequestResult } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
 import type { MixpanelSourceConfig, MparticlePod, MparticleSourceConfig, PiwikSourceConfig, RunContext } from './analyticsBackend';

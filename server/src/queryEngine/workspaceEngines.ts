@@ -7,7 +7,7 @@
  */
 import { dirname, sep } from 'node:path';
 import type { AnalyticsSchema } from '../languageService/analyticsTypes';
-import type { QuerySpec, SourceRef } from '../languageService/querySpec';
+import type { QuerySpec, SourceRef } from '../queryContract/querySpec';
 import type { GeneratedRequestResult, SourceStatus } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
 import type { MparticleSourceConfig, SourceConfig } from './analyticsBackend';

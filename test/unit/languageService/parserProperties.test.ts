@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseAqDocument } from '../../../server/src/languageService/parser/queryParser';
 import { parseExpression } from '../../../server/src/languageService/parser/expressionParser';
-import { printExpression } from '../../../server/src/languageService/parser/printExpression';
-import { buildQuerySpec } from '../../../server/src/languageService/buildQuerySpec';
+import { printExpression } from '../../../server/src/queryContract/printExpression';
+import { buildQuerySpec } from '../../../server/src/queryContract/buildQuerySpec';
 import type { AqDocument, BinaryOperator, Expression, TextSpan } from '../../../server/src/languageService/parser/queryAst';
 
 /** Kept small for CI; set AQ_FUZZ_RUNS=20000 for a longer hunt. */

@@ -8,7 +8,7 @@
 import type { AnalyticsSchema, CompletionCandidate, EventSchema, PropertySchema, TextSpan } from '../analyticsTypes';
 import { CLAUSES, CLAUSES_BY_NAME, DURATION_UNITS, EXPRESSION_FUNCTIONS, PIWIK_EVENT_TYPES, QUERY_KINDS, SOURCE_KINDS } from '../clauseCatalog';
 import type { AqDocument, QueryBlock, QueryKind, SourceKind } from '../parser/queryAst';
-import { eventPropertyScope, sortedEvents, userPropertyScope, type PropertyScope } from './schemaNames';
+import { eventPropertyScope, sortedEvents, userPropertyScope, type PropertyScope } from '../schemaNames';
 import { UNITS_BY_KIND, lookupSafely, queryEvents, sourceRefOf, type SchemaLookup } from './validateQuery';
 
 /** One line per query kind, for completion and hover. */

@@ -4,7 +4,7 @@ import { CLAUSES_BY_NAME, EXPRESSION_FUNCTIONS, PIWIK_EVENT_TYPES } from '../cla
 import { isMixpanelDefaultEventProperty } from '../mixpanelDefaultProperties';
 import type { AqDocument, Expression, QueryBlock, WordNode } from '../parser/queryAst';
 import { QUERY_KIND_DESCRIPTIONS, SOURCE_DESCRIPTIONS, eventDocumentation, propertyDocumentation } from './completeQuery';
-import { eventPropertyScope, findEvent, getOwn, userPropertyScope } from './schemaNames';
+import { eventPropertyScope, findEvent, getOwn, userPropertyScope } from '../schemaNames';
 import { lookupSafely, queryEvents, sourceRefOf, type SchemaLookup } from './validateQuery';
 
 function contains(span: TextSpan, offset: number): boolean {

@@ -20,8 +20,8 @@ import {
 import { DiagnosticCode } from '../diagnosticCodes';
 import { suggestNames } from '../nameMatching';
 import type { AqDocument, Clause, Expression, QueryBlock, QueryKind, SourceKind, StringNode, UseDirective } from '../parser/queryAst';
-import type { SourceRef } from '../querySpec';
-import { eventNames, eventPropertyScope, findEvent, hasUserSchema, userPropertyScope, type PropertyScope } from './schemaNames';
+import type { SourceRef } from '../../queryContract/querySpec';
+import { eventNames, eventPropertyScope, findEvent, hasUserSchema, userPropertyScope, type PropertyScope } from '../schemaNames';
 
 export type SchemaLookup = (source: SourceRef | undefined) => AnalyticsSchema | undefined;
 

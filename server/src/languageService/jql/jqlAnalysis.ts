@@ -11,7 +11,7 @@ import { DiagnosticCode } from '../diagnosticCodes';
 import { suggestNames } from '../nameMatching';
 import { eventDocumentation, formatCount } from '../features/completeQuery';
 import { eventHoverMarkdown, propertyHoverMarkdown } from '../features/hoverQuery';
-import { eventNames, eventPropertyScope, findEvent, hasUserSchema, sortedEvents, userPropertyScope, type PropertyScope } from '../features/schemaNames';
+import { eventNames, eventPropertyScope, findEvent, hasUserSchema, sortedEvents, userPropertyScope, type PropertyScope } from '../schemaNames';
 import { replacementFixes } from '../features/validateQuery';
 import type { Expression } from '../parser/queryAst';
 import { parseExpression } from '../parser/expressionParser';

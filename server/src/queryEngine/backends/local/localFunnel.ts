@@ -5,8 +5,8 @@
  * it leaves the most room for the remaining steps. A user counts once, with the attempt that gets
  * furthest (the earliest such attempt on a tie), and is segmented by `on` on that attempt's entry.
  */
-import { segmentKey } from '../../../languageService/evaluateExpression';
-import type { FunnelSpec } from '../../../languageService/querySpec';
+import { segmentKey } from './evaluateExpression';
+import type { FunnelSpec } from '../../../queryContract/querySpec';
 import type { FunnelData } from '../../../protocol/resultModel';
 import { isNoiseSegment } from '../../../results/cleanSegments';
 import { BackendError } from '../../backendErrors';

@@ -5,8 +5,8 @@
  * users who did the return event (any event when none is named) i buckets after the cohort's
  * bucket; interval 0 is the cohort's own bucket, counting only returns after the cohort event.
  */
-import { segmentKey } from '../../../languageService/evaluateExpression';
-import type { RetentionSpec } from '../../../languageService/querySpec';
+import { segmentKey } from './evaluateExpression';
+import type { RetentionSpec } from '../../../queryContract/querySpec';
 import type { RetentionData } from '../../../protocol/resultModel';
 import { isNoiseSegment } from '../../../results/cleanSegments';
 import { indexOf } from './datasetIndex';

@@ -4,11 +4,11 @@
  * backend sends. Throws `BackendError('config')` for a query Mixpanel cannot answer as written.
  */
 import type { Expression } from '../../../languageService/parser/queryAst';
-import type { FunnelSpec, QuerySpec, SegmentationSpec } from '../../../languageService/querySpec';
+import type { FunnelSpec, QuerySpec, SegmentationSpec } from '../../../queryContract/querySpec';
 import type { ResultWarning } from '../../../protocol/resultModel';
 import type { MixpanelSourceConfig } from '../../analyticsBackend';
 import { BackendError } from '../../backendErrors';
-import { printExpression } from '../../../languageService/parser/printExpression';
+import { printExpression } from '../../../queryContract/printExpression';
 
 /** One call to Mixpanel, as data. */
 export interface MixpanelCall {

@@ -7,7 +7,7 @@
 import type { AnalyticsSchema, EventSchema, PropertySchema } from '../../../languageService/analyticsTypes';
 import type { MixpanelSourceConfig } from '../../analyticsBackend';
 import { isBackendError } from '../../backendErrors';
-import { schemaFromLexicon } from '../../../languageService/lexiconSchema';
+import { schemaFromLexicon } from '../../../queryContract/lexiconSchema';
 import { projectParams, type MixpanelCall } from './mixpanelQueryCompiler';
 
 /** Sends one call and returns its parsed JSON body (errors already mapped to BackendErrors). */

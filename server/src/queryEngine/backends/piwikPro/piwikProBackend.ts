@@ -9,7 +9,7 @@
  */
 import { PIWIK_EVENT_TYPES } from '../../../languageService/clauseCatalog';
 import type { AnalyticsSchema } from '../../../languageService/analyticsTypes';
-import type { DebuggerSpec, QuerySpec } from '../../../languageService/querySpec';
+import type { DebuggerSpec, QuerySpec } from '../../../queryContract/querySpec';
 import type { GeneratedRequestResult } from '../../../protocol/customRequests';
 import type { DebuggerEvent, DebuggerSession, QueryResult, ResultWarning } from '../../../protocol/resultModel';
 import type { AnalyticsBackend, Credentials, PiwikSourceConfig, RunContext } from '../../analyticsBackend';

@@ -3,8 +3,8 @@
  * hold 10,000 events and are reused across keystrokes, so everything derived from one (sorted
  * name lists, property scopes) is computed once and cached per schema object.
  */
-import type { AnalyticsSchema, EventSchema, PropertySchema } from '../analyticsTypes';
-import { MIXPANEL_DEFAULT_EVENT_PROPERTIES, MIXPANEL_DEFAULT_USER_PROPERTIES, isMixpanelDefaultEventProperty } from '../mixpanelDefaultProperties';
+import type { AnalyticsSchema, EventSchema, PropertySchema } from './analyticsTypes';
+import { MIXPANEL_DEFAULT_EVENT_PROPERTIES, MIXPANEL_DEFAULT_USER_PROPERTIES, isMixpanelDefaultEventProperty } from './mixpanelDefaultProperties';
 
 /** `record[key]` for own keys only, so names like "constructor" are not found on the prototype. */
 export function getOwn<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {

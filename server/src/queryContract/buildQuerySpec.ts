@@ -3,8 +3,8 @@
  * applies the defaults documented in querySpec.ts and resolves relative dates against a clock and
  * time zone passed in, so the result depends on nothing but its arguments.
  */
-import { CLAUSES_BY_NAME, DATE_RANGE_REQUIRED, DURATION_UNITS, PIWIK_EVENT_TYPES } from './clauseCatalog';
-import type { Clause, Expression, QueryBlock, QueryKind, StringNode, TextSpan } from './parser/queryAst';
+import { CLAUSES_BY_NAME, DATE_RANGE_REQUIRED, DURATION_UNITS, PIWIK_EVENT_TYPES } from '../languageService/clauseCatalog';
+import type { Clause, Expression, QueryBlock, QueryKind, StringNode, TextSpan } from '../languageService/parser/queryAst';
 import type { DateRange, QuerySpec, SourceRef, TimeUnit } from './querySpec';
 
 export interface BuildQuerySpecOptions {

@@ -4,8 +4,8 @@
  * tracking-plan format, so it must be read tolerantly: a hand-edited file with a few broken
  * entries still yields every entry that could be read.
  */
-import type { AnalyticsSchema, EventSchema, PropertySchema, PropertyType, SchemaOrigin } from './analyticsTypes';
-import { setOwn } from './features/schemaNames';
+import type { AnalyticsSchema, EventSchema, PropertySchema, PropertyType, SchemaOrigin } from '../languageService/analyticsTypes';
+import { setOwn } from '../languageService/schemaNames';
 
 /** The `name` Lexicon gives the user-profile schema (`entityType: "profile"`). */
 export const USER_PROFILE_SCHEMA_NAME = '$user';

@@ -12,21 +12,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { buildQuerySpec } from '../../languageService/buildQuerySpec';
-import { parseAqDocument } from '../../languageService/parser/queryParser';
-import type { QueryBlock } from '../../languageService/parser/queryAst';
-import type { DebuggerSpec } from '../../languageService/querySpec';
-import type { DebuggerData } from '../../protocol/resultModel';
-import { existingInputFile, parseCliArguments } from '../../cli/cliArguments';
-import type { CliIo } from '../../cli/cliIo';
-import { credentialsFromEnv, engineSettingsFromEnv } from '../../queryEngine/credentialsFromEnv';
-import { createHttpClient } from '../../queryEngine/httpClient';
-import { defaultCacheDir } from '../../queryEngine/cacheDir';
-import { createQueryEngine } from '../../queryEngine/queryEngine';
-import { findWorkspaceRoot } from '../../queryEngine/workspaceConfig';
-import { abortableSleep, BrokenEventWatcher, describeAlert, type PollOutcome, type WatchAlert } from './brokenEventWatcher';
-import { formatSlackMessage, postSlackMessage, SLACK_WEBHOOK_ENV } from './slackAlert';
-import { loadWatchMemory, saveWatchMemory, watchMemoryPath } from './watchMemoryStore';
+import { buildQuerySpec } from '../queryContract/buildQuerySpec';
+import { parseAqDocument } from '../languageService/parser/queryParser';
+import type { QueryBlock } from '../languageService/parser/queryAst';
+import type { DebuggerSpec } from '../queryContract/querySpec';
+import type { DebuggerData } from '../protocol/resultModel';
+import { existingInputFile, parseCliArguments } from './cliArguments';
+import type { CliIo } from './cliIo';
+import { credentialsFromEnv, engineSettingsFromEnv } from '../queryEngine/credentialsFromEnv';
+import { createHttpClient } from '../queryEngine/httpClient';
+import { defaultCacheDir } from '../queryEngine/cacheDir';
+import { createQueryEngine } from '../queryEngine/queryEngine';
+import { findWorkspaceRoot } from '../queryEngine/workspaceConfig';
+import { abortableSleep, BrokenEventWatcher, describeAlert, type PollOutcome, type WatchAlert } from '../workflows/watch/brokenEventWatcher';
+import { formatSlackMessage, postSlackMessage, SLACK_WEBHOOK_ENV } from '../workflows/watch/slackAlert';
+import { loadWatchMemory, saveWatchMemory, watchMemoryPath } from '../workflows/watch/watchMemoryStore';
 
 const USAGE = 'usage: aq watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once] [--fresh]';
 const MIN_INTERVAL_MS = 10_000;

@@ -7,7 +7,7 @@
  * The local engine evaluates an expression once per event over millions of events, so the tree is
  * compiled once into nested closures (`compileExpression`) instead of being walked per event.
  */
-import type { BinaryOperator, Expression } from './parser/queryAst';
+import type { BinaryOperator, Expression } from '../../../languageService/parser/queryAst';
 
 /** What an expression reads: the event's properties and, for `user["…"]`, the user's profile. */
 export interface ExpressionContext {

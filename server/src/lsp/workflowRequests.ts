@@ -6,10 +6,8 @@
  */
 import { basename, join } from 'node:path';
 import { ResponseError } from 'vscode-languageserver';
-import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { sourceRefOf } from '../languageService/analyticsLanguageService';
 import { buildQuerySpec } from '../queryContract/buildQuerySpec';
-import type { AqDocument } from '../languageService/parser/queryAst';
 import type { DebuggerSpec } from '../queryContract/querySpec';
 import {
   AqErrorCode,
@@ -20,10 +18,9 @@ import {
   type WatchParams,
 } from '../protocol/customRequests';
 import type { DebuggerData } from '../protocol/resultModel';
-import type { CredentialedSource, Credentials } from '../queryEngine/analyticsBackend';
+import type { CredentialedSource } from '../queryEngine/analyticsBackend';
 import { isBackendError } from '../queryEngine/backendErrors';
 import { defaultHttpClient } from '../queryEngine/httpClient';
-import type { QueryEngine } from '../queryEngine/queryEngineTypes';
 import { remoteHost } from '../queryEngine/remoteBackends';
 import { eventFileKindOf } from '../workflows/send/eventFileFormat';
 import { sendDestination, sendEventFile, type SendDestination } from '../workflows/send/sendEventFile';
@@ -32,32 +29,15 @@ import { formatSlackMessage, postSlackMessage } from '../workflows/watch/slackAl
 import { loadWatchMemory, saveWatchMemory, watchMemoryPath } from '../workflows/watch/watchMemoryStore';
 import { plural } from '../results/plural';
 import { documentPathOf } from './documentPath';
-import { backendResponseError, RESTRICTED_MODE_MESSAGE } from './queryRequests';
+import { RESTRICTED_MODE_MESSAGE } from './editorCredentials';
+import { backendResponseError } from './queryRequests';
+import type { ServerContext } from './serverContext';
 import { formatError } from './runSafe';
 
 const SOURCE_KIND_NAMES: Record<CredentialedSource['kind'], string> = { mixpanel: 'a Mixpanel', piwik: 'a Piwik PRO', local: 'a local', mparticle: 'an mParticle' };
 const DEFAULT_WATCH_MINUTES = 5;
 /** Fractions of a minute are allowed so tests need not wait; anything smaller would hammer the API. */
 const MIN_WATCH_MINUTES = 0.01;
-
-export interface WorkflowRequestContext {
-  engine(): QueryEngine;
-  document(uri: string): TextDocument | undefined;
-  model(document: TextDocument): AqDocument;
-  rootDir(): string | undefined;
-  trusted(): boolean;
-  /** Settles once the editor's settings are applied. */
-  settingsReady(): Promise<void>;
-  /** `aq.baseUrlOverrides[name]` as currently applied. */
-  baseUrlOverride(sourceName: string): string | undefined;
-  credentialsFor(source: CredentialedSource, host: string): Promise<Credentials | undefined>;
-  askSlackWebhook(): Promise<{ url: string } | null>;
-  sendProgress(params: { uri: string; message: string; percent: number }): void;
-  sendAlert(params: { uri: string; queryIndex: number; title: string; text: string; kind: string }): void;
-  /** The cache folder: each watch keeps what it reported there (so a restart reports nothing twice), and each send its progress. */
-  cacheDir: string;
-  log: { warn(message: string): void };
-}
 
 export interface WorkflowRequests {
   sendEvents(params: SendEventsParams, signal: AbortSignal): Promise<SendEventsResult>;
@@ -72,7 +52,7 @@ function badRequest(message: string): ResponseError<BackendErrorData> {
   return new ResponseError(AqErrorCode.backend, message, { kind: 'badRequest' });
 }
 
-export function createWorkflowRequests(context: WorkflowRequestContext): WorkflowRequests {
+export function createWorkflowRequests(context: ServerContext): WorkflowRequests {
   const watchers = new Map<string, AbortController>();
   const keyOf = (params: WatchParams): string => `${params.queryIndex}\u0000${params.uri}`;
 

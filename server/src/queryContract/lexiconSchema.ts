@@ -4,8 +4,7 @@
  * tracking-plan format, so it must be read tolerantly: a hand-edited file with a few broken
  * entries still yields every entry that could be read.
  */
-import type { AnalyticsSchema, EventSchema, PropertySchema, PropertyType, SchemaOrigin } from '../languageService/analyticsTypes';
-import { setOwn } from '../languageService/schemaNames';
+import { setOwn, type AnalyticsSchema, type EventSchema, type PropertySchema, type PropertyType, type SchemaOrigin } from './schemaTypes';
 
 /** The `name` Lexicon gives the user-profile schema (`entityType: "profile"`). */
 export const USER_PROFILE_SCHEMA_NAME = '$user';

@@ -3,7 +3,7 @@
  * configuration they are built from. The query runner picks a backend by the source's kind and
  * never looks inside it.
  */
-import type { AnalyticsSchema } from '../languageService/analyticsTypes';
+import type { AnalyticsSchema } from '../queryContract/schemaTypes';
 import type { QuerySpec } from '../queryContract/querySpec';
 import type { SourceCredentials } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';

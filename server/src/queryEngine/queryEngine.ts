@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { AnalyticsSchema } from '../languageService/analyticsTypes';
+import type { AnalyticsSchema } from '../queryContract/schemaTypes';
 import { QUERY_KIND_SOURCES } from '../languageService/clauseCatalog';
 import { schemaFromLexicon } from '../queryContract/lexiconSchema';
 import type { QuerySpec, SourceRef } from '../queryContract/querySpec';

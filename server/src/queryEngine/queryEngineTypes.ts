@@ -4,7 +4,7 @@
  * queries and describing the request a query would make. Implemented by `createQueryEngine`
  * (queryEngine.ts).
  */
-import type { AnalyticsSchema } from '../languageService/analyticsTypes';
+import type { AnalyticsSchema } from '../queryContract/schemaTypes';
 import type { QuerySpec, SourceRef } from '../queryContract/querySpec';
 import type { GeneratedRequestResult, SourceStatus } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';

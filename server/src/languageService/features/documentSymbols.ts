@@ -1,7 +1,7 @@
 /** Outline entries (one per query, named by its title) and folding ranges (one per multi-line query). */
 import type { FoldingSpan, QuerySymbol } from '../analyticsTypes';
 import type { AqDocument, QueryBlock } from '../parser/queryAst';
-import { queryEvents } from './validateQuery';
+import { queryEvents } from '../queryFacts';
 
 function headSummary(block: QueryBlock): string {
   const head = block.head;

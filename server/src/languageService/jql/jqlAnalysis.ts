@@ -9,10 +9,9 @@ import { full } from 'acorn-walk';
 import type { AnalyticsSchema, CompletionCandidate, HoverInfo, QueryDiagnostic, TextSpan } from '../analyticsTypes';
 import { DiagnosticCode } from '../diagnosticCodes';
 import { suggestNames } from '../nameMatching';
-import { eventDocumentation, formatCount } from '../features/completeQuery';
-import { eventHoverMarkdown, propertyHoverMarkdown } from '../features/hoverQuery';
+import { eventDocumentation, eventHoverMarkdown, formatCount, propertyHoverMarkdown } from '../schemaDocs';
 import { eventNames, eventPropertyScope, findEvent, hasUserSchema, sortedEvents, userPropertyScope, type PropertyScope } from '../schemaNames';
-import { replacementFixes } from '../features/validateQuery';
+import { replacementFixes } from '../queryFacts';
 import type { Expression } from '../parser/queryAst';
 import { parseExpression } from '../parser/expressionParser';
 

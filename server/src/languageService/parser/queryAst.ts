@@ -7,13 +7,9 @@
  * its kind is known, with the broken part left `undefined` (or an `ErrorExpression`), and the
  * problem reported in `AqDocument.problems`.
  */
-import type { QuickFix } from '../analyticsTypes';
+import type { QuickFix, TextSpan } from './textSpan';
 
-/** A half-open range of character offsets into the document text. */
-export interface TextSpan {
-  start: number;
-  end: number;
-}
+export type { TextSpan } from './textSpan';
 
 /** Data-source kinds a `use` line can name. */
 export type SourceKind = 'mixpanel' | 'piwik' | 'local';

@@ -4,7 +4,7 @@
  * `/events/properties/top` (§1.9). The listing costs one request per event against the hourly
  * budget, so only the top events get their properties; values are looked up on demand.
  */
-import type { AnalyticsSchema, EventSchema, PropertySchema } from '../../../languageService/analyticsTypes';
+import type { AnalyticsSchema, EventSchema, PropertySchema } from '../../../queryContract/schemaTypes';
 import type { MixpanelSourceConfig } from '../../analyticsBackend';
 import { isBackendError } from '../../backendErrors';
 import { schemaFromLexicon } from '../../../queryContract/lexiconSchema';

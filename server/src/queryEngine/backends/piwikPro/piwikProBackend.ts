@@ -8,7 +8,7 @@
  * and the imprecise numeric copies are left out of the result.
  */
 import { PIWIK_EVENT_TYPES } from '../../../languageService/clauseCatalog';
-import type { AnalyticsSchema } from '../../../languageService/analyticsTypes';
+import type { AnalyticsSchema } from '../../../queryContract/schemaTypes';
 import type { DebuggerSpec, QuerySpec } from '../../../queryContract/querySpec';
 import type { GeneratedRequestResult } from '../../../protocol/customRequests';
 import type { DebuggerEvent, DebuggerSession, QueryResult, ResultWarning } from '../../../protocol/resultModel';

@@ -11,7 +11,7 @@ import { cancelQueries, runAllQueries, runQueryAtCursor, showLastResult } from '
 import { addMixpanelSource, addPiwikSource } from './addSourceCommands';
 import { refreshSchema } from './refreshSchemaCommand';
 import { selectSource } from './selectSourceCommand';
-import { clearSlackWebhook, sendEvents, setSlackWebhook, showWatches, startWatching, stopWatching } from './workflowCommands';
+import { clearSlackWebhook, sendEvents, setSlackWebhook, showWatches, startWatching, stopWatching } from './watchCommands';
 
 type CommandFactory = (state: ExtensionState) => (...args: unknown[]) => unknown;
 

@@ -1,102 +1,13 @@
 /**
- * Send Events, Start/Stop Watching and the Slack webhook commands. Sends run on the server with a
- * cancellable progress notification, to Mixpanel (event files) or mParticle (`*.mparticle.json`);
- * records the API rejected are shown as diagnostics on their lines. Watches run on the server until stopped; their alerts arrive as notifications.
+ * Start Watching, Stop Watching and Show Watched Queries. Watches run on the server until stopped;
+ * their alerts arrive as notifications.
  */
 import * as vscode from 'vscode';
-import { SendEventsRequest, StartWatchRequest, StopWatchRequest, type SendEventsResult } from '../../../server/src/protocol/customRequests';
-import { describeFailure, showFailure } from '../errorNotifications';
+import { StartWatchRequest, StopWatchRequest } from '../../../server/src/protocol/customRequests';
+import { showFailure } from '../errorNotifications';
 import type { ExtensionState } from '../extensionState';
 import { startWatchParams } from '../watchedQueries';
-import { isEventFile, isMparticleFileName } from '../workflowCodeLens';
-import { listSources } from './selectSourceCommand';
-
-export const SLACK_WEBHOOK_SECRET_KEY = 'aq.slackWebhookUrl';
-const SLACK_WEBHOOK_PATTERN = /^https:\/\/hooks\.slack\.com\/services\/\S+$/;
-const RESUME = 'Send the Rest (Resume)';
-
-function targetUri(uri: unknown): vscode.Uri | undefined {
-  if (uri instanceof vscode.Uri) return uri;
-  return vscode.window.activeTextEditor?.document.uri;
-}
-
-/**
- * The sources a file can go to, from the aq.json that applies to it: mParticle inputs for
- * `*.mparticle.json`, Mixpanel sources otherwise.
- */
-async function pickDestination(state: ExtensionState, uri: vscode.Uri): Promise<string | undefined> {
-  const kind = isMparticleFileName(uri) ? 'mparticle' : 'mixpanel';
-  const label = kind === 'mparticle' ? 'mParticle' : 'Mixpanel';
-  const sources = await listSources(state, uri);
-  const candidates = sources.filter((source) => source.kind === kind);
-  if (candidates.length === 0) {
-    const example = kind === 'mparticle' ? '{ "kind": "mparticle", "pod": "US1" }' : '{ "kind": "mixpanel", "projectId": 1234567 }';
-    void vscode.window.showWarningMessage(`aq: there is no ${label} source in aq.json to send ${baseName(uri)} to. Add one, e.g. "sources": { "name": ${example} }.`);
-    return undefined;
-  }
-  if (candidates.length === 1) return candidates[0].name;
-  const picked = await vscode.window.showQuickPick(
-    candidates.map((source) => ({ label: source.name, description: source.isDefault ? 'default' : source.host })),
-    { title: `aq: send ${baseName(uri)} to`, placeHolder: `${label} source` },
-  );
-  return picked?.label;
-}
-
-export async function sendEvents(state: ExtensionState, uriArgument?: unknown, sourceArgument?: unknown, resume = false): Promise<void> {
-  const uri = targetUri(uriArgument);
-  if (!uri || !isEventFile(uri)) {
-    void vscode.window.showWarningMessage('aq: open an event file (*.events.ndjson, *.events.json or *.mparticle.json) to send it.');
-    return;
-  }
-  const client = await state.languageClient();
-  if (!client) return;
-  const sourceName = typeof sourceArgument === 'string' ? sourceArgument : await pickDestination(state, uri);
-  if (!sourceName) return;
-  const document = await vscode.workspace.openTextDocument(uri);
-  state.sendFailures.delete(uri);
-  let result: SendEventsResult;
-  try {
-    result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `aq: sending ${baseName(uri)} to '${sourceName}'`, cancellable: true },
-      async (progress, token) => {
-        let reported = 0;
-        const listener = state.onSendProgress((update) => {
-          if (update.uri !== uri.toString()) return;
-          progress.report({ message: update.message, increment: Math.max(0, update.percent - reported) });
-          reported = Math.max(reported, update.percent);
-        });
-        try {
-          return await client.sendRequest(SendEventsRequest, { uri: uri.toString(), sourceName, resume }, token);
-        } finally {
-          listener.dispose();
-        }
-      },
-    );
-  } catch (error) {
-    if (describeFailure(error).cancelled) {
-      const again = await vscode.window.showInformationMessage(`aq: sending ${baseName(uri)} was cancelled; what was delivered stays delivered.`, RESUME);
-      if (again === RESUME) await sendEvents(state, uri, sourceName, true);
-      return;
-    }
-    await showFailure(error, { action: `Sending ${baseName(uri)}`, retry: () => void sendEvents(state, uri, sourceName, resume) });
-    return;
-  }
-  if (result.failedRecords.length > 0) {
-    state.sendFailures.set(
-      uri,
-      result.failedRecords.map((failure) => {
-        const line = Math.min(Math.max(0, failure.line - 1), Math.max(0, document.lineCount - 1));
-        const diagnostic = new vscode.Diagnostic(document.lineAt(line).range, `Not sent: ${failure.message}`, vscode.DiagnosticSeverity.Error);
-        diagnostic.source = 'aq send';
-        return diagnostic;
-      }),
-    );
-  }
-  const canResume = /Resume/.test(result.summary);
-  const show = result.failedRecords.length > 0 || canResume ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-  const choice = await show(`aq: ${result.summary}${result.failedRecords.length > 0 ? ' The rejected lines are marked in the file.' : ''}`, ...(canResume ? [RESUME] : []));
-  if (choice === RESUME) await sendEvents(state, uri, sourceName, true);
-}
+import { baseName, targetUri } from './commandArguments';
 
 export async function startWatching(state: ExtensionState, uriArgument?: unknown, indexArgument?: unknown): Promise<void> {
   const uri = targetUri(uriArgument);
@@ -171,31 +82,3 @@ async function pickInterval(): Promise<number | undefined> {
   return picked?.minutes;
 }
 
-export async function setSlackWebhook(state: ExtensionState): Promise<void> {
-  const url = await vscode.window.showInputBox({
-    title: 'aq: Slack incoming webhook for watch alerts',
-    prompt: 'Stored in the editor\'s secret storage, never in settings or logs.',
-    placeHolder: 'https://hooks.slack.com/services/T…/B…/…',
-    password: true,
-    ignoreFocusOut: true,
-    validateInput: (value) => (SLACK_WEBHOOK_PATTERN.test(value.trim()) ? undefined : 'An incoming-webhook URL starts with https://hooks.slack.com/services/'),
-  });
-  if (!url) return;
-  await state.context.secrets.store(SLACK_WEBHOOK_SECRET_KEY, url.trim());
-  void vscode.window.setStatusBarMessage('aq: watch alerts will also go to Slack', 3000);
-}
-
-export async function clearSlackWebhook(state: ExtensionState): Promise<void> {
-  await state.context.secrets.delete(SLACK_WEBHOOK_SECRET_KEY);
-  void vscode.window.setStatusBarMessage('aq: the Slack webhook is removed', 3000);
-}
-
-/** What the server's `aq/slackWebhook` request is answered with. */
-export async function slackWebhookAnswer(secrets: vscode.SecretStorage): Promise<{ url: string } | null> {
-  const url = await secrets.get(SLACK_WEBHOOK_SECRET_KEY);
-  return url ? { url } : null;
-}
-
-function baseName(uri: vscode.Uri): string {
-  return uri.path.split('/').pop() ?? uri.path;
-}

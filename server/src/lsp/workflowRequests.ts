@@ -17,16 +17,16 @@ import {
   type StartWatchParams,
   type WatchParams,
 } from '../protocol/customRequests';
-import type { DebuggerData } from '../protocol/resultModel';
+import { queryTitle } from '../languageService/parser/queryTitle';
 import type { CredentialedSource } from '../queryEngine/analyticsBackend';
 import { isBackendError } from '../queryEngine/backendErrors';
 import { defaultHttpClient } from '../queryEngine/httpClient';
 import { remoteHost } from '../queryEngine/remoteBackends';
 import { eventFileKindOf } from '../workflows/send/eventFileFormat';
 import { sendDestination, sendEventFile, type SendDestination } from '../workflows/send/sendEventFile';
-import { abortableSleep, BrokenEventWatcher, describeAlert, type WatchAlert } from '../workflows/watch/brokenEventWatcher';
+import { abortableSleep, describeAlert, type WatchAlert } from '../workflows/watch/brokenEventWatcher';
+import { createQueryWatcher } from '../workflows/watch/queryWatcher';
 import { formatSlackMessage, postSlackMessage } from '../workflows/watch/slackAlert';
-import { loadWatchMemory, saveWatchMemory, watchMemoryPath } from '../workflows/watch/watchMemoryStore';
 import { plural } from '../results/plural';
 import { documentPathOf } from './documentPath';
 import { RESTRICTED_MODE_MESSAGE } from './editorCredentials';
@@ -151,7 +151,7 @@ export function createWorkflowRequests(context: ServerContext): WorkflowRequests
     const source = engine.resolveSource(sourceRefOf(block.source) ?? engine.defaultSource(documentPath), documentPath);
     const built = buildQuerySpec(block, { now: new Date(), timezone: undefined, defaultSource: engine.defaultSource(documentPath) });
     if (!built.ok) throw badRequest(built.errors.map((error) => error.message).join('\n'));
-    return { spec: built.spec as DebuggerSpec, documentPath, title: block.title ?? `Query ${params.queryIndex + 1}`, sourceName: source?.name ?? 'default' };
+    return { spec: built.spec as DebuggerSpec, documentPath, title: queryTitle(block), sourceName: source?.name ?? 'default' };
   }
 
   function alertTitle(alert: WatchAlert, queryTitle: string): string {
@@ -179,28 +179,16 @@ export function createWorkflowRequests(context: ServerContext): WorkflowRequests
     const controller = new AbortController();
     watchers.set(key, controller);
 
-    const memoryPath = watchMemoryPath(context.cacheDir, { file: documentPath, queryTitle: title, sourceName, eventTypes: spec.eventTypes });
-    let memoryWarned = false;
-    const watcher = new BrokenEventWatcher({
-      eventTypes: spec.eventTypes,
-      initialLookupWindowMinutes: spec.lookupWindow,
+    const watcher = createQueryWatcher({
+      engine: context.engine(),
+      spec,
+      documentPath,
+      title,
+      sourceName,
+      cacheDir: context.cacheDir,
+      getCredentials: context.credentialsFor,
       maxAlertsPerPoll: params.maxAlertsPerPoll,
-      memory: loadWatchMemory(memoryPath),
-      onMemoryChange: (memory) => {
-        const failure = saveWatchMemory(memoryPath, memory);
-        if (failure && !memoryWarned) {
-          memoryWarned = true;
-          context.log.warn(`aq: "${title}" cannot remember what it reported (${failure}); a restarted watch may report events again.`);
-        }
-      },
-      poll: async ({ lookupWindowMinutes, eventTypes, signal }) => {
-        const result = await context.engine().run({ ...spec, eventTypes, lookupWindow: lookupWindowMinutes, logs: true }, documentPath, {
-          signal,
-          bypassCache: true,
-          getCredentials: context.credentialsFor,
-        });
-        return result.data.kind === 'debugger' ? (result.data as DebuggerData).sessions : [];
-      },
+      onMemoryNotSaved: (failure) => context.log.warn(`aq: "${title}" cannot remember what it reported (${failure}); a restarted watch may report events again.`),
       onAlert: async (alert) => {
         context.sendAlert({ uri: params.uri, queryIndex: params.queryIndex, title: alertTitle(alert, title), text: describeAlert(alert), kind: alert.kind });
         const webhook = await context.askSlackWebhook().catch(() => null);

@@ -16,10 +16,12 @@ import { shopSchema } from '../unit/languageService/languageServiceHelpers';
 const service = getAqLanguageService();
 
 function contextWith(files: Record<string, string>, schema: AnalyticsSchema | undefined) {
-  const documents = new Map(Object.entries(files).map(([name, text]) => {
-    const uri = `file:///work/${name}`;
-    return [uri, TextDocument.create(uri, name.endsWith('.jql') ? 'jql' : 'aq', 1, text)];
-  }));
+  const documents = new Map(
+    Object.entries(files).map(([name, text]) => {
+      const uri = `file:///work/${name}`;
+      return [uri, TextDocument.create(uri, name.endsWith('.jql') ? 'jql' : 'aq', 1, text)];
+    }),
+  );
   const context: LanguageFeatureContext = {
     document: (uri) => documents.get(uri),
     model: (document) => service.parse(document.getText()),
@@ -84,7 +86,10 @@ describe('language feature handlers, called directly', () => {
   });
 
   it('document symbols name each query of an .aq file, and none of a .jql file', async () => {
-    const { handlers } = contextWith({ 'a.aq': 'segmentation "Sign Up"\n  last 7 days\n\nfunnel "Sign Up" -> "Purchase"\n  last 7 days\n', 'b.jql': 'function main() { return Events({}); }' }, shopSchema());
+    const { handlers } = contextWith(
+      { 'a.aq': 'segmentation "Sign Up"\n  last 7 days\n\nfunnel "Sign Up" -> "Purchase"\n  last 7 days\n', 'b.jql': 'function main() { return Events({}); }' },
+      shopSchema(),
+    );
     const symbols = await handlers.documentSymbols({ textDocument: { uri: 'file:///work/a.aq' } }, token());
     assert.equal(Array.isArray(symbols) ? symbols.length : 0, 2);
     assert.deepEqual(await handlers.documentSymbols({ textDocument: { uri: 'file:///work/b.jql' } }, token()), []);

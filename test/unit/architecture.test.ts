@@ -21,7 +21,9 @@ function sourceFiles(dir: string): string[] {
 function importsOf(file: string): string[] {
   const text = readFileSync(join(root, file), 'utf8');
   const specifiers: string[] = [];
-  for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+  for (const match of text.matchAll(
+    /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g,
+  )) {
     specifiers.push(match[1] ?? match[2] ?? match[3]);
   }
   return specifiers;
@@ -170,16 +172,28 @@ test('no import cycles, type-only imports included', () => {
   const graph = new Map<string, string[]>();
   for (const dir of ['server/src', 'client/src']) {
     for (const file of sourceFiles(dir)) {
-      graph.set(file, importsOf(file).filter((s) => s.startsWith('.')).map((s) => withExtension(target(file, s))));
+      graph.set(
+        file,
+        importsOf(file)
+          .filter((s) => s.startsWith('.'))
+          .map((s) => withExtension(target(file, s))),
+      );
     }
   }
   assert.deepEqual(cyclesOf(graph), []);
 });
 
 test('the language core and the contract are pure: no LSP, editor, network, file system or engine imports', () => {
-  const forbidden = /^(vscode|vscode-languageserver.*|vscode-jsonrpc|undici|node:(fs|net|http|https|child_process|worker_threads)|fs|net|child_process)(\/|$)|^server\/src\/(lsp|queryEngine|protocol|cli|workflows)\//;
-  assert.deepEqual(violations('server/src/languageService', (t) => forbidden.test(t)), []);
-  assert.deepEqual(violations('server/src/queryContract', (t) => forbidden.test(t)), []);
+  const forbidden =
+    /^(vscode|vscode-languageserver.*|vscode-jsonrpc|undici|node:(fs|net|http|https|child_process|worker_threads)|fs|net|child_process)(\/|$)|^server\/src\/(lsp|queryEngine|protocol|cli|workflows)\//;
+  assert.deepEqual(
+    violations('server/src/languageService', (t) => forbidden.test(t)),
+    [],
+  );
+  assert.deepEqual(
+    violations('server/src/queryContract', (t) => forbidden.test(t)),
+    [],
+  );
 });
 
 test('only httpClient.ts imports undici', () => {
@@ -194,11 +208,17 @@ test('only httpClient.ts imports undici', () => {
 });
 
 test('the query engine knows nothing of LSP or the editor', () => {
-  assert.deepEqual(violations('server/src/queryEngine', (t) => /^(vscode|vscode-languageserver.*|vscode-jsonrpc)(\/|$)/.test(t)), []);
+  assert.deepEqual(
+    violations('server/src/queryEngine', (t) => /^(vscode|vscode-languageserver.*|vscode-jsonrpc)(\/|$)/.test(t)),
+    [],
+  );
 });
 
 test('no server code imports vscode', () => {
-  assert.deepEqual(violations('server/src', (t) => /^vscode(\/|$)/.test(t)), []);
+  assert.deepEqual(
+    violations('server/src', (t) => /^vscode(\/|$)/.test(t)),
+    [],
+  );
 });
 
 test('the client reaches the server only through the shared protocol (and pure result transforms in the webview)', () => {
@@ -209,5 +229,8 @@ test('the client reaches the server only through the shared protocol (and pure r
 });
 
 test('pure result transforms have no I/O', () => {
-  assert.deepEqual(violations('server/src/results', (t) => /^(node:|fs|vscode|undici)|^server\/src\/(queryEngine|lsp|cli)\//.test(t)), []);
+  assert.deepEqual(
+    violations('server/src/results', (t) => /^(node:|fs|vscode|undici)|^server\/src\/(queryEngine|lsp|cli)\//.test(t)),
+    [],
+  );
 });

@@ -24,7 +24,9 @@ async function pickDestination(state: ExtensionState, uri: vscode.Uri): Promise<
   const candidates = sources.filter((source) => source.kind === kind);
   if (candidates.length === 0) {
     const example = kind === 'mparticle' ? '{ "kind": "mparticle", "pod": "US1" }' : '{ "kind": "mixpanel", "projectId": 1234567 }';
-    void vscode.window.showWarningMessage(`aq: there is no ${label} source in aq.json to send ${baseName(uri)} to. Add one, e.g. "sources": { "name": ${example} }.`);
+    void vscode.window.showWarningMessage(
+      `aq: there is no ${label} source in aq.json to send ${baseName(uri)} to. Add one, e.g. "sources": { "name": ${example} }.`,
+    );
     return undefined;
   }
   if (candidates.length === 1) return candidates[0].name;
@@ -87,6 +89,9 @@ export async function sendEvents(state: ExtensionState, uriArgument?: unknown, s
   }
   const canResume = /Resume/.test(result.summary);
   const show = result.failedRecords.length > 0 || canResume ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-  const choice = await show(`aq: ${result.summary}${result.failedRecords.length > 0 ? ' The rejected lines are marked in the file.' : ''}`, ...(canResume ? [RESUME] : []));
+  const choice = await show(
+    `aq: ${result.summary}${result.failedRecords.length > 0 ? ' The rejected lines are marked in the file.' : ''}`,
+    ...(canResume ? [RESUME] : []),
+  );
   if (choice === RESUME) await sendEvents(state, uri, sourceName, true);
 }

@@ -6,7 +6,7 @@ import { SLACK_WEBHOOK_PATTERN, SLACK_WEBHOOK_SECRET_KEY } from '../slackWebhook
 export async function setSlackWebhook(state: ExtensionState): Promise<void> {
   const url = await vscode.window.showInputBox({
     title: 'aq: Slack incoming webhook for watch alerts',
-    prompt: 'Stored in the editor\'s secret storage, never in settings or logs.',
+    prompt: "Stored in the editor's secret storage, never in settings or logs.",
     placeHolder: 'https://hooks.slack.com/services/T…/B…/…',
     password: true,
     ignoreFocusOut: true,

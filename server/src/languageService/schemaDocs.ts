@@ -47,7 +47,13 @@ export function propertyDocumentation(property: PropertySchema, isDefault: boole
   if (property.displayName && property.displayName !== property.name) lines.push(`*${property.displayName}*`);
   if (property.description) lines.push(property.description);
   lines.push(`Type: ${property.type}${isDefault ? ' · Mixpanel default property' : ''}`);
-  if (property.examples && property.examples.length > 0) lines.push(`Examples: ${property.examples.slice(0, 5).map((v) => `\`${JSON.stringify(v)}\``).join(', ')}`);
+  if (property.examples && property.examples.length > 0)
+    lines.push(
+      `Examples: ${property.examples
+        .slice(0, 5)
+        .map((v) => `\`${JSON.stringify(v)}\``)
+        .join(', ')}`,
+    );
   if (property.dropped) lines.push('**Dropped** at ingestion: it has no values.');
   else if (property.hidden) lines.push('**Hidden** in Lexicon: it may be deprecated.');
   return lines.join('\n\n');

@@ -7,7 +7,8 @@ import type { CredentialedSource, Credentials } from '../queryEngine/analyticsBa
 import { BackendError } from '../queryEngine/backendErrors';
 import { formatError } from './runSafe';
 
-export const RESTRICTED_MODE_MESSAGE = 'This workspace is in Restricted Mode: aq sends no queries or credentials to remote sources until you trust the workspace.';
+export const RESTRICTED_MODE_MESSAGE =
+  'This workspace is in Restricted Mode: aq sends no queries or credentials to remote sources until you trust the workspace.';
 
 export interface EditorCredentialsContext {
   trusted: boolean;

@@ -31,7 +31,12 @@ export interface QueryWatchOptions {
 
 export function createQueryWatcher(options: QueryWatchOptions): BrokenEventWatcher {
   const { spec } = options;
-  const memoryPath = watchMemoryPath(options.cacheDir, { file: options.documentPath, queryTitle: options.title, sourceName: options.sourceName, eventTypes: spec.eventTypes });
+  const memoryPath = watchMemoryPath(options.cacheDir, {
+    file: options.documentPath,
+    queryTitle: options.title,
+    sourceName: options.sourceName,
+    eventTypes: spec.eventTypes,
+  });
   let memoryWarned = false;
   return new BrokenEventWatcher({
     eventTypes: spec.eventTypes,

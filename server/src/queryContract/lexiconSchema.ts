@@ -1,6 +1,6 @@
 /**
  * Converts Mixpanel Lexicon Schemas API JSON (the body of `GET /api/app/projects/{id}/schemas`,
- * api-facts §2.1) into the backend-independent `AnalyticsSchema`. The same JSON is the on-disk
+ * docs/api-notes.md) into the backend-independent `AnalyticsSchema`. The same JSON is the on-disk
  * tracking-plan format, so it must be read tolerantly: a hand-edited file with a few broken
  * entries still yields every entry that could be read.
  */

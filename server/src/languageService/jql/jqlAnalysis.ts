@@ -2,7 +2,7 @@
  * Schema-aware help inside `.jql` files (Mixpanel JQL: JavaScript with a `main()`). The script is
  * parsed with acorn; the checks look at the places JQL names events and properties:
  * `Events({event_selectors: [{event: "…"}]})`, property-path strings (`"properties.$browser"`),
- * member access (`e.properties.plan`) and `mixpanel.reducer.*` / `mixpanel.*` builtins (api-facts §1.12).
+ * member access (`e.properties.plan`) and `mixpanel.reducer.*` / `mixpanel.*` builtins (docs/api-notes.md, "Mixpanel JQL").
  */
 import { parse, type Node } from 'acorn';
 import { full } from 'acorn-walk';

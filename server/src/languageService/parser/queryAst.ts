@@ -170,7 +170,7 @@ export interface AqDocument {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Segmentation expressions (Mixpanel's `on` / `where` grammar, api-facts §1.11)
+// Segmentation expressions (Mixpanel's `on` / `where` grammar, docs/api-notes.md)
 // ---------------------------------------------------------------------------------------------
 
 /** `properties["x"]` (event property), `user["x"]` (profile property) or `event["x"]`. */

@@ -1,5 +1,5 @@
 /**
- * QuerySpec → the Mixpanel Query API call that answers it (api-facts §1.4–1.8, §1.12). Pure: no
+ * QuerySpec → the Mixpanel Query API call that answers it (docs/api-notes.md). Pure: no
  * hosts, no credentials, no I/O, so "Show Generated Request" and the tests see exactly what the
  * backend sends. Throws `BackendError('config')` for a query Mixpanel cannot answer as written.
  */
@@ -101,7 +101,7 @@ function compileSegmentation(spec: SegmentationSpec, base: Record<string, string
   if (!spec.on) {
     throw new BackendError('config', `"measure ${spec.measure}" needs an \`on\` expression: the numeric property to ${spec.measure === 'numeric' ? 'bucket' : 'aggregate'}.`);
   }
-  // sum, average and numeric only have hour and day units (api-facts §1.4).
+  // sum, average and numeric only have hour and day units (docs/api-notes.md).
   let regroup: 'week' | 'month' | undefined;
   if (spec.unit === 'hour' || spec.unit === 'day') {
     query.unit = spec.unit;

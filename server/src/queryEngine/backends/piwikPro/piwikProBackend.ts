@@ -1,5 +1,5 @@
 /**
- * Piwik PRO's Tracker Debugger (api-facts §4.2–4.3): the sessions of the last minutes with their
+ * Piwik PRO's Tracker Debugger (docs/api-notes.md): the sessions of the last minutes with their
  * events, and with `logs` the raw tracking request behind each event.
  *
  * The debugger's `event_type` filter takes one code, so a query naming several types sends one

@@ -3,7 +3,7 @@
  * reach; the server never stores them.
  */
 import { CREDENTIAL_FIELDS, type CredentialsParams, type CredentialsResult } from '../protocol/customRequests';
-import type { CredentialedSource, Credentials } from '../queryEngine/analyticsBackend';
+import type { CredentialedSource, Credentials } from '../queryEngine/sourceConfig';
 import { BackendError } from '../queryEngine/backendErrors';
 import { formatError } from './runSafe';
 

@@ -18,7 +18,7 @@ import {
   type SourceStatus,
 } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
-import type { CredentialedSource, SourceConfig } from '../queryEngine/analyticsBackend';
+import type { CredentialedSource, SourceConfig } from '../queryEngine/sourceConfig';
 import { type BackendError, isBackendError } from '../queryEngine/backendErrors';
 import { cleanResult } from '../results/cleanSegments';
 import { formatResultCsv } from '../results/resultCsv';

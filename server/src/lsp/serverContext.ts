@@ -8,7 +8,7 @@ import type { SchemaLookup } from '../languageService/analyticsLanguageService';
 import type { AnalyticsSchema, ValidationOptions } from '../languageService/analyticsTypes';
 import type { AqDocument } from '../languageService/parser/queryAst';
 import type { SourceStatus } from '../protocol/customRequests';
-import type { CredentialedSource, Credentials } from '../queryEngine/analyticsBackend';
+import type { CredentialedSource, Credentials } from '../queryEngine/sourceConfig';
 import type { QueryEngine } from '../queryEngine/queryEngineTypes';
 
 export interface ServerLog {

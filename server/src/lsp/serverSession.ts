@@ -29,7 +29,7 @@ import {
   WatchAlertNotification,
   type SourceStatus,
 } from '../protocol/customRequests';
-import type { CredentialedSource, Credentials } from '../queryEngine/analyticsBackend';
+import type { CredentialedSource, Credentials } from '../queryEngine/sourceConfig';
 import { defaultCacheDir } from '../queryEngine/cacheDir';
 import type { QueryEngineOptions } from '../queryEngine/queryEngine';
 import type { QueryEngine } from '../queryEngine/queryEngineTypes';

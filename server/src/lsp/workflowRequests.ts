@@ -18,7 +18,7 @@ import {
   type WatchParams,
 } from '../protocol/customRequests';
 import { queryTitle } from '../languageService/parser/queryTitle';
-import type { CredentialedSource } from '../queryEngine/analyticsBackend';
+import type { CredentialedSource } from '../queryEngine/sourceConfig';
 import { isBackendError } from '../queryEngine/backendErrors';
 import { defaultHttpClient } from '../queryEngine/httpClient';
 import { remoteHost } from '../queryEngine/remoteBackends';

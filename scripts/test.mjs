@@ -31,6 +31,7 @@ function runTool(label, bin, args) {
     console.error(`${label} failed`);
     process.exit(result.status ?? 1);
   }
+  console.log(`${label}: ok`);
 }
 
 if (only === undefined) {

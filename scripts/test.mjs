@@ -1,6 +1,8 @@
 // Runs every test file under test/ with Node's built-in runner (TypeScript through tsx).
 // Node 20's `--test` takes no globs, so the file list is collected here.
-// `npm test -- --only unit` (or lsp, fake-apis, webview, e2e) narrows to one folder.
+// `npm test -- --only unit` (or lsp, fake-apis, webview, e2e) narrows to one folder. A full run
+// first lints (ESLint, any warning fails) and checks the formatting (Prettier); `--checks-only`
+// stops after those, `--only` skips them.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -18,6 +20,24 @@ function collect(dir) {
     else if (entry.endsWith('.test.ts')) files.push(full);
   }
   return files;
+}
+
+/** The files Prettier checks (and `prettier --write` with the same list formats). */
+const FORMATTED_FILES = ['client/src/**/*.{ts,css}', 'server/src/**/*.ts', 'test/**/*.ts', 'scripts/**/*.{ts,mjs}', '*.mjs'];
+
+function runTool(label, bin, args) {
+  const result = spawnSync(process.execPath, [join(root, 'node_modules', bin), ...args], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`${label} failed`);
+    process.exit(result.status ?? 1);
+  }
+  console.log(`${label}: ok`);
+}
+
+if (only === undefined) {
+  runTool('eslint', 'eslint/bin/eslint.js', ['--max-warnings=0', '.']);
+  runTool('prettier --check', 'prettier/bin/prettier.cjs', ['--check', '--log-level=warn', ...FORMATTED_FILES]);
+  if (process.argv.includes('--checks-only')) process.exit(0);
 }
 
 const build = spawnSync(process.execPath, [join(root, 'esbuild.mjs')], { stdio: 'inherit' });

@@ -3,6 +3,7 @@
  * one per query, in order; while the server cannot answer, a line scan finds the same starts.
  */
 import * as vscode from 'vscode';
+import { queryTitle } from '../../server/src/protocol/queryTitle';
 import { findQueryStarts } from './queryLocator';
 
 export interface DocumentQuery {
@@ -28,7 +29,7 @@ export async function documentQueries(document: vscode.TextDocument): Promise<Do
   const starts = findQueryStarts(document.getText());
   return starts.map((start, position) => {
     const endLine = position + 1 < starts.length ? Math.max(start.line, starts[position + 1].line - 1) : document.lineCount - 1;
-    return { index: start.index, title: start.title ?? `Query ${start.index + 1}`, range: new vscode.Range(start.line, 0, endLine, 0) };
+    return { index: start.index, title: queryTitle(start), range: new vscode.Range(start.line, 0, endLine, 0) };
   });
 }
 

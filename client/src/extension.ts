@@ -10,7 +10,8 @@ import { registerCommands } from './commands/registerCommands';
 import { cancelQueries, rerunPanelQuery } from './commands/runQueryCommand';
 import { ExtensionConfig, SettingId } from './config';
 import { ExtensionState } from './extensionState';
-import { EVENT_FILE_PATTERN, WorkflowCodeLensProvider } from './workflowCodeLens';
+import { EVENT_FILE_PATTERN } from './eventFiles';
+import { WorkflowCodeLensProvider } from './workflowCodeLens';
 
 let state: ExtensionState | undefined;
 

@@ -14,7 +14,7 @@ import { createLanguageClient } from './languageClient';
 import { QueryHistory } from './queryHistory';
 import { ResultsPanels, type ResultsPanelActions } from './results/resultsPanel';
 import { SourceStatusBar, WatchStatusBar } from './statusBar';
-import { slackWebhookAnswer } from './commands/workflowCommands';
+import { slackWebhookAnswer } from './slackWebhookStore';
 import { startWatchParams, WatchedQueries } from './watchedQueries';
 
 export class ExtensionState implements vscode.Disposable {

@@ -13,6 +13,7 @@ import {
   type SourceStatus,
 } from '../../server/src/protocol/customRequests';
 import type { CredentialStore } from './credentials';
+import { EVENT_FILE_PATTERN } from './eventFiles';
 
 export interface LanguageClientHooks {
   credentials: CredentialStore;
@@ -36,7 +37,7 @@ export function createLanguageClient(context: vscode.ExtensionContext, hooks: La
       { scheme, language: 'jql' },
     ]),
     // Event files to send are JSON; the server lints them against the source's schema.
-    { scheme: 'file', pattern: '**/*.{events.ndjson,events.json,mparticle.json}' },
+    { scheme: 'file', pattern: EVENT_FILE_PATTERN },
   ];
   const clientOptions: LanguageClientOptions = {
     documentSelector,

@@ -6,10 +6,9 @@ import * as vscode from 'vscode';
 import { CommandId } from './commands/commandIds';
 import { ExtensionConfig } from './config';
 import { documentQueries } from './documentQueries';
+import { isEventFile, isMparticleFileName } from './eventFiles';
 import type { WatchedQueries } from './watchedQueries';
 
-/** The files the server lints as events to send (same patterns as the language client's selector). */
-export const EVENT_FILE_PATTERN = '**/*.{events.ndjson,events.json,mparticle.json}';
 const DEBUGGER_HEAD = /^\s*debugger\b/m;
 
 export class WorkflowCodeLensProvider implements vscode.CodeLensProvider {
@@ -51,10 +50,3 @@ export class WorkflowCodeLensProvider implements vscode.CodeLensProvider {
   }
 }
 
-export function isEventFile(uri: vscode.Uri): boolean {
-  return /\.(events\.ndjson|events\.json|mparticle\.json)$/.test(uri.path);
-}
-
-export function isMparticleFileName(uri: vscode.Uri): boolean {
-  return /\.mparticle\.json$/.test(uri.path);
-}

@@ -3,7 +3,7 @@
  * the parser), a run context, and small waits for conditions the fake servers report.
  */
 import type { Expression } from '../../server/src/languageService/parser/queryAst';
-import type { DebuggerSpec, FunnelSpec, InsightsSpec, JqlSpec, RetentionSpec, SegmentationSpec } from '../../server/src/languageService/querySpec';
+import type { DebuggerSpec, FunnelSpec, InsightsSpec, JqlSpec, RetentionSpec, SegmentationSpec } from '../../server/src/queryContract/querySpec';
 import type { Credentials, RunContext } from '../../server/src/queryEngine/analyticsBackend';
 import { isBackendError, type BackendError } from '../../server/src/queryEngine/backendErrors';
 

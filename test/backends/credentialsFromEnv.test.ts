@@ -1,5 +1,5 @@
 /**
- * The CLI's environment contract: AQ_<NAME>_* variables per source (issue 3).
+ * The CLI's environment contract: AQ_<NAME>_* variables per source (docs/workflows.md and README.md).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

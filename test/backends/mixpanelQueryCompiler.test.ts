@@ -1,6 +1,6 @@
 /**
  * The pure parts of the Mixpanel backend: which call a spec compiles to, and how the documented
- * response shapes (api-facts §1.4–1.7) become results — including shapes the fake does not serve.
+ * response shapes (docs/api-notes.md) become results — including shapes the fake does not serve.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

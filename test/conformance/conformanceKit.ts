@@ -4,9 +4,9 @@
  * sentence, and expects the numbers that sentence implies, worked out by hand in the test.
  */
 import assert from 'node:assert/strict';
-import { buildQuerySpec } from '../../server/src/languageService/buildQuerySpec';
+import { buildQuerySpec } from '../../server/src/queryContract/buildQuerySpec';
 import { parseAqDocument } from '../../server/src/languageService/parser/queryParser';
-import type { RetentionSpec, SegmentationSpec } from '../../server/src/languageService/querySpec';
+import type { RetentionSpec, SegmentationSpec } from '../../server/src/queryContract/querySpec';
 import type { RetentionData, SeriesData } from '../../server/src/protocol/resultModel';
 import type { LocalDataset, LocalEvent } from '../../server/src/queryEngine/backends/local/localEvent';
 import { runLocalRetention } from '../../server/src/queryEngine/backends/local/localRetention';

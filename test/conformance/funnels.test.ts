@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { FunnelSpec } from '../../server/src/languageService/querySpec';
+import type { FunnelSpec } from '../../server/src/queryContract/querySpec';
 import type { FunnelData } from '../../server/src/protocol/resultModel';
 import { runLocalFunnel } from '../../server/src/queryEngine/backends/local/localFunnel';
 import { disposeJqlWorkers, runJql } from '../../server/src/queryEngine/backends/local/jql/jqlRuntime';

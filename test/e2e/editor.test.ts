@@ -1,5 +1,5 @@
 // End-to-end tests in a real VS Code: the packaged VSIX installed into code-server, driven through
-// Debian's Chromium. One test per scenario of issue 6; each prints how long it took. Provisioning
+// Debian's Chromium. One test per scenario (scenarios/allScenarios.ts); each prints how long it took. Provisioning
 // (first run: apt packages, Node 24, code-server and its native modules) is cached outside the repo.
 // `AQ_E2E_ONLY=<id>[,<id>]` runs some scenarios only.
 import { rmSync } from 'node:fs';

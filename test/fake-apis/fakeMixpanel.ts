@@ -1,5 +1,5 @@
 /**
- * A fake of the Mixpanel Query API and Lexicon Schemas API (api-facts §1–2) on 127.0.0.1. It
+ * A fake of the Mixpanel Query API and Lexicon Schemas API (docs/api-notes.md) on 127.0.0.1. It
  * checks what the real API checks — Basic auth (service account `user:secret` or legacy
  * `secret:`), a required `project_id` and the other required parameters (400 with
  * `{"error", "status": "error"}`), the project's data-residency region, the plan, the hourly

@@ -1,5 +1,5 @@
 /**
- * Mixpanel's `POST /import` (api-facts §3.1) on 127.0.0.1. Contract:
+ * Mixpanel's `POST /import` (docs/api-notes.md) on 127.0.0.1. Contract:
  * - Basic auth: a service account (`username:secret`) with the right `project_id`, else 401.
  * - Body: NDJSON or a JSON array, optionally `Content-Encoding: gzip`. More than 10 MB uncompressed
  *   → 413; more than 2,000 events → 400 (whole request refused, nothing stored).

@@ -1,5 +1,5 @@
 /**
- * mParticle's Events API `POST /v2/bulkevents` (api-facts §5) on 127.0.0.1. Contract:
+ * mParticle's Events API `POST /v2/bulkevents` (docs/api-notes.md) on 127.0.0.1. Contract:
  * - Basic auth with the input's API key and secret: none → 401, wrong → 403.
  * - Body: a JSON array of at most 100 batches (more → 400 with `{"errors":[…]}`); each batch
  *   needs `environment` (production|development|unknown) and an `events` array; each event an

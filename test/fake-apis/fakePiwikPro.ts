@@ -1,5 +1,5 @@
 /**
- * A fake of Piwik PRO's `/auth/token`, Tracker Debugger and Tracker Log (api-facts §4.1–4.3) on
+ * A fake of Piwik PRO's `/auth/token`, Tracker Debugger and Tracker Log (docs/api-notes.md) on
  * 127.0.0.1. Sessions are written as NDJSON text with their 64-bit ids as bare JSON numbers, as
  * the real API does, so a client that trusts `JSON.parse` for ids gets them wrong.
  * Extra faults: `badLine` (a broken NDJSON line after the first session) and `expireTokens()`.

@@ -1,6 +1,6 @@
 /**
  * A Piwik PRO Tracker Debugger whose sessions change between polls, for the broken-event watcher
- * (the fixture fake in fakePiwikPro.ts has a fixed set). Contract, as api-facts §4.1–4.3:
+ * (the fixture fake in fakePiwikPro.ts has a fixed set). Contract, as docs/api-notes.md describes:
  * - `POST /auth/token` (client credentials, JSON or form) issues `fake-watch-token-N`;
  *   `expireTokens()` makes every token issued so far answer 401.
  * - `GET /api/tracker/v1/debugger?app_id&lookup_window&limit&event_type`: NDJSON, one session per

@@ -1,5 +1,5 @@
 /**
- * A Slack incoming webhook (api-facts §6) on 127.0.0.1: `POST /services/T…/B…/…` with a JSON body
+ * A Slack incoming webhook (docs/api-notes.md) on 127.0.0.1: `POST /services/T…/B…/…` with a JSON body
  * `{"text": …}` answers 200 `ok` and records the message. A wrong path answers 404 `no_service`,
  * a body without text 400 `no_text`, bad JSON 400 `invalid_payload`. `failNext` answers the next
  * posts with an error status and Slack's error string instead (and records nothing).

@@ -65,7 +65,7 @@ export function fileUri(path: string): string {
   return pathToFileURL(path).href;
 }
 
-/** A Lexicon Schemas API body for a small online shop (api-facts §2.1 shape). */
+/** A Lexicon Schemas API body for a small online shop (the shape docs/api-notes.md describes). */
 export function shopLexicon(): unknown {
   const property = (type: string, description: string, extra: Record<string, unknown> = {}) => ({ type, description, ...extra });
   const event = (name: string, description: string, properties: Record<string, unknown>, metadata: Record<string, unknown> = {}) => ({

@@ -8,7 +8,7 @@ import { ExtensionConfig } from '../config';
 import { hostOfSourceSetting, mixpanelHost, normalizeHost } from '../credentialHosts';
 import type { StoredCredentials } from '../credentials';
 import type { ExtensionState } from '../extensionState';
-import { listSources, pickSource } from './selectSourceCommand';
+import { listSources, pickSource } from '../sourcePicker';
 
 type CredentialedKind = 'mixpanel' | 'piwik' | 'mparticle';
 const CREDENTIALED_KINDS: CredentialedKind[] = ['mixpanel', 'piwik', 'mparticle'];

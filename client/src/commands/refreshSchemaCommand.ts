@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { RefreshSchemaRequest } from '../../../server/src/protocol/customRequests';
 import { showFailure } from '../errorNotifications';
 import type { ExtensionState } from '../extensionState';
-import { pickSource } from './selectSourceCommand';
+import { pickSource } from '../sourcePicker';
 
 export async function refreshSchema(state: ExtensionState, sourceName?: string): Promise<void> {
   const client = await state.languageClient();

@@ -11,7 +11,9 @@ import { cancelQueries, runAllQueries, runQueryAtCursor, showLastResult } from '
 import { addMixpanelSource, addPiwikSource } from './addSourceCommands';
 import { refreshSchema } from './refreshSchemaCommand';
 import { selectSource } from './selectSourceCommand';
-import { clearSlackWebhook, sendEvents, setSlackWebhook, showWatches, startWatching, stopWatching } from './workflowCommands';
+import { sendEvents } from './sendEventsCommand';
+import { clearSlackWebhook, setSlackWebhook } from './slackWebhookCommands';
+import { showWatches, startWatching, stopWatching } from './watchCommands';
 
 type CommandFactory = (state: ExtensionState) => (...args: unknown[]) => unknown;
 

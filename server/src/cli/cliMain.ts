@@ -7,8 +7,8 @@ import packageJson from '../../../package.json';
 import { processIo, type CliIo } from './cliIo';
 import { lintCommand } from './lintCommand';
 import { runCommand } from './runCommand';
-import { sendCommand } from '../workflows/send/sendCommand';
-import { watchCommand } from '../workflows/watch/watchCommand';
+import { sendCommand } from './sendCommand';
+import { watchCommand } from './watchCommand';
 
 const HELP = `aq ${packageJson.version} — lint and run analytics queries (.aq, .jql)
 

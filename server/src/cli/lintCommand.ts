@@ -6,16 +6,14 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { TextDocument } from 'vscode-languageserver-textdocument';
 import { getAqLanguageService } from '../languageService/analyticsLanguageService';
 import type { AnalyticsSchema, EventSchema, QueryDiagnostic } from '../languageService/analyticsTypes';
-import { schemaFromLexicon } from '../languageService/lexiconSchema';
-import type { SourceRef } from '../languageService/querySpec';
+import { LineIndex, type LineRange } from '../languageService/textPositions';
+import { schemaFromLexicon } from '../queryContract/lexiconSchema';
+import type { SourceRef } from '../queryContract/querySpec';
 import { createQueryEngine } from '../queryEngine/queryEngine';
 import type { QueryEngine } from '../queryEngine/queryEngineTypes';
 import { findWorkspaceRoot } from '../queryEngine/workspaceConfig';
-import { spanToRange } from '../lsp/toLsp';
 import { eventFileKindOf } from '../workflows/send/eventFileFormat';
 import { lintEventFile } from '../workflows/send/eventFileLint';
 import type { CliIo } from './cliIo';
@@ -42,7 +40,7 @@ interface LintArguments {
 /** One problem as `--format json` prints it. */
 export interface LintProblem {
   file: string;
-  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  range: LineRange;
   severity: QueryDiagnostic['severity'];
   code: string;
   message: string;
@@ -128,14 +126,14 @@ export async function lintCommand(args: string[], io: CliIo): Promise<number> {
         sourcesWithoutSchema.add(sourceName);
         io.stderr(`aq lint: note: no schema for source "${sourceName}" (no schemaFile and none fetched yet), so its event and property names are not checked; pass --schema FILE or set "schemaFile" in aq.json.\n`);
       });
-      const document = TextDocument.create(pathToFileURL(file).href, isJql(file) ? 'jql' : eventFileKindOf(file) ? 'json' : 'aq', 0, text);
+      const lines = new LineIndex(text);
       for (const diagnostic of diagnostics) {
         if (diagnostic.severity === 'error') errorCount++;
         else if (diagnostic.severity === 'warning') warningCount++;
         else otherCount++;
         problems.push({
           file: displayPath(io.cwd, file),
-          range: spanToRange(document, diagnostic.span),
+          range: lines.rangeOf(diagnostic.span),
           severity: diagnostic.severity,
           code: diagnostic.code,
           message: diagnostic.message,

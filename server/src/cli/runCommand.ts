@@ -5,10 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { buildQuerySpec } from '../languageService/buildQuerySpec';
+import { buildQuerySpec } from '../queryContract/buildQuerySpec';
 import { parseAqDocument } from '../languageService/parser/queryParser';
+import { queryTitle } from '../languageService/parser/queryTitle';
+import { isQueryNumber, queriesNamed, runnableQueries } from './querySelection';
 import type { QueryBlock } from '../languageService/parser/queryAst';
-import type { SourceRef } from '../languageService/querySpec';
+import type { SourceRef } from '../queryContract/querySpec';
 import type { QueryResult } from '../protocol/resultModel';
 import { formatResultCsv } from '../results/resultCsv';
 import { formatResultAsText } from '../results/formatText';
@@ -72,7 +74,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   let failures = 0;
   try {
     for (const block of selected) {
-      const label = block.title ?? `Query ${block.index + 1}`;
+      const label = queryTitle(block);
       const failed = (message: string, kind: string): void => {
         failures++;
         results.push({ title: label, query: runnable.indexOf(block) + 1, error: { kind, message } });
@@ -169,16 +171,12 @@ function parseRunArguments(args: string[]): RunArguments | string {
 }
 
 function selectQueries(queries: QueryBlock[], wanted: string | undefined): QueryBlock[] | string {
-  const runnable = queries.filter((q) => q.head !== undefined);
+  const runnable = runnableQueries(queries);
   if (runnable.length === 0) return 'the file has no queries';
   if (wanted === undefined) return runnable;
-  if (/^\d+$/.test(wanted)) {
-    const index = Number(wanted);
-    const block = runnable[index - 1];
-    return block ? [block] : `there is no query number ${index} (the file has ${runnable.length})`;
-  }
-  const byTitle = runnable.filter((q) => q.title?.toLowerCase() === wanted.toLowerCase());
-  if (byTitle.length > 0) return byTitle;
+  const chosen = queriesNamed(runnable, wanted);
+  if (chosen.length > 0) return chosen;
+  if (isQueryNumber(wanted)) return `there is no query number ${Number(wanted)} (the file has ${runnable.length})`;
   const titles = runnable.map((q) => q.title).filter((t): t is string => t !== undefined);
   return `no query titled "${wanted}" (titles: ${titles.map((t) => `"${t}"`).join(', ')})`;
 }

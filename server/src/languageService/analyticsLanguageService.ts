@@ -7,17 +7,19 @@
 import type { AnalyticsSchema, CompletionCandidate, FoldingSpan, HoverInfo, QueryDiagnostic, QuerySymbol, ValidationOptions } from './analyticsTypes';
 import { completeQuery } from './features/completeQuery';
 import { documentSymbols, foldingRanges } from './features/documentSymbols';
-import { hoverQuery, queryAt } from './features/hoverQuery';
+import { hoverQuery } from './features/hoverQuery';
+import { queryAt } from './queryFacts';
 import { semanticTokens, type SemanticToken } from './features/semanticTokens';
-import { validateDocument, type SchemaLookup } from './features/validateQuery';
+import { validateDocument } from './features/validateQuery';
+import type { SchemaLookup } from './queryFacts';
 import { completeJql, hoverJql, validateJql } from './jql/jqlAnalysis';
 import type { AqDocument, QueryBlock } from './parser/queryAst';
 import { parseAqDocument } from './parser/queryParser';
 
-export type { SchemaLookup } from './features/validateQuery';
+export type { SchemaLookup } from './queryFacts';
 export type { SemanticToken, SemanticTokenType } from './features/semanticTokens';
 export { SEMANTIC_TOKEN_TYPES } from './features/semanticTokens';
-export { sourceRefOf } from './features/validateQuery';
+export { sourceRefOf } from './queryFacts';
 
 export interface AqLanguageService {
   /** Parses an `.aq` text (tolerant; problems are in `problems`). */

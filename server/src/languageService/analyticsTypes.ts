@@ -3,75 +3,12 @@
  * diagnostics, completions, hovers and fixes it returns. Positions are character offsets
  * (`TextSpan`); the LSP layer converts them to line/character ranges.
  */
-import type { TextSpan } from './parser/queryAst';
+import type { QuickFix, TextSpan } from './parser/textSpan';
 
-export type { TextSpan } from './parser/queryAst';
-
-/** Value types a property can have, normalised from Lexicon's JSON Schema types. */
-export type PropertyType = 'string' | 'number' | 'boolean' | 'datetime' | 'list' | 'object' | 'unknown';
-
-/** One event or profile property. */
-export interface PropertySchema {
-  name: string;
-  type: PropertyType;
-  description?: string;
-  displayName?: string;
-  /** A few known values, most common first (from Lexicon `examples` or derived from data). */
-  examples?: Array<string | number | boolean>;
-  hidden?: boolean;
-  dropped?: boolean;
-}
-
-/** One event and the properties it carries. */
-export interface EventSchema {
-  name: string;
-  description?: string;
-  displayName?: string;
-  tags?: string[];
-  /** Hidden from Mixpanel's menus but still ingested. */
-  hidden?: boolean;
-  /** Dropped (blocked) at ingestion: queries on it return nothing. */
-  dropped?: boolean;
-  /** Events seen in the period the schema was built from, where known. */
-  volume?: number;
-  properties: Record<string, PropertySchema>;
-}
-
-/** Where a schema came from, for the "schema age" shown to the user. */
-export interface SchemaOrigin {
-  kind: 'file' | 'lexicon' | 'listing' | 'derived';
-  /** A human-readable label: a file path, "Lexicon (project 123)", … */
-  label: string;
-  /** ISO timestamp of when it was fetched or derived. */
-  fetchedAt?: string;
-}
-
-/**
- * A backend-independent schema. Event and property names are exact (case-sensitive), as in
- * Mixpanel. Build one with `schemaFromLexicon` (lexiconSchema.ts) or a backend's own converter.
- */
-export interface AnalyticsSchema {
-  events: Record<string, EventSchema>;
-  /** Profile (`user["…"]`) properties. */
-  userProperties: Record<string, PropertySchema>;
-  origin?: SchemaOrigin;
-}
+export type { QuickFix, TextEdit, TextSpan } from './parser/textSpan';
+export type { AnalyticsSchema, EventSchema, PropertySchema, PropertyType, SchemaOrigin } from '../queryContract/schemaTypes';
 
 export type DiagnosticSeverity = 'error' | 'warning' | 'information' | 'hint';
-
-/** A replacement of `span` by `newText` (an insertion when the span is empty). */
-export interface TextEdit {
-  span: TextSpan;
-  newText: string;
-}
-
-/** A quick fix offered for a diagnostic. */
-export interface QuickFix {
-  title: string;
-  edits: TextEdit[];
-  /** The fix the editor applies on "Fix all" / the preferred one. */
-  isPreferred?: boolean;
-}
 
 /** A problem in the user's text. */
 export interface QueryDiagnostic {

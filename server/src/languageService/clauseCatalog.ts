@@ -40,7 +40,7 @@ export interface ClauseSpec {
 const SEGMENTED: readonly QueryKind[] = ['segmentation', 'funnel', 'retention'];
 const DATED: readonly QueryKind[] = ['segmentation', 'funnel', 'retention', 'jql', 'insights'];
 
-/** Piwik PRO Tracker Debugger event types (api-facts §4.2); code 10 is not exposed by the API. */
+/** Piwik PRO Tracker Debugger event types (docs/api-notes.md); code 10 is not exposed by the API. */
 export const PIWIK_EVENT_TYPES: Readonly<Record<string, number>> = {
   page_view: 1,
   outlink: 2,
@@ -128,7 +128,7 @@ export const DURATION_UNITS: Readonly<Record<string, DurationUnit>> = {
   month: 'month', months: 'month',
 };
 
-/** Functions of Mixpanel's expression grammar (api-facts §1.11) with their arity. */
+/** Functions of Mixpanel's expression grammar (docs/api-notes.md) with their arity. */
 export const EXPRESSION_FUNCTIONS: Readonly<Record<string, { minArgs: number; maxArgs: number; returns: 'boolean' | 'number' | 'string' | 'datetime' | 'list' | 'any'; description: string }>> = {
   defined: { minArgs: 1, maxArgs: 1, returns: 'boolean', description: 'True when the property is set.' },
   boolean: { minArgs: 1, maxArgs: 1, returns: 'boolean', description: 'Cast to boolean: "false", 0, null, undefined and "" are false; any other set value is true.' },

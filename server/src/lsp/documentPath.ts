@@ -18,7 +18,7 @@ export function isJqlDocument(document: { uri: string; languageId: string }): bo
   return document.languageId === 'jql' || (document.languageId !== 'aq' && /\.jql$/i.test(document.uri));
 }
 
-/** Event files to send (issue 7): Mixpanel import NDJSON/JSON and mParticle batches. */
+/** Event files to send: Mixpanel import NDJSON/JSON and mParticle batches. */
 export function isEventFileDocument(document: { uri: string }): boolean {
   return /\.(events\.ndjson|events\.json|mparticle\.json)$/i.test(document.uri);
 }

@@ -1,61 +1,36 @@
 /**
  * The work behind the custom aq requests (run a query, show its request, refresh a schema,
- * export a result): turning an open document's query into a spec, asking the editor for
- * credentials just in time, and mapping every BackendError to the ResponseError the client turns
+ * export a result): turning an open document's query into a spec, running it with credentials the
+ * editor gives just in time, and mapping every BackendError to the ResponseError the client turns
  * into a message with a fix button.
  */
 import { join } from 'node:path';
 import { ResponseError } from 'vscode-languageserver';
-import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { sourceRefOf } from '../languageService/analyticsLanguageService';
-import { buildQuerySpec } from '../languageService/buildQuerySpec';
-import type { AqDocument } from '../languageService/parser/queryAst';
-import type { QuerySpec } from '../languageService/querySpec';
+import { buildQuerySpec } from '../queryContract/buildQuerySpec';
+import type { QuerySpec } from '../queryContract/querySpec';
 import {
   AqErrorCode,
-  CREDENTIAL_FIELDS,
   type BackendErrorData,
-  type CredentialsParams,
-  type CredentialsResult,
   type ExportParams,
   type GeneratedRequestResult,
   type RunQueryParams,
   type SourceStatus,
 } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
-import type { CredentialedSource, Credentials, SourceConfig } from '../queryEngine/analyticsBackend';
-import { BackendError, isBackendError } from '../queryEngine/backendErrors';
-import type { QueryEngine } from '../queryEngine/queryEngineTypes';
+import type { CredentialedSource, SourceConfig } from '../queryEngine/sourceConfig';
+import { type BackendError, isBackendError } from '../queryEngine/backendErrors';
 import { cleanResult } from '../results/cleanSegments';
 import { formatResultCsv } from '../results/resultCsv';
-import { formatError } from './runSafe';
+import type { ServerContext } from './serverContext';
 import { documentPathOf } from './documentPath';
 
-/** What the request handlers need from the server; functions, because the values change at runtime. */
-export interface QueryRequestContext {
-  /** The engine, or a ResponseError thrown when the server is not initialized yet. */
-  engine(): QueryEngine;
-  document(uri: string): TextDocument | undefined;
-  model(document: TextDocument): AqDocument;
-  rootDir(): string | undefined;
-  /** `aq.timezone`, for sources that set none. */
-  timezone(): string | undefined;
-  trusted(): boolean;
-  /** Sends `aq/credentials` to the editor. */
-  askCredentials(params: CredentialsParams): Promise<CredentialsResult | null>;
-  log: { warn(message: string): void };
-}
-
 export interface QueryRequests {
-  /** Asks the editor for one request's secrets; refuses in an untrusted workspace. */
-  credentialsFor(source: CredentialedSource, host: string): Promise<Credentials | undefined>;
   runQuery(params: RunQueryParams, signal: AbortSignal): Promise<QueryResult>;
   generatedRequest(params: RunQueryParams): Promise<GeneratedRequestResult>;
   refreshSchema(sourceName: string | undefined, signal: AbortSignal): Promise<SourceStatus[]>;
   exportResult(params: ExportParams): { text: string };
 }
-
-export const RESTRICTED_MODE_MESSAGE = 'This workspace is in Restricted Mode: aq sends no queries or credentials to remote sources until you trust the workspace.';
 
 export function backendResponseError(error: BackendError, source?: CredentialedSource): ResponseError<BackendErrorData> {
   const data: BackendErrorData = { kind: error.kind };
@@ -82,24 +57,7 @@ async function mapBackendErrors<T>(work: () => Promise<T>, source?: SourceConfig
   }
 }
 
-export function createQueryRequests(context: QueryRequestContext): QueryRequests {
-  async function credentialsFor(source: CredentialedSource, host: string): Promise<Credentials | undefined> {
-    if (source.kind === 'local') return undefined;
-    if (!context.trusted()) throw new BackendError('config', RESTRICTED_MODE_MESSAGE);
-    let answer: CredentialsResult | null;
-    try {
-      answer = await context.askCredentials({ sourceName: source.name, sourceKind: source.kind, host });
-    } catch (error) {
-      context.log.warn(formatError(`aq: could not ask the editor for the credentials of "${source.name}"`, error));
-      return undefined;
-    }
-    // A secret stored for another host is never sent here; the backend then reports missing credentials.
-    if (!answer || answer.hostMismatch) return undefined;
-    const credentials: Credentials = {};
-    for (const field of CREDENTIAL_FIELDS) if (answer[field]) credentials[field] = answer[field];
-    return credentials;
-  }
-
+export function createQueryRequests(context: ServerContext): QueryRequests {
   /** Builds the spec of one query of an open document; throws ResponseErrors the client shows as is. */
   function querySpecFor(params: RunQueryParams): { spec: QuerySpec; documentPath: string; source: SourceConfig | undefined } {
     const engine = context.engine();
@@ -115,8 +73,8 @@ export function createQueryRequests(context: QueryRequestContext): QueryRequests
     return { spec: built.spec, documentPath, source };
   }
 
+  const credentialsFor = context.credentialsFor;
   return {
-    credentialsFor,
     async runQuery(params, signal) {
       const { spec, documentPath, source } = querySpecFor(params);
       return mapBackendErrors(

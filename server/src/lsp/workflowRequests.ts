@@ -6,11 +6,9 @@
  */
 import { basename, join } from 'node:path';
 import { ResponseError } from 'vscode-languageserver';
-import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { sourceRefOf } from '../languageService/analyticsLanguageService';
-import { buildQuerySpec } from '../languageService/buildQuerySpec';
-import type { AqDocument } from '../languageService/parser/queryAst';
-import type { DebuggerSpec } from '../languageService/querySpec';
+import { buildQuerySpec } from '../queryContract/buildQuerySpec';
+import type { DebuggerSpec } from '../queryContract/querySpec';
 import {
   AqErrorCode,
   type BackendErrorData,
@@ -19,45 +17,27 @@ import {
   type StartWatchParams,
   type WatchParams,
 } from '../protocol/customRequests';
-import type { DebuggerData } from '../protocol/resultModel';
-import type { CredentialedSource, Credentials } from '../queryEngine/analyticsBackend';
+import { queryTitle } from '../languageService/parser/queryTitle';
+import type { CredentialedSource } from '../queryEngine/sourceConfig';
 import { isBackendError } from '../queryEngine/backendErrors';
 import { defaultHttpClient } from '../queryEngine/httpClient';
-import type { QueryEngine } from '../queryEngine/queryEngineTypes';
 import { remoteHost } from '../queryEngine/remoteBackends';
 import { eventFileKindOf } from '../workflows/send/eventFileFormat';
 import { sendDestination, sendEventFile, type SendDestination } from '../workflows/send/sendEventFile';
-import { abortableSleep, BrokenEventWatcher, describeAlert, type WatchAlert } from '../workflows/watch/brokenEventWatcher';
+import { abortableSleep, describeAlert, type WatchAlert } from '../workflows/watch/brokenEventWatcher';
+import { createQueryWatcher } from '../workflows/watch/queryWatcher';
 import { formatSlackMessage, postSlackMessage } from '../workflows/watch/slackAlert';
-import { loadWatchMemory, saveWatchMemory, watchMemoryPath } from '../workflows/watch/watchMemoryStore';
 import { plural } from '../results/plural';
 import { documentPathOf } from './documentPath';
-import { backendResponseError, RESTRICTED_MODE_MESSAGE } from './queryRequests';
+import { RESTRICTED_MODE_MESSAGE } from './editorCredentials';
+import { backendResponseError } from './queryRequests';
+import type { ServerContext } from './serverContext';
 import { formatError } from './runSafe';
 
 const SOURCE_KIND_NAMES: Record<CredentialedSource['kind'], string> = { mixpanel: 'a Mixpanel', piwik: 'a Piwik PRO', local: 'a local', mparticle: 'an mParticle' };
 const DEFAULT_WATCH_MINUTES = 5;
 /** Fractions of a minute are allowed so tests need not wait; anything smaller would hammer the API. */
 const MIN_WATCH_MINUTES = 0.01;
-
-export interface WorkflowRequestContext {
-  engine(): QueryEngine;
-  document(uri: string): TextDocument | undefined;
-  model(document: TextDocument): AqDocument;
-  rootDir(): string | undefined;
-  trusted(): boolean;
-  /** Settles once the editor's settings are applied. */
-  settingsReady(): Promise<void>;
-  /** `aq.baseUrlOverrides[name]` as currently applied. */
-  baseUrlOverride(sourceName: string): string | undefined;
-  credentialsFor(source: CredentialedSource, host: string): Promise<Credentials | undefined>;
-  askSlackWebhook(): Promise<{ url: string } | null>;
-  sendProgress(params: { uri: string; message: string; percent: number }): void;
-  sendAlert(params: { uri: string; queryIndex: number; title: string; text: string; kind: string }): void;
-  /** The cache folder: each watch keeps what it reported there (so a restart reports nothing twice), and each send its progress. */
-  cacheDir: string;
-  log: { warn(message: string): void };
-}
 
 export interface WorkflowRequests {
   sendEvents(params: SendEventsParams, signal: AbortSignal): Promise<SendEventsResult>;
@@ -72,7 +52,7 @@ function badRequest(message: string): ResponseError<BackendErrorData> {
   return new ResponseError(AqErrorCode.backend, message, { kind: 'badRequest' });
 }
 
-export function createWorkflowRequests(context: WorkflowRequestContext): WorkflowRequests {
+export function createWorkflowRequests(context: ServerContext): WorkflowRequests {
   const watchers = new Map<string, AbortController>();
   const keyOf = (params: WatchParams): string => `${params.queryIndex}\u0000${params.uri}`;
 
@@ -171,7 +151,7 @@ export function createWorkflowRequests(context: WorkflowRequestContext): Workflo
     const source = engine.resolveSource(sourceRefOf(block.source) ?? engine.defaultSource(documentPath), documentPath);
     const built = buildQuerySpec(block, { now: new Date(), timezone: undefined, defaultSource: engine.defaultSource(documentPath) });
     if (!built.ok) throw badRequest(built.errors.map((error) => error.message).join('\n'));
-    return { spec: built.spec as DebuggerSpec, documentPath, title: block.title ?? `Query ${params.queryIndex + 1}`, sourceName: source?.name ?? 'default' };
+    return { spec: built.spec as DebuggerSpec, documentPath, title: queryTitle(block), sourceName: source?.name ?? 'default' };
   }
 
   function alertTitle(alert: WatchAlert, queryTitle: string): string {
@@ -199,28 +179,16 @@ export function createWorkflowRequests(context: WorkflowRequestContext): Workflo
     const controller = new AbortController();
     watchers.set(key, controller);
 
-    const memoryPath = watchMemoryPath(context.cacheDir, { file: documentPath, queryTitle: title, sourceName, eventTypes: spec.eventTypes });
-    let memoryWarned = false;
-    const watcher = new BrokenEventWatcher({
-      eventTypes: spec.eventTypes,
-      initialLookupWindowMinutes: spec.lookupWindow,
+    const watcher = createQueryWatcher({
+      engine: context.engine(),
+      spec,
+      documentPath,
+      title,
+      sourceName,
+      cacheDir: context.cacheDir,
+      getCredentials: context.credentialsFor,
       maxAlertsPerPoll: params.maxAlertsPerPoll,
-      memory: loadWatchMemory(memoryPath),
-      onMemoryChange: (memory) => {
-        const failure = saveWatchMemory(memoryPath, memory);
-        if (failure && !memoryWarned) {
-          memoryWarned = true;
-          context.log.warn(`aq: "${title}" cannot remember what it reported (${failure}); a restarted watch may report events again.`);
-        }
-      },
-      poll: async ({ lookupWindowMinutes, eventTypes, signal }) => {
-        const result = await context.engine().run({ ...spec, eventTypes, lookupWindow: lookupWindowMinutes, logs: true }, documentPath, {
-          signal,
-          bypassCache: true,
-          getCredentials: context.credentialsFor,
-        });
-        return result.data.kind === 'debugger' ? (result.data as DebuggerData).sessions : [];
-      },
+      onMemoryNotSaved: (failure) => context.log.warn(`aq: "${title}" cannot remember what it reported (${failure}); a restarted watch may report events again.`),
       onAlert: async (alert) => {
         context.sendAlert({ uri: params.uri, queryIndex: params.queryIndex, title: alertTitle(alert, title), text: describeAlert(alert), kind: alert.kind });
         const webhook = await context.askSlackWebhook().catch(() => null);

@@ -9,7 +9,7 @@ import type { Credentials, SourceConfig } from './analyticsBackend';
 import type { EngineSettings } from './queryEngineTypes';
 import { readWorkspaceConfig } from './workspaceConfig';
 
-/** Mixpanel retires project secrets on this date (api-facts §1.2). */
+/** Mixpanel retires project secrets on this date (docs/api-notes.md, "Mixpanel authentication"). */
 export const PROJECT_SECRET_RETIREMENT_DATE = '2027-03-03';
 
 export const LEGACY_SECRET_WARNING = `A legacy Mixpanel project secret is in use; Mixpanel retires project secrets on ${PROJECT_SECRET_RETIREMENT_DATE}. Create a service account and set its username and secret instead.`;

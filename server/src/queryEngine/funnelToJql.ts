@@ -5,9 +5,9 @@
  * turned back into FunnelData. The same script runs on the local JQL runtime, which is how the
  * tests check that both count alike; change the two together.
  */
-import { printExpression } from '../languageService/parser/printExpression';
+import { printExpression } from '../queryContract/printExpression';
 import type { Expression } from '../languageService/parser/queryAst';
-import type { FunnelSpec } from '../languageService/querySpec';
+import type { FunnelSpec } from '../queryContract/querySpec';
 import type { FunnelData } from '../protocol/resultModel';
 import { isNoiseSegment } from '../results/cleanSegments';
 import { BackendError } from './backendErrors';

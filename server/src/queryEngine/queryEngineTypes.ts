@@ -4,8 +4,8 @@
  * queries and describing the request a query would make. Implemented by `createQueryEngine`
  * (queryEngine.ts).
  */
-import type { AnalyticsSchema } from '../languageService/analyticsTypes';
-import type { QuerySpec, SourceRef } from '../languageService/querySpec';
+import type { AnalyticsSchema } from '../queryContract/schemaTypes';
+import type { QuerySpec, SourceRef } from '../queryContract/querySpec';
 import type { GeneratedRequestResult, SourceStatus } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
 import type { Credentials, MparticleSourceConfig, QueryProgress, SourceConfig } from './analyticsBackend';

@@ -3,7 +3,7 @@
  * shared result cache, and describes the request a query would make. The engine stays free of
  * vendor details; the vendors' modules stay free of engine details.
  */
-import type { QuerySpec } from '../languageService/querySpec';
+import type { QuerySpec } from '../queryContract/querySpec';
 import type { GeneratedRequestResult } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
 import type { MixpanelSourceConfig, MparticlePod, MparticleSourceConfig, PiwikSourceConfig, RunContext } from './analyticsBackend';
@@ -24,7 +24,7 @@ export interface RemoteBackend {
   describeRequest(spec: QuerySpec, readTextFile?: (path: string) => Promise<string>): GeneratedRequestResult | Promise<GeneratedRequestResult>;
 }
 
-/** Mixpanel's Query API allows about 60 queries an hour per project (api-facts §1.3). */
+/** Mixpanel's Query API allows about 60 queries an hour per project (docs/api-notes.md). */
 const MIXPANEL_HOURLY_BUDGET = 60;
 const DEFAULT_TIMEOUT_MS = 120_000;
 
@@ -70,7 +70,7 @@ export class RemoteServices {
   }
 }
 
-/** mParticle's Events API host of each pod (api-facts §5). */
+/** mParticle's Events API host of each pod (docs/api-notes.md). */
 const MPARTICLE_POD_HOSTS: Record<MparticlePod, string> = {
   US1: 'https://s2s.us1.mparticle.com',
   US2: 'https://s2s.us2.mparticle.com',

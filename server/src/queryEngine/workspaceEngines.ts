@@ -6,8 +6,8 @@
  * in that folder. Engines are made on first use and all get the same settings.
  */
 import { dirname, sep } from 'node:path';
-import type { AnalyticsSchema } from '../languageService/analyticsTypes';
-import type { QuerySpec, SourceRef } from '../languageService/querySpec';
+import type { AnalyticsSchema } from '../queryContract/schemaTypes';
+import type { QuerySpec, SourceRef } from '../queryContract/querySpec';
 import type { GeneratedRequestResult, SourceStatus } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
 import type { MparticleSourceConfig, SourceConfig } from './analyticsBackend';

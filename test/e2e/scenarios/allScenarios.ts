@@ -1,4 +1,4 @@
-// The end-to-end scenarios of issue 6, in the order the issue lists them, then issue 7's editor send and watch.
+// The end-to-end scenarios: install, sample queries, results, sources and credentials, then the editor send and watch.
 import { propertyCompletion } from './completion';
 import { exportCsv } from './exportCsv';
 import { hostileStrings } from './hostileStrings';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
-import type { FunnelSpec } from '../../../server/src/languageService/querySpec';
+import type { FunnelSpec } from '../../../server/src/queryContract/querySpec';
 import { runLocalFunnel } from '../../../server/src/queryEngine/backends/local/localFunnel';
 import { disposeJqlWorkers, runJql } from '../../../server/src/queryEngine/backends/local/jql/jqlRuntime';
 import { compileFunnelToJql, funnelJqlOutputToData } from '../../../server/src/queryEngine/funnelToJql';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Expression } from '../../../server/src/languageService/parser/queryAst';
 import { parseExpression } from '../../../server/src/languageService/parser/expressionParser';
-import type { FunnelSpec } from '../../../server/src/languageService/querySpec';
+import type { FunnelSpec } from '../../../server/src/queryContract/querySpec';
 import { BackendError } from '../../../server/src/queryEngine/backendErrors';
 import { loadLocalDataset } from '../../../server/src/queryEngine/backends/local/eventStore';
 import { runLocalFunnel } from '../../../server/src/queryEngine/backends/local/localFunnel';

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildQuerySpec, type BuildQuerySpecOptions } from '../../../server/src/languageService/buildQuerySpec';
+import { buildQuerySpec, type BuildQuerySpecOptions } from '../../../server/src/queryContract/buildQuerySpec';
 import { parseAqDocument } from '../../../server/src/languageService/parser/queryParser';
-import { printExpression } from '../../../server/src/languageService/parser/printExpression';
-import type { QuerySpec } from '../../../server/src/languageService/querySpec';
+import { printExpression } from '../../../server/src/queryContract/printExpression';
+import type { QuerySpec } from '../../../server/src/queryContract/querySpec';
 
 /** 2026-03-01 03:00 UTC is still 2026-02-28 (19:00) in Los Angeles. */
 const NOW = new Date('2026-03-01T03:00:00Z');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseExpression } from '../../../server/src/languageService/parser/expressionParser';
-import { printExpression } from '../../../server/src/languageService/parser/printExpression';
+import { printExpression } from '../../../server/src/queryContract/printExpression';
 import type { Expression } from '../../../server/src/languageService/parser/queryAst';
 
 /** A compact, fully parenthesised rendering of the tree, to assert structure and precedence. */

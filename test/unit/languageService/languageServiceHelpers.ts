@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnalyticsSchema, CompletionCandidate, TextEdit, TextSpan } from '../../../server/src/languageService/analyticsTypes';
-import { schemaFromLexicon } from '../../../server/src/languageService/lexiconSchema';
+import { schemaFromLexicon } from '../../../server/src/queryContract/lexiconSchema';
 
 export const FIXTURE_DIR = join(__dirname, '..', '..', 'fixtures', 'schemas');
 

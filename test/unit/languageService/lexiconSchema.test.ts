@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { schemaFromLexicon, validateLexiconFile } from '../../../server/src/languageService/lexiconSchema';
+import { schemaFromLexicon, validateLexiconFile } from '../../../server/src/queryContract/lexiconSchema';
 import { readShopLexicon } from './languageServiceHelpers';
 
 describe('schemaFromLexicon', () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { getAqLanguageService } from '../../../server/src/languageService/analyticsLanguageService';
-import { buildQuerySpec } from '../../../server/src/languageService/buildQuerySpec';
+import { buildQuerySpec } from '../../../server/src/queryContract/buildQuerySpec';
 import { parseAqDocument } from '../../../server/src/languageService/parser/queryParser';
 import { acceptCompletion, applyEdits, caret, shopSchema } from './languageServiceHelpers';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { parseAqDocument } from '../../../server/src/languageService/parser/queryParser';
 import type { AqDocument, Clause, ClauseValue, QueryBlock, TextSpan } from '../../../server/src/languageService/parser/queryAst';
 
-/** The contract example from issue 2, verbatim; parserProperties and validateQuery tests read the same file. */
+/** The example of every query kind (test/fixtures/aq/issue-example.aq); parserProperties and validateQuery tests read the same file. */
 const ISSUE_EXAMPLE = readFileSync(join(__dirname, '../../fixtures/aq/issue-example.aq'), 'utf8');
 
 function textOf(text: string, span: TextSpan | undefined): string | undefined {

@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseAqDocument } from '../../../server/src/languageService/parser/queryParser';
 import { parseExpression } from '../../../server/src/languageService/parser/expressionParser';
-import { printExpression } from '../../../server/src/languageService/parser/printExpression';
-import { buildQuerySpec } from '../../../server/src/languageService/buildQuerySpec';
+import { printExpression } from '../../../server/src/queryContract/printExpression';
+import { buildQuerySpec } from '../../../server/src/queryContract/buildQuerySpec';
 import type { AqDocument, BinaryOperator, Expression, TextSpan } from '../../../server/src/languageService/parser/queryAst';
 
 /** Kept small for CI; set AQ_FUZZ_RUNS=20000 for a longer hunt. */
 const NUM_RUNS = Number(process.env.AQ_FUZZ_RUNS) || 300;
 
-/** The contract example from issue 2, verbatim (as in parser.test.ts). */
+/** The example of every query kind (test/fixtures/aq/issue-example.aq), as in parser.test.ts. */
 const ISSUE_EXAMPLE = readFileSync(join(__dirname, '../../fixtures/aq/issue-example.aq'), 'utf8');
 
 /** Every span anywhere in the tree, found generically so no node type is forgotten. */

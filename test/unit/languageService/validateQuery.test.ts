@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { getAqLanguageService } from '../../../server/src/languageService/analyticsLanguageService';
 import type { AnalyticsSchema, QueryDiagnostic, ValidationOptions } from '../../../server/src/languageService/analyticsTypes';
-import { schemaFromLexicon } from '../../../server/src/languageService/lexiconSchema';
-import type { SourceRef } from '../../../server/src/languageService/querySpec';
+import { schemaFromLexicon } from '../../../server/src/queryContract/lexiconSchema';
+import type { SourceRef } from '../../../server/src/queryContract/querySpec';
 import { applyEdits, markedSpans, shopSchema } from './languageServiceHelpers';
 
 const service = getAqLanguageService();

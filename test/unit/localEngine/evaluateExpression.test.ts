@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileExpression, evaluateExpression, isTruthy, segmentKey } from '../../../server/src/languageService/evaluateExpression';
+import { compileExpression, evaluateExpression, isTruthy, segmentKey } from '../../../server/src/queryEngine/backends/local/evaluateExpression';
 import { expr } from './localFixtures';
 
 const event = {

@@ -4,7 +4,7 @@
  */
 import { parseExpression } from '../../../server/src/languageService/parser/expressionParser';
 import type { Expression } from '../../../server/src/languageService/parser/queryAst';
-import type { FunnelSpec, RetentionSpec, SegmentationSpec } from '../../../server/src/languageService/querySpec';
+import type { FunnelSpec, RetentionSpec, SegmentationSpec } from '../../../server/src/queryContract/querySpec';
 import type { LocalDataset, LocalEvent } from '../../../server/src/queryEngine/backends/local/localEvent';
 
 /** `[event, user, ISO time (UTC), properties]` */

@@ -3,9 +3,9 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildQuerySpec } from '../../../server/src/languageService/buildQuerySpec';
+import { buildQuerySpec } from '../../../server/src/queryContract/buildQuerySpec';
 import { parseAqDocument } from '../../../server/src/languageService/parser/queryParser';
-import type { QuerySpec } from '../../../server/src/languageService/querySpec';
+import type { QuerySpec } from '../../../server/src/queryContract/querySpec';
 import { BackendError } from '../../../server/src/queryEngine/backendErrors';
 import { createQueryEngine } from '../../../server/src/queryEngine/queryEngine';
 

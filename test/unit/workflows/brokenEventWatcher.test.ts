@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DebuggerData } from '../../../server/src/protocol/resultModel';
-import type { DebuggerSpec } from '../../../server/src/languageService/querySpec';
+import type { DebuggerSpec } from '../../../server/src/queryContract/querySpec';
 import { PiwikProBackend } from '../../../server/src/queryEngine/backends/piwikPro/piwikProBackend';
 import { createHttpClient, type HttpClient } from '../../../server/src/queryEngine/httpClient';
 import { RequestQueue } from '../../../server/src/queryEngine/requestQueue';

@@ -5,29 +5,12 @@
  * accepting it yields correct text: the whole partial word or string content is replaced and a
  * missing closing quote or bracket is added.
  */
-import type { AnalyticsSchema, CompletionCandidate, EventSchema, PropertySchema, TextSpan } from '../analyticsTypes';
+import type { AnalyticsSchema, CompletionCandidate, PropertySchema, TextSpan } from '../analyticsTypes';
 import { CLAUSES, CLAUSES_BY_NAME, DURATION_UNITS, EXPRESSION_FUNCTIONS, PIWIK_EVENT_TYPES, QUERY_KINDS, SOURCE_KINDS } from '../clauseCatalog';
-import type { AqDocument, QueryBlock, QueryKind, SourceKind } from '../parser/queryAst';
-import { eventPropertyScope, sortedEvents, userPropertyScope, type PropertyScope } from './schemaNames';
-import { UNITS_BY_KIND, lookupSafely, queryEvents, sourceRefOf, type SchemaLookup } from './validateQuery';
-
-/** One line per query kind, for completion and hover. */
-export const QUERY_KIND_DESCRIPTIONS: Record<QueryKind, string> = {
-  segmentation: 'Count an event over time, optionally segmented: `segmentation "Sign Up"`.',
-  funnel: 'Conversion through steps: `funnel "A" -> "B"`, or a saved funnel: `funnel id 7125032`.',
-  insights: 'A saved Insights report: `insights id 44012`.',
-  retention: 'Users who came back: `retention "Sign Up" -> "Purchase"`.',
-  jql: 'Run a JQL script: `jql "queries/top-browsers.jql"`.',
-  debugger: 'Piwik PRO Tracker Debugger sessions: `debugger "<app id>"`.',
-};
-
-/** One line per source kind, for completion and hover. */
-export const SOURCE_DESCRIPTIONS: Record<SourceKind, string> = {
-  mixpanel: 'A Mixpanel project configured in aq.json or settings: `use mixpanel "shop"`.',
-  piwik: 'A Piwik PRO account configured in aq.json or settings: `use piwik "site"`.',
-  local: 'An exported events file (JSON/NDJSON) read offline: `use local "data/events.ndjson"`.',
-};
-
+import type { AqDocument, QueryBlock, QueryKind } from '../parser/queryAst';
+import { eventPropertyScope, sortedEvents, userPropertyScope, type PropertyScope } from '../schemaNames';
+import { UNITS_BY_KIND, lookupSafely, queryEvents, sourceRefOf, type SchemaLookup } from '../queryFacts';
+import { QUERY_KIND_DESCRIPTIONS, SOURCE_DESCRIPTIONS, eventDocumentation, formatCount, propertyDocumentation } from '../schemaDocs';
 
 function sortKey(rank: number): string {
   return String(rank).padStart(6, '0');
@@ -42,30 +25,9 @@ function isWordChar(code: number): boolean {
   return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 36;
 }
 
-/** `12345` → `12,345`. Hand-rolled: `toLocaleString` costs too much across 10,000 events. */
-export function formatCount(value: number): string {
-  const [whole, fraction] = String(Math.abs(value)).split('.');
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `${value < 0 ? '-' : ''}${grouped}${fraction ? `.${fraction}` : ''}`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Candidate lists cached per schema / scope
 // ---------------------------------------------------------------------------------------------
-
-export function eventDocumentation(event: EventSchema): string {
-  const lines: string[] = [];
-  if (event.displayName && event.displayName !== event.name) lines.push(`*${event.displayName}*`);
-  if (event.description) lines.push(event.description);
-  const facts: string[] = [];
-  if (event.volume !== undefined) facts.push(`${formatCount(event.volume)} events`);
-  facts.push(`${Object.keys(event.properties ?? {}).length} properties`);
-  if (event.tags && event.tags.length > 0) facts.push(`tags: ${event.tags.join(', ')}`);
-  lines.push(facts.join(' · '));
-  if (event.dropped) lines.push('**Dropped** at ingestion: queries on it return nothing.');
-  else if (event.hidden) lines.push('**Hidden** in Lexicon: it may be deprecated.');
-  return lines.join('\n\n');
-}
 
 const eventCandidateCache = new WeakMap<AnalyticsSchema, CompletionCandidate[]>();
 
@@ -97,17 +59,6 @@ function eventItems(schema: AnalyticsSchema, replaceSpan: TextSpan, before: stri
     if (c.deprecated) result.deprecated = true;
     return result;
   });
-}
-
-export function propertyDocumentation(property: PropertySchema, isDefault: boolean): string {
-  const lines: string[] = [];
-  if (property.displayName && property.displayName !== property.name) lines.push(`*${property.displayName}*`);
-  if (property.description) lines.push(property.description);
-  lines.push(`Type: ${property.type}${isDefault ? ' · Mixpanel default property' : ''}`);
-  if (property.examples && property.examples.length > 0) lines.push(`Examples: ${property.examples.slice(0, 5).map((v) => `\`${JSON.stringify(v)}\``).join(', ')}`);
-  if (property.dropped) lines.push('**Dropped** at ingestion: it has no values.');
-  else if (property.hidden) lines.push('**Hidden** in Lexicon: it may be deprecated.');
-  return lines.join('\n\n');
 }
 
 const propertyCandidateCache = new WeakMap<PropertyScope, Array<{ candidate: CompletionCandidate; property: PropertySchema }>>();

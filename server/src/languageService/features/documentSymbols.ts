@@ -1,7 +1,8 @@
 /** Outline entries (one per query, named by its title) and folding ranges (one per multi-line query). */
 import type { FoldingSpan, QuerySymbol } from '../analyticsTypes';
 import type { AqDocument, QueryBlock } from '../parser/queryAst';
-import { queryEvents } from './validateQuery';
+import { queryTitle } from '../parser/queryTitle';
+import { queryEvents } from '../queryFacts';
 
 function headSummary(block: QueryBlock): string {
   const head = block.head;
@@ -23,7 +24,7 @@ function headSummary(block: QueryBlock): string {
 /** One symbol per query: the `### Title` (or `Query N`), with the head as detail. */
 export function documentSymbols(document: AqDocument): QuerySymbol[] {
   return document.queries.map((block) => ({
-    name: block.title && block.title.length > 0 ? block.title : `Query ${block.index + 1}`,
+    name: queryTitle(block),
     detail: headSummary(block),
     span: block.span,
     selectionSpan: block.titleSpan ?? block.head?.span ?? block.span,

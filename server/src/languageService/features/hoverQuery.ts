@@ -1,40 +1,14 @@
 /** Hover text for events, properties, clause keywords, query kinds and functions in `.aq` files. */
-import type { AnalyticsSchema, HoverInfo, TextSpan } from '../analyticsTypes';
+import type { HoverInfo } from '../analyticsTypes';
 import { CLAUSES_BY_NAME, EXPRESSION_FUNCTIONS, PIWIK_EVENT_TYPES } from '../clauseCatalog';
-import { isMixpanelDefaultEventProperty } from '../mixpanelDefaultProperties';
-import type { AqDocument, Expression, QueryBlock, WordNode } from '../parser/queryAst';
-import { QUERY_KIND_DESCRIPTIONS, SOURCE_DESCRIPTIONS, eventDocumentation, propertyDocumentation } from './completeQuery';
-import { eventPropertyScope, findEvent, getOwn, userPropertyScope } from './schemaNames';
-import { lookupSafely, queryEvents, sourceRefOf, type SchemaLookup } from './validateQuery';
-
-function contains(span: TextSpan, offset: number): boolean {
-  return span.start <= offset && offset <= span.end;
-}
-
-/** The query whose span contains `offset` (end inclusive, so a cursor after the last character counts). */
-export function queryAt(document: AqDocument, offset: number): QueryBlock | undefined {
-  return document.queries.find((block) => contains(block.span, offset));
-}
-
-/** Markdown for an event of `schema` (or a note that it is unknown). */
-export function eventHoverMarkdown(name: string, schema: AnalyticsSchema): string {
-  const event = findEvent(schema, name);
-  if (!event) return `**${name}** — event not in the schema${schema.origin ? ` (${schema.origin.label})` : ''}.`;
-  return `**${event.name}** (event)\n\n${eventDocumentation(event)}`;
-}
-
-/** Markdown for an event property (`user` false) or a profile property, or undefined when unknown. */
-export function propertyHoverMarkdown(name: string, isUser: boolean, schema: AnalyticsSchema, events: readonly string[]): string | undefined {
-  const scope = isUser ? userPropertyScope(schema) : eventPropertyScope(schema, events);
-  const property = scope.lookup(name);
-  if (!property) return undefined;
-  const isDefault = !isUser && !scope.own.some((p) => p.name === name) && isMixpanelDefaultEventProperty(name);
-  const on = !isUser && events.length > 0 ? ` on ${events.map((e) => JSON.stringify(e)).join(', ')}` : '';
-  return `**${name}** (${isUser ? 'user property' : 'event property'}${on})\n\n${propertyDocumentation(property, isDefault)}`;
-}
+import type { AqDocument, Expression, WordNode } from '../parser/queryAst';
+import { QUERY_KIND_DESCRIPTIONS, SOURCE_DESCRIPTIONS, eventHoverMarkdown, propertyHoverMarkdown } from '../schemaDocs';
+import { getOwn } from '../../queryContract/schemaTypes';
+import { findEvent } from '../schemaNames';
+import { lookupSafely, queryAt, queryEvents, sourceRefOf, spanContains, type SchemaLookup } from '../queryFacts';
 
 function innermost(expression: Expression, offset: number): Expression | undefined {
-  if (!contains(expression.span, offset)) return undefined;
+  if (!spanContains(expression.span, offset)) return undefined;
   switch (expression.type) {
     case 'binary':
       return innermost(expression.left, offset) ?? innermost(expression.right, offset) ?? expression;
@@ -43,7 +17,7 @@ function innermost(expression: Expression, offset: number): Expression | undefin
     case 'list':
       return expression.items.map((item) => innermost(item, offset)).find((e) => e !== undefined) ?? expression;
     case 'call':
-      if (contains(expression.calleeSpan, offset)) return expression;
+      if (spanContains(expression.calleeSpan, offset)) return expression;
       return expression.args.map((arg) => innermost(arg, offset)).find((e) => e !== undefined) ?? expression;
     default:
       return expression;
@@ -51,7 +25,7 @@ function innermost(expression: Expression, offset: number): Expression | undefin
 }
 
 function valueHover(clauseName: string, words: readonly WordNode[], offset: number): HoverInfo | undefined {
-  const word = words.find((w) => contains(w.span, offset));
+  const word = words.find((w) => spanContains(w.span, offset));
   const spec = CLAUSES_BY_NAME.get(clauseName);
   if (!word || !spec) return undefined;
   if (clauseName === 'event_type') {
@@ -66,23 +40,23 @@ function valueHover(clauseName: string, words: readonly WordNode[], offset: numb
 
 /** Hover at `offset`, or undefined when there is nothing to explain there. */
 export function hoverQuery(document: AqDocument, offset: number, schemas: SchemaLookup): HoverInfo | undefined {
-  const use = document.uses.find((u) => u.sourceKindSpan && u.sourceKind && contains(u.sourceKindSpan, offset));
+  const use = document.uses.find((u) => u.sourceKindSpan && u.sourceKind && spanContains(u.sourceKindSpan, offset));
   if (use?.sourceKind && use.sourceKindSpan) return { span: use.sourceKindSpan, markdown: `**${use.sourceKind}** (source)\n\n${SOURCE_DESCRIPTIONS[use.sourceKind]}` };
   const block = queryAt(document, offset);
   if (!block?.head) return undefined;
   const head = block.head;
   const schema = () => lookupSafely(schemas, sourceRefOf(block.source));
-  if (contains(head.keywordSpan, offset)) return { span: head.keywordSpan, markdown: `**${head.kind}** (query)\n\n${QUERY_KIND_DESCRIPTIONS[head.kind]}` };
+  if (spanContains(head.keywordSpan, offset)) return { span: head.keywordSpan, markdown: `**${head.kind}** (query)\n\n${QUERY_KIND_DESCRIPTIONS[head.kind]}` };
   const events = queryEvents(block);
   for (const node of events) {
-    if (!contains(node.span, offset)) continue;
+    if (!spanContains(node.span, offset)) continue;
     const found = schema();
     if (!found) return undefined;
     return { span: node.span, markdown: eventHoverMarkdown(node.value, found) };
   }
   for (const clause of block.clauses) {
-    if (!contains(clause.span, offset)) continue;
-    if (contains(clause.nameSpan, offset)) {
+    if (!spanContains(clause.span, offset)) continue;
+    if (spanContains(clause.nameSpan, offset)) {
       const spec = CLAUSES_BY_NAME.get(clause.name);
       if (!spec) return undefined;
       const values = spec.values ? `\n\nValues: ${spec.values.map((v) => `\`${v}\``).join(', ')}` : '';
@@ -98,7 +72,7 @@ export function hoverQuery(document: AqDocument, offset: number, schemas: Schema
       const markdown = propertyHoverMarkdown(node.name, node.scope === 'user', found, events.map((e) => e.value).filter((e) => findEvent(found, e)));
       return markdown ? { span: node.span, markdown } : undefined;
     }
-    if (node?.type === 'call' && contains(node.calleeSpan, offset)) {
+    if (node?.type === 'call' && spanContains(node.calleeSpan, offset)) {
       const fn = getOwn(EXPRESSION_FUNCTIONS, node.callee);
       if (!fn) return undefined;
       return { span: node.calleeSpan, markdown: `**${node.callee}**(${fn.minArgs === 1 ? 'x' : 'a, b'}) → ${fn.returns}\n\n${fn.description}` };

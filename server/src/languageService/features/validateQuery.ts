@@ -19,41 +19,11 @@ import {
 } from '../clauseCatalog';
 import { DiagnosticCode } from '../diagnosticCodes';
 import { suggestNames } from '../nameMatching';
-import type { AqDocument, Clause, Expression, QueryBlock, QueryKind, SourceKind, StringNode, UseDirective } from '../parser/queryAst';
-import type { SourceRef } from '../querySpec';
-import { eventNames, eventPropertyScope, findEvent, hasUserSchema, userPropertyScope, type PropertyScope } from './schemaNames';
-
-export type SchemaLookup = (source: SourceRef | undefined) => AnalyticsSchema | undefined;
-
-/** Units each query kind accepts in `unit`; the rest accept the catalog's full list. */
-export const UNITS_BY_KIND: Partial<Record<QueryKind, readonly string[]>> = {
-  retention: ['day', 'week', 'month'],
-  funnel: ['day', 'week', 'month'],
-};
+import type { AqDocument, Clause, Expression, QueryBlock, QueryKind, SourceKind, UseDirective } from '../parser/queryAst';
+import { lookupSafely, replacementFixes, sourceRefOf, queryEvents, UNITS_BY_KIND, type SchemaLookup } from '../queryFacts';
+import { eventNames, eventPropertyScope, findEvent, hasUserSchema, userPropertyScope, type PropertyScope } from '../schemaNames';
 
 const SOURCE_LABELS: Record<SourceKind, string> = { mixpanel: 'Mixpanel', piwik: 'Piwik PRO', local: 'local data' };
-
-/** The `{kind, name}` of a `use` line, or undefined when there is none or it is broken. */
-export function sourceRefOf(source: UseDirective | undefined): SourceRef | undefined {
-  if (!source?.sourceKind || !source.target) return undefined;
-  return { kind: source.sourceKind, name: source.target.value };
-}
-
-/** The event names a query reads, as written in its head. */
-export function queryEvents(block: QueryBlock): StringNode[] {
-  const head = block.head;
-  if (!head) return [];
-  switch (head.kind) {
-    case 'segmentation':
-      return head.event ? [head.event] : [];
-    case 'funnel':
-      return head.steps;
-    case 'retention':
-      return [head.bornEvent, head.returnEvent].filter((e): e is StringNode => e !== undefined);
-    default:
-      return [];
-  }
-}
 
 /** The clauses whose value is an expression, with the expression. */
 export function clauseExpressions(block: QueryBlock): Array<{ clause: Clause; expression: Expression }> {
@@ -66,14 +36,6 @@ export function clauseExpressions(block: QueryBlock): Array<{ clause: Clause; ex
 
 function quoted(name: string): string {
   return JSON.stringify(name);
-}
-
-export function replacementFixes(span: TextSpan, suggestions: readonly string[], render: (s: string) => string = (s) => s): QuickFix[] {
-  return suggestions.map((suggestion, i) => {
-    const fix: QuickFix = { title: `Change to ${render(suggestion)}`, edits: [{ span, newText: render(suggestion) }] };
-    if (i === 0) fix.isPreferred = true;
-    return fix;
-  });
 }
 
 function didYouMean(suggestions: readonly string[], render: (s: string) => string = (s) => `'${s}'`): string {
@@ -560,15 +522,6 @@ function checkScript(block: QueryBlock, options: ValidationOptions, diagnostics:
   }
   if (!exists) {
     diagnostics.push({ span: head.scriptPath.span, severity: 'error', code: DiagnosticCode.missingScript, message: `JQL script ${quoted(path)} not found (paths are relative to this file's folder).` });
-  }
-}
-
-/** A host's lookup that throws is treated as "no schema" rather than failing the whole lint. */
-export function lookupSafely(schemas: SchemaLookup, ref: SourceRef | undefined): AnalyticsSchema | undefined {
-  try {
-    return schemas(ref);
-  } catch {
-    return undefined;
   }
 }
 

@@ -2,17 +2,16 @@
  * Schema-aware help inside `.jql` files (Mixpanel JQL: JavaScript with a `main()`). The script is
  * parsed with acorn; the checks look at the places JQL names events and properties:
  * `Events({event_selectors: [{event: "…"}]})`, property-path strings (`"properties.$browser"`),
- * member access (`e.properties.plan`) and `mixpanel.reducer.*` / `mixpanel.*` builtins (api-facts §1.12).
+ * member access (`e.properties.plan`) and `mixpanel.reducer.*` / `mixpanel.*` builtins (docs/api-notes.md, "Mixpanel JQL").
  */
 import { parse, type Node } from 'acorn';
 import { full } from 'acorn-walk';
 import type { AnalyticsSchema, CompletionCandidate, HoverInfo, QueryDiagnostic, TextSpan } from '../analyticsTypes';
 import { DiagnosticCode } from '../diagnosticCodes';
 import { suggestNames } from '../nameMatching';
-import { eventDocumentation, formatCount } from '../features/completeQuery';
-import { eventHoverMarkdown, propertyHoverMarkdown } from '../features/hoverQuery';
-import { eventNames, eventPropertyScope, findEvent, hasUserSchema, sortedEvents, userPropertyScope, type PropertyScope } from '../features/schemaNames';
-import { replacementFixes } from '../features/validateQuery';
+import { eventDocumentation, eventHoverMarkdown, formatCount, propertyHoverMarkdown } from '../schemaDocs';
+import { eventNames, eventPropertyScope, findEvent, hasUserSchema, sortedEvents, userPropertyScope, type PropertyScope } from '../schemaNames';
+import { replacementFixes } from '../queryFacts';
 import type { Expression } from '../parser/queryAst';
 import { parseExpression } from '../parser/expressionParser';
 

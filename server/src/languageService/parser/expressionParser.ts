@@ -1,5 +1,5 @@
 /**
- * Mixpanel segmentation expressions (`on`, `where`, `born_where`, JQL selectors), api-facts §1.11.
+ * Mixpanel segmentation expressions (`on`, `where`, `born_where`, JQL selectors); the grammar is in docs/api-notes.md, "Mixpanel segmentation expressions".
  * A recursive-descent parser over tokens; precedence from low to high:
  * `or`, `and`, `not`, comparison and `in`, `+ -`, `* / %`, unary `-`.
  * Errors leave `ErrorExpression` holes so the rest of the expression is still analysed.

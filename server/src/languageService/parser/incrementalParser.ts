@@ -7,7 +7,7 @@
  * (cached by its text) and the results are shifted to the chunk's offset and stitched together,
  * giving exactly what `parseAqDocument` gives for the whole text.
  */
-import type { QuickFix } from '../analyticsTypes';
+import type { QuickFix } from './textSpan';
 import { QUERY_KINDS } from '../clauseCatalog';
 import type {
   AqDocument,

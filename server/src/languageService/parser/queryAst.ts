@@ -7,13 +7,9 @@
  * its kind is known, with the broken part left `undefined` (or an `ErrorExpression`), and the
  * problem reported in `AqDocument.problems`.
  */
-import type { QuickFix } from '../analyticsTypes';
+import type { QuickFix, TextSpan } from './textSpan';
 
-/** A half-open range of character offsets into the document text. */
-export interface TextSpan {
-  start: number;
-  end: number;
-}
+export type { TextSpan } from './textSpan';
 
 /** Data-source kinds a `use` line can name. */
 export type SourceKind = 'mixpanel' | 'piwik' | 'local';
@@ -174,7 +170,7 @@ export interface AqDocument {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Segmentation expressions (Mixpanel's `on` / `where` grammar, api-facts §1.11)
+// Segmentation expressions (Mixpanel's `on` / `where` grammar, docs/api-notes.md)
 // ---------------------------------------------------------------------------------------------
 
 /** `properties["x"]` (event property), `user["x"]` (profile property) or `event["x"]`. */

@@ -4,7 +4,7 @@
  * a clause continue its value. The parser never throws: every problem is recorded with a span and
  * parsing resumes at the next line, so one broken query never hides the others.
  */
-import type { QuickFix } from '../analyticsTypes';
+import type { QuickFix } from './textSpan';
 import { CLAUSES_BY_NAME, DURATION_UNITS, QUERY_KINDS, SOURCE_KINDS, type ClauseSpec } from '../clauseCatalog';
 import { suggestNames } from '../nameMatching';
 import { parseExpressionTokens } from './expressionParser';

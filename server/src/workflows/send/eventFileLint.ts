@@ -1,7 +1,7 @@
 /**
  * Lint for event files before they are sent (pure: text in, diagnostics out, no I/O):
- * Mixpanel import events (`*.events.ndjson`, `*.events.json`, api-facts §3.1) and mParticle
- * batches (`*.mparticle.json`, §5.3). JSON syntax, required fields and types, names against the
+ * Mixpanel import events (`*.events.ndjson`, `*.events.json`) and mParticle
+ * batches (`*.mparticle.json`), as docs/api-notes.md describes them. JSON syntax, required fields and types, names against the
  * source's schema with "did you mean" fixes, suspicious times, `$insert_id`s, unmatched session
  * ends and request-size limits. Offsets are into the text, as everywhere in the language core.
  */

@@ -1,5 +1,5 @@
 /**
- * The request limits of the ingestion APIs (api-facts §3.1, §5.4), shared by the senders and by
+ * The request limits of the ingestion APIs (docs/api-notes.md, "Mixpanel import" and "mParticle Events API"), shared by the senders and by
  * lint, which must not depend on the HTTP modules.
  */
 

@@ -1,6 +1,6 @@
 /**
  * Stable `$insert_id`s. Mixpanel de-duplicates on (event, distinct_id, time, $insert_id)
- * (api-facts §3.1), so an id derived from the event's content makes every re-send of the same
+ * (docs/api-notes.md, "Mixpanel import"), so an id derived from the event's content makes every re-send of the same
  * event — after a dropped connection, or a second `aq send` of the same file — a no-op.
  */
 import { createHash } from 'node:crypto';

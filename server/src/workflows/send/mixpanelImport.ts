@@ -1,5 +1,5 @@
 /**
- * Mixpanel's `/import` (api-facts §3.1): NDJSON, gzipped, `strict=1` so invalid events come back
+ * Mixpanel's `/import` (docs/api-notes.md, "Mixpanel import"): NDJSON, gzipped, `strict=1` so invalid events come back
  * one by one (the valid ones of the batch are still stored), at most 2,000 events and 10 MB
  * uncompressed per request. Every event gets a stable `$insert_id` when it has none, so retries
  * and re-sends de-duplicate.

@@ -1,5 +1,5 @@
 /**
- * mParticle's Events API `POST /v2/bulkevents` (api-facts §5): a JSON array of at most 100
+ * mParticle's Events API `POST /v2/bulkevents` (docs/api-notes.md, "mParticle Events API"): a JSON array of at most 100
  * batches, under 256 KB, to the pod's host, with the input's API key and secret as Basic auth.
  * Each batch gets a stable `source_request_id` when it has none: mParticle de-duplicates requests
  * by it, so a batch re-sent after a dropped connection is not counted twice.

@@ -12,7 +12,7 @@
 import type { DebuggerEvent, DebuggerSession } from '../../protocol/resultModel';
 import { isBackendError } from '../../queryEngine/backendErrors';
 
-/** Piwik PRO's code for a broken event (api-facts §4.2). */
+/** Piwik PRO's code for a broken event (docs/api-notes.md, "Piwik PRO Tracker Debugger and Tracker Log"). */
 export const BROKEN_EVENT_TYPE = 17;
 /** The debugger's `lookup_window` bounds, in minutes. */
 export const MIN_LOOKUP_WINDOW = 1;

@@ -1,5 +1,5 @@
 /**
- * Watch alerts as Slack messages, posted to an incoming webhook (api-facts §6). Text that came from
+ * Watch alerts as Slack messages, posted to an incoming webhook (docs/api-notes.md, "Slack incoming webhooks"). Text that came from
  * the tracked site (URLs, error messages, raw requests) is escaped for Slack's mrkdwn, where `<`,
  * `>` and `&` are control characters: unescaped, `<!channel>` in a tracked URL would ping everyone.
  * The webhook URL is a secret (whoever has it can post): it never appears in an error or a log.

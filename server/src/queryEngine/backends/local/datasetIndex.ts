@@ -4,7 +4,7 @@
  * and property values from flat arrays instead of chasing a million event objects around the heap:
  * that is what makes a warm query fast. Columns and bucket arrays are built on first use.
  */
-import { compileExpressionWith, compilePredicateWith, type CompiledExpressionOf, type PropertyReader } from '../../../languageService/evaluateExpression';
+import { compileExpressionWith, compilePredicateWith, type CompiledExpressionOf, type PropertyReader } from './evaluateExpression';
 import type { Expression } from '../../../languageService/parser/queryAst';
 import { eventsIfBuilt, loadedRowsOf, propertiesOfRow, readColumnsFromLines, type LoadedRows } from './eventStore';
 import type { ExtractRequest } from './parseEventChunk';

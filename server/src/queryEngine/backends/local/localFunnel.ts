@@ -16,8 +16,8 @@
  * With `unit`, the same funnel runs once per date bucket, with entries in that bucket.
  */
 import { DEFAULT_FUNNEL_WINDOW } from '../../../languageService/clauseCatalog';
-import { segmentKey } from '../../../languageService/evaluateExpression';
-import type { FunnelSpec } from '../../../languageService/querySpec';
+import { segmentKey } from './evaluateExpression';
+import type { FunnelSpec } from '../../../queryContract/querySpec';
 import type { FunnelData } from '../../../protocol/resultModel';
 import { isNoiseSegment } from '../../../results/cleanSegments';
 import { BackendError } from '../../backendErrors';

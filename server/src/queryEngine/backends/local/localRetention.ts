@@ -13,8 +13,8 @@
  * - `on` segments by the return event's value: a cohort row per date and value, its size the whole
  *   cohort, retained[i] the cohort's users whose return in interval i had that value.
  */
-import { segmentKey, type CompiledExpressionOf } from '../../../languageService/evaluateExpression';
-import type { RetentionSpec } from '../../../languageService/querySpec';
+import { segmentKey, type CompiledExpressionOf } from './evaluateExpression';
+import type { RetentionSpec } from '../../../queryContract/querySpec';
 import type { RetentionData } from '../../../protocol/resultModel';
 import { isNoiseSegment } from '../../../results/cleanSegments';
 import { indexOf, type EventTable } from './datasetIndex';

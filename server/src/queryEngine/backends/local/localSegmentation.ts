@@ -4,8 +4,8 @@
  * bucket; `on` splits into one series per value, `limit` keeps the top N by total; `measure`
  * sums, averages or histograms the numeric `on` value instead of counting.
  */
-import { segmentKey, type CompiledExpressionOf } from '../../../languageService/evaluateExpression';
-import type { SegmentationSpec } from '../../../languageService/querySpec';
+import { segmentKey, type CompiledExpressionOf } from './evaluateExpression';
+import type { SegmentationSpec } from '../../../queryContract/querySpec';
 import type { SeriesData } from '../../../protocol/resultModel';
 import { isNoiseSegment } from '../../../results/cleanSegments';
 import { BackendError } from '../../backendErrors';

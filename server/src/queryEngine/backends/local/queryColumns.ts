@@ -3,9 +3,9 @@
  * the lines while it parses them (in the parse workers), so a cold query does not parse the lines
  * of the events it filters or segments a second time on the loading thread.
  */
-import { compileExpressionWith } from '../../../languageService/evaluateExpression';
+import { compileExpressionWith } from './evaluateExpression';
 import type { Expression } from '../../../languageService/parser/queryAst';
-import type { QuerySpec } from '../../../languageService/querySpec';
+import type { QuerySpec } from '../../../queryContract/querySpec';
 import { columnNameOf } from './datasetIndex';
 import type { ExtractRequest } from './parseEventChunk';
 

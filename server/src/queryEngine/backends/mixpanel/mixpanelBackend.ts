@@ -3,8 +3,8 @@
  * under the project's rate limits, shares identical in-flight queries and caches answers, and turns
  * every HTTP failure into a BackendError that says what to do (credentials, region, plan, limits).
  */
-import type { AnalyticsSchema } from '../../../languageService/analyticsTypes';
-import type { FunnelSpec, QuerySpec } from '../../../languageService/querySpec';
+import type { AnalyticsSchema } from '../../../queryContract/schemaTypes';
+import type { FunnelSpec, QuerySpec } from '../../../queryContract/querySpec';
 import type { GeneratedRequestResult } from '../../../protocol/customRequests';
 import type { FunnelData, QueryResult, ResultWarning } from '../../../protocol/resultModel';
 import type { AnalyticsBackend, Credentials, MixpanelRegion, MixpanelSourceConfig, RunContext } from '../../analyticsBackend';

@@ -1,5 +1,5 @@
 /**
- * Mixpanel's hosts per data-residency region (api-facts §1.1). A project lives in exactly one
+ * Mixpanel's hosts per data-residency region (docs/api-notes.md). A project lives in exactly one
  * region and answers only on that region's hosts.
  */
 import type { MixpanelRegion } from '../../analyticsBackend';

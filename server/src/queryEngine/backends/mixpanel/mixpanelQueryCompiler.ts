@@ -1,14 +1,14 @@
 /**
- * QuerySpec → the Mixpanel Query API call that answers it (api-facts §1.4–1.8, §1.12). Pure: no
+ * QuerySpec → the Mixpanel Query API call that answers it (docs/api-notes.md). Pure: no
  * hosts, no credentials, no I/O, so "Show Generated Request" and the tests see exactly what the
  * backend sends. Throws `BackendError('config')` for a query Mixpanel cannot answer as written.
  */
 import type { Expression } from '../../../languageService/parser/queryAst';
-import type { FunnelSpec, QuerySpec, RetentionSpec, SegmentationSpec } from '../../../languageService/querySpec';
+import type { FunnelSpec, QuerySpec, RetentionSpec, SegmentationSpec } from '../../../queryContract/querySpec';
 import type { ResultWarning } from '../../../protocol/resultModel';
 import type { MixpanelSourceConfig } from '../../analyticsBackend';
 import { BackendError } from '../../backendErrors';
-import { printExpression } from '../../../languageService/parser/printExpression';
+import { printExpression } from '../../../queryContract/printExpression';
 
 /** One call to Mixpanel, as data. */
 export interface MixpanelCall {
@@ -93,7 +93,7 @@ function compileSegmentation(spec: SegmentationSpec, base: Record<string, string
   if (!spec.on) {
     throw new BackendError('config', `"measure ${spec.measure}" needs an \`on\` expression: the numeric property to ${spec.measure === 'numeric' ? 'bucket' : 'aggregate'}.`);
   }
-  // sum, average and numeric only have hour and day units (api-facts §1.4).
+  // sum, average and numeric only have hour and day units (docs/api-notes.md).
   let regroup: 'week' | 'month' | undefined;
   if (spec.unit === 'hour' || spec.unit === 'day') {
     query.unit = spec.unit;

@@ -1,9 +1,9 @@
 /**
  * Mixpanel responses → the one result model (resultModel.ts). Response shapes are those of
- * api-facts §1.4–1.7 and §1.12; anything else is a `badResponse` error naming what was missing,
+ * docs/api-notes.md; anything else is a `badResponse` error naming what was missing,
  * never a crash.
  */
-import type { FunnelSpec, QuerySpec } from '../../../languageService/querySpec';
+import type { FunnelSpec, QuerySpec } from '../../../queryContract/querySpec';
 import type { FunnelData, ResultData, RetentionData, RowsData, SeriesData } from '../../../protocol/resultModel';
 import { BackendError } from '../../backendErrors';
 import type { CompiledMixpanelQuery } from './mixpanelQueryCompiler';

@@ -1,13 +1,13 @@
 /**
  * A Mixpanel project's schema for completion and lint: the Lexicon Schemas API when the service
- * account may read it (api-facts §2.1), else the listing endpoints `/events/names` and
- * `/events/properties/top` (§1.9). The listing costs one request per event against the hourly
+ * account may read it (docs/api-notes.md), else the listing endpoints `/events/names` and
+ * `/events/properties/top`. The listing costs one request per event against the hourly
  * budget, so only the top events get their properties; values are looked up on demand.
  */
-import type { AnalyticsSchema, EventSchema, PropertySchema } from '../../../languageService/analyticsTypes';
+import type { AnalyticsSchema, EventSchema, PropertySchema } from '../../../queryContract/schemaTypes';
 import type { MixpanelSourceConfig } from '../../analyticsBackend';
 import { isBackendError } from '../../backendErrors';
-import { schemaFromLexicon } from '../../../languageService/lexiconSchema';
+import { schemaFromLexicon } from '../../../queryContract/lexiconSchema';
 import { projectParams, type MixpanelCall } from './mixpanelQueryCompiler';
 
 /** Sends one call and returns its parsed JSON body (errors already mapped to BackendErrors). */

@@ -1,5 +1,5 @@
 /**
- * Piwik PRO client credentials → bearer token (`POST /auth/token`, api-facts §4.1). The token is
+ * Piwik PRO client credentials → bearer token (`POST /auth/token`, docs/api-notes.md). The token is
  * kept until shortly before it expires and dropped when an API call answers 401, so the caller can
  * renew it once. Tokens are cached per credential pair under a hash: the secret itself is never kept.
  */

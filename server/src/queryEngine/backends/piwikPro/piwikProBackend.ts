@@ -1,5 +1,5 @@
 /**
- * Piwik PRO's Tracker Debugger (api-facts §4.2–4.3): the sessions of the last minutes with their
+ * Piwik PRO's Tracker Debugger (docs/api-notes.md): the sessions of the last minutes with their
  * events, and with `logs` the raw tracking request behind each event.
  *
  * The debugger's `event_type` filter takes one code, so a query naming several types sends one
@@ -8,8 +8,8 @@
  * and the imprecise numeric copies are left out of the result.
  */
 import { PIWIK_EVENT_TYPES } from '../../../languageService/clauseCatalog';
-import type { AnalyticsSchema } from '../../../languageService/analyticsTypes';
-import type { DebuggerSpec, QuerySpec } from '../../../languageService/querySpec';
+import type { AnalyticsSchema } from '../../../queryContract/schemaTypes';
+import type { DebuggerSpec, QuerySpec } from '../../../queryContract/querySpec';
 import type { GeneratedRequestResult } from '../../../protocol/customRequests';
 import type { DebuggerEvent, DebuggerSession, QueryResult, ResultWarning } from '../../../protocol/resultModel';
 import type { AnalyticsBackend, Credentials, PiwikSourceConfig, RunContext } from '../../analyticsBackend';

@@ -1,5 +1,5 @@
 /**
- * The JQL language surface (api-facts §1.12): Events, People, join, the collection
+ * The JQL language surface (docs/api-notes.md, "Mixpanel JQL"): Events, People, join, the collection
  * transformations, the mixpanel.* builtins, a small `_` and the global `params`.
  *
  * `installJqlApi` runs INSIDE the sandbox realm: jqlSandbox turns it into source text and evaluates

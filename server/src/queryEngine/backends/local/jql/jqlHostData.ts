@@ -4,7 +4,7 @@
  * evaluated by the same parser and evaluator as `where` clauses. Runs in the JQL worker, outside the
  * sandbox; answers are plain numbers or an error message string, never a thrown error.
  */
-import { compileExpression, compileExpressionWith, isTruthy, type CompiledExpression, type ExpressionContext, type PropertyReader } from '../../../../languageService/evaluateExpression';
+import { compileExpression, compileExpressionWith, isTruthy, type CompiledExpression, type ExpressionContext, type PropertyReader } from '../evaluateExpression';
 import { parseExpression } from '../../../../languageService/parser/expressionParser';
 import { lowerBound } from '../datasetIndex';
 import type { LocalDataset } from '../localEvent';

@@ -3,18 +3,8 @@
  * hold 10,000 events and are reused across keystrokes, so everything derived from one (sorted
  * name lists, property scopes) is computed once and cached per schema object.
  */
-import type { AnalyticsSchema, EventSchema, PropertySchema } from '../analyticsTypes';
-import { MIXPANEL_DEFAULT_EVENT_PROPERTIES, MIXPANEL_DEFAULT_USER_PROPERTIES, isMixpanelDefaultEventProperty } from '../mixpanelDefaultProperties';
-
-/** `record[key]` for own keys only, so names like "constructor" are not found on the prototype. */
-export function getOwn<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.hasOwn(record, key) ? record[key] : undefined;
-}
-
-/** `record[key] = value`, safe for the key "__proto__". */
-export function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
-}
+import { getOwn, type AnalyticsSchema, type EventSchema, type PropertySchema } from '../queryContract/schemaTypes';
+import { MIXPANEL_DEFAULT_EVENT_PROPERTIES, MIXPANEL_DEFAULT_USER_PROPERTIES, isMixpanelDefaultEventProperty } from './mixpanelDefaultProperties';
 
 /** Events best first: visible before hidden/dropped, then by volume (largest first), then by name. */
 function compareEvents(a: EventSchema, b: EventSchema): number {

@@ -3,7 +3,7 @@
  * `QueryBlock` by `buildQuerySpec` (buildQuerySpec.ts), which is pure (the clock and time zone are
  * passed in), so the CLI, the server and the tests all get the same spec from the same text.
  */
-import type { Expression, QueryKind, SourceKind } from './parser/queryAst';
+import type { Expression, QueryKind, SourceKind } from '../languageService/parser/queryAst';
 
 /** Inclusive calendar dates, `YYYY-MM-DD`, in the source's time zone. */
 export interface DateRange {

@@ -12,21 +12,22 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { buildQuerySpec } from '../../languageService/buildQuerySpec';
-import { parseAqDocument } from '../../languageService/parser/queryParser';
-import type { QueryBlock } from '../../languageService/parser/queryAst';
-import type { DebuggerSpec } from '../../languageService/querySpec';
-import type { DebuggerData } from '../../protocol/resultModel';
-import { existingInputFile, parseCliArguments } from '../../cli/cliArguments';
-import type { CliIo } from '../../cli/cliIo';
-import { credentialsFromEnv, engineSettingsFromEnv } from '../../queryEngine/credentialsFromEnv';
-import { createHttpClient } from '../../queryEngine/httpClient';
-import { defaultCacheDir } from '../../queryEngine/cacheDir';
-import { createQueryEngine } from '../../queryEngine/queryEngine';
-import { findWorkspaceRoot } from '../../queryEngine/workspaceConfig';
-import { abortableSleep, BrokenEventWatcher, describeAlert, type PollOutcome, type WatchAlert } from './brokenEventWatcher';
-import { formatSlackMessage, postSlackMessage, SLACK_WEBHOOK_ENV } from './slackAlert';
-import { loadWatchMemory, saveWatchMemory, watchMemoryPath } from './watchMemoryStore';
+import { buildQuerySpec } from '../queryContract/buildQuerySpec';
+import { parseAqDocument } from '../languageService/parser/queryParser';
+import type { QueryBlock } from '../languageService/parser/queryAst';
+import type { DebuggerSpec } from '../queryContract/querySpec';
+import { queryTitle } from '../languageService/parser/queryTitle';
+import { existingInputFile, parseCliArguments } from './cliArguments';
+import type { CliIo } from './cliIo';
+import { credentialsFromEnv, engineSettingsFromEnv } from '../queryEngine/credentialsFromEnv';
+import { createHttpClient } from '../queryEngine/httpClient';
+import { defaultCacheDir } from '../queryEngine/cacheDir';
+import { createQueryEngine } from '../queryEngine/queryEngine';
+import { findWorkspaceRoot } from '../queryEngine/workspaceConfig';
+import { abortableSleep, describeAlert, type PollOutcome, type WatchAlert } from '../workflows/watch/brokenEventWatcher';
+import { createQueryWatcher } from '../workflows/watch/queryWatcher';
+import { formatSlackMessage, postSlackMessage, SLACK_WEBHOOK_ENV } from '../workflows/watch/slackAlert';
+import { isQueryNumber, queriesNamed, runnableQueries } from './querySelection';
 
 const USAGE = 'usage: aq watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once] [--fresh]';
 const MIN_INTERVAL_MS = 10_000;
@@ -74,35 +75,25 @@ export async function watchCommand(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const spec = built.spec as DebuggerSpec;
-  const title = block.title ?? `Query ${block.index + 1}`;
+  const title = queryTitle(block);
   const sourceName = resolved?.name ?? spec.source?.name ?? 'default';
-  const memoryPath = watchMemoryPath(defaultCacheDir(io.env), { file, queryTitle: title, sourceName, eventTypes: spec.eventTypes });
-  let memoryWarned = false;
 
   const controller = new AbortController();
   const onInterrupt = (): void => controller.abort();
   process.once('SIGINT', onInterrupt);
   const slackHttp = parsed.slack ? createHttpClient() : undefined;
   const stamp = (): string => new Date().toISOString().slice(0, 19).replace('T', ' ');
-  const watcher = new BrokenEventWatcher({
-    eventTypes: spec.eventTypes,
+  const watcher = createQueryWatcher({
+    engine,
+    spec,
+    documentPath: file,
+    title,
+    sourceName,
+    cacheDir: defaultCacheDir(io.env),
+    getCredentials: async (config) => credentialsFromEnv(config.name, io.env),
     maxAlertsPerPoll: parsed.maxAlerts,
-    initialLookupWindowMinutes: spec.lookupWindow,
-    memory: parsed.fresh ? undefined : loadWatchMemory(memoryPath),
-    onMemoryChange: (memory) => {
-      const error = saveWatchMemory(memoryPath, memory);
-      if (error === undefined || memoryWarned) return;
-      memoryWarned = true;
-      io.stderr(`aq watch: could not save what was reported (${error}); after a restart the same events may be reported again.\n`);
-    },
-    poll: async ({ lookupWindowMinutes, eventTypes, signal }) => {
-      const result = await engine.run({ ...spec, eventTypes, lookupWindow: lookupWindowMinutes, logs: true }, file, {
-        signal,
-        bypassCache: true,
-        getCredentials: async (config) => credentialsFromEnv(config.name, io.env),
-      });
-      return result.data.kind === 'debugger' ? (result.data as DebuggerData).sessions : [];
-    },
+    fresh: parsed.fresh,
+    onMemoryNotSaved: (failure) => io.stderr(`aq watch: could not save what was reported (${failure}); after a restart the same events may be reported again.\n`),
     onAlert: async (alert: WatchAlert) => {
       io.stdout(`[${stamp()}] ${describeAlert(alert)}\n`);
       if (slackHttp && webhookUrl) await postSlackMessage(webhookUrl, formatSlackMessage(alert, { queryTitle: title, sourceName }), { http: slackHttp, signal: controller.signal });
@@ -186,11 +177,11 @@ function selectDebuggerQuery(queries: QueryBlock[], wanted: string | undefined):
   if (debuggers.length === 0) return 'the file has no debugger query to watch';
   if (wanted === undefined) {
     if (debuggers.length === 1) return debuggers[0];
-    return `the file has ${debuggers.length} debugger queries; pick one with --query (titles: ${debuggers.map((q) => `"${q.title ?? `Query ${q.index + 1}`}"`).join(', ')})`;
+    return `the file has ${debuggers.length} debugger queries; pick one with --query (titles: ${debuggers.map((q) => `"${queryTitle(q)}"`).join(', ')})`;
   }
-  const runnable = queries.filter((query) => query.head !== undefined);
-  const chosen = /^\d+$/.test(wanted) ? runnable[Number(wanted) - 1] : runnable.find((query) => query.title?.toLowerCase() === wanted.toLowerCase());
-  if (!chosen) return /^\d+$/.test(wanted) ? `there is no query number ${wanted} (the file has ${runnable.length})` : `no query titled "${wanted}"`;
+  const runnable = runnableQueries(queries);
+  const chosen = queriesNamed(runnable, wanted)[0];
+  if (!chosen) return isQueryNumber(wanted) ? `there is no query number ${wanted} (the file has ${runnable.length})` : `no query titled "${wanted}"`;
   if (chosen.head?.kind !== 'debugger') return `"${chosen.title ?? wanted}" is a ${chosen.head?.kind} query; only debugger queries can be watched`;
   return chosen;
 }

@@ -1,5 +1,5 @@
 /**
- * Evaluates Mixpanel segmentation expressions (the `on` / `where` grammar, api-facts §1.11) against
+ * Evaluates Mixpanel segmentation expressions (the `on` / `where` grammar, docs/api-notes.md) against
  * one event, with Mixpanel's semantics: `==` across types is false, comparisons across types are
  * undefined, `and`/`or` treat undefined as false, `in` is a substring test on strings and list
  * membership on lists. The same tree the parser builds for lint is what runs here.
@@ -7,7 +7,7 @@
  * The local engine evaluates an expression once per event over millions of events, so the tree is
  * compiled once into nested closures (`compileExpression`) instead of being walked per event.
  */
-import type { BinaryOperator, Expression } from './parser/queryAst';
+import type { BinaryOperator, Expression } from '../../../languageService/parser/queryAst';
 
 /** What an expression reads: the event's properties and, for `user["…"]`, the user's profile. */
 export interface ExpressionContext {

@@ -3,8 +3,9 @@
  * applies the defaults documented in querySpec.ts and resolves relative dates against a clock and
  * time zone passed in, so the result depends on nothing but its arguments.
  */
-import { CLAUSES_BY_NAME, DATE_RANGE_REQUIRED, DEFAULT_FUNNEL_WINDOW, DURATION_UNITS, PIWIK_EVENT_TYPES } from './clauseCatalog';
-import type { Clause, Expression, QueryBlock, QueryKind, StringNode, TextSpan } from './parser/queryAst';
+import { CLAUSES_BY_NAME, DATE_RANGE_REQUIRED, DEFAULT_FUNNEL_WINDOW, DURATION_UNITS, PIWIK_EVENT_TYPES } from '../languageService/clauseCatalog';
+import type { Clause, Expression, QueryBlock, QueryKind, StringNode, TextSpan } from '../languageService/parser/queryAst';
+import { queryTitle } from '../languageService/parser/queryTitle';
 import type { DateRange, QuerySpec, SourceRef, TimeUnit } from './querySpec';
 
 export interface BuildQuerySpecOptions {
@@ -94,7 +95,7 @@ class SpecBuilder {
     }
     this.collectClauses(head.kind);
     const base = {
-      title: this.block.title ? this.block.title : `Query ${this.block.index + 1}`,
+      title: queryTitle(this.block),
       index: this.block.index,
       source: this.source(),
       chart: this.word('chart') as 'line' | 'bar' | 'pie' | 'table' | undefined,

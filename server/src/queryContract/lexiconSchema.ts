@@ -1,11 +1,10 @@
 /**
  * Converts Mixpanel Lexicon Schemas API JSON (the body of `GET /api/app/projects/{id}/schemas`,
- * api-facts §2.1) into the backend-independent `AnalyticsSchema`. The same JSON is the on-disk
+ * docs/api-notes.md) into the backend-independent `AnalyticsSchema`. The same JSON is the on-disk
  * tracking-plan format, so it must be read tolerantly: a hand-edited file with a few broken
  * entries still yields every entry that could be read.
  */
-import type { AnalyticsSchema, EventSchema, PropertySchema, PropertyType, SchemaOrigin } from './analyticsTypes';
-import { setOwn } from './features/schemaNames';
+import { setOwn, type AnalyticsSchema, type EventSchema, type PropertySchema, type PropertyType, type SchemaOrigin } from './schemaTypes';
 
 /** The `name` Lexicon gives the user-profile schema (`entityType: "profile"`). */
 export const USER_PROFILE_SCHEMA_NAME = '$user';

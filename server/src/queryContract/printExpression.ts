@@ -3,7 +3,7 @@
  * takes in `on`, `where` and `born_where` and JQL takes in selectors. Parentheses are added only
  * where precedence needs them, so `parseExpression(printExpression(e))` gives the same tree.
  */
-import type { BinaryOperator, Expression } from './queryAst';
+import type { BinaryOperator, Expression } from '../languageService/parser/queryAst';
 
 /** Binding strength, matching expressionParser.ts: higher binds tighter. */
 const PRECEDENCE: Readonly<Record<BinaryOperator, number>> = {

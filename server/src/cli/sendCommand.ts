@@ -6,15 +6,15 @@
  * configuration errors.
  */
 import { dirname } from 'node:path';
-import { existingInputFile, parseCliArguments } from '../../cli/cliArguments';
-import type { CliIo } from '../../cli/cliIo';
-import { isBackendError } from '../../queryEngine/backendErrors';
-import { defaultCacheDir } from '../../queryEngine/cacheDir';
-import { credentialsFromEnv, envPrefixFor } from '../../queryEngine/credentialsFromEnv';
-import { createHttpClient } from '../../queryEngine/httpClient';
-import { findWorkspaceRoot, readWorkspaceConfig, WORKSPACE_CONFIG_FILE } from '../../queryEngine/workspaceConfig';
-import { sendDestination, sendEventFile, type SendDestination } from './sendEventFile';
-import { plural } from '../../results/plural';
+import { existingInputFile, parseCliArguments } from './cliArguments';
+import type { CliIo } from './cliIo';
+import { isBackendError } from '../queryEngine/backendErrors';
+import { defaultCacheDir } from '../queryEngine/cacheDir';
+import { credentialsFromEnv, envPrefixFor } from '../queryEngine/credentialsFromEnv';
+import { createHttpClient } from '../queryEngine/httpClient';
+import { findWorkspaceRoot, readWorkspaceConfig, WORKSPACE_CONFIG_FILE } from '../queryEngine/workspaceConfig';
+import { sendDestination, sendEventFile, type SendDestination } from '../workflows/send/sendEventFile';
+import { plural } from '../results/plural';
 
 const USAGE = 'usage: aq send FILE --source NAME [--resume] [--dry-run]';
 /** Failed records listed one by one at most; the rest are counted. */

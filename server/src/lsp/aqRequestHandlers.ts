@@ -1,0 +1,80 @@
+/**
+ * aq's own requests (`aq/runQuery`, `aq/sendEvents`, `aq/startWatch`, …): each runs its work under
+ * the safety net (a bug answers with an error instead of killing the server; cancellation becomes
+ * an AbortSignal) and leaves the work itself to queryRequests.ts and workflowRequests.ts.
+ */
+import type { CancellationToken } from 'vscode-languageserver';
+import type {
+  BackendErrorData,
+  ExportParams,
+  GeneratedRequestResult,
+  RunQueryParams,
+  SendEventsParams,
+  SendEventsResult,
+  SourceStatus,
+  StartWatchParams,
+  WatchParams,
+} from '../protocol/customRequests';
+import type { QueryResult } from '../protocol/resultModel';
+import { documentPathOf } from './documentPath';
+import { createQueryRequests, type QueryRequests } from './queryRequests';
+import { runSafe, runSafeAsync } from './runSafe';
+import type { ServerContext } from './serverContext';
+import { createWorkflowRequests, type WorkflowRequests } from './workflowRequests';
+
+export class AqRequestHandlers {
+  private readonly queries: QueryRequests;
+  private readonly workflows: WorkflowRequests;
+
+  constructor(private readonly context: ServerContext) {
+    this.queries = createQueryRequests(context);
+    this.workflows = createWorkflowRequests(context);
+  }
+
+  runQuery(params: RunQueryParams, token: CancellationToken) {
+    return runSafeAsync<QueryResult, BackendErrorData>(this.context.log, (signal) => this.queries.runQuery(params, signal), 'running the query', token);
+  }
+
+  generatedRequest(params: RunQueryParams, token: CancellationToken) {
+    return runSafeAsync<GeneratedRequestResult, void>(this.context.log, () => this.queries.generatedRequest(params), 'describing the request', token);
+  }
+
+  /** With a document, the sources its aq.json (or folder) gives it; otherwise every source in use. */
+  listSources(params: { uri?: string }, token: CancellationToken) {
+    return runSafe(this.context.log, () => this.context.sourceStatus(params.uri ? documentPathOf(params.uri) : undefined), [], 'listing sources', token);
+  }
+
+  refreshSchema(params: { sourceName?: string }, token: CancellationToken) {
+    return runSafeAsync<SourceStatus[], BackendErrorData>(
+      this.context.log,
+      (signal) => this.queries.refreshSchema(params.sourceName, signal),
+      'refreshing the schema',
+      token,
+    );
+  }
+
+  exportResult(params: ExportParams, token: CancellationToken) {
+    return runSafeAsync<{ text: string }, void>(this.context.log, async () => this.queries.exportResult(params), 'exporting the result', token);
+  }
+
+  sendEvents(params: SendEventsParams, token: CancellationToken) {
+    return runSafeAsync<SendEventsResult, BackendErrorData>(this.context.log, (signal) => this.workflows.sendEvents(params, signal), 'sending events', token);
+  }
+
+  startWatch(params: StartWatchParams, token: CancellationToken) {
+    return runSafeAsync<{ watching: true }, BackendErrorData>(this.context.log, () => this.workflows.startWatch(params), 'starting the watch', token);
+  }
+
+  stopWatch(params: WatchParams, token: CancellationToken) {
+    return runSafeAsync<{ stopped: boolean }, void>(this.context.log, async () => this.workflows.stopWatch(params), 'stopping the watch', token);
+  }
+
+  /** A closed document's watches stop. */
+  documentClosed(uri: string): void {
+    this.workflows.stopWatchesOf(uri);
+  }
+
+  dispose(): void {
+    this.workflows.dispose();
+  }
+}

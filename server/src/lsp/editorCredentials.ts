@@ -1,0 +1,36 @@
+/**
+ * Secrets come from the editor one request at a time (`aq/credentials`), for the host they will
+ * reach; the server never stores them.
+ */
+import { CREDENTIAL_FIELDS, type CredentialsParams, type CredentialsResult } from '../protocol/customRequests';
+import type { CredentialedSource, Credentials } from '../queryEngine/sourceConfig';
+import { BackendError } from '../queryEngine/backendErrors';
+import { formatError } from './runSafe';
+
+export const RESTRICTED_MODE_MESSAGE =
+  'This workspace is in Restricted Mode: aq sends no queries or credentials to remote sources until you trust the workspace.';
+
+export interface EditorCredentialsContext {
+  trusted: boolean;
+  /** Sends `aq/credentials` to the editor. */
+  ask(params: CredentialsParams): Promise<CredentialsResult | null>;
+  log: { warn(message: string): void };
+}
+
+/** Asks the editor for one request's secrets; refuses in an untrusted workspace. */
+export async function askEditorForCredentials(source: CredentialedSource, host: string, context: EditorCredentialsContext): Promise<Credentials | undefined> {
+  if (source.kind === 'local') return undefined;
+  if (!context.trusted) throw new BackendError('config', RESTRICTED_MODE_MESSAGE);
+  let answer: CredentialsResult | null;
+  try {
+    answer = await context.ask({ sourceName: source.name, sourceKind: source.kind, host });
+  } catch (error) {
+    context.log.warn(formatError(`aq: could not ask the editor for the credentials of "${source.name}"`, error));
+    return undefined;
+  }
+  // A secret stored for another host is never sent here; the backend then reports missing credentials.
+  if (!answer || answer.hostMismatch) return undefined;
+  const credentials: Credentials = {};
+  for (const field of CREDENTIAL_FIELDS) if (answer[field]) credentials[field] = answer[field];
+  return credentials;
+}

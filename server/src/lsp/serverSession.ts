@@ -1,0 +1,328 @@
+/**
+ * The state of one language-server session: the open documents and their parses, the workspace
+ * folders, workspace trust, the editor's settings and the query engines built from them. It
+ * answers the lifecycle notifications (initialize, configuration and folder changes, shutdown)
+ * and is the ServerContext every handler works on.
+ */
+import { dirname, resolve } from 'node:path';
+import {
+  type Connection,
+  type DidChangeWatchedFilesParams,
+  DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
+  ErrorCodes,
+  type InitializeParams,
+  ResponseError,
+  TextDocuments,
+  type WorkspaceFolder,
+} from 'vscode-languageserver';
+import type { NotificationType as AqNotificationType, RequestType as AqRequestType } from 'vscode-languageserver-protocol';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { getAqLanguageService, sourceRefOf, type SchemaLookup } from '../languageService/analyticsLanguageService';
+import type { AnalyticsSchema, ValidationOptions } from '../languageService/analyticsTypes';
+import type { AqDocument } from '../languageService/parser/queryAst';
+import {
+  CredentialsRequest,
+  SendProgressNotification,
+  SlackWebhookRequest,
+  SourceStatusNotification,
+  WatchAlertNotification,
+  type SourceStatus,
+} from '../protocol/customRequests';
+import type { CredentialedSource, Credentials } from '../queryEngine/sourceConfig';
+import { defaultCacheDir } from '../queryEngine/cacheDir';
+import type { QueryEngineOptions } from '../queryEngine/queryEngine';
+import type { QueryEngine } from '../queryEngine/queryEngineTypes';
+import { WorkspaceEngines } from '../queryEngine/workspaceEngines';
+import { registerDiagnosticsPullSupport, registerDiagnosticsPushSupport, type DiagnosticsSupport, type DocumentValidator } from './diagnosticsSupport';
+import { createDocumentModelCache } from './documentModelCache';
+import { documentPathOf, isAqDocument } from './documentPath';
+import { askEditorForCredentials } from './editorCredentials';
+import { formatError } from './runSafe';
+import type { ServerContext, ServerLog } from './serverContext';
+import { createSettingsResolver, toEngineSettings, type SettingsResolver } from './settingsResolver';
+
+/** What the entry point provides: the platform pieces the server must not create itself. */
+export interface ServerRuntime {
+  createEngine(options: QueryEngineOptions): QueryEngine;
+  /** Whether a file exists (for `jql "script.jql"` checks). */
+  fileExists(path: string): boolean;
+}
+
+/** initializationOptions the aq client sends. */
+interface AqInitializationOptions {
+  trusted?: boolean;
+}
+
+/** What the editor said it supports, as far as the server cares. */
+export interface ClientSupport {
+  pullDiagnostics: boolean;
+  workspaceFolders: boolean;
+}
+
+const ENGINE_CHANGE_COALESCE_MS = 50;
+
+export class ServerSession implements ServerContext {
+  readonly log: ServerLog;
+  readonly documents = new TextDocuments(TextDocument);
+  readonly cacheDir = defaultCacheDir();
+  private readonly service = getAqLanguageService();
+  private readonly models = createDocumentModelCache<AqDocument>((document, parser) => parser.parse(document.getText()));
+  private engines: WorkspaceEngines | undefined;
+  private diagnosticsSupport: DiagnosticsSupport | undefined;
+  private settingsResolver: SettingsResolver | undefined;
+  private rootUri: string | undefined;
+  private root: string | undefined;
+  /** Every workspace folder, the first (the root) first; each may hold its own aq.json. */
+  private folderDirs: string[] = [];
+  private isTrusted = true;
+  private canRegisterConfigurationChange = false;
+  private canRegisterWatchedFiles = false;
+  private canWatchWorkspaceFolders = false;
+  private supportsDefaultEditRange = false;
+  private appliedSettingsKey: string | undefined;
+  /** `aq.timezone`: the time zone of date ranges for sources that set none. */
+  private timezoneSetting: string | undefined;
+  private baseUrlOverrides: Record<string, string> | undefined;
+  /** Settled once the first settings are applied. */
+  private settingsApplied: Promise<void> = Promise.resolve();
+  private pendingChange: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly runtime: ServerRuntime,
+  ) {
+    this.log = {
+      error: (message) => connection.console.error(message),
+      warn: (message) => connection.console.warn(message),
+      info: (message) => connection.console.log(message),
+    };
+  }
+
+  // --- ServerContext ---
+
+  document(uri: string): TextDocument | undefined {
+    return this.documents.get(uri);
+  }
+
+  model(document: TextDocument): AqDocument {
+    return this.models.get(document);
+  }
+
+  engine(): QueryEngine {
+    if (!this.engines) throw new ResponseError(ErrorCodes.ServerNotInitialized, 'The aq server is not initialized yet.');
+    return this.engines;
+  }
+
+  sourceStatus(path: string | undefined): SourceStatus[] {
+    return this.engines?.status(path) ?? [];
+  }
+
+  rootDir(): string | undefined {
+    return this.root;
+  }
+
+  timezone(): string | undefined {
+    return this.timezoneSetting;
+  }
+
+  trusted(): boolean {
+    return this.isTrusted;
+  }
+
+  settingsReady(): Promise<void> {
+    return this.settingsApplied;
+  }
+
+  baseUrlOverride(sourceName: string): string | undefined {
+    return this.baseUrlOverrides?.[sourceName];
+  }
+
+  canDefaultEditRange(): boolean {
+    return this.supportsDefaultEditRange;
+  }
+
+  credentialsFor = (source: CredentialedSource, host: string): Promise<Credentials | undefined> =>
+    askEditorForCredentials(source, host, {
+      trusted: this.isTrusted,
+      ask: (params) => this.sendAqRequest(CredentialsRequest, params),
+      log: this.log,
+    });
+
+  askSlackWebhook(): Promise<{ url: string } | null> {
+    return this.sendAqRequest(SlackWebhookRequest, {});
+  }
+
+  sendProgress(params: { uri: string; message: string; percent: number }): void {
+    this.sendAqNotification(SendProgressNotification, params);
+  }
+
+  sendAlert(params: { uri: string; queryIndex: number; title: string; text: string; kind: string }): void {
+    this.sendAqNotification(WatchAlertNotification, params);
+  }
+
+  schemaLookup(path: string | undefined): SchemaLookup {
+    const cache = new Map<string, AnalyticsSchema | undefined>();
+    return (ref) => {
+      const key = ref ? `${ref.kind}\u0000${ref.name}` : '';
+      if (!cache.has(key)) cache.set(key, this.engines?.schemaFor(ref, path));
+      return cache.get(key);
+    };
+  }
+
+  validationOptions(path: string | undefined): ValidationOptions {
+    return {
+      fileExists: path ? (scriptPath) => this.runtime.fileExists(resolve(dirname(path), scriptPath)) : undefined,
+      knownSources: this.engines?.knownSources(path),
+    };
+  }
+
+  jqlSchema(path: string | undefined): AnalyticsSchema | undefined {
+    return this.engines?.schemaFor(undefined, path);
+  }
+
+  /**
+   * Waits until the schema of the query at a position is in memory. Schemas load lazily, so
+   * without this the first completion after opening a file (or changing settings) would offer
+   * no names at all. Never rejects: a schema that cannot load just means no names.
+   */
+  async schemaReadyAt(uri: string, position: { line: number; character: number }): Promise<void> {
+    const document = this.documents.get(uri);
+    const engines = this.engines;
+    if (!document || !engines) return;
+    const path = documentPathOf(uri);
+    try {
+      if (!isAqDocument(document)) {
+        await engines.loadSchema(undefined, path);
+      } else {
+        const block = this.service.queryAt(this.models.get(document), document.offsetAt(position));
+        await engines.loadSchema(sourceRefOf(block?.source), path);
+      }
+    } catch (error) {
+      this.log.warn(formatError('aq: loading the schema failed', error));
+    }
+  }
+
+  // --- lifecycle ---
+
+  /** Reads the editor's capabilities, trust and folders, creates the engines and registers diagnostics. */
+  initialize(params: InitializeParams, validate: DocumentValidator): ClientSupport {
+    const capabilities = params.capabilities;
+    const options = (params.initializationOptions ?? {}) as AqInitializationOptions;
+    this.isTrusted = options.trusted !== false;
+    this.rootUri = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
+    this.root = this.rootUri ? documentPathOf(this.rootUri) : undefined;
+    this.folderDirs = foldersOf(params.workspaceFolders, this.root);
+    this.canWatchWorkspaceFolders = capabilities.workspace?.workspaceFolders === true;
+    this.canRegisterConfigurationChange = capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
+    this.canRegisterWatchedFiles = capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    this.supportsDefaultEditRange = capabilities.textDocument?.completion?.completionList?.itemDefaults?.includes('editRange') === true;
+    this.settingsResolver = createSettingsResolver(this.connection, capabilities.workspace?.configuration === true, this.log);
+
+    const engines = new WorkspaceEngines(() =>
+      this.runtime.createEngine({
+        log: (message) => this.log.info(`aq: ${message}`),
+        backgroundCredentials: this.isTrusted ? this.credentialsFor : undefined,
+      }),
+    );
+    this.engines = engines;
+    // aq.json is read now, so documents opened before the settings arrive do not flash "unknown source".
+    const initialSettings = toEngineSettings({}, this.isTrusted).settings;
+    this.baseUrlOverrides = initialSettings.baseUrlOverrides;
+    this.appliedSettingsKey = JSON.stringify(initialSettings);
+    engines.configureFolders(this.folderDirs, initialSettings);
+    const pullDiagnostics = capabilities.textDocument?.diagnostic !== undefined;
+    this.diagnosticsSupport = pullDiagnostics
+      ? registerDiagnosticsPullSupport(this.documents, this.connection, this.log, validate, capabilities.workspace?.diagnostics?.refreshSupport === true)
+      : registerDiagnosticsPushSupport(this.documents, this.connection, this.log, validate);
+    // A run changes the queue and budget many times; one re-lint and one status update per burst is enough.
+    engines.onDidChange(() => {
+      if (this.pendingChange) return;
+      this.pendingChange = setTimeout(() => {
+        this.pendingChange = undefined;
+        this.diagnosticsSupport?.requestRefresh();
+        if (this.engines) this.sendAqNotification(SourceStatusNotification, { sources: this.engines.status() });
+      }, ENGINE_CHANGE_COALESCE_MS);
+    });
+    return { pullDiagnostics, workspaceFolders: this.canWatchWorkspaceFolders };
+  }
+
+  /** Registers for settings and file changes and applies the editor's settings. */
+  initialized(): void {
+    if (this.canRegisterConfigurationChange) {
+      void this.connection.client.register(DidChangeConfigurationNotification.type, { section: 'aq' });
+    }
+    if (this.canRegisterWatchedFiles) {
+      void this.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/aq.json' }, { globPattern: '**/*.json' }] });
+    }
+    this.settingsApplied = this.configureEngine(false).catch((error: unknown) => this.log.error(formatError('aq: configuring the query engine failed', error)));
+    if (this.canWatchWorkspaceFolders) {
+      this.connection.workspace.onDidChangeWorkspaceFolders((change) => {
+        const removed = new Set(change.removed.map((folder) => documentPathOf(folder.uri)));
+        const added = change.added.map((folder) => documentPathOf(folder.uri)).filter((dir): dir is string => dir !== undefined);
+        this.folderDirs = [...this.folderDirs.filter((dir) => !removed.has(dir)), ...added.filter((dir) => !this.folderDirs.includes(dir))];
+        this.configureEngine(true).catch((error: unknown) => this.log.error(formatError('aq: applying the workspace folders failed', error)));
+      });
+    }
+  }
+
+  configurationChanged(): void {
+    this.settingsResolver?.clear();
+    this.configureEngine(false).catch((error: unknown) => this.log.error(formatError('aq: applying the new settings failed', error)));
+  }
+
+  watchedFilesChanged(params: DidChangeWatchedFilesParams): void {
+    const schemaFiles = new Set((this.engines?.status() ?? []).map((status) => status.schemaLabel));
+    const affectsConfiguration = params.changes.some((change) => {
+      const path = documentPathOf(change.uri);
+      return path !== undefined && (/(^|[\\/])aq\.json$/.test(path) || schemaFiles.has(path));
+    });
+    if (affectsConfiguration) {
+      this.configureEngine(true).catch((error: unknown) => this.log.error(formatError('aq: reloading aq.json failed', error)));
+    }
+  }
+
+  documentClosed(uri: string): void {
+    this.models.onDocumentRemoved(uri);
+  }
+
+  dispose(): void {
+    this.diagnosticsSupport?.dispose();
+    this.models.dispose();
+    this.engines?.dispose();
+  }
+
+  /**
+   * Applies the current settings. Reconfiguring drops every loaded schema, so unchanged settings
+   * are skipped unless a configuration file changed (`force`).
+   */
+  private async configureEngine(force: boolean): Promise<void> {
+    if (!this.engines) return;
+    const raw = this.settingsResolver ? await this.settingsResolver.get(this.rootUri) : {};
+    const { settings, timezone, problems } = toEngineSettings(raw, this.isTrusted);
+    this.timezoneSetting = timezone;
+    this.baseUrlOverrides = settings.baseUrlOverrides;
+    const key = JSON.stringify(settings);
+    if (!force && key === this.appliedSettingsKey) return;
+    this.appliedSettingsKey = key;
+    for (const problem of problems) this.log.warn(`aq: ${problem}`);
+    this.engines.configureFolders(this.folderDirs, settings);
+    for (const problem of this.engines.configurationProblems()) this.log.warn(`aq: ${problem}`);
+  }
+
+  // The aq message types come from the protocol package the client uses, a newer copy than the one
+  // bundled with vscode-languageserver; sending by method name keeps both sides on one declaration.
+  private sendAqRequest<P, R>(type: AqRequestType<P, R, unknown>, params: P): Promise<R> {
+    return this.connection.sendRequest<R>(type.method, params);
+  }
+
+  private sendAqNotification<P>(type: AqNotificationType<P>, params: P): void {
+    void this.connection.sendNotification(type.method, params);
+  }
+}
+
+/** The local workspace folders as paths, the first one first (the root when there are none). */
+function foldersOf(folders: WorkspaceFolder[] | null | undefined, rootDir: string | undefined): string[] {
+  const dirs = (folders ?? []).map((folder) => documentPathOf(folder.uri)).filter((dir): dir is string => dir !== undefined);
+  return dirs.length > 0 ? dirs : rootDir ? [rootDir] : [];
+}

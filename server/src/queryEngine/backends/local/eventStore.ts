@@ -434,7 +434,7 @@ async function readDataset(files: SourceFiles, signal: AbortSignal | undefined, 
   profilesRead.catch(() => undefined);
   await readEvents();
   const { profiles, skipped: skippedProfiles } = await profilesRead;
-  skipped.push(...skippedProfiles);
+  for (const entry of skippedProfiles) skipped.push(entry);
 
   const fileRows = fileRowsOf(collector);
   collector.chunks.length = 0;

@@ -9,9 +9,11 @@
  * resourceLimits cannot stop that from taking the language server down with it.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, openSync, readSync, closeSync, readdirSync, statSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BackendError } from '../../../backendErrors';
+import { DEFAULT_JQL_TIMEOUT_MS, DEFAULT_MAX_LINE_BYTES } from '../localLimits';
 import type { JqlWorkerReply, JqlWorkerRequest } from './jqlWorkerProtocol';
 
 export interface RunJqlOptions {
@@ -22,10 +24,13 @@ export interface RunJqlOptions {
   dataPath: string;
   /** IANA zone of the project; dates and event times are in it. Default UTC. */
   timezone?: string;
-  /** Default 60 000. */
+  /** Default 60 000 (AQ_JQL_TIMEOUT_S). */
   timeoutMs?: number;
-  /** Heap limit of the worker, data included. Default 512. */
+  /** Heap limit of the worker in MB, data included (AQ_JQL_MEMORY_MB). Default: sized from the data, see jqlHeapMbFor. */
   memoryMb?: number;
+  /** Caps for reading the data, as loadLocalDataset takes them. */
+  maxLineBytes?: number;
+  maxDecompressedBytes?: number;
   signal?: AbortSignal;
   /** The worker script; by default the bundled jqlWorker.js next to this bundle, else the TypeScript source via tsx. */
   workerPath?: string;
@@ -38,8 +43,17 @@ export interface JqlRunResult {
   warnings: string[];
 }
 
-const DEFAULT_TIMEOUT_MS = 60_000;
-const DEFAULT_MEMORY_MB = 512;
+/** Heap for the script and the worker itself, on top of what the data takes. */
+const BASE_HEAP_MB = 512;
+/**
+ * Heap the loaded data takes per MB of NDJSON text: an event object with its properties takes a few
+ * times its line. Measured on the sample (1.2M events, 1.0 GB of text: ~2.9 GB of heap), rounded up.
+ */
+const HEAP_PER_DATA_MB = 3.5;
+/** Never more than this share of the machine's memory, whatever the data. */
+const MAX_HEAP_SHARE = 0.75;
+/** A gzipped file whose decompressed size cannot be read is taken to expand this many times. */
+const ASSUMED_GZIP_RATIO = 10;
 /** How long past the limit the host waits for the sandbox's own timeout before killing the worker. */
 const BACKSTOP_GRACE_MS = 1_000;
 
@@ -56,7 +70,7 @@ let nextRequestId = 1;
 
 /** Runs `main()` of a JQL script over a local dataset. Failures are BackendErrors (kind `script` for the script's own). */
 export function runJql(options: RunJqlOptions): Promise<JqlRunResult> {
-  const memoryMb = options.memoryMb ?? DEFAULT_MEMORY_MB;
+  const memoryMb = options.memoryMb ?? jqlHeapMbFor(options.dataPath);
   const workerPath = resolveWorkerPath(options.workerPath);
   const key = `${workerPath}\u0000${memoryMb}`;
   let slot = slots.get(key);
@@ -89,6 +103,42 @@ function stopWorker(worker: ChildProcess): Promise<void> {
     worker.once('exit', () => resolve());
     worker.kill('SIGKILL');
   });
+}
+
+/**
+ * The heap a worker gets by default for the data at `path`: a base for the script plus what the
+ * events take once loaded (estimated from the size of their text), at most 3/4 of the machine's memory.
+ */
+export function jqlHeapMbFor(path: string): number {
+  const dataMb = dataTextBytes(path) / (1 << 20);
+  const ceiling = Math.floor((totalmem() / (1 << 20)) * MAX_HEAP_SHARE);
+  return Math.max(BASE_HEAP_MB, Math.min(ceiling, Math.ceil(BASE_HEAP_MB + dataMb * HEAP_PER_DATA_MB)));
+}
+
+/** The size of the data's text: files as they are, gzipped files by the size their trailer records. */
+function dataTextBytes(path: string): number {
+  try {
+    const info = statSync(path);
+    if (!info.isDirectory()) return /\.gz$/i.test(path) ? gunzippedSize(path, info.size) : info.size;
+    return readdirSync(path, { withFileTypes: true }).reduce((sum, entry) => sum + dataTextBytes(join(path, entry.name)), 0);
+  } catch {
+    // Missing or unreadable: the load reports it; the heap stays at its base.
+    return 0;
+  }
+}
+
+/** A gzip file ends with its decompressed size modulo 4 GiB; beyond, or for several members, an estimate. */
+function gunzippedSize(path: string, compressed: number): number {
+  if (compressed < 18) return 0;
+  const trailer = Buffer.alloc(4);
+  const handle = openSync(path, 'r');
+  try {
+    readSync(handle, trailer, 0, 4, compressed - 4);
+  } finally {
+    closeSync(handle);
+  }
+  const recorded = trailer.readUInt32LE(0);
+  return recorded >= compressed ? recorded : compressed * ASSUMED_GZIP_RATIO;
 }
 
 function resolveWorkerPath(explicit: string | undefined): string {
@@ -147,7 +197,7 @@ function setKeepsProcessAlive(worker: ChildProcess, busy: boolean): void {
 }
 
 function runOnSlot(slot: WorkerSlot, workerPath: string, memoryMb: number, options: RunJqlOptions): Promise<JqlRunResult> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_JQL_TIMEOUT_MS;
   const signal = options.signal;
   return new Promise<JqlRunResult>((resolve, reject) => {
     if (signal?.aborted) {
@@ -164,6 +214,7 @@ function runOnSlot(slot: WorkerSlot, workerPath: string, memoryMb: number, optio
     }
     const id = nextRequestId++;
     let started = false;
+    let dataHeapMb = 0;
     let settled = false;
     let backstop: NodeJS.Timeout | undefined;
 
@@ -189,6 +240,7 @@ function runOnSlot(slot: WorkerSlot, workerPath: string, memoryMb: number, optio
       if (reply.id !== id) return;
       if (reply.type === 'started') {
         started = true;
+        dataHeapMb = reply.heapUsedMb;
         backstop = setTimeout(() => fail(timeLimitError(timeoutMs), true), timeoutMs + BACKSTOP_GRACE_MS);
       } else if (reply.type === 'done') {
         finish(() => resolve({ output: toArray(JSON.parse(reply.outputJson)), warnings: reply.warnings }), false);
@@ -205,10 +257,7 @@ function runOnSlot(slot: WorkerSlot, workerPath: string, memoryMb: number, optio
     const onError = (error: Error): void => fail(new BackendError('script', `The JQL worker could not be started: ${error.message}`), true);
     const onExit = (code: number | null, exitSignal: NodeJS.Signals | null): void => {
       if (ranOutOfMemory(worker)) {
-        const message = started
-          ? `JQL script exceeded the memory limit of ${memoryMb} MB`
-          : `The local data does not fit in the JQL memory limit of ${memoryMb} MB; raise the limit or query a smaller file`;
-        fail(new BackendError('script', message), true);
+        fail(outOfMemoryError(memoryMb, started ? dataHeapMb : undefined), true);
       } else {
         const reason = lastErrorLine(worker);
         fail(new BackendError('script', `The JQL worker stopped unexpectedly (${exitSignal ?? `exit code ${code}`})${reason ? `: ${reason}` : ''}`), true);
@@ -221,7 +270,16 @@ function runOnSlot(slot: WorkerSlot, workerPath: string, memoryMb: number, optio
     worker.on('exit', onExit);
     signal?.addEventListener('abort', onAbort, { once: true });
     setKeepsProcessAlive(worker, true);
-    const request: JqlWorkerRequest = { id, script: options.script, params: options.params ?? {}, dataPath: options.dataPath, timezone: options.timezone ?? 'UTC', timeoutMs };
+    const request: JqlWorkerRequest = {
+      id,
+      script: options.script,
+      params: options.params ?? {},
+      dataPath: options.dataPath,
+      timezone: options.timezone ?? 'UTC',
+      timeoutMs,
+      maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+      maxDecompressedBytes: options.maxDecompressedBytes,
+    };
     try {
       worker.send(request);
     } catch (error) {
@@ -235,7 +293,22 @@ function toArray(output: unknown): unknown[] {
 }
 
 function timeLimitError(timeoutMs: number): BackendError {
-  return new BackendError('script', `JQL script exceeded the time limit of ${formatSeconds(timeoutMs)} s`);
+  return new BackendError('script', `JQL script exceeded the time limit of ${formatSeconds(timeoutMs)} s; to allow longer, set AQ_JQL_TIMEOUT_S to a number of seconds`);
+}
+
+/**
+ * Whose fault running out of memory was: the data's when it did not even load, or when it takes
+ * most of the heap before the script starts; else the script's (what it builds).
+ */
+function outOfMemoryError(memoryMb: number, dataHeapMb: number | undefined): BackendError {
+  const raise = `set AQ_JQL_MEMORY_MB to a larger number of megabytes (the machine has ${Math.round(totalmem() / (1 << 30))} GB)`;
+  if (dataHeapMb === undefined) {
+    return new BackendError('tooLarge', `The local data does not fit in the JQL worker's memory limit of ${memoryMb} MB: ${raise}, or query a smaller file`);
+  }
+  if (dataHeapMb > memoryMb / 2) {
+    return new BackendError('tooLarge', `The JQL worker ran out of its ${memoryMb} MB of memory, ${dataHeapMb} MB of which hold the local data: ${raise}, or query a smaller file`);
+  }
+  return new BackendError('script', `JQL script exceeded the memory limit of ${memoryMb} MB (the data takes ${dataHeapMb} MB of it): keep less in the script (aggregate with groupBy or reduce), or ${raise}`);
 }
 
 function cancelledError(): BackendError {

@@ -7,11 +7,14 @@ export interface JqlWorkerRequest {
   dataPath: string;
   timezone: string;
   timeoutMs: number;
+  /** Caps for reading the data (the worker does not see the environment they come from). */
+  maxLineBytes: number;
+  maxDecompressedBytes?: number;
 }
 
 export type JqlWorkerReply =
   /** The data is loaded and the script starts: the host's backstop timer starts now. */
-  | { type: 'started'; id: number }
+  | { type: 'started'; id: number; heapUsedMb: number }
   | { type: 'done'; id: number; outputJson: string; warnings: string[] }
   | {
       type: 'failed';

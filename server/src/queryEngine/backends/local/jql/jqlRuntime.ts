@@ -46,8 +46,10 @@ export interface JqlRunResult {
 /** Heap for the script and the worker itself, on top of what the data takes. */
 const BASE_HEAP_MB = 512;
 /**
- * Heap the loaded data takes per MB of NDJSON text: an event object with its properties takes a few
- * times its line. Measured on the sample (1.2M events, 1.0 GB of text: ~2.9 GB of heap), rounded up.
+ * Heap per MB of NDJSON text that a script reading every event needs: the events' properties are
+ * parsed into the heap as the script reads them, and its groupBy or reduce works on copies. Measured
+ * on the sample scaled to 1.2M events (316 MB of text): the parsed properties alone take ~370 MB,
+ * and a groupBy over every event fails in a 512 MB heap and runs in 512 + 3.5 × 316 MB.
  */
 const HEAP_PER_DATA_MB = 3.5;
 /** Never more than this share of the machine's memory, whatever the data. */
@@ -110,9 +112,13 @@ function stopWorker(worker: ChildProcess): Promise<void> {
  * events take once loaded (estimated from the size of their text), at most 3/4 of the machine's memory.
  */
 export function jqlHeapMbFor(path: string): number {
-  const dataMb = dataTextBytes(path) / (1 << 20);
   const ceiling = Math.floor((totalmem() / (1 << 20)) * MAX_HEAP_SHARE);
-  return Math.max(BASE_HEAP_MB, Math.min(ceiling, Math.ceil(BASE_HEAP_MB + dataMb * HEAP_PER_DATA_MB)));
+  return Math.max(BASE_HEAP_MB, Math.min(ceiling, BASE_HEAP_MB + dataHeapMbFor(path)));
+}
+
+/** What the data at `path` takes of the heap once a script has read it all (an estimate). */
+function dataHeapMbFor(path: string): number {
+  return Math.ceil((dataTextBytes(path) / (1 << 20)) * HEAP_PER_DATA_MB);
 }
 
 /** The size of the data's text: files as they are, gzipped files by the size their trailer records. */
@@ -214,7 +220,6 @@ function runOnSlot(slot: WorkerSlot, workerPath: string, memoryMb: number, optio
     }
     const id = nextRequestId++;
     let started = false;
-    let dataHeapMb = 0;
     let settled = false;
     let backstop: NodeJS.Timeout | undefined;
 
@@ -240,7 +245,6 @@ function runOnSlot(slot: WorkerSlot, workerPath: string, memoryMb: number, optio
       if (reply.id !== id) return;
       if (reply.type === 'started') {
         started = true;
-        dataHeapMb = reply.heapUsedMb;
         backstop = setTimeout(() => fail(timeLimitError(timeoutMs), true), timeoutMs + BACKSTOP_GRACE_MS);
       } else if (reply.type === 'done') {
         finish(() => resolve({ output: toArray(JSON.parse(reply.outputJson)), warnings: reply.warnings }), false);
@@ -257,7 +261,7 @@ function runOnSlot(slot: WorkerSlot, workerPath: string, memoryMb: number, optio
     const onError = (error: Error): void => fail(new BackendError('script', `The JQL worker could not be started: ${error.message}`), true);
     const onExit = (code: number | null, exitSignal: NodeJS.Signals | null): void => {
       if (ranOutOfMemory(worker)) {
-        fail(outOfMemoryError(memoryMb, started ? dataHeapMb : undefined), true);
+        fail(outOfMemoryError(memoryMb, options.dataPath, started), true);
       } else {
         const reason = lastErrorLine(worker);
         fail(new BackendError('script', `The JQL worker stopped unexpectedly (${exitSignal ?? `exit code ${code}`})${reason ? `: ${reason}` : ''}`), true);
@@ -297,18 +301,20 @@ function timeLimitError(timeoutMs: number): BackendError {
 }
 
 /**
- * Whose fault running out of memory was: the data's when it did not even load, or when it takes
- * most of the heap before the script starts; else the script's (what it builds).
+ * Whose fault running out of memory was: the data's when it did not even load, or when the heap
+ * was set below what this data needs and the data would take most of it; else the script's.
  */
-function outOfMemoryError(memoryMb: number, dataHeapMb: number | undefined): BackendError {
-  const raise = `set AQ_JQL_MEMORY_MB to a larger number of megabytes (the machine has ${Math.round(totalmem() / (1 << 30))} GB)`;
-  if (dataHeapMb === undefined) {
-    return new BackendError('tooLarge', `The local data does not fit in the JQL worker's memory limit of ${memoryMb} MB: ${raise}, or query a smaller file`);
+function outOfMemoryError(memoryMb: number, dataPath: string, started: boolean): BackendError {
+  const needed = jqlHeapMbFor(dataPath);
+  const dataMb = dataHeapMbFor(dataPath);
+  const raise = (atLeast: number): string => `set AQ_JQL_MEMORY_MB to ${atLeast > memoryMb ? `at least ${atLeast}` : 'a larger number of megabytes'} (the machine has ${Math.round(totalmem() / (1 << 30))} GB)`;
+  if (!started) {
+    return new BackendError('tooLarge', `The local data does not fit in the JQL worker's memory limit of ${memoryMb} MB: ${raise(needed)}, or query a smaller file`);
   }
-  if (dataHeapMb > memoryMb / 2) {
-    return new BackendError('tooLarge', `The JQL worker ran out of its ${memoryMb} MB of memory, ${dataHeapMb} MB of which hold the local data: ${raise}, or query a smaller file`);
+  if (memoryMb < needed && dataMb > memoryMb / 2) {
+    return new BackendError('tooLarge', `The JQL worker ran out of its ${memoryMb} MB of memory because of the size of the local data (about ${dataMb} MB once read), not the script: ${raise(needed)}, or unset it to let the limit follow the data`);
   }
-  return new BackendError('script', `JQL script exceeded the memory limit of ${memoryMb} MB (the data takes ${dataHeapMb} MB of it): keep less in the script (aggregate with groupBy or reduce), or ${raise}`);
+  return new BackendError('script', `JQL script exceeded the memory limit of ${memoryMb} MB: keep less in the script (aggregate with groupBy or reduce), or ${raise(0)}`);
 }
 
 function cancelledError(): BackendError {

@@ -44,8 +44,7 @@ async function handle(request: JqlWorkerRequest): Promise<JqlWorkerReply> {
   try {
     const dataset = await loadLocalDataset(request.dataPath, { timezone: request.timezone, limits: { maxLineBytes: request.maxLineBytes, maxDecompressedBytes: request.maxDecompressedBytes } });
     const data = jqlHostData(dataset, request.timezone);
-    // What the data takes of the heap: if the script then runs out of memory, the host can tell whose fault it is.
-    send({ type: 'started', id: request.id, heapUsedMb: Math.round(process.memoryUsage().heapUsed / (1 << 20)) });
+    send({ type: 'started', id: request.id });
     const outcome = runInSandbox({ script: request.script, params: request.params, data, timeoutMs: request.timeoutMs });
     if (outcome.ok) {
       const outputJson = outcome.outputJson;

@@ -14,7 +14,7 @@ export interface JqlWorkerRequest {
 
 export type JqlWorkerReply =
   /** The data is loaded and the script starts: the host's backstop timer starts now. */
-  | { type: 'started'; id: number; heapUsedMb: number }
+  | { type: 'started'; id: number }
   | { type: 'done'; id: number; outputJson: string; warnings: string[] }
   | {
       type: 'failed';

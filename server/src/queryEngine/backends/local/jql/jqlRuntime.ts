@@ -52,6 +52,7 @@ const BASE_HEAP_MB = 512;
  * and a groupBy over every event fails in a 512 MB heap and runs in 512 + 3.5 × 316 MB.
  */
 const HEAP_PER_DATA_MB = 3.5;
+const HEAP_STEP_MB = 256;
 /** Never more than this share of the machine's memory, whatever the data. */
 const MAX_HEAP_SHARE = 0.75;
 /** A gzipped file whose decompressed size cannot be read is taken to expand this many times. */
@@ -76,7 +77,10 @@ export function runJql(options: RunJqlOptions): Promise<JqlRunResult> {
   const workerPath = resolveWorkerPath(options.workerPath);
   const key = `${workerPath}\u0000${memoryMb}`;
   let slot = slots.get(key);
-  if (!slot) slots.set(key, (slot = { worker: undefined, tail: Promise.resolve() }));
+  if (!slot) {
+    retireOtherSlots(workerPath, key);
+    slots.set(key, (slot = { worker: undefined, tail: Promise.resolve() }));
+  }
   const current = slot;
   const run = current.tail.then(() => runOnSlot(current, workerPath, memoryMb, options));
   current.tail = run.catch(() => undefined);
@@ -90,6 +94,19 @@ function cancelWhileQueued<T>(run: Promise<T>, signal: AbortSignal): Promise<T> 
     signal.addEventListener('abort', onAbort, { once: true });
     run.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/**
+ * The heap follows the data, so another source (or grown data) needs a worker of another size: the
+ * workers of other sizes are stopped once their queued runs are done, so idle workers do not keep
+ * their datasets in memory side by side.
+ */
+function retireOtherSlots(workerPath: string, keep: string): void {
+  for (const [key, slot] of slots) {
+    if (key === keep || !key.startsWith(`${workerPath}\u0000`)) continue;
+    slots.delete(key);
+    void slot.tail.then(() => (slot.worker ? stopWorker(slot.worker) : undefined));
+  }
 }
 
 /** Stops every JQL worker (server shutdown, tests). */
@@ -113,7 +130,9 @@ function stopWorker(worker: ChildProcess): Promise<void> {
  */
 export function jqlHeapMbFor(path: string): number {
   const ceiling = Math.floor((totalmem() / (1 << 20)) * MAX_HEAP_SHARE);
-  return Math.max(BASE_HEAP_MB, Math.min(ceiling, BASE_HEAP_MB + dataHeapMbFor(path)));
+  // In steps of 256 MB: a file that grows a little keeps its worker (and the worker its loaded data).
+  const wanted = BASE_HEAP_MB + Math.ceil(dataHeapMbFor(path) / HEAP_STEP_MB) * HEAP_STEP_MB;
+  return Math.max(BASE_HEAP_MB, Math.min(ceiling, wanted));
 }
 
 /** What the data at `path` takes of the heap once a script has read it all (an estimate). */

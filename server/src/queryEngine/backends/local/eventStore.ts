@@ -775,6 +775,13 @@ async function forEachChunk(file: string, signal: AbortSignal | undefined, pool:
     }
   };
   const take = (piece: Buffer): void => {
+    if (!skipping && lineLength + piece.length <= limits.maxLineBytes) {
+      // No line in this piece can pass the limit: the usual case, without a walk over its lines.
+      const lastNewline = piece.lastIndexOf(10);
+      lineLength = lastNewline < 0 ? lineLength + piece.length : piece.length - lastNewline - 1;
+      append(piece);
+      return;
+    }
     let kept = 0;
     let position = 0;
     for (;;) {
@@ -801,7 +808,9 @@ async function forEachChunk(file: string, signal: AbortSignal | undefined, pool:
       }
       lineLength = 0;
       position = newline + 1;
-      if (position >= piece.length) {
+      if (piece.length - position <= limits.maxLineBytes) {
+        // What is left is shorter than the limit, so none of its lines can pass it.
+        lineLength = piece.length - (piece.lastIndexOf(10) + 1);
         append(piece.subarray(kept));
         return;
       }

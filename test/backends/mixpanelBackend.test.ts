@@ -275,6 +275,16 @@ describe('Mixpanel queries return the numbers counted from the fixture', () => {
     assert.match(error.message, /kaboom/);
   });
 
+  it('counts above 2^53 in the answer are shown rounded, with a warning that says so', async () => {
+    const script = 'function main() { return [{ key: ["huge"], value: 18446744073709551615 }, { key: ["small"], value: 3 }]; }';
+    const result = await backend().runQuery(jql(), context(GOOD, { files: { 'queries/by-name.js': script } }));
+    const warning = result.meta.warnings.find((entry) => entry.code === 'precision');
+    assert.ok(warning, JSON.stringify(result.meta.warnings));
+    assert.match(warning.message, /^a number in Mixpanel's answer is above 2\^53 \(9,007,199,254,740,991\) and shown rounded: 18446744073709552000 became 18,446,744,073,709,552,000$/);
+    const ordinary = await backend().runQuery(segmentation(), context(GOOD));
+    assert.equal(ordinary.meta.warnings.some((entry) => entry.code === 'precision'), false);
+  });
+
   it('the raw response is kept for "show raw"', async () => {
     const result = await backend().runQuery(segmentation(), context(GOOD));
     assert.match(result.raw ?? '', /"legend_size"/);

@@ -21,3 +21,24 @@ export function processIo(): CliIo {
     env: process.env,
   };
 }
+
+/**
+ * What happens when standard output cannot take more. A reader that closed early (`aq run … | head -1`)
+ * is not an error: like other command-line tools, aq stops quietly with status 0. A full disk or
+ * another write failure is said in one line on standard error, with status 2, instead of a stack trace.
+ */
+export function handleOutputErrors(stream: NodeJS.WriteStream, errorStream: NodeJS.WriteStream, exit: (code: number) => void): void {
+  let handled = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (handled) return;
+    handled = true;
+    if (error.code === 'EPIPE') return exit(0);
+    const reason = error.code === 'ENOSPC' ? 'no space left on the device (ENOSPC)' : error.message;
+    try {
+      errorStream.write(`aq: cannot write the output: ${reason}\n`);
+    } catch {
+      // Standard error is gone too: the exit status still tells.
+    }
+    exit(2);
+  });
+}

@@ -4,7 +4,7 @@
  * and commands stay testable.
  */
 import packageJson from '../../../package.json';
-import { processIo, type CliIo } from './cliIo';
+import { handleOutputErrors, processIo, type CliIo } from './cliIo';
 import { lintCommand } from './lintCommand';
 import { runCommand } from './runCommand';
 import { sendCommand } from './sendCommand';
@@ -61,6 +61,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 }
 
 if (require.main === module) {
+  handleOutputErrors(process.stdout, process.stderr, (code) => process.exit(code));
+  // Standard error closed too (`aq run 2>&1 | head -1`): nothing more can be said, so stop quietly.
+  process.stderr.on('error', () => process.exit(process.exitCode ?? 0));
   void runCli(process.argv.slice(2), processIo()).then((code) => {
     process.exitCode = code;
   });

@@ -121,9 +121,15 @@ export async function lintCommand(args: string[], io: CliIo): Promise<number> {
       }
       checked++;
       const engine = engineFor(file);
-      const diagnostics = await lintText(service, engine, file, text, schemaOverride !== undefined, (sourceName) => {
+      const diagnostics = await lintText(service, engine, file, text, schemaOverride !== undefined, (sourceName, loadError) => {
         if (sourcesWithoutSchema.has(sourceName)) return;
         sourcesWithoutSchema.add(sourceName);
+        if (loadError !== undefined) {
+          // A schemaFile that is set but cannot be read is a file error, not a missing schema: lint would pass unchecked.
+          io.stderr(`aq lint: the schema of source "${sourceName}" could not be read (check "schemaFile" in aq.json): ${loadError}\n`);
+          hadFileError = true;
+          return;
+        }
         io.stderr(`aq lint: note: no schema for source "${sourceName}" (no schemaFile and none fetched yet), so its event and property names are not checked; pass --schema FILE or set "schemaFile" in aq.json.\n`);
       });
       const lines = new LineIndex(text);
@@ -163,12 +169,12 @@ async function lintText(
   file: string,
   text: string,
   hasSchemaOverride: boolean,
-  onMissingSchema: (sourceName: string) => void,
+  onMissingSchema: (sourceName: string, loadError: string | undefined) => void,
 ): Promise<QueryDiagnostic[]> {
   const load = async (ref: SourceRef | undefined) => {
     const schema = await engine.loadSchema(ref, file);
     const source = engine.resolveSource(ref, file);
-    if (!schema && source) onMissingSchema(source.name);
+    if (!schema && source) onMissingSchema(source.name, engine.schemaErrorFor(ref, file));
     return schema;
   };
   if (isJql(file)) return service.validateJql(text, await load(undefined));

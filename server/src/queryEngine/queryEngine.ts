@@ -118,6 +118,13 @@ class WorkspaceQueryEngine implements QueryEngine {
     return this.schemas.get(key)?.schema;
   }
 
+  /** Why the source's schema could not be loaded (an unreadable or invalid schemaFile), if it failed. */
+  schemaErrorFor(ref: SourceRef | undefined, documentPath: string | undefined): string | undefined {
+    if (this.settings.schemaOverride) return undefined;
+    const source = this.resolveSource(ref, documentPath);
+    return source ? this.schemas.get(sourceKey(source))?.error : undefined;
+  }
+
   /** Like schemaFor, but waits for a load in progress (the CLI cannot wait for a change event). */
   async loadSchema(ref: SourceRef | undefined, documentPath: string | undefined): Promise<AnalyticsSchema | undefined> {
     const immediate = this.schemaFor(ref, documentPath);

@@ -63,6 +63,8 @@ export interface QueryEngine {
   schemaFor(ref: SourceRef | undefined, documentPath: string | undefined): AnalyticsSchema | undefined;
   /** Like schemaFor, but waits for a load in progress (the CLI cannot wait for a change event). */
   loadSchema(ref: SourceRef | undefined, documentPath: string | undefined): Promise<AnalyticsSchema | undefined>;
+  /** Why the source's schema could not be loaded (an unreadable or invalid schemaFile), if it failed. */
+  schemaErrorFor(ref: SourceRef | undefined, documentPath: string | undefined): string | undefined;
   /** Problems found in aq.json and the sources setting, as sentences for the user. */
   configurationProblems(): readonly string[];
   run(spec: QuerySpec, documentPath: string, options: RunOptions): Promise<QueryResult>;

@@ -76,6 +76,10 @@ export class WorkspaceEngines implements QueryEngine {
     return this.engineFor(documentPath).loadSchema(ref, documentPath);
   }
 
+  schemaErrorFor(ref: SourceRef | undefined, documentPath: string | undefined): string | undefined {
+    return this.engineFor(documentPath).schemaErrorFor(ref, documentPath);
+  }
+
   configurationProblems(): readonly string[] {
     const several = this.engines.size > 1;
     return [...this.engines].flatMap(([root, engine]) => engine.configurationProblems().map((problem) => (several && root ? `${root}${sep}${problem}` : problem)));

@@ -112,7 +112,7 @@ function conversionOverTime(data: FunnelData, byDate: NonNullable<FunnelData['by
 
 function retentionChart(data: RetentionData): ChartSpec {
   if (data.cohorts.length === 0) return { type: 'none', reason: 'No cohorts in the range.' };
-  const intervals = Math.max(...data.cohorts.map((cohort) => cohort.retained.length));
+  const intervals = data.cohorts.reduce((longest, cohort) => Math.max(longest, cohort.retained.length), 0);
   const unitName = data.unit[0].toUpperCase() + data.unit.slice(1);
   const cells: HeatmapChartSpec['cells'] = [];
   data.cohorts.forEach((cohort, row) => {

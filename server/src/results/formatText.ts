@@ -16,7 +16,9 @@ export function formatResultAsText(result: QueryResult): string {
   if (table.rows.length === 0) {
     lines.push('', '(no rows)');
   } else {
-    lines.push('', ...alignTable(table.columns, table.rows));
+    lines.push('');
+    // A loop, not push(...rows): spreading hundreds of thousands of rows as arguments overflows the stack.
+    for (const line of alignTable(table.columns, table.rows)) lines.push(line);
   }
   return lines.join('\n') + '\n';
 }
@@ -55,14 +57,20 @@ export function formatNumber(value: number): string {
 function alignTable(columns: ResultTableColumn[], rows: TableCell[][]): string[] {
   const header = columns.map((column) => safeText(column.name));
   const body = rows.map((row) => columns.map((_column, index) => cellText(row[index] ?? null)));
-  const widths = header.map((name, index) => Math.max(textWidth(name), ...body.map((row) => textWidth(row[index]))));
+  // Widths grow row by row: Math.max(...column) would overflow the stack on a table of ~125,000 rows.
+  const widths = header.map(textWidth);
+  for (const row of body) {
+    for (let index = 0; index < widths.length; index++) widths[index] = Math.max(widths[index], textWidth(row[index]));
+  }
   const rightAligned = columns.map((column) => column.type === 'number');
   const line = (cells: string[]) =>
     cells
       .map((cell, index) => (rightAligned[index] ? pad(cell, widths[index], 'left') : pad(cell, widths[index], 'right')))
       .join('  ')
       .trimEnd();
-  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)];
+  const lines = [line(header), widths.map((width) => '-'.repeat(width)).join('  ')];
+  for (const row of body) lines.push(line(row));
+  return lines;
 }
 
 function cellText(cell: TableCell): string {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { parseEventChunk, type ExtractRequest, type ParsedChunk } from '../../../server/src/queryEngine/backends/local/parseEventChunk';
+import { MAX_NESTING_DEPTH, nestingDepthExceeds, parseEventChunk, type ExtractRequest, type ParsedChunk } from '../../../server/src/queryEngine/backends/local/parseEventChunk';
 import { ParsePool } from '../../../server/src/queryEngine/backends/local/parsePool';
 
 /** What a property holds on an event without it. */
@@ -46,6 +46,10 @@ function reference(bytes: Buffer, final: boolean, extract?: ExtractRequest): Rea
       value = JSON.parse(line);
     } catch {
       result.skipped.push([result.lineCount, 'not valid JSON']);
+      continue;
+    }
+    if (nestingDepthExceeds(value, MAX_NESTING_DEPTH)) {
+      result.skipped.push([result.lineCount, `nested deeper than ${MAX_NESTING_DEPTH} levels`]);
       continue;
     }
     const record = value as { event?: unknown; properties?: unknown } | null;
@@ -222,6 +226,9 @@ const EDGE_LINES = [
   // Deep nesting, past the scanner's limit.
   `{"event":"E","properties":{"time":1790000000,"deep":${'['.repeat(300)}${']'.repeat(300)}}}`,
   `{"event":"E","properties":{"time":1790000000,"deep":${'{"a":'.repeat(300)}1${'}'.repeat(300)}}}`,
+  // At the nesting limit (256 levels, the event's object and properties included), and one past it.
+  `{"event":"E","properties":{"time":1790000000,"deep":${'['.repeat(254)}${']'.repeat(254)}}}`,
+  `{"event":"E","properties":{"time":1790000000,"deep":${'{"a":'.repeat(255)}1${'}'.repeat(255)}}}`,
 ];
 
 const EXTRACT: ExtractRequest = { properties: ['price', '$browser', 'tags', 'nested', 'time', 'distinct_id', 'toString', '__proto__', 'big', 'more', 'neg', 'exp', 'deep', 'x', 'other', ''] };

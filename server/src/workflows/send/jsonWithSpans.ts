@@ -25,6 +25,13 @@ export interface JsonSyntaxError {
 
 export type JsonParseResult = { ok: true; node: JsonNode } | { ok: false; error: JsonSyntaxError };
 
+/**
+ * Objects and arrays nested deeper than this are refused as a syntax error of their record: the
+ * parser and every walk over its nodes recurse, and a line nested 100,000 deep must not overflow
+ * the stack. Mixpanel accepts at most 3 levels inside a property; the local engine has the same limit.
+ */
+export const MAX_JSON_DEPTH = 256;
+
 class JsonSyntaxFailure extends Error {
   constructor(message: string, readonly offset: number) {
     super(message);
@@ -77,6 +84,7 @@ export function propertyOf(node: JsonNode | undefined, key: string): JsonPropert
 
 class Parser {
   pos: number;
+  private depth = 0;
 
   constructor(
     private readonly text: string,
@@ -115,7 +123,29 @@ class Parser {
     throw new JsonSyntaxFailure(`Unexpected character ${JSON.stringify(char)}: expected a JSON value.`, this.pos);
   }
 
+  private enter(): void {
+    if (++this.depth > MAX_JSON_DEPTH) throw new JsonSyntaxFailure(`Nested deeper than ${MAX_JSON_DEPTH} levels of objects and arrays, the most aq reads (Mixpanel accepts 3 inside a property).`, this.pos);
+  }
+
   private object(): JsonNode {
+    this.enter();
+    try {
+      return this.objectBody();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private array(): JsonNode {
+    this.enter();
+    try {
+      return this.arrayBody();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private objectBody(): JsonNode {
     const start = this.pos++;
     const properties: JsonProperty[] = [];
     this.skipWhitespace();
@@ -148,7 +178,7 @@ class Parser {
     }
   }
 
-  private array(): JsonNode {
+  private arrayBody(): JsonNode {
     const start = this.pos++;
     const items: JsonNode[] = [];
     this.skipWhitespace();

@@ -107,13 +107,13 @@ export async function sendBatches<B extends PreparedBatch>(batches: B[], sendOne
         case 'done':
           report.sentBatches++;
           report.accepted += outcome.accepted;
-          report.recordFailures.push(...outcome.failures);
+          for (const failure of outcome.failures) report.recordFailures.push(failure);
           options.onBatchDone?.(batch.index);
           finished = true;
           break;
         case 'rejected':
           report.failedBatches.push({ index: batch.index, reason: outcome.reason });
-          report.recordFailures.push(...outcome.failures);
+          for (const failure of outcome.failures) report.recordFailures.push(failure);
           finished = true;
           break;
         case 'fatal':

@@ -14,8 +14,9 @@ import { createGunzip, type ZlibOptions } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { BackendError } from '../../backendErrors';
 import type { LocalDataset, LocalEvent, LocalProfile, SkippedLine } from './localEvent';
-import { parseEventChunk, type ExtractRequest, type ParsedChunk } from './parseEventChunk';
+import { MAX_NESTING_DEPTH, nestingDepthExceeds, parseEventChunk, TOO_LONG_MARKER, type ExtractRequest, type ParsedChunk } from './parseEventChunk';
 import { defaultParseWorkers, ParsePool, type ParsedChunkOf } from './parsePool';
+import { decompressionCapOf, formatBytes, localLimitsFromEnv, type LocalLimits } from './localLimits';
 
 export interface LoadOptions {
   signal?: AbortSignal;
@@ -29,7 +30,11 @@ export interface LoadOptions {
    * cached dataset is returned as it is, and other properties are parsed from the lines on first use.
    */
   extract?: ExtractRequest;
+  /** Line length and decompression caps; default: from the environment (localLimitsFromEnv). */
+  limits?: Pick<LocalLimits, 'maxLineBytes' | 'maxDecompressedBytes'>;
 }
+
+type ReadLimits = NonNullable<LoadOptions['limits']>;
 
 /** Files of a folder source that hold events or profiles. */
 const DATA_FILE = /\.(ndjson|jsonl|json)(\.gz)?$/i;
@@ -57,7 +62,7 @@ export async function loadLocalDataset(path: string, options: LoadOptions = {}):
     cache.set(path, cached);
     return cached.dataset;
   }
-  const dataset = readDataset(files, options.signal, options.parseWorkers, options.extract);
+  const dataset = readDataset(files, options.signal, options.parseWorkers, options.extract, options.limits ?? localLimitsFromEnv());
   cache.set(path, { fingerprint, dataset });
   while (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   // A failed or cancelled load must not be served to the next caller.
@@ -395,7 +400,7 @@ function fileRowsOf(collector: ChunkCollector): FileRows {
   return rows;
 }
 
-async function readDataset(files: SourceFiles, signal: AbortSignal | undefined, parseWorkers: number | undefined, extract: ExtractRequest | undefined): Promise<LocalDataset> {
+async function readDataset(files: SourceFiles, signal: AbortSignal | undefined, parseWorkers: number | undefined, extract: ExtractRequest | undefined, limits: ReadLimits): Promise<LocalDataset> {
   const request = extract && extract.properties.length > 0 ? { properties: [...new Set(extract.properties)], events: extract.events } : undefined;
   const collector = new ChunkCollector(request?.properties.length ?? 0);
   const skipped: SkippedLine[] = [];
@@ -408,7 +413,7 @@ async function readDataset(files: SourceFiles, signal: AbortSignal | undefined, 
   const readEvents = async (): Promise<void> => {
     try {
       for (const file of files.events) {
-        await forEachChunk(file, signal, pool, request, collector.buffers, (parsed, lines, firstLine) => {
+        await forEachChunk(file, signal, pool, request, limits, collector.buffers, (parsed, lines, firstLine) => {
           parsed.skippedLines.forEach((line, i) => skipped.push({ file, line: firstLine + line, reason: parsed.skippedReasons[i] }));
           collector.addChunk(parsed, lines);
         });
@@ -421,11 +426,17 @@ async function readDataset(files: SourceFiles, signal: AbortSignal | undefined, 
   const readProfiles = async (): Promise<{ profiles: LocalProfile[]; skipped: SkippedLine[] }> => {
     const read = { profiles: [] as LocalProfile[], skipped: [] as SkippedLine[] };
     for (const file of files.people) {
-      await forEachLine(file, signal, (line, lineNumber) => {
-        const result = parseProfileLine(line);
-        if (typeof result === 'string') read.skipped.push({ file, line: lineNumber, reason: result });
-        else read.profiles.push(result);
-      });
+      await forEachLine(
+        file,
+        signal,
+        limits,
+        (line, lineNumber) => {
+          const result = parseProfileLine(line);
+          if (typeof result === 'string') read.skipped.push({ file, line: lineNumber, reason: result });
+          else read.profiles.push(result);
+        },
+        (lineNumber, reason) => read.skipped.push({ file, line: lineNumber, reason }),
+      );
     }
     return read;
   };
@@ -434,7 +445,7 @@ async function readDataset(files: SourceFiles, signal: AbortSignal | undefined, 
   profilesRead.catch(() => undefined);
   await readEvents();
   const { profiles, skipped: skippedProfiles } = await profilesRead;
-  skipped.push(...skippedProfiles);
+  for (const entry of skippedProfiles) skipped.push(entry);
 
   const fileRows = fileRowsOf(collector);
   collector.chunks.length = 0;
@@ -609,13 +620,37 @@ function dropDuplicates(sorted: SortedRows, lines: LoadedRows['lines']): { kept:
 }
 
 /** The file's bytes, gunzipped when it starts with the gzip magic bytes. */
-async function openData(file: string): Promise<{ raw: Readable; stream: Readable }> {
+async function openData(file: string): Promise<{ raw: Readable; stream: Readable; gzipped: boolean }> {
   const gzipped = await startsWithGzipMagic(file);
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   // A deep read-ahead buffer lets gunzip (on the thread pool) run while this thread parses.
   const stream: Readable = gzipped ? raw.pipe(createGunzip({ chunkSize: 1 << 20, readableHighWaterMark: 8 << 20 } as ZlibOptions)) : raw;
   if (gzipped) raw.on('error', (error) => stream.destroy(error));
-  return { raw, stream };
+  return { raw, stream, gzipped };
+}
+
+/**
+ * Counts the bytes a gzipped file expands to and stops the read past the cap: a small file that
+ * expands to gigabytes (a decompression bomb) fails with a message instead of taking the memory.
+ */
+async function decompressionGuard(file: string, gzipped: boolean, limits: ReadLimits): Promise<(bytes: number) => void> {
+  if (!gzipped) return () => undefined;
+  const cap = decompressionCapOf(limits, (await stat(file)).size);
+  let total = 0;
+  return (bytes) => {
+    total += bytes;
+    if (total > cap) {
+      throw new BackendError(
+        'tooLarge',
+        `"${file}" expands to more than ${formatBytes(cap)} when decompressed, the limit for this file; if the file is genuine, set AQ_MAX_DECOMPRESSED_MB to a larger number of megabytes`,
+      );
+    }
+  };
+}
+
+/** Why a line past the line limit was skipped. */
+function tooLongReason(limits: ReadLimits): string {
+  return `longer than ${formatBytes(limits.maxLineBytes)} (the line limit; set AQ_MAX_LINE_BYTES to change it)`;
 }
 
 /** Pieces read ahead of the parsing before the stream is paused. */
@@ -680,9 +715,13 @@ type ChunkHandler = (parsed: ParsedChunk, lines: LocatedLines, firstLine: number
  * it): `buffers` receives the pieces that hold events' lines, and a line that spans two pieces is
  * copied on its own. Each chunk is parsed in a work buffer that is reused for later chunks.
  */
-async function forEachChunk(file: string, signal: AbortSignal | undefined, pool: ParsePool | undefined, extract: ExtractRequest | undefined, buffers: Buffer[], onChunk: ChunkHandler): Promise<void> {
+async function forEachChunk(file: string, signal: AbortSignal | undefined, pool: ParsePool | undefined, extract: ExtractRequest | undefined, limits: ReadLimits, buffers: Buffer[], onChunk: ChunkHandler): Promise<void> {
   throwIfAborted(signal);
-  const { raw, stream } = await openData(file);
+  const { raw, stream, gzipped } = await openData(file);
+  const countDecompressed = await decompressionGuard(file, gzipped, limits);
+  // A line past the line limit is not kept: its bytes are dropped as they arrive and a marker line
+  // takes its place, which the parser reports as skipped with this reason (so line numbers stay right).
+  const tooLongMarker = Buffer.from(`${TOO_LONG_MARKER}${tooLongReason(limits)}\n`);
   const inFlight: Array<{ result: Promise<ParsedChunkOf>; pieces: Buffer[] }> = [];
   // Enough chunks queued that no worker waits for this thread, few enough to bound memory.
   const maxInFlight = pool ? 3 * pool.size : 0;
@@ -716,22 +755,84 @@ async function forEachChunk(file: string, signal: AbortSignal | undefined, pool:
   };
   let pieces: Buffer[] = [];
   let pending = 0;
+  /** Bytes of the unfinished last line held in `pieces`. */
+  let lineLength = 0;
+  /** Inside a line past the limit: bytes are dropped up to its newline. */
+  let skipping = false;
+  const append = (bytes: Buffer): void => {
+    if (bytes.length === 0) return;
+    pieces.push(bytes);
+    pending += bytes.length;
+  };
+  const dropTail = (count: number): void => {
+    while (count > 0) {
+      const last = pieces[pieces.length - 1];
+      const dropped = Math.min(count, last.length);
+      if (dropped === last.length) pieces.pop();
+      else pieces[pieces.length - 1] = last.subarray(0, last.length - dropped);
+      pending -= dropped;
+      count -= dropped;
+    }
+  };
+  const take = (piece: Buffer): void => {
+    if (!skipping && lineLength + piece.length <= limits.maxLineBytes) {
+      // No line in this piece can pass the limit: the usual case, without a walk over its lines.
+      const lastNewline = piece.lastIndexOf(10);
+      lineLength = lastNewline < 0 ? lineLength + piece.length : piece.length - lastNewline - 1;
+      append(piece);
+      return;
+    }
+    let kept = 0;
+    let position = 0;
+    for (;;) {
+      const newline = piece.indexOf(10, position);
+      if (skipping) {
+        if (newline < 0) return;
+        skipping = false;
+        kept = position = newline + 1;
+        continue;
+      }
+      const end = newline < 0 ? piece.length : newline;
+      if (lineLength + end - position > limits.maxLineBytes) {
+        append(piece.subarray(kept, position));
+        dropTail(lineLength);
+        lineLength = 0;
+        append(tooLongMarker);
+        skipping = true;
+        continue;
+      }
+      if (newline < 0) {
+        lineLength += end - position;
+        append(piece.subarray(kept));
+        return;
+      }
+      lineLength = 0;
+      position = newline + 1;
+      if (piece.length - position <= limits.maxLineBytes) {
+        // What is left is shorter than the limit, so none of its lines can pass it.
+        lineLength = piece.length - (piece.lastIndexOf(10) + 1);
+        append(piece.subarray(kept));
+        return;
+      }
+    }
+  };
   try {
     for await (const piece of piecesOf(stream)) {
       throwIfAborted(signal);
       if (piece.length === 0) continue;
-      pieces.push(piece);
-      pending += piece.length;
-      if (pending < CHUNK_BYTES) continue;
-      const cut = piece.lastIndexOf(10) + 1;
+      countDecompressed(piece.length);
+      take(piece);
+      if (pending < CHUNK_BYTES || pieces.length === 0) continue;
+      const last = pieces[pieces.length - 1];
+      const cut = last.lastIndexOf(10) + 1;
       if (cut === 0) continue;
       const chunk = pieces;
       pieces = [];
-      if (cut < piece.length) {
-        chunk[chunk.length - 1] = piece.subarray(0, cut);
-        pieces.push(piece.subarray(cut));
+      if (cut < last.length) {
+        chunk[chunk.length - 1] = last.subarray(0, cut);
+        pieces.push(last.subarray(cut));
       }
-      const length = pending - (piece.length - cut);
+      const length = pending - (last.length - cut);
       pending -= length;
       await submit(chunk, length, false);
     }
@@ -786,31 +887,50 @@ function locateLines(parsed: ParsedChunk, work: Buffer, pieces: Buffer[], buffer
 }
 
 /** Reads a file (gunzipping it when it starts with the gzip magic bytes) and calls back per non-blank line. */
-async function forEachLine(file: string, signal: AbortSignal | undefined, onLine: (line: string, lineNumber: number) => void): Promise<void> {
+async function forEachLine(
+  file: string,
+  signal: AbortSignal | undefined,
+  limits: ReadLimits,
+  onLine: (line: string, lineNumber: number) => void,
+  onSkipped: (lineNumber: number, reason: string) => void,
+): Promise<void> {
   throwIfAborted(signal);
-  const { raw, stream } = await openData(file);
+  const { raw, stream, gzipped } = await openData(file);
+  const countDecompressed = await decompressionGuard(file, gzipped, limits);
   stream.setEncoding('utf8');
   let rest = '';
   let lineNumber = 0;
+  // Inside a line past the line limit (counted in characters here, at most the bytes): dropped up to its newline.
+  let skipping = false;
+  const endLine = (text: string): void => {
+    lineNumber++;
+    if (skipping) onSkipped(lineNumber, tooLongReason(limits));
+    else if (text.length > limits.maxLineBytes) onSkipped(lineNumber, tooLongReason(limits));
+    else handleLine(text, lineNumber, onLine);
+    skipping = false;
+  };
   try {
     for await (const chunk of stream as AsyncIterable<string>) {
       throwIfAborted(signal);
+      countDecompressed(Buffer.byteLength(chunk));
       let start = 0;
       let newline = chunk.indexOf('\n');
-      if (newline >= 0 && rest.length > 0) {
-        lineNumber++;
-        handleLine(rest + chunk.slice(0, newline), lineNumber, onLine);
+      if (newline >= 0 && (rest.length > 0 || skipping)) {
+        endLine(rest + chunk.slice(0, newline));
         rest = '';
         start = newline + 1;
         newline = chunk.indexOf('\n', start);
       }
       while (newline >= 0) {
-        lineNumber++;
-        handleLine(chunk.slice(start, newline), lineNumber, onLine);
+        endLine(chunk.slice(start, newline));
         start = newline + 1;
         newline = chunk.indexOf('\n', start);
       }
-      rest += chunk.slice(start);
+      if (!skipping) rest += chunk.slice(start);
+      if (rest.length > limits.maxLineBytes) {
+        rest = '';
+        skipping = true;
+      }
     }
   } catch (error) {
     if (error instanceof BackendError) throw error;
@@ -818,7 +938,8 @@ async function forEachLine(file: string, signal: AbortSignal | undefined, onLine
   } finally {
     raw.destroy();
   }
-  if (rest.length > 0) handleLine(rest, lineNumber + 1, onLine);
+  if (skipping) onSkipped(lineNumber + 1, tooLongReason(limits));
+  else if (rest.length > 0) handleLine(rest, lineNumber + 1, onLine);
 }
 
 function handleLine(line: string, lineNumber: number, onLine: (line: string, lineNumber: number) => void): void {
@@ -849,6 +970,7 @@ function parseProfileLine(line: string): LocalProfile | string {
     return 'not valid JSON';
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  if (nestingDepthExceeds(value, MAX_NESTING_DEPTH)) return `nested deeper than ${MAX_NESTING_DEPTH} levels`;
   const record = value as { $distinct_id?: unknown; $properties?: unknown };
   if (typeof record.$distinct_id !== 'string' && typeof record.$distinct_id !== 'number') return 'no "$distinct_id"';
   const properties = record.$properties;

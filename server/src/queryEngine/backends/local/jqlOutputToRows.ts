@@ -29,7 +29,8 @@ function isKeyValue(value: unknown): boolean {
 }
 
 function keyValueRows(items: Array<{ key: unknown; value: unknown }>): RowsData {
-  const keyCount = Math.max(...items.map((item) => (Array.isArray(item.key) ? item.key.length : 1)));
+  // reduce, not Math.max(...items): a spread of a few hundred thousand groups overflows the stack.
+  const keyCount = items.reduce((most, item) => Math.max(most, Array.isArray(item.key) ? item.key.length : 1), 0);
   const keyNames = keyCount === 1 ? ['key'] : Array.from({ length: keyCount }, (_, i) => `key ${i + 1}`);
   const keysOf = (item: { key: unknown }): unknown[] => {
     const keys = Array.isArray(item.key) ? item.key : [item.key];
@@ -38,7 +39,7 @@ function keyValueRows(items: Array<{ key: unknown; value: unknown }>): RowsData 
 
   // Several reducers give an array value; a summary reducer gives an object value.
   if (items.every((item) => Array.isArray(item.value))) {
-    const valueCount = Math.max(...items.map((item) => (item.value as unknown[]).length));
+    const valueCount = items.reduce((most, item) => Math.max(most, (item.value as unknown[]).length), 0);
     return build([...keyNames, ...valueNames(valueCount)], items.map((item) => [...keysOf(item), ...Array.from({ length: valueCount }, (_, i) => (item.value as unknown[])[i])]));
   }
   if (items.every((item) => isPlainObject(item.value))) {

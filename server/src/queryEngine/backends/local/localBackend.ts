@@ -25,6 +25,7 @@ import { runLocalSegmentation } from './localSegmentation';
 import { columnsReadBy } from './queryColumns';
 import { datasetWarnings } from './datasetWarnings';
 import { rangeInstants, ZoneClock } from './timeBuckets';
+import { localLimitsFromEnv } from './localLimits';
 
 export { jqlOutputToRows } from './jqlOutputToRows';
 
@@ -139,6 +140,7 @@ export class LocalBackend implements AnalyticsBackend {
     }
     await this.ensureData();
     context.onProgress?.({ message: `Running ${basename(scriptPath)}…` });
+    const limits = localLimitsFromEnv();
     const { output, warnings: scriptWarnings } = await runJql({
       script,
       params,
@@ -146,6 +148,10 @@ export class LocalBackend implements AnalyticsBackend {
       timezone: this.source.timezone,
       signal: context.signal,
       workerPath: this.options.jqlWorkerPath,
+      memoryMb: limits.jqlMemoryMb,
+      timeoutMs: limits.jqlTimeoutMs,
+      maxLineBytes: limits.maxLineBytes,
+      maxDecompressedBytes: limits.maxDecompressedBytes,
     });
     warnings.push(...scriptWarnings.map((message) => ({ code: 'jql', message })));
     return output;

@@ -59,7 +59,37 @@ export interface ParsedChunk {
  * `final` says the chunk ends the file, so text after its last newline is a line too; otherwise
  * a chunk ends with a newline. Reasons and time handling match the loader's documented rules.
  */
+/**
+ * Starts a line that the reader put in place of a line it dropped (one past the line limit); the
+ * rest of the line is the reason to report. A NUL byte never starts a line of JSON. (parseEventChunk
+ * holds its own copies of this and the depth limit: parse workers run its source text alone.)
+ */
+export const TOO_LONG_MARKER = '\u0000aq:';
+
+/**
+ * Objects and arrays nested deeper than this (the event's own object is level 1) make an event
+ * malformed, so no walk over a value (copying it to a worker, JSON.stringify) can overflow the stack.
+ * Mixpanel accepts at most 3 levels inside a property, so real data never comes near it.
+ */
+export const MAX_NESTING_DEPTH = 256;
+
+/** How deep `value` nests objects and arrays, counted without recursion; stops once past `limit`. */
+export function nestingDepthExceeds(value: unknown, limit: number): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) {
+      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: depth + 1 });
+    }
+  }
+  return false;
+}
+
 export function parseEventChunk(chunk: Uint8Array, final: boolean, extract?: ExtractRequest): ParsedChunk {
+  // Parse workers get this function's source text alone, so what it uses is defined inside it.
+  const tooLongMarker = '\u0000aq:';
   const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   // Growable typed columns: a million pushes onto JS arrays cost more than the scanning.
@@ -114,6 +144,8 @@ export function parseEventChunk(chunk: Uint8Array, final: boolean, extract?: Ext
   SPECIAL[92] = 1;
   // Containers open at each depth while scanning a line: 1 object, 2 array.
   const MAX_DEPTH = 256;
+  // Deeper lines leave the scanner and are refused on the JSON.parse path (MAX_NESTING_DEPTH).
+  const maxDepth = MAX_DEPTH;
   const stack = new Uint8Array(MAX_DEPTH + 1);
   // The names of the last few events (bytes and number): a name is mostly one of them, and
   // comparing bytes costs less than making its string and looking it up.
@@ -543,7 +575,17 @@ export function parseEventChunk(chunk: Uint8Array, final: boolean, extract?: Ext
       try {
         value = JSON.parse(line);
       } catch {
-        reason = 'not valid JSON';
+        reason = line.startsWith(tooLongMarker) ? line.slice(tooLongMarker.length) : 'not valid JSON';
+      }
+      if (reason === '') {
+        // Nesting depth, walked without recursion (no helper function: see the top of this function).
+        const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+        while (stack.length > 0 && reason === '') {
+          const top = stack.pop()!;
+          if (typeof top.value !== 'object' || top.value === null) continue;
+          if (top.depth + 1 > maxDepth) reason = `nested deeper than ${maxDepth} levels`;
+          else for (const child of Array.isArray(top.value) ? top.value : Object.values(top.value)) stack.push({ value: child, depth: top.depth + 1 });
+        }
       }
       let props: Record<string, unknown> = {};
       if (reason === '') {

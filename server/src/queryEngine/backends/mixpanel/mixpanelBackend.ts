@@ -19,6 +19,7 @@ import { canonicalCall, compileMixpanelQuery, projectParams, type CompiledMixpan
 import { jqlOutputToRows } from '../local/jqlOutputToRows';
 import { mixpanelResponseToData } from './mixpanelResults';
 import { fetchMixpanelSchema, fetchPropertyValues } from './mixpanelSchema';
+import { unsafeIntegersIn } from '../../unsafeIntegers';
 
 export interface MixpanelBackendOptions {
   /** Replaces scheme and host of every request (tests, local development); never from a workspace file. */
@@ -161,6 +162,14 @@ export class MixpanelBackend implements AnalyticsBackend {
     context.onProgress?.({ message: `Waiting for Mixpanel (${this.source.name})…` });
     const response = await this.send(compiled.call, context);
     const json = parseJson(response.body, compiled.call.path);
+    const unsafe = unsafeIntegersIn(response.body);
+    if (unsafe.count > 0) {
+      const rounded = Number(unsafe.example).toLocaleString('en-US');
+      warnings.push({
+        code: 'precision',
+        message: `${unsafe.count === 1 ? 'a number' : `${unsafe.count} numbers`} in Mixpanel's answer ${unsafe.count === 1 ? 'is' : 'are'} above 2^53 (9,007,199,254,740,991) and shown rounded: ${unsafe.example} became ${rounded}`,
+      });
+    }
     const data = mixpanelResponseToData(json, spec, compiled, {
       jqlOutputToRows,
       funnelJqlOutputToData: this.options.funnelJqlOutputToData ?? funnelJqlOutputToData,

@@ -9,9 +9,11 @@
  * resourceLimits cannot stop that from taking the language server down with it.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, openSync, readSync, closeSync, readdirSync, statSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BackendError } from '../../../backendErrors';
+import { DEFAULT_JQL_TIMEOUT_MS, DEFAULT_MAX_LINE_BYTES } from '../localLimits';
 import type { JqlWorkerReply, JqlWorkerRequest } from './jqlWorkerProtocol';
 
 export interface RunJqlOptions {
@@ -22,10 +24,13 @@ export interface RunJqlOptions {
   dataPath: string;
   /** IANA zone of the project; dates and event times are in it. Default UTC. */
   timezone?: string;
-  /** Default 60 000. */
+  /** Default 60 000 (AQ_JQL_TIMEOUT_S). */
   timeoutMs?: number;
-  /** Heap limit of the worker, data included. Default 512. */
+  /** Heap limit of the worker in MB, data included (AQ_JQL_MEMORY_MB). Default: sized from the data, see jqlHeapMbFor. */
   memoryMb?: number;
+  /** Caps for reading the data, as loadLocalDataset takes them. */
+  maxLineBytes?: number;
+  maxDecompressedBytes?: number;
   signal?: AbortSignal;
   /** The worker script; by default the bundled jqlWorker.js next to this bundle, else the TypeScript source via tsx. */
   workerPath?: string;
@@ -38,8 +43,20 @@ export interface JqlRunResult {
   warnings: string[];
 }
 
-const DEFAULT_TIMEOUT_MS = 60_000;
-const DEFAULT_MEMORY_MB = 512;
+/** Heap for the script and the worker itself, on top of what the data takes. */
+const BASE_HEAP_MB = 512;
+/**
+ * Heap per MB of NDJSON text that a script reading every event needs: the events' properties are
+ * parsed into the heap as the script reads them, and its groupBy or reduce works on copies. Measured
+ * on the sample scaled to 1.2M events (316 MB of text): the parsed properties alone take ~370 MB,
+ * and a groupBy over every event fails in a 512 MB heap and runs in 512 + 3.5 × 316 MB.
+ */
+const HEAP_PER_DATA_MB = 3.5;
+const HEAP_STEP_MB = 256;
+/** Never more than this share of the machine's memory, whatever the data. */
+const MAX_HEAP_SHARE = 0.75;
+/** A gzipped file whose decompressed size cannot be read is taken to expand this many times. */
+const ASSUMED_GZIP_RATIO = 10;
 /** How long past the limit the host waits for the sandbox's own timeout before killing the worker. */
 const BACKSTOP_GRACE_MS = 1_000;
 
@@ -56,11 +73,14 @@ let nextRequestId = 1;
 
 /** Runs `main()` of a JQL script over a local dataset. Failures are BackendErrors (kind `script` for the script's own). */
 export function runJql(options: RunJqlOptions): Promise<JqlRunResult> {
-  const memoryMb = options.memoryMb ?? DEFAULT_MEMORY_MB;
+  const memoryMb = options.memoryMb ?? jqlHeapMbFor(options.dataPath);
   const workerPath = resolveWorkerPath(options.workerPath);
   const key = `${workerPath}\u0000${memoryMb}`;
   let slot = slots.get(key);
-  if (!slot) slots.set(key, (slot = { worker: undefined, tail: Promise.resolve() }));
+  if (!slot) {
+    retireOtherSlots(workerPath, key);
+    slots.set(key, (slot = { worker: undefined, tail: Promise.resolve() }));
+  }
   const current = slot;
   const run = current.tail.then(() => runOnSlot(current, workerPath, memoryMb, options));
   current.tail = run.catch(() => undefined);
@@ -76,6 +96,19 @@ function cancelWhileQueued<T>(run: Promise<T>, signal: AbortSignal): Promise<T> 
   });
 }
 
+/**
+ * The heap follows the data, so another source (or grown data) needs a worker of another size: the
+ * workers of other sizes are stopped once their queued runs are done, so idle workers do not keep
+ * their datasets in memory side by side.
+ */
+function retireOtherSlots(workerPath: string, keep: string): void {
+  for (const [key, slot] of slots) {
+    if (key === keep || !key.startsWith(`${workerPath}\u0000`)) continue;
+    slots.delete(key);
+    void slot.tail.then(() => (slot.worker ? stopWorker(slot.worker) : undefined));
+  }
+}
+
 /** Stops every JQL worker (server shutdown, tests). */
 export async function disposeJqlWorkers(): Promise<void> {
   const workers = [...slots.values()].map((slot) => slot.worker).filter((worker): worker is ChildProcess => worker !== undefined);
@@ -89,6 +122,48 @@ function stopWorker(worker: ChildProcess): Promise<void> {
     worker.once('exit', () => resolve());
     worker.kill('SIGKILL');
   });
+}
+
+/**
+ * The heap a worker gets by default for the data at `path`: a base for the script plus what the
+ * events take once loaded (estimated from the size of their text), at most 3/4 of the machine's memory.
+ */
+export function jqlHeapMbFor(path: string): number {
+  const ceiling = Math.floor((totalmem() / (1 << 20)) * MAX_HEAP_SHARE);
+  // In steps of 256 MB: a file that grows a little keeps its worker (and the worker its loaded data).
+  const wanted = BASE_HEAP_MB + Math.ceil(dataHeapMbFor(path) / HEAP_STEP_MB) * HEAP_STEP_MB;
+  return Math.max(BASE_HEAP_MB, Math.min(ceiling, wanted));
+}
+
+/** What the data at `path` takes of the heap once a script has read it all (an estimate). */
+function dataHeapMbFor(path: string): number {
+  return Math.ceil((dataTextBytes(path) / (1 << 20)) * HEAP_PER_DATA_MB);
+}
+
+/** The size of the data's text: files as they are, gzipped files by the size their trailer records. */
+function dataTextBytes(path: string): number {
+  try {
+    const info = statSync(path);
+    if (!info.isDirectory()) return /\.gz$/i.test(path) ? gunzippedSize(path, info.size) : info.size;
+    return readdirSync(path, { withFileTypes: true }).reduce((sum, entry) => sum + dataTextBytes(join(path, entry.name)), 0);
+  } catch {
+    // Missing or unreadable: the load reports it; the heap stays at its base.
+    return 0;
+  }
+}
+
+/** A gzip file ends with its decompressed size modulo 4 GiB; beyond, or for several members, an estimate. */
+function gunzippedSize(path: string, compressed: number): number {
+  if (compressed < 18) return 0;
+  const trailer = Buffer.alloc(4);
+  const handle = openSync(path, 'r');
+  try {
+    readSync(handle, trailer, 0, 4, compressed - 4);
+  } finally {
+    closeSync(handle);
+  }
+  const recorded = trailer.readUInt32LE(0);
+  return recorded >= compressed ? recorded : compressed * ASSUMED_GZIP_RATIO;
 }
 
 function resolveWorkerPath(explicit: string | undefined): string {
@@ -147,7 +222,7 @@ function setKeepsProcessAlive(worker: ChildProcess, busy: boolean): void {
 }
 
 function runOnSlot(slot: WorkerSlot, workerPath: string, memoryMb: number, options: RunJqlOptions): Promise<JqlRunResult> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_JQL_TIMEOUT_MS;
   const signal = options.signal;
   return new Promise<JqlRunResult>((resolve, reject) => {
     if (signal?.aborted) {
@@ -205,10 +280,7 @@ function runOnSlot(slot: WorkerSlot, workerPath: string, memoryMb: number, optio
     const onError = (error: Error): void => fail(new BackendError('script', `The JQL worker could not be started: ${error.message}`), true);
     const onExit = (code: number | null, exitSignal: NodeJS.Signals | null): void => {
       if (ranOutOfMemory(worker)) {
-        const message = started
-          ? `JQL script exceeded the memory limit of ${memoryMb} MB`
-          : `The local data does not fit in the JQL memory limit of ${memoryMb} MB; raise the limit or query a smaller file`;
-        fail(new BackendError('script', message), true);
+        fail(outOfMemoryError(memoryMb, options.dataPath, started), true);
       } else {
         const reason = lastErrorLine(worker);
         fail(new BackendError('script', `The JQL worker stopped unexpectedly (${exitSignal ?? `exit code ${code}`})${reason ? `: ${reason}` : ''}`), true);
@@ -221,7 +293,16 @@ function runOnSlot(slot: WorkerSlot, workerPath: string, memoryMb: number, optio
     worker.on('exit', onExit);
     signal?.addEventListener('abort', onAbort, { once: true });
     setKeepsProcessAlive(worker, true);
-    const request: JqlWorkerRequest = { id, script: options.script, params: options.params ?? {}, dataPath: options.dataPath, timezone: options.timezone ?? 'UTC', timeoutMs };
+    const request: JqlWorkerRequest = {
+      id,
+      script: options.script,
+      params: options.params ?? {},
+      dataPath: options.dataPath,
+      timezone: options.timezone ?? 'UTC',
+      timeoutMs,
+      maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+      maxDecompressedBytes: options.maxDecompressedBytes,
+    };
     try {
       worker.send(request);
     } catch (error) {
@@ -235,7 +316,24 @@ function toArray(output: unknown): unknown[] {
 }
 
 function timeLimitError(timeoutMs: number): BackendError {
-  return new BackendError('script', `JQL script exceeded the time limit of ${formatSeconds(timeoutMs)} s`);
+  return new BackendError('script', `JQL script exceeded the time limit of ${formatSeconds(timeoutMs)} s; to allow longer, set AQ_JQL_TIMEOUT_S to a number of seconds`);
+}
+
+/**
+ * Whose fault running out of memory was: the data's when it did not even load, or when the heap
+ * was set below what this data needs and the data would take most of it; else the script's.
+ */
+function outOfMemoryError(memoryMb: number, dataPath: string, started: boolean): BackendError {
+  const needed = jqlHeapMbFor(dataPath);
+  const dataMb = dataHeapMbFor(dataPath);
+  const raise = (atLeast: number): string => `set AQ_JQL_MEMORY_MB to ${atLeast > memoryMb ? `at least ${atLeast}` : 'a larger number of megabytes'} (the machine has ${Math.round(totalmem() / (1 << 30))} GB)`;
+  if (!started) {
+    return new BackendError('tooLarge', `The local data does not fit in the JQL worker's memory limit of ${memoryMb} MB: ${raise(needed)}, or query a smaller file`);
+  }
+  if (memoryMb < needed && dataMb > memoryMb / 2) {
+    return new BackendError('tooLarge', `The JQL worker ran out of its ${memoryMb} MB of memory because of the size of the local data (about ${dataMb} MB once read), not the script: ${raise(needed)}, or unset it to let the limit follow the data`);
+  }
+  return new BackendError('script', `JQL script exceeded the memory limit of ${memoryMb} MB: keep less in the script (aggregate with groupBy or reduce), or ${raise(0)}`);
 }
 
 function cancelledError(): BackendError {

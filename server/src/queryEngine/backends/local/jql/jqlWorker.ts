@@ -10,6 +10,7 @@ import { loadLocalDataset } from '../eventStore';
 import { jqlHostData } from './jqlHostData';
 import { runInSandbox } from './jqlSandbox';
 import type { JqlWorkerReply, JqlWorkerRequest } from './jqlWorkerProtocol';
+import { Worker } from 'node:worker_threads';
 
 /** Output above this is refused instead of being shipped to (and parsed by) the language server. */
 const MAX_OUTPUT_CHARS = 50_000_000;
@@ -24,11 +25,24 @@ if (process.send) {
   });
   // The server went away: nothing is left to answer.
   process.on('disconnect', () => process.exit(0));
+  watchParent();
+}
+
+/**
+ * While a script runs, this process's event loop is busy and never sees the server or `aq run` go
+ * away, so a killed parent would leave it computing until the time limit. A tiny thread, with its
+ * own event loop, notices that the parent is gone (this process is re-parented) and ends the process.
+ */
+function watchParent(): void {
+  const source = `const { workerData } = require('node:worker_threads');
+setInterval(() => { if (process.ppid !== workerData.parent) process.kill(process.pid, 'SIGKILL'); }, 250);`;
+  const watchdog = new Worker(source, { eval: true, workerData: { parent: process.ppid }, resourceLimits: { maxOldGenerationSizeMb: 8 } });
+  watchdog.unref();
 }
 
 async function handle(request: JqlWorkerRequest): Promise<JqlWorkerReply> {
   try {
-    const dataset = await loadLocalDataset(request.dataPath, { timezone: request.timezone });
+    const dataset = await loadLocalDataset(request.dataPath, { timezone: request.timezone, limits: { maxLineBytes: request.maxLineBytes, maxDecompressedBytes: request.maxDecompressedBytes } });
     const data = jqlHostData(dataset, request.timezone);
     send({ type: 'started', id: request.id });
     const outcome = runInSandbox({ script: request.script, params: request.params, data, timeoutMs: request.timeoutMs });

@@ -7,6 +7,9 @@ export interface JqlWorkerRequest {
   dataPath: string;
   timezone: string;
   timeoutMs: number;
+  /** Caps for reading the data (the worker does not see the environment they come from). */
+  maxLineBytes: number;
+  maxDecompressedBytes?: number;
 }
 
 export type JqlWorkerReply =

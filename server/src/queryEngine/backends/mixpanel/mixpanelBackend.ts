@@ -11,7 +11,8 @@ import type { AnalyticsBackend, Credentials, MixpanelRegion, MixpanelSourceConfi
 import { BackendError } from '../../backendErrors';
 import { envPrefixFor, LEGACY_SECRET_WARNING } from '../../credentialsFromEnv';
 import { compileFunnelToJql, funnelJqlOutputToData } from '../../funnelToJql';
-import { applyBaseUrlOverride, buildUrl, defaultHttpClient, describeAsCurl, describeTarget, redactSecrets, type HttpAuth, type HttpClient, type HttpRequest, type HttpResponse } from '../../httpClient';
+import { applyBaseUrlOverride, buildUrl, defaultHttpClient, describeAsCurl, describeTarget, type HttpAuth, type HttpClient, type HttpRequest, type HttpResponse } from '../../httpClient';
+import { maskCredentials } from '../../credentialMasking';
 import { parseRetryAfter, type RequestQueue } from '../../requestQueue';
 import type { ResultCache } from '../../resultCache';
 import { mixpanelHosts } from './mixpanelHosts';
@@ -173,7 +174,7 @@ export class MixpanelBackend implements AnalyticsBackend {
       cleaned: spec.clean,
       data,
       meta: { computedAt, durationMs: Date.now() - started, rowCount, seriesCount, warnings },
-      raw: redactSecrets(response.body.slice(0, maxRaw), secretsOf(context.credentials)),
+      raw: maskCredentials(response.body, { credentials: context.credentials }).slice(0, maxRaw),
       rawTruncated: response.body.length > maxRaw || undefined,
     };
   }
@@ -204,7 +205,7 @@ export class MixpanelBackend implements AnalyticsBackend {
     const auth: HttpAuth = credentials.username
       ? { kind: 'basic', username: credentials.username, password: credentials.secret ?? '' }
       : { kind: 'basic', username: credentials.secret ?? '', password: '' };
-    const request: HttpRequest = { method: call.method, url, auth, headers: { accept: 'application/json' } };
+    const request: HttpRequest = { method: call.method, url, auth, headers: { accept: 'application/json' }, secrets: { credentials } };
     if (call.form) {
       request.headers = { ...request.headers, 'content-type': 'application/x-www-form-urlencoded' };
       request.body = new URLSearchParams(call.form).toString();
@@ -223,7 +224,7 @@ export class MixpanelBackend implements AnalyticsBackend {
 
   private errorFor(response: HttpResponse, call: MixpanelCall, credentials: Credentials): BackendError {
     const status = response.status;
-    const detail = redactSecrets(mixpanelErrorText(response.body), secretsOf(credentials));
+    const detail = maskCredentials(mixpanelErrorText(maskCredentials(response.body, { credentials })), { credentials });
     const { name, projectId, region } = this.source;
     const project = `project ${projectId}`;
     const said = detail ? ` Mixpanel said: "${detail}"` : '';
@@ -291,6 +292,3 @@ function parseJson(body: string, path: string): unknown {
   }
 }
 
-function secretsOf(credentials: Credentials | undefined): Array<string | undefined> {
-  return [credentials?.secret, credentials?.clientSecret];
-}

@@ -15,7 +15,8 @@ import type { DebuggerEvent, DebuggerSession, QueryResult, ResultWarning } from 
 import type { AnalyticsBackend, Credentials, PiwikSourceConfig, RunContext } from '../../analyticsBackend';
 import { BackendError } from '../../backendErrors';
 import { envPrefixFor } from '../../credentialsFromEnv';
-import { applyBaseUrlOverride, buildUrl, defaultHttpClient, describeAsCurl, redactSecrets, type HttpClient, type HttpRequest, type HttpResponse } from '../../httpClient';
+import { applyBaseUrlOverride, buildUrl, defaultHttpClient, describeAsCurl, type HttpClient, type HttpRequest, type HttpResponse } from '../../httpClient';
+import { maskCredentials } from '../../credentialMasking';
 import { parseRetryAfter, type RequestQueue } from '../../requestQueue';
 import type { ResultCache } from '../../resultCache';
 import { PiwikTokenProvider } from './piwikAuth';
@@ -168,7 +169,7 @@ export class PiwikProBackend implements AnalyticsBackend {
       for (;;) {
         const token = await this.tokens.token(credentials, context.signal);
         const response = await this.http.send(
-          { ...request, auth: { kind: 'bearer', token } },
+          { ...request, auth: { kind: 'bearer', token }, secrets: { credentials } },
           { signal: context.signal, timeoutMs: this.options.timeoutMs, maxBytes: this.options.maxResponseBytes, oversize: 'truncate' },
         );
         if (response.status === 401 && !renewed) {
@@ -184,7 +185,7 @@ export class PiwikProBackend implements AnalyticsBackend {
 
   private errorFor(response: HttpResponse, credentials: Credentials): BackendError {
     const status = response.status;
-    const text = redactSecrets(response.body.trim().replace(/\s+/g, ' ').slice(0, 300), [credentials.clientSecret]);
+    const text = maskCredentials(response.body.trim().replace(/\s+/g, ' '), { credentials }).slice(0, 300);
     const said = text ? ` Piwik PRO said: "${text}"` : '';
     const name = this.source.name;
     const prefix = envPrefixFor(name);

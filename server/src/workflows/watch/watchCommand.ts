@@ -19,7 +19,8 @@ import type { DebuggerSpec } from '../../languageService/querySpec';
 import type { DebuggerData } from '../../protocol/resultModel';
 import { existingInputFile, parseCliArguments } from '../../cli/cliArguments';
 import type { CliIo } from '../../cli/cliIo';
-import { credentialsFromEnv, engineSettingsFromEnv } from '../../queryEngine/credentialsFromEnv';
+import { allowHostProblems, baseUrlProblemsFromEnv, engineSettingsFromEnv, vouchedCredentialsFromEnv } from '../../queryEngine/credentialsFromEnv';
+import { isBackendError } from '../../queryEngine/backendErrors';
 import { createHttpClient } from '../../queryEngine/httpClient';
 import { defaultCacheDir } from '../../queryEngine/cacheDir';
 import { createQueryEngine } from '../../queryEngine/queryEngine';
@@ -28,7 +29,7 @@ import { abortableSleep, BrokenEventWatcher, describeAlert, type PollOutcome, ty
 import { formatSlackMessage, postSlackMessage, SLACK_WEBHOOK_ENV } from './slackAlert';
 import { loadWatchMemory, saveWatchMemory, watchMemoryPath } from './watchMemoryStore';
 
-const USAGE = 'usage: aq watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once] [--fresh]';
+const USAGE = 'usage: aq watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once] [--fresh] [--allow-host HOST]...';
 const MIN_INTERVAL_MS = 10_000;
 
 interface WatchArguments {
@@ -39,6 +40,7 @@ interface WatchArguments {
   slack: boolean;
   once: boolean;
   fresh: boolean;
+  allowHosts: string[];
 }
 
 export async function watchCommand(args: string[], io: CliIo): Promise<number> {
@@ -73,6 +75,21 @@ export async function watchCommand(args: string[], io: CliIo): Promise<number> {
     engine.dispose();
     return 2;
   }
+  const setupProblems = [...allowHostProblems(parsed.allowHosts), ...baseUrlProblemsFromEnv(engine.knownSources(), io.env)];
+  if (resolved && resolved.kind !== 'local' && setupProblems.length === 0) {
+    // A refused host is said once, before watching starts, rather than as a failed poll every interval.
+    try {
+      vouchedCredentialsFromEnv(resolved, io.env, parsed.allowHosts);
+    } catch (error) {
+      if (!isBackendError(error)) throw error;
+      setupProblems.push(error.message + (error.details.hint ? `\n  hint: ${error.details.hint}` : ''));
+    }
+  }
+  if (setupProblems.length > 0) {
+    for (const problem of setupProblems) io.stderr(`aq watch: ${problem}\n`);
+    engine.dispose();
+    return 2;
+  }
   const spec = built.spec as DebuggerSpec;
   const title = block.title ?? `Query ${block.index + 1}`;
   const sourceName = resolved?.name ?? spec.source?.name ?? 'default';
@@ -99,7 +116,7 @@ export async function watchCommand(args: string[], io: CliIo): Promise<number> {
       const result = await engine.run({ ...spec, eventTypes, lookupWindow: lookupWindowMinutes, logs: true }, file, {
         signal,
         bypassCache: true,
-        getCredentials: async (config) => credentialsFromEnv(config.name, io.env),
+        getCredentials: async (config) => (config.kind === 'local' ? undefined : vouchedCredentialsFromEnv(config, io.env, parsed.allowHosts)),
       });
       return result.data.kind === 'debugger' ? (result.data as DebuggerData).sessions : [];
     },
@@ -144,6 +161,7 @@ function parseWatchArguments(args: string[]): WatchArguments | string {
     slack: {},
     once: {},
     fresh: {},
+    'allow-host': { value: 'a host or an origin such as http://127.0.0.1:4010', repeatable: true },
   });
   if (typeof parsed === 'string') return parsed;
   const { query, every, 'max-alerts': maxAlerts, slack, once, fresh } = parsed.options;
@@ -164,6 +182,7 @@ function parseWatchArguments(args: string[]): WatchArguments | string {
     slack: slack === true,
     once: once === true,
     fresh: fresh === true,
+    allowHosts: parsed.lists['allow-host'] ?? [],
   };
 }
 

@@ -30,6 +30,7 @@ import { cleanResult } from '../results/cleanSegments';
 import { formatResultCsv } from '../results/resultCsv';
 import { formatError } from './runSafe';
 import { documentPathOf } from './documentPath';
+import type { CredentialDestination } from '../protocol/credentialHostRule';
 
 /** What the request handlers need from the server; functions, because the values change at runtime. */
 export interface QueryRequestContext {
@@ -48,7 +49,7 @@ export interface QueryRequestContext {
 
 export interface QueryRequests {
   /** Asks the editor for one request's secrets; refuses in an untrusted workspace. */
-  credentialsFor(source: CredentialedSource, host: string): Promise<Credentials | undefined>;
+  credentialsFor(source: CredentialedSource, host: string, destination?: CredentialDestination): Promise<Credentials | undefined>;
   runQuery(params: RunQueryParams, signal: AbortSignal): Promise<QueryResult>;
   generatedRequest(params: RunQueryParams): Promise<GeneratedRequestResult>;
   refreshSchema(sourceName: string | undefined, signal: AbortSignal): Promise<SourceStatus[]>;
@@ -83,12 +84,13 @@ async function mapBackendErrors<T>(work: () => Promise<T>, source?: SourceConfig
 }
 
 export function createQueryRequests(context: QueryRequestContext): QueryRequests {
-  async function credentialsFor(source: CredentialedSource, host: string): Promise<Credentials | undefined> {
+  async function credentialsFor(source: CredentialedSource, host: string, destination?: CredentialDestination): Promise<Credentials | undefined> {
     if (source.kind === 'local') return undefined;
     if (!context.trusted()) throw new BackendError('config', RESTRICTED_MODE_MESSAGE);
     let answer: CredentialsResult | null;
     try {
-      answer = await context.askCredentials({ sourceName: source.name, sourceKind: source.kind, host });
+      const where = destination ? { url: destination.url, fromUserOverride: destination.fromUserOverride } : {};
+      answer = await context.askCredentials({ sourceName: source.name, sourceKind: source.kind, host, ...where });
     } catch (error) {
       context.log.warn(formatError(`aq: could not ask the editor for the credentials of "${source.name}"`, error));
       return undefined;

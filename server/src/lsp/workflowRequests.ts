@@ -24,7 +24,8 @@ import type { CredentialedSource, Credentials } from '../queryEngine/analyticsBa
 import { isBackendError } from '../queryEngine/backendErrors';
 import { defaultHttpClient } from '../queryEngine/httpClient';
 import type { QueryEngine } from '../queryEngine/queryEngineTypes';
-import { remoteHost } from '../queryEngine/remoteBackends';
+import { credentialDestination, remoteHost } from '../queryEngine/remoteBackends';
+import type { CredentialDestination } from '../protocol/credentialHostRule';
 import { eventFileKindOf } from '../workflows/send/eventFileFormat';
 import { sendDestination, sendEventFile, type SendDestination } from '../workflows/send/sendEventFile';
 import { abortableSleep, BrokenEventWatcher, describeAlert, type WatchAlert } from '../workflows/watch/brokenEventWatcher';
@@ -50,7 +51,7 @@ export interface WorkflowRequestContext {
   settingsReady(): Promise<void>;
   /** `aq.baseUrlOverrides[name]` as currently applied. */
   baseUrlOverride(sourceName: string): string | undefined;
-  credentialsFor(source: CredentialedSource, host: string): Promise<Credentials | undefined>;
+  credentialsFor(source: CredentialedSource, host: string, destination?: CredentialDestination): Promise<Credentials | undefined>;
   askSlackWebhook(): Promise<{ url: string } | null>;
   sendProgress(params: { uri: string; message: string; percent: number }): void;
   sendAlert(params: { uri: string; queryIndex: number; title: string; text: string; kind: string }): void;
@@ -92,7 +93,7 @@ export function createWorkflowRequests(context: WorkflowRequestContext): Workflo
       throw badRequest(`"${sourceName}" is ${SOURCE_KIND_NAMES[source.kind]} source, but ${basename(documentPath)} holds ${fileHolds}.`);
     }
     const baseUrlOverride = context.baseUrlOverride(source.name);
-    const credentials = await context.credentialsFor(source, remoteHost(source, baseUrlOverride));
+    const credentials = await context.credentialsFor(source, remoteHost(source, baseUrlOverride), credentialDestination(source, baseUrlOverride));
     const destination = sendDestination(source, credentials, baseUrlOverride);
     if (destination) return destination;
     const needed = source.kind === 'mparticle' ? "an input's API key and secret (mParticle: Setup → Inputs)" : 'a service account (username and secret)';

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
+import { checkCredentialDestination } from '../../../server/src/protocol/credentialHostRule';
 import { credentialSecretKey, hostOfSourceSetting, isSameCredentialHost, mixpanelHost, normalizeHost } from '../../../client/src/credentialHosts';
 
 test('hosts are normalised from URLs and bare names, ports kept', () => {
@@ -36,8 +37,7 @@ test('secret keys separate sources and hosts, even with @ or / in a name', () =>
   assert.notEqual(credentialSecretKey('a@b', 'c'), credentialSecretKey('a', 'b@c'));
 });
 
-test('the shared host rule (editor and CLI): vendor hosts, https Piwik PRO cloud accounts, user overrides and allowed hosts only', async () => {
-  const { checkCredentialDestination } = await import('../../../server/src/protocol/credentialHostRule');
+test('the shared host rule (editor and CLI): vendor hosts, https Piwik PRO cloud accounts, user overrides and allowed hosts only', () => {
   const piwik = (url: string, fromUserOverride = false) => ({ sourceName: 'site', kind: 'piwik' as const, url, fromUserOverride });
   assert.deepEqual(checkCredentialDestination(piwik('https://acme.piwik.pro')), { allowed: true });
   assert.equal(checkCredentialDestination(piwik('http://acme.piwik.pro')).allowed, false, 'plain http even on a cloud host');

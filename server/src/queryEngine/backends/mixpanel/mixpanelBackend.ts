@@ -14,6 +14,7 @@ import { compileFunnelToJql, funnelJqlOutputToData } from '../../funnelToJql';
 import { applyBaseUrlOverride, buildUrl, defaultHttpClient, describeAsCurl, describeTarget, type HttpAuth, type HttpClient, type HttpRequest, type HttpResponse } from '../../httpClient';
 import { maskCredentials } from '../../credentialMasking';
 import { parseRetryAfter, type RequestQueue } from '../../requestQueue';
+import { describeWait } from '../../retryAfter';
 import type { ResultCache } from '../../resultCache';
 import { mixpanelHosts } from './mixpanelHosts';
 import { canonicalCall, compileMixpanelQuery, projectParams, type CompiledMixpanelQuery, type MixpanelCall } from './mixpanelQueryCompiler';
@@ -248,7 +249,7 @@ export class MixpanelBackend implements AnalyticsBackend {
         return new BackendError('notFound', `Mixpanel does not know ${project}${call.query.funnel_id ? ` or funnel ${call.query.funnel_id}` : ''}${call.query.bookmark_id ? ` or report ${call.query.bookmark_id}` : ''} (HTTP 404). Check "projectId" for source "${name}" in aq.json and the id in the query.${said}`, { status });
       case 429: {
         const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
-        const when = retryAfterMs !== undefined ? `retry after ${Math.ceil(retryAfterMs / 1000)} s` : 'retry in a few minutes';
+        const when = retryAfterMs !== undefined ? `it asks to wait ${describeWait(retryAfterMs)}` : 'retry in a few minutes';
         return new BackendError('rateLimited', `Mixpanel's rate limit for ${project} was reached (60 queries per hour, 5 at a time): ${when}. Repeated queries are answered from the cache.`, { status, retryAfterMs });
       }
     }

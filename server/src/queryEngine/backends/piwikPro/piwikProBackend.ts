@@ -18,6 +18,7 @@ import { envPrefixFor } from '../../credentialsFromEnv';
 import { applyBaseUrlOverride, buildUrl, defaultHttpClient, describeAsCurl, type HttpClient, type HttpRequest, type HttpResponse } from '../../httpClient';
 import { maskCredentials } from '../../credentialMasking';
 import { parseRetryAfter, type RequestQueue } from '../../requestQueue';
+import { describeWait } from '../../retryAfter';
 import type { ResultCache } from '../../resultCache';
 import { PiwikTokenProvider } from './piwikAuth';
 
@@ -204,7 +205,7 @@ export class PiwikProBackend implements AnalyticsBackend {
         return new BackendError('plan', `Piwik PRO answered 402 for source "${name}": the organization has no active license.${said}`, { status });
       case 429: {
         const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
-        return new BackendError('rateLimited', `Piwik PRO's rate limit was reached${retryAfterMs !== undefined ? `; retry after ${Math.ceil(retryAfterMs / 1000)} s` : ''}.`, { status, retryAfterMs });
+        return new BackendError('rateLimited', `Piwik PRO's rate limit was reached${retryAfterMs !== undefined ? `; it asks to wait ${describeWait(retryAfterMs)}` : ''}.`, { status, retryAfterMs });
       }
     }
     if (status >= 500) return new BackendError('server', `Piwik PRO answered HTTP ${status}; try again later.${said}`, { status });

@@ -59,8 +59,8 @@ export interface SendBatchesOptions {
   signal: AbortSignal;
   /** Batch indices sent by an earlier, interrupted run; they are skipped. */
   alreadySent?: ReadonlySet<number>;
-  /** Called after each batch the API accepted (also with record failures), e.g. to save progress. */
-  onBatchDone?: (index: number) => void;
+  /** Called after each batch the API accepted (also with the records it rejected), e.g. to save progress. */
+  onBatchDone?: (index: number, failures: readonly RecordFailure[]) => void;
   onProgress?: (progress: SendProgress) => void;
   retry?: RetryPolicy;
 }
@@ -73,6 +73,8 @@ export interface SendReport {
   /** Records accepted by the API in this run. */
   accepted: number;
   recordFailures: RecordFailure[];
+  /** How many of `recordFailures` were rejected by earlier, interrupted runs of a resumed send. */
+  earlierRecordFailures?: number;
   /** Batches that could not be sent (rejected, or retries exhausted), with why. */
   failedBatches: Array<{ index: number; reason: string }>;
   /** Set when the send stopped early: cancelled, or a fatal error. */
@@ -112,7 +114,7 @@ export async function sendBatches<B extends PreparedBatch>(batches: B[], sendOne
           report.sentBatches++;
           report.accepted += outcome.accepted;
           report.recordFailures.push(...outcome.failures);
-          options.onBatchDone?.(batch.index);
+          options.onBatchDone?.(batch.index, outcome.failures);
           finished = true;
           break;
         case 'rejected':

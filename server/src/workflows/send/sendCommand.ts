@@ -80,7 +80,7 @@ export async function sendCommand(args: string[], io: CliIo): Promise<number> {
     for (const failed of report.failedBatches) io.stdout(`request ${failed.index + 1} failed: ${failed.reason}\n`);
     io.stdout(
       `sent ${plural(report.sentBatches, 'request')} (${plural(report.accepted, `accepted ${unit}`)}), skipped ${report.skippedBatches} already sent, ` +
-        `${plural(report.recordFailures.length, `rejected ${unit}`)}, ${plural(report.failedBatches.length, 'failed request')}\n`,
+        `${plural(report.recordFailures.length, `rejected ${unit}`)}${report.earlierRecordFailures ? ` (${report.earlierRecordFailures} of them by an earlier run)` : ''}, ${plural(report.failedBatches.length, 'failed request')}\n`,
     );
     if (report.stoppedBy === 'cancelled') {
       io.stderr(`aq send: interrupted; run again with --resume to send the rest.\n`);

@@ -26,7 +26,7 @@ import { defaultCacheDir } from '../../queryEngine/cacheDir';
 import { createQueryEngine } from '../../queryEngine/queryEngine';
 import { findWorkspaceRoot } from '../../queryEngine/workspaceConfig';
 import { abortableSleep, BrokenEventWatcher, describeAlert, type PollOutcome, type WatchAlert } from './brokenEventWatcher';
-import { formatSlackMessage, postSlackMessage, SLACK_WEBHOOK_ENV } from './slackAlert';
+import { formatSlackMessage, postSlackMessage, SLACK_WEBHOOK_ENV, slackWebhookProblem } from './slackAlert';
 import { loadWatchMemory, saveWatchMemory, watchMemoryPath } from './watchMemoryStore';
 
 const USAGE = 'usage: aq watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once] [--fresh] [--allow-host HOST]...';
@@ -54,6 +54,11 @@ export async function watchCommand(args: string[], io: CliIo): Promise<number> {
   const webhookUrl = io.env[SLACK_WEBHOOK_ENV];
   if (parsed.slack && !webhookUrl) {
     io.stderr(`aq watch: --slack needs the incoming-webhook URL in ${SLACK_WEBHOOK_ENV}\n`);
+    return 2;
+  }
+  const webhookProblem = parsed.slack && webhookUrl ? slackWebhookProblem(webhookUrl) : undefined;
+  if (webhookProblem) {
+    io.stderr(`aq watch: ${webhookProblem}\n`);
     return 2;
   }
   const text = readFileSync(file, 'utf8');

@@ -253,7 +253,7 @@ export class MixpanelBackend implements AnalyticsBackend {
         return new BackendError('rateLimited', `Mixpanel's rate limit for ${project} was reached (60 queries per hour, 5 at a time): ${when}. Repeated queries are answered from the cache.`, { status, retryAfterMs });
       }
     }
-    if (status >= 500) return new BackendError('server', `Mixpanel answered HTTP ${status} (${describeTarget(buildUrl(this.hostUrl(), call.path))}); it may be a temporary problem, try again later.${said}`, { status });
+    if (status >= 500) return new BackendError('server', `Mixpanel answered HTTP ${status} (${describeTarget(applyBaseUrlOverride(buildUrl(this.hostUrl(), call.path), this.options.baseUrlOverride))}); it may be a temporary problem, try again later.${said}`, { status });
     if (status === 400 && call.path.endsWith('/jql')) return new BackendError('script', `Mixpanel could not run the JQL script.${said}`, { status });
     return new BackendError('badRequest', `Mixpanel rejected the query (HTTP ${status}).${said}`, { status });
   }

@@ -226,6 +226,12 @@ export function createPiwikProBackend(source: PiwikSourceConfig, options: PiwikP
 }
 
 /** NDJSON → objects, line by line; a bad line is reported with its 1-based number and skipped. */
+/**
+ * The 64-bit ids written as bare numbers, turned into strings before JSON.parse rounds them: an
+ * answer without the `_str` copies would otherwise merge distinct sessions and events into one.
+ */
+const BARE_LONG_ID = new RegExp(`(?<!\\\\)"(${ID_FIELDS.join('|')})"(\\s*:\\s*)(-?\\d{16,})(?=\\s*[,}\\]])`, 'g');
+
 export function parseNdjson(body: string): { objects: Json[]; bad: Array<{ line: number; reason: string }> } {
   const objects: Json[] = [];
   const bad: Array<{ line: number; reason: string }> = [];
@@ -234,7 +240,7 @@ export function parseNdjson(body: string): { objects: Json[]; bad: Array<{ line:
     const trimmed = text.trim();
     if (!trimmed) return;
     try {
-      const value = JSON.parse(trimmed) as unknown;
+      const value = JSON.parse(trimmed.replace(BARE_LONG_ID, '"$1"$2"$3"')) as unknown;
       if (typeof value === 'object' && value !== null && !Array.isArray(value)) objects.push(value as Json);
       else bad.push({ line: i + 1, reason: 'not a JSON object' });
     } catch (error) {

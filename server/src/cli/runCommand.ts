@@ -17,7 +17,7 @@ import { allowHostProblems, baseUrlProblemsFromEnv, engineSettingsFromEnv, vouch
 import { createQueryEngine } from '../queryEngine/queryEngine';
 import { findWorkspaceRoot } from '../queryEngine/workspaceConfig';
 import { existingInputFile, parseCliArguments } from './cliArguments';
-import type { CliIo } from './cliIo';
+import { withMaskedOutput, type CliIo } from './cliIo';
 
 const USAGE = 'usage: aq run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json] [--allow-host HOST]...';
 const FORMATS = ['table', 'csv', 'json'] as const;
@@ -32,7 +32,8 @@ interface RunArguments {
   allowHosts: string[];
 }
 
-export async function runCommand(args: string[], io: CliIo): Promise<number> {
+export async function runCommand(args: string[], rawIo: CliIo): Promise<number> {
+  const io = withMaskedOutput(rawIo);
   const parsed = parseRunArguments(args);
   if (typeof parsed === 'string') {
     io.stderr(`aq run: ${parsed}\n${USAGE}\n`);

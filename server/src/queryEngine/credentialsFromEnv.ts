@@ -8,6 +8,7 @@
 import { allowedOriginOf, checkCredentialDestination, type CredentialDestination } from '../protocol/credentialHostRule';
 import type { Credentials, SourceConfig } from './analyticsBackend';
 import { BackendError } from './backendErrors';
+import type { SecretMaterial } from './credentialMasking';
 import { credentialDestination, type CredentialedSourceConfig } from './credentialDestination';
 import type { EngineSettings } from './queryEngineTypes';
 import { readWorkspaceConfig } from './workspaceConfig';
@@ -73,6 +74,33 @@ export function credentialWarningsFromEnv(source: Pick<SourceConfig, 'name' | 'k
     return [`Source "${source.name}" needs both ${prefix}CLIENT_ID and ${prefix}CLIENT_SECRET.`];
   }
   return [];
+}
+
+/**
+ * Every secret the environment holds for any source (and the Slack webhook), for masking all CLI
+ * output: a server may echo any secret it ever received, and the CLI cannot know which source a
+ * line of output came from.
+ */
+export function secretMaterialFromEnv(env: Env = process.env): SecretMaterial {
+  const material: Required<Pick<SecretMaterial, 'basicPairs' | 'tokens' | 'secretUrls'>> = { basicPairs: [], tokens: [], secretUrls: [] };
+  const value = (key: string): string | undefined => (env[key] ? env[key] : undefined);
+  for (const key of Object.keys(env)) {
+    const match = /^(AQ_\w+?_)(SECRET|CLIENT_SECRET|API_SECRET|API_KEY)$/.exec(key);
+    const secret = match ? value(key) : undefined;
+    if (!match || !secret) continue;
+    const [, prefix, suffix] = match;
+    material.tokens.push(secret);
+    if (suffix === 'SECRET') {
+      material.basicPairs.push([secret, '']);
+      const username = value(`${prefix}USERNAME`);
+      if (username) material.basicPairs.push([username, secret]);
+    }
+    if (suffix === 'CLIENT_SECRET' && value(`${prefix}CLIENT_ID`)) material.basicPairs.push([value(`${prefix}CLIENT_ID`)!, secret]);
+    if (suffix === 'API_SECRET' && value(`${prefix}API_KEY`)) material.basicPairs.push([value(`${prefix}API_KEY`)!, secret]);
+  }
+  const webhook = value('AQ_SLACK_WEBHOOK_URL');
+  if (webhook) material.secretUrls.push(webhook);
+  return material;
 }
 
 /** `AQ_<NAME>_BASE_URL` for each named source, as `EngineSettings.baseUrlOverrides`; values that are no http(s) URL are left out (see `baseUrlProblemsFromEnv`). */

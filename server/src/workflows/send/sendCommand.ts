@@ -7,7 +7,7 @@
  */
 import { dirname } from 'node:path';
 import { existingInputFile, parseCliArguments } from '../../cli/cliArguments';
-import type { CliIo } from '../../cli/cliIo';
+import { withMaskedOutput, type CliIo } from '../../cli/cliIo';
 import { isBackendError } from '../../queryEngine/backendErrors';
 import { defaultCacheDir } from '../../queryEngine/cacheDir';
 import { allowHostProblems, baseUrlProblemsFromEnv, envPrefixFor, vouchedCredentialsFromEnv } from '../../queryEngine/credentialsFromEnv';
@@ -28,7 +28,8 @@ interface SendArguments {
   allowHosts: string[];
 }
 
-export async function sendCommand(args: string[], io: CliIo): Promise<number> {
+export async function sendCommand(args: string[], rawIo: CliIo): Promise<number> {
+  const io = withMaskedOutput(rawIo);
   const parsed = parseSendArguments(args);
   if (typeof parsed === 'string') {
     io.stderr(`aq send: ${parsed}\n${USAGE}\n`);

@@ -18,7 +18,7 @@ import type { QueryBlock } from '../../languageService/parser/queryAst';
 import type { DebuggerSpec } from '../../languageService/querySpec';
 import type { DebuggerData } from '../../protocol/resultModel';
 import { existingInputFile, parseCliArguments } from '../../cli/cliArguments';
-import type { CliIo } from '../../cli/cliIo';
+import { withMaskedOutput, type CliIo } from '../../cli/cliIo';
 import { allowHostProblems, baseUrlProblemsFromEnv, engineSettingsFromEnv, vouchedCredentialsFromEnv } from '../../queryEngine/credentialsFromEnv';
 import { isBackendError } from '../../queryEngine/backendErrors';
 import { createHttpClient } from '../../queryEngine/httpClient';
@@ -43,7 +43,8 @@ interface WatchArguments {
   allowHosts: string[];
 }
 
-export async function watchCommand(args: string[], io: CliIo): Promise<number> {
+export async function watchCommand(args: string[], rawIo: CliIo): Promise<number> {
+  const io = withMaskedOutput(rawIo);
   const parsed = parseWatchArguments(args);
   if (typeof parsed === 'string') {
     io.stderr(`aq watch: ${parsed}\n${USAGE}\n`);

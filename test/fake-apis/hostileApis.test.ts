@@ -281,3 +281,33 @@ describe('hostile servers: Retry-After, redirects, endless and slow bodies', () 
     }
   });
 });
+
+describe('smaller items found by the review', () => {
+  it("a Mixpanel 5xx names the host the request went to (the override), not mixpanel.com", async () => {
+    routeHostile({ path: /segmentation/, answer: echoError(503) });
+    const cli = io();
+    assert.equal(await runCommand(['seg.aq'], cli), 1);
+    assert.match(cli.err, new RegExp(`HTTP 503 \\(${new URL(hostile.url).host.replace(/\./g, '\\.')}\\)`));
+    assert.doesNotMatch(cli.err, /mixpanel\.com/);
+  });
+
+  it('debugger ids above 2^53 without their _str copies stay exact: two sessions that round alike stay two', async () => {
+    const line = (sessionId: string, eventId: string): string =>
+      `{"session_id": ${sessionId}, "visitor_id": 5779000000000000001, "server_time": "2026-10-01T10:00:00", "updated_at": "2026-10-01T10:00:00", "events": [{"event_id": ${eventId}, "session_id": ${sessionId}, "event_index": 0, "server_time": "2026-10-01T10:00:00", "event_type": [17, "Broken event"], "error_message": "x", "log_uuids": []}]}`;
+    assert.equal(Number('5632530715433106129'), Number('5632530715433106130'), 'the two ids are one double');
+    routeHostile(tokenOk, { path: /debugger/, answer: () => ({ status: 200, body: `${line('5632530715433106129', '6719694023305478880')}\n${line('5632530715433106130', '6719694023305478881')}\n` }) });
+    const cli = io();
+    assert.equal(await runCommand(['dbg.aq', '--format', 'json'], cli), 0, cli.err);
+    const sessions = JSON.parse(cli.out)[0].data.sessions as Array<{ sessionId: string; events: Array<{ eventId: string }> }>;
+    assert.deepEqual(sessions.map((session) => session.sessionId).sort(), ['5632530715433106129', '5632530715433106130']);
+    assert.deepEqual(sessions.flatMap((session) => session.events.map((event) => event.eventId)).sort(), ['6719694023305478880', '6719694023305478881']);
+  });
+
+  it('aq watch --slack refuses a plain-http webhook on a network host (its path is the secret)', async () => {
+    const cli = io({ AQ_SLACK_WEBHOOK_URL: `http://hooks.slack.com${SLACK_PATH}` });
+    assert.equal(await watchCommand(['dbg.aq', '--once', '--slack'], cli), 2);
+    assert.match(cli.err, /AQ_SLACK_WEBHOOK_URL must be an https:\/\/ incoming-webhook URL/);
+    assert.ok(!cli.err.includes(SLACK_TOKEN));
+  });
+});
+

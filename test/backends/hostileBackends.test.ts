@@ -94,7 +94,7 @@ describe('each backend masks what a hostile server echoes (the editor path)', ()
 
   it('Piwik PRO /auth/token 418 echoing the client secret', async () => {
     // The message keeps the first 200 characters, so the planted forms come first here.
-    server.route({ path: /^\/auth\/token$/, answer: (_request, echo) => json(418, { error: echo.slice(echo.indexOf('planted')) }) }).plant(PIWIK_FORMS);
+    server.route({ path: /^\/auth\/token$/, answer: (_request, echo) => json(418, { error: echo.slice(echo.indexOf('planted')) }) }).plant(PIWIK_FORMS.slice(0, 2));
     assertClean(await failureOf(piwik().runQuery(debuggerSpec(), context(PIWIK))), PIWIK_FORMS, 'auth 418');
   });
 

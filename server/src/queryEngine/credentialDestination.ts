@@ -6,7 +6,7 @@ import type { CredentialDestination } from '../protocol/credentialHostRule';
 import type { MixpanelSourceConfig, MparticlePod, MparticleSourceConfig, PiwikSourceConfig } from './analyticsBackend';
 import { mixpanelHosts } from './backends/mixpanel/mixpanelHosts';
 
-/** mParticle's Events API host of each pod (api-facts §5). */
+/** mParticle's Events API host of each pod. */
 const MPARTICLE_POD_HOSTS: Record<MparticlePod, string> = {
   US1: 'https://s2s.us1.mparticle.com',
   US2: 'https://s2s.us2.mparticle.com',

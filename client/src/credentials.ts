@@ -5,6 +5,7 @@
  */
 import type * as vscode from 'vscode';
 import { CREDENTIAL_FIELDS, type CredentialsParams, type CredentialsResult, type SourceCredentials } from '../../server/src/protocol/customRequests';
+import { checkCredentialDestination, type CredentialDestination } from '../../server/src/protocol/credentialHostRule';
 import { credentialSecretKey, isSameCredentialHost, normalizeHost } from './credentialHosts';
 
 /** Not secret: which hosts each source has a stored secret for (SecretStorage cannot be listed). */
@@ -13,11 +14,13 @@ const HOST_INDEX_KEY = 'aq.credentialHosts';
 /** What is kept per source and host: the protocol's credential fields. */
 export type StoredCredentials = SourceCredentials;
 
-/** Asks the user whether a secret entered for `storedHosts` may go to `host`. */
-export type ConfirmHost = (sourceName: string, host: string, storedHosts: string[]) => PromiseLike<boolean>;
+/** Asks the user whether a secret entered for `storedHosts` may go to `host`; `concern` is the host rule's reason, when it has one. */
+export type ConfirmHost = (sourceName: string, host: string, storedHosts: string[], concern?: string) => PromiseLike<boolean>;
 
 export class CredentialStore {
   private readonly pendingConsents = new Map<string, Promise<boolean>>();
+  /** Origins the user accepted although the host rule has a concern (plain http): asked once per session. */
+  private readonly acceptedOrigins = new Set<string>();
 
   constructor(
     private readonly secrets: Pick<vscode.SecretStorage, 'get' | 'store' | 'delete'>,
@@ -51,20 +54,32 @@ export class CredentialStore {
     const hosts = this.hostsFor(params.sourceName);
     if (!host || hosts.length === 0) return null;
     const known = hosts.find((stored) => isSameCredentialHost(stored, host));
+    // The CLI's rule: a host the secret was entered for is vouched for over https; plain http needs
+    // the user's machine override. Where the CLI refuses, the editor asks instead.
+    const concern = this.concernAbout(params);
+    if (known && !concern) return this.load(params.sourceName, known);
+    if (!(await this.consent(params.sourceName, host, hosts, concern))) return { hostMismatch: true };
+    if (concern && params.url) this.acceptedOrigins.add(`${params.sourceName}@${params.url}`);
     if (known) return this.load(params.sourceName, known);
-    if (!(await this.consent(params.sourceName, host, hosts))) return { hostMismatch: true };
     const credentials = await this.load(params.sourceName, hosts[0]);
     if (!credentials) return null;
     await this.store(params.sourceName, host, credentials);
     return credentials;
   }
 
-  private consent(sourceName: string, host: string, storedHosts: string[]): Promise<boolean> {
+  private concernAbout(params: CredentialsParams): string | undefined {
+    if (!params.url || this.acceptedOrigins.has(`${params.sourceName}@${params.url}`)) return undefined;
+    const destination: CredentialDestination = { sourceName: params.sourceName, kind: params.sourceKind, url: params.url, fromUserOverride: params.fromUserOverride === true };
+    const verdict = checkCredentialDestination(destination, this.hostsFor(params.sourceName));
+    return verdict.allowed ? undefined : verdict.reason;
+  }
+
+  private consent(sourceName: string, host: string, storedHosts: string[], concern?: string): Promise<boolean> {
     // Parallel requests to the same new host ask once.
     const key = `${sourceName}@${host}`;
     let pending = this.pendingConsents.get(key);
     if (!pending) {
-      pending = Promise.resolve(this.confirmHost(sourceName, host, storedHosts));
+      pending = Promise.resolve(this.confirmHost(sourceName, host, storedHosts, concern));
       this.pendingConsents.set(key, pending);
       void pending.finally(() => this.pendingConsents.delete(key));
     }

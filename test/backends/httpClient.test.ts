@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { applyBaseUrlOverride, buildUrl, createHttpClient, describeAsCurl, redactSecrets, type HttpClient } from '../../server/src/queryEngine/httpClient';
+import { applyBaseUrlOverride, buildUrl, createHttpClient, describeAsCurl, type HttpClient } from '../../server/src/queryEngine/httpClient';
+import { maskCredentials } from '../../server/src/queryEngine/credentialMasking';
 import { backendErrorOf } from './backendTestKit';
 
 let http: HttpClient;
@@ -67,7 +68,27 @@ describe('describeAsCurl', () => {
     assert.equal(describeAsCurl({ method: 'POST', url: 'https://x/y', body: "it's" }), `curl -X POST 'https://x/y' --data 'it'\\''s'`);
   });
 
-  it('redactSecrets removes every occurrence of a secret', () => {
-    assert.equal(redactSecrets('a s3cr3t b s3cr3t', ['s3cr3t', undefined]), 'a **** b ****');
+  it('maskCredentials removes every form of a credential: literal, user:secret, its base64, URL- and JSON-escaped copies', () => {
+    const credentials = { username: 'svc.user', secret: 's3cr3t/+"x' };
+    const basic = Buffer.from('svc.user:s3cr3t/+"x').toString('base64');
+    const text = `a s3cr3t/+"x b Basic ${basic} c ${encodeURIComponent('s3cr3t/+"x')} d ${JSON.stringify('s3cr3t/+"x')} e svc.user:s3cr3t/+"x f svc.user`;
+    const masked = maskCredentials(text, { credentials });
+    for (const form of ['s3cr3t', basic, basic.replace(/=+$/, '')]) assert.ok(!masked.includes(form), `${form} in ${masked}`);
+    assert.match(masked, /^a \*{4} b Basic \*{4} c \*{4}/);
+    assert.ok(masked.includes('svc.user'), 'a username alone is not a secret and stays readable');
+  });
+
+  it('a response body echoing the Authorization header comes back masked', async () => {
+    const server = createServer((request, response) => response.end(JSON.stringify({ echoed: request.headers.authorization })));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const basic = await http.send({ method: 'GET', url: `http://127.0.0.1:${port}/`, auth: { kind: 'basic', username: 'u', password: 'p4ssw0rd' } }, { signal: new AbortController().signal, timeoutMs: 5000 });
+      assert.equal(JSON.parse(basic.body).echoed, 'Basic ****');
+      const bearer = await http.send({ method: 'GET', url: `http://127.0.0.1:${port}/`, auth: { kind: 'bearer', token: 'tok-123456' } }, { signal: new AbortController().signal, timeoutMs: 5000 });
+      assert.equal(JSON.parse(bearer.body).echoed, 'Bearer ****');
+    } finally {
+      server.close();
+    }
   });
 });

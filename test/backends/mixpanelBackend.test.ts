@@ -398,7 +398,7 @@ describe('Mixpanel under load and faults', () => {
     const error = await backendErrorOf(backend().runQuery(segmentation(), context(GOOD)));
     assert.equal(error.kind, 'rateLimited');
     assert.equal(error.details.retryAfterMs, 3_600_000);
-    assert.match(error.message, /retry after 3600 s/);
+    assert.match(error.message, /asks to wait 60 min/);
     assert.equal(fake.store.requests.length, 1);
   });
 

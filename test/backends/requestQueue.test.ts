@@ -132,5 +132,9 @@ describe('parseRetryAfter', () => {
     assert.equal(parseRetryAfter('Sun, 04 Oct 2026 11:00:00 GMT', now), 0);
     assert.equal(parseRetryAfter('soon', now), undefined);
     assert.equal(parseRetryAfter(undefined, now), undefined);
+    assert.equal(parseRetryAfter('1e12', now), undefined, 'not delay-seconds and not an HTTP date');
+    assert.equal(parseRetryAfter('-5', now), undefined);
+    const huge = parseRetryAfter('9'.repeat(400), now);
+    assert.ok(huge !== undefined && Number.isSafeInteger(huge) && huge > 1e15, 'a huge value stays huge but finite');
   });
 });

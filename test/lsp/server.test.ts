@@ -274,7 +274,7 @@ describe('language server over stdio (push diagnostics)', () => {
       assert.equal(error.data.sourceKind, 'mixpanel');
       return true;
     });
-    assert.deepEqual(session.credentialRequests.at(-1), { sourceName: 'shop', sourceKind: 'mixpanel', host: fakeHost });
+    assert.deepEqual(session.credentialRequests.at(-1), { sourceName: 'shop', sourceKind: 'mixpanel', host: fakeHost, url: `http://${fakeHost}`, fromUserOverride: true });
   });
 
   it('exports a result as CSV and JSON', async () => {

@@ -141,7 +141,7 @@ describe('analyst workflows over stdio', () => {
     // (The server may also ask for "prod" in the background, to refresh its schema.)
     assert.deepEqual(
       credentialRequests.filter((request) => request.sourceName === 'app'),
-      [{ sourceName: 'app', sourceKind: 'mparticle', host: new URL(mparticle.url).host }],
+      [{ sourceName: 'app', sourceKind: 'mparticle', host: new URL(mparticle.url).host, url: new URL(mparticle.url).origin, fromUserOverride: true }],
     );
     assert.ok(progress.some((update) => update.uri === uri && update.percent === 100), JSON.stringify(progress));
 

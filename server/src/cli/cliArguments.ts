@@ -12,12 +12,16 @@ export interface OptionSpec {
   alias?: string;
   /** What the value is, for "--query needs a title or a number"; absent for a flag. */
   value?: string;
+  /** May be given more than once; every value is kept in `lists`. */
+  repeatable?: boolean;
 }
 
 export interface ParsedArguments<Name extends string> {
   file: string;
   /** Option values by name (without the dashes); flags are `true` when given. */
   options: Partial<Record<Name, string | true>>;
+  /** Every value of a repeatable option, in order. */
+  lists: Partial<Record<Name, string[]>>;
 }
 
 export function parseCliArguments<Name extends string>(args: readonly string[], spec: Record<Name, OptionSpec>): ParsedArguments<Name> | string {
@@ -28,6 +32,7 @@ export function parseCliArguments<Name extends string>(args: readonly string[], 
   }
   let file: string | undefined;
   const options: Partial<Record<Name, string | true>> = {};
+  const lists: Partial<Record<Name, string[]>> = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const known = byName.get(arg);
@@ -40,6 +45,7 @@ export function parseCliArguments<Name extends string>(args: readonly string[], 
       const value = args[++i];
       if (value === undefined) return `--${name} needs ${option.value}`;
       options[name] = value;
+      if (option.repeatable) (lists[name] ??= []).push(value);
     } else if (arg.startsWith('-')) {
       return `unknown option ${arg}`;
     } else if (file === undefined) {
@@ -49,7 +55,7 @@ export function parseCliArguments<Name extends string>(args: readonly string[], 
     }
   }
   if (file === undefined) return 'missing FILE';
-  return { file, options };
+  return { file, options, lists };
 }
 
 /** The FILE argument as an absolute path, or undefined after telling the user it does not exist. */

@@ -2,6 +2,9 @@
  * What a CLI command may touch of its process: output streams, the working directory and the
  * environment. Commands take it as a parameter so tests can run them without a child process.
  */
+import { credentialForms, maskCredentialForms } from '../queryEngine/credentialMasking';
+import { secretMaterialFromEnv } from '../queryEngine/credentialsFromEnv';
+
 export interface CliIo {
   /** Writes to standard output as is (callers add line ends). */
   stdout(text: string): void;
@@ -10,6 +13,16 @@ export interface CliIo {
   /** The directory relative paths on the command line resolve against. */
   cwd: string;
   env: NodeJS.ProcessEnv;
+}
+
+/**
+ * The same io with every form of every secret in its environment masked in what it writes: the
+ * last line of defence behind the masking of each response, for text no backend anticipated.
+ */
+export function withMaskedOutput(io: CliIo): CliIo {
+  const forms = credentialForms(secretMaterialFromEnv(io.env));
+  if (forms.length === 0) return io;
+  return { ...io, stdout: (text) => io.stdout(maskCredentialForms(text, forms)), stderr: (text) => io.stderr(maskCredentialForms(text, forms)) };
 }
 
 /** The real process's streams, directory and environment. */

@@ -4,7 +4,7 @@
  * and commands stay testable.
  */
 import packageJson from '../../../package.json';
-import { handleOutputErrors, processIo, type CliIo } from './cliIo';
+import { handleOutputErrors, processIo, withMaskedOutput, type CliIo } from './cliIo';
 import { lintCommand } from './lintCommand';
 import { runCommand } from './runCommand';
 import { sendCommand } from './sendCommand';
@@ -16,12 +16,16 @@ usage: aq <command> [options]
 
 commands:
   lint [--schema FILE]... [--format text|json] FILE...   check files and print every problem
-  run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json]
+  run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json] [--allow-host HOST]...
                                                           run the queries of a file
-  watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once]
+  watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once] [--allow-host HOST]...
                                                           poll a Piwik PRO debugger query and alert on new events
-  send FILE --source NAME [--resume] [--dry-run]          send *.events.ndjson/json to Mixpanel or *.mparticle.json
+  send FILE --source NAME [--resume] [--dry-run] [--allow-host HOST]...
+                                                          send *.events.ndjson/json to Mixpanel or *.mparticle.json
                                                           to mParticle, without loss or duplicates
+
+Secrets come from AQ_<NAME>_* variables and go only to the vendor's own hosts, https://<account>.piwik.pro,
+AQ_<NAME>_BASE_URL, or a host named with --allow-host (a bare host allows https; http://HOST:PORT allows plain http).
 
 options:
   -h, --help      show this help (or a command's: aq lint --help)
@@ -55,7 +59,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return await handler(rest, io);
   } catch (error) {
     // A bug must still end with a message and a non-zero status, never a bare stack trace.
-    io.stderr(`aq ${command}: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    withMaskedOutput(io).stderr(`aq ${command}: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
     return 2;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * `aq run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json]`: runs the queries of
+ * `aq run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json] [--allow-host HOST]…`: runs the queries of
  * an .aq file through the same engine the editor uses and prints their results. Results go to
  * stdout, progress and errors to stderr, so `aq run x.aq --format csv > out.csv` stays clean.
  */
@@ -15,13 +15,13 @@ import type { QueryResult } from '../protocol/resultModel';
 import { formatResultCsv } from '../results/resultCsv';
 import { formatResultAsText } from '../results/formatText';
 import { isBackendError } from '../queryEngine/backendErrors';
-import { credentialsFromEnv, engineSettingsFromEnv } from '../queryEngine/credentialsFromEnv';
+import { allowHostProblems, baseUrlProblemsFromEnv, engineSettingsFromEnv, vouchedCredentialsFromEnv } from '../queryEngine/credentialsFromEnv';
 import { createQueryEngine } from '../queryEngine/queryEngine';
 import { findWorkspaceRoot } from '../queryEngine/workspaceConfig';
 import { existingInputFile, parseCliArguments } from './cliArguments';
-import type { CliIo } from './cliIo';
+import { withMaskedOutput, type CliIo } from './cliIo';
 
-const USAGE = 'usage: aq run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json]';
+const USAGE = 'usage: aq run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json] [--allow-host HOST]...';
 const FORMATS = ['table', 'csv', 'json'] as const;
 type OutputFormat = (typeof FORMATS)[number];
 
@@ -30,9 +30,12 @@ interface RunArguments {
   query: string | undefined;
   source: string | undefined;
   format: OutputFormat;
+  /** Hosts (or http origins) the user trusts with the environment's secrets for this run. */
+  allowHosts: string[];
 }
 
-export async function runCommand(args: string[], io: CliIo): Promise<number> {
+export async function runCommand(args: string[], rawIo: CliIo): Promise<number> {
+  const io = withMaskedOutput(rawIo);
   const parsed = parseRunArguments(args);
   if (typeof parsed === 'string') {
     io.stderr(`aq run: ${parsed}\n${USAGE}\n`);
@@ -52,6 +55,12 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const engine = createQueryEngine({ cacheDir: io.env.AQ_CACHE_DIR });
   engine.configure(rootDir, engineSettingsFromEnv(rootDir, io.env));
   for (const problem of engine.configurationProblems()) io.stderr(`aq run: ${problem}\n`);
+  const setupProblems = [...allowHostProblems(parsed.allowHosts), ...baseUrlProblemsFromEnv(engine.knownSources(), io.env)];
+  if (setupProblems.length > 0) {
+    for (const problem of setupProblems) io.stderr(`aq run: ${problem}\n`);
+    engine.dispose();
+    return 2;
+  }
 
   let sourceOverride: SourceRef | undefined;
   if (parsed.source !== undefined) {
@@ -100,7 +109,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       try {
         const result = await engine.run(spec, file, {
           signal: controller.signal,
-          getCredentials: async (config) => credentialsFromEnv(config.name, io.env),
+          getCredentials: async (config) => (config.kind === 'local' ? undefined : vouchedCredentialsFromEnv(config, io.env, parsed.allowHosts)),
           onProgress: (progress) => io.stderr(`  ${progress.message}${progress.percent !== undefined ? ` (${Math.round(progress.percent)}%)` : ''}\n`),
           fullRaw: parsed.format === 'json',
         });
@@ -163,11 +172,12 @@ function parseRunArguments(args: string[]): RunArguments | string {
     query: { alias: '-q', value: 'a title or a number' },
     source: { alias: '-s', value: 'a source name' },
     format: { alias: '-f', value: `one of ${FORMATS.join(', ')}` },
+    'allow-host': { value: 'a host or an origin such as http://127.0.0.1:4010', repeatable: true },
   });
   if (typeof parsed === 'string') return parsed;
   const { query, source, format = 'table' } = parsed.options as Partial<Record<string, string>>;
   if (!FORMATS.includes(format as OutputFormat)) return `--format must be one of ${FORMATS.join(', ')}`;
-  return { file: parsed.file, query, source, format: format as OutputFormat };
+  return { file: parsed.file, query, source, format: format as OutputFormat, allowHosts: parsed.lists['allow-host'] ?? [] };
 }
 
 function selectQueries(queries: QueryBlock[], wanted: string | undefined): QueryBlock[] | string {

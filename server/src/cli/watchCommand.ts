@@ -18,18 +18,19 @@ import type { QueryBlock } from '../languageService/parser/queryAst';
 import type { DebuggerSpec } from '../queryContract/querySpec';
 import { queryTitle } from '../languageService/parser/queryTitle';
 import { existingInputFile, parseCliArguments } from './cliArguments';
-import type { CliIo } from './cliIo';
-import { credentialsFromEnv, engineSettingsFromEnv } from '../queryEngine/credentialsFromEnv';
+import { withMaskedOutput, type CliIo } from './cliIo';
+import { allowHostProblems, baseUrlProblemsFromEnv, engineSettingsFromEnv, vouchedCredentialsFromEnv } from '../queryEngine/credentialsFromEnv';
+import { isBackendError } from '../queryEngine/backendErrors';
 import { createHttpClient } from '../queryEngine/httpClient';
 import { defaultCacheDir } from '../queryEngine/cacheDir';
 import { createQueryEngine } from '../queryEngine/queryEngine';
 import { findWorkspaceRoot } from '../queryEngine/workspaceConfig';
 import { abortableSleep, describeAlert, type PollOutcome, type WatchAlert } from '../workflows/watch/brokenEventWatcher';
 import { createQueryWatcher } from '../workflows/watch/queryWatcher';
-import { formatSlackMessage, postSlackMessage, SLACK_WEBHOOK_ENV } from '../workflows/watch/slackAlert';
+import { formatSlackMessage, postSlackMessage, SLACK_WEBHOOK_ENV, slackWebhookProblem } from '../workflows/watch/slackAlert';
 import { isQueryNumber, queriesNamed, runnableQueries } from './querySelection';
 
-const USAGE = 'usage: aq watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once] [--fresh]';
+const USAGE = 'usage: aq watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once] [--fresh] [--allow-host HOST]...';
 const MIN_INTERVAL_MS = 10_000;
 
 interface WatchArguments {
@@ -40,9 +41,11 @@ interface WatchArguments {
   slack: boolean;
   once: boolean;
   fresh: boolean;
+  allowHosts: string[];
 }
 
-export async function watchCommand(args: string[], io: CliIo): Promise<number> {
+export async function watchCommand(args: string[], rawIo: CliIo): Promise<number> {
+  const io = withMaskedOutput(rawIo);
   const parsed = parseWatchArguments(args);
   if (typeof parsed === 'string') {
     io.stderr(`aq watch: ${parsed}\n${USAGE}\n`);
@@ -53,6 +56,11 @@ export async function watchCommand(args: string[], io: CliIo): Promise<number> {
   const webhookUrl = io.env[SLACK_WEBHOOK_ENV];
   if (parsed.slack && !webhookUrl) {
     io.stderr(`aq watch: --slack needs the incoming-webhook URL in ${SLACK_WEBHOOK_ENV}\n`);
+    return 2;
+  }
+  const webhookProblem = parsed.slack && webhookUrl ? slackWebhookProblem(webhookUrl) : undefined;
+  if (webhookProblem) {
+    io.stderr(`aq watch: ${webhookProblem}\n`);
     return 2;
   }
   const text = readFileSync(file, 'utf8');
@@ -74,6 +82,21 @@ export async function watchCommand(args: string[], io: CliIo): Promise<number> {
     engine.dispose();
     return 2;
   }
+  const setupProblems = [...allowHostProblems(parsed.allowHosts), ...baseUrlProblemsFromEnv(engine.knownSources(), io.env)];
+  if (resolved && resolved.kind !== 'local' && setupProblems.length === 0) {
+    // A refused host is said once, before watching starts, rather than as a failed poll every interval.
+    try {
+      vouchedCredentialsFromEnv(resolved, io.env, parsed.allowHosts);
+    } catch (error) {
+      if (!isBackendError(error)) throw error;
+      setupProblems.push(error.message + (error.details.hint ? `\n  hint: ${error.details.hint}` : ''));
+    }
+  }
+  if (setupProblems.length > 0) {
+    for (const problem of setupProblems) io.stderr(`aq watch: ${problem}\n`);
+    engine.dispose();
+    return 2;
+  }
   const spec = built.spec as DebuggerSpec;
   const title = queryTitle(block);
   const sourceName = resolved?.name ?? spec.source?.name ?? 'default';
@@ -90,7 +113,7 @@ export async function watchCommand(args: string[], io: CliIo): Promise<number> {
     title,
     sourceName,
     cacheDir: defaultCacheDir(io.env),
-    getCredentials: async (config) => credentialsFromEnv(config.name, io.env),
+    getCredentials: async (config) => (config.kind === 'local' ? undefined : vouchedCredentialsFromEnv(config, io.env, parsed.allowHosts)),
     maxAlertsPerPoll: parsed.maxAlerts,
     fresh: parsed.fresh,
     onMemoryNotSaved: (failure) => io.stderr(`aq watch: could not save what was reported (${failure}); after a restart the same events may be reported again.\n`),
@@ -135,6 +158,7 @@ function parseWatchArguments(args: string[]): WatchArguments | string {
     slack: {},
     once: {},
     fresh: {},
+    'allow-host': { value: 'a host or an origin such as http://127.0.0.1:4010', repeatable: true },
   });
   if (typeof parsed === 'string') return parsed;
   const { query, every, 'max-alerts': maxAlerts, slack, once, fresh } = parsed.options;
@@ -155,6 +179,7 @@ function parseWatchArguments(args: string[]): WatchArguments | string {
     slack: slack === true,
     once: once === true,
     fresh: fresh === true,
+    allowHosts: parsed.lists['allow-host'] ?? [],
   };
 }
 

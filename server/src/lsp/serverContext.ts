@@ -10,6 +10,7 @@ import type { AqDocument } from '../languageService/parser/queryAst';
 import type { SourceStatus } from '../protocol/customRequests';
 import type { CredentialedSource, Credentials } from '../queryEngine/sourceConfig';
 import type { QueryEngine } from '../queryEngine/queryEngineTypes';
+import type { CredentialDestination } from '../protocol/credentialHostRule';
 
 export interface ServerLog {
   error(message: string): void;
@@ -49,7 +50,7 @@ export interface ServerContext extends LanguageFeatureContext {
   /** `aq.baseUrlOverrides[name]` as currently applied. */
   baseUrlOverride(sourceName: string): string | undefined;
   /** Asks the editor for one request's secrets; refuses in an untrusted workspace. */
-  credentialsFor(source: CredentialedSource, host: string): Promise<Credentials | undefined>;
+  credentialsFor(source: CredentialedSource, host: string, destination?: CredentialDestination): Promise<Credentials | undefined>;
   askSlackWebhook(): Promise<{ url: string } | null>;
   sendProgress(params: { uri: string; message: string; percent: number }): void;
   sendAlert(params: { uri: string; queryIndex: number; title: string; text: string; kind: string }): void;

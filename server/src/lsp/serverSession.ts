@@ -38,6 +38,7 @@ import { registerDiagnosticsPullSupport, registerDiagnosticsPushSupport, type Di
 import { createDocumentModelCache } from './documentModelCache';
 import { documentPathOf, isAqDocument } from './documentPath';
 import { askEditorForCredentials } from './editorCredentials';
+import type { CredentialDestination } from '../protocol/credentialHostRule';
 import { formatError } from './runSafe';
 import type { ServerContext, ServerLog } from './serverContext';
 import { createSettingsResolver, toEngineSettings, type SettingsResolver } from './settingsResolver';
@@ -142,12 +143,17 @@ export class ServerSession implements ServerContext {
     return this.supportsDefaultEditRange;
   }
 
-  credentialsFor = (source: CredentialedSource, host: string): Promise<Credentials | undefined> =>
-    askEditorForCredentials(source, host, {
-      trusted: this.isTrusted,
-      ask: (params) => this.sendAqRequest(CredentialsRequest, params),
-      log: this.log,
-    });
+  credentialsFor = (source: CredentialedSource, host: string, destination?: CredentialDestination): Promise<Credentials | undefined> =>
+    askEditorForCredentials(
+      source,
+      host,
+      {
+        trusted: this.isTrusted,
+        ask: (params) => this.sendAqRequest(CredentialsRequest, params),
+        log: this.log,
+      },
+      destination,
+    );
 
   askSlackWebhook(): Promise<{ url: string } | null> {
     return this.sendAqRequest(SlackWebhookRequest, {});

@@ -21,7 +21,7 @@ import { queryTitle } from '../languageService/parser/queryTitle';
 import type { CredentialedSource } from '../queryEngine/sourceConfig';
 import { isBackendError } from '../queryEngine/backendErrors';
 import { defaultHttpClient } from '../queryEngine/httpClient';
-import { remoteHost } from '../queryEngine/remoteBackends';
+import { credentialDestination, remoteHost } from '../queryEngine/remoteBackends';
 import { eventFileKindOf } from '../workflows/send/eventFileFormat';
 import { sendDestination, sendEventFile, type SendDestination } from '../workflows/send/sendEventFile';
 import { abortableSleep, describeAlert, type WatchAlert } from '../workflows/watch/brokenEventWatcher';
@@ -72,7 +72,7 @@ export function createWorkflowRequests(context: ServerContext): WorkflowRequests
       throw badRequest(`"${sourceName}" is ${SOURCE_KIND_NAMES[source.kind]} source, but ${basename(documentPath)} holds ${fileHolds}.`);
     }
     const baseUrlOverride = context.baseUrlOverride(source.name);
-    const credentials = await context.credentialsFor(source, remoteHost(source, baseUrlOverride));
+    const credentials = await context.credentialsFor(source, remoteHost(source, baseUrlOverride), credentialDestination(source, baseUrlOverride));
     const destination = sendDestination(source, credentials, baseUrlOverride);
     if (destination) return destination;
     const needed = source.kind === 'mparticle' ? "an input's API key and secret (mParticle: Setup → Inputs)" : 'a service account (username and secret)';

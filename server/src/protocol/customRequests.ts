@@ -54,6 +54,10 @@ export interface CredentialsParams {
   sourceKind: 'mixpanel' | 'piwik' | 'mparticle';
   /** The host the secret will be sent to; the client checks it against the host it was stored for. */
   host: string;
+  /** The origin (scheme, host, port) it goes to, for the shared host rule (credentialHostRule.ts). */
+  url?: string;
+  /** True when that origin is the user's machine setting aq.baseUrlOverrides, not the workspace's aq.json. */
+  fromUserOverride?: boolean;
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import { Agent, request as undiciRequest } from 'undici';
 import { BackendError } from './backendErrors';
+import { credentialForms, maskCredentialForms, type SecretMaterial } from './credentialMasking';
 
 export type HttpAuth =
   | { kind: 'basic'; username: string; password: string }
@@ -21,6 +22,12 @@ export interface HttpRequest {
   /** Text, or bytes for bodies that are not UTF-8 (a gzipped upload). */
   body?: string | Uint8Array;
   auth?: HttpAuth;
+  /**
+   * The caller's other secrets (those of the source, a token request's client secret, a secret
+   * URL). They and every form of `auth` are masked in the response body before anyone reads it,
+   * so a server echoing a header or the request back cannot make aq print a credential.
+   */
+  secrets?: SecretMaterial;
 }
 
 /** A response whose body was read completely (or up to the cap, see `truncated`). */
@@ -107,13 +114,22 @@ async function sendRequest(agent: Agent, request: HttpRequest, options: SendOpti
       const lastNewline = body.lastIndexOf(0x0a);
       body = body.subarray(0, lastNewline + 1);
     }
-    return { status: response.statusCode, headers: flattenHeaders(response.headers), body: body.toString('utf8'), truncated };
+    const text = maskCredentialForms(body.toString('utf8'), credentialForms(secretsOfRequest(request)));
+    return { status: response.statusCode, headers: flattenHeaders(response.headers), body: text, truncated };
   } catch (error) {
     throw toBackendError(error, { where, phase, timedOut, cancelled: options.signal.aborted, timeoutMs: options.timeoutMs });
   } finally {
     clearTimeout(timer);
     options.signal.removeEventListener('abort', onCallerAbort);
   }
+}
+
+/** What a request carries that must never come back out: its auth plus the caller's secrets. */
+export function secretsOfRequest(request: Pick<HttpRequest, 'auth' | 'secrets'>): SecretMaterial {
+  const material: SecretMaterial = { ...request.secrets };
+  if (request.auth?.kind === 'basic') material.basicPairs = [...(material.basicPairs ?? []), [request.auth.username, request.auth.password]];
+  if (request.auth?.kind === 'bearer') material.tokens = [...(material.tokens ?? []), request.auth.token];
+  return material;
 }
 
 function authorizationHeader(auth: HttpAuth | undefined): Record<string, string> {
@@ -221,18 +237,6 @@ function shellQuote(text: string): string {
 
 function formatBytes(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${Math.round(bytes / 1024)} KiB`;
-}
-
-/**
- * Replaces every occurrence of the given secret values in `text` by `****`. A last line of defence
- * for text that came from a server (an error body could echo a header back).
- */
-export function redactSecrets(text: string, secrets: Array<string | undefined>): string {
-  let redacted = text;
-  for (const secret of secrets) {
-    if (secret && secret.length >= 4) redacted = redacted.split(secret).join('****');
-  }
-  return redacted;
 }
 
 let sharedClient: HttpClient | undefined;

@@ -18,6 +18,7 @@ import type { AnalyticsBackend, Credentials, LocalSourceConfig, MparticleSourceC
 import { BackendError } from './backendErrors';
 import { defaultCacheDir } from './cacheDir';
 import { LocalBackend } from './backends/local/localBackend';
+import { credentialDestination } from './credentialDestination';
 import { RemoteServices, remoteHost, type RemoteBackend, type RemoteSourceConfig } from './remoteBackends';
 import type { EngineSettings, QueryEngine, RunOptions } from './queryEngineTypes';
 import { readWorkspaceConfig, parseWorkspaceConfig, type WorkspaceConfig } from './workspaceConfig';
@@ -262,7 +263,8 @@ class WorkspaceQueryEngine implements QueryEngine {
   private async runContext(source: SourceConfig, documentPath: string, options: RunOptions): Promise<RunContext> {
     let credentials: Credentials | undefined;
     if (source.kind !== 'local') {
-      credentials = await options.getCredentials(source, remoteHost(source, this.settings.baseUrlOverrides?.[source.name]));
+      const override = this.settings.baseUrlOverrides?.[source.name];
+      credentials = await options.getCredentials(source, remoteHost(source, override), credentialDestination(source, override));
     }
     return {
       signal: options.signal,
@@ -317,7 +319,8 @@ class WorkspaceQueryEngine implements QueryEngine {
     const entry: SchemaEntry = this.schemas.get(key) ?? { schema: undefined, loading: undefined };
     this.schemas.set(key, entry);
     try {
-      const credentials = await options.getCredentials(source, remoteHost(source, this.settings.baseUrlOverrides?.[source.name]));
+      const override = this.settings.baseUrlOverrides?.[source.name];
+      const credentials = await options.getCredentials(source, remoteHost(source, override), credentialDestination(source, override));
       const schema = await this.remoteBackendFor(source).fetchSchema({ signal: options.signal, credentials, now: this.now, readTextFile: (p) => readFile(p, 'utf8') });
       entry.schema = schema;
       entry.error = undefined;

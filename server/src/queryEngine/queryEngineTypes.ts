@@ -9,6 +9,7 @@ import type { QuerySpec, SourceRef } from '../queryContract/querySpec';
 import type { GeneratedRequestResult, SourceStatus } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
 import type { Credentials, MparticleSourceConfig, QueryProgress, SourceConfig } from './analyticsBackend';
+import type { CredentialDestination } from '../protocol/credentialHostRule';
 
 /** Settings the host passes in; the extension reads them from VS Code, the CLI from the environment. */
 export interface EngineSettings {
@@ -34,7 +35,8 @@ export interface EngineSettings {
 export interface RunOptions {
   signal: AbortSignal;
   /** Asked for just before a remote request; never stored. */
-  getCredentials: (source: SourceConfig, host: string) => Promise<Credentials | undefined>;
+  /** `destination` says where exactly (scheme, host, port) the secret goes and whether the user chose it. */
+  getCredentials: (source: SourceConfig, host: string, destination?: CredentialDestination) => Promise<Credentials | undefined>;
   bypassCache?: boolean;
   onProgress?: (progress: QueryProgress) => void;
   /** Keep the backend's whole raw response on the result, unclipped (`aq run --format json` prints it). */

@@ -6,10 +6,10 @@
 import type { QuerySpec } from '../queryContract/querySpec';
 import type { GeneratedRequestResult } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
-import type { MixpanelSourceConfig, MparticlePod, MparticleSourceConfig, PiwikSourceConfig, RunContext } from './analyticsBackend';
+import type { MixpanelSourceConfig, MparticleSourceConfig, PiwikSourceConfig, RunContext } from './analyticsBackend';
 import { MixpanelBackend } from './backends/mixpanel/mixpanelBackend';
-import { mixpanelHosts } from './backends/mixpanel/mixpanelHosts';
 import { PiwikProBackend } from './backends/piwikPro/piwikProBackend';
+import { credentialDestination } from './credentialDestination';
 import { compileFunnelToJql, funnelJqlOutputToData } from './funnelToJql';
 import { RequestQueue } from './requestQueue';
 import { ResultCache } from './resultCache';
@@ -70,22 +70,14 @@ export class RemoteServices {
   }
 }
 
-/** mParticle's Events API host of each pod (docs/api-notes.md). */
-const MPARTICLE_POD_HOSTS: Record<MparticlePod, string> = {
-  US1: 'https://s2s.us1.mparticle.com',
-  US2: 'https://s2s.us2.mparticle.com',
-  EU1: 'https://s2s.eu1.mparticle.com',
-  AU1: 'https://s2s.au1.mparticle.com',
-};
-
-export function mparticleHost(pod: MparticlePod): string {
-  return MPARTICLE_POD_HOSTS[pod] ?? MPARTICLE_POD_HOSTS.US1;
-}
-
 /** The host a source's requests go to, which is what stored credentials are bound to. */
 export function remoteHost(source: RemoteSourceConfig | MparticleSourceConfig, baseUrlOverride: string | undefined): string {
-  if (baseUrlOverride) return new URL(baseUrlOverride).host;
-  if (source.kind === 'piwik') return new URL(source.url).host;
-  if (source.kind === 'mparticle') return new URL(mparticleHost(source.pod)).host;
-  return new URL(mixpanelHosts(source.region).query).host;
+  const { url } = credentialDestination(source, baseUrlOverride);
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }
+
+export { credentialDestination, mparticleHost } from './credentialDestination';

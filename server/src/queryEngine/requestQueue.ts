@@ -5,6 +5,7 @@
  * latter only for requests that are safe to repeat. The status bar listens to `onDidChange`.
  */
 import { BackendError, isBackendError } from './backendErrors';
+import { MAX_RETRY_AFTER_WAIT_MS, timerSafeDelay } from './retryAfter';
 
 export interface RequestQueueOptions {
   /** Default 5 (Mixpanel's concurrent-query limit). */
@@ -15,7 +16,7 @@ export interface RequestQueueOptions {
   maxTries?: number;
   /** First backoff step; doubled per attempt, with jitter. Default 1000 ms. */
   baseBackoffMs?: number;
-  /** A longer `Retry-After` than this fails the task instead of waiting; default 60 s. */
+  /** A longer `Retry-After` than this fails the task instead of waiting; default 60 s, never above MAX_RETRY_AFTER_WAIT_MS. */
   maxRetryAfterWaitMs?: number;
   now?: () => number;
   random?: () => number;
@@ -65,7 +66,7 @@ export class RequestQueue {
     this.hourlyBudget = options.hourlyBudget ?? 60;
     this.maxTries = options.maxTries ?? 3;
     this.baseBackoffMs = options.baseBackoffMs ?? 1000;
-    this.maxRetryAfterWaitMs = options.maxRetryAfterWaitMs ?? 60_000;
+    this.maxRetryAfterWaitMs = Math.min(options.maxRetryAfterWaitMs ?? 60_000, MAX_RETRY_AFTER_WAIT_MS);
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
   }
@@ -112,7 +113,7 @@ export class RequestQueue {
     if (!isBackendError(failure) || attempt >= this.maxTries || options.signal.aborted) return undefined;
     if (failure.kind === 'rateLimited') {
       const retryAfterMs = failure.details.retryAfterMs ?? this.backoff(attempt);
-      if (retryAfterMs > this.maxRetryAfterWaitMs) return undefined;
+      if (!Number.isFinite(retryAfterMs) || retryAfterMs > this.maxRetryAfterWaitMs) return undefined;
       this.pausedUntil = Math.max(this.pausedUntil, this.now() + retryAfterMs);
       return retryAfterMs;
     }
@@ -199,7 +200,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    }, timerSafeDelay(ms));
     const onAbort = (): void => {
       clearTimeout(timer);
       reject(cancelled());
@@ -208,12 +209,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Reads `Retry-After` (seconds or an HTTP date) as milliseconds from `now`. */
-export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
-}
+export { parseRetryAfter } from './retryAfter';

@@ -74,3 +74,31 @@ test('an mParticle key and secret are answered for the pod host they were stored
   assert.deepEqual(await store.answer({ sourceName: 'app', sourceKind: 'mparticle', host: 's2s.eu1.mparticle.com' }), { apiKey: 'key-1', apiSecret: 'secret-1' });
   assert.deepEqual(asked, []);
 });
+
+test('the shared host rule: plain http to the host a secret was entered for is asked about (once), a machine override is not', async () => {
+  const concerns: Array<string | undefined> = [];
+  const secrets = new Map<string, string>();
+  const memento = new Map<string, unknown>();
+  const store = new CredentialStore(
+    { get: async (key: string) => secrets.get(key), store: async (key: string, value: string) => void secrets.set(key, value), delete: async (key: string) => void secrets.delete(key) },
+    { get: <T>(key: string) => memento.get(key) as T, update: async (key: string, value: unknown) => void memento.set(key, value) } as never,
+    async (_sourceName, _host, _stored, concern) => {
+      concerns.push(concern);
+      return true;
+    },
+  );
+  await store.store('shop', 'acme.example', { clientId: 'id', clientSecret: 's3cret' });
+  const https = await store.answer({ sourceName: 'shop', sourceKind: 'piwik', host: 'acme.example', url: 'https://acme.example', fromUserOverride: false });
+  assert.equal(https?.clientSecret, 's3cret');
+  assert.deepEqual(concerns, [], 'https to the host the user entered the secret for is vouched for');
+  const plain = await store.answer({ sourceName: 'shop', sourceKind: 'piwik', host: 'acme.example', url: 'http://acme.example', fromUserOverride: false });
+  assert.equal(plain?.clientSecret, 's3cret');
+  assert.equal(concerns.length, 1);
+  assert.match(concerns[0] ?? '', /plain http/);
+  await store.answer({ sourceName: 'shop', sourceKind: 'piwik', host: 'acme.example', url: 'http://acme.example', fromUserOverride: false });
+  assert.equal(concerns.length, 1, 'asked once per session for that origin');
+  await store.store('dev', '127.0.0.1:4010', { clientId: 'id', clientSecret: 'dev-secret' });
+  const override = await store.answer({ sourceName: 'dev', sourceKind: 'piwik', host: '127.0.0.1:4010', url: 'http://127.0.0.1:4010', fromUserOverride: true });
+  assert.equal(override?.clientSecret, 'dev-secret');
+  assert.equal(concerns.length, 1, "the user's own aq.baseUrlOverrides is vouched for");
+});

@@ -7,7 +7,8 @@
 import { gzipSync } from 'node:zlib';
 import type { Credentials, MixpanelRegion } from '../../queryEngine/analyticsBackend';
 import { BackendError } from '../../queryEngine/backendErrors';
-import { applyBaseUrlOverride, buildUrl, redactSecrets, type HttpClient } from '../../queryEngine/httpClient';
+import { maskCredentials, type SecretMaterial } from '../../queryEngine/credentialMasking';
+import { applyBaseUrlOverride, buildUrl, type HttpClient } from '../../queryEngine/httpClient';
 import { MIXPANEL_MAX_EVENTS_PER_REQUEST, MIXPANEL_MAX_REQUEST_BYTES } from './ingestLimits';
 import { stableInsertId } from './insertIds';
 import { retryAfterMs, type BatchOutcome, type PreparedBatch, type RecordFailure } from './sendBatches';
@@ -106,13 +107,14 @@ export function mixpanelBatchSender(target: MixpanelImportTarget, options: Mixpa
       { method: 'POST', url, headers, body: gzip ? gzipSync(batch.body) : batch.body, auth },
       { signal, timeoutMs: options.timeoutMs ?? 120_000, maxBytes: 4 * 1024 * 1024 },
     );
-    return importOutcome(response.status, response.body, response.headers['retry-after'], batch, [secret]);
+    return importOutcome(response.status, response.body, response.headers['retry-after'], batch, { credentials: target.credentials });
   };
 }
 
-function importOutcome(status: number, body: string, retryAfter: string | undefined, batch: MixpanelBatch, secrets: string[]): BatchOutcome {
+function importOutcome(status: number, unmaskedBody: string, retryAfter: string | undefined, batch: MixpanelBatch, secrets: SecretMaterial): BatchOutcome {
+  const body = maskCredentials(unmaskedBody, secrets);
   const json = parseJsonObject(body);
-  const said = redactSecrets(typeof json?.error === 'string' ? json.error : body.trim().slice(0, 200), secrets);
+  const said = maskCredentials(typeof json?.error === 'string' ? json.error : body.trim().slice(0, 200), secrets);
   if (status >= 200 && status < 300) {
     return { kind: 'done', accepted: typeof json?.num_records_imported === 'number' ? json.num_records_imported : batch.size, failures: [] };
   }
@@ -121,7 +123,7 @@ function importOutcome(status: number, body: string, retryAfter: string | undefi
     if (records) {
       const failures: RecordFailure[] = records.map((record) => {
         const index = typeof record.index === 'number' ? record.index : -1;
-        const failure: RecordFailure = { line: batch.lines[index] ?? 0, message: redactSecrets(typeof record.message === 'string' ? record.message : 'rejected by Mixpanel', secrets) };
+        const failure: RecordFailure = { line: batch.lines[index] ?? 0, message: maskCredentials(typeof record.message === 'string' ? record.message : 'rejected by Mixpanel', secrets) };
         if (typeof record.field === 'string') failure.field = record.field;
         return failure;
       });

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { BackendError } from '../../queryEngine/backendErrors';
 import type { MparticlePod } from '../../queryEngine/analyticsBackend';
-import { applyBaseUrlOverride, redactSecrets, type HttpClient } from '../../queryEngine/httpClient';
+import { maskCredentials } from '../../queryEngine/credentialMasking';
+import { applyBaseUrlOverride, type HttpClient } from '../../queryEngine/httpClient';
 import { mparticleHost } from '../../queryEngine/remoteBackends';
 import { MPARTICLE_MAX_BATCHES_PER_REQUEST, MPARTICLE_MAX_REQUEST_BYTES } from './ingestLimits';
 import { canonicalJson } from './insertIds';
@@ -73,7 +74,7 @@ export interface MparticleTarget {
 
 export function mparticleChunkSender(target: MparticleTarget, options: { http: HttpClient; timeoutMs?: number }): (chunk: MparticleChunk, signal: AbortSignal) => Promise<BatchOutcome> {
   const url = applyBaseUrlOverride(`${mparticleHost(target.pod)}/v2/bulkevents`, target.baseUrlOverride);
-  const secrets = [target.apiKey, target.apiSecret];
+  const secrets = { credentials: { apiKey: target.apiKey, apiSecret: target.apiSecret } };
   return async (chunk, signal) => {
     const response = await options.http.send(
       { method: 'POST', url, headers: { 'content-type': 'application/json', accept: 'text/html, application/json' }, body: chunk.body, auth: { kind: 'basic', username: target.apiKey, password: target.apiSecret } },
@@ -81,7 +82,7 @@ export function mparticleChunkSender(target: MparticleTarget, options: { http: H
     );
     const status = response.status;
     if (status >= 200 && status < 300) return { kind: 'done', accepted: chunk.size, failures: [] };
-    const said = redactSecrets(errorText(response.body), secrets);
+    const said = maskCredentials(errorText(maskCredentials(response.body, secrets)), secrets);
     if (status === 401 || status === 403) {
       return { kind: 'fatal', error: new BackendError('auth', `mParticle did not accept the API key and secret (HTTP ${status})${said ? `: ${said}` : ''}.`, { status }) };
     }

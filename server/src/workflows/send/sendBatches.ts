@@ -6,6 +6,7 @@
  * connection dropped after the server stored the batch costs a retry, never a duplicate.
  */
 import { BackendError, isBackendError } from '../../queryEngine/backendErrors';
+import { describeWait, MAX_RETRY_AFTER_WAIT_MS, parseRetryAfter, timerSafeDelay } from '../../queryEngine/retryAfter';
 
 /** A record the API refused, by the line of the input file it came from. */
 export interface RecordFailure {
@@ -39,6 +40,8 @@ export interface RetryPolicy {
   maxDelayMs?: number;
   /** Random extra wait, [min, max]; default 1–5 s. */
   jitterMs?: [number, number];
+  /** The longest Retry-After waited out; a longer one stops the send (resume later). Default and upper bound MAX_RETRY_AFTER_WAIT_MS (10 min). */
+  maxRetryAfterMs?: number;
   /** Attempts per batch, the first included; default 10. */
   maxAttempts?: number;
   random?: () => number;
@@ -56,8 +59,8 @@ export interface SendBatchesOptions {
   signal: AbortSignal;
   /** Batch indices sent by an earlier, interrupted run; they are skipped. */
   alreadySent?: ReadonlySet<number>;
-  /** Called after each batch the API accepted (also with record failures), e.g. to save progress. */
-  onBatchDone?: (index: number) => void;
+  /** Called after each batch the API accepted (also with the records it rejected), e.g. to save progress. */
+  onBatchDone?: (index: number, failures: readonly RecordFailure[]) => void;
   onProgress?: (progress: SendProgress) => void;
   retry?: RetryPolicy;
 }
@@ -70,6 +73,8 @@ export interface SendReport {
   /** Records accepted by the API in this run. */
   accepted: number;
   recordFailures: RecordFailure[];
+  /** How many of `recordFailures` were rejected by earlier, interrupted runs of a resumed send. */
+  earlierRecordFailures?: number;
   /** Batches that could not be sent (rejected, or retries exhausted), with why. */
   failedBatches: Array<{ index: number; reason: string }>;
   /** Set when the send stopped early: cancelled, or a fatal error. */
@@ -81,6 +86,7 @@ export async function sendBatches<B extends PreparedBatch>(batches: B[], sendOne
   const policy = options.retry ?? {};
   const maxAttempts = Math.max(1, policy.maxAttempts ?? 10);
   const sleep = policy.sleep ?? rejectingSleep;
+  const maxRetryAfterMs = Math.min(policy.maxRetryAfterMs ?? MAX_RETRY_AFTER_WAIT_MS, MAX_RETRY_AFTER_WAIT_MS);
   for (const batch of batches) {
     if (options.signal.aborted) {
       report.stoppedBy = 'cancelled';
@@ -108,7 +114,7 @@ export async function sendBatches<B extends PreparedBatch>(batches: B[], sendOne
           report.sentBatches++;
           report.accepted += outcome.accepted;
           for (const failure of outcome.failures) report.recordFailures.push(failure);
-          options.onBatchDone?.(batch.index);
+          options.onBatchDone?.(batch.index, outcome.failures);
           finished = true;
           break;
         case 'rejected':
@@ -121,6 +127,10 @@ export async function sendBatches<B extends PreparedBatch>(batches: B[], sendOne
           return report;
         case 'retry':
           lastReason = outcome.reason;
+          if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs > maxRetryAfterMs) {
+            report.stoppedBy = new BackendError('rateLimited', `${outcome.reason} and asks to wait ${describeWait(outcome.retryAfterMs)} before the next request; aq waits at most ${describeWait(maxRetryAfterMs)}. Resume later with --resume.`, { retryAfterMs: outcome.retryAfterMs });
+            return report;
+          }
           if (attempt < maxAttempts) {
             try {
               await sleep(backoffDelay(attempt, policy, outcome.retryAfterMs), options.signal);
@@ -155,7 +165,7 @@ function rejectingSleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    }, timerSafeDelay(ms));
     function onAbort(): void {
       clearTimeout(timer);
       reject(new BackendError('cancelled', 'The send was cancelled.'));
@@ -164,11 +174,7 @@ function rejectingSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Reads Retry-After (seconds or an HTTP date) as milliseconds. */
+/** Reads Retry-After (seconds or an HTTP date) as milliseconds; bounded and finite (see retryAfter.ts). */
 export function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  return parseRetryAfter(header, now);
 }

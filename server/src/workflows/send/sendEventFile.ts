@@ -102,17 +102,26 @@ export async function sendEventFile(options: SendEventFileOptions): Promise<Send
 
   const destinationKey = destinationKeyOf(options.destination);
   const inputHash = inputHashOf(text, JSON.stringify({ kind, limits }));
-  const completed = options.resume ? loadProgress(progressPath, inputHash, destinationKey) : new Set<number>();
-  result.report = await sendBatches(batches, sendOne, {
+  const saved = options.resume ? loadProgress(progressPath, inputHash, destinationKey) : { completed: new Set<number>(), recordFailures: [] };
+  const completed = saved.completed;
+  // Rejections of the batches earlier runs delivered are carried along: those batches are skipped now.
+  const keptFailures = [...saved.recordFailures];
+  const report = await sendBatches(batches, sendOne, {
     signal: options.signal,
     alreadySent: new Set(completed),
     retry: options.retry,
     onProgress: options.onProgress,
-    onBatchDone: (index) => {
+    onBatchDone: (index, failures) => {
       completed.add(index);
-      saveProgress(progressPath, inputHash, destinationKey, completed);
+      keptFailures.push(...failures);
+      saveProgress(progressPath, inputHash, destinationKey, completed, keptFailures);
     },
   });
+  if (saved.recordFailures.length > 0) {
+    report.recordFailures = [...saved.recordFailures, ...report.recordFailures].sort((a, b) => a.line - b.line);
+    report.earlierRecordFailures = saved.recordFailures.length;
+  }
+  result.report = report;
   if (!result.report.stoppedBy && result.report.failedBatches.length === 0) clearProgress(progressPath);
   return result;
 }

@@ -66,13 +66,31 @@ export interface PostSlackOptions {
  * Posts one message. Rejects with a BackendError whose message names Slack's error string
  * (`channel_not_found`, …) but never the webhook URL.
  */
+/**
+ * Why a webhook URL cannot be used, or undefined. The path is the secret, so it goes over https
+ * only; plain http is accepted for a loopback address alone (a local relay), where it never
+ * crosses a network.
+ */
+export function slackWebhookProblem(webhookUrl: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(webhookUrl);
+  } catch {
+    return `${SLACK_WEBHOOK_ENV} must be an https:// incoming-webhook URL.`;
+  }
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) return undefined;
+  return `${SLACK_WEBHOOK_ENV} must be an https:// incoming-webhook URL (plain http would send the webhook's secret path over the network in the clear; only a loopback address may use http).`;
+}
+
 export async function postSlackMessage(webhookUrl: string, message: SlackMessage, options: PostSlackOptions): Promise<void> {
-  if (!/^https?:\/\//.test(webhookUrl)) throw new BackendError('config', `${SLACK_WEBHOOK_ENV} must be an https:// incoming-webhook URL.`);
+  const problem = slackWebhookProblem(webhookUrl);
+  if (problem) throw new BackendError('config', problem);
   let status: number;
   let body: string;
   try {
     const response = await options.http.send(
-      { method: 'POST', url: webhookUrl, headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) },
+      { method: 'POST', url: webhookUrl, headers: { 'content-type': 'application/json' }, body: JSON.stringify(message), secrets: { secretUrls: [webhookUrl] } },
       { signal: options.signal, timeoutMs: options.timeoutMs ?? 15_000, maxBytes: 64 * 1024 },
     );
     status = response.status;

@@ -11,8 +11,10 @@ import type { AnalyticsBackend, Credentials, MixpanelRegion, MixpanelSourceConfi
 import { BackendError } from '../../backendErrors';
 import { envPrefixFor, LEGACY_SECRET_WARNING } from '../../credentialsFromEnv';
 import { compileFunnelToJql, funnelJqlOutputToData } from '../../funnelToJql';
-import { applyBaseUrlOverride, buildUrl, defaultHttpClient, describeAsCurl, describeTarget, redactSecrets, type HttpAuth, type HttpClient, type HttpRequest, type HttpResponse } from '../../httpClient';
+import { applyBaseUrlOverride, buildUrl, defaultHttpClient, describeAsCurl, describeTarget, type HttpAuth, type HttpClient, type HttpRequest, type HttpResponse } from '../../httpClient';
+import { maskCredentials } from '../../credentialMasking';
 import { parseRetryAfter, type RequestQueue } from '../../requestQueue';
+import { describeWait } from '../../retryAfter';
 import type { ResultCache } from '../../resultCache';
 import { mixpanelHosts } from './mixpanelHosts';
 import { canonicalCall, compileMixpanelQuery, projectParams, type CompiledMixpanelQuery, type MixpanelCall } from './mixpanelQueryCompiler';
@@ -186,7 +188,7 @@ export class MixpanelBackend implements AnalyticsBackend {
       cleaned: spec.clean,
       data,
       meta: { computedAt, durationMs: Date.now() - started, rowCount, seriesCount, warnings },
-      raw: redactSecrets(response.body.slice(0, maxRaw), secretsOf(context.credentials)),
+      raw: maskCredentials(response.body, { credentials: context.credentials }).slice(0, maxRaw),
       rawTruncated: response.body.length > maxRaw || undefined,
     };
   }
@@ -217,7 +219,7 @@ export class MixpanelBackend implements AnalyticsBackend {
     const auth: HttpAuth = credentials.username
       ? { kind: 'basic', username: credentials.username, password: credentials.secret ?? '' }
       : { kind: 'basic', username: credentials.secret ?? '', password: '' };
-    const request: HttpRequest = { method: call.method, url, auth, headers: { accept: 'application/json' } };
+    const request: HttpRequest = { method: call.method, url, auth, headers: { accept: 'application/json' }, secrets: { credentials } };
     if (call.form) {
       request.headers = { ...request.headers, 'content-type': 'application/x-www-form-urlencoded' };
       request.body = new URLSearchParams(call.form).toString();
@@ -236,7 +238,7 @@ export class MixpanelBackend implements AnalyticsBackend {
 
   private errorFor(response: HttpResponse, call: MixpanelCall, credentials: Credentials): BackendError {
     const status = response.status;
-    const detail = redactSecrets(mixpanelErrorText(response.body), secretsOf(credentials));
+    const detail = maskCredentials(mixpanelErrorText(maskCredentials(response.body, { credentials })), { credentials });
     const { name, projectId, region } = this.source;
     const project = `project ${projectId}`;
     const said = detail ? ` Mixpanel said: "${detail}"` : '';
@@ -260,11 +262,11 @@ export class MixpanelBackend implements AnalyticsBackend {
         return new BackendError('notFound', `Mixpanel does not know ${project}${call.query.funnel_id ? ` or funnel ${call.query.funnel_id}` : ''}${call.query.bookmark_id ? ` or report ${call.query.bookmark_id}` : ''} (HTTP 404). Check "projectId" for source "${name}" in aq.json and the id in the query.${said}`, { status });
       case 429: {
         const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
-        const when = retryAfterMs !== undefined ? `retry after ${Math.ceil(retryAfterMs / 1000)} s` : 'retry in a few minutes';
+        const when = retryAfterMs !== undefined ? `it asks to wait ${describeWait(retryAfterMs)}` : 'retry in a few minutes';
         return new BackendError('rateLimited', `Mixpanel's rate limit for ${project} was reached (60 queries per hour, 5 at a time): ${when}. Repeated queries are answered from the cache.`, { status, retryAfterMs });
       }
     }
-    if (status >= 500) return new BackendError('server', `Mixpanel answered HTTP ${status} (${describeTarget(buildUrl(this.hostUrl(), call.path))}); it may be a temporary problem, try again later.${said}`, { status });
+    if (status >= 500) return new BackendError('server', `Mixpanel answered HTTP ${status} (${describeTarget(applyBaseUrlOverride(buildUrl(this.hostUrl(), call.path), this.options.baseUrlOverride))}); it may be a temporary problem, try again later.${said}`, { status });
     if (status === 400 && call.path.endsWith('/jql')) return new BackendError('script', `Mixpanel could not run the JQL script.${said}`, { status });
     return new BackendError('badRequest', `Mixpanel rejected the query (HTTP ${status}).${said}`, { status });
   }
@@ -304,6 +306,3 @@ function parseJson(body: string, path: string): unknown {
   }
 }
 
-function secretsOf(credentials: Credentials | undefined): Array<string | undefined> {
-  return [credentials?.secret, credentials?.clientSecret];
-}

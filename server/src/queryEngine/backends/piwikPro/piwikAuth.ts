@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { Credentials } from '../../analyticsBackend';
 import { BackendError } from '../../backendErrors';
-import { redactSecrets, type HttpClient } from '../../httpClient';
+import { maskCredentials } from '../../credentialMasking';
+import type { HttpClient } from '../../httpClient';
 
 export interface PiwikTokenOptions {
   /** `https://<account>.piwik.pro`, or the base-URL override. */
@@ -63,6 +64,7 @@ export class PiwikTokenProvider {
         url,
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }),
+        secrets: { credentials: { clientId, clientSecret } },
       },
       { signal, timeoutMs: this.options.timeoutMs, maxBytes: 1024 * 1024 },
     );
@@ -78,7 +80,7 @@ export class PiwikTokenProvider {
     }
     if (response.status >= 500) throw new BackendError('server', `Piwik PRO's /auth/token answered HTTP ${response.status}; try again later.`, { status: response.status });
     if (response.status !== 200) {
-      throw new BackendError('badRequest', `Piwik PRO's /auth/token answered HTTP ${response.status}: ${redactSecrets(response.body.slice(0, 200), [clientSecret])}`, { status: response.status });
+      throw new BackendError('badRequest', `Piwik PRO's /auth/token answered HTTP ${response.status}: ${maskCredentials(response.body, { credentials: { clientId, clientSecret } }).slice(0, 200)}`, { status: response.status });
     }
     let json: { access_token?: unknown; expires_in?: unknown };
     try {

@@ -15,8 +15,10 @@ import type { DebuggerEvent, DebuggerSession, QueryResult, ResultWarning } from 
 import type { AnalyticsBackend, Credentials, PiwikSourceConfig, RunContext } from '../../analyticsBackend';
 import { BackendError } from '../../backendErrors';
 import { envPrefixFor } from '../../credentialsFromEnv';
-import { applyBaseUrlOverride, buildUrl, defaultHttpClient, describeAsCurl, redactSecrets, type HttpClient, type HttpRequest, type HttpResponse } from '../../httpClient';
+import { applyBaseUrlOverride, buildUrl, defaultHttpClient, describeAsCurl, type HttpClient, type HttpRequest, type HttpResponse } from '../../httpClient';
+import { maskCredentials } from '../../credentialMasking';
 import { parseRetryAfter, type RequestQueue } from '../../requestQueue';
+import { describeWait } from '../../retryAfter';
 import type { ResultCache } from '../../resultCache';
 import { PiwikTokenProvider } from './piwikAuth';
 
@@ -168,7 +170,7 @@ export class PiwikProBackend implements AnalyticsBackend {
       for (;;) {
         const token = await this.tokens.token(credentials, context.signal);
         const response = await this.http.send(
-          { ...request, auth: { kind: 'bearer', token } },
+          { ...request, auth: { kind: 'bearer', token }, secrets: { credentials } },
           { signal: context.signal, timeoutMs: this.options.timeoutMs, maxBytes: this.options.maxResponseBytes, oversize: 'truncate' },
         );
         if (response.status === 401 && !renewed) {
@@ -184,7 +186,7 @@ export class PiwikProBackend implements AnalyticsBackend {
 
   private errorFor(response: HttpResponse, credentials: Credentials): BackendError {
     const status = response.status;
-    const text = redactSecrets(response.body.trim().replace(/\s+/g, ' ').slice(0, 300), [credentials.clientSecret]);
+    const text = maskCredentials(response.body.trim().replace(/\s+/g, ' '), { credentials }).slice(0, 300);
     const said = text ? ` Piwik PRO said: "${text}"` : '';
     const name = this.source.name;
     const prefix = envPrefixFor(name);
@@ -203,7 +205,7 @@ export class PiwikProBackend implements AnalyticsBackend {
         return new BackendError('plan', `Piwik PRO answered 402 for source "${name}": the organization has no active license.${said}`, { status });
       case 429: {
         const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
-        return new BackendError('rateLimited', `Piwik PRO's rate limit was reached${retryAfterMs !== undefined ? `; retry after ${Math.ceil(retryAfterMs / 1000)} s` : ''}.`, { status, retryAfterMs });
+        return new BackendError('rateLimited', `Piwik PRO's rate limit was reached${retryAfterMs !== undefined ? `; it asks to wait ${describeWait(retryAfterMs)}` : ''}.`, { status, retryAfterMs });
       }
     }
     if (status >= 500) return new BackendError('server', `Piwik PRO answered HTTP ${status}; try again later.${said}`, { status });
@@ -224,6 +226,12 @@ export function createPiwikProBackend(source: PiwikSourceConfig, options: PiwikP
 }
 
 /** NDJSON → objects, line by line; a bad line is reported with its 1-based number and skipped. */
+/**
+ * The 64-bit ids written as bare numbers, turned into strings before JSON.parse rounds them: an
+ * answer without the `_str` copies would otherwise merge distinct sessions and events into one.
+ */
+const BARE_LONG_ID = new RegExp(`(?<!\\\\)"(${ID_FIELDS.join('|')})"(\\s*:\\s*)(-?\\d{16,})(?=\\s*[,}\\]])`, 'g');
+
 export function parseNdjson(body: string): { objects: Json[]; bad: Array<{ line: number; reason: string }> } {
   const objects: Json[] = [];
   const bad: Array<{ line: number; reason: string }> = [];
@@ -232,7 +240,7 @@ export function parseNdjson(body: string): { objects: Json[]; bad: Array<{ line:
     const trimmed = text.trim();
     if (!trimmed) return;
     try {
-      const value = JSON.parse(trimmed) as unknown;
+      const value = JSON.parse(trimmed.replace(BARE_LONG_ID, '"$1"$2"$3"')) as unknown;
       if (typeof value === 'object' && value !== null && !Array.isArray(value)) objects.push(value as Json);
       else bad.push({ line: i + 1, reason: 'not a JSON object' });
     } catch (error) {

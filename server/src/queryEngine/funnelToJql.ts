@@ -305,7 +305,7 @@ function comment(text: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The `on` expression as JavaScript, with Mixpanel's semantics (evaluateExpression.ts)
+// The `on` expression as JavaScript, by the same rules as evaluateExpression.ts
 // ---------------------------------------------------------------------------------------------
 
 /** `segmentOf(event)` for the script, plus the helpers the expression needs. */

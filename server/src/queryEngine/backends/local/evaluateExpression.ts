@@ -1,6 +1,6 @@
 /**
  * Evaluates Mixpanel segmentation expressions (the `on` / `where` grammar, docs/api-notes.md) against
- * one event, with Mixpanel's semantics: `==` across types is false, comparisons across types are
+ * one event, by Mixpanel's documented rules: `==` across types is false, comparisons across types are
  * undefined, `and`/`or` treat undefined as false, `in` is a substring test on strings and list
  * membership on lists. The same tree the parser builds for lint is what runs here.
  *

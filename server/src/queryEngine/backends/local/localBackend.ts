@@ -1,6 +1,7 @@
 /**
  * The `local` source: runs segmentation, funnels, retention and JQL over exported event files,
- * with Mixpanel's semantics, and answers in the same result model as the remote backends. Needs
+ * following Mixpanel's documented rules (docs/local-engine.md gives each, and the reading taken
+ * where the documentation is ambiguous), and answers in the same result model as the remote backends. Needs
  * no account and no network, so it is the default source of the bundled examples.
  */
 import { readFile } from 'node:fs/promises';

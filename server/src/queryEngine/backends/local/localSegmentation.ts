@@ -1,5 +1,5 @@
 /**
- * Segmentation over local events with Mixpanel's semantics (rules in docs/local-engine.md):
+ * Segmentation over local events as Mixpanel documents it (rules in docs/local-engine.md):
  * general = events per bucket, unique = distinct users per bucket, average = events per user per
  * bucket; `on` splits into one series per value, `limit` keeps the top N by total; `measure`
  * sums, averages or histograms the numeric `on` value instead of counting.

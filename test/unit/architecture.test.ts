@@ -126,13 +126,6 @@ const ALLOWED_IMPORTS: Record<string, readonly string[]> = {
   client: ['protocol', 'results'],
 };
 
-/**
- * Imports that still take the schema types through the language core's re-export, in files other
- * branches were changing when the types moved to queryContract/schemaTypes.ts. Point them there
- * and empty this list.
- */
-const PENDING_SCHEMA_TYPE_IMPORTS = new Set(['server/src/queryEngine/backends/local/deriveSchema.ts', 'server/src/queryEngine/backends/local/localBackend.ts']);
-
 function moduleOf(path: string): string | undefined {
   return MODULES.find(([, pattern]) => pattern.test(path))?.[0];
 }
@@ -147,7 +140,6 @@ test('every module imports only the modules the table allows', () => {
         if (!specifier.startsWith('.')) continue;
         const to = moduleOf(withExtension(target(file, specifier)));
         if (!to || to === from || ALLOWED_IMPORTS[from].includes(to)) continue;
-        if (PENDING_SCHEMA_TYPE_IMPORTS.has(file) && target(file, specifier) === 'server/src/languageService/analyticsTypes') continue;
         found.push(`${file} (${from}) imports ${specifier} (${to})`);
       }
     }

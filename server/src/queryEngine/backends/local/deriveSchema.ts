@@ -3,7 +3,7 @@
  * volumes, each property's type (the most common JSON type among its values) and its most common
  * values, and the profiles' properties. Completion and lint then work on any export.
  */
-import type { AnalyticsSchema, EventSchema, PropertySchema, PropertyType } from '../../../languageService/analyticsTypes';
+import type { AnalyticsSchema, EventSchema, PropertySchema, PropertyType } from '../../../queryContract/schemaTypes';
 import type { LocalDataset } from './localEvent';
 
 /** Distinct values tracked per property; past this a property is treated as free text (ids, timestamps). */

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { existsSync } from 'node:fs';
-import type { AnalyticsSchema } from '../../../languageService/analyticsTypes';
+import type { AnalyticsSchema } from '../../../queryContract/schemaTypes';
 import { schemaFromLexicon } from '../../../queryContract/lexiconSchema';
 import type { QuerySpec } from '../../../queryContract/querySpec';
 import type { QueryResult, ResultData, ResultWarning } from '../../../protocol/resultModel';

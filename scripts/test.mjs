@@ -1,6 +1,6 @@
 // Runs every test file under test/ with Node's built-in runner (TypeScript through tsx).
 // Node 20's `--test` takes no globs, so the file list is collected here.
-// `npm test -- --only unit` (or lsp, fake-apis, webview, e2e) narrows to one folder. A full run
+// `npm test -- --only unit` (or integration, conformance, lsp, fake-apis, webview, e2e) narrows to one folder. A full run
 // first lints (ESLint, any warning fails) and checks the formatting (Prettier); `--checks-only`
 // stops after those, `--only` skips them.
 import { readdirSync, statSync } from 'node:fs';

@@ -18,7 +18,7 @@ import type { FunnelData } from '../../server/src/protocol/resultModel';
 import { runLocalFunnel } from '../../server/src/queryEngine/backends/local/localFunnel';
 import { disposeJqlWorkers, runJql } from '../../server/src/queryEngine/backends/local/jql/jqlRuntime';
 import { compileFunnelToJql, funnelJqlOutputToData } from '../../server/src/queryEngine/funnelToJql';
-import { datasetOf, expr, funnel, type EventRow } from '../unit/localEngine/localFixtures';
+import { datasetOf, expr, funnel, type EventRow } from '../unit/queryEngine/backends/local/localFixtures';
 
 const folder = mkdtempSync(join(tmpdir(), 'aq-funnel-conformance-'));
 let fileCount = 0;

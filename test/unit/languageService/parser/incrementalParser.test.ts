@@ -1,0 +1,185 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { createDocumentModelCache } from '../../../../server/src/lsp/documentModelCache';
+import { chunkStarts, createIncrementalParser, shiftExpression, type IncrementalParser } from '../../../../server/src/languageService/parser/incrementalParser';
+import { parseAqDocument } from '../../../../server/src/languageService/parser/queryParser';
+import { parseExpression } from '../../../../server/src/languageService/parser/expressionParser';
+import type { AqDocument } from '../../../../server/src/languageService/parser/queryAst';
+
+/** Kept small for CI; set AQ_FUZZ_RUNS=5000 for a longer hunt. */
+const NUM_RUNS = Number(process.env.AQ_FUZZ_RUNS) || 150;
+
+const ISSUE_EXAMPLE = readFileSync(join(__dirname, '../../../fixtures/aq/issue-example.aq'), 'utf8');
+
+/** The issue example cut into its blocks (use lines, titled queries), to recombine. */
+const EXAMPLE_BLOCKS = ISSUE_EXAMPLE.split(/\n(?=###|use )/).map((block) => `${block.trimEnd()}\n`);
+
+/**
+ * Asserts the incremental result is what a full parse gives: the same tree (after a JSON round
+ * trip, as it crosses processes) and every query's `source` the very `uses` entry a full parse links.
+ */
+function assertSameAsFullParse(incremental: AqDocument, text: string): void {
+  const full = parseAqDocument(text);
+  assert.deepStrictEqual(JSON.parse(JSON.stringify(incremental)), JSON.parse(JSON.stringify(full)));
+  assert.deepStrictEqual(incremental, full);
+  assert.deepStrictEqual(
+    incremental.queries.map((query) => (query.source === undefined ? -1 : incremental.uses.indexOf(query.source))),
+    full.queries.map((query) => (query.source === undefined ? -1 : full.uses.indexOf(query.source))),
+  );
+  incremental.queries.forEach((query, index) => assert.equal(query.index, index));
+}
+
+function parseAll(parser: IncrementalParser, versions: readonly string[]): void {
+  for (const text of versions) assertSameAsFullParse(parser.parse(text), text);
+}
+
+/** Fragments that create or destroy the lines chunks start at, and join or split blocks. */
+const languagePieces = fc.constantFrom(
+  '\n', '\n\n', '###', '### T\n', 'use ', 'use mixpanel "a"\n', 'use piwik "b"\n', 'segmentation "X"\n', 'funnel ', 'retention "A"', 'insights id 4\n',
+  '  ', '\t', '  where ', '    and ', '  params {', '}', '\n  ', '# note\n', '  # c', '"', '\\', '->', ' -> "B"', 'properties["p"] == 1', '2026-10-01', ' to ',
+  'last 3 days', 'x', 'jql', 'debugger', '\r\n', '\f', '\v', 'us', 'e', '#', '\u{1F600}',
+);
+
+type Edit = { at: number; deleteCount: number; insert: string };
+
+const edit: fc.Arbitrary<Edit> = fc.record({
+  at: fc.nat(),
+  deleteCount: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 5, max: 60 })),
+  insert: fc.oneof(fc.constant(''), fc.string({ unit: languagePieces, maxLength: 3 })),
+});
+
+function applyEdit(text: string, { at, deleteCount, insert }: Edit): string {
+  const start = at % (text.length + 1);
+  return text.slice(0, start) + insert + text.slice(Math.min(text.length, start + deleteCount));
+}
+
+const baseDocument = fc
+  .array(fc.oneof(fc.constantFrom(...EXAMPLE_BLOCKS), fc.string({ unit: languagePieces, maxLength: 8 })), { minLength: 1, maxLength: 10 })
+  .map((parts) => parts.join(''));
+
+test('after any sequence of edits the incremental parse equals a full parse', () => {
+  fc.assert(
+    fc.property(baseDocument, fc.array(edit, { minLength: 1, maxLength: 12 }), (base, edits) => {
+      const parser = createIncrementalParser();
+      let text = base;
+      assertSameAsFullParse(parser.parse(text), text);
+      for (const change of edits) {
+        text = applyEdit(text, change);
+        assertSameAsFullParse(parser.parse(text), text);
+      }
+    }),
+    { numRuns: NUM_RUNS },
+  );
+});
+
+test('a tiny chunk cache still gives full-parse results', () => {
+  fc.assert(
+    fc.property(baseDocument, fc.array(edit, { minLength: 1, maxLength: 6 }), (base, edits) => {
+      const parser = createIncrementalParser(1);
+      let text = base;
+      for (const change of edits) {
+        text = applyEdit(text, change);
+        assertSameAsFullParse(parser.parse(text), text);
+      }
+    }),
+    { numRuns: Math.ceil(NUM_RUNS / 3) },
+  );
+});
+
+test('the issue example parses the same incrementally, and re-parsing it keeps every node', () => {
+  const parser = createIncrementalParser();
+  const first = parser.parse(ISSUE_EXAMPLE);
+  assertSameAsFullParse(first, ISSUE_EXAMPLE);
+  const second = parser.parse(ISSUE_EXAMPLE);
+  assert.equal(second.queries.length, 7);
+  second.queries.forEach((query, index) => assert.equal(query, first.queries[index]));
+});
+
+test('an edit in one query leaves the queries before it untouched and moves the ones after it', () => {
+  const parser = createIncrementalParser();
+  const before = parser.parse(ISSUE_EXAMPLE);
+  const text = ISSUE_EXAMPLE.replace('funnel id 7125032', 'funnel id 71250329');
+  const after = parser.parse(text);
+  assertSameAsFullParse(after, text);
+  assert.equal(after.queries[0], before.queries[0]);
+  assert.equal(after.queries[1], before.queries[1]);
+  assert.notEqual(after.queries[2], before.queries[2]);
+  assert.equal(after.queries[3].span.start, before.queries[3].span.start + 1);
+  assert.equal(after.queries[6].source, after.uses[1]);
+});
+
+test('chunks start at titles, use lines and heads no title waits for', () => {
+  const text = ['# intro', '  stray clause', 'use local "a.ndjson"', '### One', '', '# between', 'segmentation "A"', '  unit day', 'funnel "A" -> "B"', '### Two', '### Three', 'segmentation "C"', ''].join('\n');
+  const lineStarts = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
+  // Lines 2 (use), 3 (### One), 8 (funnel: its title was taken), 9 and 10 (titles); `segmentation` on line 6 joins its title.
+  assert.deepStrictEqual(chunkStarts(text), [0, lineStarts[2], lineStarts[3], lineStarts[8], lineStarts[9], lineStarts[10]]);
+  assertSameAsFullParse(createIncrementalParser().parse(text), text);
+});
+
+test('a title waiting for its head keeps waiting across blank and comment lines', () => {
+  parseAll(createIncrementalParser(), [
+    '### T\nsegmentation "A"\n',
+    '### T\n\nsegmentation "A"\n',
+    '### T\n  # note\n\t\nsegmentation "A"\n',
+    '### T\n  on x\nsegmentation "A"\n',
+    '### T\nbogus\nsegmentation "A"\n  unit day\n',
+    '### T\n### U\nsegmentation "A"\n',
+    // The tokenizer skips \f, \v and \r as white space, so these lines are blank too.
+    '### T\n\v\n\f # x\n \r\nsegmentation "A"\n',
+  ]);
+});
+
+test('typing a use line, a title and a head character by character', () => {
+  const parser = createIncrementalParser();
+  const base = '### A\nsegmentation "A"\n  unit day\n\n### B\nsegmentation "B"\n  last 3 days\n';
+  const typed = 'use piwik "site"\n### New\nfunnel "X" -> "Y"\n  window 3 days\n';
+  const insertAt = base.indexOf('### B');
+  for (let length = 0; length <= typed.length; length++) {
+    const text = base.slice(0, insertAt) + typed.slice(0, length) + base.slice(insertAt);
+    assertSameAsFullParse(parser.parse(text), text);
+  }
+});
+
+test('lines that only look like boundaries do not split chunks', () => {
+  parseAll(createIncrementalParser(), [
+    'segmentation "A"\n  where x == 1\n    and y\nuser\nused\n  use\n\fuse local "a"\nsegmentations "B"\n',
+    'segmentation "A"\n  params {\n  "a": 1\n}\nsegmentation "B"\n',
+    'use local "a"\r\n### T\r\nsegmentation "A"\r\n  unit day\r\n',
+    '\u{1F600}\n### T #x\nfunnel "A" "B"\n  unit dya\n',
+  ]);
+});
+
+test('shifting an expression moves every span in it', () => {
+  const source = 'not defined(properties["a"]) or user["b"] in [1, "x", true] and -2 * 3 > floor(event["c"]) + ';
+  const parsed = parseExpression(source, 10);
+  assert.ok(parsed.problems.length > 0, 'the trailing + leaves an error node to shift too');
+  assert.deepStrictEqual(shiftExpression(parsed.expression, 7), parseExpression(source, 17).expression);
+});
+
+test('the server keeps one incremental parser per open document and drops it on close', () => {
+  const seen: Array<{ uri: string; parser: IncrementalParser }> = [];
+  const models = createDocumentModelCache<AqDocument>((document, parser) => {
+    seen.push({ uri: document.uri, parser });
+    return parser.parse(document.getText());
+  });
+  try {
+    const edited = ISSUE_EXAMPLE.replace('last 4 weeks', 'last 5 weeks');
+    const first = models.get(TextDocument.create('file:///a.aq', 'aq', 1, ISSUE_EXAMPLE));
+    const second = models.get(TextDocument.create('file:///a.aq', 'aq', 2, edited));
+    models.get(TextDocument.create('file:///b.aq', 'aq', 1, ISSUE_EXAMPLE));
+    models.onDocumentRemoved('file:///a.aq');
+    models.get(TextDocument.create('file:///a.aq', 'aq', 3, edited));
+    assert.equal(seen[1].parser, seen[0].parser, 'a new version of a.aq reuses its parser');
+    assert.notEqual(seen[2].parser, seen[0].parser, 'b.aq has its own parser');
+    assert.notEqual(seen[3].parser, seen[0].parser, 'a.aq reopened starts afresh');
+    assertSameAsFullParse(second, edited);
+    assert.equal(second.queries[0], first.queries[0], 'the query above the edit was not re-parsed');
+  } finally {
+    models.dispose();
+  }
+});

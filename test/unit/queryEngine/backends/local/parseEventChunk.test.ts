@@ -1,0 +1,342 @@
+/**
+ * The chunk parser's byte scanner against the plain JSON.parse reading it stands in for: every
+ * line, valid or not, must give the same event (name, user, time, line range) or the same skip
+ * reason, and every property read out for a query must equal `JSON.parse(line).properties[name]`.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { MAX_NESTING_DEPTH, nestingDepthExceeds, parseEventChunk, type ExtractRequest, type ParsedChunk } from '../../../../../server/src/queryEngine/backends/local/parseEventChunk';
+import { ParsePool } from '../../../../../server/src/queryEngine/backends/local/parsePool';
+
+/** What a property holds on an event without it. */
+const MISSING = '<missing>';
+
+interface ReadEvent {
+  name: string;
+  user: string;
+  time: number;
+  line: string;
+  values: unknown[];
+}
+
+interface ReadChunk {
+  lineCount: number;
+  events: ReadEvent[];
+  skipped: Array<[number, string]>;
+}
+
+/** The loader's documented rules, applied with JSON.parse to every line. */
+function reference(bytes: Buffer, final: boolean, extract?: ExtractRequest): ReadChunk {
+  const result: ReadChunk = { lineCount: 0, events: [], skipped: [] };
+  let start = 0;
+  while (start < bytes.length) {
+    let newline = bytes.indexOf(10, start);
+    if (newline < 0) {
+      if (!final) break;
+      newline = bytes.length;
+    }
+    result.lineCount++;
+    const end = newline > start && bytes[newline - 1] === 13 ? newline - 1 : newline;
+    const line = bytes.toString('utf8', start, end);
+    start = newline + 1;
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      result.skipped.push([result.lineCount, 'not valid JSON']);
+      continue;
+    }
+    if (nestingDepthExceeds(value, MAX_NESTING_DEPTH)) {
+      result.skipped.push([result.lineCount, `nested deeper than ${MAX_NESTING_DEPTH} levels`]);
+      continue;
+    }
+    const record = value as { event?: unknown; properties?: unknown } | null;
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+      result.skipped.push([result.lineCount, 'not a JSON object']);
+      continue;
+    }
+    if (typeof record.event !== 'string' || record.event === '') {
+      result.skipped.push([result.lineCount, 'no "event" name']);
+      continue;
+    }
+    if (typeof record.properties !== 'object' || record.properties === null || Array.isArray(record.properties)) {
+      result.skipped.push([result.lineCount, 'no "properties" object']);
+      continue;
+    }
+    const props = record.properties as Record<string, unknown>;
+    const rawTime = typeof props.time === 'string' && props.time.trim() !== '' ? Number(props.time) : props.time;
+    if (typeof rawTime !== 'number' || !Number.isFinite(rawTime)) {
+      result.skipped.push([result.lineCount, 'no numeric "properties.time"']);
+      continue;
+    }
+    const time = Math.abs(rawTime) < 1e11 ? Math.round(rawTime * 1000) : Math.round(rawTime);
+    const distinct = props.distinct_id;
+    const values = (extract?.properties ?? []).map((name) => (Object.prototype.hasOwnProperty.call(props, name) ? props[name] : MISSING));
+    result.events.push({ name: record.event, user: distinct === undefined || distinct === null ? '' : String(distinct), time, line, values });
+  }
+  return result;
+}
+
+/** The parser's output in the reference's shape; values marked "read from the line" are read so. */
+function decoded(bytes: Buffer, chunk: ParsedChunk, extract?: ExtractRequest): ReadChunk {
+  const events: ReadEvent[] = [];
+  for (let i = 0; i < chunk.times.length; i++) {
+    const line = bytes.toString('utf8', chunk.starts[i], chunk.ends[i]);
+    const values = (extract?.properties ?? []).map((name, j) => {
+      const column = chunk.columns[j];
+      switch (column.kinds[i]) {
+        case 0:
+          return MISSING;
+        case 1:
+          return column.values[i];
+        case 2:
+          return column.texts[column.values[i]];
+        case 3:
+          return true;
+        case 4:
+          return false;
+        case 5:
+          return null;
+        case 6:
+          return JSON.parse(column.texts[column.values[i]]) as unknown;
+        case 7: {
+          const props = (JSON.parse(line) as { properties: Record<string, unknown> }).properties;
+          return Object.prototype.hasOwnProperty.call(props, name) ? props[name] : MISSING;
+        }
+        default:
+          throw new Error(`unknown kind ${column.kinds[i]}`);
+      }
+    });
+    events.push({ name: chunk.names[chunk.nameIndexes[i]], user: chunk.users[chunk.userIndexes[i]], time: chunk.times[i], line, values });
+  }
+  return { lineCount: chunk.lineCount, events, skipped: chunk.skippedLines.map((line, i) => [line, chunk.skippedReasons[i]]) };
+}
+
+function assertSameAsJsonParse(text: string | Buffer, extract?: ExtractRequest, final = true): void {
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  // Object.is semantics for -0 and NaN: deepStrictEqual compares numbers with Object.is.
+  assert.deepStrictEqual(decoded(bytes, parseEventChunk(bytes, final, extract), extract), reference(bytes, final, extract));
+}
+
+const event = (properties: Record<string, unknown>, name: unknown = 'E'): string => JSON.stringify({ event: name, properties });
+
+const EDGE_LINES = [
+  // Plain events, with the property values a query may read.
+  event({ time: 1790000000, distinct_id: 'u1', price: 19, $browser: 'Chrome' }),
+  event({ time: 1790000000.25, distinct_id: 42, price: -0, tags: ['a', 1, [2, { x: '"]}' }]], nested: { a: { b: [true, null] } } }),
+  event({ time: '1790000001', distinct_id: true, price: '19', $browser: null }),
+  event({ time: '1790000000123', distinct_id: false, price: 1e21, big: 123456789012345678 }),
+  event({ time: 1790000000123, distinct_id: null, price: 0.1, exp: 1.5e-7 }),
+  event({ time: 1790000000, price: 999999999999999, more: 9999999999999999, neg: -123456789012345 }),
+  event({ time: 1790000000, distinct_id: 'ünïcödé ✓ 😀', $browser: 'Ünïcödé 😀', price: 'ß' }),
+  event({ time: 1790000000, distinct_id: 'q"u\\o\nte\u0001', $browser: '\u2028\t\r', price: '\\' }),
+  event({ time: 1790000000, distinct_id: 'u1' }, 'Ünïcödé ✓'),
+  event({ time: 1790000000, distinct_id: 'u1', __proto__: 'x', toString: 5 }),
+  event({ time: 1790000000, distinct_id: { id: 1 } }),
+  event({ time: 1790000000, distinct_id: ['a', 'b'] }),
+  event({ time: 1790000000, distinct_id: 1e21 }),
+  event({ time: 1790000000, distinct_id: '' }),
+  // Escapes in keys and values the scanner reads.
+  '{"event":"E","properties":{"time":1790000000,"pr\\u0069ce":5,"distinct_id":"u\\u0031"}}',
+  '{"ev\\u0065nt":"E","properties":{"time":1790000000}}',
+  '{"event":"E\\u00e9\\ud83d\\ude00","propert\\u0069es":{"t\\u0069me":1790000000}}',
+  '{"event":"E","properties":{"time":"1790000000","price":"\\u0031\\u0039","$browser":"a\\/b\\\\c\\"d"}}',
+  '{"event":"E","properties":{"time":1790000000,"$browser":"\\ud800"}}',
+  '{"event":"E","properties":{"time":1790000000,"pr\\u0069ce":5,"distinct_id":"u1"}}',
+  '{"event":"E","properties":{"time":1790000000,"t\\u0069me":1790000500,"distinct_id":"u1","d\\u0069stinct_id":"u2"}}',
+  '{"event":"E","properties":{"time":1790000000},"propert\\u0069es":{"time":1790000500}}',
+  '{"event":"E","\\u0065vent":"F","properties":{"time":1790000000}}',
+  // Numbers past 15 digits: rounded once, as JSON.parse rounds them.
+  '{"event":"E","properties":{"time":1790000000,"price":63773802584356172,"big":9007199254740993,"other":41980187386454147,"more":12345678901234567890,"neg":-98765432109876543}}',
+  '{"event":"E","properties":{"time":1790000000123.5,"price":0.30000000000000004,"big":1234567890123456.7}}',
+  '{"event":"E","properties":{"time":17900000000000000,"price":-0.0,"big":1E2}}',
+  // Repeated keys: JSON.parse keeps the last.
+  '{"event":"A","event":"B","properties":{"time":1790000000}}',
+  '{"event":"A","properties":{"time":1},"properties":{"time":1790000000,"distinct_id":"u2"}}',
+  '{"event":"A","properties":{"time":1790000000,"time":1790000500,"distinct_id":"u1","distinct_id":"u2"}}',
+  '{"event":"A","properties":{"time":1790000000,"price":1,"price":[2],"$browser":{"a":1},"$browser":"x"}}',
+  // Whitespace JSON allows, and some it does not.
+  ' { "event" : "E" , "properties" : { "time" : 1790000000 , "price" : [ 1 , 2 ] , "distinct_id" : "u" } } ',
+  '\t{"event":"E",\r"properties":{"time":1790000000}}\t',
+  '\u00a0{"event":"E","properties":{"time":1790000000}}',
+  '\ufeff{"event":"E","properties":{"time":1790000000}}',
+  '\u000b{"event":"E","properties":{"time":1790000000}}',
+  '   ',
+  '\t',
+  '',
+  // Malformed JSON of every kind.
+  '{"event":"E","properties":{"time":1790000000}',
+  '{"event":"E","properties":{"time":1790000000}}}',
+  '{"event":"E","properties":{"time":1790000000}} x',
+  '{"event":"E","properties":{"time":1790000000,}}',
+  '{"event":"E",,"properties":{"time":1790000000}}',
+  '{"event":"E" "properties":{"time":1790000000}}',
+  '{"event":"E","properties":{"time":01}}',
+  '{"event":"E","properties":{"time":1.}}',
+  '{"event":"E","properties":{"time":.5}}',
+  '{"event":"E","properties":{"time":-}}',
+  '{"event":"E","properties":{"time":+1}}',
+  '{"event":"E","properties":{"time":1e}}',
+  '{"event":"E","properties":{"time":1e+}}',
+  '{"event":"E","properties":{"time":NaN}}',
+  '{"event":"E","properties":{"time":Infinity}}',
+  '{"event":"E","properties":{"time":1790000000,"x":tru}}',
+  '{"event":"E","properties":{"time":1790000000,"x":nulll}}',
+  '{"event":"E","properties":{"time":1790000000,"x":"a\tb"}}',
+  '{"event":"E","properties":{"time":1790000000,"x":"a\\qb"}}',
+  '{"event":"E","properties":{"time":1790000000,"x":"\\u12G4"}}',
+  '{"event":"E","properties":{"time":1790000000,"x":"\\u12"}}',
+  '{"event":"E","properties":{"time":1790000000,"x":[1,2,]}}',
+  '{"event":"E","properties":{"time":1790000000,"x":[1 2]}}',
+  '{"event":"E","properties":{"time":1790000000,"x":{"a"}}}',
+  '{"event":"E","properties":{"time":1790000000,"x":{1:2}}}',
+  "{'event':'E','properties':{'time':1790000000}}",
+  '{"event":"E","properties":{"time":1790000000,"x":"unterminated}}',
+  '{"event":"E","properties":{"time":1790000000,"x":[[[[]]]]]}}',
+  'not json',
+  '[1, 2]',
+  '"text"',
+  '42',
+  'null',
+  // Valid JSON that is not an event.
+  '{"properties":{"time":1790000000}}',
+  '{"event":"","properties":{"time":1790000000}}',
+  '{"event":7,"properties":{"time":1790000000}}',
+  '{"event":"E"}',
+  '{"event":"E","properties":[]}',
+  '{"event":"E","properties":null}',
+  '{"event":"E","properties":"x"}',
+  '{"event":"E","properties":{}}',
+  '{"event":"E","properties":{"time":"soon"}}',
+  '{"event":"E","properties":{"time":"  "}}',
+  '{"event":"E","properties":{"time":""}}',
+  '{"event":"E","properties":{"time":true}}',
+  '{"event":"E","properties":{"time":null}}',
+  '{"event":"E","properties":{"time":[1790000000]}}',
+  '{"event":"E","properties":{"time":1e400}}',
+  '{"event":"E","properties":{"time":" 1790000000 "}}',
+  '{"event":"E","properties":{"time":"0x10"}}',
+  '{"event":"E","properties":{"time":-1790000000}}',
+  '{"event":"E","properties":{"time":123456789012345678}}',
+  '{"event":"E","properties":{"time":1.79e9}}',
+  '{"event":"E","properties":{"time":1790000000},"extra":{"time":5,"distinct_id":"no","properties":{}}}',
+  '{"extra":[{"event":"no"}],"event":"E","properties":{"time":1790000000,"deep":{"time":1,"price":2}}}',
+  // Deep nesting, past the scanner's limit.
+  `{"event":"E","properties":{"time":1790000000,"deep":${'['.repeat(300)}${']'.repeat(300)}}}`,
+  `{"event":"E","properties":{"time":1790000000,"deep":${'{"a":'.repeat(300)}1${'}'.repeat(300)}}}`,
+  // At the nesting limit (256 levels, the event's object and properties included), and one past it.
+  `{"event":"E","properties":{"time":1790000000,"deep":${'['.repeat(254)}${']'.repeat(254)}}}`,
+  `{"event":"E","properties":{"time":1790000000,"deep":${'{"a":'.repeat(255)}1${'}'.repeat(255)}}}`,
+];
+
+const EXTRACT: ExtractRequest = { properties: ['price', '$browser', 'tags', 'nested', 'time', 'distinct_id', 'toString', '__proto__', 'big', 'more', 'neg', 'exp', 'deep', 'x', 'other', ''] };
+
+test('every edge case reads as JSON.parse reads it, with and without properties to extract', () => {
+  for (const line of EDGE_LINES) {
+    assertSameAsJsonParse(line);
+    assertSameAsJsonParse(line, EXTRACT);
+  }
+  const all = EDGE_LINES.join('\n');
+  assertSameAsJsonParse(all, EXTRACT);
+  assertSameAsJsonParse(EDGE_LINES.join('\r\n'), EXTRACT);
+  assertSameAsJsonParse(all + '\n' + EDGE_LINES[0], EXTRACT, false);
+  // Only some event names' properties are read; the others' are read from the line.
+  assertSameAsJsonParse(all, { properties: ['price', 'x'], events: ['E', 'B'] });
+  assertSameAsJsonParse(all, { properties: ['price'], events: [] });
+});
+
+test('names and users repeated on consecutive lines keep their numbers, and a changed one is seen', () => {
+  const lines = ['A', 'A', 'B', 'A', 'AB', 'A'].map((name, i) => event({ time: 1790000000 + i, distinct_id: ['u1', 'u1', 'u2', 'u10', 'u1', 7][i] }, name));
+  lines.splice(3, 0, '{"event":"A","event":"B","properties":{"time":1790000000,"distinct_id":"u1"}}');
+  const bytes = Buffer.from(lines.join('\n'));
+  const chunk = parseEventChunk(bytes, true);
+  assert.deepEqual(chunk.names, ['A', 'B', 'AB']);
+  assert.deepEqual(chunk.users, ['u1', 'u2', 'u10', '7']);
+  assertSameAsJsonParse(bytes);
+});
+
+test('invalid UTF-8 reads as the replacement character, inside strings and out', () => {
+  const good = Buffer.from(event({ time: 1790000000, distinct_id: 'u', $browser: 'ab' }));
+  const variants: Buffer[] = [];
+  for (const bytes of [[0xff], [0xc3], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xed, 0xa0, 0x80], [0xc0, 0xaf]]) {
+    // Inside the value of $browser, inside distinct_id, inside the event name, in a key, and outside any string.
+    for (const anchor of ['"ab"', '"u"', '"E"', '"$browser"', ',"distinct_id"']) {
+      const at = good.indexOf(anchor) + (anchor.startsWith(',') ? 1 : 2);
+      variants.push(Buffer.concat([good.subarray(0, at), Buffer.from(bytes), good.subarray(at)]));
+    }
+  }
+  for (const variant of variants) assertSameAsJsonParse(variant, EXTRACT);
+  assertSameAsJsonParse(Buffer.concat(variants.flatMap((variant) => [variant, Buffer.from('\n')])), EXTRACT);
+});
+
+/** Property values as an export may hold them, plus awkward ones. */
+const propertyValue = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.string({ unit: 'binary', maxLength: 12 }),
+  fc.constantFrom('', ' ', '12', ' 12 ', '1e3', '-0', 'Infinity', '\\', '"', '\u0000', '\ud800', '😀', '}]'),
+  fc.double(),
+  fc.integer(),
+  fc.constantFrom(-0, 1e21, 2 ** 53 + 1, 123456789012345, 1234567890123456, 1790000000, 1790000000123),
+);
+const KEYS = ['time', 'distinct_id', 'price', '$browser', 'tags', 'event', 'properties', '$insert_id', 'é', ''];
+
+/** A line from generated parts: keys may repeat, values may be anything, and bytes may be damaged. */
+const lineArbitrary = fc
+  .record({
+    top: fc.array(fc.tuple(fc.constantFrom('event', 'properties', 'other'), propertyValue), { maxLength: 2 }),
+    name: fc.oneof(fc.constantFrom('A', 'B', 'Ünï ✓'), propertyValue),
+    props: fc.array(fc.tuple(fc.constantFrom(...KEYS), propertyValue), { maxLength: 6 }),
+    time: fc.oneof(fc.constantFrom(1790000000, 1790000000123, 1790000000.5, '1790000000', ' 1790000001 ', -5, 0), propertyValue),
+    spaces: fc.boolean(),
+    escapeKeys: fc.array(fc.constantFrom(false, false, false, true), { minLength: 1, maxLength: 9 }),
+    damage: fc.option(fc.tuple(fc.nat(), fc.constantFrom('delete', 'insert', 'replace'), fc.integer({ min: 0, max: 255 })), { freq: 3 }),
+  })
+  .map(({ top, name, props, time, spaces, escapeKeys, damage }) => {
+    const gap = spaces ? ' ' : '';
+    // Some keys are written with an escape for their first character: the same key to JSON.parse.
+    let keys = 0;
+    const keyText = (key: string): string => (escapeKeys[keys++ % escapeKeys.length] && key !== '' ? `"\\u${key.charCodeAt(0).toString(16).padStart(4, '0')}${JSON.stringify(key).slice(2)}` : JSON.stringify(key));
+    const pair = ([key, value]: [string, unknown]): string => `${keyText(key)}${gap}:${gap}${JSON.stringify(value) ?? 'null'}`;
+    const properties = `{${[['time', time] as [string, unknown], ...props].map(pair).join(`,${gap}`)}}`;
+    const fields = [`${keyText('event')}:${gap}${JSON.stringify(name) ?? 'null'}`, `${keyText('properties')}:${gap}${properties}`, ...top.map(pair)];
+    let bytes = Buffer.from(`{${fields.join(`,${gap}`)}}`);
+    if (damage) {
+      const [position, how, byte] = damage;
+      const at = position % (bytes.length + 1);
+      if (how === 'delete') bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1)]);
+      else if (how === 'insert') bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from([byte === 10 ? 32 : byte]), bytes.subarray(at)]);
+      else if (at < bytes.length) bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from([byte === 10 ? 32 : byte]), bytes.subarray(at + 1)]);
+    }
+    return bytes;
+  });
+
+test('generated lines, valid and damaged, read as JSON.parse reads them', () => {
+  fc.assert(
+    fc.property(fc.array(lineArbitrary, { minLength: 1, maxLength: 8 }), fc.boolean(), (lines, filter) => {
+      const bytes = Buffer.concat(lines.flatMap((line) => [line, Buffer.from('\n')]));
+      assertSameAsJsonParse(bytes, filter ? { properties: ['price', 'tags', 'time', 'é', ''], events: ['A', 'Ünï ✓'] } : { properties: KEYS });
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('the parse workers return the same chunk, extracted columns included, as parsing on this thread', async () => {
+  const lines = EDGE_LINES.concat(Array.from({ length: 2000 }, (_, i) => event({ time: 1790000000 + i, distinct_id: `u${i % 13}`, price: i % 7 === 0 ? String(i) : i, $browser: ['Chrome', 'Firefox', 'Ünï'][i % 3], tags: i % 5 === 0 ? ['a', i] : undefined }, i % 2 ? 'A' : 'E')));
+  const text = Buffer.from(lines.join('\n'));
+  const pool = new ParsePool(2);
+  try {
+    for (const extract of [undefined, EXTRACT, { properties: ['price', '$browser'], events: ['A'] }]) {
+      const local = parseEventChunk(text, true, extract);
+      // The pool moves the chunk's memory to the worker: give it a copy that owns its buffer.
+      const copy = Buffer.from(text);
+      const { parsed, chunk } = await pool.parse(copy, true, extract);
+      assert.deepEqual(chunk, text);
+      assert.deepStrictEqual(parsed, local);
+      assert.deepStrictEqual(decoded(text, parsed, extract), reference(text, true, extract));
+    }
+  } finally {
+    pool.close();
+  }
+});

@@ -29,10 +29,17 @@ interface Birth {
   /** The cohort event's row in the dataset. */
   rowId: number;
   time: number;
-  /** Per segment (null without `on`): the latest interval the user came back in, -1 for none yet. */
-  latestReturn: Map<string | null, number>;
-  /** Per segment: returned[i] = 1 when the user came back in interval i. */
-  returned: Map<string | null, Uint8Array>;
+  /**
+   * Per segment (null without `on`): returned[i] = 1 when the user came back in interval i, and the
+   * latest interval they came back in (for "on or after"). Created on the first return, since most
+   * cohort members of a large dataset never come back.
+   */
+  returns: Map<string | null, SegmentReturns> | undefined;
+}
+
+interface SegmentReturns {
+  returned: Uint8Array;
+  latest: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -68,20 +75,20 @@ export function runLocalRetention(dataset: LocalDataset, spec: RetentionSpec, op
       const interval = intervalOf(row, time, birth);
       if (interval < 0 || (!spec.unbounded && interval >= intervals)) continue;
       if (segment === undefined) segment = on ? segmentKey(on(row)) : null;
-      if (spec.unbounded) {
-        if ((birth.latestReturn.get(segment) ?? -1) < interval) birth.latestReturn.set(segment, interval);
-      } else {
-        let returned = birth.returned.get(segment);
-        if (!returned) birth.returned.set(segment, (returned = new Uint8Array(intervals)));
-        returned[interval] = 1;
-      }
+      const returns = (birth.returns ??= new Map());
+      let segmentReturns = returns.get(segment);
+      if (!segmentReturns) returns.set(segment, (segmentReturns = { returned: new Uint8Array(spec.unbounded ? 0 : intervals), latest: -1 }));
+      if (spec.unbounded) segmentReturns.latest = Math.max(segmentReturns.latest, interval);
+      else segmentReturns.returned[interval] = 1;
     }
   }
   if (spec.unbounded) {
     // "On or after": counted in every interval up to the latest one the user came back in.
     for (const userBirths of births) {
       for (const birth of userBirths ?? []) {
-        for (const [segment, latest] of birth.latestReturn) birth.returned.set(segment, Uint8Array.from({ length: intervals }, (_, interval) => (interval <= latest ? 1 : 0)));
+        for (const segmentReturns of birth.returns?.values() ?? []) {
+          segmentReturns.returned = Uint8Array.from({ length: intervals }, (_, interval) => (interval <= segmentReturns.latest ? 1 : 0));
+        }
       }
     }
   }
@@ -125,7 +132,7 @@ function recurringBirths(returns: EventTable, where: ((row: number) => boolean) 
 }
 
 function newBirth(bucket: number, rowId: number, time: number): Birth {
-  return { bucket, rowId, time, latestReturn: new Map(), returned: new Map() };
+  return { bucket, rowId, time, returns: undefined };
 }
 
 type IntervalOf = (row: number, time: number, birth: Birth) => number;
@@ -148,7 +155,7 @@ function summarise(births: Array<Birth[] | undefined>, spec: RetentionSpec, buck
     for (const bucket of cohortSizes.keys()) cohorts.set(bucket, emptyRow(bucket, null));
     for (const userBirths of births) {
       for (const birth of userBirths ?? []) {
-        const returned = birth.returned.get(null);
+        const returned = birth.returns?.get(null)?.returned;
         if (!returned) continue;
         const cohort = cohorts.get(birth.bucket)!;
         for (let interval = 0; interval < intervals; interval++) cohort.retained[interval] += returned[interval];
@@ -162,7 +169,7 @@ function summarise(births: Array<Birth[] | undefined>, spec: RetentionSpec, buck
   const segmentUsers = new Map<string, number>();
   for (const userBirths of births) {
     for (const birth of userBirths ?? []) {
-      for (const [segment, returned] of birth.returned) {
+      for (const [segment, { returned }] of birth.returns ?? []) {
         const key = `${birth.bucket}\u0000${segment}`;
         let row = rows.get(key);
         if (!row) rows.set(key, (row = emptyRow(birth.bucket, segment)));

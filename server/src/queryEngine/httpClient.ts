@@ -5,6 +5,7 @@
  * `BackendError`s. Credentials travel in `HttpRequest.auth` and are turned into a header only at
  * the moment of sending, so no error, log line or curl preview built from a request can leak them.
  */
+import { gunzipSync } from 'node:zlib';
 import { Agent, request as undiciRequest } from 'undici';
 import { BackendError } from './backendErrors';
 
@@ -101,18 +102,32 @@ async function sendRequest(agent: Agent, request: HttpRequest, options: SendOpti
       chunks.push(buffer);
       size += buffer.length;
     }
-    let body = Buffer.concat(chunks);
+    let body: Buffer = Buffer.concat(chunks);
     if (truncated) {
       // Cut at the last newline so a partial line (and a split UTF-8 sequence) never reaches the parser.
       const lastNewline = body.lastIndexOf(0x0a);
       body = body.subarray(0, lastNewline + 1);
     }
-    return { status: response.statusCode, headers: flattenHeaders(response.headers), body: body.toString('utf8'), truncated };
+    const headers = flattenHeaders(response.headers);
+    // A request that sent `Accept-Encoding: gzip` may get a compressed body; it is inflated under the same byte cap.
+    if (headers['content-encoding'] === 'gzip' && !truncated) body = inflate(body, maxBytes, where);
+    return { status: response.statusCode, headers, body: body.toString('utf8'), truncated };
   } catch (error) {
     throw toBackendError(error, { where, phase, timedOut, cancelled: options.signal.aborted, timeoutMs: options.timeoutMs });
   } finally {
     clearTimeout(timer);
     options.signal.removeEventListener('abort', onCallerAbort);
+  }
+}
+
+function inflate(body: Buffer, maxBytes: number, where: string): Buffer {
+  try {
+    return gunzipSync(body, { maxOutputLength: maxBytes });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
+      throw new BackendError('tooLarge', `The response from ${where} is larger than ${formatBytes(maxBytes)} once decompressed; narrow the query (a shorter date range, a lower limit).`);
+    }
+    throw new BackendError('badResponse', `The compressed response from ${where} could not be decompressed: ${(error as Error).message}.`);
   }
 }
 

@@ -140,13 +140,13 @@ export const PIWIK_EVENT_TYPES: Readonly<Record<string, number>> = {
 
 export const CLAUSES: readonly ClauseSpec[] = [
   { name: 'on', shape: 'expression', kinds: SEGMENTED, apiParameter: 'on', description: 'Segment the result by this expression: one series per value.' },
-  { name: 'where', shape: 'expression', kinds: [...SEGMENTED, 'report'], apiParameter: 'where (Piwik PRO: filters)', description: 'Keep only events for which this expression is true; on a report, conditions on dimensions: `where device_type == "desktop"`.', shapeByKind: { report: 'reportFilter' } },
+  { name: 'where', shape: 'expression', kinds: [...SEGMENTED, 'report'], apiParameter: 'where', description: 'Keep only events for which this expression is true; on a report, conditions on dimensions: `where device_type == "desktop"`.', shapeByKind: { report: 'reportFilter' } },
   { name: 'born_where', shape: 'expression', kinds: ['retention'], apiParameter: 'born_where', description: 'Keep only cohorts whose birth event matches this expression.' },
   { name: 'from', shape: 'dateRange', kinds: DATED, apiParameter: 'from_date, to_date', description: 'Inclusive date range: `from 2026-10-01 to 2026-10-31`.', exclusiveGroup: 'dates' },
   { name: 'last', shape: 'duration', kinds: DATED, apiParameter: 'from_date, to_date', description: 'The last N days, weeks or months, ending today.', values: ['days', 'weeks', 'months'], exclusiveGroup: 'dates' },
   { name: 'today', shape: 'flag', kinds: DATED, apiParameter: 'from_date, to_date', description: 'Today only.', exclusiveGroup: 'dates' },
   { name: 'yesterday', shape: 'flag', kinds: DATED, apiParameter: 'from_date, to_date', description: 'Yesterday only.', exclusiveGroup: 'dates' },
-  { name: 'unit', shape: 'word', kinds: ['segmentation', 'funnel', 'retention', 'report'], apiParameter: 'unit (Piwik PRO: timestamp transformation)', description: 'Time bucket of the series.', values: ['minute', 'hour', 'day', 'week', 'month'], valuesByKind: { report: Object.keys(REPORT_UNIT_TRANSFORMATIONS) } },
+  { name: 'unit', shape: 'word', kinds: ['segmentation', 'funnel', 'retention', 'report'], apiParameter: 'unit', description: 'Time bucket of the series.', values: ['minute', 'hour', 'day', 'week', 'month'], valuesByKind: { report: Object.keys(REPORT_UNIT_TRANSFORMATIONS) } },
   { name: 'type', shape: 'word', kinds: ['segmentation'], apiParameter: 'type', description: 'general: all events; unique: distinct users; average: events per user.', values: ['general', 'unique', 'average'] },
   { name: 'measure', shape: 'word', kinds: ['segmentation'], apiParameter: '/segmentation/sum, /average, /numeric', description: 'Aggregate the numeric `on` expression instead of counting events: sum, average, or numeric buckets.', values: ['sum', 'average', 'numeric'] },
   { name: 'buckets', shape: 'number', kinds: ['segmentation'], apiParameter: 'buckets', description: 'Number of buckets for `measure numeric`.', min: 1, max: 100 },

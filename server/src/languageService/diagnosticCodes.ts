@@ -27,6 +27,12 @@ export const DiagnosticCode = {
   missingScript: 'missing-script',
   wrongSourceKind: 'wrong-source-kind',
   ignoredBirthEvent: 'ignored-birth-event',
+  // report queries (Piwik PRO)
+  unknownColumn: 'unknown-column',
+  wrongColumnKind: 'wrong-column-kind',
+  unsupportedTransformation: 'unsupported-transformation',
+  unknownColumnValue: 'unknown-column-value',
+  missingColumns: 'missing-columns',
   // JQL files
   jqlSyntaxError: 'jql-syntax-error',
   jqlMissingMain: 'jql-missing-main',

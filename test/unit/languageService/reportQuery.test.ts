@@ -91,7 +91,7 @@ describe('report: syntax and spec', () => {
 
   it('nests and/or as written, and takes the Piwik PRO operators and empty tests', () => {
     const built = spec(report('  metrics sessions\n  where event_url contains "/blog" and (device_type != "tablet" or campaign_name not_empty)'));
-    const [first, group] = built.where!.conditions as [
+    const [first, group] = built.where!.conditions as unknown as [
       { operator: string; value: unknown },
       { operator: string; conditions: Array<{ operator: string; value: unknown }> },
     ];

@@ -33,6 +33,8 @@ export const DiagnosticCode = {
   unsupportedTransformation: 'unsupported-transformation',
   unknownColumnValue: 'unknown-column-value',
   missingColumns: 'missing-columns',
+  // found by a remote API when the query ran
+  apiRejected: 'api-rejected',
   // JQL files
   jqlSyntaxError: 'jql-syntax-error',
   jqlMissingMain: 'jql-missing-main',

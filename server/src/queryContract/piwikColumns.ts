@@ -213,7 +213,8 @@ const METRICS: Row[] = [
 
 function fromRow(kind: PiwikColumn['kind'], [id, name, type, scope, extra]: Row): PiwikColumn {
   const column: PiwikColumn = { id, name, kind, type, scope, ...extra };
-  if (kind === 'dimension' && column.toMetric === undefined) column.toMetric = (type === 'int' || type === 'float') && !column.enumValues ? NUMERIC_TO_METRIC : TEXT_TO_METRIC;
+  if (kind === 'dimension' && column.toMetric === undefined)
+    column.toMetric = (type === 'int' || type === 'float') && !column.enumValues ? NUMERIC_TO_METRIC : TEXT_TO_METRIC;
   if (kind === 'dimension' && column.toDimension === undefined) column.toDimension = type === 'str' ? ['lower'] : [];
   return column;
 }

@@ -168,6 +168,30 @@ describe('Piwik PRO report', () => {
     );
   });
 
+  it('shows the days of the range without data as 0', async () => {
+    const { spec } = report(`
+      metrics sessions
+      unit day
+      from 2026-10-30 to 2026-11-02`);
+    const data = (await backend().runQuery(spec, context(GOOD))).data as SeriesData;
+    assert.deepEqual(data.dates, ['2026-10-30', '2026-10-31', '2026-11-01', '2026-11-02']);
+    assert.deepEqual(
+      data.series.map((series) => [series.segment, series.values]),
+      [['sessions', [0, 0, 4, 4]]],
+    );
+  });
+
+  it('buckets by quarter from the first day of each quarter', async () => {
+    const { spec } = report(`
+      metrics sessions
+      unit quarter
+      from 2026-09-15 to 2026-11-30`);
+    const data = (await backend().runQuery(spec, context(GOOD))).data as SeriesData;
+    assert.deepEqual(queryBodies()[0].columns, [{ column_id: 'timestamp', transformation_id: 'to_start_of_quarter' }, { column_id: 'sessions' }]);
+    assert.deepEqual(data.dates, ['2026-07-01', '2026-10-01']);
+    assert.deepEqual(data.series[0].values, [0, NOVEMBER.length]);
+  });
+
   it('fetches more rows than one page with offset, up to the limit', async () => {
     const { spec } = report(`
       dimensions source_medium

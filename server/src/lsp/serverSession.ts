@@ -296,6 +296,7 @@ export class ServerSession implements ServerContext {
 
   documentClosed(uri: string): void {
     this.models.onDocumentRemoved(uri);
+    this.runProblems.forget(uri);
   }
 
   dispose(): void {

@@ -432,7 +432,9 @@ function continuedClause(line: LineContext, block: QueryBlock) {
   for (const clause of block.clauses) {
     if (clause.nameSpan.start < line.lineStart) previous = clause;
   }
-  if (!previous || CLAUSES_BY_NAME.get(previous.name)?.shape !== 'expression') return undefined;
+  const previousSpec = previous ? CLAUSES_BY_NAME.get(previous.name) : undefined;
+  // A report's `where` is a Piwik PRO filter, not an expression: its continuation lines get no expression items.
+  if (!previous || !previousSpec || clauseShape(previousSpec, block.head?.kind) !== 'expression') return undefined;
   const clauseLineStart = line.text.lastIndexOf('\n', previous.nameSpan.start - 1) + 1;
   const clauseIndent = previous.nameSpan.start - clauseLineStart;
   const indent = /^[ \t]*/.exec(line.prefix)![0].length;

@@ -171,7 +171,7 @@ export class PiwikProBackend implements AnalyticsBackend {
       const hint = spec.limit === undefined ? ` Piwik PRO answers ${rows.length} rows unless asked: add \`limit ${Math.min(count, 100_000)}\` for more.` : ' Raise `limit` for more.';
       warnings.push({ code: 'more-rows', message: `The report has ${count} rows; ${rows.length} are shown.${hint}` });
     }
-    const data = spec.unit ? reportSeries(compiled.columns, rows, spec.unit) : reportRows(compiled.columns, rows);
+    const data = spec.unit ? reportSeries(compiled.columns, rows, spec.unit, spec.range) : reportRows(compiled.columns, rows);
     const raw = raws.join('\n');
     return {
       title: spec.title,

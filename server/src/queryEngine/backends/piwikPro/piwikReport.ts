@@ -172,10 +172,10 @@ function bucketLabel(value: unknown, unit: NonNullable<ReportSpec['unit']>): str
  * With `unit`, one series per combination of dimension values and metric (the metric's name is
  * added when there are several), over the buckets the answer has, largest total first.
  */
-export function reportSeries(columns: ReportColumnInfo[], rows: unknown[][], unit: NonNullable<ReportSpec['unit']>): SeriesData {
+export function reportSeries(columns: ReportColumnInfo[], rows: unknown[][], unit: NonNullable<ReportSpec['unit']>, range?: { from: string; to: string }): SeriesData {
   const dimensionIndexes = columns.map((c, i) => (c.role === 'dimension' ? i : -1)).filter((i) => i >= 0);
   const metricIndexes = columns.map((c, i) => (c.role === 'metric' ? i : -1)).filter((i) => i >= 0);
-  const dates = [...new Set(rows.map((row) => bucketLabel(row[0], unit)))].sort();
+  const dates = [...new Set([...calendarBuckets(unit, range), ...rows.map((row) => bucketLabel(row[0], unit))])].sort();
   const dateIndex = new Map(dates.map((date, i) => [date, i]));
   const series = new Map<string, { segment: string | null; values: number[]; total: number }>();
   for (const row of rows) {
@@ -201,6 +201,38 @@ export function reportSeries(columns: ReportColumnInfo[], rows: unknown[][], uni
   }
   const seriesUnit = unit === 'quarter' || unit === 'year' ? 'month' : unit;
   return { kind: 'series', unit: seriesUnit, dates, series: [...series.values()].sort((a, b) => b.total - a.total), measure: 'general' };
+}
+
+/**
+ * Every bucket of the range for the units whose buckets start on a fixed calendar day, so a day or
+ * month without data shows as 0 rather than vanishing from the chart. Weeks (whose first weekday is
+ * Piwik PRO's choice) and sub-day units show the buckets the answer has.
+ */
+function calendarBuckets(unit: NonNullable<ReportSpec['unit']>, range: { from: string; to: string } | undefined): string[] {
+  if (!range || !/^\d{4}-\d{2}-\d{2}/.test(range.from) || !/^\d{4}-\d{2}-\d{2}/.test(range.to)) return [];
+  const from = Date.parse(`${range.from.slice(0, 10)}T00:00:00Z`);
+  const to = Date.parse(`${range.to.slice(0, 10)}T00:00:00Z`);
+  if (!(from <= to)) return [];
+  const buckets: string[] = [];
+  if (unit === 'day') {
+    // Bounded: a report's range is at most a few years of days.
+    for (let day = from; day <= to && buckets.length < 20_000; day += 86_400_000) buckets.push(new Date(day).toISOString().slice(0, 10));
+    return buckets;
+  }
+  const months = unit === 'month' ? 1 : unit === 'quarter' ? 3 : unit === 'year' ? 12 : 0;
+  if (months === 0) return [];
+  const start = new Date(from);
+  let year = start.getUTCFullYear();
+  let month = start.getUTCMonth() - (start.getUTCMonth() % months);
+  while (Date.UTC(year, month, 1) <= to && buckets.length < 2_000) {
+    buckets.push(new Date(Date.UTC(year, month, 1)).toISOString().slice(0, 10));
+    month += months;
+    if (month >= 12) {
+      year += Math.floor(month / 12);
+      month %= 12;
+    }
+  }
+  return buckets;
 }
 
 /** A 400's `errors[]`: each detail and the request parameter it names, when the API says. */

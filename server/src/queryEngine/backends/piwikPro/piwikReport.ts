@@ -172,7 +172,12 @@ function bucketLabel(value: unknown, unit: NonNullable<ReportSpec['unit']>): str
  * With `unit`, one series per combination of dimension values and metric (the metric's name is
  * added when there are several), over the buckets the answer has, largest total first.
  */
-export function reportSeries(columns: ReportColumnInfo[], rows: unknown[][], unit: NonNullable<ReportSpec['unit']>, range?: { from: string; to: string }): SeriesData {
+export function reportSeries(
+  columns: ReportColumnInfo[],
+  rows: unknown[][],
+  unit: NonNullable<ReportSpec['unit']>,
+  range?: { from: string; to: string },
+): SeriesData {
   const dimensionIndexes = columns.map((c, i) => (c.role === 'dimension' ? i : -1)).filter((i) => i >= 0);
   const metricIndexes = columns.map((c, i) => (c.role === 'metric' ? i : -1)).filter((i) => i >= 0);
   const dates = [...new Set([...calendarBuckets(unit, range), ...rows.map((row) => bucketLabel(row[0], unit))])].sort();

@@ -53,13 +53,13 @@ function backend(overrides: Partial<PiwikProBackendOptions> = {}, source: PiwikS
 }
 
 /** The spec of a report written in aq, so the spans of its clauses are real. */
-function report(clauses: string, websiteId = PIWIK_WEBSITE_ID): { spec: ReportSpec; text: string } {
+function report(clauses: string, websiteId = PIWIK_WEBSITE_ID, now = new Date('2026-12-01T12:00:00Z')): { spec: ReportSpec; text: string } {
   const text = `use piwik "site"\nreport "${websiteId}"\n${clauses
     .trim()
     .split('\n')
     .map((line) => `  ${line.trim()}`)
     .join('\n')}\n`;
-  const built = buildQuerySpec(parseAqDocument(text).queries[0], { now: new Date('2026-12-01T12:00:00Z') });
+  const built = buildQuerySpec(parseAqDocument(text).queries[0], { now });
   assert.ok(built.ok, JSON.stringify(!built.ok && built.errors));
   assert.equal(built.spec.kind, 'report');
   return { spec: built.spec as ReportSpec, text };
@@ -190,6 +190,57 @@ describe('Piwik PRO report', () => {
     assert.deepEqual(queryBodies()[0].columns, [{ column_id: 'timestamp', transformation_id: 'to_start_of_quarter' }, { column_id: 'sessions' }]);
     assert.deepEqual(data.dates, ['2026-07-01', '2026-10-01']);
     assert.deepEqual(data.series[0].values, [0, NOVEMBER.length]);
+  });
+
+  it("resolves today and last N days in the website's time zone, read once from the Apps API", async () => {
+    // 12:00 UTC on Dec 6 is already Dec 7 on Kiritimati (UTC+14), the fake website's zone.
+    const now = () => new Date('2026-12-06T12:00:00Z');
+    const { spec } = report(
+      `
+      metrics sessions
+      today`,
+      PIWIK_WEBSITE_ID,
+      now(),
+    );
+    assert.deepEqual(spec.range, { from: '2026-12-06', to: '2026-12-06' }, 'built in UTC');
+    const site = backend();
+    const result = await site.runQuery(spec, context(GOOD, { now }));
+    assert.deepEqual([queryBodies()[0].date_from, queryBodies()[0].date_to], ['2026-12-07', '2026-12-07']);
+    assert.deepEqual(result.meta.warnings, []);
+    const { spec: week } = report(
+      `
+      metrics sessions
+      last 7 days`,
+      PIWIK_WEBSITE_ID,
+      now(),
+    );
+    await site.runQuery(week, context(GOOD, { now }));
+    assert.deepEqual([queryBodies()[1].date_from, queryBodies()[1].date_to], ['2026-12-01', '2026-12-07']);
+    assert.equal(fake.store.requestsTo(`/api/apps/v2/${PIWIK_WEBSITE_ID}`).length, 1, 'the time zone is read once');
+  });
+
+  it('keeps the time zone of the source when it sets one, and the built range when the website has none to read', async () => {
+    const now = () => new Date('2026-12-06T12:00:00Z');
+    const { spec } = report(
+      `
+      metrics sessions
+      yesterday`,
+      PIWIK_WEBSITE_ID,
+      now(),
+    );
+    await backend({}, { ...SOURCE, timezone: 'UTC' }).runQuery(spec, context(GOOD, { now }));
+    assert.equal(queryBodies()[0].date_from, '2026-12-05');
+    assert.equal(fake.store.requestsTo(/^\/api\/apps\//).length, 0);
+
+    // The Apps API refuses (these credentials may not read app settings): the range stays as built, and a warning says so.
+    fake.setFault({ kind: 'status', status: 403, body: '{"errors":[{"status":"403","detail":"Forbidden"}]}' }, { path: /^\/api\/apps\//, times: 1 });
+    const result = await backend().runQuery(spec, context(GOOD, { now }));
+    assert.equal(queryBodies()[1].date_from, '2026-12-05');
+    assert.deepEqual(
+      result.meta.warnings.map((w) => w.code),
+      ['timezone-unknown'],
+    );
+    assert.match(result.meta.warnings[0].message, /set "timezone" on source "site" in aq\.json/);
   });
 
   it('fetches more rows than one page with offset, up to the limit', async () => {

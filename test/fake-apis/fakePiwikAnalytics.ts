@@ -14,6 +14,8 @@ import type { FakeResponse, RecordedRequest } from './fakeServerKit';
 
 /** A website whose reports the fake answers. */
 export const PIWIK_WEBSITE_ID = '70236925-724f-404e-b634-7b5633bc0bcc';
+/** The time zone the Apps API gives the website: 14 hours ahead of UTC, so its "today" is rarely UTC's. */
+export const PIWIK_WEBSITE_TIMEZONE = 'Pacific/Kiritimati';
 /** A website the fake answers 403 "No valid license found." for. */
 export const PIWIK_UNLICENSED_WEBSITE_ID = '11111111-2222-4333-8444-555555555555';
 
@@ -124,6 +126,17 @@ function errors(status: number, detail: string, parameter?: string): FakeRespons
   const error: Json = { status: String(status), detail };
   if (parameter) error.source = { parameter };
   return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errors: [error] }) };
+}
+
+/** `GET /api/apps/v2/{id}`: the app's settings, of which the fake fills the name and time zone. */
+export function appAnswer(path: string): FakeResponse {
+  const id = decodeURIComponent(path.slice('/api/apps/v2/'.length));
+  if (id !== PIWIK_WEBSITE_ID) return errors(404, 'App not found.');
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/vnd.api+json' },
+    body: JSON.stringify({ data: { type: 'ppms/app', id, attributes: { name: 'Shop', timezone: PIWIK_WEBSITE_TIMEZONE, currency: 'EUR' } } }),
+  };
 }
 
 /** The listing of dimensions or metrics, in the shape Piwik PRO's engine endpoints answer. */

@@ -5,7 +5,7 @@
  * Extra faults: `badLine` (a broken NDJSON line after the first session) and `expireTokens()`.
  * The Analytics Query API and its column listing are in fakePiwikAnalytics.ts.
  */
-import { analyticsQueryAnswer, listingAnswer } from './fakePiwikAnalytics';
+import { analyticsQueryAnswer, appAnswer, listingAnswer } from './fakePiwikAnalytics';
 import { FakeServer, json, type Fault, type FakeResponse, type RecordedRequest } from './fakeServerKit';
 
 export const PIWIK_APP_ID = '01e7e7f7-8a34-4aca-b700-45f6a6aa3aba';
@@ -138,6 +138,7 @@ export async function startFakePiwikPro(options: FakePiwikProOptions): Promise<F
     if (request.path === '/api/analytics/v1/query/') return analyticsQueryAnswer(request);
     if (request.path === '/analytics/api/engine/dimensions/') return listingAnswer('dimension', request.query);
     if (request.path === '/analytics/api/engine/metrics/') return listingAnswer('metric', request.query);
+    if (request.path.startsWith('/api/apps/v2/')) return appAnswer(request.path);
     if (request.path === '/api/tracker/v1/debugger') return debuggerAnswer(request.query);
     if (request.path === '/api/tracker/v1/log') return logAnswer(request.query);
     return text(404, '404 page not found');

@@ -16,7 +16,7 @@ import {
 } from '../languageService/clauseCatalog';
 import type { Clause, ColumnRefNode, Expression, QueryBlock, QueryKind, ReportFilterNode, StringNode, TextSpan } from '../languageService/parser/queryAst';
 import { queryTitle } from '../languageService/parser/queryTitle';
-import type { DateRange, QuerySpec, ReportColumn, ReportCondition, ReportFilter, ReportSpec, ReportUnit, SourceRef, TimeUnit } from './querySpec';
+import type { DateRange, QuerySpec, RelativeDates, ReportColumn, ReportCondition, ReportFilter, ReportSpec, ReportUnit, SourceRef, TimeUnit } from './querySpec';
 
 export interface BuildQuerySpecOptions {
   /** The clock: relative dates (`last 7 days`, `today`) end on this instant's date in `timezone`. */
@@ -84,11 +84,33 @@ export function parseCalendarDate(text: string): CalendarDay | undefined {
   return day;
 }
 
+/**
+ * The calendar dates of a relative range on the date `now` has in `timezone`, or why they cannot
+ * be told (an unknown time zone). Exported so a backend that learns the time zone later (a Piwik PRO
+ * website's own) resolves the same range the same way.
+ */
+export function resolveRelativeDates(relative: RelativeDates, now: Date, timezone: string): DateRange | string {
+  const today = todayIn(now, timezone);
+  if (typeof today === 'string') return today;
+  switch (relative.clause) {
+    case 'today':
+      return { from: formatDay(today), to: formatDay(today) };
+    case 'yesterday':
+      return { from: formatDay(today - DAY_MS), to: formatDay(today - DAY_MS) };
+    case 'last':
+      if (relative.unit === 'day') return { from: formatDay(today - (relative.count - 1) * DAY_MS), to: formatDay(today) };
+      if (relative.unit === 'week') return { from: formatDay(today - (7 * relative.count - 1) * DAY_MS), to: formatDay(today) };
+      return { from: formatDay(monthsBefore(today, relative.count) + DAY_MS), to: formatDay(today) };
+  }
+}
+
 class SpecBuilder {
   readonly errors: QuerySpecError[] = [];
   private readonly clauses = new Map<string, Clause>();
   private readonly blockSpan: TextSpan;
   private kind: QueryKind | undefined;
+  /** Set when the range came from `last`, `today` or `yesterday`. */
+  private relativeDates: RelativeDates | undefined;
 
   constructor(private readonly block: QueryBlock, private readonly options: BuildQuerySpecOptions) {
     this.blockSpan = block.titleSpan ?? block.span;
@@ -212,7 +234,7 @@ class SpecBuilder {
     }
   }
 
-  private report(base: Omit<ReportSpec, 'kind' | 'websiteId' | 'unit' | 'dimensions' | 'metrics' | 'where' | 'having' | 'order' | 'limit' | 'range' | 'clauseSpans'>, range: DateRange, websiteId: string): ReportSpec {
+  private report(base: Omit<ReportSpec, 'kind' | 'websiteId' | 'unit' | 'dimensions' | 'metrics' | 'where' | 'having' | 'order' | 'limit' | 'range' | 'relativeDates' | 'clauseSpans'>, range: DateRange, websiteId: string): ReportSpec {
     const dimensions = this.columns('dimensions');
     const metrics = this.columns('metrics');
     if (dimensions.length === 0 && metrics.length === 0) {
@@ -233,6 +255,7 @@ class SpecBuilder {
       order: this.reportOrder(unit, dimensions, metrics),
       limit: this.number('limit'),
       range,
+      relativeDates: this.relativeDates,
       clauseSpans,
     };
   }
@@ -422,33 +445,33 @@ class SpecBuilder {
     const clause = dateClauses[0];
     if (clause.value.type === 'dateRange') return this.explicitRange(clause, clause.value.from, clause.value.to);
 
-    const today = todayIn(this.options.now, this.options.timezone ?? 'UTC');
-    if (typeof today === 'string') {
-      this.fail(clause.span, today);
-      return undefined;
-    }
-    if (clause.name === 'today') return { from: formatDay(today), to: formatDay(today) };
-    if (clause.name === 'yesterday') return { from: formatDay(today - DAY_MS), to: formatDay(today - DAY_MS) };
-    if (clause.value.type !== 'duration' || !clause.value.count || !clause.value.unit) {
-      this.fail(clause.span, 'Write the range as last N days, last N weeks or last N months.');
-      return undefined;
-    }
-    const count = clause.value.count.value;
-    if (count < 1) {
-      this.fail(clause.value.count.span, 'The range must cover at least 1 day, week or month.');
-      return undefined;
-    }
-    switch (DURATION_UNITS[clause.value.unit.value]) {
-      case 'day':
-        return { from: formatDay(today - (count - 1) * DAY_MS), to: formatDay(today) };
-      case 'week':
-        return { from: formatDay(today - (7 * count - 1) * DAY_MS), to: formatDay(today) };
-      case 'month':
-        return { from: formatDay(monthsBefore(today, count) + DAY_MS), to: formatDay(today) };
-      default:
+    let relative: RelativeDates;
+    if (clause.name === 'today' || clause.name === 'yesterday') {
+      relative = { clause: clause.name };
+    } else {
+      if (clause.value.type !== 'duration' || !clause.value.count || !clause.value.unit) {
+        this.fail(clause.span, 'Write the range as last N days, last N weeks or last N months.');
+        return undefined;
+      }
+      const count = clause.value.count.value;
+      if (count < 1) {
+        this.fail(clause.value.count.span, 'The range must cover at least 1 day, week or month.');
+        return undefined;
+      }
+      const unit = DURATION_UNITS[clause.value.unit.value];
+      if (unit !== 'day' && unit !== 'week' && unit !== 'month') {
         this.fail(clause.value.unit.span, `'last' counts days, weeks or months, not '${clause.value.unit.value}'.`);
         return undefined;
+      }
+      relative = { clause: 'last', count, unit };
     }
+    this.relativeDates = relative;
+    const resolved = resolveRelativeDates(relative, this.options.now, this.options.timezone ?? 'UTC');
+    if (typeof resolved === 'string') {
+      this.fail(clause.span, resolved);
+      return undefined;
+    }
+    return resolved;
   }
 
   private explicitRange(clause: Clause, from: { value: string; span: TextSpan } | undefined, to: { value: string; span: TextSpan } | undefined): DateRange | undefined {

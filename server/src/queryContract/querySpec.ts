@@ -13,6 +13,9 @@ export interface DateRange {
 
 export type TimeUnit = 'minute' | 'hour' | 'day' | 'week' | 'month';
 
+/** A range written relative to today: `last N days|weeks|months`, `today`, `yesterday`. */
+export type RelativeDates = { clause: 'last'; count: number; unit: 'day' | 'week' | 'month' } | { clause: 'today' | 'yesterday' };
+
 /** What the query reads from: the nearest `use` line above it, or the workspace default. */
 export interface SourceRef {
   kind: SourceKind;
@@ -158,6 +161,11 @@ export interface ReportSpec extends SpecBase {
   /** Rows wanted; undefined leaves the API's default (100). */
   limit: number | undefined;
   range: DateRange;
+  /**
+   * The relative clause `range` was resolved from, if any: the backend resolves it again in the
+   * website's own time zone when the source sets none.
+   */
+  relativeDates?: RelativeDates;
   /** Where each clause is written, so an API error about a parameter can point at its clause. */
   clauseSpans: Record<string, TextSpan>;
 }

@@ -24,7 +24,7 @@ export interface PiwikSourceConfig {
   /** `https://<account>.piwik.pro` */
   url: string;
   appId?: string;
-  /** Time zone of the website, for `report` date ranges (`last 7 days`, `today`); default `aq.timezone`, else UTC. */
+  /** Time zone of the website, for `report` date ranges (`last 7 days`, `today`); default: the website's own from the Apps API. */
   timezone?: string;
 }
 

@@ -11,6 +11,7 @@
 import { PIWIK_EVENT_TYPES } from '../../../languageService/clauseCatalog';
 import { BUNDLED_PIWIK_COLUMNS, piwikColumnsFromListing, type PiwikColumnCatalog } from '../../../queryContract/piwikColumns';
 import type { AnalyticsSchema } from '../../../queryContract/schemaTypes';
+import { resolveRelativeDates } from '../../../queryContract/buildQuerySpec';
 import type { DebuggerSpec, QuerySpec, ReportSpec } from '../../../queryContract/querySpec';
 import type { GeneratedRequestResult } from '../../../protocol/customRequests';
 import type { DebuggerEvent, DebuggerSession, QueryResult, ResultWarning } from '../../../protocol/resultModel';
@@ -44,6 +45,7 @@ const DEBUGGER_PATH = '/api/tracker/v1/debugger';
 const LOG_PATH = '/api/tracker/v1/log';
 const DIMENSIONS_LISTING_PATH = '/analytics/api/engine/dimensions/';
 const METRICS_LISTING_PATH = '/analytics/api/engine/metrics/';
+const APPS_PATH = '/api/apps/v2/';
 /** The log endpoint accepts at most 720 minutes between server_time_min and max. */
 const MAX_LOG_SPAN_MS = 720 * 60_000;
 /** Numeric ids that exceed 2^53; only their `_str` (and `_hex`) copies are exact. */
@@ -55,6 +57,8 @@ export class PiwikProBackend implements AnalyticsBackend {
   private readonly tokens: PiwikTokenProvider;
   /** The website's column listing once fetched (by fetchSchema), for turning enum labels into ids. */
   private columns: PiwikColumnCatalog | undefined;
+  /** Each website's time zone once read from the Apps API. */
+  private readonly websiteTimezones = new Map<string, string>();
 
   constructor(
     readonly source: PiwikSourceConfig,
@@ -138,17 +142,51 @@ export class PiwikProBackend implements AnalyticsBackend {
     };
   }
 
-  private runReport(spec: ReportSpec, context: RunContext, bypassCache: boolean): Promise<QueryResult> {
-    const compiled = this.compileReport(spec);
-    const pages = reportPages(spec.limit, this.options.reportPageSize ?? DEFAULT_REPORT_PAGE_SIZE);
+  private async runReport(spec: ReportSpec, context: RunContext, bypassCache: boolean): Promise<QueryResult> {
+    const warnings: ResultWarning[] = [];
+    const dated = await this.inWebsiteTimezone(spec, context, warnings);
+    const compiled = this.compileReport(dated);
+    const pages = reportPages(dated.limit, this.options.reportPageSize ?? DEFAULT_REPORT_PAGE_SIZE);
     const key = `${this.source.name}\nreport\n${JSON.stringify(compiled.body)}\n${JSON.stringify(pages)}`;
-    return this.options.cache.getOrCompute(key, (signal) => this.executeReport(spec, compiled, pages, { ...context, signal }), { signal: context.signal, bypassCache });
+    return this.options.cache.getOrCompute(key, (signal) => this.executeReport(dated, compiled, pages, { ...context, signal }, warnings), { signal: context.signal, bypassCache });
   }
 
-  private async executeReport(spec: ReportSpec, compiled: CompiledReport, pages: Array<{ limit?: number; offset?: number }>, context: RunContext): Promise<QueryResult> {
+  /**
+   * `last N days`, `today` and `yesterday` are days of the website's time zone. Without a
+   * `timezone` on the source, the website's own is read from the Apps API (once per website) and
+   * the range resolved again in it; when it cannot be read, the range stays as built and a
+   * warning says which zone it used.
+   */
+  private async inWebsiteTimezone(spec: ReportSpec, context: RunContext, warnings: ResultWarning[]): Promise<ReportSpec> {
+    if (!spec.relativeDates || this.source.timezone) return spec;
+    const websiteId = spec.websiteId || this.source.appId;
+    if (!websiteId) return spec;
+    let timezone = this.websiteTimezones.get(websiteId);
+    if (!timezone) {
+      try {
+        const response = await this.send({ method: 'GET', url: this.url(`${APPS_PATH}${encodeURIComponent(websiteId)}`, {}), headers: { accept: 'application/vnd.api+json' } }, context);
+        const attributes = (JSON.parse(response.body) as { data?: { attributes?: { timezone?: unknown } } }).data?.attributes;
+        if (typeof attributes?.timezone === 'string' && attributes.timezone !== '') timezone = attributes.timezone;
+      } catch (error) {
+        if (error instanceof BackendError && (error.kind === 'cancelled' || error.kind === 'auth')) throw error;
+      }
+      if (timezone) this.websiteTimezones.set(websiteId, timezone);
+    }
+    const range = timezone ? resolveRelativeDates(spec.relativeDates, context.now(), timezone) : undefined;
+    if (!range || typeof range === 'string') {
+      warnings.push({
+        code: 'timezone-unknown',
+        message: `The time zone of website ${websiteId} could not be read, so ${spec.range.from} to ${spec.range.to} are days of aq.timezone (else UTC); set "timezone" on source "${this.source.name}" in aq.json.`,
+      });
+      return spec;
+    }
+    return { ...spec, range };
+  }
+
+  private async executeReport(spec: ReportSpec, compiled: CompiledReport, pages: Array<{ limit?: number; offset?: number }>, context: RunContext, earlierWarnings: ResultWarning[]): Promise<QueryResult> {
     const started = Date.now();
     const computedAt = context.now().toISOString();
-    const warnings: ResultWarning[] = [];
+    const warnings: ResultWarning[] = [...earlierWarnings];
     const rows: unknown[][] = [];
     const raws: string[] = [];
     let count: number | undefined;

@@ -360,6 +360,13 @@ describe('Piwik PRO column listing', () => {
     );
   });
 
+  it('falls back to the standard columns when the listing is refused', async () => {
+    fake.setFault({ kind: 'status', status: 404, body: '404 page not found' }, { path: /^\/analytics\/api\/engine\// });
+    const schema = await backend({}, { ...SOURCE, appId: PIWIK_WEBSITE_ID }).fetchSchema(context(GOOD));
+    assert.equal(schema.piwikColumns?.origin, 'bundled');
+    assert.match(schema.origin?.label ?? '', /the listing of .* failed/);
+  });
+
   it('uses the bundled catalogue of standard columns without a website id', async () => {
     const schema = await backend().fetchSchema(context(GOOD));
     assert.equal(schema.piwikColumns?.origin, 'bundled');

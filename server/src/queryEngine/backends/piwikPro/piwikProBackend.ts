@@ -86,8 +86,15 @@ export class PiwikProBackend implements AnalyticsBackend {
         throw new BackendError('badResponse', `Piwik PRO's column listing (${path}) is not JSON.`);
       }
     };
-    const columns = piwikColumnsFromListing(await listing(DIMENSIONS_LISTING_PATH), await listing(METRICS_LISTING_PATH));
-    if (Object.keys(columns.columns).length === 0) throw new BackendError('badResponse', `Piwik PRO listed no dimensions or metrics for website ${websiteId}.`);
+    let columns: PiwikColumnCatalog;
+    try {
+      columns = piwikColumnsFromListing(await listing(DIMENSIONS_LISTING_PATH), await listing(METRICS_LISTING_PATH));
+      if (Object.keys(columns.columns).length === 0) throw new BackendError('badResponse', `Piwik PRO listed no dimensions or metrics for website ${websiteId}.`);
+    } catch (error) {
+      // The listing is not part of the published API: when it is refused or unreadable, the standard columns still serve.
+      if (!(error instanceof BackendError) || !['notFound', 'badRequest', 'badResponse'].includes(error.kind)) throw error;
+      return { events: {}, userProperties: {}, piwikColumns: BUNDLED_PIWIK_COLUMNS, origin: { kind: 'derived', label: `Piwik PRO standard columns (the listing of ${websiteId} failed: ${error.message})`, fetchedAt } };
+    }
     this.columns = columns;
     return { events: {}, userProperties: {}, piwikColumns: columns, origin: { kind: 'listing', label: `Piwik PRO columns of ${websiteId}`, fetchedAt } };
   }

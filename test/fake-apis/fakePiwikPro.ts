@@ -3,7 +3,9 @@
  * 127.0.0.1. Sessions are written as NDJSON text with their 64-bit ids as bare JSON numbers, as
  * the real API does, so a client that trusts `JSON.parse` for ids gets them wrong.
  * Extra faults: `badLine` (a broken NDJSON line after the first session) and `expireTokens()`.
+ * The Analytics Query API and its column listing are in fakePiwikAnalytics.ts.
  */
+import { analyticsQueryAnswer, appAnswer, listingAnswer } from './fakePiwikAnalytics';
 import { FakeServer, json, type Fault, type FakeResponse, type RecordedRequest } from './fakeServerKit';
 
 export const PIWIK_APP_ID = '01e7e7f7-8a34-4aca-b700-45f6a6aa3aba';
@@ -129,7 +131,14 @@ export async function startFakePiwikPro(options: FakePiwikProOptions): Promise<F
     if (request.path === '/auth/token') return token(request);
     const header = request.headers.authorization;
     const bearer = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
-    if (!bearer || !validTokens.has(bearer)) return { status: 401, headers: { 'content-type': 'text/plain' }, body: '' };
+    if (!bearer || !validTokens.has(bearer)) {
+      if (request.path.startsWith('/api/analytics/')) return json(401, { errors: [{ status: '401', detail: 'No valid credentials provided.' }] });
+      return { status: 401, headers: { 'content-type': 'text/plain' }, body: '' };
+    }
+    if (request.path === '/api/analytics/v1/query/') return analyticsQueryAnswer(request);
+    if (request.path === '/analytics/api/engine/dimensions/') return listingAnswer('dimension', request.query);
+    if (request.path === '/analytics/api/engine/metrics/') return listingAnswer('metric', request.query);
+    if (request.path.startsWith('/api/apps/v2/')) return appAnswer(request.path);
     if (request.path === '/api/tracker/v1/debugger') return debuggerAnswer(request.query);
     if (request.path === '/api/tracker/v1/log') return logAnswer(request.query);
     return text(404, '404 page not found');

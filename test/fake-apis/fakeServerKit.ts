@@ -6,11 +6,14 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 export interface FakeResponse {
   status: number;
   headers?: Record<string, string>;
   body: string;
+  /** Send the body gzip-compressed, with `content-encoding: gzip`. */
+  gzip?: boolean;
 }
 
 export type Fault =
@@ -150,8 +153,8 @@ export class FakeServer {
     } catch (error) {
       answer = { status: 500, body: JSON.stringify({ error: `fake server bug: ${(error as Error).message}`, status: 'error' }) };
     }
-    const body = Buffer.from(answer.body, 'utf8');
-    const headers = { 'content-type': 'application/json', ...answer.headers };
+    const body = answer.gzip ? gzipSync(Buffer.from(answer.body, 'utf8')) : Buffer.from(answer.body, 'utf8');
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...answer.headers, ...(answer.gzip ? { 'content-encoding': 'gzip' } : {}) };
     if (fault?.kind === 'truncate') {
       res.writeHead(answer.status, { ...headers, 'content-length': String(body.length) });
       res.write(body.subarray(0, Math.floor(body.length / 2)));

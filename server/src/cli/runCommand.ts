@@ -97,7 +97,7 @@ export async function runCommand(args: string[], rawIo: CliIo): Promise<number> 
       }
       const ref = sourceOverride ?? (block.source?.sourceKind && block.source.target ? { kind: block.source.sourceKind, name: block.source.target.value } : undefined);
       const source = engine.resolveSource(ref, file);
-      const built = buildQuerySpec(block, { now: new Date(), timezone: source && source.kind !== 'piwik' ? source.timezone : undefined, defaultSource: sourceOverride ?? engine.defaultSource() });
+      const built = buildQuerySpec(block, { now: new Date(), timezone: source?.timezone, defaultSource: sourceOverride ?? engine.defaultSource() });
       if (!built.ok) {
         failed(built.errors.map((error) => `line ${lineOf(text, error.span.start)}: ${error.message}`).join('\n'), 'invalid');
         for (const error of built.errors) io.stderr(`${parsed.file}:${lineOf(text, error.span.start)}: error: ${error.message}\n`);
@@ -119,6 +119,9 @@ export async function runCommand(args: string[], rawIo: CliIo): Promise<number> 
       } catch (error) {
         const message = isBackendError(error) ? error.message + (error.details.hint ? `\n  hint: ${error.details.hint}` : '') : `internal error: ${(error as Error).message}`;
         failed(isBackendError(error) ? error.message : message, isBackendError(error) ? error.kind : 'internal');
+        // An error the API pins on a clause (a report column it does not know) is shown at that clause's line.
+        const at = isBackendError(error) ? error.details.at : undefined;
+        if (at) io.stderr(`${parsed.file}:${lineOf(text, at.span.start)}: error: ${error instanceof Error ? error.message : message} [${at.clause}]\n`);
         io.stderr(`✗ ${label}: ${message}\n`);
         if (controller.signal.aborted) break;
       }

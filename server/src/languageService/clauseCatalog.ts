@@ -15,7 +15,10 @@ export type ClauseValueShape =
   | 'dateRange' // `D to D`
   | 'duration' // `N unit`
   | 'json' // a JSON object
-  | 'wordList'; // comma-separated words or numbers
+  | 'wordList' // comma-separated words or numbers
+  | 'columnList' // comma-separated Piwik PRO column ids, a transformation written as a call: sum(revenue)
+  | 'reportFilter' // Piwik PRO filter conditions joined by and/or: device_type == "desktop"
+  | 'order'; // a column id and asc/desc
 
 export interface ClauseSpec {
   name: string;
@@ -35,10 +38,78 @@ export interface ClauseSpec {
   max?: number;
   /** Source kinds that can honour the clause, when not every source of its query kinds can. */
   sources?: readonly SourceKind[];
+  /** A different value shape on some query kinds (`where` on a report is a Piwik PRO filter). */
+  shapeByKind?: Partial<Record<QueryKind, ClauseValueShape>>;
+  /** Different accepted values on some query kinds (`unit` on a report also takes quarter and year). */
+  valuesByKind?: Partial<Record<QueryKind, readonly string[]>>;
+  /** A different upper bound on some query kinds (a report's `limit` pages through Piwik PRO's answer). */
+  maxByKind?: Partial<Record<QueryKind, number>>;
 }
 
+/** The shape of `spec`'s value on a query of `kind`. */
+export function clauseShape(spec: ClauseSpec, kind: QueryKind | undefined): ClauseValueShape {
+  return (kind && spec.shapeByKind?.[kind]) || spec.shape;
+}
+
+/** The accepted values of `spec` on a query of `kind`. */
+export function clauseValues(spec: ClauseSpec, kind: QueryKind | undefined): readonly string[] | undefined {
+  return (kind && spec.valuesByKind?.[kind]) || spec.values;
+}
+
+/** The upper bound of a number clause on a query of `kind`. */
+export function clauseMax(spec: ClauseSpec, kind: QueryKind | undefined): number | undefined {
+  return (kind && spec.maxByKind?.[kind]) || spec.max;
+}
+
+/**
+ * Operators of a report's `where` and `having`, as written, and the Piwik PRO Analytics Query API
+ * operator each becomes. `empty` and `not_empty` take no value. Piwik PRO's own operator names are
+ * accepted too, so a filter copied from the API reads the same.
+ */
+export const REPORT_FILTER_OPERATORS: Readonly<Record<string, string>> = {
+  '==': 'eq',
+  '!=': 'neq',
+  '>': 'gt',
+  '>=': 'gte',
+  '<': 'lt',
+  '<=': 'lte',
+  eq: 'eq',
+  neq: 'neq',
+  gt: 'gt',
+  gte: 'gte',
+  lt: 'lt',
+  lte: 'lte',
+  contains: 'contains',
+  not_contains: 'not_contains',
+  icontains: 'icontains',
+  not_icontains: 'not_icontains',
+  starts_with: 'starts_with',
+  ends_with: 'ends_with',
+  matches: 'matches',
+  not_matches: 'not_matches',
+  empty: 'empty',
+  not_empty: 'not_empty',
+};
+
+/** Report filter operators that take no value. */
+export const VALUELESS_REPORT_OPERATORS: ReadonlySet<string> = new Set(['empty', 'not_empty']);
+
+/** `having` compares metrics: numbers only (Piwik PRO's metric_filters operators). */
+export const METRIC_FILTER_OPERATORS: ReadonlySet<string> = new Set(['eq', 'neq', 'gt', 'gte', 'lt', 'lte']);
+
+/** A report's `unit` and the Piwik PRO transformation of `timestamp` it becomes. */
+export const REPORT_UNIT_TRANSFORMATIONS: Readonly<Record<string, string>> = {
+  minute: 'to_start_of_minute',
+  hour: 'to_start_of_hour',
+  day: 'to_date',
+  week: 'to_start_of_week',
+  month: 'to_start_of_month',
+  quarter: 'to_start_of_quarter',
+  year: 'to_start_of_year',
+};
+
 const SEGMENTED: readonly QueryKind[] = ['segmentation', 'funnel', 'retention'];
-const DATED: readonly QueryKind[] = ['segmentation', 'funnel', 'retention', 'jql', 'insights'];
+const DATED: readonly QueryKind[] = ['segmentation', 'funnel', 'retention', 'jql', 'insights', 'report'];
 
 /** Piwik PRO Tracker Debugger event types (docs/api-notes.md); code 10 is not exposed by the API. */
 export const PIWIK_EVENT_TYPES: Readonly<Record<string, number>> = {
@@ -69,18 +140,18 @@ export const PIWIK_EVENT_TYPES: Readonly<Record<string, number>> = {
 
 export const CLAUSES: readonly ClauseSpec[] = [
   { name: 'on', shape: 'expression', kinds: SEGMENTED, apiParameter: 'on', description: 'Segment the result by this expression: one series per value.' },
-  { name: 'where', shape: 'expression', kinds: SEGMENTED, apiParameter: 'where', description: 'Keep only events for which this expression is true.' },
+  { name: 'where', shape: 'expression', kinds: [...SEGMENTED, 'report'], apiParameter: 'where', description: 'Keep only events for which this expression is true; on a report, conditions on dimensions: `where device_type == "desktop"`.', shapeByKind: { report: 'reportFilter' } },
   { name: 'born_where', shape: 'expression', kinds: ['retention'], apiParameter: 'born_where', description: 'Keep only cohorts whose birth event matches this expression.' },
   { name: 'from', shape: 'dateRange', kinds: DATED, apiParameter: 'from_date, to_date', description: 'Inclusive date range: `from 2026-10-01 to 2026-10-31`.', exclusiveGroup: 'dates' },
   { name: 'last', shape: 'duration', kinds: DATED, apiParameter: 'from_date, to_date', description: 'The last N days, weeks or months, ending today.', values: ['days', 'weeks', 'months'], exclusiveGroup: 'dates' },
   { name: 'today', shape: 'flag', kinds: DATED, apiParameter: 'from_date, to_date', description: 'Today only.', exclusiveGroup: 'dates' },
   { name: 'yesterday', shape: 'flag', kinds: DATED, apiParameter: 'from_date, to_date', description: 'Yesterday only.', exclusiveGroup: 'dates' },
-  { name: 'unit', shape: 'word', kinds: ['segmentation', 'funnel', 'retention'], apiParameter: 'unit', description: 'Time bucket of the series.', values: ['minute', 'hour', 'day', 'week', 'month'] },
+  { name: 'unit', shape: 'word', kinds: ['segmentation', 'funnel', 'retention', 'report'], apiParameter: 'unit', description: 'Time bucket of the series.', values: ['minute', 'hour', 'day', 'week', 'month'], valuesByKind: { report: Object.keys(REPORT_UNIT_TRANSFORMATIONS) } },
   { name: 'type', shape: 'word', kinds: ['segmentation'], apiParameter: 'type', description: 'general: all events; unique: distinct users; average: events per user.', values: ['general', 'unique', 'average'] },
   { name: 'measure', shape: 'word', kinds: ['segmentation'], apiParameter: '/segmentation/sum, /average, /numeric', description: 'Aggregate the numeric `on` expression instead of counting events: sum, average, or numeric buckets.', values: ['sum', 'average', 'numeric'] },
   { name: 'buckets', shape: 'number', kinds: ['segmentation'], apiParameter: 'buckets', description: 'Number of buckets for `measure numeric`.', min: 1, max: 100 },
-  { name: 'limit', shape: 'number', kinds: ['segmentation', 'funnel', 'retention', 'debugger'], apiParameter: 'limit', description: 'Top N segments (Mixpanel) or sessions (Piwik PRO).', min: 1, max: 10000 },
-  { name: 'chart', shape: 'word', kinds: ['segmentation', 'funnel', 'retention', 'insights', 'jql'], apiParameter: '(display)', description: 'How the results panel draws the result.', values: ['line', 'bar', 'pie', 'table'] },
+  { name: 'limit', shape: 'number', kinds: ['segmentation', 'funnel', 'retention', 'debugger', 'report'], apiParameter: 'limit', description: 'Top N segments (Mixpanel), sessions (Piwik PRO debugger) or rows (Piwik PRO report).', min: 1, max: 10000, maxByKind: { report: 100_000 } },
+  { name: 'chart', shape: 'word', kinds: ['segmentation', 'funnel', 'retention', 'insights', 'jql', 'report'], apiParameter: '(display)', description: 'How the results panel draws the result.', values: ['line', 'bar', 'pie', 'table'] },
   { name: 'clean', shape: 'flag', kinds: ['segmentation', 'funnel', 'retention', 'insights', 'jql'], apiParameter: '(display)', description: 'Drop "", "undefined" and null segments from the result.' },
   { name: 'window', shape: 'duration', kinds: ['funnel'], apiParameter: 'length, length_unit', description: 'Conversion window: how long a user has to finish the funnel.', values: ['minutes', 'hours', 'days'] },
   { name: 'reentry', shape: 'word', kinds: ['funnel'], apiParameter: '(generated JQL; /funnels has none)', description: "Counting mode: default (a user's first entry only) or optimized (Mixpanel's Optimized Re-entry: later entries can convert).", values: ['default', 'optimized'] },
@@ -91,12 +162,16 @@ export const CLAUSES: readonly ClauseSpec[] = [
   { name: 'params', shape: 'json', kinds: ['jql'], apiParameter: 'params', description: 'JSON object passed to the script as `params`.' },
   { name: 'event_type', shape: 'wordList', kinds: ['debugger'], apiParameter: 'event_type', description: 'Sessions with at least one event of these types (names or codes).', values: Object.keys(PIWIK_EVENT_TYPES) },
   { name: 'lookup_window', shape: 'number', kinds: ['debugger'], apiParameter: 'lookup_window', description: 'Minutes to look back (1–300, default 30).', min: 1, max: 300 },
+  { name: 'dimensions', shape: 'columnList', kinds: ['report'], apiParameter: 'columns', description: 'The dimensions to break the report down by: Piwik PRO column ids, e.g. `dimensions source_medium, device_type`.' },
+  { name: 'metrics', shape: 'columnList', kinds: ['report'], apiParameter: 'columns', description: 'The metrics to compute: Piwik PRO column ids; a dimension turned into a metric is a call, e.g. `metrics sessions, sum(revenue)`.' },
+  { name: 'having', shape: 'reportFilter', kinds: ['report'], apiParameter: 'metric_filters', description: 'Keep only rows whose metrics match: `having sessions > 10`.' },
+  { name: 'order', shape: 'order', kinds: ['report'], apiParameter: 'order_by', description: 'Sort the rows by a column of the report: `order sessions desc` (default: the first metric, descending).', values: ['asc', 'desc'] },
   { name: 'logs', shape: 'flag', kinds: ['debugger'], apiParameter: '/api/tracker/v1/log', description: 'Fetch the raw request log for each matching event.' },
 ];
 
 export const CLAUSES_BY_NAME: ReadonlyMap<string, ClauseSpec> = new Map(CLAUSES.map((c) => [c.name, c]));
 
-export const QUERY_KINDS: readonly QueryKind[] = ['segmentation', 'funnel', 'insights', 'retention', 'jql', 'debugger'];
+export const QUERY_KINDS: readonly QueryKind[] = ['segmentation', 'funnel', 'insights', 'retention', 'jql', 'debugger', 'report'];
 
 /** The source kind each query kind runs on (local runs every Mixpanel kind; only `debugger` needs Piwik PRO). */
 export const QUERY_KIND_SOURCES: Readonly<Record<QueryKind, readonly SourceKind[]>> = {
@@ -106,10 +181,11 @@ export const QUERY_KIND_SOURCES: Readonly<Record<QueryKind, readonly SourceKind[
   retention: ['mixpanel', 'local'],
   jql: ['mixpanel', 'local'],
   debugger: ['piwik'],
+  report: ['piwik'],
 };
 
 /** Query kinds that must say which dates they cover (Mixpanel requires from_date/to_date). */
-export const DATE_RANGE_REQUIRED: ReadonlySet<QueryKind> = new Set(['segmentation', 'funnel', 'retention', 'jql']);
+export const DATE_RANGE_REQUIRED: ReadonlySet<QueryKind> = new Set(['segmentation', 'funnel', 'retention', 'jql', 'report']);
 
 /** A funnel's conversion window without `window`: Mixpanel's default for a funnel built in its UI (7 days). */
 export const DEFAULT_FUNNEL_WINDOW = { count: 7, unit: 'day' as const };

@@ -27,6 +27,14 @@ export const DiagnosticCode = {
   missingScript: 'missing-script',
   wrongSourceKind: 'wrong-source-kind',
   ignoredBirthEvent: 'ignored-birth-event',
+  // report queries (Piwik PRO)
+  unknownColumn: 'unknown-column',
+  wrongColumnKind: 'wrong-column-kind',
+  unsupportedTransformation: 'unsupported-transformation',
+  unknownColumnValue: 'unknown-column-value',
+  missingColumns: 'missing-columns',
+  // found by a remote API when the query ran
+  apiRejected: 'api-rejected',
   // JQL files
   jqlSyntaxError: 'jql-syntax-error',
   jqlMissingMain: 'jql-missing-main',

@@ -12,6 +12,7 @@ export type SchemaLookup = (source: SourceRef | undefined) => AnalyticsSchema | 
 export const UNITS_BY_KIND: Partial<Record<QueryKind, readonly string[]>> = {
   retention: ['day', 'week', 'month'],
   funnel: ['day', 'week', 'month'],
+  report: ['minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'],
 };
 
 /** The `{kind, name}` of a `use` line, or undefined when there is none or it is broken. */

@@ -12,6 +12,7 @@ export const QUERY_KIND_DESCRIPTIONS: Record<QueryKind, string> = {
   retention: 'Users who came back: `retention "Sign Up" -> "Purchase"`.',
   jql: 'Run a JQL script: `jql "queries/top-browsers.jql"`.',
   debugger: 'Piwik PRO Tracker Debugger sessions: `debugger "<app id>"`.',
+  report: 'A Piwik PRO custom report (Analytics Query API): `report "<website id>"` with `dimensions` and `metrics`.',
 };
 
 /** One line per source kind, for completion and hover. */

@@ -43,7 +43,10 @@ export class LanguageFeatureHandlers {
       ? lintEventFile(document.uri, text, { schema: context.jqlSchema(path) })
       : isJqlDocument(document)
         ? this.service.validateJql(text, context.jqlSchema(path))
-        : this.service.validate(context.model(document), text, context.schemaLookup(path), context.validationOptions(path));
+        : [
+            ...this.service.validate(context.model(document), text, context.schemaLookup(path), context.validationOptions(path)),
+            ...(context.runDiagnostics?.(document) ?? []),
+          ];
     return problems.map((problem) => toLspDiagnostic(document, problem));
   }
 

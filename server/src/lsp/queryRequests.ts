@@ -77,10 +77,18 @@ export function createQueryRequests(context: ServerContext): QueryRequests {
   return {
     async runQuery(params, signal) {
       const { spec, documentPath, source } = querySpecFor(params);
-      return mapBackendErrors(
-        () => context.engine().run(spec, documentPath, { signal, getCredentials: credentialsFor, bypassCache: params.bypassCache === true }),
-        source,
-      );
+      return mapBackendErrors(async () => {
+        try {
+          const result = await context.engine().run(spec, documentPath, { signal, getCredentials: credentialsFor, bypassCache: params.bypassCache === true });
+          context.recordRunProblem?.(params.uri, params.queryIndex, undefined);
+          return result;
+        } catch (error) {
+          // What the API pins on a clause also shows on that clause, until the query changes.
+          const at = isBackendError(error) ? error.details.at : undefined;
+          if (at) context.recordRunProblem?.(params.uri, params.queryIndex, { span: at.span, message: (error as Error).message });
+          throw error;
+        }
+      }, source);
     },
     async generatedRequest(params) {
       const { spec, documentPath, source } = querySpecFor(params);

@@ -5,7 +5,7 @@
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { SchemaLookup } from '../languageService/analyticsLanguageService';
-import type { AnalyticsSchema, ValidationOptions } from '../languageService/analyticsTypes';
+import type { AnalyticsSchema, QueryDiagnostic, TextSpan, ValidationOptions } from '../languageService/analyticsTypes';
 import type { AqDocument } from '../languageService/parser/queryAst';
 import type { SourceStatus } from '../protocol/customRequests';
 import type { CredentialedSource, Credentials } from '../queryEngine/sourceConfig';
@@ -32,6 +32,8 @@ export interface LanguageFeatureContext {
   schemaReadyAt(uri: string, position: { line: number; character: number }): Promise<void>;
   /** Whether the editor takes one edit range for a whole completion list. */
   canDefaultEditRange(): boolean;
+  /** What an API found in the document's queries when they last ran, on the clauses concerned. */
+  runDiagnostics?(document: TextDocument): QueryDiagnostic[];
   log: ServerLog;
 }
 
@@ -54,6 +56,8 @@ export interface ServerContext extends LanguageFeatureContext {
   askSlackWebhook(): Promise<{ url: string } | null>;
   sendProgress(params: { uri: string; message: string; percent: number }): void;
   sendAlert(params: { uri: string; queryIndex: number; title: string; text: string; kind: string }): void;
+  /** Records what the API said about a query's clause when it ran (undefined: it ran fine), for `runDiagnostics`. */
+  recordRunProblem?(uri: string, queryIndex: number, problem: { span: TextSpan; message: string } | undefined): void;
   /** The cache folder: each watch keeps what it reported there (so a restart reports nothing twice), and each send its progress. */
   cacheDir: string;
 }

@@ -19,7 +19,7 @@ import {
 import type { NotificationType as AqNotificationType, RequestType as AqRequestType } from 'vscode-languageserver-protocol';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { getAqLanguageService, sourceRefOf, type SchemaLookup } from '../languageService/analyticsLanguageService';
-import type { AnalyticsSchema, ValidationOptions } from '../languageService/analyticsTypes';
+import type { AnalyticsSchema, QueryDiagnostic, TextSpan, ValidationOptions } from '../languageService/analyticsTypes';
 import type { AqDocument } from '../languageService/parser/queryAst';
 import {
   CredentialsRequest,
@@ -39,6 +39,7 @@ import { createDocumentModelCache } from './documentModelCache';
 import { documentPathOf, isAqDocument } from './documentPath';
 import { askEditorForCredentials } from './editorCredentials';
 import type { CredentialDestination } from '../protocol/credentialHostRule';
+import { RunProblems } from './runProblems';
 import { formatError } from './runSafe';
 import type { ServerContext, ServerLog } from './serverContext';
 import { createSettingsResolver, toEngineSettings, type SettingsResolver } from './settingsResolver';
@@ -88,6 +89,7 @@ export class ServerSession implements ServerContext {
   /** Settled once the first settings are applied. */
   private settingsApplied: Promise<void> = Promise.resolve();
   private pendingChange: NodeJS.Timeout | undefined;
+  private readonly runProblems = new RunProblems();
 
   constructor(
     private readonly connection: Connection,
@@ -125,6 +127,16 @@ export class ServerSession implements ServerContext {
 
   timezone(): string | undefined {
     return this.timezoneSetting;
+  }
+
+  runDiagnostics(document: TextDocument): QueryDiagnostic[] {
+    return this.runProblems.diagnostics(document.uri, this.model(document), document.getText());
+  }
+
+  recordRunProblem(uri: string, queryIndex: number, problem: { span: TextSpan; message: string } | undefined): void {
+    const document = this.documents.get(uri);
+    if (!document) return;
+    if (this.runProblems.record(uri, this.model(document), document.getText(), queryIndex, problem)) this.diagnosticsSupport?.requestRefresh();
   }
 
   trusted(): boolean {
@@ -290,6 +302,7 @@ export class ServerSession implements ServerContext {
 
   documentClosed(uri: string): void {
     this.models.onDocumentRemoved(uri);
+    this.runProblems.forget(uri);
   }
 
   dispose(): void {

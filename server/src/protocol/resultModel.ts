@@ -65,6 +65,11 @@ export interface RowsData {
   kind: 'rows';
   columns: Array<{ name: string; type: 'string' | 'number' | 'boolean' | 'json' }>;
   rows: Array<Array<string | number | boolean | null>>;
+  /**
+   * Parallel to `rows`, where a value came back as an `[id, name]` pair (Piwik PRO's enumerated
+   * dimensions): the row shows the name, this keeps the id; null for every other cell.
+   */
+  cellIds?: Array<Array<string | number | null>>;
 }
 
 /** A Piwik PRO event inside a debugger session. Ids are strings: they overflow JS numbers. */

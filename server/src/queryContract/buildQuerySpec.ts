@@ -3,10 +3,20 @@
  * applies the defaults documented in querySpec.ts and resolves relative dates against a clock and
  * time zone passed in, so the result depends on nothing but its arguments.
  */
-import { CLAUSES_BY_NAME, DATE_RANGE_REQUIRED, DEFAULT_FUNNEL_WINDOW, DURATION_UNITS, PIWIK_EVENT_TYPES } from '../languageService/clauseCatalog';
-import type { Clause, Expression, QueryBlock, QueryKind, StringNode, TextSpan } from '../languageService/parser/queryAst';
+import {
+  CLAUSES_BY_NAME,
+  DATE_RANGE_REQUIRED,
+  DEFAULT_FUNNEL_WINDOW,
+  DURATION_UNITS,
+  METRIC_FILTER_OPERATORS,
+  PIWIK_EVENT_TYPES,
+  REPORT_FILTER_OPERATORS,
+  clauseMax,
+  clauseValues,
+} from '../languageService/clauseCatalog';
+import type { Clause, ColumnRefNode, Expression, QueryBlock, QueryKind, ReportFilterNode, StringNode, TextSpan } from '../languageService/parser/queryAst';
 import { queryTitle } from '../languageService/parser/queryTitle';
-import type { DateRange, QuerySpec, SourceRef, TimeUnit } from './querySpec';
+import type { DateRange, QuerySpec, RelativeDates, ReportColumn, ReportCondition, ReportFilter, ReportSpec, ReportUnit, SourceRef, TimeUnit } from './querySpec';
 
 export interface BuildQuerySpecOptions {
   /** The clock: relative dates (`last 7 days`, `today`) end on this instant's date in `timezone`. */
@@ -74,10 +84,33 @@ export function parseCalendarDate(text: string): CalendarDay | undefined {
   return day;
 }
 
+/**
+ * The calendar dates of a relative range on the date `now` has in `timezone`, or why they cannot
+ * be told (an unknown time zone). Exported so a backend that learns the time zone later (a Piwik PRO
+ * website's own) resolves the same range the same way.
+ */
+export function resolveRelativeDates(relative: RelativeDates, now: Date, timezone: string): DateRange | string {
+  const today = todayIn(now, timezone);
+  if (typeof today === 'string') return today;
+  switch (relative.clause) {
+    case 'today':
+      return { from: formatDay(today), to: formatDay(today) };
+    case 'yesterday':
+      return { from: formatDay(today - DAY_MS), to: formatDay(today - DAY_MS) };
+    case 'last':
+      if (relative.unit === 'day') return { from: formatDay(today - (relative.count - 1) * DAY_MS), to: formatDay(today) };
+      if (relative.unit === 'week') return { from: formatDay(today - (7 * relative.count - 1) * DAY_MS), to: formatDay(today) };
+      return { from: formatDay(monthsBefore(today, relative.count) + DAY_MS), to: formatDay(today) };
+  }
+}
+
 class SpecBuilder {
   readonly errors: QuerySpecError[] = [];
   private readonly clauses = new Map<string, Clause>();
   private readonly blockSpan: TextSpan;
+  private kind: QueryKind | undefined;
+  /** Set when the range came from `last`, `today` or `yesterday`. */
+  private relativeDates: RelativeDates | undefined;
 
   constructor(private readonly block: QueryBlock, private readonly options: BuildQuerySpecOptions) {
     this.blockSpan = block.titleSpan ?? block.span;
@@ -90,9 +123,10 @@ class SpecBuilder {
   build(): QuerySpec | undefined {
     const head = this.block.head;
     if (!head) {
-      this.fail(this.blockSpan, 'This query has no head line (segmentation, funnel, insights, retention, jql or debugger).');
+      this.fail(this.blockSpan, 'This query has no head line (segmentation, funnel, insights, retention, jql, debugger or report).');
       return undefined;
     }
+    this.kind = head.kind;
     this.collectClauses(head.kind);
     const base = {
       title: queryTitle(this.block),
@@ -195,7 +229,94 @@ class SpecBuilder {
           limit: this.number('limit') ?? 100,
           logs: this.clauses.has('logs'),
         };
+      case 'report':
+        return this.report(base, range ?? { from: '', to: '' }, this.requiredString(head.websiteId, head.keywordSpan, 'the website id'));
     }
+  }
+
+  private report(base: Omit<ReportSpec, 'kind' | 'websiteId' | 'unit' | 'dimensions' | 'metrics' | 'where' | 'having' | 'order' | 'limit' | 'range' | 'relativeDates' | 'clauseSpans'>, range: DateRange, websiteId: string): ReportSpec {
+    const dimensions = this.columns('dimensions');
+    const metrics = this.columns('metrics');
+    if (dimensions.length === 0 && metrics.length === 0) {
+      this.fail(this.block.head?.span ?? this.blockSpan, 'A report needs at least one column: add `dimensions …` and/or `metrics …`, e.g. metrics sessions.');
+    }
+    const unit = this.word('unit') as ReportUnit | undefined;
+    const clauseSpans: Record<string, TextSpan> = {};
+    for (const [name, clause] of this.clauses) clauseSpans[name] = clause.span;
+    return {
+      ...base,
+      kind: 'report',
+      websiteId,
+      unit,
+      dimensions,
+      metrics,
+      where: this.reportFilter('where'),
+      having: this.reportFilter('having'),
+      order: this.reportOrder(unit, dimensions, metrics),
+      limit: this.number('limit'),
+      range,
+      relativeDates: this.relativeDates,
+      clauseSpans,
+    };
+  }
+
+  private columns(name: 'dimensions' | 'metrics'): ReportColumn[] {
+    const clause = this.clauses.get(name);
+    if (clause?.value.type !== 'columnList') return [];
+    return clause.value.columns.map(toReportColumn);
+  }
+
+  private reportFilter(name: 'where' | 'having'): ReportFilter | undefined {
+    const clause = this.clauses.get(name);
+    if (clause?.value.type !== 'reportFilter') return undefined;
+    const filter = this.filterNode(name, clause.value.filter);
+    if (!filter) return undefined;
+    // The API's top level is always an and/or group, even around one condition.
+    return 'conditions' in filter ? filter : { operator: 'and', conditions: [filter] };
+  }
+
+  private filterNode(clauseName: 'where' | 'having', node: ReportFilterNode): ReportFilter | ReportCondition | undefined {
+    switch (node.type) {
+      case 'error':
+        this.fail(node.span, `The '${clauseName}' condition has a syntax error.`);
+        return undefined;
+      case 'group': {
+        const conditions = node.conditions.map((child) => this.filterNode(clauseName, child)).filter((child): child is ReportFilter | ReportCondition => child !== undefined);
+        return { operator: node.operator, conditions };
+      }
+      case 'condition': {
+        const operator = REPORT_FILTER_OPERATORS[node.operator.value];
+        if (clauseName === 'having' && !METRIC_FILTER_OPERATORS.has(operator)) {
+          this.fail(node.operator.span, `'having' compares metrics with ==, !=, >, >=, <, <=; '${node.operator.value}' applies to dimensions in 'where'.`);
+        }
+        if (operator !== 'empty' && operator !== 'not_empty' && node.value === undefined) {
+          this.fail(node.span, `The condition on '${node.column.column.value}' needs a value.`);
+          return undefined;
+        }
+        if (clauseName === 'having' && node.value !== undefined && typeof node.value.value !== 'number') {
+          this.fail(node.value.span, `'having' compares a metric with a number, not ${JSON.stringify(node.value.value)}.`);
+        }
+        return { column: toReportColumn(node.column), operator, value: node.value?.value ?? null };
+      }
+    }
+  }
+
+  private reportOrder(unit: ReportUnit | undefined, dimensions: ReportColumn[], metrics: ReportColumn[]): ReportSpec['order'] {
+    const clause = this.clauses.get('order');
+    if (clause?.value.type !== 'order' || !clause.value.column) return undefined;
+    const { column, direction } = clause.value;
+    const directionText = direction?.value ?? 'desc';
+    if (directionText !== 'asc' && directionText !== 'desc') {
+      this.fail(direction!.span, `Sort with 'asc' or 'desc', not '${directionText}'.`);
+    }
+    const wanted = toReportColumn(column);
+    const columns: ReportColumn[] = [...(unit ? [{ columnId: 'timestamp', span: column.span }] : []), ...dimensions, ...metrics];
+    const index = unit && wanted.columnId === 'timestamp' && !wanted.transformationId ? 0 : columns.findIndex((c, i) => (i > 0 || !unit) && c.columnId === wanted.columnId && c.transformationId === wanted.transformationId);
+    if (index < 0) {
+      this.fail(column.span, `'order' sorts by a column of the report: add ${printColumn(wanted)} to 'dimensions' or 'metrics', or sort by one of ${columns.map(printColumn).join(', ') || 'them'}.`);
+      return undefined;
+    }
+    return { index, direction: directionText === 'asc' ? 'asc' : 'desc' };
   }
 
   /** Indexes the clauses by name, rejecting those a run cannot honour unambiguously. */
@@ -245,7 +366,8 @@ class SpecBuilder {
     const clause = this.clauses.get(name);
     if (clause?.value.type !== 'word') return undefined;
     const value = clause.value.word.value;
-    const allowed = CLAUSES_BY_NAME.get(name)?.values;
+    const spec = CLAUSES_BY_NAME.get(name);
+    const allowed = spec ? clauseValues(spec, this.kind) : undefined;
     if (allowed && !allowed.includes(value)) {
       this.fail(clause.value.word.span, `'${value}' is not a valid ${name}: use ${allowed.join(', ')}.`);
     }
@@ -257,8 +379,9 @@ class SpecBuilder {
     if (clause?.value.type !== 'number') return undefined;
     const { value, span } = clause.value.number;
     const spec = CLAUSES_BY_NAME.get(name);
-    if ((spec?.min !== undefined && value < spec.min) || (spec?.max !== undefined && value > spec.max)) {
-      this.fail(span, `'${name}' must be between ${spec?.min} and ${spec?.max}.`);
+    const max = spec ? clauseMax(spec, this.kind) : undefined;
+    if ((spec?.min !== undefined && value < spec.min) || (max !== undefined && value > max)) {
+      this.fail(span, `'${name}' must be between ${spec?.min} and ${max}.`);
     }
     return value;
   }
@@ -322,33 +445,33 @@ class SpecBuilder {
     const clause = dateClauses[0];
     if (clause.value.type === 'dateRange') return this.explicitRange(clause, clause.value.from, clause.value.to);
 
-    const today = todayIn(this.options.now, this.options.timezone ?? 'UTC');
-    if (typeof today === 'string') {
-      this.fail(clause.span, today);
-      return undefined;
-    }
-    if (clause.name === 'today') return { from: formatDay(today), to: formatDay(today) };
-    if (clause.name === 'yesterday') return { from: formatDay(today - DAY_MS), to: formatDay(today - DAY_MS) };
-    if (clause.value.type !== 'duration' || !clause.value.count || !clause.value.unit) {
-      this.fail(clause.span, 'Write the range as last N days, last N weeks or last N months.');
-      return undefined;
-    }
-    const count = clause.value.count.value;
-    if (count < 1) {
-      this.fail(clause.value.count.span, 'The range must cover at least 1 day, week or month.');
-      return undefined;
-    }
-    switch (DURATION_UNITS[clause.value.unit.value]) {
-      case 'day':
-        return { from: formatDay(today - (count - 1) * DAY_MS), to: formatDay(today) };
-      case 'week':
-        return { from: formatDay(today - (7 * count - 1) * DAY_MS), to: formatDay(today) };
-      case 'month':
-        return { from: formatDay(monthsBefore(today, count) + DAY_MS), to: formatDay(today) };
-      default:
+    let relative: RelativeDates;
+    if (clause.name === 'today' || clause.name === 'yesterday') {
+      relative = { clause: clause.name };
+    } else {
+      if (clause.value.type !== 'duration' || !clause.value.count || !clause.value.unit) {
+        this.fail(clause.span, 'Write the range as last N days, last N weeks or last N months.');
+        return undefined;
+      }
+      const count = clause.value.count.value;
+      if (count < 1) {
+        this.fail(clause.value.count.span, 'The range must cover at least 1 day, week or month.');
+        return undefined;
+      }
+      const unit = DURATION_UNITS[clause.value.unit.value];
+      if (unit !== 'day' && unit !== 'week' && unit !== 'month') {
         this.fail(clause.value.unit.span, `'last' counts days, weeks or months, not '${clause.value.unit.value}'.`);
         return undefined;
+      }
+      relative = { clause: 'last', count, unit };
     }
+    this.relativeDates = relative;
+    const resolved = resolveRelativeDates(relative, this.options.now, this.options.timezone ?? 'UTC');
+    if (typeof resolved === 'string') {
+      this.fail(clause.span, resolved);
+      return undefined;
+    }
+    return resolved;
   }
 
   private explicitRange(clause: Clause, from: { value: string; span: TextSpan } | undefined, to: { value: string; span: TextSpan } | undefined): DateRange | undefined {
@@ -367,6 +490,16 @@ class SpecBuilder {
     }
     return { from: formatDay(fromDay), to: formatDay(toDay) };
   }
+}
+
+function toReportColumn(node: ColumnRefNode): ReportColumn {
+  const column: ReportColumn = { columnId: node.column.value, span: node.span };
+  if (node.transformation) column.transformationId = node.transformation.value;
+  return column;
+}
+
+function printColumn(column: ReportColumn): string {
+  return column.transformationId ? `${column.transformationId}(${column.columnId})` : column.columnId;
 }
 
 function findError(expression: Expression): Expression | undefined {

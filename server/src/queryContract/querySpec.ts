@@ -3,7 +3,7 @@
  * `QueryBlock` by `buildQuerySpec` (buildQuerySpec.ts), which is pure (the clock and time zone are
  * passed in), so the CLI, the server and the tests all get the same spec from the same text.
  */
-import type { Expression, QueryKind, SourceKind } from '../languageService/parser/queryAst';
+import type { Expression, QueryKind, SourceKind, TextSpan } from '../languageService/parser/queryAst';
 
 /** Inclusive calendar dates, `YYYY-MM-DD`, in the source's time zone. */
 export interface DateRange {
@@ -12,6 +12,9 @@ export interface DateRange {
 }
 
 export type TimeUnit = 'minute' | 'hour' | 'day' | 'week' | 'month';
+
+/** A range written relative to today: `last N days|weeks|months`, `today`, `yesterday`. */
+export type RelativeDates = { clause: 'last'; count: number; unit: 'day' | 'week' | 'month' } | { clause: 'today' | 'yesterday' };
 
 /** What the query reads from: the nearest `use` line above it, or the workspace default. */
 export interface SourceRef {
@@ -120,4 +123,51 @@ export interface DebuggerSpec extends SpecBase {
   logs: boolean;
 }
 
-export type QuerySpec = SegmentationSpec | FunnelSpec | InsightsSpec | RetentionSpec | JqlSpec | DebuggerSpec;
+/** A Piwik PRO column of a report: a column id, with a transformation when written as a call. */
+export interface ReportColumn {
+  columnId: string;
+  transformationId?: string;
+  /** Where it is written, so an error the API reports about it lands on it. */
+  span: TextSpan;
+}
+
+/** One condition of `filters` / `metric_filters`, with the API's operator name. */
+export interface ReportCondition {
+  column: ReportColumn;
+  operator: string;
+  /** As written; an enumerated dimension's label is turned into its id when the request is built. `null` for empty / not_empty. */
+  value: string | number | boolean | null;
+}
+
+/** Piwik PRO's and/or nesting; the top level is always a group. */
+export interface ReportFilter {
+  operator: 'and' | 'or';
+  conditions: Array<ReportFilter | ReportCondition>;
+}
+
+export type ReportUnit = 'minute' | 'hour' | 'day' | 'week' | 'month' | 'quarter' | 'year';
+
+export interface ReportSpec extends SpecBase {
+  kind: 'report';
+  websiteId: string;
+  /** The time dimension put first when set. */
+  unit: ReportUnit | undefined;
+  dimensions: ReportColumn[];
+  metrics: ReportColumn[];
+  where: ReportFilter | undefined;
+  having: ReportFilter | undefined;
+  /** `order_by`: the index into the request's columns (the time column counts) and the direction. */
+  order: { index: number; direction: 'asc' | 'desc' } | undefined;
+  /** Rows wanted; undefined leaves the API's default (100). */
+  limit: number | undefined;
+  range: DateRange;
+  /**
+   * The relative clause `range` was resolved from, if any: the backend resolves it again in the
+   * website's own time zone when the source sets none.
+   */
+  relativeDates?: RelativeDates;
+  /** Where each clause is written, so an API error about a parameter can point at its clause. */
+  clauseSpans: Record<string, TextSpan>;
+}
+
+export type QuerySpec = SegmentationSpec | FunnelSpec | InsightsSpec | RetentionSpec | JqlSpec | DebuggerSpec | ReportSpec;

@@ -3,6 +3,8 @@
  * their properties and profile properties, normalised from Lexicon or a backend's own listing.
  */
 
+import type { PiwikColumnCatalog } from './piwikColumns';
+
 /** Value types a property can have, normalised from Lexicon's JSON Schema types. */
 export type PropertyType = 'string' | 'number' | 'boolean' | 'datetime' | 'list' | 'object' | 'unknown';
 
@@ -51,6 +53,8 @@ export interface AnalyticsSchema {
   /** Profile (`user["…"]`) properties. */
   userProperties: Record<string, PropertySchema>;
   origin?: SchemaOrigin;
+  /** Piwik PRO sources: the report columns (dimensions and metrics) listed for the source's website. */
+  piwikColumns?: PiwikColumnCatalog;
 }
 
 /** `record[key]` for own keys only, so names like "constructor" are not found on the prototype. */

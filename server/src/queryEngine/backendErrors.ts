@@ -2,6 +2,7 @@
  * Every failure of a query becomes a BackendError with a kind the client can act on (a fix
  * button per kind) and a message written for the analyst. Messages never contain a secret.
  */
+import type { TextSpan } from '../languageService/parser/queryAst';
 
 export type BackendErrorKind =
   | 'auth' // 401/403: wrong or missing credentials
@@ -23,7 +24,13 @@ export class BackendError extends Error {
   constructor(
     readonly kind: BackendErrorKind,
     message: string,
-    readonly details: { status?: number; retryAfterMs?: number; hint?: string } = {},
+    readonly details: {
+      status?: number;
+      retryAfterMs?: number;
+      hint?: string;
+      /** The clause of the query the error concerns (a report column the API does not know), where the API says. */
+      at?: { clause: string; span: TextSpan };
+    } = {},
   ) {
     super(message);
     this.name = 'BackendError';

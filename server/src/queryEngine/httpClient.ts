@@ -5,6 +5,7 @@
  * `BackendError`s. Credentials travel in `HttpRequest.auth` and are turned into a header only at
  * the moment of sending, so no error, log line or curl preview built from a request can leak them.
  */
+import { gunzipSync } from 'node:zlib';
 import { Agent, request as undiciRequest } from 'undici';
 import { BackendError } from './backendErrors';
 import { credentialForms, maskCredentialForms, type SecretMaterial } from './credentialMasking';
@@ -108,14 +109,17 @@ async function sendRequest(agent: Agent, request: HttpRequest, options: SendOpti
       chunks.push(buffer);
       size += buffer.length;
     }
-    let body = Buffer.concat(chunks);
+    let body: Buffer = Buffer.concat(chunks);
     if (truncated) {
       // Cut at the last newline so a partial line (and a split UTF-8 sequence) never reaches the parser.
       const lastNewline = body.lastIndexOf(0x0a);
       body = body.subarray(0, lastNewline + 1);
     }
+    const headers = flattenHeaders(response.headers);
+    // A request that sent `Accept-Encoding: gzip` may get a compressed body; it is inflated under the same byte cap.
+    if (headers['content-encoding'] === 'gzip' && !truncated) body = inflate(body, maxBytes, where);
     const text = maskCredentialForms(body.toString('utf8'), credentialForms(secretsOfRequest(request)));
-    return { status: response.statusCode, headers: flattenHeaders(response.headers), body: text, truncated };
+    return { status: response.statusCode, headers, body: text, truncated };
   } catch (error) {
     throw toBackendError(error, { where, phase, timedOut, cancelled: options.signal.aborted, timeoutMs: options.timeoutMs });
   } finally {
@@ -130,6 +134,17 @@ export function secretsOfRequest(request: Pick<HttpRequest, 'auth' | 'secrets'>)
   if (request.auth?.kind === 'basic') material.basicPairs = [...(material.basicPairs ?? []), [request.auth.username, request.auth.password]];
   if (request.auth?.kind === 'bearer') material.tokens = [...(material.tokens ?? []), request.auth.token];
   return material;
+}
+
+function inflate(body: Buffer, maxBytes: number, where: string): Buffer {
+  try {
+    return gunzipSync(body, { maxOutputLength: maxBytes });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
+      throw new BackendError('tooLarge', `The response from ${where} is larger than ${formatBytes(maxBytes)} once decompressed; narrow the query (a shorter date range, a lower limit).`);
+    }
+    throw new BackendError('badResponse', `The compressed response from ${where} could not be decompressed: ${(error as Error).message}.`);
+  }
 }
 
 function authorizationHeader(auth: HttpAuth | undefined): Record<string, string> {

@@ -24,6 +24,8 @@ export interface PiwikSourceConfig {
   /** `https://<account>.piwik.pro` */
   url: string;
   appId?: string;
+  /** Time zone of the website, for `report` date ranges (`last 7 days`, `today`); default: the website's own from the Apps API. */
+  timezone?: string;
 }
 
 export interface LocalSourceConfig {

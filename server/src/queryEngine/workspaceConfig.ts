@@ -111,7 +111,7 @@ function parseSource(name: string, raw: unknown, origin: string, problems: strin
         problems.push(`${where} needs a "url" such as "https://example.piwik.pro".`);
         return undefined;
       }
-      return { kind: 'piwik', name, url: url.replace(/\/+$/, ''), appId: optionalString('appId') };
+      return { kind: 'piwik', name, url: url.replace(/\/+$/, ''), appId: optionalString('appId'), timezone: optionalString('timezone') };
     }
     case 'local': {
       const path = optionalString('path');

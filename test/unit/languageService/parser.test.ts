@@ -265,7 +265,7 @@ test('an unknown query kind suggests the closest one with a quick fix', () => {
   const far = parseAqDocument('xyzzy "a"\n  last 7 days\nfunnel "A" -> "B"\n  last 7 days\n');
   assert.deepEqual(codes(far), ['unknown-query-kind']);
   assert.equal(far.problems[0].fixes, undefined);
-  assert.match(far.problems[0].message, /segmentation, funnel, insights, retention, jql or debugger/);
+  assert.match(far.problems[0].message, /segmentation, funnel, insights, retention, jql, debugger or report/);
   assert.equal(far.queries.length, 1, 'the untitled broken query is skipped, the next one parsed');
 });
 

@@ -6,7 +6,9 @@
  * missing closing quote or bracket is added.
  */
 import type { AnalyticsSchema, CompletionCandidate, PropertySchema, TextSpan } from '../analyticsTypes';
-import { CLAUSES, CLAUSES_BY_NAME, DURATION_UNITS, EXPRESSION_FUNCTIONS, PIWIK_EVENT_TYPES, QUERY_KINDS, SOURCE_KINDS } from '../clauseCatalog';
+import { CLAUSES, CLAUSES_BY_NAME, DURATION_UNITS, EXPRESSION_FUNCTIONS, METRIC_FILTER_OPERATORS, PIWIK_EVENT_TYPES, QUERY_KINDS, REPORT_FILTER_OPERATORS, SOURCE_KINDS, clauseShape } from '../clauseCatalog';
+import { findPiwikColumn, type PiwikColumn, type PiwikColumnCatalog } from '../../queryContract/piwikColumns';
+import { columnDocumentation, reportCatalog, reportColumnUses } from '../reportColumns';
 import type { AqDocument, QueryBlock, QueryKind } from '../parser/queryAst';
 import { eventPropertyScope, sortedEvents, userPropertyScope, type PropertyScope } from '../schemaNames';
 import { UNITS_BY_KIND, lookupSafely, queryEvents, sourceRefOf, type SchemaLookup } from '../queryFacts';
@@ -304,7 +306,13 @@ function completeInQuery(line: LineContext, document: AqDocument, schemas: Schem
   const spec = clauseMatch ? CLAUSES_BY_NAME.get(clauseMatch[2]) : undefined;
   if (clauseMatch && spec) {
     const rest = clauseMatch[4];
-    switch (spec.shape) {
+    switch (clauseShape(spec, kind)) {
+      case 'columnList':
+        return completeColumnList(line, rest, spec.name, block, reportCatalog(schema()));
+      case 'reportFilter':
+        return completeReportFilter(line, rest, spec.name, reportCatalog(schema()));
+      case 'order':
+        return completeOrder(line, rest, block);
       case 'word':
         if (!/^[A-Za-z_]*$/.test(rest)) return [];
         return keywordCandidates((spec.name === 'unit' ? UNITS_BY_KIND[kind] ?? spec.values ?? [] : spec.values ?? []).map((v) => ({ label: v, detail: spec.name })), 'enum', wordSpan(line));
@@ -330,13 +338,103 @@ function completeInQuery(line: LineContext, document: AqDocument, schemas: Schem
   return [];
 }
 
+// ---------------------------------------------------------------------------------------------
+// Report columns (Piwik PRO)
+// ---------------------------------------------------------------------------------------------
+
+function columnItems(catalog: PiwikColumnCatalog, columns: PiwikColumn[], span: TextSpan, rankBase = 0): CompletionCandidate[] {
+  return columns.map((column, rank) => ({
+    label: column.id,
+    kind: 'property' as const,
+    detail: `${column.name} · ${column.kind} · ${column.type}`,
+    documentation: columnDocumentation(column, catalog),
+    replaceSpan: span,
+    sortText: sortKey(rankBase + rank),
+  }));
+}
+
+function columnsOfKind(catalog: PiwikColumnCatalog, kind: PiwikColumn['kind']): PiwikColumn[] {
+  return Object.values(catalog.columns)
+    .filter((column) => column.kind === kind)
+    .sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** `dimensions a, b, |` / `metrics sessions, sum(|`. */
+function completeColumnList(line: LineContext, rest: string, clauseName: string, block: QueryBlock, catalog: PiwikColumnCatalog): CompletionCandidate[] {
+  const match = /^(?:[A-Za-z_$][\w$]*(?:\(\s*[A-Za-z_$][\w$]*\s*\))?\s*,\s*)*(?:([A-Za-z_$][\w$]*)\(\s*)?[A-Za-z_$]?[\w$]*$/.exec(rest);
+  if (!match) return [];
+  const span = wordSpan(line);
+  const listed = new Set(reportColumnUses(block).filter((use) => use.clause === clauseName && !(use.node.span.start <= line.offset && line.offset <= use.node.span.end)).map((use) => use.node.column.value));
+  const transformation = match[1];
+  if (transformation) {
+    // Inside `t(…)`: the dimensions that support the transformation.
+    const dimensions = columnsOfKind(catalog, 'dimension').filter((column) => column.toMetric?.includes(transformation) || column.toDimension?.includes(transformation));
+    return columnItems(catalog, dimensions, span);
+  }
+  const wanted: PiwikColumn['kind'] = clauseName === 'dimensions' ? 'dimension' : 'metric';
+  return columnItems(
+    catalog,
+    columnsOfKind(catalog, wanted).filter((column) => !listed.has(column.id)),
+    span,
+  );
+}
+
+/** `where col op value and …` / `having metric > n`. */
+function completeReportFilter(line: LineContext, rest: string, clauseName: string, catalog: PiwikColumnCatalog): CompletionCandidate[] {
+  const span = wordSpan(line);
+  const condition = /(?:^|\(|\s(?:and|or)\s+|^\s*)\(?\s*([A-Za-z_$][\w$]*(?:\([\w$]*\))?)?(?:\s+(\S+))?(?:\s+("(?:[^"\\]|\\.)*|[\w.+-]*))?$/.exec(rest);
+  if (!condition) return [];
+  const [, columnText, operatorText, valueText] = condition;
+  const endsWithSpace = /\s$/.test(rest);
+  if (columnText === undefined || (operatorText === undefined && !endsWithSpace)) {
+    const kind: PiwikColumn['kind'] = clauseName === 'having' ? 'metric' : 'dimension';
+    return columnItems(catalog, columnsOfKind(catalog, kind), span);
+  }
+  if (operatorText === undefined || (valueText === undefined && !endsWithSpace)) {
+    const operators = Object.keys(REPORT_FILTER_OPERATORS).filter((op) => (clauseName === 'having' ? METRIC_FILTER_OPERATORS.has(REPORT_FILTER_OPERATORS[op]) && !/^[a-z]/.test(op) : !/^(eq|neq|gt|gte|lt|lte)$/.test(op)));
+    return keywordCandidates(operators.map((op) => ({ label: op, detail: `Piwik PRO: ${REPORT_FILTER_OPERATORS[op]}` })), 'keyword', span);
+  }
+  const column = findPiwikColumn(catalog, columnText.replace(/\(.*$/, ''));
+  if (!column?.enumValues) return [];
+  const start = line.offset - (valueText ?? '').length;
+  let end = line.offset;
+  if ((valueText ?? '').startsWith('"')) {
+    const content = stringContentEnd(line);
+    end = content.closed ? content.end + 1 : content.end;
+  }
+  return column.enumValues.map(([id, label], rank) => ({
+    label: JSON.stringify(label),
+    kind: 'value' as const,
+    detail: `${column.id} = ${JSON.stringify(id)}`,
+    insertText: JSON.stringify(label),
+    replaceSpan: { start, end },
+    sortText: sortKey(rank),
+  }));
+}
+
+/** `order |` offers the report's own columns; `order col |` the direction. */
+function completeOrder(line: LineContext, rest: string, block: QueryBlock): CompletionCandidate[] {
+  const span = wordSpan(line);
+  if (/^[\w$]*$/.test(rest)) {
+    const columns = reportColumnUses(block)
+      .filter((use) => use.clause === 'dimensions' || use.clause === 'metrics')
+      .map((use) => (use.node.transformation ? `${use.node.transformation.value}(${use.node.column.value})` : use.node.column.value));
+    if (block.clauses.some((clause) => clause.name === 'unit')) columns.unshift('timestamp');
+    return keywordCandidates([...new Set(columns)].map((label) => ({ label, detail: 'column of the report' })), 'property', span);
+  }
+  if (/^[\w$]+(?:\([\w$]*\))?\s+[A-Za-z]*$/.test(rest)) return keywordCandidates([{ label: 'desc', detail: 'largest first' }, { label: 'asc', detail: 'smallest first' }], 'enum', span);
+  return [];
+}
+
 /** The expression clause that an indented line continues (deeper than the clause keyword), if any. */
 function continuedClause(line: LineContext, block: QueryBlock) {
   let previous;
   for (const clause of block.clauses) {
     if (clause.nameSpan.start < line.lineStart) previous = clause;
   }
-  if (!previous || CLAUSES_BY_NAME.get(previous.name)?.shape !== 'expression') return undefined;
+  const previousSpec = previous ? CLAUSES_BY_NAME.get(previous.name) : undefined;
+  // A report's `where` is a Piwik PRO filter, not an expression: its continuation lines get no expression items.
+  if (!previous || !previousSpec || clauseShape(previousSpec, block.head?.kind) !== 'expression') return undefined;
   const clauseLineStart = line.text.lastIndexOf('\n', previous.nameSpan.start - 1) + 1;
   const clauseIndent = previous.nameSpan.start - clauseLineStart;
   const indent = /^[ \t]*/.exec(line.prefix)![0].length;

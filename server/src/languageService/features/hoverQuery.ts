@@ -6,6 +6,8 @@ import { QUERY_KIND_DESCRIPTIONS, SOURCE_DESCRIPTIONS, eventHoverMarkdown, prope
 import { getOwn } from '../../queryContract/schemaTypes';
 import { findEvent } from '../schemaNames';
 import { lookupSafely, queryAt, queryEvents, sourceRefOf, spanContains, type SchemaLookup } from '../queryFacts';
+import { findPiwikColumn } from '../../queryContract/piwikColumns';
+import { columnDocumentation, columnRole, reportCatalog, reportColumnUses } from '../reportColumns';
 
 function innermost(expression: Expression, offset: number): Expression | undefined {
   if (!spanContains(expression.span, offset)) return undefined;
@@ -53,6 +55,21 @@ export function hoverQuery(document: AqDocument, offset: number, schemas: Schema
     const found = schema();
     if (!found) return undefined;
     return { span: node.span, markdown: eventHoverMarkdown(node.value, found) };
+  }
+  if (head.kind === 'report') {
+    const use = reportColumnUses(block).find((candidate) => spanContains(candidate.node.span, offset) && !spanContains(block.clauses.find((c) => spanContains(c.span, offset))?.nameSpan ?? { start: -1, end: -1 }, offset));
+    if (use) {
+      const catalog = reportCatalog(schema());
+      const column = findPiwikColumn(catalog, use.node.column.value);
+      const transformation = use.node.transformation;
+      if (transformation && spanContains(transformation.span, offset)) {
+        const role = column ? columnRole(column, transformation.value) : 'unknown';
+        const makes = role === 'metric' ? 'turns the dimension into a metric' : role === 'dimension' ? 'turns the dimension into another dimension' : role === 'unsupported' ? 'is not supported by this column' : 'is a Piwik PRO transformation';
+        return { span: transformation.span, markdown: `**${transformation.value}** (transformation) — ${makes}: \`${transformation.value}(${use.node.column.value})\`` };
+      }
+      if (column && spanContains(use.node.column.span, offset)) return { span: use.node.column.span, markdown: columnDocumentation(column, catalog) };
+      return undefined;
+    }
   }
   for (const clause of block.clauses) {
     if (!spanContains(clause.span, offset)) continue;

@@ -14,12 +14,17 @@ import {
   DEFAULT_DATE_CLAUSE,
   EXPRESSION_FUNCTIONS,
   PIWIK_EVENT_TYPES,
+  METRIC_FILTER_OPERATORS,
   QUERY_KIND_SOURCES,
+  REPORT_FILTER_OPERATORS,
+  clauseMax,
   type ClauseSpec,
 } from '../clauseCatalog';
+import { enumIdFor, findPiwikColumn, type PiwikColumn, type PiwikColumnCatalog } from '../../queryContract/piwikColumns';
+import { columnRole, reportCatalog, reportColumnUses, transformationsOf, type ReportColumnUse } from '../reportColumns';
 import { DiagnosticCode } from '../diagnosticCodes';
 import { suggestNames } from '../nameMatching';
-import type { AqDocument, Clause, Expression, QueryBlock, QueryKind, SourceKind, UseDirective } from '../parser/queryAst';
+import type { AqDocument, Clause, Expression, QueryBlock, QueryKind, ReportFilterNode, SourceKind, UseDirective } from '../parser/queryAst';
 import { lookupSafely, replacementFixes, sourceRefOf, queryEvents, UNITS_BY_KIND, type SchemaLookup } from '../queryFacts';
 import { eventNames, eventPropertyScope, findEvent, hasUserSchema, userPropertyScope, type PropertyScope } from '../schemaNames';
 
@@ -41,6 +46,10 @@ function quoted(name: string): string {
 function didYouMean(suggestions: readonly string[], render: (s: string) => string = (s) => `'${s}'`): string {
   if (suggestions.length === 0) return '';
   return ` Did you mean ${suggestions.map(render).join(' or ')}?`;
+}
+
+function printColumnRef(id: string, transformation: string | undefined): string {
+  return transformation ? `${transformation}(${id})` : id;
 }
 
 function isRealDate(text: string): boolean {
@@ -77,6 +86,114 @@ class QueryAnalyser {
     this.checkSourceKind(head.kind, head.keywordSpan);
     if (this.schema) this.checkEvents();
     this.checkClauses(head.kind);
+    if (head.kind === 'report') this.checkReport(head.keywordSpan);
+  }
+
+  /** A report's columns against the website's listing (or the standard columns): names, kinds, transformations, values. */
+  private checkReport(keywordSpan: TextSpan): void {
+    const catalog = reportCatalog(this.schema);
+    const hasColumns = this.block.clauses.some((clause) => (clause.name === 'dimensions' || clause.name === 'metrics') && clause.value.type === 'columnList');
+    if (!hasColumns) {
+      this.add(keywordSpan, 'error', DiagnosticCode.missingColumns, 'A report needs columns: add `dimensions …` and/or `metrics …`, e.g. metrics sessions.');
+    }
+    const uses = reportColumnUses(this.block);
+    for (const use of uses) this.checkReportColumn(use, catalog);
+    for (const clause of this.block.clauses) {
+      if (clause.value.type === 'reportFilter' && (clause.name === 'where' || clause.name === 'having')) this.checkReportFilter(clause.name, clause.value.filter, catalog);
+    }
+    this.checkReportOrder(uses);
+  }
+
+  private checkReportColumn(use: ReportColumnUse, catalog: PiwikColumnCatalog): void {
+    const { node, clause } = use;
+    const id = node.column.value;
+    if (clause === 'order' && id === 'timestamp' && !node.transformation) return;
+    const column = findPiwikColumn(catalog, id);
+    if (!column) {
+      const suggestions = suggestNames(id, Object.keys(catalog.columns));
+      if (catalog.origin === 'listing') {
+        this.add(node.column.span, 'error', DiagnosticCode.unknownColumn, `Unknown Piwik PRO column '${id}': the website lists no such dimension or metric.${didYouMean(suggestions)}`, replacementFixes(node.column.span, suggestions));
+      } else {
+        this.add(node.column.span, 'warning', DiagnosticCode.unknownColumn, `'${id}' is not a standard Piwik PRO column; a custom one is checked once the website's column listing is loaded.${didYouMean(suggestions)}`, replacementFixes(node.column.span, suggestions));
+      }
+      return;
+    }
+    const transformation = node.transformation?.value;
+    const role = columnRole(column, transformation);
+    if (role === 'unsupported') {
+      const offered = transformationsOf(column);
+      const suggestions = transformation ? suggestNames(transformation, offered) : [];
+      const why = column.kind === 'metric' ? `'${id}' is a metric; metrics take no transformation.` : `'${id}' does not support the transformation '${transformation}'${offered.length > 0 ? `; it supports ${offered.join(', ')}` : ''}.`;
+      this.add(node.transformation?.span ?? node.span, 'error', DiagnosticCode.unsupportedTransformation, why + didYouMean(suggestions), node.transformation ? replacementFixes(node.transformation.span, suggestions) : undefined);
+      return;
+    }
+    if (role === 'unknown') return;
+    if ((clause === 'dimensions' || clause === 'where') && role === 'metric') {
+      const where = clause === 'dimensions' ? "list it under 'metrics'" : "filter it in 'having'";
+      this.add(node.span, 'error', DiagnosticCode.wrongColumnKind, `'${printColumnRef(id, transformation)}' is a metric, not a dimension: ${where}.`);
+    } else if ((clause === 'metrics' || clause === 'having') && role === 'dimension') {
+      const toMetric = column.toMetric && column.toMetric.length > 0 ? ` or turn it into a metric, e.g. ${column.toMetric[0]}(${id})` : '';
+      const where = clause === 'metrics' ? "list it under 'dimensions'" : "filter it in 'where'";
+      this.add(node.span, 'error', DiagnosticCode.wrongColumnKind, `'${printColumnRef(id, transformation)}' is a dimension, not a metric: ${where}${toMetric}.`);
+    }
+  }
+
+  private checkReportFilter(clauseName: 'where' | 'having', filter: ReportFilterNode, catalog: PiwikColumnCatalog): void {
+    if (filter.type === 'group') {
+      for (const child of filter.conditions) this.checkReportFilter(clauseName, child, catalog);
+      return;
+    }
+    if (filter.type !== 'condition') return;
+    const operator = REPORT_FILTER_OPERATORS[filter.operator.value];
+    if (clauseName === 'having') {
+      if (!METRIC_FILTER_OPERATORS.has(operator)) {
+        this.add(filter.operator.span, 'error', DiagnosticCode.invalidValue, `'having' compares metrics with ==, !=, >, >=, <, <=; '${filter.operator.value}' applies to dimensions in 'where'.`);
+      } else if (filter.value && typeof filter.value.value !== 'number') {
+        this.add(filter.value.span, 'error', DiagnosticCode.typeMismatch, `'having' compares a metric with a number, not ${JSON.stringify(filter.value.value)}.`);
+      }
+      return;
+    }
+    const column = findPiwikColumn(catalog, filter.column.column.value);
+    if (!column || filter.column.transformation || !filter.value) return;
+    this.checkDimensionValue(column, operator, filter.value);
+  }
+
+  private checkDimensionValue(column: PiwikColumn, operator: string, value: { span: TextSpan; value: string | number | boolean }): void {
+    if (column.enumValues && column.enumValues.length > 0) {
+      if (operator !== 'eq' && operator !== 'neq') {
+        this.add(value.span, 'error', DiagnosticCode.invalidValue, `'${column.id}' has a fixed set of values: compare it with == or !=, or test empty / not_empty.`);
+      } else if (enumIdFor(column, value.value) === undefined) {
+        const labels = column.enumValues.map(([, label]) => label);
+        const suggestions = typeof value.value === 'string' ? suggestNames(value.value, labels) : [];
+        this.add(value.span, 'error', DiagnosticCode.unknownColumnValue, `${JSON.stringify(value.value)} is not a value of '${column.id}': ${labels.slice(0, 12).join(', ')}${labels.length > 12 ? ', …' : ''}.${didYouMean(suggestions, quoted)}`, replacementFixes(value.span, suggestions, quoted));
+      }
+      return;
+    }
+    const numeric = column.type === 'int' || column.type === 'float';
+    if (numeric && typeof value.value === 'string') {
+      this.add(value.span, 'error', DiagnosticCode.typeMismatch, `'${column.id}' is a number; compare it with a number, not ${JSON.stringify(value.value)}.`);
+    } else if (!numeric && ['gt', 'gte', 'lt', 'lte'].includes(operator) && column.type !== 'datetime') {
+      this.add(value.span, 'error', DiagnosticCode.typeMismatch, `'${column.id}' is text: use ==, !=, contains, starts_with, ends_with or matches, not a numeric comparison.`);
+    }
+  }
+
+  /** `order` names a column of the report: one of its dimensions or metrics, or `timestamp` with `unit`. */
+  private checkReportOrder(uses: ReportColumnUse[]): void {
+    const orderClause = this.block.clauses.find((clause) => clause.name === 'order');
+    const direction = orderClause?.value.type === 'order' ? orderClause.value.direction : undefined;
+    if (direction && direction.value !== 'asc' && direction.value !== 'desc') {
+      const suggestions = suggestNames(direction.value, ['asc', 'desc']);
+      this.add(direction.span, 'error', DiagnosticCode.invalidValue, `Sort with 'asc' or 'desc', not '${direction.value}'.${didYouMean(suggestions)}`, replacementFixes(direction.span, suggestions));
+    }
+    const order = uses.find((use) => use.clause === 'order');
+    if (!order) return;
+    const key = (use: ReportColumnUse) => printColumnRef(use.node.column.value, use.node.transformation?.value);
+    const columns = uses.filter((use) => use.clause === 'dimensions' || use.clause === 'metrics').map(key);
+    const hasUnit = this.block.clauses.some((clause) => clause.name === 'unit');
+    const wanted = key(order);
+    if (columns.includes(wanted) || (hasUnit && wanted === 'timestamp')) return;
+    const suggestions = suggestNames(wanted, columns);
+    this.add(order.node.span, 'error', DiagnosticCode.invalidValue, `'order' sorts by a column of the report; '${wanted}' is not in its dimensions or metrics.${didYouMean(suggestions)}`, replacementFixes(order.node.span, suggestions));
   }
 
   private checkSourceKind(kind: QueryKind, span: TextSpan): void {
@@ -242,8 +359,9 @@ class QueryAnalyser {
         return;
       case 'number': {
         const number = value.number;
-        if ((spec.min !== undefined && number.value < spec.min) || (spec.max !== undefined && number.value > spec.max)) {
-          this.add(number.span, 'error', DiagnosticCode.outOfRange, `'${spec.name}' must be between ${spec.min} and ${spec.max}, not ${number.text}.`);
+        const max = clauseMax(spec, kind);
+        if ((spec.min !== undefined && number.value < spec.min) || (max !== undefined && number.value > max)) {
+          this.add(number.span, 'error', DiagnosticCode.outOfRange, `'${spec.name}' must be between ${spec.min} and ${max}, not ${number.text}.`);
         }
         return;
       }

@@ -13,10 +13,12 @@ import type {
   AqDocument,
   Clause,
   ClauseValue,
+  ColumnRefNode,
   Expression,
   NumberNode,
   QueryBlock,
   QueryHead,
+  ReportFilterNode,
   StringNode,
   SyntaxProblem,
   TextSpan,
@@ -157,6 +159,8 @@ function shiftHead(head: QueryHead, delta: number): QueryHead {
       return { ...head, span, keywordSpan, scriptPath: shiftString(head.scriptPath, delta) };
     case 'debugger':
       return { ...head, span, keywordSpan, appId: shiftString(head.appId, delta) };
+    case 'report':
+      return { ...head, span, keywordSpan, websiteId: shiftString(head.websiteId, delta) };
     default:
       return assertNever(head);
   }
@@ -210,8 +214,38 @@ function shiftClauseValue(value: ClauseValue, delta: number): ClauseValue {
       return { type: 'json', span: shiftSpan(value.span, delta), value: value.value };
     case 'wordList':
       return { type: 'wordList', words: value.words.map((word) => shiftWord(word, delta)) };
+    case 'columnList':
+      return { type: 'columnList', columns: value.columns.map((column) => shiftColumnRef(column, delta)) };
+    case 'reportFilter':
+      return { type: 'reportFilter', filter: shiftReportFilter(value.filter, delta) };
+    case 'order':
+      return { type: 'order', column: value.column === undefined ? undefined : shiftColumnRef(value.column, delta), direction: shiftWord(value.direction, delta) };
     default:
       return assertNever(value);
+  }
+}
+
+function shiftColumnRef(column: ColumnRefNode, delta: number): ColumnRefNode {
+  return { span: shiftSpan(column.span, delta), column: shiftWord(column.column, delta), transformation: shiftWord(column.transformation, delta) };
+}
+
+function shiftReportFilter(filter: ReportFilterNode, delta: number): ReportFilterNode {
+  const span = shiftSpan(filter.span, delta);
+  switch (filter.type) {
+    case 'error':
+      return { type: 'error', span };
+    case 'group':
+      return { type: 'group', span, operator: filter.operator, conditions: filter.conditions.map((condition) => shiftReportFilter(condition, delta)) };
+    case 'condition':
+      return {
+        type: 'condition',
+        span,
+        column: shiftColumnRef(filter.column, delta),
+        operator: shiftWord(filter.operator, delta),
+        value: filter.value === undefined ? undefined : { span: shiftSpan(filter.value.span, delta), value: filter.value.value },
+      };
+    default:
+      return assertNever(filter);
   }
 }
 

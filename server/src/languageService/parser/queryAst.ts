@@ -15,7 +15,7 @@ export type { TextSpan } from './textSpan';
 export type SourceKind = 'mixpanel' | 'piwik' | 'local';
 
 /** Query kinds a head line can start with. */
-export type QueryKind = 'segmentation' | 'funnel' | 'insights' | 'retention' | 'jql' | 'debugger';
+export type QueryKind = 'segmentation' | 'funnel' | 'insights' | 'retention' | 'jql' | 'debugger' | 'report';
 
 /** A syntax problem found by the tokenizer or parser. */
 export interface SyntaxProblem {
@@ -109,7 +109,13 @@ export interface DebuggerHead extends HeadBase {
   appId: StringNode | undefined;
 }
 
-export type QueryHead = SegmentationHead | FunnelHead | InsightsHead | RetentionHead | JqlHead | DebuggerHead;
+/** `report "<website id>"` (Piwik PRO Analytics Query API). */
+export interface ReportHead extends HeadBase {
+  kind: 'report';
+  websiteId: StringNode | undefined;
+}
+
+export type QueryHead = SegmentationHead | FunnelHead | InsightsHead | RetentionHead | JqlHead | DebuggerHead | ReportHead;
 
 // ---------------------------------------------------------------------------------------------
 // Clauses
@@ -132,8 +138,50 @@ export type ClauseValue =
   | { type: 'json'; span: TextSpan; value: Record<string, unknown> | undefined }
   /** `event_type broken, 17`: one or more names or numbers. */
   | { type: 'wordList'; words: WordNode[] }
+  /** `dimensions source_medium, device_type` / `metrics sessions, sum(revenue)`: Piwik PRO column ids. */
+  | { type: 'columnList'; columns: ColumnRefNode[] }
+  /** `where device_type == "desktop"` / `having sessions > 10` on a report: Piwik PRO filter conditions. */
+  | { type: 'reportFilter'; filter: ReportFilterNode }
+  /** `order sessions desc`: a column of the report and an optional direction. */
+  | { type: 'order'; column: ColumnRefNode | undefined; direction: WordNode | undefined }
   /** The clause's value could not be parsed; the problem is in `AqDocument.problems`. */
   | { type: 'invalid' };
+
+/** A Piwik PRO column id, optionally with a transformation written as a call: `sum(revenue)`. */
+export interface ColumnRefNode {
+  span: TextSpan;
+  column: WordNode;
+  /** The transformation id (`sum` in `sum(revenue)`), when written as a call. */
+  transformation: WordNode | undefined;
+}
+
+/** A literal compared against in a report filter. */
+export interface ReportLiteralNode {
+  span: TextSpan;
+  value: string | number | boolean;
+}
+
+/** One condition of a report filter: `device_type == "desktop"`, `event_url contains "/blog"`, `campaign_name empty`. */
+export interface ReportConditionNode {
+  type: 'condition';
+  span: TextSpan;
+  column: ColumnRefNode;
+  /** The operator as written (`==`, `>=`, `contains`, `not_empty`, …). */
+  operator: WordNode;
+  /** Undefined for `empty` / `not_empty`, which take no value, or when the value is missing. */
+  value: ReportLiteralNode | undefined;
+}
+
+/** `a and b`, `a or (b and c)`: the and/or nesting Piwik PRO's filters take. */
+export interface ReportGroupNode {
+  type: 'group';
+  span: TextSpan;
+  operator: 'and' | 'or';
+  conditions: ReportFilterNode[];
+}
+
+/** A report filter tree; `error` is a hole left by a syntax error (the problem is reported). */
+export type ReportFilterNode = ReportConditionNode | ReportGroupNode | { type: 'error'; span: TextSpan };
 
 /** One indented line (possibly continued on further, deeper-indented lines) under a query head. */
 export interface Clause {

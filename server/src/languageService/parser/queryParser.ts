@@ -5,17 +5,19 @@
  * parsing resumes at the next line, so one broken query never hides the others.
  */
 import type { QuickFix } from './textSpan';
-import { CLAUSES_BY_NAME, DURATION_UNITS, QUERY_KINDS, SOURCE_KINDS, type ClauseSpec } from '../clauseCatalog';
+import { CLAUSES_BY_NAME, DURATION_UNITS, QUERY_KINDS, REPORT_FILTER_OPERATORS, SOURCE_KINDS, VALUELESS_REPORT_OPERATORS, clauseShape, type ClauseSpec, type ClauseValueShape } from '../clauseCatalog';
 import { suggestNames } from '../nameMatching';
 import { parseExpressionTokens } from './expressionParser';
 import type {
   AqDocument,
   Clause,
   ClauseValue,
+  ColumnRefNode,
   NumberNode,
   QueryBlock,
   QueryHead,
   QueryKind,
+  ReportFilterNode,
   SourceKind,
   StringNode,
   SyntaxProblem,
@@ -357,6 +359,11 @@ class DocumentParser {
         this.reportExtra(tokens, 2, 'the app id');
         return { kind, span, keywordSpan, appId };
       }
+      case 'report': {
+        const websiteId = this.expectString(tokens, 1, 'the Piwik PRO website id', 'expected-string', 'report "70236925-724f-404e-b634-7b5633bc0bcc"');
+        this.reportExtra(tokens, 2, 'the website id');
+        return { kind, span, keywordSpan, websiteId };
+      }
     }
   }
 
@@ -420,15 +427,16 @@ class DocumentParser {
     }
     const spec = CLAUSES_BY_NAME.get(nameToken.text);
     // Unknown clause names are the analyser's to report, with "did you mean" over the catalog.
-    const value: ClauseValue = spec ? this.parseClauseValue(spec, nameToken, valueTokens, pending.comments) : { type: 'invalid' };
+    const shape = spec ? clauseShape(spec, pending.block.head?.kind) : undefined;
+    const value: ClauseValue = spec && shape ? this.parseClauseValue(spec, shape, nameToken, valueTokens, pending.comments) : { type: 'invalid' };
     const clause: Clause = { span, name: nameToken.text, nameSpan: spanOf(nameToken), value };
     pending.block.clauses.push(clause);
     if (span.end > pending.block.span.end) pending.block.span.end = span.end;
   }
 
-  private parseClauseValue(spec: ClauseSpec, nameToken: Token, tokens: Token[], comments: TextSpan[]): ClauseValue {
+  private parseClauseValue(spec: ClauseSpec, shape: ClauseValueShape, nameToken: Token, tokens: Token[], comments: TextSpan[]): ClauseValue {
     const afterName = { start: nameToken.span.end, end: nameToken.span.end };
-    switch (spec.shape) {
+    switch (shape) {
       case 'flag':
         if (tokens.length > 0) {
           this.report({ start: tokens[0].span.start, end: tokens[tokens.length - 1].span.end }, `'${spec.name}' takes no value.`, 'unexpected-token');
@@ -464,7 +472,158 @@ class DocumentParser {
         return this.parseJson(spec, tokens, comments, afterName);
       case 'wordList':
         return this.parseWordList(spec, tokens, afterName);
+      case 'columnList':
+        return this.parseColumnList(spec, tokens, afterName);
+      case 'reportFilter':
+        return this.parseReportFilter(spec, tokens, afterName);
+      case 'order':
+        return this.parseOrder(tokens, afterName);
     }
+  }
+
+  /** `a, b, sum(c)`: Piwik PRO column ids, a transformation written as a call. */
+  private parseColumnList(spec: ClauseSpec, tokens: readonly Token[], afterName: TextSpan): ClauseValue {
+    const columns: ColumnRefNode[] = [];
+    let index = 0;
+    for (;;) {
+      const read = this.readColumnRef(tokens, index, index > 0 ? tokens[index - 1].span : afterName, `${spec.name} sessions, visitors`);
+      if (!read.column) break;
+      columns.push(read.column);
+      index = read.next;
+      const next = tokens[index];
+      if (!next) break;
+      if (isPunct(next, ',')) {
+        index++;
+        continue;
+      }
+      this.report(next.span, "Expected ',' between the columns.", 'expected-token');
+      break;
+    }
+    return columns.length > 0 ? { type: 'columnList', columns } : { type: 'invalid' };
+  }
+
+  /** A column id at `index`, or `transformation(column)`; reports what is missing. */
+  private readColumnRef(tokens: readonly Token[], index: number, previous: TextSpan, example: string): { column: ColumnRefNode | undefined; next: number } {
+    const token = tokens[index];
+    if (!token || token.type !== 'word') {
+      this.report(token ? token.span : { start: previous.end, end: previous.end }, `Expected a Piwik PRO column id, e.g. ${example}.`, 'expected-value');
+      return { column: undefined, next: index };
+    }
+    if (!isPunct(tokens[index + 1], '(')) return { column: { span: spanOf(token), column: wordNode(token), transformation: undefined }, next: index + 1 };
+    const inner = tokens[index + 2];
+    if (!inner || inner.type !== 'word') {
+      this.report(inner ? inner.span : tokens[index + 1].span, `Expected a column id inside ${token.text}(…), e.g. ${token.text}(revenue).`, 'expected-value');
+      return { column: undefined, next: index + 2 };
+    }
+    const close = tokens[index + 3];
+    if (!isPunct(close, ')')) {
+      this.report(close ? close.span : { start: inner.span.end, end: inner.span.end }, "Expected ')' after the column id.", 'expected-token');
+      return { column: { span: { start: token.span.start, end: inner.span.end }, column: wordNode(inner), transformation: wordNode(token) }, next: index + 3 };
+    }
+    return { column: { span: { start: token.span.start, end: close.span.end }, column: wordNode(inner), transformation: wordNode(token) }, next: index + 4 };
+  }
+
+  /** `order sessions desc`. */
+  private parseOrder(tokens: readonly Token[], afterName: TextSpan): ClauseValue {
+    const read = this.readColumnRef(tokens, 0, afterName, 'order sessions desc');
+    if (!read.column) return { type: 'invalid' };
+    const directionToken = tokens[read.next];
+    if (directionToken && directionToken.type !== 'word') {
+      this.report(directionToken.span, "Expected 'asc' or 'desc' after the column.", 'expected-value');
+      return { type: 'order', column: read.column, direction: undefined };
+    }
+    this.reportExtra(tokens, read.next + 1, 'the sort direction');
+    return { type: 'order', column: read.column, direction: directionToken ? wordNode(directionToken) : undefined };
+  }
+
+  /** Conditions joined by `and` / `or`, with parentheses; `and` binds tighter, as everywhere else. */
+  private parseReportFilter(spec: ClauseSpec, tokens: readonly Token[], afterName: TextSpan): ClauseValue {
+    if (tokens.length === 0) {
+      this.report(afterName, `Expected a condition after '${spec.name}', e.g. ${spec.name === 'having' ? 'having sessions > 10' : 'where device_type == "desktop"'}.`, 'expected-expression');
+      return { type: 'invalid' };
+    }
+    const state = { index: 0, depth: 0 };
+    const filter = this.readFilterOr(tokens, state, afterName);
+    if (state.index < tokens.length) {
+      this.report({ start: tokens[state.index].span.start, end: tokens[tokens.length - 1].span.end }, 'Unexpected text after the condition: join conditions with and / or.', 'unexpected-token');
+    }
+    return { type: 'reportFilter', filter };
+  }
+
+  private readFilterOr(tokens: readonly Token[], state: { index: number; depth: number }, afterName: TextSpan): ReportFilterNode {
+    return this.readFilterChain(tokens, state, afterName, 'or', () => this.readFilterChain(tokens, state, afterName, 'and', () => this.readFilterPrimary(tokens, state, afterName)));
+  }
+
+  private readFilterChain(tokens: readonly Token[], state: { index: number; depth: number }, _afterName: TextSpan, operator: 'and' | 'or', operand: () => ReportFilterNode): ReportFilterNode {
+    const first = operand();
+    if (!isWord(tokens[state.index], operator)) return first;
+    const conditions = [first];
+    while (isWord(tokens[state.index], operator)) {
+      state.index++;
+      conditions.push(operand());
+    }
+    return { type: 'group', span: { start: first.span.start, end: conditions[conditions.length - 1].span.end }, operator, conditions };
+  }
+
+  private readFilterPrimary(tokens: readonly Token[], state: { index: number; depth: number }, afterName: TextSpan): ReportFilterNode {
+    const token = tokens[state.index];
+    const previousEnd = state.index > 0 ? tokens[state.index - 1].span.end : afterName.end;
+    if (!token) {
+      this.report({ start: previousEnd, end: previousEnd }, 'Expected a condition here.', 'expected-expression');
+      return { type: 'error', span: { start: previousEnd, end: previousEnd } };
+    }
+    if (isPunct(token, '(')) {
+      // Deeper nesting than any real report; the cap keeps recursion bounded on hostile input.
+      if (state.depth >= 50) {
+        this.report({ start: token.span.start, end: tokens[tokens.length - 1].span.end }, 'The condition nests too deeply.', 'expression-too-complex');
+        state.index = tokens.length;
+        return { type: 'error', span: token.span };
+      }
+      state.index++;
+      state.depth++;
+      const inner = this.readFilterOr(tokens, state, afterName);
+      state.depth--;
+      if (isPunct(tokens[state.index], ')')) state.index++;
+      else this.report(tokens[state.index]?.span ?? { start: inner.span.end, end: inner.span.end }, "Expected ')' to close '('.", 'expected-token');
+      return inner;
+    }
+    const read = this.readColumnRef(tokens, state.index, { start: previousEnd, end: previousEnd }, 'device_type == "desktop"');
+    if (!read.column) {
+      state.index = Math.max(read.next, state.index + 1);
+      return { type: 'error', span: spanOf(token) };
+    }
+    state.index = read.next;
+    const operatorToken = tokens[state.index];
+    const operatorText = operatorToken?.text;
+    if (!operatorToken || (operatorToken.type !== 'punct' && operatorToken.type !== 'word') || operatorText === undefined || !Object.hasOwn(REPORT_FILTER_OPERATORS, operatorText)) {
+      const at = operatorToken ? operatorToken.span : { start: read.column.span.end, end: read.column.span.end };
+      this.report(at, `Expected an operator after '${read.column.column.value}': ==, !=, >, >=, <, <=, contains, not_contains, icontains, not_icontains, starts_with, ends_with, matches, not_matches, empty or not_empty.`, 'expected-token');
+      if (operatorToken && operatorToken.type !== 'word') state.index++;
+      return { type: 'error', span: read.column.span };
+    }
+    state.index++;
+    const operator = wordNode(operatorToken);
+    if (VALUELESS_REPORT_OPERATORS.has(operatorText)) {
+      return { type: 'condition', span: { start: read.column.span.start, end: operator.span.end }, column: read.column, operator, value: undefined };
+    }
+    const valueToken = tokens[state.index];
+    const isNegative = isPunct(valueToken, '-') && tokens[state.index + 1]?.type === 'number';
+    if (valueToken && (valueToken.type === 'string' || valueToken.type === 'number' || isNegative || isWord(valueToken, 'true') || isWord(valueToken, 'false'))) {
+      if (isNegative) {
+        const numberToken = tokens[state.index + 1];
+        state.index += 2;
+        const span = { start: valueToken.span.start, end: numberToken.span.end };
+        return { type: 'condition', span: { start: read.column.span.start, end: span.end }, column: read.column, operator, value: { span, value: -Number(numberToken.text) } };
+      }
+      state.index++;
+      const value = valueToken.type === 'string' ? valueToken.value : valueToken.type === 'number' ? Number(valueToken.text) : valueToken.text === 'true';
+      return { type: 'condition', span: { start: read.column.span.start, end: valueToken.span.end }, column: read.column, operator, value: { span: spanOf(valueToken), value } };
+    }
+    const at = valueToken ? valueToken.span : { start: operator.span.end, end: operator.span.end };
+    const hint = valueToken?.type === 'word' ? ` Strings are quoted: "${valueToken.text}".` : '';
+    this.report(at, `Expected a value after '${operator.value}': a "string", a number, true or false.${hint}`, 'expected-value');
+    if (valueToken && valueToken.type === 'word' && !isWord(valueToken, 'and') && !isWord(valueToken, 'or')) state.index++;
+    return { type: 'condition', span: { start: read.column.span.start, end: operator.span.end }, column: read.column, operator, value: undefined };
   }
 
   /**

@@ -25,7 +25,7 @@ const labels = (items: CompletionCandidate[]) => items.map((c) => c.label);
 describe('complete: column 0', () => {
   it('offers query kinds, use and ### on an empty line', () => {
     const { items } = complete('|');
-    assert.deepEqual(labels(items), ['segmentation', 'funnel', 'insights', 'retention', 'jql', 'debugger', 'use', '###']);
+    assert.deepEqual(labels(items), ['segmentation', 'funnel', 'insights', 'retention', 'jql', 'debugger', 'report', 'use', '###']);
     assert.ok(items.find((c) => c.label === 'funnel')?.documentation?.includes('funnel "A" -> "B"'));
   });
 

@@ -113,6 +113,8 @@ export class LocalBackend implements AnalyticsBackend {
         throw new BackendError('config', `"${spec.title}" is an insights query: saved Insights reports live in Mixpanel. Run it on a Mixpanel source, or rewrite it as a segmentation for the local source.`);
       case 'debugger':
         throw new BackendError('config', `"${spec.title}" is a debugger query: the Tracker Debugger needs a Piwik PRO source.`);
+      case 'report':
+        throw new BackendError('config', `"${spec.title}" is a report query: Piwik PRO's Analytics Query API needs a Piwik PRO source.`);
       case 'jql': {
         const output = await this.runJqlQuery(spec.scriptPath, spec.params, context, warnings);
         return { data: jqlOutputToRows(output), raw: JSON.stringify(output) };

@@ -60,7 +60,8 @@ export function compileMixpanelQuery(spec: QuerySpec, source: MixpanelSourceConf
       return { call: jqlCall(base, extras.jqlScript, spec.params), shape: 'jql', warnings: [] };
     }
     case 'debugger':
-      throw new BackendError('config', 'debugger queries run on a Piwik PRO source (`use piwik "…"`), not on Mixpanel.');
+    case 'report':
+      throw new BackendError('config', `${spec.kind} queries run on a Piwik PRO source (\`use piwik "…"\`), not on Mixpanel.`);
   }
 }
 

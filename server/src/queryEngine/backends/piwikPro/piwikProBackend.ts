@@ -1,6 +1,7 @@
 /**
  * Piwik PRO's Tracker Debugger (docs/api-notes.md): the sessions of the last minutes with their
- * events, and with `logs` the raw tracking request behind each event.
+ * events, and with `logs` the raw tracking request behind each event. `report` queries go to the
+ * Analytics Query API (piwikReport.ts) with the same token and request path.
  *
  * The debugger's `event_type` filter takes one code, so a query naming several types sends one
  * request per type and merges the sessions by `session_id_str` (a session matching two types comes
@@ -8,8 +9,10 @@
  * and the imprecise numeric copies are left out of the result.
  */
 import { PIWIK_EVENT_TYPES } from '../../../languageService/clauseCatalog';
+import { BUNDLED_PIWIK_COLUMNS, piwikColumnsFromListing, type PiwikColumnCatalog } from '../../../queryContract/piwikColumns';
 import type { AnalyticsSchema } from '../../../queryContract/schemaTypes';
-import type { DebuggerSpec, QuerySpec } from '../../../queryContract/querySpec';
+import { resolveRelativeDates } from '../../../queryContract/buildQuerySpec';
+import type { DebuggerSpec, QuerySpec, ReportSpec } from '../../../queryContract/querySpec';
 import type { GeneratedRequestResult } from '../../../protocol/customRequests';
 import type { DebuggerEvent, DebuggerSession, QueryResult, ResultWarning } from '../../../protocol/resultModel';
 import type { AnalyticsBackend, Credentials, PiwikSourceConfig, RunContext } from '../../analyticsBackend';
@@ -21,6 +24,7 @@ import { parseRetryAfter, type RequestQueue } from '../../requestQueue';
 import { describeWait } from '../../retryAfter';
 import type { ResultCache } from '../../resultCache';
 import { PiwikTokenProvider } from './piwikAuth';
+import { ANALYTICS_QUERY_PATH, DEFAULT_REPORT_PAGE_SIZE, clauseOfError, compileReport, parseReportAnswer, reportErrors, reportPages, reportRows, reportSeries, type CompiledReport } from './piwikReport';
 
 export interface PiwikProBackendOptions {
   baseUrlOverride?: string;
@@ -32,6 +36,8 @@ export interface PiwikProBackendOptions {
   maxResponseBytes?: number;
   /** Sessions whose logs are fetched at most (one request each); default 50. */
   maxLogSessions?: number;
+  /** Rows per Analytics Query API request when a report's `limit` needs several; default 10,000. */
+  reportPageSize?: number;
   now?: () => number;
 }
 
@@ -39,6 +45,9 @@ type Json = Record<string, unknown>;
 
 const DEBUGGER_PATH = '/api/tracker/v1/debugger';
 const LOG_PATH = '/api/tracker/v1/log';
+const DIMENSIONS_LISTING_PATH = '/analytics/api/engine/dimensions/';
+const METRICS_LISTING_PATH = '/analytics/api/engine/metrics/';
+const APPS_PATH = '/api/apps/v2/';
 /** The log endpoint accepts at most 720 minutes between server_time_min and max. */
 const MAX_LOG_SPAN_MS = 720 * 60_000;
 /** Numeric ids that exceed 2^53; only their `_str` (and `_hex`) copies are exact. */
@@ -48,6 +57,10 @@ const TYPE_LABELS = new Map(Object.entries(PIWIK_EVENT_TYPES).map(([name, code])
 export class PiwikProBackend implements AnalyticsBackend {
   private readonly http: HttpClient;
   private readonly tokens: PiwikTokenProvider;
+  /** The website's column listing once fetched (by fetchSchema), for turning enum labels into ids. */
+  private columns: PiwikColumnCatalog | undefined;
+  /** Each website's time zone once read from the Apps API. */
+  private readonly websiteTimezones = new Map<string, string>();
 
   constructor(
     readonly source: PiwikSourceConfig,
@@ -57,14 +70,41 @@ export class PiwikProBackend implements AnalyticsBackend {
     this.tokens = new PiwikTokenProvider({ baseUrl: this.baseUrl(), sourceName: source.name, http: this.http, timeoutMs: options.timeoutMs, now: options.now });
   }
 
-  /** Piwik PRO has no event schema to fetch; completion offers the debugger's clauses only. */
+  /**
+   * Piwik PRO has no event schema; the schema carries the report columns instead: the listing of
+   * the source's website (`appId`) when it has one, else the bundled catalogue of standard columns.
+   */
   async fetchSchema(context: RunContext): Promise<AnalyticsSchema> {
-    return { events: {}, userProperties: {}, origin: { kind: 'derived', label: `Piwik PRO (${this.source.name})`, fetchedAt: context.now().toISOString() } };
+    const fetchedAt = context.now().toISOString();
+    const websiteId = this.source.appId;
+    if (!websiteId) {
+      return { events: {}, userProperties: {}, piwikColumns: BUNDLED_PIWIK_COLUMNS, origin: { kind: 'derived', label: `Piwik PRO standard columns (${this.source.name})`, fetchedAt } };
+    }
+    const listing = async (path: string): Promise<unknown> => {
+      const response = await this.send({ method: 'GET', url: this.url(path, { website_id: websiteId }), headers: { accept: 'application/json' } }, context);
+      try {
+        return JSON.parse(response.body) as unknown;
+      } catch {
+        throw new BackendError('badResponse', `Piwik PRO's column listing (${path}) is not JSON.`);
+      }
+    };
+    let columns: PiwikColumnCatalog;
+    try {
+      columns = piwikColumnsFromListing(await listing(DIMENSIONS_LISTING_PATH), await listing(METRICS_LISTING_PATH));
+      if (Object.keys(columns.columns).length === 0) throw new BackendError('badResponse', `Piwik PRO listed no dimensions or metrics for website ${websiteId}.`);
+    } catch (error) {
+      // The listing is not part of the published API: when it is refused or unreadable, the standard columns still serve.
+      if (!(error instanceof BackendError) || !['notFound', 'badRequest', 'badResponse'].includes(error.kind)) throw error;
+      return { events: {}, userProperties: {}, piwikColumns: BUNDLED_PIWIK_COLUMNS, origin: { kind: 'derived', label: `Piwik PRO standard columns (the listing of ${websiteId} failed: ${error.message})`, fetchedAt } };
+    }
+    this.columns = columns;
+    return { events: {}, userProperties: {}, piwikColumns: columns, origin: { kind: 'listing', label: `Piwik PRO columns of ${websiteId}`, fetchedAt } };
   }
 
-  async runQuery(spec: QuerySpec, context: RunContext): Promise<QueryResult> {
+  async runQuery(spec: QuerySpec, context: RunContext, options: { bypassCache?: boolean } = {}): Promise<QueryResult> {
+    if (spec.kind === 'report') return this.runReport(spec, context, options.bypassCache === true);
     if (spec.kind !== 'debugger') {
-      throw new BackendError('config', `Piwik PRO source "${this.source.name}" runs debugger queries only; ${spec.kind} queries need a Mixpanel or local source.`);
+      throw new BackendError('config', `Piwik PRO source "${this.source.name}" runs debugger and report queries; ${spec.kind} queries need a Mixpanel or local source.`);
     }
     const requests = this.debuggerRequests(spec);
     const key = `${this.source.name}\n${requests.map((request) => request.url).join('\n')}\nlogs=${spec.logs}`;
@@ -73,7 +113,15 @@ export class PiwikProBackend implements AnalyticsBackend {
   }
 
   describeRequest(spec: QuerySpec): GeneratedRequestResult {
-    if (spec.kind !== 'debugger') return { note: 'Piwik PRO sources run debugger queries only.' };
+    if (spec.kind === 'report') {
+      const compiled = this.compileReport(spec);
+      return {
+        curl: reportPages(spec.limit, this.options.reportPageSize ?? DEFAULT_REPORT_PAGE_SIZE)
+          .map((page) => describeAsCurl({ ...this.reportRequest(compiled, page), auth: { kind: 'bearer', token: 'x' } }))
+          .join('\n'),
+      };
+    }
+    if (spec.kind !== 'debugger') return { note: 'Piwik PRO sources run debugger and report queries only.' };
     return { curl: this.debuggerRequests(spec).map((request) => describeAsCurl({ ...request, auth: { kind: 'bearer', token: 'x' } })).join('\n') };
   }
 
@@ -86,6 +134,117 @@ export class PiwikProBackend implements AnalyticsBackend {
       url: this.url(DEBUGGER_PATH, { app_id: appId, lookup_window: spec.lookupWindow, limit: spec.limit, event_type: eventType }),
       headers: { accept: 'application/x-ndjson' },
     }));
+  }
+
+  private compileReport(spec: ReportSpec): CompiledReport {
+    const websiteId = spec.websiteId || this.source.appId;
+    if (!websiteId) throw new BackendError('config', `The report needs a website id: \`report "<website id>"\`, or "appId" for source "${this.source.name}" in aq.json.`);
+    return compileReport(spec, websiteId, this.columns);
+  }
+
+  private reportRequest(compiled: CompiledReport, page: { limit?: number; offset?: number }): HttpRequest {
+    return {
+      method: 'POST',
+      url: this.url(ANALYTICS_QUERY_PATH, {}),
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'accept-encoding': 'gzip' },
+      body: JSON.stringify({ ...compiled.body, ...page }),
+    };
+  }
+
+  private async runReport(spec: ReportSpec, context: RunContext, bypassCache: boolean): Promise<QueryResult> {
+    const warnings: ResultWarning[] = [];
+    const dated = await this.inWebsiteTimezone(spec, context, warnings);
+    const compiled = this.compileReport(dated);
+    const pages = reportPages(dated.limit, this.options.reportPageSize ?? DEFAULT_REPORT_PAGE_SIZE);
+    const key = `${this.source.name}\nreport\n${JSON.stringify(compiled.body)}\n${JSON.stringify(pages)}`;
+    return this.options.cache.getOrCompute(key, (signal) => this.executeReport(dated, compiled, pages, { ...context, signal }, warnings), { signal: context.signal, bypassCache });
+  }
+
+  /**
+   * `last N days`, `today` and `yesterday` are days of the website's time zone. Without a
+   * `timezone` on the source, the website's own is read from the Apps API (once per website) and
+   * the range resolved again in it; when it cannot be read, the range stays as built and a
+   * warning says which zone it used.
+   */
+  private async inWebsiteTimezone(spec: ReportSpec, context: RunContext, warnings: ResultWarning[]): Promise<ReportSpec> {
+    if (!spec.relativeDates || this.source.timezone) return spec;
+    const websiteId = spec.websiteId || this.source.appId;
+    if (!websiteId) return spec;
+    let timezone = this.websiteTimezones.get(websiteId);
+    if (!timezone) {
+      try {
+        const response = await this.send({ method: 'GET', url: this.url(`${APPS_PATH}${encodeURIComponent(websiteId)}`, {}), headers: { accept: 'application/vnd.api+json' } }, context);
+        const attributes = (JSON.parse(response.body) as { data?: { attributes?: { timezone?: unknown } } }).data?.attributes;
+        if (typeof attributes?.timezone === 'string' && attributes.timezone !== '') timezone = attributes.timezone;
+      } catch (error) {
+        if (error instanceof BackendError && (error.kind === 'cancelled' || error.kind === 'auth')) throw error;
+      }
+      if (timezone) this.websiteTimezones.set(websiteId, timezone);
+    }
+    const range = timezone ? resolveRelativeDates(spec.relativeDates, context.now(), timezone) : undefined;
+    if (!range || typeof range === 'string') {
+      warnings.push({
+        code: 'timezone-unknown',
+        message: `The time zone of website ${websiteId} could not be read, so ${spec.range.from} to ${spec.range.to} are days of aq.timezone (else UTC); set "timezone" on source "${this.source.name}" in aq.json.`,
+      });
+      return spec;
+    }
+    return { ...spec, range };
+  }
+
+  private async executeReport(spec: ReportSpec, compiled: CompiledReport, pages: Array<{ limit?: number; offset?: number }>, context: RunContext, earlierWarnings: ResultWarning[]): Promise<QueryResult> {
+    const started = Date.now();
+    const computedAt = context.now().toISOString();
+    const warnings: ResultWarning[] = [...earlierWarnings];
+    const rows: unknown[][] = [];
+    const raws: string[] = [];
+    let count: number | undefined;
+    for (const page of pages) {
+      context.onProgress?.({ message: `Reading the Piwik PRO report (${this.source.name})${pages.length > 1 ? `, rows ${(page.offset ?? 0) + 1}–${(page.offset ?? 0) + (page.limit ?? 0)}` : ''}…` });
+      const response = await this.send(this.reportRequest(compiled, page), context, (rejected) => (rejected.status === 400 ? this.reportRejection(rejected.body, spec, compiled, context.credentials ?? {}) : undefined));
+      raws.push(response.body);
+      let answer: ReturnType<typeof parseReportAnswer>;
+      try {
+        answer = parseReportAnswer(response.body);
+      } catch (error) {
+        throw new BackendError('badResponse', `Piwik PRO's report answer could not be read: ${(error as Error).message}.`, { status: response.status });
+      }
+      rows.push(...answer.rows);
+      count = answer.count ?? count;
+      // A short page is the last one: the report has no more rows.
+      if (page.limit === undefined || answer.rows.length < page.limit) break;
+    }
+    if (count !== undefined && count > rows.length) {
+      const hint = spec.limit === undefined ? ` Piwik PRO answers ${rows.length} rows unless asked: add \`limit ${Math.min(count, 100_000)}\` for more.` : ' Raise `limit` for more.';
+      warnings.push({ code: 'more-rows', message: `The report has ${count} rows; ${rows.length} are shown.${hint}` });
+    }
+    const data = spec.unit ? reportSeries(compiled.columns, rows, spec.unit, spec.range) : reportRows(compiled.columns, rows);
+    const raw = raws.join('\n');
+    return {
+      title: spec.title,
+      queryKind: 'report',
+      source: { kind: 'piwik', name: this.source.name },
+      range: spec.range,
+      chart: spec.chart,
+      cleaned: false,
+      data,
+      meta: { computedAt, durationMs: Date.now() - started, rowCount: rows.length, seriesCount: data.kind === 'series' ? data.series.length : 0, warnings },
+      raw: context.fullRaw ? raw : raw.slice(0, 256 * 1024),
+      rawTruncated: !context.fullRaw && raw.length > 256 * 1024 ? true : undefined,
+    };
+  }
+
+  /** A 400 from the Analytics Query API names what it rejects; the message says which clause that is. */
+  private reportRejection(body: string, spec: ReportSpec, compiled: CompiledReport, credentials: Credentials): BackendError | undefined {
+    const details = reportErrors(body);
+    if (details.length === 0) {
+      const text = maskCredentials(body.trim().replace(/\s+/g, ' ').slice(0, 300), { credentials });
+      return new BackendError('badRequest', `Piwik PRO rejected the report (HTTP 400).${text ? ` Piwik PRO said: "${text}"` : ''}`, { status: 400 });
+    }
+    const located = details.map((detail) => ({ detail, at: clauseOfError(spec, compiled.columns, detail) }));
+    const lines = located.map(({ detail, at }) => `${maskCredentials(detail.detail, { credentials })}${at ? ` (in '${at.clause}')` : ''}`);
+    const first = located.find((entry) => entry.at)?.at;
+    return new BackendError('badRequest', `Piwik PRO rejected the report: ${lines.join(' ')}`, { status: 400, at: first });
   }
 
   private async execute(spec: DebuggerSpec, requests: HttpRequest[], context: RunContext): Promise<QueryResult> {
@@ -162,8 +321,11 @@ export class PiwikProBackend implements AnalyticsBackend {
     if (badLines > 0) warnings.push({ code: 'bad-log-lines', message: `${badLines} line${badLines === 1 ? '' : 's'} of the request log could not be read and ${badLines === 1 ? 'was' : 'were'} skipped.` });
   }
 
-  /** One authenticated request through the queue, renewing the token once on a 401. */
-  private send(request: HttpRequest, context: RunContext): Promise<HttpResponse> {
+  /**
+   * One authenticated request through the queue, renewing the token once on a 401. `interpret`
+   * may turn a failed answer into a more precise error than the generic one.
+   */
+  private send(request: HttpRequest, context: RunContext, interpret?: (response: HttpResponse) => BackendError | undefined): Promise<HttpResponse> {
     const credentials = context.credentials ?? {};
     return this.options.queue.run(async () => {
       let renewed = false;
@@ -179,7 +341,7 @@ export class PiwikProBackend implements AnalyticsBackend {
           continue;
         }
         if (response.status >= 200 && response.status < 300) return response;
-        throw this.errorFor(response, credentials);
+        throw interpret?.(response) ?? this.errorFor(response, credentials);
       }
     }, { signal: context.signal, retryable: true });
   }

@@ -5,18 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { parseAqDocument } from '../../server/src/languageService/parser/queryParser';
-import { buildQuerySpec } from '../../server/src/queryContract/buildQuerySpec';
-import type { ReportSpec } from '../../server/src/queryContract/querySpec';
-import type { RowsData, SeriesData } from '../../server/src/protocol/resultModel';
-import type { PiwikSourceConfig } from '../../server/src/queryEngine/analyticsBackend';
-import { createPiwikProBackend, type PiwikProBackendOptions } from '../../server/src/queryEngine/backends/piwikPro/piwikProBackend';
-import { createHttpClient, type HttpClient } from '../../server/src/queryEngine/httpClient';
-import { RequestQueue } from '../../server/src/queryEngine/requestQueue';
-import { ResultCache } from '../../server/src/queryEngine/resultCache';
-import { FAKE_PIWIK_FACTS, PIWIK_UNLICENSED_WEBSITE_ID, PIWIK_WEBSITE_ID } from '../fake-apis/fakePiwikAnalytics';
-import { startFakePiwikPro, type FakePiwikPro } from '../fake-apis/fakePiwikPro';
-import { backendErrorOf, context } from './backendTestKit';
+import { parseAqDocument } from '../../../../../server/src/languageService/parser/queryParser';
+import { buildQuerySpec } from '../../../../../server/src/queryContract/buildQuerySpec';
+import type { ReportSpec } from '../../../../../server/src/queryContract/querySpec';
+import type { RowsData, SeriesData } from '../../../../../server/src/protocol/resultModel';
+import type { PiwikSourceConfig } from '../../../../../server/src/queryEngine/analyticsBackend';
+import { createPiwikProBackend, type PiwikProBackendOptions } from '../../../../../server/src/queryEngine/backends/piwikPro/piwikProBackend';
+import { createHttpClient, type HttpClient } from '../../../../../server/src/queryEngine/httpClient';
+import { RequestQueue } from '../../../../../server/src/queryEngine/requestQueue';
+import { ResultCache } from '../../../../../server/src/queryEngine/resultCache';
+import { FAKE_PIWIK_FACTS, PIWIK_UNLICENSED_WEBSITE_ID, PIWIK_WEBSITE_ID } from '../../../../fake-apis/fakePiwikAnalytics';
+import { startFakePiwikPro, type FakePiwikPro } from '../../../../fake-apis/fakePiwikPro';
+import { backendErrorOf, context } from '../backendTestKit';
 
 const CLIENT_ID = 'aq-report-client';
 const CLIENT_SECRET = 'pp-report-secret-8d2b';

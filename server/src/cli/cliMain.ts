@@ -6,6 +6,7 @@
 import packageJson from '../../../package.json';
 import { handleOutputErrors, processIo, type CliIo } from './cliIo';
 import { lintCommand } from './lintCommand';
+import { pullCommand } from './pullCommand';
 import { runCommand } from './runCommand';
 import { sendCommand } from './sendCommand';
 import { watchCommand } from './watchCommand';
@@ -22,6 +23,8 @@ commands:
                                                           poll a Piwik PRO debugger query and alert on new events
   send FILE --source NAME [--resume] [--dry-run]          send *.events.ndjson/json to Mixpanel or *.mparticle.json
                                                           to mParticle, without loss or duplicates
+  pull SOURCE --from D --to D [--event NAME]... [--where EXPR] [--output DIR] [--force] [--add-source NAME] [--profiles]
+                                                          copy a Mixpanel source's raw events to DIR/YYYY-MM-DD.ndjson.gz
 
 options:
   -h, --help      show this help (or a command's: aq lint --help)
@@ -34,6 +37,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   run: runCommand,
   watch: watchCommand,
   send: sendCommand,
+  pull: pullCommand,
 };
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {

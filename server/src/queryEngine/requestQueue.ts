@@ -17,6 +17,8 @@ export interface RequestQueueOptions {
   baseBackoffMs?: number;
   /** A longer `Retry-After` than this fails the task instead of waiting; default 60 s. */
   maxRetryAfterWaitMs?: number;
+  /** Requests started in any one second at most (the Raw Export API allows 3); default no limit. */
+  perSecond?: number;
   now?: () => number;
   random?: () => number;
 }
@@ -28,6 +30,8 @@ export interface TaskOptions {
    * POSTs such as /jql). A 429 is always retried: the server did not run the request.
    */
   retryable: boolean;
+  /** Told before each wait for another attempt, so a long wait (an hour's budget) can be explained. */
+  onRetry?: (failure: BackendError, delayMs: number, attempt: number) => void;
 }
 
 export interface QueueStatus {
@@ -51,6 +55,7 @@ export class RequestQueue {
   private readonly maxTries: number;
   private readonly baseBackoffMs: number;
   private readonly maxRetryAfterWaitMs: number;
+  private readonly perSecond: number;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly sentAt: number[] = [];
@@ -66,6 +71,7 @@ export class RequestQueue {
     this.maxTries = options.maxTries ?? 3;
     this.baseBackoffMs = options.baseBackoffMs ?? 1000;
     this.maxRetryAfterWaitMs = options.maxRetryAfterWaitMs ?? 60_000;
+    this.perSecond = options.perSecond ?? Infinity;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
   }
@@ -94,6 +100,7 @@ export class RequestQueue {
       await this.acquireSlot(options.signal);
       let failure: unknown;
       try {
+        await this.waitForSecondSlot(options.signal);
         this.takeFromBudget();
         return await send(attempt);
       } catch (error) {
@@ -103,6 +110,7 @@ export class RequestQueue {
       }
       const delayMs = this.retryDelay(failure, attempt, options);
       if (delayMs === undefined) throw failure;
+      options.onRetry?.(failure as BackendError, delayMs, attempt);
       await sleep(delayMs, options.signal);
     }
   }
@@ -124,6 +132,17 @@ export class RequestQueue {
   private backoff(attempt: number): number {
     const step = this.baseBackoffMs * 2 ** (attempt - 1);
     return Math.round(step / 2 + (this.random() * step) / 2);
+  }
+
+  /** Waits until fewer than `perSecond` requests were sent in the last second. */
+  private async waitForSecondSlot(signal: AbortSignal): Promise<void> {
+    if (this.perSecond === Infinity) return;
+    for (;;) {
+      const now = this.now();
+      const recent = this.sentAt.filter((time) => time > now - 1000);
+      if (recent.length < this.perSecond) return;
+      await sleep(recent[0] + 1000 - now, signal);
+    }
   }
 
   private takeFromBudget(): void {

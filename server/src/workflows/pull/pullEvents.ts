@@ -202,8 +202,6 @@ async function pullDay(options: PullOptions, day: string, parameters: Record<str
         },
       });
       const output = createWriteStream(temporary, { flags: 'wx' });
-      let diskError: NodeJS.ErrnoException | undefined;
-      output.on('error', (error) => (diskError ??= error));
       const gzipped = /\bgzip\b/i.test(response.headers['content-encoding'] ?? '');
       try {
         const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [response.body];
@@ -215,6 +213,7 @@ async function pullDay(options: PullOptions, day: string, parameters: Record<str
       } catch (error) {
         response.body.destroy();
         await rm(temporary, { force: true });
+        const diskError = isFileSystemError(error) ? error : undefined;
         if (diskError) throw new BackendError('config', `Cannot write ${temporary}: ${diskError.code === 'ENOSPC' ? 'no space left on the device' : diskError.message}. Nothing of ${day} was kept.`);
         if (options.signal.aborted) throw new BackendError('cancelled', `The pull of ${day} was cancelled.`);
         // A stream cut mid-body (or a gzip stream that ends early): the day is asked for again, whole.
@@ -238,6 +237,14 @@ async function pullDay(options: PullOptions, day: string, parameters: Record<str
       onRetry: (failure, delayMs) => say(`${day}: ${failure.message} Trying again in ${formatWait(delayMs)}…`),
     },
   );
+}
+
+/** Errors of the disk (full, read-only, no permission), which asking Mixpanel again cannot fix. */
+const FILE_SYSTEM_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EEXIST', 'EISDIR', 'ENOTDIR', 'ENOENT', 'EIO', 'EMFILE', 'ENFILE']);
+
+function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
+  const candidate = error as NodeJS.ErrnoException | undefined;
+  return typeof candidate?.syscall === 'string' && typeof candidate.code === 'string' && FILE_SYSTEM_CODES.has(candidate.code);
 }
 
 function retryableTransportError(error: unknown, day: string): unknown {

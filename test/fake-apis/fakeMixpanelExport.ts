@@ -31,7 +31,7 @@ export interface FakeExportOptions {
   secret: string;
   /** The events of the project, each exported on the UTC day of its `time`. */
   events: readonly ExportEvent[];
-  /** Days answered with `lines` generated lines (about 200 bytes each), sent as they are made. */
+  /** Days answered with `lines` generated lines (about 230 bytes each, a block of 256 repeated), sent as they are made. */
   largeDays?: Record<string, { lines: number }>;
   /** Profiles served by /engage, `pageSize` a page. */
   profiles?: ReadonlyArray<{ distinctId: string; properties: Record<string, unknown> }>;
@@ -86,10 +86,13 @@ export async function startFakeExport(options: FakeExportOptions): Promise<FakeE
     requests.push(record);
     const auth = basicAuth(req.headers);
     const params = { ...record.query, ...record.form };
-    if (!auth || auth.username !== options.username || auth.password !== options.secret) return sendJson(res, 401, { error: 'Invalid credentials', status: 'error' });
+    if (!auth || auth.username !== options.username || auth.password !== options.secret)
+      return sendJson(res, 401, { error: 'Invalid credentials', status: 'error' });
     if (!params.project_id) return sendJson(res, 400, { error: 'project_id is required when using service account authentication', status: 'error' });
-    if (Number(params.project_id) !== options.projectId) return sendJson(res, 403, { error: `user does not have access to project ${params.project_id}`, status: 'error' });
-    if ((options.region ?? 'US') !== (options.hostRegion ?? 'US')) return sendJson(res, 400, { request: url.pathname, error: 'request failed with error: invalid project id for cluster.' });
+    if (Number(params.project_id) !== options.projectId)
+      return sendJson(res, 403, { error: `user does not have access to project ${params.project_id}`, status: 'error' });
+    if ((options.region ?? 'US') !== (options.hostRegion ?? 'US'))
+      return sendJson(res, 400, { request: url.pathname, error: 'request failed with error: invalid project id for cluster.' });
     if (url.pathname === '/api/2.0/export' && req.method === 'GET') return exportDay(req, res, params);
     if (url.pathname === '/api/query/engage' && req.method === 'POST') return engage(res, params);
     return sendJson(res, 404, { error: `unknown endpoint ${url.pathname}`, status: 'error' });
@@ -158,12 +161,21 @@ export async function startFakeExport(options: FakeExportOptions): Promise<FakeE
     res.on('drain', () => zip.resume());
     res.on('close', () => zip.destroy());
     zip.on('end', () => res.end());
+    // One block of lines sent over and over: the fake itself makes no garbage, so a test can measure
+    // the client's memory alone.
     const start = Date.parse(`${day}T00:00:00Z`) / 1000;
     const padding = 'x'.repeat(80);
-    for (let i = 0; i < lines && !zip.destroyed; i++) {
-      const line = `{"event":"Generated","properties":{"time":${start + (i % 86_400)},"distinct_id":"g${i % 5000}","$insert_id":"gen-${day}-${i}","mp_processing_time_ms":${(start + 60) * 1000},"padding":"${padding}"}}\n`;
-      generated += line.length;
-      if (!zip.write(line)) await new Promise<void>((resolve) => (zip.destroyed ? resolve() : zip.once('drain', resolve)));
+    const blockLines = Math.min(256, lines);
+    const lineTexts = Array.from(
+      { length: blockLines },
+      (_, i) =>
+        `{"event":"Generated","properties":{"time":${start + i * 60},"distinct_id":"g${i}","$insert_id":"gen-${day}-${i}","mp_processing_time_ms":${(start + 86_400) * 1000},"padding":"${padding}"}}\n`,
+    );
+    const block = Buffer.from(lineTexts.join(''));
+    for (let sent = 0; sent < lines && !zip.destroyed; sent += blockLines) {
+      const piece = lines - sent >= blockLines ? block : Buffer.from(lineTexts.slice(0, lines - sent).join(''));
+      generated += piece.length;
+      if (!zip.write(piece)) await new Promise<void>((resolve) => (zip.destroyed ? resolve() : zip.once('drain', resolve)));
     }
     if (!zip.destroyed) zip.end();
   }
@@ -172,8 +184,11 @@ export async function startFakeExport(options: FakeExportOptions): Promise<FakeE
     const profiles = options.profiles ?? [];
     const pageSize = options.pageSize ?? 1000;
     const page = Number(params.page ?? 0);
-    if (page > 0 && params.session_id !== 'fake-session-1') return sendJson(res, 400, { error: 'request for page in uncached query for params', status: 'error' });
-    const results = profiles.slice(page * pageSize, (page + 1) * pageSize).map((profile) => ({ $distinct_id: profile.distinctId, $properties: profile.properties }));
+    if (page > 0 && params.session_id !== 'fake-session-1')
+      return sendJson(res, 400, { error: 'request for page in uncached query for params', status: 'error' });
+    const results = profiles
+      .slice(page * pageSize, (page + 1) * pageSize)
+      .map((profile) => ({ $distinct_id: profile.distinctId, $properties: profile.properties }));
     sendJson(res, 200, { page, page_size: pageSize, session_id: 'fake-session-1', status: 'ok', total: profiles.length, results });
   }
 

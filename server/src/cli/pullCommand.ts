@@ -19,7 +19,8 @@ import { addLocalSourceText } from '../workflows/pull/addLocalSource';
 import { createExportQueue, formatMegabytes, isCalendarDate, pullEvents, type PullReport } from '../workflows/pull/pullEvents';
 import { plural } from '../results/plural';
 
-const USAGE = 'usage: aq pull SOURCE --from YYYY-MM-DD --to YYYY-MM-DD [--event NAME]... [--where EXPR] [--output DIR] [--force] [--add-source NAME] [--profiles]';
+const USAGE =
+  'usage: aq pull SOURCE --from YYYY-MM-DD --to YYYY-MM-DD [--event NAME]... [--where EXPR] [--output DIR] [--force] [--add-source NAME] [--profiles]';
 const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 interface PullArguments {
@@ -49,7 +50,9 @@ export async function pullCommand(args: string[], io: CliIo): Promise<number> {
   const source = config.sources[parsed.source];
   if (!rootDir || !source) {
     const problem = config.problems.find((text) => text.includes(`source "${parsed.source}"`));
-    io.stderr(`aq pull: ${problem ?? `no source named "${parsed.source}" in ${WORKSPACE_CONFIG_FILE} (known: ${Object.keys(config.sources).join(', ') || 'none'})`}\n`);
+    io.stderr(
+      `aq pull: ${problem ?? `no source named "${parsed.source}" in ${WORKSPACE_CONFIG_FILE} (known: ${Object.keys(config.sources).join(', ') || 'none'})`}\n`,
+    );
     return 2;
   }
   if (source.kind !== 'mixpanel') {
@@ -107,13 +110,17 @@ export async function pullCommand(args: string[], io: CliIo): Promise<number> {
   }
   io.stdout(`${summaryOf(report, source, displayPath(io.cwd, outputDir), (Date.now() - started) / 1000)}\n`);
   if (report.stoppedBy?.reason === 'cancelled') {
-    io.stderr(`aq pull: interrupted; ${plural(report.pulled.length + report.skipped.length, 'complete day')} kept, no partial file left. Run the same command again to pull the rest.\n`);
+    io.stderr(
+      `aq pull: interrupted; ${plural(report.pulled.length + report.skipped.length, 'complete day')} kept, no partial file left. Run the same command again to pull the rest.\n`,
+    );
     return 1;
   }
   if (report.stoppedBy?.reason === 'failed') {
     const { day, error } = report.stoppedBy;
     io.stderr(`aq pull: ${day === 'profiles' ? 'the profiles' : day}: ${error.message}${error.details.hint ? `\n  hint: ${error.details.hint}` : ''}\n`);
-    io.stderr(`aq pull: nothing of ${day === 'profiles' ? 'the profiles' : day} was written; ${plural(report.pulled.length + report.skipped.length, 'complete day')} kept.\n`);
+    io.stderr(
+      `aq pull: nothing of ${day === 'profiles' ? 'the profiles' : day} was written; ${plural(report.pulled.length + report.skipped.length, 'complete day')} kept.\n`,
+    );
     return 1;
   }
   if (parsed.addSource !== undefined) {
@@ -122,7 +129,11 @@ export async function pullCommand(args: string[], io: CliIo): Promise<number> {
       io.stderr(`aq pull: ${outcome.message}\n`);
       return 2;
     }
-    io.stdout(outcome.kind === 'added' ? `added local source "${parsed.addSource}" to ${WORKSPACE_CONFIG_FILE}: use local "${parsed.addSource}"\n` : `${WORKSPACE_CONFIG_FILE} already has local source "${parsed.addSource}" on this folder\n`);
+    io.stdout(
+      outcome.kind === 'added'
+        ? `added local source "${parsed.addSource}" to ${WORKSPACE_CONFIG_FILE}: use local "${parsed.addSource}"\n`
+        : `${WORKSPACE_CONFIG_FILE} already has local source "${parsed.addSource}" on this folder\n`,
+    );
   }
   return 0;
 }
@@ -130,12 +141,17 @@ export async function pullCommand(args: string[], io: CliIo): Promise<number> {
 function summaryOf(report: PullReport, source: MixpanelSourceConfig, where: string, seconds: number): string {
   const events = report.pulled.reduce((total, day) => total + day.events, 0);
   const bytes = report.pulled.reduce((total, day) => total + day.bytes, 0);
-  const parts = [`pulled ${plural(report.pulled.length, 'day')} of "${source.name}" (${plural(events, 'event')}, ${formatMegabytes(bytes)}) in ${seconds.toFixed(1)} s`];
+  const parts = [
+    `pulled ${plural(report.pulled.length, 'day')} of "${source.name}" (${plural(events, 'event')}, ${formatMegabytes(bytes)}) in ${seconds.toFixed(1)} s`,
+  ];
   if (report.skipped.length > 0) parts.push(`skipped ${plural(report.skipped.length, 'complete day')}`);
   if (report.refiltered.length > 0) parts.push(`${plural(report.refiltered.length, 'day')} pulled again because --event/--where changed`);
   if (report.profiles) parts.push(`${plural(report.profiles.count, 'profile')}`);
   const open = report.pulled.filter((day) => !day.dayWasOver).map((day) => day.day);
-  const tail = open.length > 0 ? `\n${open.join(', ')} ${open.length === 1 ? 'was' : 'were'} not over yet: the next run pulls ${open.length === 1 ? 'it' : 'them'} again` : '';
+  const tail =
+    open.length > 0
+      ? `\n${open.join(', ')} ${open.length === 1 ? 'was' : 'were'} not over yet: the next run pulls ${open.length === 1 ? 'it' : 'them'} again`
+      : '';
   return `${parts.join(', ')} → ${where}${tail}`;
 }
 
@@ -192,7 +208,8 @@ function parsePullArguments(args: string[], today: Date): PullArguments | string
   const latest = new Date(today.getTime() + 14 * 3_600_000).toISOString().slice(0, 10);
   if (to > latest) return `--to ${to} is in the future; the export has no events after today`;
   const addSource = typeof options['add-source'] === 'string' ? options['add-source'] : undefined;
-  if (addSource !== undefined && !SOURCE_NAME.test(addSource)) return `--add-source "${addSource}": use letters, digits, "_", "." and "-", starting with a letter or digit`;
+  if (addSource !== undefined && !SOURCE_NAME.test(addSource))
+    return `--add-source "${addSource}": use letters, digits, "_", "." and "-", starting with a letter or digit`;
   const events = parsed.repeated.event ?? [];
   if (events.some((event) => event.trim() === '')) return '--event needs a non-empty event name';
   const where = typeof options.where === 'string' ? options.where : undefined;

@@ -22,7 +22,16 @@ const at = (day: number, hour: number, minute = 0): number => Date.UTC(2026, 9, 
 
 /** Day 1 is large enough (over 1400 bytes) to come gzipped; day 2 holds an SDK retry (the same event twice). */
 const EVENTS: ExportEvent[] = [
-  ...Array.from({ length: 30 }, (_, i): ExportEvent => ({ event: 'Page View', properties: { time: at(1, 8, i), distinct_id: `u${i % 4}`, $insert_id: `pv-${i}`, page: i % 2 ? '/home' : '/pricing', mp_processing_time_ms: at(1, 9) * 1000 } })),
+  ...Array.from({ length: 30 }, (_, i): ExportEvent => ({
+    event: 'Page View',
+    properties: {
+      time: at(1, 8, i),
+      distinct_id: `u${i % 4}`,
+      $insert_id: `pv-${i}`,
+      page: i % 2 ? '/home' : '/pricing',
+      mp_processing_time_ms: at(1, 9) * 1000,
+    },
+  })),
   { event: 'Sign Up', properties: { time: at(1, 10), distinct_id: 'u1', $insert_id: 'su-1', plan: 'free' } },
   { event: 'Sign Up', properties: { time: at(2, 11), distinct_id: 'u2', $insert_id: 'su-2', plan: 'pro' } },
   { event: 'Purchase', properties: { time: at(2, 12), distinct_id: 'u1', $insert_id: 'pu-1', amount: 30 } },
@@ -75,8 +84,12 @@ function io(env: Record<string, string> = {}): CliIo & { out: string; err: strin
 
 const dataDir = (): string => join(dir, 'data', 'prod');
 const dayText = (day: string, folder = dataDir()): string => gunzipSync(readFileSync(join(folder, `${day}.ndjson.gz`))).toString('utf8');
-const manifest = (folder = dataDir()): { days: Record<string, { events: number; bytes: number; fileBytes: number; sha256: string; request: Record<string, string> }>; profiles?: { profiles: number } } =>
-  JSON.parse(readFileSync(join(folder, 'aq-pull.json'), 'utf8'));
+const manifest = (
+  folder = dataDir(),
+): {
+  days: Record<string, { events: number; bytes: number; fileBytes: number; sha256: string; request: Record<string, string> }>;
+  profiles?: { profiles: number };
+} => JSON.parse(readFileSync(join(folder, 'aq-pull.json'), 'utf8'));
 const leftovers = (folder = dataDir()): string[] => readdirSync(folder).filter((name) => name.includes('partial') || name.startsWith('.'));
 
 describe('aq pull', () => {
@@ -135,11 +148,21 @@ describe('aq pull', () => {
 
   it('sends --event as a JSON array and --where as given, records them, and pulls again when they change', async () => {
     const cli = io();
-    assert.equal(await runCli(['pull', 'prod', '--from', '2026-10-02', '--to', '2026-10-02', '--event', 'Purchase', '-e', 'Sign Up', '--where', 'properties["amount"] == 30'], cli), 0, cli.err);
+    assert.equal(
+      await runCli(
+        ['pull', 'prod', '--from', '2026-10-02', '--to', '2026-10-02', '--event', 'Purchase', '-e', 'Sign Up', '--where', 'properties["amount"] == 30'],
+        cli,
+      ),
+      0,
+      cli.err,
+    );
     const [request] = fake.exportRequests();
     assert.equal(request.query.event, '["Purchase","Sign Up"]');
     assert.equal(request.query.where, 'properties["amount"] == 30');
-    assert.equal(dayText('2026-10-02'), linesOfDay('2026-10-02', (event) => event.properties.amount === 30));
+    assert.equal(
+      dayText('2026-10-02'),
+      linesOfDay('2026-10-02', (event) => event.properties.amount === 30),
+    );
     assert.equal(manifest().days['2026-10-02'].request.event, '["Purchase","Sign Up"]');
     fake.requests.length = 0;
     const wider = io();
@@ -167,7 +190,7 @@ describe('aq pull', () => {
     assert.match(cli.err, /2026-10-02: Mixpanel's export answered HTTP 503/);
   });
 
-  it('stops on 401 with Mixpanel\'s message and the fix, writing nothing for that day and keeping the days before', async () => {
+  it("stops on 401 with Mixpanel's message and the fix, writing nothing for that day and keeping the days before", async () => {
     fake.setFault({ kind: 'status', status: 401, body: JSON.stringify({ error: 'Invalid credentials', status: 'error' }) }, { day: '2026-10-02' });
     const cli = io();
     assert.equal(await runCli(['pull', 'prod', '--from', '2026-10-01', '--to', '2026-10-03'], cli), 1);
@@ -195,12 +218,15 @@ describe('aq pull', () => {
     assert.match(other.err, /may not export project 777's events \(HTTP 403\).*check "projectId" in aq\.json/);
   });
 
-  it('--add-source adds the folder as a local source keeping aq.json\'s formatting, and a query on it counts the events pulled', async () => {
+  it("--add-source adds the folder as a local source keeping aq.json's formatting, and a query on it counts the events pulled", async () => {
     const cli = io();
     assert.equal(await runCli(['pull', 'prod', '--from', '2026-10-01', '--to', '2026-10-03', '--add-source', 'offline'], cli), 0, cli.err);
     assert.equal(
       readFileSync(join(dir, 'aq.json'), 'utf8'),
-      AQ_JSON.replace('"url": "https://example.piwik.pro" }', '"url": "https://example.piwik.pro" },\n        "offline": { "kind": "local", "path": "data/prod", "timezone": "UTC" }'),
+      AQ_JSON.replace(
+        '"url": "https://example.piwik.pro" }',
+        '"url": "https://example.piwik.pro" },\n        "offline": { "kind": "local", "path": "data/prod", "timezone": "UTC" }',
+      ),
     );
     assert.match(cli.out, /added local source "offline" to aq\.json/);
     // Adding it again is a no-op; another folder under the same name is refused before any request.
@@ -229,9 +255,15 @@ segmentation "Page View"
     );
     const run = io();
     assert.equal(await runCli(['run', 'offline.aq', '--format', 'json'], run), 0, run.err);
-    const [purchases, pageViews] = JSON.parse(run.out) as Array<{ data: { dates: string[]; series: Array<{ label?: string; name?: string; values: number[] }> } }>;
+    const [purchases, pageViews] = JSON.parse(run.out) as Array<{
+      data: { dates: string[]; series: Array<{ label?: string; name?: string; values: number[] }> };
+    }>;
     const countOf = (event: string, day: string, filter: (e: ExportEvent) => boolean = () => true): number =>
-      new Set(EVENTS.filter((e) => e.event === event && new Date(e.properties.time * 1000).toISOString().startsWith(day) && filter(e)).map((e) => e.properties.$insert_id)).size;
+      new Set(
+        EVENTS.filter((e) => e.event === event && new Date(e.properties.time * 1000).toISOString().startsWith(day) && filter(e)).map(
+          (e) => e.properties.$insert_id,
+        ),
+      ).size;
     const days = ['2026-10-01', '2026-10-02', '2026-10-03'];
     assert.deepEqual(
       purchases.data.series[0].values,
@@ -254,7 +286,10 @@ segmentation "Page View"
         ['2', 'fake-session-1'],
       ],
     );
-    const lines = gunzipSync(readFileSync(join(dataDir(), 'profiles.people.ndjson.gz'))).toString('utf8').trim().split('\n');
+    const lines = gunzipSync(readFileSync(join(dataDir(), 'profiles.people.ndjson.gz')))
+      .toString('utf8')
+      .trim()
+      .split('\n');
     assert.deepEqual(
       lines.map((line) => JSON.parse(line)),
       PROFILES.map((profile) => ({ $distinct_id: profile.distinctId, $properties: profile.properties })),
@@ -290,7 +325,11 @@ segmentation "Page View"
       [['pull', 'prod', '--from', '2026-10-01', '--to', '2026-10-01', '--add-source', 'bad name'], /--add-source "bad name": use letters/],
       [['pull', 'nope', '--from', '2026-10-01', '--to', '2026-10-01'], /no source named "nope" in aq\.json \(known: prod, site\)/],
       [['pull', 'site', '--from', '2026-10-01', '--to', '2026-10-01'], /"site" is a piwik source; events are pulled from Mixpanel sources only/],
-      [['pull', 'prod', '--from', '2026-10-01', '--to', '2026-10-01'], /needs AQ_PROD_USERNAME and AQ_PROD_SECRET/, { AQ_PROD_USERNAME: '', AQ_PROD_SECRET: '' }],
+      [
+        ['pull', 'prod', '--from', '2026-10-01', '--to', '2026-10-01'],
+        /needs AQ_PROD_USERNAME and AQ_PROD_SECRET/,
+        { AQ_PROD_USERNAME: '', AQ_PROD_SECRET: '' },
+      ],
     ];
     for (const [args, message, env] of cases) {
       const cli = io(env);
@@ -300,7 +339,7 @@ segmentation "Page View"
     assert.equal(fake.requests.length, 0);
   });
 
-  it('refuses a folder holding another project\'s pull', async () => {
+  it("refuses a folder holding another project's pull", async () => {
     assert.equal(await runCli(['pull', 'prod', '--from', '2026-10-01', '--to', '2026-10-01'], io()), 0);
     const text = readFileSync(join(dataDir(), 'aq-pull.json'), 'utf8').replace(`"projectId": ${PROJECT_ID}`, '"projectId": 99');
     writeFileSync(join(dataDir(), 'aq-pull.json'), text);

@@ -43,7 +43,10 @@ export function addLocalSourceText(text: string, name: string, path: string, tim
     const open = sources.value.span.start + 1;
     const close = sources.value.span.end - 1;
     const outerIndent = indentOf(text, sources.keySpan.start) ?? '';
-    return { kind: 'added', text: `${text.slice(0, open)}${newline}${outerIndent}  ${JSON.stringify(name)}: ${valueText}${newline}${outerIndent}${text.slice(close)}` };
+    return {
+      kind: 'added',
+      text: `${text.slice(0, open)}${newline}${outerIndent}  ${JSON.stringify(name)}: ${valueText}${newline}${outerIndent}${text.slice(close)}`,
+    };
   }
   const indent = indentOf(text, last.keySpan.start);
   const at = last.value.span.end;

@@ -121,9 +121,13 @@ export async function pullEvents(options: PullOptions): Promise<PullReport> {
     if (!options.force && (await isDayComplete(options.outputDir, manifest, day, parameters))) report.skipped.push(day);
     else todo.push(day);
   }
-  if (report.skipped.length > 0) say(`${plural(report.skipped.length, 'complete day')} already pulled, skipped (--force pulls them again)`, report.skipped.length);
+  if (report.skipped.length > 0)
+    say(`${plural(report.skipped.length, 'complete day')} already pulled, skipped (--force pulls them again)`, report.skipped.length);
   if (todo.length > EXPORT_LIMITS.hourlyBudget) {
-    say(`${plural(todo.length, 'day')} to pull: Mixpanel allows ${EXPORT_LIMITS.hourlyBudget} export requests an hour, so this takes at least ${Math.ceil(todo.length / EXPORT_LIMITS.hourlyBudget) - 1} h`, report.skipped.length);
+    say(
+      `${plural(todo.length, 'day')} to pull: Mixpanel allows ${EXPORT_LIMITS.hourlyBudget} export requests an hour, so this takes at least ${Math.ceil(todo.length / EXPORT_LIMITS.hourlyBudget) - 1} h`,
+      report.skipped.length,
+    );
   }
 
   for (const day of todo) {
@@ -173,7 +177,13 @@ export async function pullEvents(options: PullOptions): Promise<PullReport> {
 }
 
 /** One day: one export request, streamed to a temporary file that is renamed when complete. */
-async function pullDay(options: PullOptions, day: string, parameters: Record<string, string>, now: () => Date, say: (message: string) => void): Promise<PulledDay> {
+async function pullDay(
+  options: PullOptions,
+  day: string,
+  parameters: Record<string, string>,
+  now: () => Date,
+  say: (message: string) => void,
+): Promise<PulledDay> {
   const credentials = options.credentials!;
   const request = exportRequest(options.source, parameters, credentials, options.baseUrlOverride);
   const file = `${day}.ndjson.gz`;
@@ -214,7 +224,11 @@ async function pullDay(options: PullOptions, day: string, parameters: Record<str
         response.body.destroy();
         await rm(temporary, { force: true });
         const diskError = isFileSystemError(error) ? error : undefined;
-        if (diskError) throw new BackendError('config', `Cannot write ${temporary}: ${diskError.code === 'ENOSPC' ? 'no space left on the device' : diskError.message}. Nothing of ${day} was kept.`);
+        if (diskError)
+          throw new BackendError(
+            'config',
+            `Cannot write ${temporary}: ${diskError.code === 'ENOSPC' ? 'no space left on the device' : diskError.message}. Nothing of ${day} was kept.`,
+          );
         if (options.signal.aborted) throw new BackendError('cancelled', `The pull of ${day} was cancelled.`);
         // A stream cut mid-body (or a gzip stream that ends early): the day is asked for again, whole.
         throw new BackendError('network', `The export of ${day} was cut off after ${formatMegabytes(counter.bytes)}.`);

@@ -26,20 +26,33 @@ export function exportParameters(source: MixpanelSourceConfig, day: string, filt
   return parameters;
 }
 
-export function exportRequest(source: MixpanelSourceConfig, parameters: Record<string, string>, credentials: Credentials, baseUrlOverride: string | undefined): HttpRequest {
+export function exportRequest(
+  source: MixpanelSourceConfig,
+  parameters: Record<string, string>,
+  credentials: Credentials,
+  baseUrlOverride: string | undefined,
+): HttpRequest {
   const url = applyBaseUrlOverride(buildUrl(mixpanelHosts(source.region).export, EXPORT_PATH, parameters), baseUrlOverride);
   return {
     method: 'GET',
     url,
     headers: { accept: 'text/plain', 'accept-encoding': 'gzip' },
-    auth: credentials.username ? { kind: 'basic', username: credentials.username, password: credentials.secret ?? '' } : { kind: 'basic', username: credentials.secret ?? '', password: '' },
+    auth: credentials.username
+      ? { kind: 'basic', username: credentials.username, password: credentials.secret ?? '' }
+      : { kind: 'basic', username: credentials.secret ?? '', password: '' },
   };
 }
 
 const OTHER_REGIONS: Record<MixpanelRegion, string> = { US: 'EU or IN', EU: 'US or IN', IN: 'US or EU' };
 
 /** The error an export answer with a status other than 200 becomes; `body` is its first few KB. */
-export function exportError(source: MixpanelSourceConfig, status: number, body: string, retryAfter: string | undefined, credentials: Credentials): BackendError {
+export function exportError(
+  source: MixpanelSourceConfig,
+  status: number,
+  body: string,
+  retryAfter: string | undefined,
+  credentials: Credentials,
+): BackendError {
   const detail = redactSecrets(errorText(body), [credentials.secret]);
   const { name, projectId, region } = source;
   const project = `project ${projectId}`;
@@ -47,10 +60,14 @@ export function exportError(source: MixpanelSourceConfig, status: number, body: 
   const prefix = envPrefixFor(name);
   const credentialsHint = `Run "aq: Set Credentials" in the editor, or set ${prefix}USERNAME and ${prefix}SECRET (a Mixpanel service account) for the CLI.`;
   if (status >= 400 && status < 500 && /cluster/i.test(detail)) {
-    return new BackendError('region', `Mixpanel's ${region} export servers do not hold ${project}: it may live in the ${OTHER_REGIONS[region]} region. Set "region" of source "${name}" in aq.json (US, EU or IN).${said}`, {
-      status,
-      hint: `Project Settings → Data Residency in Mixpanel shows the region.`,
-    });
+    return new BackendError(
+      'region',
+      `Mixpanel's ${region} export servers do not hold ${project}: it may live in the ${OTHER_REGIONS[region]} region. Set "region" of source "${name}" in aq.json (US, EU or IN).${said}`,
+      {
+        status,
+        hint: `Project Settings → Data Residency in Mixpanel shows the region.`,
+      },
+    );
   }
   switch (status) {
     case 401:
@@ -60,21 +77,32 @@ export function exportError(source: MixpanelSourceConfig, status: number, body: 
         { status, hint: credentialsHint },
       );
     case 403:
-      return new BackendError('auth', `The service account of source "${name}" may not export ${project}'s events (HTTP 403). Give it the Analyst role or higher on the project, and check "projectId" in aq.json.${said}`, {
-        status,
-        hint: credentialsHint,
-      });
+      return new BackendError(
+        'auth',
+        `The service account of source "${name}" may not export ${project}'s events (HTTP 403). Give it the Analyst role or higher on the project, and check "projectId" in aq.json.${said}`,
+        {
+          status,
+          hint: credentialsHint,
+        },
+      );
     case 402:
       return new BackendError('plan', `Mixpanel answered 402 Payment Required for ${project}: its plan does not include the raw export.${said}`, { status });
     case 404:
       return new BackendError('notFound', `Mixpanel does not know ${project} (HTTP 404). Check "projectId" of source "${name}" in aq.json.${said}`, { status });
     case 429: {
       const retryAfterMs = parseRetryAfter(retryAfter);
-      return new BackendError('rateLimited', `Mixpanel's export limit for ${project} was reached (60 requests an hour, 3 a second).${said}`, { status, retryAfterMs });
+      return new BackendError('rateLimited', `Mixpanel's export limit for ${project} was reached (60 requests an hour, 3 a second).${said}`, {
+        status,
+        retryAfterMs,
+      });
     }
   }
   if (status >= 500) return new BackendError('server', `Mixpanel's export answered HTTP ${status}.${said}`, { status });
-  return new BackendError('badRequest', `Mixpanel rejected the export request (HTTP ${status}). Check --event and --where, and "projectId" of source "${name}" in aq.json.${said}`, { status });
+  return new BackendError(
+    'badRequest',
+    `Mixpanel rejected the export request (HTTP ${status}). Check --event and --where, and "projectId" of source "${name}" in aq.json.${said}`,
+    { status },
+  );
 }
 
 function errorText(body: string): string {

@@ -14,14 +14,30 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { MixpanelBackend } from '../../queryEngine/backends/mixpanel/mixpanelBackend';
 import { ResultCache } from '../../queryEngine/resultCache';
-import type { PullOptions } from './pullEvents';
+import type { Credentials, MixpanelSourceConfig } from '../../queryEngine/sourceConfig';
+import type { HttpClient } from '../../queryEngine/httpClient';
+import type { RequestQueue } from '../../queryEngine/requestQueue';
 import type { PulledProfiles } from './pullManifest';
+
+export interface ProfilePullOptions {
+  source: MixpanelSourceConfig;
+  credentials: Credentials | undefined;
+  baseUrlOverride?: string;
+  outputDir: string;
+  http: HttpClient;
+  /** The source's Query API queue: Engage counts against its hourly budget. */
+  queryQueue: RequestQueue;
+  signal: AbortSignal;
+  now: () => Date;
+  idleTimeoutMs?: number;
+  onPage?: (profilesSoFar: number) => void;
+}
 
 export const PROFILES_FILE = 'profiles.people.ndjson.gz';
 /** A guard against a server that never sends a short page. */
 const MAX_PAGES = 100_000;
 
-export async function pullProfiles(options: PullOptions & { now: () => Date; onPage?: (profilesSoFar: number) => void }): Promise<PulledProfiles> {
+export async function pullProfiles(options: ProfilePullOptions): Promise<PulledProfiles> {
   const backend = new MixpanelBackend(options.source, {
     baseUrlOverride: options.baseUrlOverride,
     queue: options.queryQueue,

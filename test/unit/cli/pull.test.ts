@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { spawn } from 'node:child_process';
+import { DIST_DIR, ensureBuilt } from '../../lsp/lspHarness';
 import type { CliIo } from '../../../server/src/cli/cliIo';
 import { runCli } from '../../../server/src/cli/cliMain';
 import { exportLine, startFakeExport, type ExportEvent, type FakeExport } from '../../fake-apis/fakeMixpanelExport';
@@ -58,7 +60,15 @@ let fake: FakeExport;
 let dir: string;
 
 before(async () => {
-  fake = await startFakeExport({ projectId: PROJECT_ID, username: 'sa.user', secret: 'sa-secret-123', events: EVENTS, profiles: PROFILES, pageSize: 2 });
+  fake = await startFakeExport({
+    projectId: PROJECT_ID,
+    username: 'sa.user',
+    secret: 'sa-secret-123',
+    events: EVENTS,
+    profiles: PROFILES,
+    pageSize: 2,
+    largeDays: { '2026-10-04': { lines: 5_000_000 } },
+  });
 });
 after(() => fake.close());
 
@@ -337,6 +347,38 @@ segmentation "Page View"
       assert.match(cli.err, message);
     }
     assert.equal(fake.requests.length, 0);
+  });
+
+  it('Ctrl+C (SIGINT) keeps the complete days, leaves no partial file and exits 1; the same command continues', async () => {
+    ensureBuilt();
+    const env = { ...process.env, ...io().env };
+    const child = spawn(process.execPath, [join(DIST_DIR, 'cli.js'), 'pull', 'prod', '--from', '2026-10-03', '--to', '2026-10-04'], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => {
+      const before = stderr;
+      stderr += chunk.toString('utf8');
+      // Interrupt once the large day is flowing.
+      if (!/2026-10-03: 1 event/.test(before) && /2026-10-03: 1 event/.test(stderr)) setTimeout(() => child.kill('SIGINT'), 200);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /aq pull: interrupted; 1 complete day kept, no partial file left\. Run the same command again to pull the rest\./);
+    assert.match(stdout, /pulled 1 day of "prod"/);
+    assert.deepEqual(readdirSync(dataDir()).sort(), ['2026-10-03.ndjson.gz', 'aq-pull.json']);
+    assert.ok(
+      fake.exportRequests().some((request) => request.query.from_date === '2026-10-04'),
+      'the large day had started',
+    );
+    fake.requests.length = 0;
+    const again = io();
+    assert.equal(await runCli(['pull', 'prod', '--from', '2026-10-03', '--to', '2026-10-03'], again), 0, again.err);
+    assert.equal(fake.exportRequests().length, 0, 'the complete day is not asked for again');
   });
 
   it("refuses a folder holding another project's pull", async () => {

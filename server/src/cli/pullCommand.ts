@@ -81,13 +81,15 @@ export async function pullCommand(args: string[], io: CliIo): Promise<number> {
   const onInterrupt = (): void => controller.abort();
   process.once('SIGINT', onInterrupt);
   const http = createHttpClient();
+  const settings = engineSettingsFromEnv(rootDir, io.env);
   const started = Date.now();
   let report: PullReport;
   try {
     report = await pullEvents({
       source,
       credentials,
-      baseUrlOverride: engineSettingsFromEnv(rootDir, io.env).baseUrlOverrides?.[source.name],
+      baseUrlOverride: settings.baseUrlOverrides?.[source.name],
+      idleTimeoutMs: settings.requestTimeoutMs,
       from: parsed.from,
       to: parsed.to,
       filter: { events: parsed.events, where: parsed.where },

@@ -248,7 +248,7 @@ async function pullDay(
     {
       signal: options.signal,
       retryable: true,
-      onRetry: (failure, delayMs) => say(`${day}: ${failure.message} Trying again in ${formatWait(delayMs)}…`),
+      onRetry: (failure, delayMs) => say(`${day}: ${retryReason(failure)} Trying again in ${formatWait(delayMs)}…`),
     },
   );
 }
@@ -259,6 +259,14 @@ const FILE_SYSTEM_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS
 function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
   const candidate = error as NodeJS.ErrnoException | undefined;
   return typeof candidate?.syscall === 'string' && typeof candidate.code === 'string' && FILE_SYSTEM_CODES.has(candidate.code);
+}
+
+/** Why a day waits: the queue's own hourly budget (no HTTP status) is said in the export's terms. */
+function retryReason(failure: BackendError): string {
+  if (failure.kind === 'rateLimited' && failure.details.status === undefined) {
+    return `Mixpanel allows ${EXPORT_LIMITS.hourlyBudget} export requests an hour and this pull has used them.`;
+  }
+  return failure.message;
 }
 
 function retryableTransportError(error: unknown, day: string): unknown {

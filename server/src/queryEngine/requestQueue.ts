@@ -100,7 +100,9 @@ export class RequestQueue {
       await this.acquireSlot(options.signal);
       let failure: unknown;
       try {
-        await this.waitForSecondSlot(options.signal);
+        // The check and the take happen in one step (no await between them), so tasks that start
+        // together cannot all pass the per-second limit at once.
+        for (let waitMs = this.perSecondWait(); waitMs > 0; waitMs = this.perSecondWait()) await sleep(waitMs, options.signal);
         this.takeFromBudget();
         return await send(attempt);
       } catch (error) {
@@ -134,15 +136,12 @@ export class RequestQueue {
     return Math.round(step / 2 + (this.random() * step) / 2);
   }
 
-  /** Waits until fewer than `perSecond` requests were sent in the last second. */
-  private async waitForSecondSlot(signal: AbortSignal): Promise<void> {
-    if (this.perSecond === Infinity) return;
-    for (;;) {
-      const now = this.now();
-      const recent = this.sentAt.filter((time) => time > now - 1000);
-      if (recent.length < this.perSecond) return;
-      await sleep(recent[0] + 1000 - now, signal);
-    }
+  /** How long until fewer than `perSecond` requests were sent in the last second; 0 when now. */
+  private perSecondWait(): number {
+    if (this.perSecond === Infinity) return 0;
+    const now = this.now();
+    const recent = this.sentAt.filter((time) => time > now - 1000);
+    return recent.length < this.perSecond ? 0 : recent[recent.length - this.perSecond] + 1000 - now;
   }
 
   private takeFromBudget(): void {

@@ -131,6 +131,27 @@ describe('pullEvents', () => {
     assert.equal(fake.exportRequests().filter((request) => request.query.from_date === LARGE_DAY).length, 1, 'a cancelled day is not retried');
   });
 
+  it('with the hourly budget used up, waits for the next free request and says so', async () => {
+    // The queue's clock: real time plus `shiftMs`. The 60 requests of the hour go 400 ms apart (within
+    // 3 a second), then the clock moves to 300 ms before that hour ends.
+    const realStart = Date.now();
+    let shiftMs = 0;
+    const queue = createExportQueue({ now: () => shiftMs + (Date.now() - realStart) });
+    const progress: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      await queue.run(async () => 'sent', { signal: new AbortController().signal, retryable: true });
+      shiftMs += 400;
+    }
+    shiftMs = 3_600_000 - 300 - (Date.now() - realStart);
+    const report = await pullEvents(options({ queue, onProgress: (update) => progress.push(update.message) }));
+    assert.equal(report.stoppedBy, undefined);
+    assert.equal(report.pulled.length, 1);
+    assert.ok(
+      progress.some((message) => /^2026-10-01: Mixpanel allows 60 export requests an hour and this pull has used them\. Trying again in 1 s…$/.test(message)),
+      progress.join('\n'),
+    );
+  });
+
   it('sends at most 3 export requests a second', async () => {
     const report = await pullEvents(options({ from: '2026-10-01', to: '2026-10-05' }));
     assert.equal(report.pulled.length, 5);

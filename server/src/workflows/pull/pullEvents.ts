@@ -76,9 +76,10 @@ export const EXPORT_LIMITS = { hourlyBudget: 60, perSecond: 3, maxConcurrent: 10
  * A queue with the export's limits. A 429 waits for Retry-After and the hourly budget waits for
  * its next free request (up to an hour), because a pull of more than 60 days must go on by itself.
  */
-export function createExportQueue(options: { baseBackoffMs?: number; maxTries?: number } = {}): RequestQueue {
+export function createExportQueue(options: { baseBackoffMs?: number; maxTries?: number; now?: () => number } = {}): RequestQueue {
   return new RequestQueue({
     ...EXPORT_LIMITS,
+    now: options.now,
     maxTries: options.maxTries ?? 6,
     baseBackoffMs: options.baseBackoffMs ?? 2000,
     maxRetryAfterWaitMs: 3_600_000,

@@ -25,7 +25,11 @@ export interface ParsedArguments<Name extends string> {
 }
 
 /** `positional` names the one plain argument in messages ("missing SOURCE"); default FILE. */
-export function parseCliArguments<Name extends string>(args: readonly string[], spec: Record<Name, OptionSpec>, positional = 'FILE'): ParsedArguments<Name> | string {
+export function parseCliArguments<Name extends string>(
+  args: readonly string[],
+  spec: Record<Name, OptionSpec>,
+  positional = 'FILE',
+): ParsedArguments<Name> | string {
   const byName = new Map<string, [Name, OptionSpec]>();
   for (const [name, option] of Object.entries(spec) as Array<[Name, OptionSpec]>) {
     byName.set(`--${name}`, [name, option]);

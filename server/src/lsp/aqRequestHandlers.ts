@@ -71,7 +71,12 @@ export class AqRequestHandlers {
   }
 
   addLocalSource(params: { uri?: string; name: string; path: string; timezoneOf?: string }, token: CancellationToken) {
-    return runSafeAsync<{ added: boolean; message: string }, BackendErrorData>(this.context.log, () => this.pulls.addLocalSource(params), 'adding the local source', token);
+    return runSafeAsync<{ added: boolean; message: string }, BackendErrorData>(
+      this.context.log,
+      () => this.pulls.addLocalSource(params),
+      'adding the local source',
+      token,
+    );
   }
 
   startWatch(params: StartWatchParams, token: CancellationToken) {

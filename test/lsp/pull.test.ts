@@ -81,10 +81,18 @@ describe('aq/pullEvents over stdio', () => {
     assert.ok(!session.logs.join('\n').includes('sa-secret-55'), 'the secret is never logged');
   });
 
-  it('stops when cancelled, keeping complete days and leaving no partial file', async () => {
+  it('refuses a second pull into the same folder, and stops when cancelled, keeping complete days and leaving no partial file', async () => {
     const cancel = new CancellationTokenSource();
+    let second: Promise<string> | undefined;
     const listener = session.connection.onNotification('aq/sendProgress', (params: unknown) => {
-      if ((params as { message: string }).message.startsWith('2026-10-03:')) setTimeout(() => cancel.cancel(), 100);
+      if (!(params as { message: string }).message.startsWith('2026-10-03:') || second) return;
+      second = session.connection
+        .sendRequest('aq/pullEvents', { uri: uri(), sourceName: 'prod', from: '2026-10-05', to: '2026-10-05', progressKey: 'pull-2b' })
+        .then(
+          () => 'answered',
+          (error: { message: string }) => error.message,
+        );
+      void second.finally(() => setTimeout(() => cancel.cancel(), 100));
     });
     const outcome = await session.connection
       .sendRequest('aq/pullEvents', { uri: uri(), sourceName: 'prod', from: '2026-10-03', to: '2026-10-04', progressKey: 'pull-2' }, cancel.token)
@@ -93,6 +101,7 @@ describe('aq/pullEvents over stdio', () => {
         (error: { message: string }) => ({ complete: false, summary: error.message }),
       );
     listener.dispose();
+    assert.match((await second) ?? '', /A pull into data\/prod is already running/);
     assert.equal(outcome.complete, false);
     const files = readdirSync(join(root, 'data', 'prod'));
     assert.ok(files.includes('2026-10-03.ndjson.gz'), files.join(', '));

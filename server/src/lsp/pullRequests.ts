@@ -11,6 +11,7 @@ import { BackendError, isBackendError } from '../queryEngine/backendErrors';
 import { defaultHttpClient } from '../queryEngine/httpClient';
 import { remoteHost } from '../queryEngine/remoteBackends';
 import { RequestQueue } from '../queryEngine/requestQueue';
+import type { Credentials, MixpanelSourceConfig } from '../queryEngine/sourceConfig';
 import { findWorkspaceRoot, WORKSPACE_CONFIG_FILE } from '../queryEngine/workspaceConfig';
 import { addLocalSourceText } from '../workflows/pull/addLocalSource';
 import { exportQueueFor, formatMegabytes, isCalendarDate, pullEvents } from '../workflows/pull/pullEvents';
@@ -30,6 +31,9 @@ function badRequest(message: string): ResponseError<BackendErrorData> {
 }
 
 export function createPullRequests(context: ServerContext): PullRequests {
+  /** Folders a pull is writing into: a second pull into one of them would race on its manifest. */
+  const busyFolders = new Set<string>();
+
   /** The folder of the aq.json the document (or the workspace) uses. */
   function workspaceRoot(uri: string | undefined): string | undefined {
     const path = uri ? documentPathOf(uri) : undefined;
@@ -61,6 +65,24 @@ export function createPullRequests(context: ServerContext): PullRequests {
       );
     }
     const outputDir = join(rootDir, 'data', source.name);
+    if (busyFolders.has(outputDir)) throw badRequest(`A pull into ${localPath(rootDir, outputDir)} is already running; wait for it or cancel it.`);
+    busyFolders.add(outputDir);
+    try {
+      return await pullInto(params, signal, source, credentials, baseUrlOverride, rootDir, outputDir);
+    } finally {
+      busyFolders.delete(outputDir);
+    }
+  }
+
+  async function pullInto(
+    params: PullEventsParams,
+    signal: AbortSignal,
+    source: MixpanelSourceConfig,
+    credentials: Credentials,
+    baseUrlOverride: string | undefined,
+    rootDir: string,
+    outputDir: string,
+  ): Promise<PullEventsResult> {
     let report;
     try {
       report = await pullEvents({

@@ -12,7 +12,7 @@ export interface OptionSpec {
   alias?: string;
   /** What the value is, for "--query needs a title or a number"; absent for a flag. */
   value?: string;
-  /** May be given more than once (`--event A --event B`); every value is kept in `repeated`. */
+  /** May be given more than once; every value is kept in `lists`. */
   repeatable?: boolean;
 }
 
@@ -20,16 +20,11 @@ export interface ParsedArguments<Name extends string> {
   file: string;
   /** Option values by name (without the dashes); flags are `true` when given. */
   options: Partial<Record<Name, string | true>>;
-  /** Every value of a repeatable option, in order; `options` holds the last one. */
-  repeated: Partial<Record<Name, string[]>>;
+  /** Every value of a repeatable option, in order. */
+  lists: Partial<Record<Name, string[]>>;
 }
 
-/** `positional` names the one plain argument in messages ("missing SOURCE"); default FILE. */
-export function parseCliArguments<Name extends string>(
-  args: readonly string[],
-  spec: Record<Name, OptionSpec>,
-  positional = 'FILE',
-): ParsedArguments<Name> | string {
+export function parseCliArguments<Name extends string>(args: readonly string[], spec: Record<Name, OptionSpec>): ParsedArguments<Name> | string {
   const byName = new Map<string, [Name, OptionSpec]>();
   for (const [name, option] of Object.entries(spec) as Array<[Name, OptionSpec]>) {
     byName.set(`--${name}`, [name, option]);
@@ -37,7 +32,7 @@ export function parseCliArguments<Name extends string>(
   }
   let file: string | undefined;
   const options: Partial<Record<Name, string | true>> = {};
-  const repeated: Partial<Record<Name, string[]>> = {};
+  const lists: Partial<Record<Name, string[]>> = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const known = byName.get(arg);
@@ -50,17 +45,17 @@ export function parseCliArguments<Name extends string>(
       const value = args[++i];
       if (value === undefined) return `--${name} needs ${option.value}`;
       options[name] = value;
-      if (option.repeatable) (repeated[name] ??= []).push(value);
+      if (option.repeatable) (lists[name] ??= []).push(value);
     } else if (arg.startsWith('-')) {
       return `unknown option ${arg}`;
     } else if (file === undefined) {
       file = arg;
     } else {
-      return `one ${positional} only (got "${file}" and "${arg}")`;
+      return `one FILE only (got "${file}" and "${arg}")`;
     }
   }
-  if (file === undefined) return `missing ${positional}`;
-  return { file, options, repeated };
+  if (file === undefined) return 'missing FILE';
+  return { file, options, lists };
 }
 
 /** The FILE argument as an absolute path, or undefined after telling the user it does not exist. */

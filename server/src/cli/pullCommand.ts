@@ -180,21 +180,18 @@ async function addSourceToConfig(configPath: string, name: string, path: string,
 }
 
 function parsePullArguments(args: string[], today: Date): PullArguments | string {
-  const parsed = parseCliArguments(
-    args,
-    {
-      from: { value: 'a date (YYYY-MM-DD)' },
-      to: { value: 'a date (YYYY-MM-DD)' },
-      event: { alias: '-e', value: 'an event name', repeatable: true },
-      where: { alias: '-w', value: 'an expression' },
-      output: { alias: '-o', value: 'a folder' },
-      force: {},
-      'add-source': { value: 'a source name' },
-      profiles: {},
-    },
-    'SOURCE',
-  );
-  if (typeof parsed === 'string') return parsed;
+  const parsed = parseCliArguments(args, {
+    from: { value: 'a date (YYYY-MM-DD)' },
+    to: { value: 'a date (YYYY-MM-DD)' },
+    event: { alias: '-e', value: 'an event name', repeatable: true },
+    where: { alias: '-w', value: 'an expression' },
+    output: { alias: '-o', value: 'a folder' },
+    force: {},
+    'add-source': { value: 'a source name' },
+    profiles: {},
+  });
+  // The shared parser calls its one plain argument FILE; here it is the SOURCE.
+  if (typeof parsed === 'string') return parsed.replace(/\bFILE\b/g, 'SOURCE');
   const options = parsed.options as Partial<Record<string, string | true>>;
   const from = options.from;
   const to = options.to;
@@ -212,7 +209,7 @@ function parsePullArguments(args: string[], today: Date): PullArguments | string
   const addSource = typeof options['add-source'] === 'string' ? options['add-source'] : undefined;
   if (addSource !== undefined && !SOURCE_NAME.test(addSource))
     return `--add-source "${addSource}": use letters, digits, "_", "." and "-", starting with a letter or digit`;
-  const events = parsed.repeated.event ?? [];
+  const events = parsed.lists.event ?? [];
   if (events.some((event) => event.trim() === '')) return '--event needs a non-empty event name';
   const where = typeof options.where === 'string' ? options.where : undefined;
   if (where !== undefined && where.trim() === '') return '--where needs an expression';

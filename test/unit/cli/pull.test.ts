@@ -212,6 +212,22 @@ describe('aq pull', () => {
     assert.deepEqual(Object.keys(manifest().days), ['2026-10-01']);
   });
 
+  it('never prints the secret, even when an error body echoes it back', async () => {
+    const header = Buffer.from('sa.user:sa-secret-123').toString('base64');
+    fake.setFault({
+      kind: 'status',
+      status: 400,
+      body: JSON.stringify({ error: `bad request from sa-secret-123 (Authorization: Basic ${header})`, status: 'error' }),
+    });
+    const cli = io();
+    assert.equal(await runCli(['pull', 'prod', '--from', '2026-10-01', '--to', '2026-10-01'], cli), 1);
+    assert.match(
+      cli.err,
+      /Mixpanel rejected the export request \(HTTP 400\)\. Check --event and --where.*Mixpanel said: "bad request from \*\*\*\* \(Authorization: Basic \*\*\*\*\)"/,
+    );
+    assert.doesNotMatch(cli.out + cli.err, new RegExp(`sa-secret-123|${header}`));
+  });
+
   it('names the region and the project when Mixpanel says the project is elsewhere or not accessible', async () => {
     const euFake = await startFakeExport({ projectId: PROJECT_ID, region: 'EU', username: 'sa.user', secret: 'sa-secret-123', events: EVENTS });
     try {

@@ -152,6 +152,30 @@ describe('pullEvents', () => {
     );
   });
 
+  it('waits out the hourly budget itself when that is longer than the queue waits for a server', async () => {
+    const realStart = Date.now();
+    let shiftMs = 0;
+    // The queue waits at most 100 ms on its own; the budget frees in about 400 ms.
+    const queue = createExportQueue({ now: () => shiftMs + (Date.now() - realStart), maxRetryAfterWaitMs: 100 });
+    for (let i = 0; i < 60; i++) {
+      await queue.run(async () => 'sent', { signal: new AbortController().signal, retryable: true });
+      shiftMs += 400;
+    }
+    shiftMs = 3_600_000 - 400 - (Date.now() - realStart);
+    const progress: string[] = [];
+    const waitStarted = Date.now();
+    const report = await pullEvents(options({ queue, onProgress: (update) => progress.push(update.message) }));
+    assert.equal(report.stoppedBy, undefined, JSON.stringify(report.stoppedBy));
+    assert.equal(report.pulled.length, 1);
+    assert.ok(Date.now() - waitStarted >= 300, 'it waited for the budget');
+    assert.ok(
+      progress.some((message) =>
+        /^2026-10-01: Mixpanel allows 60 export requests an hour and this pull has used them\. Waiting 1 s for the next one…$/.test(message),
+      ),
+      progress.join('\n'),
+    );
+  });
+
   it('sends at most 3 export requests a second', async () => {
     const report = await pullEvents(options({ from: '2026-10-01', to: '2026-10-05' }));
     assert.equal(report.pulled.length, 5);

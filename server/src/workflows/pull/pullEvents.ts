@@ -76,13 +76,15 @@ export const EXPORT_LIMITS = { hourlyBudget: 60, perSecond: 3, maxConcurrent: 10
  * A queue with the export's limits. A 429 waits for Retry-After and the hourly budget waits for
  * its next free request (up to an hour), because a pull of more than 60 days must go on by itself.
  */
-export function createExportQueue(options: { baseBackoffMs?: number; maxTries?: number; now?: () => number } = {}): RequestQueue {
+export function createExportQueue(options: { baseBackoffMs?: number; maxTries?: number; maxRetryAfterWaitMs?: number; now?: () => number } = {}): RequestQueue {
   return new RequestQueue({
     ...EXPORT_LIMITS,
     now: options.now,
     maxTries: options.maxTries ?? 6,
     baseBackoffMs: options.baseBackoffMs ?? 2000,
-    maxRetryAfterWaitMs: 3_600_000,
+    // A server's Retry-After is waited out up to 10 minutes; the queue's own hourly budget is waited
+    // out by pullEvents however long it takes (see waitForHourlyBudget).
+    maxRetryAfterWaitMs: options.maxRetryAfterWaitMs ?? 10 * 60_000,
   });
 }
 
@@ -138,9 +140,20 @@ export async function pullEvents(options: PullOptions): Promise<PullReport> {
     }
     const parameters = exportParameters(options.source, day, options.filter);
     if (filterChanged(manifest, day, parameters)) report.refiltered.push(day);
-    const started = Date.now();
+    let started = Date.now();
     try {
-      const pulled = await pullDay(options, day, parameters, now, (message) => say(message, report.skipped.length + report.pulled.length));
+      const sayForDay = (message: string): void => say(message, report.skipped.length + report.pulled.length);
+      let pulled: PulledDay;
+      for (;;) {
+        try {
+          pulled = await pullDay(options, day, parameters, now, sayForDay);
+          break;
+        } catch (error) {
+          if (!isHourlyBudgetWait(error)) throw error;
+          await waitForHourlyBudget(error.details.retryAfterMs!, day, options.signal, sayForDay);
+          started = Date.now();
+        }
+      }
       manifest.days[day] = pulled;
       await writePullManifest(options.outputDir, manifest);
       const durationMs = Date.now() - started;
@@ -260,6 +273,34 @@ const FILE_SYSTEM_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS
 function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
   const candidate = error as NodeJS.ErrnoException | undefined;
   return typeof candidate?.syscall === 'string' && typeof candidate.code === 'string' && FILE_SYSTEM_CODES.has(candidate.code);
+}
+
+/** The queue refused to send because this pull used the hour's requests (no HTTP status: Mixpanel was not asked). */
+function isHourlyBudgetWait(error: unknown): error is BackendError {
+  return isBackendError(error) && error.kind === 'rateLimited' && error.details.status === undefined && error.details.retryAfterMs !== undefined;
+}
+
+/**
+ * Waits for the next request of the hour: the queue's own count, so a wait of up to an hour is
+ * aq's decision, not a server's. Ctrl+C ends it at once.
+ */
+function waitForHourlyBudget(ms: number, day: string, signal: AbortSignal, say: (message: string) => void): Promise<void> {
+  say(`${day}: ${retryReason(new BackendError('rateLimited', ''))} Waiting ${formatWait(ms)} for the next one…`);
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new BackendError('cancelled', `The pull of ${day} was cancelled.`));
+    const timer = setTimeout(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.min(Math.max(ms, 0), 2 ** 31 - 1),
+    );
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new BackendError('cancelled', `The pull of ${day} was cancelled.`));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** Why a day waits: the queue's own hourly budget (no HTTP status) is said in the export's terms. */

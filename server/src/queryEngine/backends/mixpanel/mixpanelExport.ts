@@ -6,7 +6,7 @@
 import type { Credentials, MixpanelRegion, MixpanelSourceConfig } from '../../sourceConfig';
 import { BackendError } from '../../backendErrors';
 import { envPrefixFor } from '../../credentialsFromEnv';
-import { applyBaseUrlOverride, buildUrl, redactSecrets, type HttpRequest } from '../../httpClient';
+import { applyBaseUrlOverride, buildUrl, type HttpRequest } from '../../httpClient';
 import { parseRetryAfter } from '../../requestQueue';
 import { mixpanelHosts } from './mixpanelHosts';
 
@@ -53,7 +53,7 @@ export function exportError(
   retryAfter: string | undefined,
   credentials: Credentials,
 ): BackendError {
-  const detail = redactSecrets(errorText(body), [credentials.secret]);
+  const detail = errorText(maskCredentials(body, credentials));
   const { name, projectId, region } = source;
   const project = `project ${projectId}`;
   const said = detail ? ` Mixpanel said: "${detail}"` : '';
@@ -103,6 +103,17 @@ export function exportError(
     `Mixpanel rejected the export request (HTTP ${status}). Check --event and --where, and "projectId" of source "${name}" in aq.json.${said}`,
     { status },
   );
+}
+
+/**
+ * The body with the secret masked in the forms a server could echo back: as sent, and inside the
+ * Basic header it travelled in.
+ */
+function maskCredentials(body: string, credentials: Credentials): string {
+  const secret = credentials.secret;
+  if (!secret || secret.length < 4) return body;
+  const header = Buffer.from(credentials.username ? `${credentials.username}:${secret}` : `${secret}:`).toString('base64');
+  return body.split(header).join('****').split(secret).join('****');
 }
 
 function errorText(body: string): string {

@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { addLocalSourceText } from '../../../server/src/workflows/pull/addLocalSource';
+import { addLocalSourceText } from '../../../../server/src/workflows/pull/addLocalSource';
 
 const added = (text: string, name = 'offline', path = 'data/prod', timezone?: string): string => {
   const outcome = addLocalSourceText(text, name, path, timezone);

@@ -11,11 +11,11 @@ import { createGunzip } from 'node:zlib';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { createHttpClient, type HttpClient } from '../../../server/src/queryEngine/httpClient';
-import { RequestQueue } from '../../../server/src/queryEngine/requestQueue';
-import type { MixpanelSourceConfig } from '../../../server/src/queryEngine/sourceConfig';
-import { createExportQueue, pullEvents, type PullOptions } from '../../../server/src/workflows/pull/pullEvents';
-import { startFakeExport, type ExportEvent, type FakeExport } from '../../fake-apis/fakeMixpanelExport';
+import { createHttpClient, type HttpClient } from '../../../../server/src/queryEngine/httpClient';
+import { RequestQueue } from '../../../../server/src/queryEngine/requestQueue';
+import type { MixpanelSourceConfig } from '../../../../server/src/queryEngine/sourceConfig';
+import { createExportQueue, pullEvents, type PullOptions } from '../../../../server/src/workflows/pull/pullEvents';
+import { startFakeExport, type ExportEvent, type FakeExport } from '../../../fake-apis/fakeMixpanelExport';
 
 const SOURCE: MixpanelSourceConfig = { kind: 'mixpanel', name: 'prod', projectId: 7, region: 'US' };
 const EVENTS: ExportEvent[] = ['2026-10-01', '2026-10-02', '2026-10-03', '2026-10-04', '2026-10-05'].map((day, i) => ({

@@ -12,6 +12,8 @@ import {
   RefreshSchemaRequest,
   RunQueryRequest,
   SendEventsRequest,
+  PullEventsRequest,
+  AddLocalSourceRequest,
   StartWatchRequest,
   StopWatchRequest,
 } from './protocol/customRequests';
@@ -50,6 +52,8 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   onAqRequest(RefreshSchemaRequest, (params, token) => aq.refreshSchema(params, token));
   onAqRequest(ExportResultRequest, (params, token) => aq.exportResult(params, token));
   onAqRequest(SendEventsRequest, (params, token) => aq.sendEvents(params, token));
+  onAqRequest(PullEventsRequest, (params, token) => aq.pullEvents(params, token));
+  onAqRequest(AddLocalSourceRequest, (params, token) => aq.addLocalSource(params, token));
   onAqRequest(StartWatchRequest, (params, token) => aq.startWatch(params, token));
   onAqRequest(StopWatchRequest, (params, token) => aq.stopWatch(params, token));
 

@@ -15,6 +15,7 @@ export const CommandId = {
   openQueryHistory: 'aq.openQueryHistory',
   openSamples: 'aq.openSamples',
   sendEvents: 'aq.sendEvents',
+  pullEvents: 'aq.pullEvents',
   startWatching: 'aq.startWatching',
   stopWatching: 'aq.stopWatching',
   showWatches: 'aq.showWatches',

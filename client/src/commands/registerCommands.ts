@@ -11,6 +11,7 @@ import { cancelQueries, runAllQueries, runQueryAtCursor, showLastResult } from '
 import { addMixpanelSource, addPiwikSource } from './addSourceCommands';
 import { refreshSchema } from './refreshSchemaCommand';
 import { selectSource } from './selectSourceCommand';
+import { pullEvents } from './pullEventsCommand';
 import { sendEvents } from './sendEventsCommand';
 import { clearSlackWebhook, setSlackWebhook } from './slackWebhookCommands';
 import { showWatches, startWatching, stopWatching } from './watchCommands';
@@ -34,6 +35,7 @@ const commands: Record<CommandIdValue, CommandFactory> = {
   [CommandId.openQueryHistory]: (state) => () => openQueryHistory(state),
   [CommandId.openSamples]: (state) => () => openSamples(state),
   [CommandId.sendEvents]: (state) => (uri, source) => sendEvents(state, uri, source),
+  [CommandId.pullEvents]: (state) => () => pullEvents(state),
   [CommandId.startWatching]: (state) => (uri, index) => startWatching(state, uri, index),
   [CommandId.stopWatching]: (state) => (uri, index) => stopWatching(state, uri, index),
   [CommandId.showWatches]: (state) => () => showWatches(state),

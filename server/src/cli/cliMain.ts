@@ -6,6 +6,7 @@
 import packageJson from '../../../package.json';
 import { handleOutputErrors, processIo, withMaskedOutput, type CliIo } from './cliIo';
 import { lintCommand } from './lintCommand';
+import { pullCommand } from './pullCommand';
 import { runCommand } from './runCommand';
 import { sendCommand } from './sendCommand';
 import { watchCommand } from './watchCommand';
@@ -23,6 +24,8 @@ commands:
   send FILE --source NAME [--resume] [--dry-run] [--allow-host HOST]...
                                                           send *.events.ndjson/json to Mixpanel or *.mparticle.json
                                                           to mParticle, without loss or duplicates
+  pull SOURCE --from D --to D [--event NAME]... [--where EXPR] [--output DIR] [--force] [--add-source NAME] [--profiles]
+                                                          copy a Mixpanel source's raw events to DIR/YYYY-MM-DD.ndjson.gz
 
 Secrets come from AQ_<NAME>_* variables and go only to the vendor's own hosts, https://<account>.piwik.pro,
 AQ_<NAME>_BASE_URL, or a host named with --allow-host (a bare host allows https; http://HOST:PORT allows plain http).
@@ -38,6 +41,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   run: runCommand,
   watch: watchCommand,
   send: sendCommand,
+  pull: pullCommand,
 };
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {

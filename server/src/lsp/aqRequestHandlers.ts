@@ -8,6 +8,8 @@ import type {
   BackendErrorData,
   ExportParams,
   GeneratedRequestResult,
+  PullEventsParams,
+  PullEventsResult,
   RunQueryParams,
   SendEventsParams,
   SendEventsResult,
@@ -17,6 +19,7 @@ import type {
 } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
 import { documentPathOf } from './documentPath';
+import { createPullRequests, type PullRequests } from './pullRequests';
 import { createQueryRequests, type QueryRequests } from './queryRequests';
 import { runSafe, runSafeAsync } from './runSafe';
 import type { ServerContext } from './serverContext';
@@ -25,10 +28,12 @@ import { createWorkflowRequests, type WorkflowRequests } from './workflowRequest
 export class AqRequestHandlers {
   private readonly queries: QueryRequests;
   private readonly workflows: WorkflowRequests;
+  private readonly pulls: PullRequests;
 
   constructor(private readonly context: ServerContext) {
     this.queries = createQueryRequests(context);
     this.workflows = createWorkflowRequests(context);
+    this.pulls = createPullRequests(context);
   }
 
   runQuery(params: RunQueryParams, token: CancellationToken) {
@@ -59,6 +64,19 @@ export class AqRequestHandlers {
 
   sendEvents(params: SendEventsParams, token: CancellationToken) {
     return runSafeAsync<SendEventsResult, BackendErrorData>(this.context.log, (signal) => this.workflows.sendEvents(params, signal), 'sending events', token);
+  }
+
+  pullEvents(params: PullEventsParams, token: CancellationToken) {
+    return runSafeAsync<PullEventsResult, BackendErrorData>(this.context.log, (signal) => this.pulls.pullEvents(params, signal), 'pulling events', token);
+  }
+
+  addLocalSource(params: { uri?: string; name: string; path: string; timezoneOf?: string }, token: CancellationToken) {
+    return runSafeAsync<{ added: boolean; message: string }, BackendErrorData>(
+      this.context.log,
+      () => this.pulls.addLocalSource(params),
+      'adding the local source',
+      token,
+    );
   }
 
   startWatch(params: StartWatchParams, token: CancellationToken) {

@@ -149,7 +149,49 @@ export interface SendEventsResult {
  */
 export const SendEventsRequest = new RequestType<SendEventsParams, SendEventsResult, BackendErrorData>('aq/sendEvents');
 
-/** Server → client, while a send runs. */
+export interface PullEventsParams {
+  /** The document the command was run from: its aq.json names the source. */
+  uri?: string;
+  /** A Mixpanel source. */
+  sourceName: string;
+  /** `YYYY-MM-DD`, inclusive. */
+  from: string;
+  to: string;
+  /** Only these events (none: all). */
+  events?: string[];
+  where?: string;
+  /** Pull complete days again. */
+  force?: boolean;
+  /** Also pull user profiles. */
+  profiles?: boolean;
+  /** The key progress notifications (`aq/sendProgress`) carry as `uri`. */
+  progressKey: string;
+}
+
+export interface PullEventsResult {
+  /** True when every day (and the profiles, when asked) arrived. */
+  complete: boolean;
+  pulledDays: number;
+  skippedDays: number;
+  events: number;
+  /** The folder, absolute, and as aq.json would name it (relative to its folder when inside). */
+  outputDir: string;
+  sourcePath: string;
+  /** One or two sentences for the editor's message. */
+  summary: string;
+}
+
+/**
+ * Client → server, for "Pull Events to Local Source…": the Raw Export API day by day into
+ * `data/<source>/YYYY-MM-DD.ndjson.gz` next to aq.json. Progress arrives as `aq/sendProgress` with
+ * `uri` = `progressKey`; cancelling the request stops after keeping the complete days.
+ */
+export const PullEventsRequest = new RequestType<PullEventsParams, PullEventsResult, BackendErrorData>('aq/pullEvents');
+
+/** Client → server, after a pull: adds `{ "kind": "local", "path" }` to aq.json, keeping its formatting. */
+export const AddLocalSourceRequest = new RequestType<{ uri?: string; name: string; path: string; timezoneOf?: string }, { added: boolean; message: string }, BackendErrorData>('aq/addLocalSource');
+
+/** Server → client, while a send (or a pull) runs. */
 export const SendProgressNotification = new NotificationType<{ uri: string; message: string; percent: number }>('aq/sendProgress');
 
 export interface WatchParams {

@@ -6,6 +6,7 @@
  * the moment of sending, so no error, log line or curl preview built from a request can leak them.
  */
 import { gunzipSync } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import { Agent, request as undiciRequest } from 'undici';
 import { BackendError } from './backendErrors';
 import { credentialForms, maskCredentialForms, type SecretMaterial } from './credentialMasking';
@@ -50,8 +51,28 @@ export interface SendOptions {
   oversize?: 'error' | 'truncate';
 }
 
+/** A response whose body is left to the caller to read as it arrives (a raw export of any size). */
+export interface HttpStreamResponse {
+  status: number;
+  headers: Record<string, string | undefined>;
+  /** The body as sent (still gzipped when `content-encoding` says so). Reading it may fail mid-way. */
+  body: Readable;
+}
+
+export interface StreamOptions {
+  signal: AbortSignal;
+  /** Longest silence allowed: before the headers, and between two pieces of the body. */
+  idleTimeoutMs: number;
+}
+
 export interface HttpClient {
   send(request: HttpRequest, options: SendOptions): Promise<HttpResponse>;
+  /**
+   * Sends a request and hands back the body unread, for answers too large to hold in memory.
+   * Failures before the headers become BackendErrors; the caller owns (and must consume or
+   * destroy) the body.
+   */
+  openStream(request: HttpRequest, options: StreamOptions): Promise<HttpStreamResponse>;
   close(): Promise<void>;
 }
 
@@ -62,6 +83,7 @@ export function createHttpClient(options: { connectTimeoutMs?: number } = {}): H
   const agent = new Agent({ connect: { timeout: options.connectTimeoutMs ?? 10_000 }, keepAliveTimeout: 4_000 });
   return {
     send: (request, sendOptions) => sendRequest(agent, request, sendOptions),
+    openStream: (request, streamOptions) => openStream(agent, request, streamOptions),
     close: () => agent.close(),
   };
 }
@@ -144,6 +166,25 @@ function inflate(body: Buffer, maxBytes: number, where: string): Buffer {
       throw new BackendError('tooLarge', `The response from ${where} is larger than ${formatBytes(maxBytes)} once decompressed; narrow the query (a shorter date range, a lower limit).`);
     }
     throw new BackendError('badResponse', `The compressed response from ${where} could not be decompressed: ${(error as Error).message}.`);
+  }
+}
+
+async function openStream(agent: Agent, request: HttpRequest, options: StreamOptions): Promise<HttpStreamResponse> {
+  const where = describeTarget(request.url);
+  if (options.signal.aborted) throw new BackendError('cancelled', `The request to ${where} was cancelled.`);
+  try {
+    const response = await undiciRequest(request.url, {
+      method: request.method,
+      headers: { ...request.headers, ...authorizationHeader(request.auth) },
+      body: request.body,
+      signal: options.signal,
+      dispatcher: agent,
+      headersTimeout: options.idleTimeoutMs,
+      bodyTimeout: options.idleTimeoutMs,
+    });
+    return { status: response.statusCode, headers: flattenHeaders(response.headers), body: response.body };
+  } catch (error) {
+    throw toBackendError(error, { where, phase: 'headers', timedOut: false, cancelled: options.signal.aborted, timeoutMs: options.idleTimeoutMs });
   }
 }
 

@@ -18,6 +18,8 @@ export interface RequestQueueOptions {
   baseBackoffMs?: number;
   /** A longer `Retry-After` than this fails the task instead of waiting; default 60 s, never above MAX_RETRY_AFTER_WAIT_MS. */
   maxRetryAfterWaitMs?: number;
+  /** Requests started in any one second at most (the Raw Export API allows 3); default no limit. */
+  perSecond?: number;
   now?: () => number;
   random?: () => number;
 }
@@ -29,6 +31,8 @@ export interface TaskOptions {
    * POSTs such as /jql). A 429 is always retried: the server did not run the request.
    */
   retryable: boolean;
+  /** Told before each wait for another attempt, so a long wait (an hour's budget) can be explained. */
+  onRetry?: (failure: BackendError, delayMs: number, attempt: number) => void;
 }
 
 export interface QueueStatus {
@@ -52,6 +56,7 @@ export class RequestQueue {
   private readonly maxTries: number;
   private readonly baseBackoffMs: number;
   private readonly maxRetryAfterWaitMs: number;
+  private readonly perSecond: number;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly sentAt: number[] = [];
@@ -67,6 +72,7 @@ export class RequestQueue {
     this.maxTries = options.maxTries ?? 3;
     this.baseBackoffMs = options.baseBackoffMs ?? 1000;
     this.maxRetryAfterWaitMs = Math.min(options.maxRetryAfterWaitMs ?? 60_000, MAX_RETRY_AFTER_WAIT_MS);
+    this.perSecond = options.perSecond ?? Infinity;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
   }
@@ -95,6 +101,9 @@ export class RequestQueue {
       await this.acquireSlot(options.signal);
       let failure: unknown;
       try {
+        // The check and the take happen in one step (no await between them), so tasks that start
+        // together cannot all pass the per-second limit at once.
+        for (let waitMs = this.perSecondWait(); waitMs > 0; waitMs = this.perSecondWait()) await sleep(waitMs, options.signal);
         this.takeFromBudget();
         return await send(attempt);
       } catch (error) {
@@ -104,6 +113,7 @@ export class RequestQueue {
       }
       const delayMs = this.retryDelay(failure, attempt, options);
       if (delayMs === undefined) throw failure;
+      options.onRetry?.(failure as BackendError, delayMs, attempt);
       await sleep(delayMs, options.signal);
     }
   }
@@ -125,6 +135,14 @@ export class RequestQueue {
   private backoff(attempt: number): number {
     const step = this.baseBackoffMs * 2 ** (attempt - 1);
     return Math.round(step / 2 + (this.random() * step) / 2);
+  }
+
+  /** How long until fewer than `perSecond` requests were sent in the last second; 0 when now. */
+  private perSecondWait(): number {
+    if (this.perSecond === Infinity) return 0;
+    const now = this.now();
+    const recent = this.sentAt.filter((time) => time > now - 1000);
+    return recent.length < this.perSecond ? 0 : recent[recent.length - this.perSecond] + 1000 - now;
   }
 
   private takeFromBudget(): void {

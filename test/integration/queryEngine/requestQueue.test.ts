@@ -1,6 +1,7 @@
 /**
  * The per-source request queue on its own: concurrency, the sliding-hour budget, Retry-After,
- * backoff only for retryable requests, cancellation while queued, and change events.
+ * backoff only for retryable requests, cancellation while queued, change events, the per-second
+ * limit and the onRetry hook.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -121,6 +122,30 @@ describe('RequestQueue', () => {
     await queue.run(async () => undefined, { signal, retryable: true });
     assert.ok(seen.includes(9));
     assert.ok(!seen.includes(8), 'no events after dispose');
+  });
+
+  it('starts at most perSecond requests in any second, also when they are queued together', async () => {
+    const queue = new RequestQueue({ maxConcurrent: 100, hourlyBudget: Infinity, perSecond: 3 });
+    const started: number[] = [];
+    await Promise.all(Array.from({ length: 7 }, () => queue.run(async () => void started.push(Date.now()), { signal, retryable: true })));
+    assert.equal(started.length, 7);
+    for (let i = 3; i < started.length; i++) assert.ok(started[i] - started[i - 3] >= 990, `request ${i + 1} started ${started[i] - started[i - 3]} ms after request ${i - 2}`);
+  });
+
+  it('tells onRetry about each wait before it happens', async () => {
+    const queue = new RequestQueue({ baseBackoffMs: 10, random: () => 0 });
+    const retries: Array<[string, number, number]> = [];
+    let attempts = 0;
+    await queue.run(
+      async () => {
+        if (++attempts < 3) throw new BackendError('server', `HTTP 503 (${attempts})`);
+      },
+      { signal, retryable: true, onRetry: (failure, delayMs, attempt) => retries.push([failure.message, delayMs, attempt]) },
+    );
+    assert.deepEqual(retries, [
+      ['HTTP 503 (1)', 5, 1],
+      ['HTTP 503 (2)', 10, 2],
+    ]);
   });
 });
 

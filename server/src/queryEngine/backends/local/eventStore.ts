@@ -39,6 +39,8 @@ type ReadLimits = NonNullable<LoadOptions['limits']>;
 /** Files of a folder source that hold events or profiles. */
 const DATA_FILE = /\.(ndjson|jsonl|json)(\.gz)?$/i;
 const PEOPLE_FILE = /\.people\.(ndjson|jsonl|json)(\.gz)?$/i;
+/** The manifest `aq pull` keeps beside the day files: JSON, but no events. */
+export const PULL_MANIFEST_FILE = 'aq-pull.json';
 
 /** Sources at least this large (on disk) are parsed in worker threads. */
 const PARALLEL_PARSE_BYTES = 4 << 20;
@@ -90,7 +92,7 @@ async function listSourceFiles(path: string): Promise<SourceFiles> {
     throw new BackendError('config', `The local data "${path}" does not exist. Point the source's "path" at a Mixpanel export (.ndjson, .json or .gz) or a folder of them.`);
   }
   if (info.isDirectory()) {
-    const all = (await walk(path)).filter((file) => DATA_FILE.test(file)).sort();
+    const all = (await walk(path)).filter((file) => DATA_FILE.test(file) && basename(file) !== PULL_MANIFEST_FILE).sort();
     return { events: all.filter((file) => !PEOPLE_FILE.test(file)), people: all.filter((file) => PEOPLE_FILE.test(file)) };
   }
   if (PEOPLE_FILE.test(path)) return { events: [], people: [path] };

@@ -66,7 +66,7 @@ export default tseslint.config(
   },
   {
     // The parser tests feed numbers beyond double precision on purpose, as exports contain them.
-    files: ['test/unit/localEngine/parseEventChunk.test.ts'],
+    files: ['test/unit/queryEngine/backends/local/parseEventChunk.test.ts'],
     rules: { 'no-loss-of-precision': 'off' },
   },
   {

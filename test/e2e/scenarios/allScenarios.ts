@@ -5,6 +5,7 @@ import { hostileStrings } from './hostileStrings';
 import { eventHover } from './hover';
 import { lintQuickFix } from './lintQuickFix';
 import { mixpanelCredentials } from './mixpanelCredentials';
+import { mparticleSchema } from './mparticleSchema';
 import { restrictedMode } from './restrictedMode';
 import { runQueryFromCodeLens } from './runFromCodeLens';
 import { sendMparticle } from './sendMparticle';
@@ -21,5 +22,6 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   restrictedMode,
   exportCsv,
   sendMparticle,
+  mparticleSchema,
   watchRestart,
 ];

@@ -8,7 +8,7 @@ import type { QueryResult } from '../../../server/src/protocol/resultModel';
 import { documentQueries, queryAt, type DocumentQuery } from '../documentQueries';
 import { describeFailure, showFailure } from '../errorNotifications';
 import type { ExtensionState } from '../extensionState';
-import { describeOutcome } from '../runOutcome';
+import { describeOutcome, successOutcome } from '../runOutcome';
 
 export interface RunOptions {
   bypassCache?: boolean;
@@ -59,14 +59,7 @@ export async function runQuery(state: ExtensionState, document: vscode.TextDocum
 }
 
 function showResult(state: ExtensionState, uri: vscode.Uri, query: DocumentQuery, result: QueryResult): void {
-  const outcome = {
-    ok: true as const,
-    rowCount: result.meta.rowCount,
-    seriesCount: result.meta.seriesCount,
-    durationMs: result.meta.durationMs,
-    cachedAgeMs: result.meta.cachedAgeMs,
-    finishedAt: Date.now(),
-  };
+  const outcome = successOutcome(result, Date.now());
   state.outcomes.set(uri, query.index, { title: query.title, outcome, result });
   const panel = state.panels.forTitle(query.title);
   panel.source = { uri, queryIndex: query.index };

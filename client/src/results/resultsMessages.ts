@@ -60,8 +60,12 @@ export interface RerunMessage {
 export interface CancelMessage {
   type: 'cancel';
 }
+/** Webview → host: write a `limit` that shows every segment into the query, and run it again. */
+export interface RaiseLimitMessage {
+  type: 'raiseLimit';
+}
 
-export type WebviewToHostMessage = ReadyMessage | ExportMessage | SavePngMessage | CopyMessage | RerunMessage | CancelMessage;
+export type WebviewToHostMessage = ReadyMessage | ExportMessage | SavePngMessage | CopyMessage | RerunMessage | CancelMessage | RaiseLimitMessage;
 
 /** Bounds on what the webview may hand the host: a PNG of a large chart, the TSV of 100k rows. */
 export const MAX_PNG_DATA_URL_LENGTH = 40 * 1024 * 1024;
@@ -78,6 +82,7 @@ export function parseWebviewMessage(value: unknown): WebviewToHostMessage | unde
     case 'ready':
     case 'rerun':
     case 'cancel':
+    case 'raiseLimit':
       return { type: message.type };
     case 'export':
       if (typeof message.format !== 'string' || !EXPORT_FORMATS.includes(message.format) || typeof message.clean !== 'boolean') return undefined;

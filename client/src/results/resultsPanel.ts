@@ -12,6 +12,7 @@ import { parseWebviewMessage, type ExportFormat, type HostToWebviewMessage, type
 export interface ResultsPanelActions {
   rerun(panel: ResultsPanel): void;
   cancel(panel: ResultsPanel): void;
+  raiseLimit(panel: ResultsPanel): void;
   exportResult(result: QueryResult, format: ExportFormat, clean: boolean): Promise<void>;
   savePng(title: string, dataUrl: string): Promise<void>;
   log(message: string): void;
@@ -104,6 +105,9 @@ export class ResultsPanel implements vscode.Disposable {
         return;
       case 'cancel':
         this.actions.cancel(this);
+        return;
+      case 'raiseLimit':
+        this.actions.raiseLimit(this);
         return;
     }
   }

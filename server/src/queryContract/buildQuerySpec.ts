@@ -117,6 +117,7 @@ class SpecBuilder {
           where: this.expression('where'),
           range: range ?? { from: '', to: '' },
           unit: (this.word('unit') ?? 'day') as TimeUnit,
+          unitStated: this.word('unit') !== undefined,
           type: (this.word('type') ?? 'general') as 'general' | 'unique' | 'average',
           measure,
           buckets,

@@ -39,6 +39,8 @@ export interface SegmentationSpec extends SpecBase {
   range: DateRange;
   /** Default `day`. */
   unit: TimeUnit;
+  /** The query wrote `unit`: its headline is the last bucket rather than the range's total. */
+  unitStated?: boolean;
   /** Default `general`. */
   type: 'general' | 'unique' | 'average';
   /** `count` unless a `measure` clause asks for sum/average/numeric of `on`. */

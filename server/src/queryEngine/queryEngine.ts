@@ -14,6 +14,7 @@ import type { QuerySpec, SourceRef } from '../queryContract/querySpec';
 import type { GeneratedRequestResult, SourceStatus } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
 import { cleanResult } from '../results/cleanSegments';
+import { resultHeadline } from '../results/headline';
 import type { AnalyticsBackend, Credentials, LocalSourceConfig, MparticleSourceConfig, RunContext, SourceConfig } from './analyticsBackend';
 import { BackendError } from './backendErrors';
 import { defaultCacheDir } from './cacheDir';
@@ -144,7 +145,7 @@ class WorkspaceQueryEngine implements QueryEngine {
     }
     const context = await this.runContext(source, documentPath, options);
     const result = source.kind === 'local' ? await this.localBackendFor(source).runQuery(spec, context) : await this.remoteBackendFor(source).runQuery(spec, context, { bypassCache: options.bypassCache });
-    return spec.clean ? cleanResult(result) : result;
+    return withReadingAids(spec.clean ? cleanResult(result) : result, spec, result);
   }
 
   async generatedRequest(spec: QuerySpec, documentPath: string): Promise<GeneratedRequestResult> {
@@ -359,4 +360,25 @@ class WorkspaceQueryEngine implements QueryEngine {
 /** Identifies a source by everything that changes what it answers (never by secrets). */
 function sourceKey(source: SourceConfig): string {
   return createHash('sha256').update(JSON.stringify(source)).digest('hex');
+}
+
+/**
+ * The headline and the limit notice, added to whatever answer (fresh or cached) the backend gave.
+ * A remote backend returns at most `limit` segments and never says how many it left out: a full
+ * page is reported as possibly cut.
+ */
+function withReadingAids(shown: QueryResult, spec: QuerySpec, answered: QueryResult): QueryResult {
+  const limited = answered.meta.limited ?? fullPageNotice(spec, answered);
+  const headline = resultHeadline(shown, { byBucket: spec.kind === 'segmentation' && spec.unitStated === true });
+  return { ...shown, meta: { ...shown.meta, ...(headline ? { headline } : {}), ...(limited ? { limited } : {}) } };
+}
+
+function fullPageNotice(spec: QuerySpec, result: QueryResult): QueryResult['meta']['limited'] {
+  if (!('limit' in spec)) return undefined;
+  const data = result.data;
+  if (data.kind === 'debugger') return data.sessions.length >= spec.limit ? { noun: 'sessions', shown: data.sessions.length, limit: spec.limit } : undefined;
+  if (!('on' in spec) || spec.on === undefined) return undefined;
+  const segments =
+    data.kind === 'series' ? data.series.length : data.kind === 'funnel' ? data.segments.filter((entry) => entry.segment !== null).length : data.kind === 'retention' ? new Set(data.cohorts.map((cohort) => cohort.segment)).size : 0;
+  return segments >= spec.limit ? { noun: 'segments', shown: segments, limit: spec.limit } : undefined;
 }

@@ -162,7 +162,7 @@ for (const themeName of Object.keys(THEMES)) {
     // The selected view is marked by more than colour: an underline the others do not have.
     const underlines = await page.evaluate(() => Array.from<any>(document.querySelectorAll('[role="tab"]')).map((tab) => getComputedStyle(tab).borderBottomColor));
     const selectedIndex = await page.evaluate(() => Array.from<any>(document.querySelectorAll('[role="tab"]')).findIndex((tab) => tab.getAttribute('aria-selected') === 'true'));
-    assert.ok(underlines.filter((colour, index) => index !== selectedIndex).every((colour) => colour !== underlines[selectedIndex]));
+    assert.ok(underlines.filter((_colour, index) => index !== selectedIndex).every((colour) => colour !== underlines[selectedIndex]));
     await page.close();
   });
 }

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, test } from 'node:test';
 import type { DebuggerData, QueryResult, RowsData } from '../../server/src/protocol/resultModel';
-import { datedFunnelData, debuggerData, funnelData, makeResult, retentionData, rowsData, seriesData } from '../unit/results/resultFixtures';
+import { datedFunnelData, debuggerData, makeResult, retentionData, rowsData, seriesData } from '../unit/results/resultFixtures';
 import { pageErrors, posted, showResult, startWebviewHarness, type WebviewHarness } from './webviewHarness';
 
 // Callbacks passed to page.evaluate run in the browser; the Node-side typecheck has no DOM lib.

@@ -126,6 +126,11 @@ export interface QueryResult {
   /** True when `clean` was applied. */
   cleaned: boolean;
   data: ResultData;
+  /**
+   * `compare previous`: the same query over the range of the same length just before `range`;
+   * bucket i of `data` is compared with bucket i of `comparison.data`.
+   */
+  comparison?: { range: { from: string; to: string }; data: SeriesData };
   meta: {
     /** ISO timestamp of when the answer was computed (not when a cached copy was served). */
     computedAt: string;

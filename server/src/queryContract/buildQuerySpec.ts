@@ -118,6 +118,7 @@ class SpecBuilder {
           range: range ?? { from: '', to: '' },
           unit: (this.word('unit') ?? 'day') as TimeUnit,
           unitStated: this.word('unit') !== undefined,
+          ...(this.word('compare') === 'previous' ? { compare: 'previous' as const } : {}),
           type: (this.word('type') ?? 'general') as 'general' | 'unique' | 'average',
           measure,
           buckets,

@@ -145,7 +145,7 @@ class WorkspaceQueryEngine implements QueryEngine {
     }
     const context = await this.runContext(source, documentPath, options);
     const result = source.kind === 'local' ? await this.localBackendFor(source).runQuery(spec, context) : await this.remoteBackendFor(source).runQuery(spec, context, { bypassCache: options.bypassCache });
-    return withReadingAids(spec.clean ? cleanResult(result) : result, spec, result);
+    return withReadingAids(spec.clean ? cleanResult(result) : result, spec, result, source.kind === 'local');
   }
 
   async generatedRequest(spec: QuerySpec, documentPath: string): Promise<GeneratedRequestResult> {
@@ -364,11 +364,11 @@ function sourceKey(source: SourceConfig): string {
 
 /**
  * The headline and the limit notice, added to whatever answer (fresh or cached) the backend gave.
- * A remote backend returns at most `limit` segments and never says how many it left out: a full
- * page is reported as possibly cut.
+ * The local engine counts what `limit` left out; a remote backend returns at most `limit` segments
+ * and never says how many there were, so a full page is reported as possibly cut.
  */
-function withReadingAids(shown: QueryResult, spec: QuerySpec, answered: QueryResult): QueryResult {
-  const limited = answered.meta.limited ?? fullPageNotice(spec, answered);
+function withReadingAids(shown: QueryResult, spec: QuerySpec, answered: QueryResult, countsExactly: boolean): QueryResult {
+  const limited = answered.meta.limited ?? (countsExactly ? undefined : fullPageNotice(spec, answered));
   const headline = resultHeadline(shown, { byBucket: spec.kind === 'segmentation' && spec.unitStated === true });
   return { ...shown, meta: { ...shown.meta, ...(headline ? { headline } : {}), ...(limited ? { limited } : {}) } };
 }

@@ -3,6 +3,7 @@ import { propertyCompletion } from './completion';
 import { exportCsv } from './exportCsv';
 import { hostileStrings } from './hostileStrings';
 import { eventHover } from './hover';
+import { limitQuickFix } from './limitQuickFix';
 import { lintQuickFix } from './lintQuickFix';
 import { mixpanelCredentials } from './mixpanelCredentials';
 import { mparticleSchema } from './mparticleSchema';
@@ -23,5 +24,6 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   exportCsv,
   sendMparticle,
   mparticleSchema,
+  limitQuickFix,
   watchRestart,
 ];

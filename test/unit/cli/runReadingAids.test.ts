@@ -110,3 +110,12 @@ describe('aq run reading aids', () => {
     assert.match(cli.err, /table, csv, json, markdown, cyfe/);
   });
 });
+
+describe('aq run when limit keeps every segment', () => {
+  it('says nothing about the limit when the segments number exactly the limit', async () => {
+    writeFileSync(join(dir, 'exact.aq'), 'use local "events"\n\nsegmentation "Sign Up"\n  on properties["country"]\n  from 2026-10-01 to 2026-10-02\n  limit 5\n');
+    const cli = io();
+    assert.equal(await runCommand(['exact.aq', '--format', 'csv'], cli), 0, cli.err);
+    assert.doesNotMatch(cli.err, /showing/);
+  });
+});

@@ -144,7 +144,14 @@ class WorkspaceQueryEngine implements QueryEngine {
       throw new BackendError('config', 'This workspace is in Restricted Mode: aq does not send queries or credentials to remote sources until you trust the workspace.');
     }
     const context = await this.runContext(source, documentPath, options);
-    const result = source.kind === 'local' ? await this.localBackendFor(source).runQuery(spec, context) : await this.remoteBackendFor(source).runQuery(spec, context, { bypassCache: options.bypassCache });
+    const runOn = (query: QuerySpec) =>
+      source.kind === 'local' ? this.localBackendFor(source).runQuery(query, context) : this.remoteBackendFor(source).runQuery(query, context, { bypassCache: options.bypassCache });
+    const result = await runOn(spec);
+    const previousRange = spec.kind === 'segmentation' && spec.compare === 'previous' ? precedingRange(spec.range) : undefined;
+    if (spec.kind === 'segmentation' && previousRange && result.data.kind === 'series') {
+      const previous = await runOn({ ...spec, range: previousRange });
+      if (previous.data.kind === 'series') result.comparison = { range: previousRange, data: previous.data };
+    }
     return withReadingAids(spec.clean ? cleanResult(result) : result, spec, result, source.kind === 'local');
   }
 
@@ -381,4 +388,15 @@ function fullPageNotice(spec: QuerySpec, result: QueryResult): QueryResult['meta
   const segments =
     data.kind === 'series' ? data.series.length : data.kind === 'funnel' ? data.segments.filter((entry) => entry.segment !== null).length : data.kind === 'retention' ? new Set(data.cohorts.map((cohort) => cohort.segment)).size : 0;
   return segments >= spec.limit ? { noun: 'segments', shown: segments, limit: spec.limit } : undefined;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The range of the same number of days that ends the day before `range` starts (Mixpanel's "previous period"). */
+export function precedingRange(range: { from: string; to: string }): { from: string; to: string } | undefined {
+  const from = Date.parse(`${range.from}T00:00:00Z`);
+  const to = Date.parse(`${range.to}T00:00:00Z`);
+  if (Number.isNaN(from) || Number.isNaN(to) || to < from) return undefined;
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  return { from: day(from - (to - from) - DAY_MS), to: day(from - DAY_MS) };
 }

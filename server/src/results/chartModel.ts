@@ -9,7 +9,8 @@ import { segmentLabel, seriesLabel, toPercent } from './resultTable';
 export interface TimeChartSpec {
   type: 'line' | 'bar';
   xLabels: string[];
-  series: Array<{ name: string; values: Array<number | null> }>;
+  /** `previousOf`: the index of the series this one is the previous period of (drawn dashed, in its colour). */
+  series: Array<{ name: string; values: Array<number | null>; previousOf?: number }>;
   /** Shown after every value (axis and tooltip), e.g. '%' for conversion over time. */
   valueSuffix?: string;
 }
@@ -53,7 +54,7 @@ export function resultToChartSpec(result: QueryResult): ChartSpec {
   const data = result.data;
   switch (data.kind) {
     case 'series':
-      return seriesChart(data, result.chart);
+      return seriesChart(data, result.chart, result.comparison?.data);
     case 'funnel':
       return funnelChart(data);
     case 'retention':
@@ -65,16 +66,20 @@ export function resultToChartSpec(result: QueryResult): ChartSpec {
   }
 }
 
-function seriesChart(data: SeriesData, chart: QueryResult['chart']): ChartSpec {
+function seriesChart(data: SeriesData, chart: QueryResult['chart'], previous: SeriesData | undefined): ChartSpec {
   if (data.series.length === 0) return { type: 'none', reason: 'The result has no series to draw.' };
   if (chart === 'pie') {
     return { type: 'pie', slices: data.series.map((entry) => ({ name: seriesLabel(data, entry.segment), value: entry.total })) };
   }
-  return {
-    type: chart === 'bar' ? 'bar' : 'line',
-    xLabels: data.dates,
-    series: data.series.map((entry) => ({ name: seriesLabel(data, entry.segment), values: data.dates.map((_date, index) => entry.values[index] ?? null) })),
-  };
+  const series: TimeChartSpec['series'] = data.series.map((entry) => ({ name: seriesLabel(data, entry.segment), values: data.dates.map((_date, index) => entry.values[index] ?? null) }));
+  if (previous) {
+    // Bucket i of the previous period is drawn over bucket i of this one, as Mixpanel overlays it.
+    data.series.forEach((entry, index) => {
+      const before = previous.series.find((candidate) => candidate.segment === entry.segment);
+      series.push({ name: `${seriesLabel(data, entry.segment)} · previous period`, values: data.dates.map((_date, bucket) => before?.values[bucket] ?? (previous.dates[bucket] === undefined ? null : 0)), previousOf: index });
+    });
+  }
+  return { type: chart === 'bar' ? 'bar' : 'line', xLabels: data.dates, series };
 }
 
 function funnelChart(data: FunnelData): ChartSpec {

@@ -25,8 +25,14 @@ export interface HeadlineOptions {
 export function resultHeadline(result: QueryResult, options: HeadlineOptions = {}): string | undefined {
   const data = result.data;
   switch (data.kind) {
-    case 'series':
-      return seriesHeadline(data, options.byBucket === true);
+    case 'series': {
+      const headline = seriesHeadline(data, options.byBucket === true);
+      const previous = result.comparison?.data;
+      if (!headline || !previous || options.byBucket || data.measure !== 'general') return headline;
+      const now = data.series.reduce((sum, entry) => sum + entry.total, 0);
+      const before = previous.series.filter((entry) => data.series.some((shown) => shown.segment === entry.segment)).reduce((sum, entry) => sum + entry.total, 0);
+      return before === 0 ? headline : `${headline} (${signedPercent(((now - before) / before) * 100)} vs the previous period)`;
+    }
     case 'funnel':
       return funnelHeadline(data);
     case 'retention':
@@ -39,6 +45,10 @@ export function resultHeadline(result: QueryResult, options: HeadlineOptions = {
     case 'rows':
       return undefined;
   }
+}
+
+function signedPercent(change: number): string {
+  return `${change >= 0 ? '+' : '−'}${oneDecimal.format(Math.abs(change))} %`;
 }
 
 function measureNoun(data: SeriesData, value: number): string {
@@ -73,8 +83,7 @@ function seriesHeadline(data: SeriesData, byBucket: boolean): string | undefined
     if (last === 0) return text;
     const previous = bucketValue(last - 1);
     if (previous === 0) return text;
-    const change = ((value - previous) / previous) * 100;
-    return `${text} (${change >= 0 ? '+' : '−'}${oneDecimal.format(Math.abs(change))} % vs the ${data.unit} before)`;
+    return `${text} (${signedPercent(((value - previous) / previous) * 100)} vs the ${data.unit} before)`;
   }
   if (additive)
     return formatMeasure(

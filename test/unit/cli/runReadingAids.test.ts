@@ -119,3 +119,21 @@ describe('aq run when limit keeps every segment', () => {
     assert.doesNotMatch(cli.err, /showing/);
   });
 });
+
+describe('aq run with compare previous', () => {
+  it('runs the preceding range of the same length and prints the change columns and the change in the headline', async () => {
+    writeFileSync(join(dir, 'compare.aq'), 'use local "events"\n\n### Sign-ups vs the day before\nsegmentation "Sign Up"\n  from 2026-10-02 to 2026-10-02\n  compare previous\n');
+    const cli = io();
+    assert.equal(await runCommand(['compare.aq', '--format', 'csv'], cli), 0, cli.err);
+    // 9 sign-ups on the 2nd against 6 on the 1st.
+    assert.equal(cli.out, 'Date,Previous date,Count,Count previous,Count change,Count change %\r\n2026-10-02,2026-10-01,9,6,3,50\r\n');
+    assert.match(cli.err, /· 9 events \(\+50\.0 % vs the previous period\)\n/);
+  });
+
+  it('a misspelt compare value is a lint error that names the one it takes', async () => {
+    writeFileSync(join(dir, 'bad-compare.aq'), 'use local "events"\n\nsegmentation "Sign Up"\n  from 2026-10-02 to 2026-10-02\n  compare last\n');
+    const cli = io();
+    assert.equal(await runCommand(['bad-compare.aq'], cli), 1);
+    assert.match(cli.err, /previous/);
+  });
+});

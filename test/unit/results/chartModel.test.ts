@@ -55,3 +55,13 @@ test('the retention curve averages each interval over the cohorts old enough to 
   assert.deepEqual(spec.curve.series, [{ name: 'All users', values: [100, 33.33, 25] }]);
   assert.deepEqual(spec.curve.xLabels, ['Week 0', 'Week 1', 'Week 2']);
 });
+
+test('compare previous: each series gets its previous period, bucket by bucket, marked to be drawn in its colour', () => {
+  const previous = { ...(seriesData as Extract<typeof seriesData, { kind: 'series' }>), dates: ['2024-02-27', '2024-02-28', '2024-02-29'], series: [{ segment: 'France', values: [600, 60, 2], total: 662 }] };
+  const spec = resultToChartSpec(makeResult(seriesData, { comparison: { range: { from: '2024-02-27', to: '2024-02-29' }, data: previous } }));
+  assert.equal(spec.type, 'line');
+  if (spec.type !== 'line') return;
+  assert.equal(spec.series.length, 8);
+  assert.deepEqual(spec.series[4], { name: 'France · previous period', values: [600, 60, 2], previousOf: 0 });
+  assert.deepEqual(spec.series[5].values, [0, 0, 0], 'a segment absent before counts 0 in the previous period');
+});

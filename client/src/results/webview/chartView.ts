@@ -141,12 +141,20 @@ function buildOption(spec: Extract<ChartSpec, { type: 'line' | 'bar' | 'pie' }>,
         grid: { left: 16, right: 24, top: 40, bottom: 16, containLabel: true },
         xAxis: { type: 'category', data: spec.xLabels, axisLine, axisLabel: { color: theme.foreground } },
         yAxis: { type: 'value', axisLine, splitLine, axisLabel: { color: theme.foreground, formatter: `{value}${spec.valueSuffix ?? ''}` } },
-        series: spec.series.map((series) => ({
-          name: series.name,
-          type: spec.type,
-          data: spec.valueSuffix ? series.values.map((value) => ({ value, suffix: spec.valueSuffix })) : series.values,
-          showSymbol: spec.xLabels.length <= 60,
-        })),
+        series: spec.series.map((series, index) => {
+          // A previous period takes the colour of the series it compares with, dashed (lines) or hatched and faded (bars).
+          const color = theme.palette[(series.previousOf ?? index) % theme.palette.length];
+          const previous = series.previousOf !== undefined;
+          return {
+            name: series.name,
+            type: spec.type,
+            data: spec.valueSuffix ? series.values.map((value) => ({ value, suffix: spec.valueSuffix })) : series.values,
+            showSymbol: spec.xLabels.length <= 60,
+            color,
+            lineStyle: { type: previous ? 'dashed' : 'solid' },
+            itemStyle: previous && spec.type === 'bar' ? { color: 'transparent', borderColor: color, borderType: 'dashed', borderWidth: 2 } : { color },
+          };
+        }),
       };
     case 'pie':
       return {

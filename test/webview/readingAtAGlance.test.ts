@@ -14,20 +14,45 @@ import { pageErrors, posted, showResult, startWebviewHarness, type WebviewHarnes
 // Callbacks passed to page.evaluate run in the browser; the Node-side typecheck has no DOM lib.
 declare const document: any;
 declare const getComputedStyle: any;
+declare const window: any;
 
 /** Colours VS Code's own themes (Light Modern, Dark Modern, High Contrast) give the webview. */
 const THEMES: Record<string, { className: string; variables: Record<string, string> }> = {
   light: {
     className: 'vscode-light',
-    variables: { '--vscode-editor-background': '#ffffff', '--vscode-foreground': '#3b3b3b', '--vscode-panelTitle-activeForeground': '#3b3b3b', '--vscode-panelTitle-inactiveForeground': '#3b3b3b', '--vscode-panelTitle-activeBorder': '#005fb8', '--vscode-charts-blue': '#1a85ff', '--vscode-descriptionForeground': '#3b3b3b' },
+    variables: {
+      '--vscode-editor-background': '#ffffff',
+      '--vscode-foreground': '#3b3b3b',
+      '--vscode-panelTitle-activeForeground': '#3b3b3b',
+      '--vscode-panelTitle-inactiveForeground': '#3b3b3b',
+      '--vscode-panelTitle-activeBorder': '#005fb8',
+      '--vscode-charts-blue': '#1a85ff',
+      '--vscode-descriptionForeground': '#3b3b3b',
+    },
   },
   dark: {
     className: 'vscode-dark',
-    variables: { '--vscode-editor-background': '#1f1f1f', '--vscode-foreground': '#cccccc', '--vscode-panelTitle-activeForeground': '#cccccc', '--vscode-panelTitle-inactiveForeground': '#9d9d9d', '--vscode-panelTitle-activeBorder': '#0078d4', '--vscode-charts-blue': '#3794ff', '--vscode-descriptionForeground': '#9d9d9d' },
+    variables: {
+      '--vscode-editor-background': '#1f1f1f',
+      '--vscode-foreground': '#cccccc',
+      '--vscode-panelTitle-activeForeground': '#cccccc',
+      '--vscode-panelTitle-inactiveForeground': '#9d9d9d',
+      '--vscode-panelTitle-activeBorder': '#0078d4',
+      '--vscode-charts-blue': '#3794ff',
+      '--vscode-descriptionForeground': '#9d9d9d',
+    },
   },
   'high contrast': {
     className: 'vscode-high-contrast',
-    variables: { '--vscode-editor-background': '#000000', '--vscode-foreground': '#ffffff', '--vscode-panelTitle-activeForeground': '#ffffff', '--vscode-panelTitle-inactiveForeground': '#ffffff', '--vscode-panelTitle-activeBorder': '#6fc3df', '--vscode-charts-blue': '#3794ff', '--vscode-descriptionForeground': '#ffffff' },
+    variables: {
+      '--vscode-editor-background': '#000000',
+      '--vscode-foreground': '#ffffff',
+      '--vscode-panelTitle-activeForeground': '#ffffff',
+      '--vscode-panelTitle-inactiveForeground': '#ffffff',
+      '--vscode-panelTitle-activeBorder': '#6fc3df',
+      '--vscode-charts-blue': '#3794ff',
+      '--vscode-descriptionForeground': '#ffffff',
+    },
   },
 };
 
@@ -149,7 +174,10 @@ for (const themeName of Object.keys(THEMES)) {
     };
     await showResult(page, makeResult(retention, { title: `Retention ${themeName}`, queryKind: 'retention' }));
     const cells: Array<{ text: string; background: string }> = await page.evaluate(() =>
-      Array.from<any>(document.querySelectorAll('.retention-heatmap td.cell')).map((cell) => ({ text: cell.textContent, background: getComputedStyle(cell).backgroundColor })),
+      Array.from<any>(document.querySelectorAll('.retention-heatmap td.cell')).map((cell) => ({
+        text: cell.textContent,
+        background: getComputedStyle(cell).backgroundColor,
+      })),
     );
     const colourByValue = new Map<string, string>();
     for (const cell of cells) colourByValue.set(cell.text, cell.background);
@@ -160,8 +188,12 @@ for (const themeName of Object.keys(THEMES)) {
     const [selectedView] = await textContrast(page, '.view-choice[aria-pressed="true"]');
     assert.ok(selectedView >= 4.5, `selected retention view contrast ${selectedView.toFixed(2)}`);
     // The selected view is marked by more than colour: an underline the others do not have.
-    const underlines = await page.evaluate(() => Array.from<any>(document.querySelectorAll('[role="tab"]')).map((tab) => getComputedStyle(tab).borderBottomColor));
-    const selectedIndex = await page.evaluate(() => Array.from<any>(document.querySelectorAll('[role="tab"]')).findIndex((tab) => tab.getAttribute('aria-selected') === 'true'));
+    const underlines = await page.evaluate(() =>
+      Array.from<any>(document.querySelectorAll('[role="tab"]')).map((tab) => getComputedStyle(tab).borderBottomColor),
+    );
+    const selectedIndex = await page.evaluate(() =>
+      Array.from<any>(document.querySelectorAll('[role="tab"]')).findIndex((tab) => tab.getAttribute('aria-selected') === 'true'),
+    );
     assert.ok(underlines.filter((_colour, index) => index !== selectedIndex).every((colour) => colour !== underlines[selectedIndex]));
     await page.close();
   });
@@ -175,9 +207,21 @@ test('funnel bars: counts, conversions and time to convert, segments side by sid
     ...(funnelData as FunnelData),
     steps: ['Landed on Homepage', 'Added To Cart', 'Purchase'],
     segments: [
-      { segment: null, counts: [1729, 900, 647], overallConversion: [1, 900 / 1729, 647 / 1729], stepConversion: [1, 900 / 1729, 647 / 900], avgTimeSeconds: [null, 3900, 120] },
+      {
+        segment: null,
+        counts: [1729, 900, 647],
+        overallConversion: [1, 900 / 1729, 647 / 1729],
+        stepConversion: [1, 900 / 1729, 647 / 900],
+        avgTimeSeconds: [null, 3900, 120],
+      },
       { segment: long, counts: [1000, 600, 400], overallConversion: [1, 0.6, 0.4], stepConversion: [1, 0.6, 400 / 600], avgTimeSeconds: [null, 60, 30] },
-      { segment: 'free', counts: [729, 300, 247], overallConversion: [1, 300 / 729, 247 / 729], stepConversion: [1, 300 / 729, 247 / 300], avgTimeSeconds: [null, null, 90] },
+      {
+        segment: 'free',
+        counts: [729, 300, 247],
+        overallConversion: [1, 300 / 729, 247 / 729],
+        stepConversion: [1, 300 / 729, 247 / 300],
+        avgTimeSeconds: [null, null, 90],
+      },
     ],
   };
   await showResult(page, makeResult(funnel, { title: 'Checkout', queryKind: 'funnel' }));
@@ -203,5 +247,46 @@ test('funnel bars: counts, conversions and time to convert, segments side by sid
   const heights = await page.locator('.funnel-bar .bar').evaluateAll((bars) => bars.map((bar) => (bar as any).getBoundingClientRect().height));
   assert.equal(Math.max(...heights), heights[0]);
   assert.ok(heights[6] < heights[0] * 0.45 && heights[6] > heights[0] * 0.3, 'the last step is 37 % of the first');
+  await page.close();
+});
+
+test('the table from the keyboard: a header sorts with Enter, arrows move the selected cell and a screen reader hears where it is', async () => {
+  const page = await harness.openPage();
+  await showResult(page, makeResult(seriesData, { title: 'Keyboard' }));
+  assert.equal(await page.locator('table.data-table').getAttribute('aria-rowcount'), '4', 'three rows and the header');
+  await page.locator('thead th').nth(1).focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await page.locator('thead th').nth(1).getAttribute('aria-sort'), 'descending');
+  await page.locator('.table-scroller').focus();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowDown');
+  // Sorted by France, largest first: 1,200 (03-01), 30 (03-02), 4 (03-03).
+  assert.equal(await page.getByRole('status').filter({ hasText: 'Row' }).textContent(), 'Row 2 of 3, France: 30');
+  const selected = page.locator('td[aria-selected="true"]');
+  assert.equal(await selected.textContent(), '30');
+  assert.equal(await selected.getAttribute('aria-colindex'), '2');
+  assert.equal(await page.locator('tr:has(td[aria-selected="true"])').getAttribute('aria-rowindex'), '3');
+  await page.keyboard.press('End');
+  assert.match((await page.getByRole('status').filter({ hasText: 'Row' }).textContent()) ?? '', /^Row 2 of 3, \(empty\): 1$/);
+  await page.close();
+});
+
+test('Copy as Markdown posts the table as Markdown; the query as it ran is shown folded', async () => {
+  const page = await harness.openPage();
+  await page.evaluate(
+    (result) => window.postMessage({ type: 'showResult', result, queryText: 'segmentation "Sign Up"\n  last 7 days' }, '*'),
+    makeResult(seriesData, { title: 'Markdown me' }),
+  );
+  await page.waitForFunction(() => document.querySelector('h1.title')?.textContent === 'Markdown me');
+  await page.getByRole('button', { name: 'Copy as Markdown' }).click();
+  const copied = (await posted(page)).filter((message) => message.type === 'copy').map((message) => String(message.text));
+  assert.equal(copied.length, 1);
+  assert.match(copied[0], /^\*\*Markdown me\*\*/);
+  assert.match(copied[0], /\n\| Date \| France \| undefined \|/);
+  assert.match(copied[0], /\n\| 2024\\-03\\-01 \| 1,200 \| 5 \|/);
+  assert.equal(await page.locator('.query-text').isVisible(), false);
+  await page.getByText('Query as it ran').click();
+  assert.equal(await page.locator('.query-text').textContent(), 'segmentation "Sign Up"\n  last 7 days');
   await page.close();
 });

@@ -13,6 +13,8 @@ export type ExportFormat = 'csv' | 'cyfe-csv' | 'json';
 export interface ShowResultMessage {
   type: 'showResult';
   result: QueryResult;
+  /** The query's text as it ran. */
+  queryText?: string;
 }
 
 /** Host → webview: a run of this panel's query started; the panel shows it is working. */
@@ -104,7 +106,8 @@ export function parseHostMessage(value: unknown): HostToWebviewMessage | undefin
   const message = value as Record<string, unknown>;
   switch (message.type) {
     case 'showResult':
-      return isQueryResultLike(message.result) ? { type: 'showResult', result: message.result } : undefined;
+      if (!isQueryResultLike(message.result)) return undefined;
+      return typeof message.queryText === 'string' ? { type: 'showResult', result: message.result, queryText: message.queryText } : { type: 'showResult', result: message.result };
     case 'running':
       return typeof message.title === 'string' ? { type: 'running', title: message.title } : undefined;
     case 'runFailed':

@@ -113,7 +113,10 @@ describe('aq run reading aids', () => {
 
 describe('aq run when limit keeps every segment', () => {
   it('says nothing about the limit when the segments number exactly the limit', async () => {
-    writeFileSync(join(dir, 'exact.aq'), 'use local "events"\n\nsegmentation "Sign Up"\n  on properties["country"]\n  from 2026-10-01 to 2026-10-02\n  limit 5\n');
+    writeFileSync(
+      join(dir, 'exact.aq'),
+      'use local "events"\n\nsegmentation "Sign Up"\n  on properties["country"]\n  from 2026-10-01 to 2026-10-02\n  limit 5\n',
+    );
     const cli = io();
     assert.equal(await runCommand(['exact.aq', '--format', 'csv'], cli), 0, cli.err);
     assert.doesNotMatch(cli.err, /showing/);
@@ -122,7 +125,10 @@ describe('aq run when limit keeps every segment', () => {
 
 describe('aq run with compare previous', () => {
   it('runs the preceding range of the same length and prints the change columns and the change in the headline', async () => {
-    writeFileSync(join(dir, 'compare.aq'), 'use local "events"\n\n### Sign-ups vs the day before\nsegmentation "Sign Up"\n  from 2026-10-02 to 2026-10-02\n  compare previous\n');
+    writeFileSync(
+      join(dir, 'compare.aq'),
+      'use local "events"\n\n### Sign-ups vs the day before\nsegmentation "Sign Up"\n  from 2026-10-02 to 2026-10-02\n  compare previous\n',
+    );
     const cli = io();
     assert.equal(await runCommand(['compare.aq', '--format', 'csv'], cli), 0, cli.err);
     // 9 sign-ups on the 2nd against 6 on the 1st.

@@ -6,6 +6,7 @@ import './resultsApp.css';
 import type { QueryResult } from '../../../../server/src/protocol/resultModel';
 import { resultToChartSpec } from '../../../../server/src/results/chartModel';
 import { cleanResult } from '../../../../server/src/results/cleanSegments';
+import { formatResultMarkdown } from '../../../../server/src/results/resultMarkdown';
 import { resultToTable } from '../../../../server/src/results/resultTable';
 import { limitNoticeText, raisedLimit } from '../../../../server/src/protocol/limitNotice';
 import { parseHostMessage, type ExportFormat, type WebviewToHostMessage } from '../resultsMessages';
@@ -55,6 +56,8 @@ const limitNotice = element('div', { className: 'limit-notice', attributes: { ro
 const warnings = element('ul', { className: 'warnings' });
 const notesSummary = element('summary');
 const notes = element('details', { className: 'notes' }, [notesSummary, warnings]);
+const queryTextView = element('pre', { className: 'query-text' });
+const queryDetails = element('details', { className: 'ran-query' }, [element('summary', { text: 'Query as it ran' }), queryTextView]);
 const banner = element('div', { className: 'banner', attributes: { role: 'status' } });
 const cleanInput = element('input', { attributes: { type: 'checkbox', id: 'clean-toggle' } });
 const cleanLabel = element('label', { className: 'clean-toggle', title: 'Hide "", "undefined" and empty segments' }, [cleanInput, document.createTextNode(' clean')]);
@@ -70,6 +73,7 @@ const exportButtons = element('div', { className: 'actions' }, [
   button('Export CSV', () => postExport('csv')),
   button('Export Cyfe CSV', () => postExport('cyfe-csv'), { title: 'Date as YYYYMMDD, one column per segment' }),
   button('Export JSON', () => postExport('json')),
+  button('Copy as Markdown', copyMarkdown, { title: 'Copy the table as Markdown, for pull requests and chat' }),
   pngButton,
   button('Re-run', () => vscode.postMessage({ type: 'rerun' }), { title: 'Run the query again, skipping the cache' }),
 ]);
@@ -81,7 +85,7 @@ const panes: Record<Tab, HTMLElement> = {
 
 const app = document.getElementById('app') ?? document.body;
 app.replaceChildren(
-  element('header', {}, [title, headline, facts, limitNotice, notes, banner]),
+  element('header', {}, [title, headline, facts, limitNotice, notes, queryDetails, banner]),
   element('nav', { className: 'toolbar' }, [element('div', { className: 'tabs', attributes: { role: 'tablist' } }, tabButtons), cleanLabel, exportButtons]),
   panes.table,
   panes.chart,
@@ -97,6 +101,8 @@ window.addEventListener('message', (event: MessageEvent) => {
       // A new query (not a re-run or a cached copy of the same one) opens on the view it asks for.
       const key = `${message.result.title}\u0000${message.result.chart ?? ''}`;
       current = message.result;
+      queryDetails.hidden = message.queryText === undefined;
+      queryTextView.textContent = message.queryText ?? '';
       if (key !== viewKey) {
         viewKey = key;
         activeTab = firstView(message.result);
@@ -163,6 +169,7 @@ function renderEmpty(): void {
   title.textContent = 'No result yet';
   limitNotice.hidden = true;
   notes.hidden = true;
+  queryDetails.hidden = true;
   facts.textContent = 'Run a query (▶ Run above it, or Ctrl+Enter) to see its result here.';
   showTab(activeTab);
 }
@@ -198,6 +205,11 @@ function showBanner(text: string, running = false, isError = false): void {
 
 function postExport(format: ExportFormat): void {
   if (current) vscode.postMessage({ type: 'export', format, clean: cleanToggle && !current.cleaned });
+}
+
+function copyMarkdown(): void {
+  const result = shownResult();
+  if (result) vscode.postMessage({ type: 'copy', text: formatResultMarkdown(result) });
 }
 
 function savePng(): void {

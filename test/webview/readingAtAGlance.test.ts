@@ -9,52 +9,13 @@ import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { FunnelData, ResultData } from '../../server/src/protocol/resultModel';
 import { funnelData, makeResult, retentionData, seriesData } from '../unit/results/resultFixtures';
+import { THEMES, applyTheme } from './vscodeThemes';
 import { pageErrors, posted, showResult, startWebviewHarness, type WebviewHarness } from './webviewHarness';
 
 // Callbacks passed to page.evaluate run in the browser; the Node-side typecheck has no DOM lib.
 declare const document: any;
 declare const getComputedStyle: any;
 declare const window: any;
-
-/** Colours VS Code's own themes (Light Modern, Dark Modern, High Contrast) give the webview. */
-const THEMES: Record<string, { className: string; variables: Record<string, string> }> = {
-  light: {
-    className: 'vscode-light',
-    variables: {
-      '--vscode-editor-background': '#ffffff',
-      '--vscode-foreground': '#3b3b3b',
-      '--vscode-panelTitle-activeForeground': '#3b3b3b',
-      '--vscode-panelTitle-inactiveForeground': '#3b3b3b',
-      '--vscode-panelTitle-activeBorder': '#005fb8',
-      '--vscode-charts-blue': '#1a85ff',
-      '--vscode-descriptionForeground': '#3b3b3b',
-    },
-  },
-  dark: {
-    className: 'vscode-dark',
-    variables: {
-      '--vscode-editor-background': '#1f1f1f',
-      '--vscode-foreground': '#cccccc',
-      '--vscode-panelTitle-activeForeground': '#cccccc',
-      '--vscode-panelTitle-inactiveForeground': '#9d9d9d',
-      '--vscode-panelTitle-activeBorder': '#0078d4',
-      '--vscode-charts-blue': '#3794ff',
-      '--vscode-descriptionForeground': '#9d9d9d',
-    },
-  },
-  'high contrast': {
-    className: 'vscode-high-contrast',
-    variables: {
-      '--vscode-editor-background': '#000000',
-      '--vscode-foreground': '#ffffff',
-      '--vscode-panelTitle-activeForeground': '#ffffff',
-      '--vscode-panelTitle-inactiveForeground': '#ffffff',
-      '--vscode-panelTitle-activeBorder': '#6fc3df',
-      '--vscode-charts-blue': '#3794ff',
-      '--vscode-descriptionForeground': '#ffffff',
-    },
-  },
-};
 
 let harness: WebviewHarness;
 before(async () => {
@@ -64,13 +25,6 @@ after(async () => {
   await harness?.close();
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the webview');
 });
-
-async function applyTheme(page: Page, name: string): Promise<void> {
-  await page.evaluate((theme) => {
-    document.body.className = theme.className;
-    for (const [variable, value] of Object.entries(theme.variables)) document.body.style.setProperty(variable, value as string);
-  }, THEMES[name]);
-}
 
 /**
  * WCAG contrast of each matching element's text against the first opaque background behind it.
@@ -162,7 +116,7 @@ test('the headline, the limit notice with its button, and data notes folded into
 for (const themeName of Object.keys(THEMES)) {
   test(`${themeName} theme: heatmap cells of different values differ in colour, every cell and the selected view read at ≥ 4.5:1`, async () => {
     const page = await harness.openPage();
-    await applyTheme(page, themeName);
+    await applyTheme(page, THEMES[themeName]);
     const retention: ResultData = {
       kind: 'retention',
       unit: 'week',

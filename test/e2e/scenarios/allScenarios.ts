@@ -1,5 +1,6 @@
 // The end-to-end scenarios: install, sample queries, results, sources and credentials, then the editor send and watch.
 import { propertyCompletion } from './completion';
+import { comparePrevious } from './comparePrevious';
 import { exportCsv } from './exportCsv';
 import { hostileStrings } from './hostileStrings';
 import { eventHover } from './hover';
@@ -25,5 +26,6 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   sendMparticle,
   mparticleSchema,
   limitQuickFix,
+  comparePrevious,
   watchRestart,
 ];

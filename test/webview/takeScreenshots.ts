@@ -50,9 +50,11 @@ async function sampleResults(): Promise<QueryResult[]> {
 }
 
 async function main(): Promise<void> {
-  const results = await sampleResults();
+  // The engine's JQL worker and file reads hold no reference on the event loop; without this, Node
+  // would find nothing left to wait for and exit before the results arrive.
+  const keepAlive = setInterval(() => undefined, 1000);
+  const results = await sampleResults().finally(() => clearInterval(keepAlive));
   const byTitle = new Map(results.map((result) => [result.title, result]));
-  // The sample's weekly revenue, with its previous period, as `compare previous` shows it.
   const harness = await startWebviewHarness();
   mkdirSync(OUT_DIR, { recursive: true });
   try {

@@ -16,7 +16,7 @@ usage: aq <command> [options]
 
 commands:
   lint [--schema FILE]... [--format text|json] FILE...   check files and print every problem
-  run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json]
+  run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json|markdown|cyfe]
                                                           run the queries of a file
   watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once]
                                                           poll a Piwik PRO debugger query and alert on new events

@@ -12,7 +12,8 @@ export const MAX_LIMIT = 10_000;
 export function limitNoticeText(notice: LimitNotice): string {
   const shown = integers.format(notice.shown);
   if (notice.total !== undefined) return `showing ${shown} of ${integers.format(notice.total)} ${notice.noun} — raise limit`;
-  return `showing the first ${shown} ${notice.noun} (limit ${integers.format(notice.limit)}), there may be more — raise limit`;
+  const noun = notice.shown === 1 ? notice.noun.replace(/s$/, '') : notice.noun;
+  return `showing the first ${shown} ${noun} (limit ${integers.format(notice.limit)}), there may be more — raise limit`;
 }
 
 /** The `limit` that shows everything: the total when known, else twice the current one; never past MAX_LIMIT. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CliIo } from '../../../server/src/cli/cliIo';
 import { runCommand } from '../../../server/src/cli/runCommand';
+import { startFakeMixpanel, type FakeMixpanel } from '../../fake-apis/fakeMixpanel';
 
 let dir: string;
 
@@ -141,5 +142,36 @@ describe('aq run with compare previous', () => {
     const cli = io();
     assert.equal(await runCommand(['bad-compare.aq'], cli), 1);
     assert.match(cli.err, /previous/);
+  });
+});
+
+describe('aq run on Mixpanel, which never says how many segments `limit` left out', () => {
+  let workspace: string;
+  let fake: FakeMixpanel;
+  let env: Record<string, string>;
+
+  before(async () => {
+    workspace = mkdtempSync(join(tmpdir(), 'aq-run-mixpanel-limit-'));
+    fake = await startFakeMixpanel({ projects: { 77: { region: 'US', serviceAccounts: [{ username: 'sa.user', secret: 'sa-secret-4242' }] } } });
+    env = { AQ_PROD_USERNAME: 'sa.user', AQ_PROD_SECRET: 'sa-secret-4242', AQ_PROD_BASE_URL: fake.url, AQ_CACHE_DIR: join(workspace, '.aq-cache') };
+    writeFileSync(join(workspace, 'aq.json'), JSON.stringify({ sources: { prod: { kind: 'mixpanel', projectId: 77, region: 'US' } } }));
+    // The fixture's events come from two browsers, Chrome and Firefox.
+    const query = (limit: number) =>
+      `### Events by browser, limit ${limit}\nsegmentation "Page View"\n  on properties["browser"]\n  from 2026-10-01 to 2026-10-03\n  limit ${limit}\n`;
+    writeFileSync(join(workspace, 'browsers.aq'), `use mixpanel "prod"\n\n${query(1)}\n${query(5)}`);
+  });
+
+  after(async () => {
+    await fake.close();
+    rmSync(workspace, { recursive: true, force: true });
+  });
+
+  it('a full page of segments reads "there may be more"; a page with room to spare says nothing', async () => {
+    let err = '';
+    const cli: CliIo = { cwd: workspace, env, stdout: () => undefined, stderr: (text) => void (err += text) };
+    assert.equal(await runCommand(['browsers.aq', '--format', 'csv'], cli), 0, err);
+    const [first, second] = err.split('▸ ').slice(1);
+    assert.match(first, /showing the first 1 segment \(limit 1\), there may be more — raise limit/);
+    assert.doesNotMatch(second, /showing/);
   });
 });

@@ -1,7 +1,9 @@
 // `compare previous` on the offline source: the outcome line gives the change of the total, the
 // panel opens on the chart (the query says `chart line`) with both periods drawn, and the table
-// sets each day beside the same day of the previous period with the change.
+// sets each day beside the same day of the previous period with the change. Then the query is
+// edited, and Query History still shows the text that ran.
 import assert from 'node:assert/strict';
+import { waitUntil } from '../driver';
 import { cellOf, paintedChartPixels, readTable, resultsFrameShowing, runFromCodeLens, waitForCodeLens } from './resultsPanel';
 import type { Scenario } from './scenario';
 
@@ -24,5 +26,23 @@ export const comparePrevious: Scenario = {
     assert.equal(cellOf(table, today, 'Count previous'), '4');
     assert.equal(cellOf(table, today, 'Count change'), '2');
     assert.equal(cellOf(table, today, 'Count change %'), '50');
+
+    // Edit the query and run it again: the panel shows the new text; the older history entry, the old one.
+    await workbench.placeCursorAfter('chart line');
+    await workbench.page.keyboard.type('\n  clean');
+    await waitUntil('the edit in the editor', async () => ((await workbench.editorText()).includes('clean') ? true : undefined));
+    await runFromCodeLens(workbench);
+    const queryText = () => frame.locator('.query-text').textContent();
+    await waitUntil('the re-run query text in the panel', async () => ((await queryText())?.includes('clean') ? true : undefined));
+    await workbench.runCommand('aq: Open Query History');
+    const input = workbench.page.locator('.quick-input-widget input.input');
+    await input.fill('Purchases vs the day before');
+    await workbench.page.keyboard.press('ArrowDown');
+    await workbench.page.keyboard.press('Enter');
+    const ran = await waitUntil("the first run's query text from history", async () => {
+      const text = await queryText();
+      return text && !text.includes('clean') ? text : undefined;
+    });
+    assert.match(ran, /compare previous/);
   },
 };

@@ -30,7 +30,9 @@ export function resultHeadline(result: QueryResult, options: HeadlineOptions = {
       const previous = result.comparison?.data;
       if (!headline || !previous || options.byBucket || data.measure !== 'general') return headline;
       const now = data.series.reduce((sum, entry) => sum + entry.total, 0);
-      const before = previous.series.filter((entry) => data.series.some((shown) => shown.segment === entry.segment)).reduce((sum, entry) => sum + entry.total, 0);
+      const before = previous.series
+        .filter((entry) => data.series.some((shown) => shown.segment === entry.segment))
+        .reduce((sum, entry) => sum + entry.total, 0);
       return before === 0 ? headline : `${headline} (${signedPercent(((now - before) / before) * 100)} vs the previous period)`;
     }
     case 'funnel':

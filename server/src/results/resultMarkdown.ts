@@ -32,10 +32,12 @@ function markdownCell(cell: TableCell): string {
 
 /** Escapes what would end a cell, start markup or become HTML; line breaks become spaces. */
 export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/[\r\n\t]+/g, ' ')
-    // eslint-disable-next-line no-control-regex -- control characters in data are dropped on purpose
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
-    .replace(/([\\`*_{}[\]()#+!|~>-])/g, '\\$1')
-    .replace(/</g, '&lt;');
+  return (
+    text
+      .replace(/[\r\n\t]+/g, ' ')
+      // eslint-disable-next-line no-control-regex -- control characters in data are dropped on purpose
+      .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+      .replace(/([\\`*_{}[\]()#+!|~>-])/g, '\\$1')
+      .replace(/</g, '&lt;')
+  );
 }

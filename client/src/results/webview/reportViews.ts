@@ -53,8 +53,14 @@ function themeColor(name: string, fallback: string): Rgb {
 export function renderRetentionHeatmap(spec: HeatmapChartSpec): HTMLElement {
   const background = themeColor('--vscode-editor-background', '#ffffff');
   const accent = themeColor('--vscode-charts-blue', '#3794ff');
-  const table = element('table', { className: 'retention-heatmap', attributes: { 'aria-label': 'Retention by cohort: share of the cohort that came back in each interval' } });
-  const head = element('tr', {}, [element('th', { text: 'Cohort', attributes: { scope: 'col' } }), ...spec.columnLabels.map((label) => element('th', { text: label, attributes: { scope: 'col' } }))]);
+  const table = element('table', {
+    className: 'retention-heatmap',
+    attributes: { 'aria-label': 'Retention by cohort: share of the cohort that came back in each interval' },
+  });
+  const head = element('tr', {}, [
+    element('th', { text: 'Cohort', attributes: { scope: 'col' } }),
+    ...spec.columnLabels.map((label) => element('th', { text: label, attributes: { scope: 'col' } })),
+  ]);
   const cells = new Map(spec.cells.map((cell) => [`${cell[0]}:${cell[1]}`, cell]));
   const rows = spec.rowLabels.map((label, row) =>
     element('tr', {}, [
@@ -119,11 +125,17 @@ export function renderFunnelBars(spec: FunnelChartSpec, palette: string[]): HTML
       bar.style.background = palette[seriesIndex % palette.length];
       return element(
         'div',
-        { className: 'funnel-bar', attributes: { role: 'group', 'aria-label': `${step}, ${series.name}: ${lines.map((line) => line.textContent).join(', ')}` } },
+        {
+          className: 'funnel-bar',
+          attributes: { role: 'group', 'aria-label': `${step}, ${series.name}: ${lines.map((line) => line.textContent).join(', ')}` },
+        },
         [element('div', { className: 'bar-label' }, lines), element('div', { className: 'bar-track' }, [bar])],
       );
     });
-    return element('div', { className: 'funnel-step' }, [element('div', { className: 'funnel-bars' }, bars), element('div', { className: 'step-name', text: `${stepIndex + 1}. ${step}`, title: step })]);
+    return element('div', { className: 'funnel-step' }, [
+      element('div', { className: 'funnel-bars' }, bars),
+      element('div', { className: 'step-name', text: `${stepIndex + 1}. ${step}`, title: step }),
+    ]);
   });
   return element('div', { className: 'funnel-view' }, [legend, element('div', { className: 'funnel-steps' }, steps)]);
 }

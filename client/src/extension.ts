@@ -33,7 +33,9 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     ...registerCommands(extensionState),
     vscode.languages.registerCodeLensProvider([{ language: 'aq' }, { language: 'jql' }], codeLens),
-    vscode.languages.registerCodeActionsProvider({ language: 'aq' }, new RaiseLimitCodeActions(extensionState), { providedCodeActionKinds: RaiseLimitCodeActions.kinds }),
+    vscode.languages.registerCodeActionsProvider({ language: 'aq' }, new RaiseLimitCodeActions(extensionState), {
+      providedCodeActionKinds: RaiseLimitCodeActions.kinds,
+    }),
     vscode.languages.registerCodeLensProvider([{ language: 'aq' }, { scheme: 'file', pattern: EVENT_FILE_PATTERN }], workflowLens),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (!ExtensionConfig.affects(event, SettingId.codeLensEnabled)) return;

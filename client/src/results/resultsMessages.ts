@@ -107,7 +107,9 @@ export function parseHostMessage(value: unknown): HostToWebviewMessage | undefin
   switch (message.type) {
     case 'showResult':
       if (!isQueryResultLike(message.result)) return undefined;
-      return typeof message.queryText === 'string' ? { type: 'showResult', result: message.result, queryText: message.queryText } : { type: 'showResult', result: message.result };
+      return typeof message.queryText === 'string'
+        ? { type: 'showResult', result: message.result, queryText: message.queryText }
+        : { type: 'showResult', result: message.result };
     case 'running':
       return typeof message.title === 'string' ? { type: 'running', title: message.title } : undefined;
     case 'runFailed':

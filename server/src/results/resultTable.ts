@@ -62,13 +62,19 @@ function comparedSeriesTable(data: SeriesData, previous: SeriesData): ResultTabl
   ];
   for (const entry of data.series) {
     const label = seriesLabel(data, entry.segment);
-    columns.push({ name: label, type: 'number' }, { name: `${label} previous`, type: 'number' }, { name: `${label} change`, type: 'number' }, { name: `${label} change %`, type: 'number' });
+    columns.push(
+      { name: label, type: 'number' },
+      { name: `${label} previous`, type: 'number' },
+      { name: `${label} change`, type: 'number' },
+      { name: `${label} change %`, type: 'number' },
+    );
   }
   const rows = data.dates.map((date, index) => {
     const row: TableCell[] = [date, previous.dates[index] ?? null];
     for (const entry of data.series) {
       const current = entry.values[index] ?? null;
-      const before = previous.series.find((candidate) => candidate.segment === entry.segment)?.values[index] ?? (previous.dates[index] === undefined ? null : 0);
+      const before =
+        previous.series.find((candidate) => candidate.segment === entry.segment)?.values[index] ?? (previous.dates[index] === undefined ? null : 0);
       const change = current !== null && before !== null ? current - before : null;
       row.push(current, before, change, change !== null && before ? toPercent(change / before) : null);
     }

@@ -177,7 +177,7 @@ function renderEmpty(): void {
 function describeFacts(result: QueryResult): string {
   const parts = [`${result.source.kind} · ${result.source.name}`];
   if (result.range) parts.push(`${result.range.from} → ${result.range.to}`);
-  parts.push(`${formatCell(result.meta.rowCount)} rows`);
+  parts.push(`${formatCell(result.meta.rowCount)} ${result.meta.rowCount === 1 ? 'row' : 'rows'}`);
   if (result.meta.seriesCount > 0) parts.push(`${formatCell(result.meta.seriesCount)} series`);
   parts.push(`${formatCell(Math.round(result.meta.durationMs) / 1000)} s`);
   if (result.meta.cachedAgeMs !== undefined) parts.push(result.meta.cachedAgeMs < 60_000 ? 'cached just now' : `cached ${Math.floor(result.meta.cachedAgeMs / 60_000)} min ago`);

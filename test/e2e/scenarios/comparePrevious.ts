@@ -9,7 +9,7 @@ import type { Scenario } from './scenario';
 
 export const comparePrevious: Scenario = {
   id: 'compare-previous',
-  title: '`compare previous`: the change in the outcome line, both periods on the chart, the change columns in the table',
+  title: '`compare previous`: the change in the outcome line, both periods on the chart, the change columns in the table; history keeps the text that ran',
   fixture: 'offline',
   async run({ workbench }) {
     await workbench.openFile('compare.aq');
@@ -28,10 +28,12 @@ export const comparePrevious: Scenario = {
     assert.equal(cellOf(table, today, 'Count change %'), '50');
 
     // Edit the query and run it again: the panel shows the new text; the older history entry, the old one.
+    // Back to the editor: the results panel took the focus (and the active editor group).
+    await workbench.page.keyboard.press('Control+1');
     await workbench.placeCursorAfter('chart line');
     await workbench.page.keyboard.type('\n  clean');
     await waitUntil('the edit in the editor', async () => ((await workbench.editorText()).includes('clean') ? true : undefined));
-    await runFromCodeLens(workbench);
+    await workbench.page.keyboard.press('Control+Enter');
     const queryText = () => frame.locator('.query-text').textContent();
     await waitUntil('the re-run query text in the panel', async () => ((await queryText())?.includes('clean') ? true : undefined));
     await workbench.runCommand('aq: Open Query History');

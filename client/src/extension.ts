@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { ListSourcesRequest } from '../../server/src/protocol/customRequests';
 import { QueryCodeLensProvider } from './codeLens';
+import { RaiseLimitCodeActions, raiseLimit } from './commands/raiseLimitCommand';
 import { exportResult, savePng } from './commands/exportResultsCommand';
 import { registerCommands } from './commands/registerCommands';
 import { cancelQueries, rerunPanelQuery } from './commands/runQueryCommand';
@@ -19,6 +20,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const extensionState = new ExtensionState(context, (shared) => ({
     rerun: (panel) => void rerunPanelQuery(shared, panel.title, panel.source),
     cancel: (panel) => cancelQueries(shared, panel.title),
+    raiseLimit: (panel) => {
+      if (panel.source) void raiseLimit(shared, panel.source.uri, panel.source.queryIndex);
+    },
     exportResult: (result, format, clean) => exportResult(shared, result, format, clean),
     savePng,
     log: (message) => shared.output.warn(message),
@@ -29,6 +33,9 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     ...registerCommands(extensionState),
     vscode.languages.registerCodeLensProvider([{ language: 'aq' }, { language: 'jql' }], codeLens),
+    vscode.languages.registerCodeActionsProvider({ language: 'aq' }, new RaiseLimitCodeActions(extensionState), {
+      providedCodeActionKinds: RaiseLimitCodeActions.kinds,
+    }),
     vscode.languages.registerCodeLensProvider([{ language: 'aq' }, { scheme: 'file', pattern: EVENT_FILE_PATTERN }], workflowLens),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (!ExtensionConfig.affects(event, SettingId.codeLensEnabled)) return;

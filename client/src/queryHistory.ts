@@ -17,6 +17,8 @@ export interface HistoryEntry {
   ranAt: string;
   summary: string;
   sourceName: string;
+  /** The query's text when it ran: the file may have changed since. */
+  queryText?: string;
   result?: QueryResult;
 }
 

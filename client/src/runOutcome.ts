@@ -1,11 +1,13 @@
 /**
- * The one-line outcome of a run shown in the CodeLens above a query:
- * "✓ 1,204 rows · 3 series · 0.8 s · cached 2 min ago" or "✗ <the error in one line>".
- * No `vscode` import: unit-tested.
+ * The one-line outcome of a run shown in the CodeLens above a query, headline first:
+ * "✓ 1,729 → 647 · 37.4 % · 4 rows · 0.8 s · cached 2 min ago · showing 60 of 312 segments — raise limit"
+ * or "✗ <the error in one line>". No `vscode` import: unit-tested.
  */
+import { limitNoticeText } from '../../server/src/protocol/limitNotice';
+import type { LimitNotice, QueryResult } from '../../server/src/protocol/resultModel';
 
 export type RunOutcome =
-  | { ok: true; rowCount: number; seriesCount: number; durationMs: number; cachedAgeMs?: number; finishedAt: number }
+  | { ok: true; headline?: string; limited?: LimitNotice; rowCount: number; seriesCount: number; durationMs: number; cachedAgeMs?: number; finishedAt: number }
   | { ok: false; message: string; finishedAt: number };
 
 const MAX_ERROR_CHARS = 120;
@@ -13,11 +15,27 @@ const integers = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
 export function describeOutcome(outcome: RunOutcome, now: number): string {
   if (!outcome.ok) return `✗ ${oneLine(outcome.message)}`;
-  const parts = [`${integers.format(outcome.rowCount)} ${outcome.rowCount === 1 ? 'row' : 'rows'}`];
+  const parts = outcome.headline ? [outcome.headline] : [];
+  parts.push(`${integers.format(outcome.rowCount)} ${outcome.rowCount === 1 ? 'row' : 'rows'}`);
   if (outcome.seriesCount > 1) parts.push(`${integers.format(outcome.seriesCount)} series`);
   parts.push(formatSeconds(outcome.durationMs));
   if (outcome.cachedAgeMs !== undefined) parts.push(`cached ${formatAgo(outcome.cachedAgeMs + Math.max(0, now - outcome.finishedAt))}`);
+  if (outcome.limited) parts.push(limitNoticeText(outcome.limited));
   return `✓ ${parts.join(' · ')}`;
+}
+
+/** The outcome of a finished run, from its result. */
+export function successOutcome(result: QueryResult, finishedAt: number): RunOutcome {
+  return {
+    ok: true,
+    headline: result.meta.headline,
+    limited: result.meta.limited,
+    rowCount: result.meta.rowCount,
+    seriesCount: result.meta.seriesCount,
+    durationMs: result.meta.durationMs,
+    cachedAgeMs: result.meta.cachedAgeMs,
+    finishedAt,
+  };
 }
 
 /** The first line of a message, shortened with an ellipsis. */

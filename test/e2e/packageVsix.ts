@@ -9,12 +9,47 @@ import { join, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 
-/** Files the packaged extension cannot work without (paths inside the VSIX's `extension/` folder). */
-const REQUIRED_FILES = ['package.json', 'dist/server.js', 'dist/client.js'];
+/** Files the packaged extension loads by path from its code, beyond what the manifest names. */
+const REQUIRED_FILES = ['package.json', 'dist/server.js', 'dist/client.js', 'dist/jqlWorker.js', 'dist/webview/resultsApp.js', 'dist/webview/resultsApp.css'];
 /** Folders that must hold at least one file. */
-const REQUIRED_FOLDERS = ['dist/webview/', 'syntaxes/'];
+const REQUIRED_FOLDERS = ['syntaxes/'];
 /** Path segments that mean sources, tests or dependencies leaked into the package. */
 const FORBIDDEN_SEGMENTS = ['node_modules', 'src', 'test'];
+/** Built files the extension never runs: the CLI is installed with npm, not with the extension. */
+const FORBIDDEN_FILES = ['dist/cli.js'];
+/** The Marketplace and code-server take any size, but a bloated VSIX means something leaked in. */
+export const MAX_VSIX_BYTES = 1.5 * 1024 * 1024;
+
+/** A manifest path (`./schemas/x.json`) as it sits inside the VSIX (`schemas/x.json`); undefined for URLs. */
+function packagedPath(manifestPath: unknown): string | undefined {
+  if (typeof manifestPath !== 'string' || /^[a-z][a-z0-9+.-]*:/i.test(manifestPath)) return undefined;
+  return manifestPath.replace(/^\.\//, '');
+}
+
+/**
+ * Every file the manifest (package.json) names: the entry bundle, the icon, language configurations,
+ * grammars, JSON schemas and walkthrough media. VS Code loads each by path once installed, so a missing one
+ * fails silently (no colours, no JSON validation, a blank walkthrough step).
+ */
+export function filesNamedByManifest(manifest: Record<string, any>): string[] {
+  const named: unknown[] = [manifest.main, manifest.browser, manifest.icon];
+  const contributes = manifest.contributes ?? {};
+  for (const language of contributes.languages ?? []) named.push(language.configuration, language.icon?.light, language.icon?.dark);
+  for (const grammar of contributes.grammars ?? []) named.push(grammar.path);
+  for (const validation of contributes.jsonValidation ?? []) named.push(validation.url);
+  for (const snippet of contributes.snippets ?? []) named.push(snippet.path);
+  for (const walkthrough of contributes.walkthroughs ?? []) {
+    for (const step of walkthrough.steps ?? []) {
+      const media = step.media ?? {};
+      named.push(media.markdown, media.svg);
+      if (typeof media.image === 'string') named.push(media.image);
+      else if (media.image) named.push(media.image.light, media.image.dark, media.image.hc, media.image.hcLight);
+    }
+  }
+  const paths = named.map(packagedPath).filter((path): path is string => path !== undefined);
+  // `main` may omit the `.js` the bundle has on disk.
+  return [...new Set(paths.map((path) => (path === packagedPath(manifest.main) && !path.endsWith('.js') ? `${path}.js` : path)))];
+}
 
 export interface PackagedVsix {
   vsixPath: string;
@@ -23,10 +58,17 @@ export interface PackagedVsix {
 }
 
 /** What is wrong with a VSIX file list; empty when it is fine. */
-export function findVsixProblems(files: readonly string[]): string[] {
+export function findVsixProblems(files: readonly string[], manifest?: Record<string, any>, sizeBytes?: number): string[] {
   const problems: string[] = [];
-  for (const required of REQUIRED_FILES) {
-    if (!files.includes(required)) problems.push(`missing ${required}`);
+  const required = [...REQUIRED_FILES, ...(manifest ? filesNamedByManifest(manifest) : [])];
+  for (const file of new Set(required)) {
+    if (!files.includes(file)) problems.push(`missing ${file}`);
+  }
+  for (const file of FORBIDDEN_FILES) {
+    if (files.includes(file)) problems.push(`must not contain ${file} (the extension never runs it)`);
+  }
+  if (sizeBytes !== undefined && sizeBytes > MAX_VSIX_BYTES) {
+    problems.push(`is ${(sizeBytes / 1024 / 1024).toFixed(2)} MB, over the ${MAX_VSIX_BYTES / 1024 / 1024} MB limit`);
   }
   for (const folder of REQUIRED_FOLDERS) {
     if (!files.some((file) => file.startsWith(folder))) problems.push(`missing ${folder}*`);
@@ -86,7 +128,7 @@ function stageRepo(stagingDir: string): void {
   for (const file of ['package.json', 'esbuild.mjs', '.vscodeignore', 'LICENSE', 'README.md', 'CHANGELOG.md', 'language-configuration.json', 'tsconfig.json']) {
     if (existsSync(join(REPO_ROOT, file))) copyFileSync(join(REPO_ROOT, file), join(stagingDir, file));
   }
-  for (const folder of ['syntaxes', 'media', 'walkthrough', 'examples']) {
+  for (const folder of ['syntaxes', 'schemas', 'media', 'walkthrough', 'examples']) {
     if (!existsSync(join(REPO_ROOT, folder))) continue;
     cpSync(join(REPO_ROOT, folder), join(stagingDir, folder), {
       recursive: true,
@@ -102,14 +144,19 @@ export function packageVsix(outDir: string = mkdtempSync(join(tmpdir(), 'aq-vsix
   try {
     stageRepo(stagingDir);
     runChecked('production build (node esbuild.mjs --production)', process.execPath, ['esbuild.mjs', '--production'], stagingDir);
-    mkdirSync(outDir, { recursive: true });
-    const vsixPath = join(outDir, 'aq.vsix');
+    // vsce runs inside the staging folder, which is deleted below: a relative output path must be
+    // resolved against where the caller stands, or the VSIX is written into the staging folder and lost.
+    const outputDir = resolve(outDir);
+    mkdirSync(outputDir, { recursive: true });
+    const vsixPath = join(outputDir, 'aq.vsix');
     const vsce = join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
     runChecked('vsce package', process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '-o', vsixPath], stagingDir);
-    const files = listZipEntries(readFileSync(vsixPath))
+    const vsix = readFileSync(vsixPath);
+    const files = listZipEntries(vsix)
       .filter((name) => name.startsWith('extension/'))
       .map((name) => name.slice('extension/'.length));
-    const problems = findVsixProblems(files);
+    const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as Record<string, any>;
+    const problems = findVsixProblems(files, manifest, vsix.length);
     if (problems.length > 0) throw new Error(`the VSIX ${vsixPath} is incomplete or leaks files:\n  ${problems.join('\n  ')}`);
     return { vsixPath, files };
   } finally {

@@ -202,8 +202,10 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions): Promise<F
       groups.set(key, [...(groups.get(key) ?? []), event]);
     }
     if (on === undefined && !groups.has(q.event)) groups.set(q.event, []);
+    // Like the real API, `limit` keeps the largest segments and says nothing of the others.
+    const kept = [...groups].sort((a, b) => b[1].length - a[1].length).slice(0, q.limit ? Number(q.limit) : undefined);
     const values: Record<string, Record<string, number>> = {};
-    for (const [key, group] of groups) {
+    for (const [key, group] of kept) {
       values[key] = {};
       for (const day of buckets) {
         const inBucket = group.filter((event) => bucket(event.time, unit) === day);
@@ -212,7 +214,7 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions): Promise<F
       }
     }
     // The real API does not sort `series`; neither does the fake.
-    return json(200, { data: { series: [...buckets].reverse(), values }, legend_size: groups.size });
+    return json(200, { data: { series: [...buckets].reverse(), values }, legend_size: kept.length });
   }
 
   function aggregate(q: Record<string, string>, how: 'sum' | 'average'): FakeResponse {

@@ -24,6 +24,8 @@ export const CommandId = {
   restartServer: 'aq.restartServer',
   /** Internal: the outcome CodeLens opens the last result of its query. */
   showLastResult: 'aq.showLastResult',
+  /** Internal: rewrites `limit` of a query whose last result it cut, then runs it again. */
+  raiseLimit: 'aq.raiseLimit',
 } as const;
 
 export type CommandIdValue = (typeof CommandId)[keyof typeof CommandId];

@@ -9,6 +9,7 @@ import { openSamples } from './openSamplesCommand';
 import { openQueryHistory } from './queryHistoryCommand';
 import { cancelQueries, runAllQueries, runQueryAtCursor, showLastResult } from './runQueryCommand';
 import { addMixpanelSource, addPiwikSource } from './addSourceCommands';
+import { raiseLimit } from './raiseLimitCommand';
 import { refreshSchema } from './refreshSchemaCommand';
 import { selectSource } from './selectSourceCommand';
 import { pullEvents } from './pullEventsCommand';
@@ -47,6 +48,9 @@ const commands: Record<CommandIdValue, CommandFactory> = {
   },
   [CommandId.showLastResult]: (state) => (uri, index) => {
     if (uri instanceof vscode.Uri && typeof index === 'number') showLastResult(state, uri, index);
+  },
+  [CommandId.raiseLimit]: (state) => (uri, index) => {
+    return uri instanceof vscode.Uri && typeof index === 'number' ? raiseLimit(state, uri, index) : undefined;
   },
 };
 

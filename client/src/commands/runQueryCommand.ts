@@ -8,7 +8,7 @@ import type { QueryResult } from '../../../server/src/protocol/resultModel';
 import { documentQueries, queryAt, type DocumentQuery } from '../documentQueries';
 import { describeFailure, showFailure } from '../errorNotifications';
 import type { ExtensionState } from '../extensionState';
-import { describeOutcome } from '../runOutcome';
+import { describeOutcome, successOutcome } from '../runOutcome';
 
 export interface RunOptions {
   bypassCache?: boolean;
@@ -29,6 +29,7 @@ export async function runQuery(state: ExtensionState, document: vscode.TextDocum
   void updateRunningContext(state);
   state.panels.existing(query.title)?.showRunning();
   const startedAt = Date.now();
+  const queryText = document.getText(query.range).trimEnd();
   try {
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `aq: running ${query.title}`, cancellable: true },
@@ -37,7 +38,7 @@ export async function runQuery(state: ExtensionState, document: vscode.TextDocum
         return client.sendRequest(RunQueryRequest, { uri: document.uri.toString(), queryIndex: query.index, bypassCache: options.bypassCache }, cancellation.token);
       },
     );
-    showResult(state, document.uri, query, result);
+    showResult(state, document.uri, query, result, queryText);
     return 'done';
   } catch (error) {
     const failure = describeFailure(error);
@@ -58,20 +59,14 @@ export async function runQuery(state: ExtensionState, document: vscode.TextDocum
   }
 }
 
-function showResult(state: ExtensionState, uri: vscode.Uri, query: DocumentQuery, result: QueryResult): void {
-  const outcome = {
-    ok: true as const,
-    rowCount: result.meta.rowCount,
-    seriesCount: result.meta.seriesCount,
-    durationMs: result.meta.durationMs,
-    cachedAgeMs: result.meta.cachedAgeMs,
-    finishedAt: Date.now(),
-  };
+function showResult(state: ExtensionState, uri: vscode.Uri, query: DocumentQuery, result: QueryResult, queryText: string): void {
+  const outcome = successOutcome(result, Date.now());
   state.outcomes.set(uri, query.index, { title: query.title, outcome, result });
   const panel = state.panels.forTitle(query.title);
   panel.source = { uri, queryIndex: query.index };
-  panel.showResult(result);
+  panel.showResult(result, queryText);
   void state.history.add({
+    queryText,
     title: query.title,
     uri: uri.toString(),
     queryIndex: query.index,

@@ -13,6 +13,8 @@ export type ExportFormat = 'csv' | 'cyfe-csv' | 'json';
 export interface ShowResultMessage {
   type: 'showResult';
   result: QueryResult;
+  /** The query's text as it ran. */
+  queryText?: string;
 }
 
 /** Host → webview: a run of this panel's query started; the panel shows it is working. */
@@ -60,8 +62,12 @@ export interface RerunMessage {
 export interface CancelMessage {
   type: 'cancel';
 }
+/** Webview → host: write a `limit` that shows every segment into the query, and run it again. */
+export interface RaiseLimitMessage {
+  type: 'raiseLimit';
+}
 
-export type WebviewToHostMessage = ReadyMessage | ExportMessage | SavePngMessage | CopyMessage | RerunMessage | CancelMessage;
+export type WebviewToHostMessage = ReadyMessage | ExportMessage | SavePngMessage | CopyMessage | RerunMessage | CancelMessage | RaiseLimitMessage;
 
 /** Bounds on what the webview may hand the host: a PNG of a large chart, the TSV of 100k rows. */
 export const MAX_PNG_DATA_URL_LENGTH = 40 * 1024 * 1024;
@@ -78,6 +84,7 @@ export function parseWebviewMessage(value: unknown): WebviewToHostMessage | unde
     case 'ready':
     case 'rerun':
     case 'cancel':
+    case 'raiseLimit':
       return { type: message.type };
     case 'export':
       if (typeof message.format !== 'string' || !EXPORT_FORMATS.includes(message.format) || typeof message.clean !== 'boolean') return undefined;
@@ -99,7 +106,10 @@ export function parseHostMessage(value: unknown): HostToWebviewMessage | undefin
   const message = value as Record<string, unknown>;
   switch (message.type) {
     case 'showResult':
-      return isQueryResultLike(message.result) ? { type: 'showResult', result: message.result } : undefined;
+      if (!isQueryResultLike(message.result)) return undefined;
+      return typeof message.queryText === 'string'
+        ? { type: 'showResult', result: message.result, queryText: message.queryText }
+        : { type: 'showResult', result: message.result };
     case 'running':
       return typeof message.title === 'string' ? { type: 'running', title: message.title } : undefined;
     case 'runFailed':

@@ -12,6 +12,7 @@ import { parseWebviewMessage, type ExportFormat, type HostToWebviewMessage, type
 export interface ResultsPanelActions {
   rerun(panel: ResultsPanel): void;
   cancel(panel: ResultsPanel): void;
+  raiseLimit(panel: ResultsPanel): void;
   exportResult(result: QueryResult, format: ExportFormat, clean: boolean): Promise<void>;
   savePng(title: string, dataUrl: string): Promise<void>;
   log(message: string): void;
@@ -20,6 +21,7 @@ export interface ResultsPanelActions {
 export class ResultsPanel implements vscode.Disposable {
   private result: QueryResult | undefined;
   private pending: HostToWebviewMessage | undefined;
+  private queryText: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   /** Where the query lives, for Re-run. */
   source: { uri: vscode.Uri; queryIndex: number } | undefined;
@@ -64,9 +66,11 @@ export class ResultsPanel implements vscode.Disposable {
     this.panel.reveal(undefined, true);
   }
 
-  showResult(result: QueryResult): void {
+  /** `queryText`: the query as it ran, shown beside the result (history entries keep theirs). */
+  showResult(result: QueryResult, queryText?: string): void {
     this.result = result;
-    this.post({ type: 'showResult', result });
+    this.queryText = queryText;
+    this.post({ type: 'showResult', result, ...(queryText !== undefined ? { queryText } : {}) });
   }
 
   showRunning(): void {
@@ -86,7 +90,7 @@ export class ResultsPanel implements vscode.Disposable {
   private async handle(message: WebviewToHostMessage): Promise<void> {
     switch (message.type) {
       case 'ready':
-        if (this.result) void this.panel.webview.postMessage({ type: 'showResult', result: this.result } satisfies HostToWebviewMessage);
+        if (this.result) void this.panel.webview.postMessage({ type: 'showResult', result: this.result, ...(this.queryText !== undefined ? { queryText: this.queryText } : {}) } satisfies HostToWebviewMessage);
         if (this.pending) void this.panel.webview.postMessage(this.pending);
         return;
       case 'export':
@@ -104,6 +108,9 @@ export class ResultsPanel implements vscode.Disposable {
         return;
       case 'cancel':
         this.actions.cancel(this);
+        return;
+      case 'raiseLimit':
+        this.actions.raiseLimit(this);
         return;
     }
   }

@@ -1,5 +1,5 @@
 /**
- * `aq run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json] [--allow-host HOST]…`: runs the queries of
+ * `aq run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json|markdown|cyfe] [--allow-host HOST]…`: runs the queries of
  * an .aq file through the same engine the editor uses and prints their results. Results go to
  * stdout, progress and errors to stderr, so `aq run x.aq --format csv > out.csv` stays clean.
  */
@@ -14,6 +14,8 @@ import type { SourceRef } from '../queryContract/querySpec';
 import type { QueryResult } from '../protocol/resultModel';
 import { formatResultCsv } from '../results/resultCsv';
 import { formatResultAsText } from '../results/formatText';
+import { formatResultMarkdown } from '../results/resultMarkdown';
+import { limitNoticeText } from '../protocol/limitNotice';
 import { isBackendError } from '../queryEngine/backendErrors';
 import { allowHostProblems, baseUrlProblemsFromEnv, engineSettingsFromEnv, vouchedCredentialsFromEnv } from '../queryEngine/credentialsFromEnv';
 import { createQueryEngine } from '../queryEngine/queryEngine';
@@ -21,8 +23,8 @@ import { findWorkspaceRoot } from '../queryEngine/workspaceConfig';
 import { existingInputFile, parseCliArguments } from './cliArguments';
 import { withMaskedOutput, type CliIo } from './cliIo';
 
-const USAGE = 'usage: aq run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json] [--allow-host HOST]...';
-const FORMATS = ['table', 'csv', 'json'] as const;
+const USAGE = 'usage: aq run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json|markdown|cyfe] [--allow-host HOST]...';
+const FORMATS = ['table', 'csv', 'json', 'markdown', 'cyfe'] as const;
 type OutputFormat = (typeof FORMATS)[number];
 
 interface RunArguments {
@@ -114,7 +116,9 @@ export async function runCommand(args: string[], rawIo: CliIo): Promise<number> 
           fullRaw: parsed.format === 'json',
         });
         results.push(result);
-        io.stderr(`✓ ${label}: ${result.meta.rowCount.toLocaleString('en-US')} rows in ${(result.meta.durationMs / 1000).toFixed(1)} s${result.meta.cachedAgeMs !== undefined ? ' (cached)' : ''}\n`);
+        const headline = result.meta.headline ? ` · ${result.meta.headline}` : '';
+        io.stderr(`✓ ${label}: ${result.meta.rowCount.toLocaleString('en-US')} rows in ${(result.meta.durationMs / 1000).toFixed(1)} s${result.meta.cachedAgeMs !== undefined ? ' (cached)' : ''}${headline}\n`);
+        if (result.meta.limited) io.stderr(`  ${limitNoticeText(result.meta.limited)} (the query's \`limit\`)\n`);
         if (parsed.format !== 'json') io.stdout(renderResult(withoutRepeatedWarnings(result, shownWarnings), parsed.format, selected.length > 1));
       } catch (error) {
         const message = isBackendError(error) ? error.message + (error.details.hint ? `\n  hint: ${error.details.hint}` : '') : `internal error: ${(error as Error).message}`;
@@ -163,9 +167,10 @@ function withoutRepeatedWarnings(result: QueryResult, shown: Set<string>): Query
   return fresh.length === result.meta.warnings.length ? result : { ...result, meta: { ...result.meta, warnings: fresh } };
 }
 
-function renderResult(result: QueryResult, format: 'table' | 'csv', isOneOfMany: boolean): string {
+function renderResult(result: QueryResult, format: Exclude<OutputFormat, 'json'>, isOneOfMany: boolean): string {
   if (format === 'table') return `${formatResultAsText(result)}\n`;
-  const csv = formatResultCsv(result, 'plain');
+  if (format === 'markdown') return `${formatResultMarkdown(result)}\n`;
+  const csv = formatResultCsv(result, format === 'cyfe' ? 'cyfe' : 'plain');
   // Several CSV tables in one stream are told apart by a comment line, as in many CSV dialects.
   return isOneOfMany ? `# ${result.title}\n${csv}\n` : csv;
 }

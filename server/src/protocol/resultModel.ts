@@ -112,6 +112,15 @@ export interface ResultWarning {
   message: string;
 }
 
+/** What `limit` cut: `shown` of `total` (undefined when the backend does not say how many there were). */
+export interface LimitNotice {
+  noun: 'segments' | 'sessions';
+  shown: number;
+  total?: number;
+  /** The `limit` in force (the query's, or the default). */
+  limit: number;
+}
+
 export interface QueryResult {
   title: string;
   queryKind: QueryKind;
@@ -122,6 +131,11 @@ export interface QueryResult {
   /** True when `clean` was applied. */
   cleaned: boolean;
   data: ResultData;
+  /**
+   * `compare previous`: the same query over the range of the same length just before `range`;
+   * bucket i of `data` is compared with bucket i of `comparison.data`.
+   */
+  comparison?: { range: { from: string; to: string }; data: SeriesData };
   meta: {
     /** ISO timestamp of when the answer was computed (not when a cached copy was served). */
     computedAt: string;
@@ -131,6 +145,13 @@ export interface QueryResult {
     rowCount: number;
     seriesCount: number;
     warnings: ResultWarning[];
+    /**
+     * The number the analyst asked for, in a few words: "12,345 events", "1,729 → 647 · 37.4 %",
+     * "week 1 · 63 %", "3 broken events". Shown first in the outcome line and the panel header.
+     */
+    headline?: string;
+    /** Set when `limit` (or the backend's own cap) left segments or sessions out. */
+    limited?: LimitNotice;
   };
   /**
    * The backend's raw response for "show raw", as text, clipped to a bounded size

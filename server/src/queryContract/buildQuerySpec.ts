@@ -142,6 +142,7 @@ class SpecBuilder {
         const measure = (this.word('measure') ?? 'count') as 'count' | 'sum' | 'average' | 'numeric';
         if (measure !== 'count' && !on) this.fail(this.clauses.get('measure')!.span, `'measure ${measure}' aggregates the 'on' expression: add an 'on' clause with a numeric property.`);
         const buckets = this.number('buckets');
+        const unitWord = this.word('unit');
         if (buckets !== undefined && measure !== 'numeric') this.fail(this.clauses.get('buckets')!.span, "'buckets' only applies to 'measure numeric'.");
         return {
           ...base,
@@ -150,7 +151,9 @@ class SpecBuilder {
           on,
           where: this.expression('where'),
           range: range ?? { from: '', to: '' },
-          unit: (this.word('unit') ?? 'day') as TimeUnit,
+          unit: (unitWord ?? 'day') as TimeUnit,
+          ...(unitWord !== undefined ? { unitStated: true } : {}),
+          ...(this.word('compare') === 'previous' ? { compare: 'previous' as const } : {}),
           type: (this.word('type') ?? 'general') as 'general' | 'unique' | 'average',
           measure,
           buckets,

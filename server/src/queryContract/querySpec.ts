@@ -42,6 +42,10 @@ export interface SegmentationSpec extends SpecBase {
   range: DateRange;
   /** Default `day`. */
   unit: TimeUnit;
+  /** The query wrote `unit`: its headline is the last bucket rather than the range's total. */
+  unitStated?: boolean;
+  /** `compare previous`: also run over the range of the same length just before `range`. */
+  compare?: 'previous';
   /** Default `general`. */
   type: 'general' | 'unique' | 'average';
   /** `count` unless a `measure` clause asks for sum/average/numeric of `on`. */

@@ -14,6 +14,7 @@ import type { QuerySpec, SourceRef } from '../queryContract/querySpec';
 import type { GeneratedRequestResult, SourceStatus } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
 import { cleanResult } from '../results/cleanSegments';
+import { resultHeadline } from '../results/headline';
 import type { AnalyticsBackend, Credentials, LocalSourceConfig, MparticleSourceConfig, RunContext, SourceConfig } from './analyticsBackend';
 import { BackendError } from './backendErrors';
 import { defaultCacheDir } from './cacheDir';
@@ -144,8 +145,15 @@ class WorkspaceQueryEngine implements QueryEngine {
       throw new BackendError('config', 'This workspace is in Restricted Mode: aq does not send queries or credentials to remote sources until you trust the workspace.');
     }
     const context = await this.runContext(source, documentPath, options);
-    const result = source.kind === 'local' ? await this.localBackendFor(source).runQuery(spec, context) : await this.remoteBackendFor(source).runQuery(spec, context, { bypassCache: options.bypassCache });
-    return spec.clean ? cleanResult(result) : result;
+    const runOn = (query: QuerySpec) =>
+      source.kind === 'local' ? this.localBackendFor(source).runQuery(query, context) : this.remoteBackendFor(source).runQuery(query, context, { bypassCache: options.bypassCache });
+    const result = await runOn(spec);
+    const previousRange = spec.kind === 'segmentation' && spec.compare === 'previous' ? precedingRange(spec.range) : undefined;
+    if (spec.kind === 'segmentation' && previousRange && result.data.kind === 'series') {
+      const previous = await runOn({ ...spec, range: previousRange });
+      if (previous.data.kind === 'series') result.comparison = { range: previousRange, data: previous.data };
+    }
+    return withReadingAids(spec.clean ? cleanResult(result) : result, spec, result, source.kind === 'local');
   }
 
   async generatedRequest(spec: QuerySpec, documentPath: string): Promise<GeneratedRequestResult> {
@@ -362,4 +370,36 @@ class WorkspaceQueryEngine implements QueryEngine {
 /** Identifies a source by everything that changes what it answers (never by secrets). */
 function sourceKey(source: SourceConfig): string {
   return createHash('sha256').update(JSON.stringify(source)).digest('hex');
+}
+
+/**
+ * The headline and the limit notice, added to whatever answer (fresh or cached) the backend gave.
+ * The local engine counts what `limit` left out; a remote backend returns at most `limit` segments
+ * and never says how many there were, so a full page is reported as possibly cut.
+ */
+function withReadingAids(shown: QueryResult, spec: QuerySpec, answered: QueryResult, countsExactly: boolean): QueryResult {
+  const limited = answered.meta.limited ?? (countsExactly ? undefined : fullPageNotice(spec, answered));
+  const headline = resultHeadline(shown, { byBucket: spec.kind === 'segmentation' && spec.unitStated === true });
+  return { ...shown, meta: { ...shown.meta, ...(headline ? { headline } : {}), ...(limited ? { limited } : {}) } };
+}
+
+function fullPageNotice(spec: QuerySpec, result: QueryResult): QueryResult['meta']['limited'] {
+  if (!('limit' in spec)) return undefined;
+  const data = result.data;
+  if (data.kind === 'debugger') return data.sessions.length >= spec.limit ? { noun: 'sessions', shown: data.sessions.length, limit: spec.limit } : undefined;
+  if (!('on' in spec) || spec.on === undefined) return undefined;
+  const segments =
+    data.kind === 'series' ? data.series.length : data.kind === 'funnel' ? data.segments.filter((entry) => entry.segment !== null).length : data.kind === 'retention' ? new Set(data.cohorts.map((cohort) => cohort.segment)).size : 0;
+  return segments >= spec.limit ? { noun: 'segments', shown: segments, limit: spec.limit } : undefined;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The range of the same number of days that ends the day before `range` starts (Mixpanel's "previous period"). */
+export function precedingRange(range: { from: string; to: string }): { from: string; to: string } | undefined {
+  const from = Date.parse(`${range.from}T00:00:00Z`);
+  const to = Date.parse(`${range.to}T00:00:00Z`);
+  if (Number.isNaN(from) || Number.isNaN(to) || to < from) return undefined;
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  return { from: day(from - (to - from) - DAY_MS), to: day(from - DAY_MS) };
 }

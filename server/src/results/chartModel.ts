@@ -9,7 +9,8 @@ import { segmentLabel, seriesLabel, toPercent } from './resultTable';
 export interface TimeChartSpec {
   type: 'line' | 'bar';
   xLabels: string[];
-  series: Array<{ name: string; values: Array<number | null> }>;
+  /** `previousOf`: the index of the series this one is the previous period of (drawn dashed, in its colour). */
+  series: Array<{ name: string; values: Array<number | null>; previousOf?: number }>;
   /** Shown after every value (axis and tooltip), e.g. '%' for conversion over time. */
   valueSuffix?: string;
 }
@@ -24,7 +25,7 @@ export interface PieChartSpec {
 export interface FunnelChartSpec {
   type: 'funnel';
   steps: string[];
-  series: Array<{ name: string; counts: number[]; overallPercent: number[]; stepPercent: number[] }>;
+  series: Array<{ name: string; counts: number[]; overallPercent: number[]; stepPercent: number[]; avgSeconds?: Array<number | null> }>;
 }
 
 /** The retention triangle: one row per cohort, one column per interval, cells as % of the cohort. */
@@ -34,6 +35,8 @@ export interface HeatmapChartSpec {
   columnLabels: string[];
   /** [column, row, percent retained, users retained]; missing cells (the triangle's gap) are absent. */
   cells: Array<[number, number, number, number]>;
+  /** The retention curve: per interval, the share of users retained over every cohort that has reached it. */
+  curve: TimeChartSpec;
 }
 
 /** Nothing sensible to draw; `reason` says why, for the Chart tab. */
@@ -51,7 +54,7 @@ export function resultToChartSpec(result: QueryResult): ChartSpec {
   const data = result.data;
   switch (data.kind) {
     case 'series':
-      return seriesChart(data, result.chart);
+      return seriesChart(data, result.chart, result.comparison?.data);
     case 'funnel':
       return funnelChart(data);
     case 'retention':
@@ -63,16 +66,20 @@ export function resultToChartSpec(result: QueryResult): ChartSpec {
   }
 }
 
-function seriesChart(data: SeriesData, chart: QueryResult['chart']): ChartSpec {
+function seriesChart(data: SeriesData, chart: QueryResult['chart'], previous: SeriesData | undefined): ChartSpec {
   if (data.series.length === 0) return { type: 'none', reason: 'The result has no series to draw.' };
   if (chart === 'pie') {
     return { type: 'pie', slices: data.series.map((entry) => ({ name: seriesLabel(data, entry.segment), value: entry.total })) };
   }
-  return {
-    type: chart === 'bar' ? 'bar' : 'line',
-    xLabels: data.dates,
-    series: data.series.map((entry) => ({ name: seriesLabel(data, entry.segment), values: data.dates.map((_date, index) => entry.values[index] ?? null) })),
-  };
+  const series: TimeChartSpec['series'] = data.series.map((entry) => ({ name: seriesLabel(data, entry.segment), values: data.dates.map((_date, index) => entry.values[index] ?? null) }));
+  if (previous) {
+    // Bucket i of the previous period is drawn over bucket i of this one, as Mixpanel overlays it.
+    data.series.forEach((entry, index) => {
+      const before = previous.series.find((candidate) => candidate.segment === entry.segment);
+      series.push({ name: `${seriesLabel(data, entry.segment)} · previous period`, values: data.dates.map((_date, bucket) => before?.values[bucket] ?? (previous.dates[bucket] === undefined ? null : 0)), previousOf: index });
+    });
+  }
+  return { type: chart === 'bar' ? 'bar' : 'line', xLabels: data.dates, series };
 }
 
 function funnelChart(data: FunnelData): ChartSpec {
@@ -86,6 +93,7 @@ function funnelChart(data: FunnelData): ChartSpec {
       counts: entry.counts,
       overallPercent: entry.overallConversion.map(toPercent),
       stepPercent: entry.stepConversion.map(toPercent),
+      avgSeconds: entry.avgTimeSeconds,
     })),
   };
 }
@@ -120,11 +128,44 @@ function retentionChart(data: RetentionData): ChartSpec {
       cells.push([column, row, cohort.size > 0 ? toPercent(users / cohort.size) : 0, users]);
     });
   });
+  const columnLabels = Array.from({ length: intervals }, (_unused, index) => `${unitName} ${index}`);
   return {
     type: 'heatmap',
     rowLabels: data.cohorts.map((cohort) => (cohort.segment === null ? cohort.date : `${cohort.date} · ${segmentLabel(cohort.segment, '')}`)),
-    columnLabels: Array.from({ length: intervals }, (_unused, index) => `${unitName} ${index}`),
+    columnLabels,
     cells,
+    curve: retentionCurve(data, columnLabels),
+  };
+}
+
+/**
+ * Average retention per interval, as Mixpanel's retention curve: for interval i, the users retained
+ * in i over the users of the cohorts old enough to have an interval i (a younger cohort's missing
+ * cell is not a zero). One line per segment.
+ */
+export function retentionCurve(data: RetentionData, columnLabels: string[]): TimeChartSpec {
+  const segments: Array<string | null> = [];
+  for (const cohort of data.cohorts) if (!segments.includes(cohort.segment)) segments.push(cohort.segment);
+  return {
+    type: 'line',
+    xLabels: columnLabels,
+    valueSuffix: '%',
+    series: segments.map((segment) => {
+      const cohorts = data.cohorts.filter((cohort) => cohort.segment === segment);
+      return {
+        name: segmentLabel(segment, 'All users'),
+        values: columnLabels.map((_label, interval) => {
+          let born = 0;
+          let retained = 0;
+          for (const cohort of cohorts) {
+            if (cohort.retained.length <= interval) continue;
+            born += cohort.size;
+            retained += cohort.retained[interval];
+          }
+          return born === 0 ? null : toPercent(retained / born);
+        }),
+      };
+    }),
   };
 }
 

@@ -3,7 +3,7 @@
  * property was missing or empty) and are dropped. The engines apply the same rule when a query says
  * `clean`; the webview applies it when the user flips the toggle on a result that was not cleaned.
  */
-import type { FunnelData, QueryResult, ResultData } from '../protocol/resultModel';
+import type { FunnelData, QueryResult, ResultData, SeriesData } from '../protocol/resultModel';
 
 /** True for the segment values `clean` removes. */
 export function isNoiseSegment(segment: string | null): boolean {
@@ -17,7 +17,8 @@ export function isNoiseSegment(segment: string | null): boolean {
 export function cleanResult(result: QueryResult): QueryResult {
   const data = cleanData(result.data);
   const seriesCount = data.kind === 'series' ? data.series.length : data.kind === 'funnel' ? data.segments.length : result.meta.seriesCount;
-  return { ...result, cleaned: true, data, meta: { ...result.meta, seriesCount } };
+  const comparison = result.comparison ? { range: result.comparison.range, data: cleanData(result.comparison.data) as SeriesData } : undefined;
+  return { ...result, cleaned: true, data, ...(comparison ? { comparison } : {}), meta: { ...result.meta, seriesCount } };
 }
 
 function cleanData(data: ResultData): ResultData {

@@ -46,8 +46,41 @@ export function seriesLabel(data: SeriesData, segment: string | null): string {
 }
 
 export function resultToTable(result: QueryResult, options: ResultTableOptions = {}): ResultTable {
-  const data = options.clean && !result.cleaned ? cleanResult(result).data : result.data;
-  return dataToTable(data);
+  const shown = options.clean && !result.cleaned ? cleanResult(result) : result;
+  if (shown.data.kind === 'series' && shown.comparison) return comparedSeriesTable(shown.data, shown.comparison.data);
+  return dataToTable(shown.data);
+}
+
+/**
+ * `compare previous`: beside each segment, its value in the previous period (bucket i against
+ * bucket i), the change and the change in % (empty where the previous value is 0).
+ */
+function comparedSeriesTable(data: SeriesData, previous: SeriesData): ResultTable {
+  const columns: ResultTableColumn[] = [
+    { name: 'Date', type: 'date' },
+    { name: 'Previous date', type: 'date' },
+  ];
+  for (const entry of data.series) {
+    const label = seriesLabel(data, entry.segment);
+    columns.push(
+      { name: label, type: 'number' },
+      { name: `${label} previous`, type: 'number' },
+      { name: `${label} change`, type: 'number' },
+      { name: `${label} change %`, type: 'number' },
+    );
+  }
+  const rows = data.dates.map((date, index) => {
+    const row: TableCell[] = [date, previous.dates[index] ?? null];
+    for (const entry of data.series) {
+      const current = entry.values[index] ?? null;
+      const before =
+        previous.series.find((candidate) => candidate.segment === entry.segment)?.values[index] ?? (previous.dates[index] === undefined ? null : 0);
+      const change = current !== null && before !== null ? current - before : null;
+      row.push(current, before, change, change !== null && before ? toPercent(change / before) : null);
+    }
+    return row;
+  });
+  return { columns, rows };
 }
 
 function dataToTable(data: ResultData): ResultTable {

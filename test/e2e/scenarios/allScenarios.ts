@@ -1,10 +1,13 @@
 // The end-to-end scenarios: install, sample queries, results, sources and credentials, then the editor send and watch.
 import { propertyCompletion } from './completion';
+import { comparePrevious } from './comparePrevious';
 import { exportCsv } from './exportCsv';
 import { hostileStrings } from './hostileStrings';
 import { eventHover } from './hover';
+import { limitQuickFix } from './limitQuickFix';
 import { lintQuickFix } from './lintQuickFix';
 import { mixpanelCredentials } from './mixpanelCredentials';
+import { mparticleSchema } from './mparticleSchema';
 import { restrictedMode } from './restrictedMode';
 import { runQueryFromCodeLens } from './runFromCodeLens';
 import { sendMparticle } from './sendMparticle';
@@ -21,5 +24,8 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   restrictedMode,
   exportCsv,
   sendMparticle,
+  mparticleSchema,
+  limitQuickFix,
+  comparePrevious,
   watchRestart,
 ];

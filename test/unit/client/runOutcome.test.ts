@@ -20,3 +20,10 @@ test('a failure shows its first line, shortened', () => {
   assert.equal(long.length, 120);
   assert.ok(long.endsWith('…'));
 });
+
+test('the headline comes first and a limit notice last', () => {
+  const outcome = { ok: true as const, headline: '1,729 → 647 · 37.4 %', limited: { noun: 'segments' as const, shown: 60, total: 312, limit: 60 }, rowCount: 61, seriesCount: 61, durationMs: 800, finishedAt };
+  assert.equal(describeOutcome(outcome, finishedAt), '✓ 1,729 → 647 · 37.4 % · 61 rows · 61 series · 0.8 s · showing 60 of 312 segments — raise limit');
+  const unknownTotal = { ...outcome, headline: undefined, limited: { noun: 'segments' as const, shown: 60, limit: 60 } };
+  assert.match(describeOutcome(unknownTotal, finishedAt), /· showing the first 60 segments \(limit 60\), there may be more — raise limit$/);
+});

@@ -22,7 +22,7 @@ test('funnels carry counts and conversion percentages per segment', () => {
   const spec = resultToChartSpec(makeResult(funnelData));
   assert.ok(spec.type === 'funnel');
   assert.deepEqual(spec.steps, ['Signup', 'Purchase']);
-  assert.deepEqual(spec.series[1], { name: 'iOS', counts: [120, 40], overallPercent: [100, 33.33], stepPercent: [100, 33.33] });
+  assert.deepEqual(spec.series[1], { name: 'iOS', counts: [120, 40], overallPercent: [100, 33.33], stepPercent: [100, 33.33], avgSeconds: [null, 1800] });
 });
 
 test('retention becomes a heat-map of % retained, leaving the triangle gap empty', () => {
@@ -45,4 +45,23 @@ test('rows with a numeric column become bars by the first column; debugger has n
   assert.deepEqual(spec.xLabels, ['Sign, up', 'Say "hi"', '(none)']);
   assert.deepEqual(spec.series, [{ name: 'count', values: [1500, -3, 0.5] }]);
   assert.equal(resultToChartSpec(makeResult(debuggerData)).type, 'none');
+});
+
+test('the retention curve averages each interval over the cohorts old enough to have it', () => {
+  const spec = resultToChartSpec(makeResult(retentionData));
+  assert.equal(spec.type, 'heatmap');
+  if (spec.type !== 'heatmap') return;
+  // Interval 1: (40 + 20) / (100 + 80); interval 2: only the first cohort has it, 25 / 100.
+  assert.deepEqual(spec.curve.series, [{ name: 'All users', values: [100, 33.33, 25] }]);
+  assert.deepEqual(spec.curve.xLabels, ['Week 0', 'Week 1', 'Week 2']);
+});
+
+test('compare previous: each series gets its previous period, bucket by bucket, marked to be drawn in its colour', () => {
+  const previous = { ...(seriesData as Extract<typeof seriesData, { kind: 'series' }>), dates: ['2024-02-27', '2024-02-28', '2024-02-29'], series: [{ segment: 'France', values: [600, 60, 2], total: 662 }] };
+  const spec = resultToChartSpec(makeResult(seriesData, { comparison: { range: { from: '2024-02-27', to: '2024-02-29' }, data: previous } }));
+  assert.equal(spec.type, 'line');
+  if (spec.type !== 'line') return;
+  assert.equal(spec.series.length, 8);
+  assert.deepEqual(spec.series[4], { name: 'France · previous period', values: [600, 60, 2], previousOf: 0 });
+  assert.deepEqual(spec.series[5].values, [0, 0, 0], 'a segment absent before counts 0 in the previous period');
 });

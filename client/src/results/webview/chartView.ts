@@ -1,17 +1,19 @@
 /**
  * The Chart tab: turns a ChartSpec (server/src/results/chartModel.ts) into ECharts options, themed
- * from VS Code's CSS variables and re-themed when the body's theme class changes. Legends and labels
- * are drawn on the canvas; tooltips are built as DOM nodes with textContent, never as HTML strings.
+ * from VS Code's CSS variables and re-themed when the body's theme class changes; funnels and the
+ * retention heatmap are HTML (reportViews.ts), with the retention curve one click away. Tooltips are
+ * built as DOM nodes with textContent, never as HTML strings.
  */
-import { BarChart, HeatmapChart, LineChart, PieChart } from 'echarts/charts';
-import { GridComponent, LegendComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
+import { BarChart, LineChart, PieChart } from 'echarts/charts';
+import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import type { ChartSpec } from '../../../../server/src/results/chartModel';
 import { formatCell } from './cellFormat';
-import { element } from './dom';
+import { button, element } from './dom';
+import { renderFunnelBars, renderRetentionHeatmap } from './reportViews';
 
-echarts.use([LineChart, BarChart, PieChart, HeatmapChart, GridComponent, LegendComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
+echarts.use([LineChart, BarChart, PieChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
 interface ChartTheme {
   foreground: string;
@@ -36,17 +38,41 @@ function readTheme(): ChartTheme {
   };
 }
 
+type RetentionView = 'heatmap' | 'curve';
+
 export class ChartView {
   readonly root: HTMLElement;
   private readonly canvasHost: HTMLElement;
+  /** The funnel bars and the retention heatmap, drawn as HTML. */
+  private readonly reportHost: HTMLElement;
+  private readonly viewSwitch: HTMLElement;
+  private readonly viewButtons: HTMLButtonElement[];
   private readonly note: HTMLElement;
   private chart: echarts.ECharts | undefined;
   private spec: ChartSpec | undefined;
+  private retentionView: RetentionView = 'heatmap';
 
   constructor() {
     this.note = element('p', { className: 'empty-note' });
     this.canvasHost = element('div', { className: 'chart-host', attributes: { role: 'img', 'aria-label': 'Chart of the result' } });
-    this.root = element('div', { className: 'chart-view' }, [this.note, this.canvasHost]);
+    this.reportHost = element('div', { className: 'report-host' });
+    this.viewButtons = (
+      [
+        ['heatmap', 'Heatmap'],
+        ['curve', 'Retention curve'],
+      ] as const
+    ).map(([view, label]) =>
+      button(
+        label,
+        () => {
+          this.retentionView = view;
+          this.draw();
+        },
+        { className: 'view-choice', attributes: { 'data-view': view, 'aria-pressed': 'false' } },
+      ),
+    );
+    this.viewSwitch = element('div', { className: 'view-switch', attributes: { role: 'group', 'aria-label': 'Retention view' } }, this.viewButtons);
+    this.root = element('div', { className: 'chart-view' }, [this.viewSwitch, this.note, this.reportHost, this.canvasHost]);
     new ResizeObserver(() => this.chart?.resize()).observe(this.canvasHost);
     new MutationObserver(() => this.draw()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
   }
@@ -58,29 +84,42 @@ export class ChartView {
   /** Draws the current spec; called when the Chart tab is visible (ECharts needs a size). */
   draw(): void {
     if (!this.spec || this.root.offsetParent === null) return;
-    if (this.spec.type === 'none') {
+    const spec = this.spec;
+    this.viewSwitch.hidden = spec.type !== 'heatmap';
+    for (const choice of this.viewButtons) choice.setAttribute('aria-pressed', String(choice.dataset.view === this.retentionView));
+    if (spec.type === 'none') {
       this.chart?.clear();
-      this.note.textContent = this.spec.reason;
+      this.note.textContent = spec.reason;
       this.canvasHost.hidden = true;
+      this.reportHost.hidden = true;
       return;
     }
     this.note.textContent = '';
+    if (spec.type === 'funnel' || (spec.type === 'heatmap' && this.retentionView === 'heatmap')) {
+      this.chart?.clear();
+      this.canvasHost.hidden = true;
+      this.reportHost.hidden = false;
+      this.reportHost.replaceChildren(spec.type === 'funnel' ? renderFunnelBars(spec, readTheme().palette) : renderRetentionHeatmap(spec));
+      return;
+    }
+    this.reportHost.hidden = true;
+    this.reportHost.replaceChildren();
     this.canvasHost.hidden = false;
     this.chart ??= echarts.init(this.canvasHost, undefined, { renderer: 'canvas' });
-    this.chart.setOption(buildOption(this.spec, readTheme()), { notMerge: true });
+    this.chart.setOption(buildOption(spec.type === 'heatmap' ? spec.curve : spec, readTheme()), { notMerge: true });
     this.chart.resize();
   }
 
   /** The chart as a PNG data URL on the editor's background; undefined when nothing is drawn. */
   toPngDataUrl(): string | undefined {
-    if (!this.chart || this.spec?.type === 'none') return undefined;
+    if (!this.chart || this.canvasHost.hidden) return undefined;
     return this.chart.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: readTheme().background });
   }
 }
 
 type Option = echarts.EChartsCoreOption;
 
-function buildOption(spec: Exclude<ChartSpec, { type: 'none' }>, theme: ChartTheme): Option {
+function buildOption(spec: Extract<ChartSpec, { type: 'line' | 'bar' | 'pie' }>, theme: ChartTheme): Option {
   const textStyle = { color: theme.foreground, fontFamily: theme.font };
   const base: Option = {
     color: theme.palette,
@@ -102,12 +141,20 @@ function buildOption(spec: Exclude<ChartSpec, { type: 'none' }>, theme: ChartThe
         grid: { left: 16, right: 24, top: 40, bottom: 16, containLabel: true },
         xAxis: { type: 'category', data: spec.xLabels, axisLine, axisLabel: { color: theme.foreground } },
         yAxis: { type: 'value', axisLine, splitLine, axisLabel: { color: theme.foreground, formatter: `{value}${spec.valueSuffix ?? ''}` } },
-        series: spec.series.map((series) => ({
-          name: series.name,
-          type: spec.type,
-          data: spec.valueSuffix ? series.values.map((value) => ({ value, suffix: spec.valueSuffix })) : series.values,
-          showSymbol: spec.xLabels.length <= 60,
-        })),
+        series: spec.series.map((series, index) => {
+          // A previous period takes the colour of the series it compares with, dashed (lines) or hatched and faded (bars).
+          const color = theme.palette[(series.previousOf ?? index) % theme.palette.length];
+          const previous = series.previousOf !== undefined;
+          return {
+            name: series.name,
+            type: spec.type,
+            data: spec.valueSuffix ? series.values.map((value) => ({ value, suffix: spec.valueSuffix })) : series.values,
+            showSymbol: spec.xLabels.length <= 60,
+            color,
+            lineStyle: { type: previous ? 'dashed' : 'solid' },
+            itemStyle: previous && spec.type === 'bar' ? { color: 'transparent', borderColor: color, borderType: 'dashed', borderWidth: 2 } : { color },
+          };
+        }),
       };
     case 'pie':
       return {
@@ -115,46 +162,6 @@ function buildOption(spec: Exclude<ChartSpec, { type: 'none' }>, theme: ChartThe
         tooltip: { ...(base.tooltip as object), trigger: 'item' },
         legend: { ...legend, orient: 'vertical', left: 0, top: 'middle' },
         series: [{ type: 'pie', radius: ['30%', '70%'], center: ['60%', '50%'], data: spec.slices, label: { color: theme.foreground } }],
-      };
-    case 'funnel':
-      return {
-        ...base,
-        tooltip: { ...(base.tooltip as object), trigger: 'axis' },
-        legend,
-        grid: { left: 16, right: 24, top: 40, bottom: 16, containLabel: true },
-        xAxis: { type: 'category', data: spec.steps, axisLine, axisLabel: { color: theme.foreground, interval: 0 } },
-        yAxis: { type: 'value', axisLine, splitLine, axisLabel: { color: theme.foreground } },
-        series: spec.series.map((series) => ({
-          name: series.name,
-          type: 'bar',
-          data: series.counts.map((count, index) => ({ value: count, stepPercent: series.stepPercent[index], overallPercent: series.overallPercent[index] })),
-          label: {
-            show: true,
-            position: 'top',
-            color: theme.foreground,
-            formatter: (params: { dataIndex: number; value: number }) =>
-              params.dataIndex === 0 ? formatCell(params.value) : `${formatCell(params.value)}\n${series.stepPercent[params.dataIndex]}%`,
-          },
-        })),
-      };
-    case 'heatmap':
-      return {
-        ...base,
-        tooltip: { ...(base.tooltip as object), trigger: 'item' },
-        grid: { left: 16, right: 24, top: 16, bottom: 64, containLabel: true },
-        xAxis: { type: 'category', data: spec.columnLabels, position: 'top', axisLine, axisLabel: { color: theme.foreground } },
-        yAxis: { type: 'category', data: spec.rowLabels, inverse: true, axisLine, axisLabel: { color: theme.foreground } },
-        visualMap: {
-          min: 0,
-          max: 100,
-          calculable: true,
-          orient: 'horizontal',
-          left: 'center',
-          bottom: 8,
-          textStyle,
-          inRange: { color: [theme.background, theme.palette[0]] },
-        },
-        series: [{ type: 'heatmap', data: spec.cells, label: { show: spec.cells.length <= 400, color: theme.foreground, formatter: (params: { value: number[] }) => `${params.value[2]}%` } }],
       };
   }
 }

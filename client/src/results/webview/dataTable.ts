@@ -1,6 +1,9 @@
 /**
  * The Table tab: sortable columns, a filter box, copy as TSV, and virtual scrolling — only the rows
- * in view (plus a margin) exist in the DOM, so 100k rows scroll without freezing.
+ * in view (plus a margin) exist in the DOM, so 100k rows scroll without freezing. From the keyboard:
+ * Tab to a header and Enter sorts; in the table, arrows, Home/End and Page Up/Down move the selected
+ * cell. As rows come and go, the grid carries aria-rowcount/aria-rowindex, and a live region
+ * announces the selected cell with its row and column ("Row 3 of 50, France: 1,200").
  */
 import type { ResultTable, TableCell } from '../../../../server/src/results/resultTable';
 import { formatCell, toTsv } from './cellFormat';
@@ -26,6 +29,8 @@ export class DataTable {
   private readonly colgroup: HTMLTableColElement;
   private readonly countLabel: HTMLElement;
   private readonly filterInput: HTMLInputElement;
+  private readonly tableElement: HTMLTableElement;
+  private readonly announcer: HTMLElement;
   private renderedRange = { start: -1, end: -1 };
   private filterTimer: ReturnType<typeof setTimeout> | undefined;
   private frameRequested = false;
@@ -47,17 +52,13 @@ export class DataTable {
     this.colgroup = element('colgroup');
     this.headRow = element('tr');
     this.body = element('tbody');
-    const tableElement = element('table', { className: 'data-table' }, [this.colgroup, element('thead', {}, [this.headRow]), this.body]);
-    this.scroller = element('div', { className: 'table-scroller', attributes: { tabindex: '0' } }, [tableElement]);
+    this.tableElement = element('table', { className: 'data-table', attributes: { role: 'grid', 'aria-label': 'Result table' } }, [this.colgroup, element('thead', {}, [this.headRow]), this.body]);
+    this.scroller = element('div', { className: 'table-scroller', attributes: { tabindex: '0', 'aria-label': 'Result table: arrow keys move between cells' } }, [this.tableElement]);
     this.scroller.addEventListener('scroll', () => this.requestRender());
-    this.scroller.addEventListener('keydown', (event) => {
-      if ((event.ctrlKey || event.metaKey) && event.key === 'c' && this.selected) {
-        event.preventDefault();
-        this.copySelection('cell');
-      }
-    });
+    this.scroller.addEventListener('keydown', (event) => this.onKeyDown(event));
     this.body.addEventListener('click', (event) => this.selectFromEvent(event));
-    this.root = element('div', { className: 'table-view' }, [toolbar, this.scroller]);
+    this.announcer = element('div', { className: 'sr-only', attributes: { 'aria-live': 'polite', role: 'status' } });
+    this.root = element('div', { className: 'table-view' }, [toolbar, this.scroller, this.announcer]);
   }
 
   setTable(table: ResultTable): void {
@@ -95,7 +96,15 @@ export class DataTable {
         title: `Sort by ${column.name}`,
         attributes: { scope: 'col', 'aria-sort': this.sort?.column === index ? (this.sort.direction === 'asc' ? 'ascending' : 'descending') : 'none' },
       });
+      header.tabIndex = 0;
+      header.setAttribute('aria-colindex', String(index + 1));
       header.addEventListener('click', () => this.toggleSort(index));
+      header.addEventListener('keydown', (event) => {
+        if (event.key !== 'Enter' && event.key !== ' ') return;
+        event.preventDefault();
+        this.toggleSort(index);
+        (this.headRow.children[index] as HTMLElement | undefined)?.focus();
+      });
       this.headRow.append(header);
       const col = element('col');
       col.style.width = `${this.columnWidth(index)}px`;
@@ -135,6 +144,8 @@ export class DataTable {
       view.sort((a, b) => compareCells(rows[a][column] ?? null, rows[b][column] ?? null, collator, sign) || a - b);
     }
     this.view = view;
+    this.tableElement.setAttribute('aria-rowcount', String(view.length + 1));
+    this.tableElement.setAttribute('aria-colcount', String(this.table.columns.length));
     this.countLabel.textContent = view.length === rows.length ? `${rows.length.toLocaleString()} rows` : `${view.length.toLocaleString()} of ${rows.length.toLocaleString()} rows`;
     this.scroller.scrollTop = 0;
     this.refresh();
@@ -165,14 +176,14 @@ export class DataTable {
   private renderRow(position: number): HTMLTableRowElement {
     const rowIndex = this.view[position];
     const row = this.table.rows[rowIndex];
-    const tr = element('tr', { attributes: { 'data-position': String(position) } });
+    const tr = element('tr', { attributes: { 'data-position': String(position), 'aria-rowindex': String(position + 2) } });
     this.table.columns.forEach((column, columnIndex) => {
       const cell = row[columnIndex] ?? null;
       const isSelected = this.selected?.row === rowIndex && this.selected.column === columnIndex;
       const td = element('td', {
         className: [column.type === 'number' && typeof cell === 'number' ? 'number' : '', isSelected ? 'selected' : '', cell === null ? 'empty' : ''].join(' ').trim(),
         text: formatCell(cell),
-        attributes: { 'data-column': String(columnIndex) },
+        attributes: { 'data-column': String(columnIndex), 'aria-colindex': String(columnIndex + 1), ...(columnIndex === 0 ? { role: 'rowheader' } : { role: 'gridcell' }), ...(isSelected ? { 'aria-selected': 'true' } : {}) },
       });
       tr.append(td);
     });
@@ -187,6 +198,37 @@ export class DataTable {
     this.refresh();
   }
 
+  private onKeyDown(event: KeyboardEvent): void {
+    if ((event.ctrlKey || event.metaKey) && event.key === 'c' && this.selected) {
+      event.preventDefault();
+      this.copySelection('cell');
+      return;
+    }
+    const page = Math.max(1, Math.floor((this.scroller.clientHeight || 600) / ROW_HEIGHT) - 1);
+    const moves: Record<string, [number, number]> = { ArrowDown: [1, 0], ArrowUp: [-1, 0], ArrowRight: [0, 1], ArrowLeft: [0, -1], PageDown: [page, 0], PageUp: [-page, 0] };
+    const lastColumn = this.table.columns.length - 1;
+    if (this.view.length === 0 || lastColumn < 0) return;
+    const position = this.selected ? this.view.indexOf(this.selected.row) : -1;
+    const column = this.selected?.column ?? 0;
+    let next: { position: number; column: number } | undefined;
+    if (moves[event.key]) {
+      const [down, right] = moves[event.key];
+      next = position < 0 ? { position: 0, column: 0 } : { position: clamp(position + down, 0, this.view.length - 1), column: clamp(column + right, 0, lastColumn) };
+    } else if (event.key === 'Home') next = { position: event.ctrlKey ? 0 : Math.max(0, position), column: 0 };
+    else if (event.key === 'End') next = { position: event.ctrlKey ? this.view.length - 1 : Math.max(0, position), column: lastColumn };
+    if (!next) return;
+    event.preventDefault();
+    this.selected = { row: this.view[next.position], column: next.column };
+    // Keep the selected row in view: the rows outside it do not exist in the DOM.
+    const top = next.position * ROW_HEIGHT;
+    const header = ROW_HEIGHT;
+    if (top < this.scroller.scrollTop) this.scroller.scrollTop = top;
+    else if (top + ROW_HEIGHT + header > this.scroller.scrollTop + this.scroller.clientHeight) this.scroller.scrollTop = top + ROW_HEIGHT + header - this.scroller.clientHeight;
+    this.refresh();
+    const cell = this.table.rows[this.selected.row][next.column] ?? null;
+    this.announcer.textContent = `Row ${next.position + 1} of ${this.view.length}, ${this.table.columns[next.column].name}: ${cell === null ? 'empty' : formatCell(cell)}`;
+  }
+
   private copySelection(what: 'cell' | 'row'): void {
     if (!this.selected) return;
     const row = this.table.rows[this.selected.row];
@@ -197,6 +239,10 @@ export class DataTable {
     const rows: TableCell[][] = this.view.map((index) => this.table.rows[index]);
     this.copy(toTsv(this.table.columns.map((column) => column.name), rows));
   }
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
 }
 
 function spacerRow(height: number, columns: number): HTMLTableRowElement {

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import type { AnalyticsSchema } from '../../../queryContract/schemaTypes';
 import { schemaFromLexicon } from '../../../queryContract/lexiconSchema';
 import type { QuerySpec } from '../../../queryContract/querySpec';
-import type { QueryResult, ResultData, ResultWarning } from '../../../protocol/resultModel';
+import type { LimitNotice, QueryResult, ResultData, ResultWarning } from '../../../protocol/resultModel';
 import { ensureSampleData, SAMPLE_DATA_FILE } from '../../../sample/generateSample';
 import type { AnalyticsBackend, LocalSourceConfig, RunContext } from '../../analyticsBackend';
 import { BackendError, isBackendError } from '../../backendErrors';
@@ -73,8 +73,9 @@ export class LocalBackend implements AnalyticsBackend {
     const warnings: ResultWarning[] = [];
     let data: ResultData;
     let raw: string;
+    let segmentTotal: number | undefined;
     try {
-      ({ data, raw } = await this.compute(spec, context, warnings));
+      ({ data, raw } = await this.compute(spec, context, warnings, (total) => (segmentTotal = total)));
     } catch (error) {
       if (isBackendError(error)) throw error;
       throw new BackendError('badResponse', `The local engine could not run "${spec.title}": ${(error as Error).message}`);
@@ -96,6 +97,7 @@ export class LocalBackend implements AnalyticsBackend {
         rowCount: rowCountOf(data),
         seriesCount: seriesCountOf(data),
         warnings,
+        ...limitedBy(spec, segmentTotal),
       },
       raw: clipped ? raw.slice(0, RAW_LIMIT_CHARS) : raw,
       rawTruncated: clipped,
@@ -106,8 +108,8 @@ export class LocalBackend implements AnalyticsBackend {
    * The result's data and its raw answer: for JQL what main() returned, as Mixpanel's /jql answers
    * it; other kinds have no answer but their data.
    */
-  private async compute(spec: QuerySpec, context: RunContext, warnings: ResultWarning[]): Promise<{ data: ResultData; raw: string }> {
-    const options = { timezone: this.source.timezone };
+  private async compute(spec: QuerySpec, context: RunContext, warnings: ResultWarning[], onSegmentCount: (total: number) => void): Promise<{ data: ResultData; raw: string }> {
+    const options = { timezone: this.source.timezone, onSegmentCount };
     switch (spec.kind) {
       case 'insights':
         throw new BackendError('config', `"${spec.title}" is an insights query: saved Insights reports live in Mixpanel. Run it on a Mixpanel source, or rewrite it as a segmentation for the local source.`);
@@ -200,6 +202,12 @@ function rowCountOf(data: ResultData): number {
     case 'debugger':
       return data.sessions.length;
   }
+}
+
+/** The limit notice when `limit` kept fewer segments than the data has. */
+function limitedBy(spec: QuerySpec, segmentTotal: number | undefined): { limited?: LimitNotice } {
+  if (segmentTotal === undefined || !('limit' in spec) || segmentTotal <= spec.limit) return {};
+  return { limited: { noun: 'segments', shown: spec.limit, total: segmentTotal, limit: spec.limit } };
 }
 
 function seriesCountOf(data: ResultData): number {

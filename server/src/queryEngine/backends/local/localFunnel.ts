@@ -132,6 +132,7 @@ export function runLocalFunnel(dataset: LocalDataset, spec: FunnelSpec, options:
 
   const rowsOf = (period: PeriodTotals): FunnelData['segments'] => [toRow(null, period.overall), ...segmentRows(period.segments, spec)];
   const data: FunnelData = { kind: 'funnel', steps: [...spec.steps], segments: rowsOf(totals[0]), window };
+  if (on !== undefined) options.onSegmentCount?.([...totals[0].segments.keys()].filter((segment) => !(spec.clean && isNoiseSegment(segment))).length);
   if (periods.length > 1) {
     data.unit = spec.unit as 'day' | 'week' | 'month';
     data.byDate = periods.slice(1).map((period, p) => ({ date: period.date!, segments: rowsOf(totals[p + 1]) }));

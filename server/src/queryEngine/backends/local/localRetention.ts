@@ -92,7 +92,7 @@ export function runLocalRetention(dataset: LocalDataset, spec: RetentionSpec, op
       }
     }
   }
-  return summarise(births, spec, bucketer, intervals);
+  return summarise(births, spec, bucketer, intervals, options.onSegmentCount);
 }
 
 /** birth: each user's first born event in the data; only those inside the range start a cohort. */
@@ -145,7 +145,7 @@ function calendarInterval(returnBuckets: Int32Array): IntervalOf {
   return (row, _time, birth) => returnBuckets[row] - birth.bucket;
 }
 
-function summarise(births: Array<Birth[] | undefined>, spec: RetentionSpec, bucketer: TimeBucketer, intervals: number): RetentionData {
+function summarise(births: Array<Birth[] | undefined>, spec: RetentionSpec, bucketer: TimeBucketer, intervals: number, onSegmentCount?: (total: number) => void): RetentionData {
   const cohortSizes = new Map<number, number>();
   for (const userBirths of births) for (const birth of userBirths ?? []) cohortSizes.set(birth.bucket, (cohortSizes.get(birth.bucket) ?? 0) + 1);
   const emptyRow = (bucket: number, segment: string | null): RetentionData['cohorts'][number] => ({ date: bucketer.labelOf(bucket), size: cohortSizes.get(bucket) ?? 0, retained: new Array<number>(intervals).fill(0), segment });
@@ -178,8 +178,9 @@ function summarise(births: Array<Birth[] | undefined>, spec: RetentionSpec, buck
       }
     }
   }
-  const topSegments = [...segmentUsers]
-    .filter(([segment]) => !(spec.clean && isNoiseSegment(segment)))
+  const countedSegments = [...segmentUsers].filter(([segment]) => !(spec.clean && isNoiseSegment(segment)));
+  onSegmentCount?.(countedSegments.length);
+  const topSegments = countedSegments
     .sort(([a, usersA], [b, usersB]) => usersB - usersA || compareText(a, b))
     .slice(0, spec.limit)
     .map(([segment]) => segment);

@@ -17,6 +17,8 @@ import { rangeInstants } from './timeBuckets';
 export interface LocalQueryOptions {
   /** IANA zone of bucket boundaries and date ranges; default UTC. */
   timezone?: string;
+  /** Told how many segments there were before `limit` kept the top ones, so the result can say what it left out. */
+  onSegmentCount?: (total: number) => void;
 }
 
 interface Accumulator {
@@ -105,6 +107,7 @@ export function runLocalSegmentation(dataset: LocalDataset, spec: SegmentationSp
   });
   const kept = spec.clean && on ? series.filter((entry) => !isNoiseSegment(entry.segment)) : series;
   kept.sort(byTotalThenName);
+  if (on) options.onSegmentCount?.(kept.length);
   return { kind: 'series', unit: spec.unit, dates, series: on ? kept.slice(0, spec.limit) : kept, measure: spec.type };
 }
 

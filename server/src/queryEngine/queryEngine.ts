@@ -384,7 +384,7 @@ function withReadingAids(shown: QueryResult, spec: QuerySpec, answered: QueryRes
 }
 
 function fullPageNotice(spec: QuerySpec, result: QueryResult): QueryResult['meta']['limited'] {
-  if (!('limit' in spec)) return undefined;
+  if (!('limit' in spec) || spec.limit === undefined) return undefined;
   const data = result.data;
   if (data.kind === 'debugger') return data.sessions.length >= spec.limit ? { noun: 'sessions', shown: data.sessions.length, limit: spec.limit } : undefined;
   if (!('on' in spec) || spec.on === undefined) return undefined;

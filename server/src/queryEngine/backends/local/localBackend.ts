@@ -206,7 +206,7 @@ function rowCountOf(data: ResultData): number {
 
 /** The limit notice when `limit` kept fewer segments than the data has. */
 function limitedBy(spec: QuerySpec, segmentTotal: number | undefined): { limited?: LimitNotice } {
-  if (segmentTotal === undefined || !('limit' in spec) || segmentTotal <= spec.limit) return {};
+  if (segmentTotal === undefined || !('limit' in spec) || spec.limit === undefined || segmentTotal <= spec.limit) return {};
   return { limited: { noun: 'segments', shown: spec.limit, total: segmentTotal, limit: spec.limit } };
 }
 

@@ -54,7 +54,14 @@ function generateQueries() {
     lines.push(`### Query number ${i}`);
     switch (i % 3) {
       case 0:
-        lines.push(`segmentation "${a}"`, `  on properties["plan"]`, `  where properties["price"] > ${i % 50} and defined(properties["prop_${((i * 7) % EVENT_COUNT) % 97}"])`, '  last 30 days', '  unit day', '  type unique');
+        lines.push(
+          `segmentation "${a}"`,
+          `  on properties["plan"]`,
+          `  where properties["price"] > ${i % 50} and defined(properties["prop_${((i * 7) % EVENT_COUNT) % 97}"])`,
+          '  last 30 days',
+          '  unit day',
+          '  type unique',
+        );
         break;
       case 1:
         lines.push(`funnel "${a}" -> "${b}"`, '  window 14 days', '  from 2026-10-01 to 2026-10-31');
@@ -94,7 +101,14 @@ async function startServer(workspace) {
     processId: process.pid,
     rootUri: uri,
     workspaceFolders: [{ uri, name: 'bench' }],
-    capabilities: { workspace: { configuration: true, diagnostics: { refreshSupport: true } }, textDocument: { diagnostic: {}, completion: { completionList: { itemDefaults: ['editRange'] } }, documentSymbol: { hierarchicalDocumentSymbolSupport: true } } },
+    capabilities: {
+      workspace: { configuration: true, diagnostics: { refreshSupport: true } },
+      textDocument: {
+        diagnostic: {},
+        completion: { completionList: { itemDefaults: ['editRange'] } },
+        documentSymbol: { hierarchicalDocumentSymbolSupport: true },
+      },
+    },
   });
   const schemaLoaded = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the schema did not load within 120 s')), 120_000);
@@ -134,7 +148,13 @@ async function measure(label, count, run) {
 function printTable(title, rows, baseline) {
   console.log(`\n${title}`);
   const header = ['operation', 'median ms', 'p95 ms', '× trivial', 'n'];
-  const body = rows.map((row) => [row.label, row.median.toFixed(2), row.p95.toFixed(2), baseline ? (row.median / baseline.median).toFixed(1) : '', String(row.n)]);
+  const body = rows.map((row) => [
+    row.label,
+    row.median.toFixed(2),
+    row.p95.toFixed(2),
+    baseline ? (row.median / baseline.median).toFixed(1) : '',
+    String(row.n),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
   const format = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   console.log(format(header));
@@ -145,26 +165,35 @@ function printTable(title, rows, baseline) {
 async function runLanguageBench() {
   const workspace = mkdtempSync(join(tmpdir(), 'aq-bench-'));
   try {
-    writeFileSync(join(workspace, 'aq.json'), JSON.stringify({ sources: { shop: { kind: 'mixpanel', projectId: 1, region: 'US', schemaFile: 'schema.json' } }, default: 'shop' }));
+    writeFileSync(
+      join(workspace, 'aq.json'),
+      JSON.stringify({ sources: { shop: { kind: 'mixpanel', projectId: 1, region: 'US', schemaFile: 'schema.json' } }, default: 'shop' }),
+    );
     writeFileSync(join(workspace, 'schema.json'), JSON.stringify(generateLexicon()));
     let text = generateQueries();
     const bigUri = pathToFileURL(join(workspace, 'big.aq')).href;
     const tinyUri = pathToFileURL(join(workspace, 'tiny.aq')).href;
-    console.log(`language bench: ${QUERY_COUNT} queries (${text.split('\n').length} lines, ${(text.length / 1024).toFixed(0)} KiB), ${EVENT_COUNT} events; ${ITERATIONS} samples after ${WARMUP} warm-up`);
+    console.log(
+      `language bench: ${QUERY_COUNT} queries (${text.split('\n').length} lines, ${(text.length / 1024).toFixed(0)} KiB), ${EVENT_COUNT} events; ${ITERATIONS} samples after ${WARMUP} warm-up`,
+    );
 
     const { child, connection, schemaLoaded, onRefresh } = await startServer(workspace);
     onRefresh(() => void connection.sendRequest('textDocument/diagnostic', { textDocument: { uri: tinyUri } }).catch(() => undefined));
     try {
       const openStarted = performance.now();
       // Schemas load lazily, on the first lint that needs one.
-      await connection.sendNotification('textDocument/didOpen', { textDocument: { uri: tinyUri, languageId: 'aq', version: 1, text: 'use mixpanel "shop"\n### Tiny\nsegmentation "Event 00001"\n  last 7 days\n' } });
+      await connection.sendNotification('textDocument/didOpen', {
+        textDocument: { uri: tinyUri, languageId: 'aq', version: 1, text: 'use mixpanel "shop"\n### Tiny\nsegmentation "Event 00001"\n  last 7 days\n' },
+      });
       await connection.sendRequest('textDocument/diagnostic', { textDocument: { uri: tinyUri } });
       await schemaLoaded;
       const schemaMs = performance.now() - openStarted;
       await connection.sendNotification('textDocument/didOpen', { textDocument: { uri: bigUri, languageId: 'aq', version: 1, text } });
       const firstLint = performance.now();
       const first = await connection.sendRequest('textDocument/diagnostic', { textDocument: { uri: bigUri } });
-      console.log(`schema load ${schemaMs.toFixed(0)} ms; first full lint ${(performance.now() - firstLint).toFixed(0)} ms (${first.items.length} diagnostics)`);
+      console.log(
+        `schema load ${schemaMs.toFixed(0)} ms; first full lint ${(performance.now() - firstLint).toFixed(0)} ms (${first.items.length} diagnostics)`,
+      );
 
       let version = 1;
       // Each edit rewrites one digit of a title somewhere in the file: a realistic single keystroke
@@ -184,31 +213,43 @@ async function runLanguageBench() {
       };
 
       const rows = [];
-      const trivial = await measure('trivial request (documentSymbol, tiny file)', ITERATIONS, () => connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri: tinyUri } }));
+      const trivial = await measure('trivial request (documentSymbol, tiny file)', ITERATIONS, () =>
+        connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri: tinyUri } }),
+      );
       rows.push(trivial);
-      rows.push(await measure('edit + diagnostics (pull, whole file)', ITERATIONS, async (i) => {
-        await edit(i);
-        await connection.sendRequest('textDocument/diagnostic', { textDocument: { uri: bigUri } });
-      }));
-      rows.push(await measure('edit + completion: event name in head (10k events)', ITERATIONS, async (i) => {
-        const query = await edit(i);
-        const head = text.indexOf('"', text.indexOf(`### Query number ${query}\n`)) + 1;
-        await connection.sendRequest('textDocument/completion', { textDocument: { uri: bigUri }, position: positionAt(text, head + 3) });
-      }));
-      rows.push(await measure('edit + completion: properties["…"]', ITERATIONS, async (i) => {
-        const query = await edit(i);
-        const bracket = text.indexOf('properties["', text.indexOf(`### Query number ${query}\n`)) + 'properties["'.length;
-        await connection.sendRequest('textDocument/completion', { textDocument: { uri: bigUri }, position: positionAt(text, bracket + 1) });
-      }));
-      rows.push(await measure('edit + completion: clause keyword', ITERATIONS, async (i) => {
-        const query = await edit(i);
-        const clause = text.indexOf('\n  ', text.indexOf(`### Query number ${query}\n`)) + 3;
-        await connection.sendRequest('textDocument/completion', { textDocument: { uri: bigUri }, position: positionAt(text, clause) });
-      }));
-      rows.push(await measure('hover on an event name', ITERATIONS, (i) => {
-        const head = text.indexOf('"', text.indexOf(`### Query number ${(i * 11) % QUERY_COUNT}\n`)) + 2;
-        return connection.sendRequest('textDocument/hover', { textDocument: { uri: bigUri }, position: positionAt(text, head) });
-      }));
+      rows.push(
+        await measure('edit + diagnostics (pull, whole file)', ITERATIONS, async (i) => {
+          await edit(i);
+          await connection.sendRequest('textDocument/diagnostic', { textDocument: { uri: bigUri } });
+        }),
+      );
+      rows.push(
+        await measure('edit + completion: event name in head (10k events)', ITERATIONS, async (i) => {
+          const query = await edit(i);
+          const head = text.indexOf('"', text.indexOf(`### Query number ${query}\n`)) + 1;
+          await connection.sendRequest('textDocument/completion', { textDocument: { uri: bigUri }, position: positionAt(text, head + 3) });
+        }),
+      );
+      rows.push(
+        await measure('edit + completion: properties["…"]', ITERATIONS, async (i) => {
+          const query = await edit(i);
+          const bracket = text.indexOf('properties["', text.indexOf(`### Query number ${query}\n`)) + 'properties["'.length;
+          await connection.sendRequest('textDocument/completion', { textDocument: { uri: bigUri }, position: positionAt(text, bracket + 1) });
+        }),
+      );
+      rows.push(
+        await measure('edit + completion: clause keyword', ITERATIONS, async (i) => {
+          const query = await edit(i);
+          const clause = text.indexOf('\n  ', text.indexOf(`### Query number ${query}\n`)) + 3;
+          await connection.sendRequest('textDocument/completion', { textDocument: { uri: bigUri }, position: positionAt(text, clause) });
+        }),
+      );
+      rows.push(
+        await measure('hover on an event name', ITERATIONS, (i) => {
+          const head = text.indexOf('"', text.indexOf(`### Query number ${(i * 11) % QUERY_COUNT}\n`)) + 2;
+          return connection.sendRequest('textDocument/hover', { textDocument: { uri: bigUri }, position: positionAt(text, head) });
+        }),
+      );
       printTable('language server latency (client-measured round trips)', rows, trivial);
     } finally {
       await connection.sendRequest('shutdown').catch(() => undefined);
@@ -228,7 +269,8 @@ async function runEngineBenchIfPresent() {
     return;
   }
   console.log('\noffline engine bench');
-  const script = "import { pathToFileURL } from 'node:url'; const m = await import(pathToFileURL(process.argv[1]).href); const run = m.runEngineBench ?? m.default?.runEngineBench; await run();";
+  const script =
+    "import { pathToFileURL } from 'node:url'; const m = await import(pathToFileURL(process.argv[1]).href); const run = m.runEngineBench ?? m.default?.runEngineBench; await run();";
   const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, engineBench], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`the offline engine bench failed (exit ${result.status})`);
 }

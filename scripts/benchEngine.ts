@@ -202,7 +202,10 @@ export async function runEngineBench(): Promise<void> {
   // Cold runs each start a fresh process, so no cache, index or leftover garbage helps or hurts.
   const ourTimes: Array<{ cold: number; warm: number; answer: Answer; coldRssMb: number }> = [];
   for (const [i] of benchCases.entries()) {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--cold-case', String(i), '--events', String(events)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const child = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--cold-case', String(i), '--events', String(events)], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
     if (child.status !== 0) throw new Error(`cold run ${i} failed: ${child.stderr}`);
     const cold = JSON.parse(child.stdout) as { ms: number; rssMb: number };
     ourTimes.push({ cold: cold.ms, warm: 0, answer: new Map(), coldRssMb: cold.rssMb });
@@ -238,16 +241,24 @@ export async function runEngineBench(): Promise<void> {
   instance.closeSync();
 
   const lines = [`local engine vs DuckDB on ${events.toLocaleString('en-US')} events (${path})`, ''];
-  lines.push(`${'query'.padEnd(40)} ${'aq cold'.padStart(9)} ${'duck cold'.padStart(9)} ${'ratio'.padStart(6)}   ${'aq warm'.padStart(9)} ${'duck warm'.padStart(9)} ${'ratio'.padStart(6)}`);
+  lines.push(
+    `${'query'.padEnd(40)} ${'aq cold'.padStart(9)} ${'duck cold'.padStart(9)} ${'ratio'.padStart(6)}   ${'aq warm'.padStart(9)} ${'duck warm'.padStart(9)} ${'ratio'.padStart(6)}`,
+  );
   const problems: string[] = [];
   benchCases.forEach((benchCase, i) => {
     const ours = ourTimes[i];
     const theirs = duckTimes[i];
     const ms = (value: number): string => `${Math.round(value)} ms`.padStart(9);
-    lines.push(`${benchCase.spec.title.padEnd(40)} ${ms(ours.cold)} ${ms(theirs.cold)} ${(ours.cold / theirs.cold).toFixed(2).padStart(6)}   ${ms(ours.warm)} ${ms(theirs.warm)} ${(ours.warm / theirs.warm).toFixed(2).padStart(6)}`);
+    lines.push(
+      `${benchCase.spec.title.padEnd(40)} ${ms(ours.cold)} ${ms(theirs.cold)} ${(ours.cold / theirs.cold).toFixed(2).padStart(6)}   ${ms(ours.warm)} ${ms(theirs.warm)} ${(ours.warm / theirs.warm).toFixed(2).padStart(6)}`,
+    );
     problems.push(...compare(benchCase.spec.title, ours.answer, theirs.answer));
   });
-  lines.push('', `peak RSS: aq ${Math.max(...ourTimes.map((t) => t.coldRssMb))} MB (cold process), ${ourPeak} MB (warm process); with DuckDB ${peakRssMb()} MB`, '');
+  lines.push(
+    '',
+    `peak RSS: aq ${Math.max(...ourTimes.map((t) => t.coldRssMb))} MB (cold process), ${ourPeak} MB (warm process); with DuckDB ${peakRssMb()} MB`,
+    '',
+  );
   if (problems.length === 0) {
     lines.push(`results agree: ${benchCases.length} queries, ${ourTimes.reduce((n, t) => n + t.answer.size, 0)} numbers`);
   } else {

@@ -38,7 +38,9 @@ async function main() {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  process.stdout.write(`\naq is running in code-server: ${server.url}\nOpen shop.aq and click "▶ Run" above a query. Press Ctrl+C to stop.\n(code-server log: ${server.logFile})\n`);
+  process.stdout.write(
+    `\naq is running in code-server: ${server.url}\nOpen shop.aq and click "▶ Run" above a query. Press Ctrl+C to stop.\n(code-server log: ${server.logFile})\n`,
+  );
 }
 
 main().catch((error) => {

@@ -44,7 +44,9 @@ const build = spawnSync(process.execPath, [join(root, 'esbuild.mjs')], { stdio: 
 if (build.status !== 0) process.exit(build.status ?? 1);
 
 const testRoot = join(root, 'test', only ?? '');
-const files = collect(testRoot).map((f) => relative(root, f)).sort();
+const files = collect(testRoot)
+  .map((f) => relative(root, f))
+  .sort();
 if (files.length === 0) {
   console.error(`no test files under ${relative(root, testRoot) || '.'}`);
   process.exit(1);

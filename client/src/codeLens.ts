@@ -67,7 +67,14 @@ export class QueryCodeLensProvider implements vscode.CodeLensProvider {
     const lenses: vscode.CodeLens[] = [];
     for (const query of queries) {
       const range = new vscode.Range(query.range.start, query.range.start);
-      lenses.push(new vscode.CodeLens(range, { title: '▶ Run', tooltip: `Run ${query.title}`, command: CommandId.runQueryAtCursor, arguments: [document.uri, query.index] }));
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title: '▶ Run',
+          tooltip: `Run ${query.title}`,
+          command: CommandId.runQueryAtCursor,
+          arguments: [document.uri, query.index],
+        }),
+      );
       const stored = this.outcomes.get(document.uri, query.index);
       if (stored) {
         lenses.push(
@@ -80,7 +87,14 @@ export class QueryCodeLensProvider implements vscode.CodeLensProvider {
         );
         if (stored.outcome.ok && stored.outcome.limited) {
           const limit = raisedLimit(stored.outcome.limited);
-          lenses.push(new vscode.CodeLens(range, { title: `Raise limit to ${limit}`, tooltip: `Write limit ${limit} into the query and run it again`, command: CommandId.raiseLimit, arguments: [document.uri, query.index] }));
+          lenses.push(
+            new vscode.CodeLens(range, {
+              title: `Raise limit to ${limit}`,
+              tooltip: `Write limit ${limit} into the query and run it again`,
+              command: CommandId.raiseLimit,
+              arguments: [document.uri, query.index],
+            }),
+          );
         }
       }
     }

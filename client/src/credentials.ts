@@ -69,7 +69,12 @@ export class CredentialStore {
 
   private concernAbout(params: CredentialsParams): string | undefined {
     if (!params.url || this.acceptedOrigins.has(`${params.sourceName}@${params.url}`)) return undefined;
-    const destination: CredentialDestination = { sourceName: params.sourceName, kind: params.sourceKind, url: params.url, fromUserOverride: params.fromUserOverride === true };
+    const destination: CredentialDestination = {
+      sourceName: params.sourceName,
+      kind: params.sourceKind,
+      url: params.url,
+      fromUserOverride: params.fromUserOverride === true,
+    };
     const verdict = checkCredentialDestination(destination, this.hostsFor(params.sourceName));
     return verdict.allowed ? undefined : verdict.reason;
   }
@@ -104,7 +109,9 @@ export class CredentialStore {
     const value = this.state.get<unknown>(HOST_INDEX_KEY);
     if (typeof value !== 'object' || value === null) return {};
     return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).filter((entry): entry is [string, string[]] => Array.isArray(entry[1]) && entry[1].every((host) => typeof host === 'string')),
+      Object.entries(value as Record<string, unknown>).filter(
+        (entry): entry is [string, string[]] => Array.isArray(entry[1]) && entry[1].every((host) => typeof host === 'string'),
+      ),
     );
   }
 }

@@ -115,7 +115,9 @@ export class ExtensionState implements vscode.Disposable {
         await client.sendRequest(StartWatchRequest, startWatchParams(watch));
       } catch (error) {
         this.watched.set(watch.uri, watch.queryIndex, undefined);
-        this.output.warn(`Watching query ${watch.queryIndex + 1} of ${watch.uri.fsPath} could not be restarted: ${error instanceof Error ? error.message : String(error)}`);
+        this.output.warn(
+          `Watching query ${watch.queryIndex + 1} of ${watch.uri.fsPath} could not be restarted: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
   }

@@ -35,7 +35,9 @@ export class QueryHistory {
 
   async add(entry: HistoryEntry): Promise<void> {
     const kept = entry.result && JSON.stringify(entry.result).length <= MAX_STORED_RESULT_CHARS ? entry : { ...entry, result: undefined };
-    const others = this.entries().filter((existing) => !(existing.uri === entry.uri && existing.queryIndex === entry.queryIndex && existing.ranAt === entry.ranAt));
+    const others = this.entries().filter(
+      (existing) => !(existing.uri === entry.uri && existing.queryIndex === entry.queryIndex && existing.ranAt === entry.ranAt),
+    );
     await this.state.update(HISTORY_KEY, [kept, ...others].slice(0, this.maxEntries()));
   }
 

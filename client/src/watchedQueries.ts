@@ -49,7 +49,12 @@ export class WatchedQueries implements vscode.Disposable {
 
 /** What the server is asked to watch, with the current alert settings: for Start Watching and for restarting watches. */
 export function startWatchParams(watch: WatchedQuery): StartWatchParams {
-  return { uri: watch.uri.toString(), queryIndex: watch.queryIndex, everyMinutes: watch.everyMinutes, maxAlertsPerPoll: ExtensionConfig.watchMaxAlertsPerPoll() };
+  return {
+    uri: watch.uri.toString(),
+    queryIndex: watch.queryIndex,
+    everyMinutes: watch.everyMinutes,
+    maxAlertsPerPoll: ExtensionConfig.watchMaxAlertsPerPoll(),
+  };
 }
 
 function watchKey(uri: vscode.Uri, queryIndex: number): string {

@@ -27,7 +27,16 @@ export class WorkflowCodeLensProvider implements vscode.CodeLensProvider {
     if (!ExtensionConfig.codeLensEnabled()) return [];
     const top = new vscode.Range(0, 0, 0, 0);
     if (isEventFile(document.uri)) {
-      return [new vscode.CodeLens(top, { title: '$(cloud-upload) Send Events', tooltip: isMparticleFileName(document.uri) ? 'Send the batches of this file to an mParticle input' : 'Send the events of this file to a Mixpanel source', command: CommandId.sendEvents, arguments: [document.uri] })];
+      return [
+        new vscode.CodeLens(top, {
+          title: '$(cloud-upload) Send Events',
+          tooltip: isMparticleFileName(document.uri)
+            ? 'Send the batches of this file to an mParticle input'
+            : 'Send the events of this file to a Mixpanel source',
+          command: CommandId.sendEvents,
+          arguments: [document.uri],
+        }),
+      ];
     }
     if (document.languageId !== 'aq') return [];
     const queries = await documentQueries(document);
@@ -49,4 +58,3 @@ export class WorkflowCodeLensProvider implements vscode.CodeLensProvider {
     return lenses;
   }
 }
-

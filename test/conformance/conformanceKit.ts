@@ -48,5 +48,7 @@ export function segmentationOf(query: string, rows: EventRow[], timezone = 'UTC'
 
 /** `[date, size, retained]` per cohort row, or `[date, segment, size, retained]` with `on`. */
 export function cohortsOf(data: RetentionData): unknown[] {
-  return data.cohorts.map((cohort) => (cohort.segment === null ? [cohort.date, cohort.size, cohort.retained] : [cohort.date, cohort.segment, cohort.size, cohort.retained]));
+  return data.cohorts.map((cohort) =>
+    cohort.segment === null ? [cohort.date, cohort.size, cohort.retained] : [cohort.date, cohort.segment, cohort.size, cohort.retained],
+  );
 }

@@ -13,7 +13,8 @@ function flagEvents(values: unknown[]): EventRow[] {
   return values.map((value, position) => ['Flag', `u${position}`, `2026-10-01T10:${String(position).padStart(2, '0')}:00`, value === MISSING ? {} : { value }]);
 }
 const MISSING = Symbol('not set');
-const totalsBySegment = (query: string, rows: EventRow[]) => Object.fromEntries(segmentationOf(query, rows).series.map((entry) => [entry.segment, entry.total]));
+const totalsBySegment = (query: string, rows: EventRow[]) =>
+  Object.fromEntries(segmentationOf(query, rows).series.map((entry) => [entry.segment, entry.total]));
 
 describe('boolean() cast', () => {
   it('"false", 0, null, undefined and "" are false; "true" and any other set value are true', () => {

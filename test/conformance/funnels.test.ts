@@ -38,7 +38,9 @@ async function runBoth(rows: EventRow[], overrides: Partial<FunnelSpec> & Pick<F
   const dataPath = join(folder, `events-${fileCount++}.ndjson`);
   writeFileSync(
     dataPath,
-    rows.map(([event, user, iso, properties = {}]) => JSON.stringify({ event, properties: { time: Date.parse(`${iso}Z`), distinct_id: user, ...properties } })).join('\n') + '\n',
+    rows
+      .map(([event, user, iso, properties = {}]) => JSON.stringify({ event, properties: { time: Date.parse(`${iso}Z`), distinct_id: user, ...properties } }))
+      .join('\n') + '\n',
   );
   const { script, params } = compileFunnelToJql(spec);
   const { output } = await runJql({ script, params, dataPath });

@@ -19,13 +19,19 @@ describe('measure sum and average', () => {
     // OpenAPI /segmentation/average, on: "The result of the expression should be a numeric value.
     // If the expression is not numeric, a value of 0.0 is assumed." Four events: (10 + 20 + 0 + 0) / 4.
     const result = segmentationOf('segmentation "Purchase"\n  on properties["amount"]\n  measure average\n  from 2026-10-01 to 2026-10-01\n', rows);
-    assert.deepEqual(result.series.map((entry) => [entry.values, entry.total]), [[[7.5], 7.5]]);
+    assert.deepEqual(
+      result.series.map((entry) => [entry.values, entry.total]),
+      [[[7.5], 7.5]],
+    );
   });
 
   it('sum: a non-numeric value adds 0.0', () => {
     // OpenAPI /segmentation/sum, on: the same sentence. 10 + 20 + 0 + 0.
     const result = segmentationOf('segmentation "Purchase"\n  on properties["amount"]\n  measure sum\n  from 2026-10-01 to 2026-10-01\n', rows);
-    assert.deepEqual(result.series.map((entry) => entry.values), [[30]]);
+    assert.deepEqual(
+      result.series.map((entry) => entry.values),
+      [[30]],
+    );
   });
 });
 

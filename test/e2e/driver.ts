@@ -15,7 +15,6 @@ interface BrowserElement {
   querySelectorAll(selector: string): ArrayLike<BrowserElement>;
 }
 
-
 export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-results', 'e2e');
 /** Long enough for a cold language server on a busy 2-core machine; short enough to fail a hung run. */
 export const DEFAULT_TIMEOUT_MS = 45_000;
@@ -169,7 +168,9 @@ export class Workbench {
   async suggestions(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string[]> {
     const widget = this.page.locator('.suggest-widget.visible');
     await widget.waitFor({ state: 'visible', timeout: timeoutMs });
-    return widget.locator('.monaco-list-row').evaluateAll((rows: BrowserElement[]) => rows.map((row) => row.getAttribute('aria-label') ?? row.textContent ?? ''));
+    return widget
+      .locator('.monaco-list-row')
+      .evaluateAll((rows: BrowserElement[]) => rows.map((row) => row.getAttribute('aria-label') ?? row.textContent ?? ''));
   }
 
   /** Shows the hover at the cursor (the keyboard route of mouse-hovering) and returns its text. */

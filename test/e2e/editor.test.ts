@@ -48,7 +48,9 @@ after(async () => {
   await resources?.browser.close();
   if (resources) rmSync(dirname(resources.vsixPath), { recursive: true, force: true });
   const total = timings.reduce((sum, timing) => sum + timing.seconds, 0);
-  report(`timings:\n${timings.map((t) => `  ${t.passed ? '✓' : '✗'} ${t.seconds.toFixed(1).padStart(6)} s  ${t.name}`).join('\n')}\n  total ${total.toFixed(1)} s`);
+  report(
+    `timings:\n${timings.map((t) => `  ${t.passed ? '✓' : '✗'} ${t.seconds.toFixed(1).padStart(6)} s  ${t.name}`).join('\n')}\n  total ${total.toFixed(1)} s`,
+  );
 });
 
 for (const [index, scenario] of scenarios.entries()) {

@@ -76,7 +76,10 @@ test('`npm run package` writes aq.vsix where it is run from, complete and within
   try {
     // The script is given a relative output folder, as `npm run package` gives it `.`.
     const tsxLoader = pathToFileURL(require.resolve('tsx')).href;
-    const result = spawnSync(process.execPath, ['--import', tsxLoader, join(REPO_ROOT, 'test', 'e2e', 'packageVsix.ts'), 'out'], { cwd: workDir, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, ['--import', tsxLoader, join(REPO_ROOT, 'test', 'e2e', 'packageVsix.ts'), 'out'], {
+      cwd: workDir,
+      encoding: 'utf8',
+    });
     assert.equal(result.status, 0, result.stderr);
     const vsixPath = join(workDir, 'out', 'aq.vsix');
     assert.ok(existsSync(vsixPath), `${vsixPath} exists`);

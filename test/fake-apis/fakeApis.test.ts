@@ -14,7 +14,10 @@ describe('fake Mixpanel', () => {
   let fake: FakeMixpanel;
   before(async () => {
     fake = await startFakeMixpanel({
-      projects: { 1: { region: 'US', serviceAccounts: [{ username: 'svc', secret: 'pw' }], legacySecret: 'old' }, 2: { region: 'IN', serviceAccounts: [{ username: 'svc', secret: 'pw' }] } },
+      projects: {
+        1: { region: 'US', serviceAccounts: [{ username: 'svc', secret: 'pw' }], legacySecret: 'old' },
+        2: { region: 'IN', serviceAccounts: [{ username: 'svc', secret: 'pw' }] },
+      },
     });
   });
   after(() => fake.close());
@@ -24,7 +27,9 @@ describe('fake Mixpanel', () => {
     const missing = await fetch(`${fake.url}/api/query/segmentation?event=x`, { headers: { authorization: basic('svc', 'pw') } });
     assert.equal(missing.status, 400);
     assert.deepEqual(await missing.json(), { error: 'project_id is required when using service account authentication', status: 'error' });
-    const noEvent = await fetch(`${fake.url}/api/query/segmentation?project_id=1&from_date=2026-10-01&to_date=2026-10-01`, { headers: { authorization: basic('old', '') } });
+    const noEvent = await fetch(`${fake.url}/api/query/segmentation?project_id=1&from_date=2026-10-01&to_date=2026-10-01`, {
+      headers: { authorization: basic('old', '') },
+    });
     assert.equal(noEvent.status, 400);
     assert.deepEqual(await noEvent.json(), { error: 'missing required parameter: event', status: 'error' });
   });
@@ -36,9 +41,14 @@ describe('fake Mixpanel', () => {
   });
 
   it('answers 429 with Retry-After once the hourly limit is used', async () => {
-    const limited = await startFakeMixpanel({ hourlyLimit: 2, retryAfterSeconds: 42, projects: { 1: { region: 'US', serviceAccounts: [{ username: 'svc', secret: 'pw' }] } } });
+    const limited = await startFakeMixpanel({
+      hourlyLimit: 2,
+      retryAfterSeconds: 42,
+      projects: { 1: { region: 'US', serviceAccounts: [{ username: 'svc', secret: 'pw' }] } },
+    });
     try {
-      const call = (): Promise<Response> => fetch(`${limited.url}/api/query/events/names?project_id=1&type=general`, { headers: { authorization: basic('svc', 'pw') } });
+      const call = (): Promise<Response> =>
+        fetch(`${limited.url}/api/query/events/names?project_id=1&type=general`, { headers: { authorization: basic('svc', 'pw') } });
       const statuses: number[] = [];
       let last: Response | undefined;
       for (let i = 0; i < 3; i++) {
@@ -62,17 +72,26 @@ describe('fake Piwik PRO', () => {
   after(() => fake.close());
 
   it('issues tokens for valid client credentials only', async () => {
-    const post = (body: unknown): Promise<Response> => fetch(`${fake.url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown): Promise<Response> =>
+      fetch(`${fake.url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     assert.equal((await post({ grant_type: 'client_credentials', client_id: 'id', client_secret: 'nope' })).status, 401);
     assert.equal((await post({ grant_type: 'password', client_id: 'id', client_secret: 'sec' })).status, 400);
-    const ok = (await (await post({ grant_type: 'client_credentials', client_id: 'id', client_secret: 'sec' })).json()) as { access_token: string; token_type: string; expires_in: number };
+    const ok = (await (await post({ grant_type: 'client_credentials', client_id: 'id', client_secret: 'sec' })).json()) as {
+      access_token: string;
+      token_type: string;
+      expires_in: number;
+    };
     assert.equal(ok.token_type, 'Bearer');
     const debuggerUrl = `${fake.url}/api/tracker/v1/debugger?app_id=${PIWIK_APP_ID}`;
     assert.equal((await fetch(debuggerUrl)).status, 401);
     const sessions = await fetch(debuggerUrl, { headers: { authorization: `Bearer ${ok.access_token}` } });
     assert.equal(sessions.headers.get('content-type'), 'application/x-ndjson');
     assert.equal((await sessions.text()).trim().split('\n').length, 3);
-    assert.equal((await fetch(`${fake.url}/api/tracker/v1/debugger?app_id=${PIWIK_APP_ID}&lookup_window=301`, { headers: { authorization: `Bearer ${ok.access_token}` } })).status, 400);
+    assert.equal(
+      (await fetch(`${fake.url}/api/tracker/v1/debugger?app_id=${PIWIK_APP_ID}&lookup_window=301`, { headers: { authorization: `Bearer ${ok.access_token}` } }))
+        .status,
+      400,
+    );
   });
 });
 
@@ -81,14 +100,27 @@ describe('fake Piwik PRO Analytics Query API', () => {
   let bearer: string;
   before(async () => {
     fake = await startFakePiwikPro({ clients: [{ clientId: 'id', clientSecret: 'sec' }] });
-    const token = await fetch(`${fake.url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'client_credentials', client_id: 'id', client_secret: 'sec' }) });
+    const token = await fetch(`${fake.url}/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'client_credentials', client_id: 'id', client_secret: 'sec' }),
+    });
     bearer = `Bearer ${((await token.json()) as { access_token: string }).access_token}`;
   });
   after(() => fake.close());
 
   const query = (body: unknown, authorization?: string): Promise<Response> =>
-    fetch(`${fake.url}/api/analytics/v1/query/`, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body: JSON.stringify(body) });
-  const valid = { website_id: PIWIK_WEBSITE_ID, columns: [{ column_id: 'device_type' }, { column_id: 'sessions' }], date_from: '2026-11-01', date_to: '2026-11-30' };
+    fetch(`${fake.url}/api/analytics/v1/query/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+      body: JSON.stringify(body),
+    });
+  const valid = {
+    website_id: PIWIK_WEBSITE_ID,
+    columns: [{ column_id: 'device_type' }, { column_id: 'sessions' }],
+    date_from: '2026-11-01',
+    date_to: '2026-11-30',
+  };
 
   it('answers the documented 401 without a token', async () => {
     const response = await query(valid);
@@ -115,14 +147,28 @@ describe('fake Piwik PRO Analytics Query API', () => {
       const error = ((await response.json()) as { errors: Array<{ detail: string; source?: { parameter: string } }> }).errors[0];
       return { detail: error.detail, parameter: error.source?.parameter };
     };
-    assert.deepEqual(await rejected({ ...valid, columns: [{ column_id: 'example' }] }), { detail: 'Dimension "example" does not exist.', parameter: 'columns.0.column_id' });
+    assert.deepEqual(await rejected({ ...valid, columns: [{ column_id: 'example' }] }), {
+      detail: 'Dimension "example" does not exist.',
+      parameter: 'columns.0.column_id',
+    });
     assert.equal((await rejected({ ...valid, relative_date: 'today' })).parameter, 'relative_date');
     assert.equal((await rejected({ ...valid, date_from: undefined })).parameter, 'date_from');
     assert.equal((await rejected({ ...valid, limit: 100_001 })).parameter, 'limit');
     assert.equal((await rejected({ ...valid, order_by: [[2, 'desc']] })).parameter, 'order_by.0');
-    assert.equal((await rejected({ ...valid, filters: { operator: 'and', conditions: [{ column_id: 'sessions', condition: { operator: 'gt', value: 1 } }] } })).parameter, 'filters.conditions.0.column_id');
-    assert.equal((await rejected({ ...valid, filters: { operator: 'and', conditions: [{ column_id: 'device_type', condition: { operator: 'contains', value: 'x' } }] } })).parameter, 'filters.conditions.0.condition.operator');
+    assert.equal(
+      (await rejected({ ...valid, filters: { operator: 'and', conditions: [{ column_id: 'sessions', condition: { operator: 'gt', value: 1 } }] } })).parameter,
+      'filters.conditions.0.column_id',
+    );
+    assert.equal(
+      (await rejected({ ...valid, filters: { operator: 'and', conditions: [{ column_id: 'device_type', condition: { operator: 'contains', value: 'x' } }] } }))
+        .parameter,
+      'filters.conditions.0.condition.operator',
+    );
     assert.equal((await rejected({ ...valid, metric_filters: { operator: 'xor', conditions: [] } })).parameter, 'metric_filters');
-    assert.equal((await rejected({ ...valid, metric_filters: { operator: 'and', conditions: [{ column_id: 'sessions', condition: { operator: 'gt', value: '10' } }] } })).parameter, 'metric_filters.conditions.0.condition.value');
+    assert.equal(
+      (await rejected({ ...valid, metric_filters: { operator: 'and', conditions: [{ column_id: 'sessions', condition: { operator: 'gt', value: '10' } }] } }))
+        .parameter,
+      'metric_filters.conditions.0.condition.value',
+    );
   });
 });

@@ -92,9 +92,17 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions): Promise<F
       if (!byLegacy) return json(400, { error: 'project_id is required when using service account authentication', status: 'error' });
     }
     const project = options.projects[Number(projectText)];
-    const isMember = project && (project.serviceAccounts.some((account) => account.username === auth.username && account.secret === auth.password) || (project.legacySecret === auth.username && auth.password === ''));
-    const knowsAccount = Object.values(options.projects).some((candidate) => candidate.serviceAccounts.some((account) => account.username === auth.username && account.secret === auth.password));
-    if (!project) return knowsAccount ? json(404, { error: `project ${projectText} not found`, status: 'error' }) : json(401, { error: 'Invalid credentials', status: 'error' });
+    const isMember =
+      project &&
+      (project.serviceAccounts.some((account) => account.username === auth.username && account.secret === auth.password) ||
+        (project.legacySecret === auth.username && auth.password === ''));
+    const knowsAccount = Object.values(options.projects).some((candidate) =>
+      candidate.serviceAccounts.some((account) => account.username === auth.username && account.secret === auth.password),
+    );
+    if (!project)
+      return knowsAccount
+        ? json(404, { error: `project ${projectText} not found`, status: 'error' })
+        : json(401, { error: 'Invalid credentials', status: 'error' });
     if (!isMember) return json(401, { error: 'Invalid credentials', status: 'error' });
     if (project.region !== (options.hostRegion ?? 'US')) {
       return json(400, { request: request.path, error: 'request failed with error: invalid project id for cluster.' });
@@ -104,7 +112,10 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions): Promise<F
     if (options.hourlyLimit !== undefined && counted > options.hourlyLimit) {
       return json(
         429,
-        { request: request.path, error: `Query rate limit exceeded for project_id: ${projectText}. 0/5 queries running concurrently and ${counted - 1}/${options.hourlyLimit} queries running in the last hour.` },
+        {
+          request: request.path,
+          error: `Query rate limit exceeded for project_id: ${projectText}. 0/5 queries running concurrently and ${counted - 1}/${options.hourlyLimit} queries running in the last hour.`,
+        },
         { 'retry-after': String(options.retryAfterSeconds ?? 1) },
       );
     }
@@ -135,9 +146,16 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions): Promise<F
       case '/api/query/events/properties/top':
         return missing(q, ['event']) ?? json(200, topProperties(q.event, Number(q.limit ?? 10)));
       case '/api/query/events/properties/values':
-        return missing(q, ['event', 'name']) ?? json(200, [...new Set(events.filter((e) => e.event === q.event && q.name in e.properties).map((e) => String(e.properties[q.name])))]);
+        return (
+          missing(q, ['event', 'name']) ??
+          json(200, [...new Set(events.filter((e) => e.event === q.event && q.name in e.properties).map((e) => String(e.properties[q.name])))])
+        );
       case '/api/query/cohorts/list':
-        return request.method === 'POST' ? json(200, [{ count: 2, is_visible: 1, description: 'Bought something', created: '2026-10-04 10:00:00', project_id: projectId, id: 1000, name: 'Buyers' }]) : json(405, { error: 'use POST', status: 'error' });
+        return request.method === 'POST'
+          ? json(200, [
+              { count: 2, is_visible: 1, description: 'Bought something', created: '2026-10-04 10:00:00', project_id: projectId, id: 1000, name: 'Buyers' },
+            ])
+          : json(405, { error: 'use POST', status: 'error' });
       case '/api/query/engage':
         return engage(q);
     }
@@ -226,7 +244,10 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions): Promise<F
     if (!Array.isArray(selected)) return selected;
     const results: Record<string, number> = {};
     for (const day of daysBetween(q.from_date, q.to_date)) {
-      const numbers = selected.filter((event) => event.time.startsWith(day)).map((event) => Number(event.properties[on])).filter(Number.isFinite);
+      const numbers = selected
+        .filter((event) => event.time.startsWith(day))
+        .map((event) => Number(event.properties[on]))
+        .filter(Number.isFinite);
       const sum = numbers.reduce((total, value) => total + value, 0);
       results[day] = how === 'sum' ? sum : numbers.length ? sum / numbers.length : 0;
     }
@@ -241,7 +262,9 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions): Promise<F
     if (!funnel) return json(404, { error: `funnel ${q.funnel_id} not found`, status: 'error' });
     const on = propertyOf(q.on);
     if (on === null) return json(400, { error: `the fake cannot segment by ${q.on}`, status: 'error' });
-    const windowMs = (q.length ? Number(q.length) * ({ day: DAY_MS, hour: 3_600_000, minute: 60_000 }[q.length_unit ?? 'day'] ?? DAY_MS) : funnel.lengthDays * DAY_MS);
+    const windowMs = q.length
+      ? Number(q.length) * ({ day: DAY_MS, hour: 3_600_000, minute: 60_000 }[q.length_unit ?? 'day'] ?? DAY_MS)
+      : funnel.lengthDays * DAY_MS;
     const dates = daysBetween(q.from_date, q.to_date);
     type Progress = { segment: string; times: number[] };
     const byDate = new Map<string, Progress[]>(dates.map((date) => [date, []]));
@@ -252,7 +275,9 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions): Promise<F
       if (!start) continue;
       const times = [Date.parse(start.time)];
       for (const step of funnel.steps.slice(1)) {
-        const next = own.find((event) => event.event === step && Date.parse(event.time) > times[times.length - 1] && Date.parse(event.time) - times[0] <= windowMs);
+        const next = own.find(
+          (event) => event.event === step && Date.parse(event.time) > times[times.length - 1] && Date.parse(event.time) - times[0] <= windowMs,
+        );
         if (!next) break;
         times.push(Date.parse(next.time));
       }
@@ -265,15 +290,31 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions): Promise<F
         const first = progress.length;
         const previous = progress.filter((entry) => entry.times.length > i - 1).length;
         const avg = i === 0 || count === 0 ? null : reached.reduce((total, entry) => total + (entry.times[i] - entry.times[i - 1]) / 1000, 0) / count;
-        return { count, avg_time: avg, step_conv_ratio: i === 0 ? 1 : previous ? count / previous : 0, overall_conv_ratio: i === 0 ? 1 : first ? count / first : 0, goal: step, event: step };
+        return {
+          count,
+          avg_time: avg,
+          step_conv_ratio: i === 0 ? 1 : previous ? count / previous : 0,
+          overall_conv_ratio: i === 0 ? 1 : first ? count / first : 0,
+          goal: step,
+          event: step,
+        };
       });
     const data: Record<string, unknown> = {};
     for (const [date, progress] of byDate) {
       if (!on) {
-        data[date] = { steps: stepsOf(progress), analysis: { completion: progress.filter((entry) => entry.times.length === funnel.steps.length).length, starting_amount: progress.length, steps: funnel.steps.length, worst: 1 } };
+        data[date] = {
+          steps: stepsOf(progress),
+          analysis: {
+            completion: progress.filter((entry) => entry.times.length === funnel.steps.length).length,
+            starting_amount: progress.length,
+            steps: funnel.steps.length,
+            worst: 1,
+          },
+        };
       } else {
         const segments: Record<string, unknown> = { $overall: stepsOf(progress) };
-        for (const segment of new Set(progress.map((entry) => entry.segment))) segments[segment] = stepsOf(progress.filter((entry) => entry.segment === segment));
+        for (const segment of new Set(progress.map((entry) => entry.segment)))
+          segments[segment] = stepsOf(progress.filter((entry) => entry.segment === segment));
         data[date] = segments;
       }
     }
@@ -302,7 +343,8 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions): Promise<F
       let births: FixtureEvent[];
       if (compounded) {
         const byDay = new Map<string, FixtureEvent>();
-        for (const event of own) if (isReturn(event) && inRange(event, q.from_date, q.to_date) && !byDay.has(event.time.slice(0, 10))) byDay.set(event.time.slice(0, 10), event);
+        for (const event of own)
+          if (isReturn(event) && inRange(event, q.from_date, q.to_date) && !byDay.has(event.time.slice(0, 10))) byDay.set(event.time.slice(0, 10), event);
         births = [...byDay.values()];
       } else {
         const first = own.find((event) => event.event === q.born_event);
@@ -312,7 +354,9 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions): Promise<F
         const day = birth.time.slice(0, 10);
         const cohort = (cohorts[day] ??= { counts: Array.from({ length: intervals }, () => 0), first: 0 });
         cohort.first++;
-        const returnedIn = own.filter((event) => event !== birth && isReturn(event) && event.time >= birth.time).map((event) => Math.floor((Date.parse(event.time) - Date.parse(birth.time)) / unitMs));
+        const returnedIn = own
+          .filter((event) => event !== birth && isReturn(event) && event.time >= birth.time)
+          .map((event) => Math.floor((Date.parse(event.time) - Date.parse(birth.time)) / unitMs));
         for (let i = 0; i < intervals; i++) if (returnedIn.some((interval) => (unbounded ? interval >= i : interval === i))) cohort.counts[i]++;
       }
     }
@@ -341,13 +385,29 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions): Promise<F
     if (absent) return absent;
     if (!jqlDir) {
       jqlDir = mkdtempSync(join(tmpdir(), 'aq-fake-mixpanel-'));
-      const lines = events.map((event) => JSON.stringify({ event: event.event, properties: { time: Date.parse(event.time) / 1000, distinct_id: event.distinctId, $insert_id: `${event.distinctId}-${Date.parse(event.time)}`, ...event.properties } }));
+      const lines = events.map((event) =>
+        JSON.stringify({
+          event: event.event,
+          properties: {
+            time: Date.parse(event.time) / 1000,
+            distinct_id: event.distinctId,
+            $insert_id: `${event.distinctId}-${Date.parse(event.time)}`,
+            ...event.properties,
+          },
+        }),
+      );
       writeFileSync(join(jqlDir, 'events.ndjson'), `${lines.join('\n')}\n`);
     }
     const runtimePath = '../../server/src/queryEngine/backends/local/jql/jqlRuntime';
-    const runtime = (await import(runtimePath)) as { runJql: (options: { script: string; params: Record<string, unknown>; dataPath: string }) => Promise<{ output: unknown[] }> };
+    const runtime = (await import(runtimePath)) as {
+      runJql: (options: { script: string; params: Record<string, unknown>; dataPath: string }) => Promise<{ output: unknown[] }>;
+    };
     try {
-      const { output } = await runtime.runJql({ script: q.script, params: q.params ? (JSON.parse(q.params) as Record<string, unknown>) : {}, dataPath: join(jqlDir, 'events.ndjson') });
+      const { output } = await runtime.runJql({
+        script: q.script,
+        params: q.params ? (JSON.parse(q.params) as Record<string, unknown>) : {},
+        dataPath: join(jqlDir, 'events.ndjson'),
+      });
       return json(200, output);
     } catch (error) {
       return json(400, { error: `Error validating script: ${(error as Error).message}`, status: 'error' });
@@ -365,7 +425,14 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions): Promise<F
       if (!match) return json(400, { error: `the fake cannot evaluate where=${q.where}`, status: 'error' });
       profiles = profiles.filter((profile) => (profile.properties as Record<string, unknown>)[match[1]] === match[2]);
     }
-    return json(200, { page: Number(q.page ?? 0), page_size: 1000, session_id: '1234567890-EXAMPL', status: 'ok', total: profiles.length, results: profiles.map((profile) => ({ $distinct_id: profile.distinctId, $properties: profile.properties })) });
+    return json(200, {
+      page: Number(q.page ?? 0),
+      page_size: 1000,
+      session_id: '1234567890-EXAMPL',
+      status: 'ok',
+      total: profiles.length,
+      results: profiles.map((profile) => ({ $distinct_id: profile.distinctId, $properties: profile.properties })),
+    });
   }
 
   function eventNamesByVolume(): string[] {
@@ -376,14 +443,36 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions): Promise<F
 
   function topProperties(event: string, limit: number): Record<string, { count: number }> {
     const counts = new Map<string, number>();
-    for (const candidate of events) if (candidate.event === event) for (const key of Object.keys(candidate.properties)) counts.set(key, (counts.get(key) ?? 0) + 1);
-    return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([key, count]) => [key, { count }]));
+    for (const candidate of events)
+      if (candidate.event === event) for (const key of Object.keys(candidate.properties)) counts.set(key, (counts.get(key) ?? 0) + 1);
+    return Object.fromEntries(
+      [...counts]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, limit)
+        .map(([key, count]) => [key, { count }]),
+    );
   }
 
   function lexiconEntries(): unknown[] {
     return [
-      { entityType: 'event', name: 'Sign Up', schemaJson: { description: 'A new account.', properties: { browser: { type: 'string' }, plan: { type: 'string', examples: ['free', 'pro'] } }, metadata: { 'com.mixpanel': { hidden: false, dropped: false } } } },
-      { entityType: 'event', name: 'Purchase', schemaJson: { description: 'An order was paid.', properties: { amount: { type: 'number' }, browser: { type: 'string' } }, metadata: { 'com.mixpanel': { hidden: false, dropped: false } } } },
+      {
+        entityType: 'event',
+        name: 'Sign Up',
+        schemaJson: {
+          description: 'A new account.',
+          properties: { browser: { type: 'string' }, plan: { type: 'string', examples: ['free', 'pro'] } },
+          metadata: { 'com.mixpanel': { hidden: false, dropped: false } },
+        },
+      },
+      {
+        entityType: 'event',
+        name: 'Purchase',
+        schemaJson: {
+          description: 'An order was paid.',
+          properties: { amount: { type: 'number' }, browser: { type: 'string' } },
+          metadata: { 'com.mixpanel': { hidden: false, dropped: false } },
+        },
+      },
       { entityType: 'profile', name: '$user', schemaJson: { properties: { $email: { type: 'string' }, plan: { type: 'string' } } } },
     ];
   }

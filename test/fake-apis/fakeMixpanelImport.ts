@@ -62,11 +62,17 @@ export async function startFakeMixpanelImport(options: FakeMixpanelImportOptions
     } catch {
       return answer(400, { code: 400, error: 'unable to decompress the body', status: 'Bad Request' });
     }
-    if (raw.length > 10 * 1024 * 1024) return answer(413, { code: 413, error: 'request exceeds max limit of 10485760 bytes', status: 'Request Entity Too Large' });
+    if (raw.length > 10 * 1024 * 1024)
+      return answer(413, { code: 413, error: 'request exceeds max limit of 10485760 bytes', status: 'Request Entity Too Large' });
     let events: unknown[];
     try {
       const text = raw.toString('utf8');
-      events = text.trimStart().startsWith('[') ? (JSON.parse(text) as unknown[]) : text.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as unknown);
+      events = text.trimStart().startsWith('[')
+        ? (JSON.parse(text) as unknown[])
+        : text
+            .split('\n')
+            .filter((line) => line.trim())
+            .map((line) => JSON.parse(line) as unknown);
     } catch {
       return answer(400, { code: 400, error: 'unable to parse the body as JSON', status: 'Bad Request' });
     }
@@ -86,7 +92,14 @@ export async function startFakeMixpanelImport(options: FakeMixpanelImportOptions
       store.set(JSON.stringify([event.event, properties.distinct_id, properties.time, properties.$insert_id]), event);
       imported++;
     });
-    if (failed.length > 0) return answer(400, { code: 400, error: 'some data points in the request failed validation', num_records_imported: imported, status: 'Bad Request', failed_records: failed });
+    if (failed.length > 0)
+      return answer(400, {
+        code: 400,
+        error: 'some data points in the request failed validation',
+        num_records_imported: imported,
+        status: 'Bad Request',
+        failed_records: failed,
+      });
     return answer(200, { code: 200, num_records_imported: imported, status: 'OK' });
   }
 
@@ -99,10 +112,12 @@ export async function startFakeMixpanelImport(options: FakeMixpanelImportOptions
     const time = properties.time;
     if (typeof time !== 'number') return { field: 'properties.time', message: "'properties.time' is invalid: must be specified as seconds since epoch" };
     const seconds = time > 1e11 ? time / 1000 : time;
-    if (seconds < Date.parse('1971-01-01T00:00:00Z') / 1000 || seconds > now() / 1000 + 3600) return { field: 'properties.time', message: "'properties.time' is invalid: must be after 1971 and at most 1 hour in the future" };
+    if (seconds < Date.parse('1971-01-01T00:00:00Z') / 1000 || seconds > now() / 1000 + 3600)
+      return { field: 'properties.time', message: "'properties.time' is invalid: must be after 1971 and at most 1 hour in the future" };
     if (typeof properties.distinct_id !== 'string') return { field: 'properties.distinct_id', message: "'properties.distinct_id' must be a string" };
     const insertId = properties.$insert_id;
-    if (typeof insertId !== 'string' || !INSERT_ID.test(insertId)) return { field: 'properties.$insert_id', message: "'properties.$insert_id' is invalid: at most 36 alphanumeric characters or '-'" };
+    if (typeof insertId !== 'string' || !INSERT_ID.test(insertId))
+      return { field: 'properties.$insert_id', message: "'properties.$insert_id' is invalid: at most 36 alphanumeric characters or '-'" };
     return undefined;
   }
 

@@ -49,9 +49,11 @@ export async function startFakeMparticle(options: { apiKey: string; apiSecret: s
     if (!Array.isArray(body)) return errors(400, 'The body of /v2/bulkevents must be an array of batches.');
     if (body.length > 100) return errors(400, 'At most 100 batches per request.');
     for (const batch of body as StoredBatch[]) {
-      if (!batch || typeof batch !== 'object' || !ENVIRONMENTS.has(batch.environment)) return errors(400, 'Required batch field "environment" is missing or invalid.');
+      if (!batch || typeof batch !== 'object' || !ENVIRONMENTS.has(batch.environment))
+        return errors(400, 'Required batch field "environment" is missing or invalid.');
       if (!Array.isArray(batch.events)) return errors(400, 'Required batch field "events" is missing.');
-      if (batch.events.some((event) => !event || typeof event.event_type !== 'string' || event.event_type === '')) return errors(400, 'Required event field "event_type" is missing or empty.');
+      if (batch.events.some((event) => !event || typeof event.event_type !== 'string' || event.event_type === ''))
+        return errors(400, 'Required event field "event_type" is missing or empty.');
     }
     for (const batch of body as StoredBatch[]) {
       if (typeof batch.source_request_id === 'string') {
@@ -64,7 +66,14 @@ export async function startFakeMparticle(options: { apiKey: string; apiSecret: s
   }
 
   await server.start();
-  return { url: server.url, batches, requests: () => server.requestCount, injected: server.injected, setFaults: (faults) => server.setFaults(faults), close: () => server.close() };
+  return {
+    url: server.url,
+    batches,
+    requests: () => server.requestCount,
+    injected: server.injected,
+    setFaults: (faults) => server.setFaults(faults),
+    close: () => server.close(),
+  };
 }
 
 function errors(status: number, message: string): RawAnswer {

@@ -51,8 +51,22 @@ const SESSIONS: FixtureSession[] = [
     entryUrl: 'https://shop.example/',
     events: [
       { id: PIWIK_IDS.event1, index: 0, type: [1, 'Page view'], time: '2026-10-03T09:58:00', url: 'https://shop.example/' },
-      { id: PIWIK_IDS.event2, index: 1, type: [17, 'Broken event'], time: '2026-10-03T09:59:00', logId: PIWIK_LOG_IDS.event2, extra: '"error_message":"Resolving referrer failed due to internal error (timeout)"' },
-      { id: PIWIK_IDS.event3, index: 2, type: [18, 'Excluded event'], time: '2026-10-03T10:01:00', logId: PIWIK_LOG_IDS.event3, extra: '"exclusion_reason":"IP is on the crawler list"' },
+      {
+        id: PIWIK_IDS.event2,
+        index: 1,
+        type: [17, 'Broken event'],
+        time: '2026-10-03T09:59:00',
+        logId: PIWIK_LOG_IDS.event2,
+        extra: '"error_message":"Resolving referrer failed due to internal error (timeout)"',
+      },
+      {
+        id: PIWIK_IDS.event3,
+        index: 2,
+        type: [18, 'Excluded event'],
+        time: '2026-10-03T10:01:00',
+        logId: PIWIK_LOG_IDS.event3,
+        extra: '"exclusion_reason":"IP is on the crawler list"',
+      },
     ],
   },
   {
@@ -63,7 +77,14 @@ const SESSIONS: FixtureSession[] = [
     entryUrl: 'https://shop.example/pricing',
     events: [
       { id: PIWIK_IDS.event4, index: 0, type: [1, 'Page view'], time: '2026-10-03T09:50:00', url: 'https://shop.example/pricing' },
-      { id: PIWIK_IDS.event5, index: 1, type: [18, 'Excluded event'], time: '2026-10-03T09:52:00', logId: PIWIK_LOG_IDS.event5, extra: '"exclusion_reason":"IP is on the crawler list"' },
+      {
+        id: PIWIK_IDS.event5,
+        index: 1,
+        type: [18, 'Excluded event'],
+        time: '2026-10-03T09:52:00',
+        logId: PIWIK_LOG_IDS.event5,
+        extra: '"exclusion_reason":"IP is on the crawler list"',
+      },
     ],
   },
   {
@@ -148,12 +169,20 @@ export async function startFakePiwikPro(options: FakePiwikProOptions): Promise<F
     if (request.method !== 'POST') return text(405, 'method not allowed');
     let body: Record<string, unknown>;
     try {
-      body = request.headers['content-type']?.includes('json') ? (JSON.parse(request.body) as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(request.body));
+      body = request.headers['content-type']?.includes('json')
+        ? (JSON.parse(request.body) as Record<string, unknown>)
+        : Object.fromEntries(new URLSearchParams(request.body));
     } catch {
       return json(400, { error: 'invalid_request', error_description: 'The request body is not valid.', message: 'The request body is not valid.' });
     }
-    if (body.grant_type !== 'client_credentials') return json(400, { error: 'unsupported_grant_type', error_description: 'The authorization grant type is not supported.', message: 'unsupported grant type' });
-    if (!options.clients.some((client) => client.clientId === body.client_id && client.clientSecret === body.client_secret)) return json(401, { error: 'invalid_client' });
+    if (body.grant_type !== 'client_credentials')
+      return json(400, {
+        error: 'unsupported_grant_type',
+        error_description: 'The authorization grant type is not supported.',
+        message: 'unsupported grant type',
+      });
+    if (!options.clients.some((client) => client.clientId === body.client_id && client.clientSecret === body.client_secret))
+      return json(401, { error: 'invalid_client' });
     issued++;
     const accessToken = `fake-token-${issued}`;
     validTokens.add(accessToken);
@@ -164,7 +193,8 @@ export async function startFakePiwikPro(options: FakePiwikProOptions): Promise<F
     if (!query.app_id) return text(400, 'Request parameters deserialization error.');
     const lookup = Number(query.lookup_window ?? 30);
     const limit = Number(query.limit ?? 100);
-    if (!Number.isInteger(lookup) || lookup < 1 || lookup > 300 || !Number.isInteger(limit) || limit < 1) return text(400, 'Request parameters deserialization error.');
+    if (!Number.isInteger(lookup) || lookup < 1 || lookup > 300 || !Number.isInteger(limit) || limit < 1)
+      return text(400, 'Request parameters deserialization error.');
     if (query.app_id !== PIWIK_APP_ID) return text(404, '404 page not found');
     const type = query.event_type !== undefined ? Number(query.event_type) : undefined;
     const lines = SESSIONS.filter((session) => type === undefined || session.events.some((event) => event.type[0] === type))

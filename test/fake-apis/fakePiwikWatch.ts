@@ -62,7 +62,9 @@ export async function startFakePiwikWatch(options: { clientId: string; clientSec
   }
 
   function token(request: RecordedRequest): FakeResponse {
-    const body = request.headers['content-type']?.includes('json') ? (JSON.parse(request.body) as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(request.body));
+    const body = request.headers['content-type']?.includes('json')
+      ? (JSON.parse(request.body) as Record<string, unknown>)
+      : Object.fromEntries(new URLSearchParams(request.body));
     if (body.grant_type !== 'client_credentials') return json(400, { error: 'unsupported_grant_type' });
     if (body.client_id !== options.clientId || body.client_secret !== options.clientSecret) return json(401, { error: 'invalid_client' });
     issued++;
@@ -93,7 +95,17 @@ export async function startFakePiwikWatch(options: { clientId: string; clientSec
     for (const session of sessions.values()) {
       for (const event of session.events) {
         if (!event.log || !wanted.has(event.id)) continue;
-        lines.push(JSON.stringify({ id: logIdOf(event.id), time: `${event.time}.000000000Z`, ip: '203.0.113.0', scheme: 'https', method: 'GET', headers: [['User-Agent', 'Mozilla/5.0']], query_params: event.log }));
+        lines.push(
+          JSON.stringify({
+            id: logIdOf(event.id),
+            time: `${event.time}.000000000Z`,
+            ip: '203.0.113.0',
+            scheme: 'https',
+            method: 'GET',
+            headers: [['User-Agent', 'Mozilla/5.0']],
+            query_params: event.log,
+          }),
+        );
       }
     }
     return { status: 200, headers: { 'content-type': 'application/x-ndjson' }, body: lines.length > 0 ? `${lines.join('\n')}\n` : '' };
@@ -114,7 +126,12 @@ export async function startFakePiwikWatch(options: { clientId: string; clientSec
 }
 
 function updatedAt(session: WatchSession): string {
-  return session.events.map((event) => event.time).sort().at(-1) ?? '1970-01-01T00:00:00';
+  return (
+    session.events
+      .map((event) => event.time)
+      .sort()
+      .at(-1) ?? '1970-01-01T00:00:00'
+  );
 }
 
 function logIdOf(eventId: string): string {

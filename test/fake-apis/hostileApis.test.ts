@@ -57,13 +57,31 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'aq-hostile-'));
   hostile = await startHostileServer();
   slack = (await startHostileServer()).plant(FORMS);
-  writeFileSync(join(dir, 'aq.json'), JSON.stringify({ sources: { prod: { kind: 'mixpanel', projectId: 77, region: 'US' }, site: { kind: 'piwik', url: 'https://shop.piwik.pro', appId: APP_ID }, mp: { kind: 'mparticle', pod: 'EU1' } } }));
+  writeFileSync(
+    join(dir, 'aq.json'),
+    JSON.stringify({
+      sources: {
+        prod: { kind: 'mixpanel', projectId: 77, region: 'US' },
+        site: { kind: 'piwik', url: 'https://shop.piwik.pro', appId: APP_ID },
+        mp: { kind: 'mparticle', pod: 'EU1' },
+      },
+    }),
+  );
   writeFileSync(join(dir, 'seg.aq'), 'use mixpanel "prod"\n### Sign ups\nsegmentation "Sign Up"\n  from 2026-10-01 to 2026-10-02\n');
-  writeFileSync(join(dir, 'top.jql'), 'function main() { return Events({from_date: "2026-10-01", to_date: "2026-10-02"}).groupBy(["name"], mixpanel.reducer.count()); }\n');
+  writeFileSync(
+    join(dir, 'top.jql'),
+    'function main() { return Events({from_date: "2026-10-01", to_date: "2026-10-02"}).groupBy(["name"], mixpanel.reducer.count()); }\n',
+  );
   writeFileSync(join(dir, 'jql.aq'), 'use mixpanel "prod"\n### Top\njql "top.jql"\n  from 2026-10-01 to 2026-10-02\n');
   writeFileSync(join(dir, 'dbg.aq'), `use piwik "site"\n### Broken\ndebugger "${APP_ID}"\n  event_type broken\n  lookup_window 60\n`);
-  writeFileSync(join(dir, 'day.events.ndjson'), `${[1, 2, 3].map((n) => JSON.stringify({ event: 'Sign Up', properties: { time: 1790000000 + n, distinct_id: `u${n}`, $insert_id: `i${n}` } })).join('\n')}\n`);
-  writeFileSync(join(dir, 'users.mparticle.json'), JSON.stringify({ environment: 'development', user_identities: { customer_id: '1' }, events: [{ event_type: 'session_start', data: {} }] }));
+  writeFileSync(
+    join(dir, 'day.events.ndjson'),
+    `${[1, 2, 3].map((n) => JSON.stringify({ event: 'Sign Up', properties: { time: 1790000000 + n, distinct_id: `u${n}`, $insert_id: `i${n}` } })).join('\n')}\n`,
+  );
+  writeFileSync(
+    join(dir, 'users.mparticle.json'),
+    JSON.stringify({ environment: 'development', user_identities: { customer_id: '1' }, events: [{ event_type: 'session_start', data: {} }] }),
+  );
 });
 
 after(async () => {
@@ -122,7 +140,10 @@ describe('hostile servers: no form of a credential reaches the user', () => {
   }
 
   it('Mixpanel query API echoing the request in a 200 body (raw, JSON output)', async () => {
-    routeHostile({ path: /segmentation/, answer: (_request, echo) => json(200, { data: { series: ['2026-10-01'], values: { 'Sign Up': { '2026-10-01': 1 } } }, legend_size: 1, echo }) });
+    routeHostile({
+      path: /segmentation/,
+      answer: (_request, echo) => json(200, { data: { series: ['2026-10-01'], values: { 'Sign Up': { '2026-10-01': 1 } } }, legend_size: 1, echo }),
+    });
     const cli = io();
     assert.equal(await runCommand(['seg.aq', '--format', 'json'], cli), 0, cli.err);
     assert.match(JSON.parse(cli.out)[0].raw, /Basic \*\*\*\*/, 'raw is kept, masked');
@@ -139,7 +160,17 @@ describe('hostile servers: no form of a credential reaches the user', () => {
   }
 
   it('/import rejecting each record with a message that echoes the request', async () => {
-    routeHostile({ path: /^\/import$/, answer: (_request, echo) => json(400, { code: 400, error: echo, num_records_imported: 0, status: 'Bad Request', failed_records: [0, 1, 2].map((index) => ({ index, insert_id: `i${index}`, field: 'properties.time', message: echo })) }) });
+    routeHostile({
+      path: /^\/import$/,
+      answer: (_request, echo) =>
+        json(400, {
+          code: 400,
+          error: echo,
+          num_records_imported: 0,
+          status: 'Bad Request',
+          failed_records: [0, 1, 2].map((index) => ({ index, insert_id: `i${index}`, field: 'properties.time', message: echo })),
+        }),
+    });
     const cli = io();
     assert.equal(await sendCommand(['day.events.ndjson', '--source', 'prod'], cli), 1);
     assert.match(cli.out, /3 rejected events/);
@@ -187,7 +218,10 @@ describe('hostile servers: no form of a credential reaches the user', () => {
   it('Piwik PRO debugger echoing everything inside a 200 session (results and raw)', async () => {
     routeHostile(tokenOk, {
       path: /debugger/,
-      answer: (_request, echo) => ({ status: 200, body: `${JSON.stringify({ session_id_str: '1', visitor_id_str: '2', server_time: '2026-10-01T10:00:00', updated_at: '2026-10-01T10:00:00', session_entry_url: echo, events: [{ event_id_str: '3', session_id_str: '1', event_index: 0, server_time: '2026-10-01T10:00:00', event_type: [17, 'Broken event'], error_message: echo, log_uuids: [] }] })}\n` }),
+      answer: (_request, echo) => ({
+        status: 200,
+        body: `${JSON.stringify({ session_id_str: '1', visitor_id_str: '2', server_time: '2026-10-01T10:00:00', updated_at: '2026-10-01T10:00:00', session_entry_url: echo, events: [{ event_id_str: '3', session_id_str: '1', event_index: 0, server_time: '2026-10-01T10:00:00', event_type: [17, 'Broken event'], error_message: echo, log_uuids: [] }] })}\n`,
+      }),
     });
     const cli = io();
     assert.equal(await runCommand(['dbg.aq', '--format', 'json'], cli), 0, cli.err);
@@ -198,7 +232,13 @@ describe('hostile servers: no form of a credential reaches the user', () => {
     const recent = new Date(Date.now() - 60_000).toISOString().slice(0, 19);
     routeHostile(
       tokenOk,
-      { path: /debugger/, answer: () => ({ status: 200, body: `${JSON.stringify({ session_id_str: '11', visitor_id_str: '12', server_time: recent, updated_at: recent, events: [{ event_id_str: '13', session_id_str: '11', event_index: 0, server_time: recent, event_type: [17, 'Broken event'], error_message: 'broken', log_uuids: ['0d454742-0e95-4321-a200-fd9d1c4b8031'] }] })}\n` }) },
+      {
+        path: /debugger/,
+        answer: () => ({
+          status: 200,
+          body: `${JSON.stringify({ session_id_str: '11', visitor_id_str: '12', server_time: recent, updated_at: recent, events: [{ event_id_str: '13', session_id_str: '11', event_index: 0, server_time: recent, event_type: [17, 'Broken event'], error_message: 'broken', log_uuids: ['0d454742-0e95-4321-a200-fd9d1c4b8031'] }] })}\n`,
+        }),
+      },
       { path: /\/log$/, answer: echoError(500) },
     );
     slack.route({ path: /services/, answer: (_request, echo) => ({ status: 400, headers: { 'content-type': 'text/plain' }, body: echo }) });
@@ -259,7 +299,10 @@ describe('hostile servers: Retry-After, redirects, endless and slow bodies', () 
     const endless = await startEndlessBodyServer();
     const http = createHttpClient();
     try {
-      await assert.rejects(http.send({ method: 'GET', url: endless.url }, { signal: new AbortController().signal, timeoutMs: 10_000, maxBytes: 1024 * 1024 }), (error: Error & { kind?: string }) => error.kind === 'tooLarge');
+      await assert.rejects(
+        http.send({ method: 'GET', url: endless.url }, { signal: new AbortController().signal, timeoutMs: 10_000, maxBytes: 1024 * 1024 }),
+        (error: Error & { kind?: string }) => error.kind === 'tooLarge',
+      );
       await new Promise((resolve) => setTimeout(resolve, 100));
       assert.ok(endless.clientHungUp());
     } finally {
@@ -273,7 +316,10 @@ describe('hostile servers: Retry-After, redirects, endless and slow bodies', () 
     const http = createHttpClient();
     try {
       const started = Date.now();
-      await assert.rejects(http.send({ method: 'GET', url: slow.url }, { signal: new AbortController().signal, timeoutMs: 500 }), (error: Error & { kind?: string }) => error.kind === 'timeout');
+      await assert.rejects(
+        http.send({ method: 'GET', url: slow.url }, { signal: new AbortController().signal, timeoutMs: 500 }),
+        (error: Error & { kind?: string }) => error.kind === 'timeout',
+      );
       assert.ok(Date.now() - started < 3000);
     } finally {
       await http.close();
@@ -283,7 +329,7 @@ describe('hostile servers: Retry-After, redirects, endless and slow bodies', () 
 });
 
 describe('smaller items found by the review', () => {
-  it("a Mixpanel 5xx names the host the request went to (the override), not mixpanel.com", async () => {
+  it('a Mixpanel 5xx names the host the request went to (the override), not mixpanel.com', async () => {
     routeHostile({ path: /segmentation/, answer: echoError(503) });
     const cli = io();
     assert.equal(await runCommand(['seg.aq'], cli), 1);
@@ -295,7 +341,10 @@ describe('smaller items found by the review', () => {
     const line = (sessionId: string, eventId: string): string =>
       `{"session_id": ${sessionId}, "visitor_id": 5779000000000000001, "server_time": "2026-10-01T10:00:00", "updated_at": "2026-10-01T10:00:00", "events": [{"event_id": ${eventId}, "session_id": ${sessionId}, "event_index": 0, "server_time": "2026-10-01T10:00:00", "event_type": [17, "Broken event"], "error_message": "x", "log_uuids": []}]}`;
     assert.equal(Number('5632530715433106129'), Number('5632530715433106130'), 'the two ids are one double');
-    routeHostile(tokenOk, { path: /debugger/, answer: () => ({ status: 200, body: `${line('5632530715433106129', '6719694023305478880')}\n${line('5632530715433106130', '6719694023305478881')}\n` }) });
+    routeHostile(tokenOk, {
+      path: /debugger/,
+      answer: () => ({ status: 200, body: `${line('5632530715433106129', '6719694023305478880')}\n${line('5632530715433106130', '6719694023305478881')}\n` }),
+    });
     const cli = io();
     assert.equal(await runCommand(['dbg.aq', '--format', 'json'], cli), 0, cli.err);
     const sessions = JSON.parse(cli.out)[0].data.sessions as Array<{ sessionId: string; events: Array<{ eventId: string }> }>;
@@ -310,4 +359,3 @@ describe('smaller items found by the review', () => {
     assert.ok(!cli.err.includes(SLACK_TOKEN));
   });
 });
-

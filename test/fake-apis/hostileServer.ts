@@ -60,7 +60,11 @@ export async function startHostileServer(): Promise<HostileServer> {
 
 /** Answers `status` with the echo as Mixpanel's and Piwik PRO's error fields and as plain text. */
 export function echoError(status: number, headers: Record<string, string> = {}): HostileAnswer {
-  return (_request, echo) => ({ status, headers, body: JSON.stringify({ error: echo, message: echo, error_description: echo, errors: [{ message: echo }], status: 'error' }) });
+  return (_request, echo) => ({
+    status,
+    headers,
+    body: JSON.stringify({ error: echo, message: echo, error_description: echo, errors: [{ message: echo }], status: 'error' }),
+  });
 }
 
 /** A 429 with the given Retry-After. */

@@ -86,7 +86,16 @@ export class RawFakeServer {
     const fault = this.decide();
     if (fault) this.injected[fault]++;
     if (fault === 'dropBefore') return void req.socket.destroy();
-    if (fault === 'rateLimit') return this.answer(res, { status: 429, headers: { 'retry-after': String(this.faults?.retryAfterSeconds ?? 1) }, body: JSON.stringify({ code: 429, error: 'Project exceeded rate limits. Please retry the request with exponential backoff.', status: 'Too Many Requests' }) });
+    if (fault === 'rateLimit')
+      return this.answer(res, {
+        status: 429,
+        headers: { 'retry-after': String(this.faults?.retryAfterSeconds ?? 1) },
+        body: JSON.stringify({
+          code: 429,
+          error: 'Project exceeded rate limits. Please retry the request with exponential backoff.',
+          status: 'Too Many Requests',
+        }),
+      });
     if (fault === 'serverError') {
       const status = [500, 502, 503][Math.floor(this.random() * 3)];
       return this.answer(res, { status, body: JSON.stringify({ error: 'fake server error' }) });

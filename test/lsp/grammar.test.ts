@@ -54,7 +54,10 @@ describe('aq TextMate grammar', () => {
   it('colours every clause of the catalog as a keyword on an indented line, and none at column 0', () => {
     const clauseRules = ['expression-clause', 'enum-clause', 'params-clause', 'clause'].map(opening);
     for (const clause of CLAUSES) {
-      assert.ok(clauseRules.some((regex) => regex.test(`  ${clause.name} x`)), `clause "${clause.name}" is not in the grammar`);
+      assert.ok(
+        clauseRules.some((regex) => regex.test(`  ${clause.name} x`)),
+        `clause "${clause.name}" is not in the grammar`,
+      );
       assert.ok(!clauseRules.some((regex) => regex.test(`${clause.name} x`)), `clause "${clause.name}" matches at column 0`);
     }
     assert.ok(!clauseRules.some((regex) => regex.test('  online')), 'a clause keyword matched inside a longer word');

@@ -26,9 +26,12 @@ describe('language server on hostile event files', () => {
 
   it('publishes diagnostics for an event file with a line nested 100,000 deep, and still answers after', async () => {
     const uri = fileUri(join(root, 'deep.events.ndjson'));
-    const text = [eventLine('Sign Upp', 1_790_000_000, 'u1', 'a1'), deepEventLine(100_000, 1_790_000_060), eventLine('Sign Up', 1_790_000_120, 'u2', 'a2')].join('\n') + '\n';
+    const text =
+      [eventLine('Sign Upp', 1_790_000_000, 'u1', 'a1'), deepEventLine(100_000, 1_790_000_060), eventLine('Sign Up', 1_790_000_120, 'u2', 'a2')].join('\n') +
+      '\n';
     await session.open(uri, text, 'json');
-    const complete = (diagnostics: Diagnostic[]): boolean => diagnostics.some((d) => d.code === 'json-syntax') && diagnostics.some((d) => d.code === 'unknown-event');
+    const complete = (diagnostics: Diagnostic[]): boolean =>
+      diagnostics.some((d) => d.code === 'json-syntax') && diagnostics.some((d) => d.code === 'unknown-event');
     const diagnostics = await session.waitForDiagnostics(uri, complete);
     const syntax = diagnostics.find((d) => d.code === 'json-syntax')!;
     assert.equal(syntax.range.start.line, 1);

@@ -7,12 +7,7 @@ import { mkdtempSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  createProtocolConnection,
-  StreamMessageReader,
-  StreamMessageWriter,
-  type ProtocolConnection,
-} from 'vscode-languageserver-protocol/node';
+import { createProtocolConnection, StreamMessageReader, StreamMessageWriter, type ProtocolConnection } from 'vscode-languageserver-protocol/node';
 import type { CompletionItem, CompletionList, Diagnostic, InitializeResult, PublishDiagnosticsParams, Range, TextEdit } from 'vscode-languageserver-protocol';
 
 /** A diagnostic's message as text (LSP 3.18 allows markup content there). */

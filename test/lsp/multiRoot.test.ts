@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileUri, startSession, writeWorkspace, type LspSession } from './lspHarness';
 
 const at = (day: number): number => Date.UTC(2026, 9, day, 12) / 1000;
-const events = (names: string[]): string => `${names.map((name, index) => JSON.stringify({ event: name, properties: { time: at(1 + (index % 2)), distinct_id: `u${index}`, $insert_id: `i${index}` } })).join('\n')}\n`;
+const events = (names: string[]): string =>
+  `${names.map((name, index) => JSON.stringify({ event: name, properties: { time: at(1 + (index % 2)), distinct_id: `u${index}`, $insert_id: `i${index}` } })).join('\n')}\n`;
 
 describe('a multi-root workspace', () => {
   let session: LspSession;
@@ -39,7 +40,10 @@ describe('a multi-root workspace', () => {
     const shopDiagnostics = await session.waitForDiagnostics(inShop, (diagnostics) => diagnostics.some((d) => d.code === 'unknown-source'));
     assert.match(String(shopDiagnostics.find((d) => d.code === 'unknown-source')?.message), /web/);
     const siteDiagnostics = await session.waitForDiagnostics(inSite);
-    assert.deepEqual(siteDiagnostics.filter((d) => d.code === 'unknown-source'), []);
+    assert.deepEqual(
+      siteDiagnostics.filter((d) => d.code === 'unknown-source'),
+      [],
+    );
   });
 
   it("runs a query on the data of the file's own folder", async () => {
@@ -55,7 +59,8 @@ describe('a multi-root workspace', () => {
   });
 
   it('lists the sources of the active document, or of every folder', async () => {
-    const names = async (uri?: string): Promise<string[]> => ((await session.connection.sendRequest('aq/listSources', { uri })) as Array<{ name: string }>).map((source) => source.name).sort();
+    const names = async (uri?: string): Promise<string[]> =>
+      ((await session.connection.sendRequest('aq/listSources', { uri })) as Array<{ name: string }>).map((source) => source.name).sort();
     assert.deepEqual(await names(fileUri(join(shop, 'web.aq'))), ['sample']);
     assert.deepEqual(await names(fileUri(join(site, 'web.aq'))), ['sample', 'web']);
     assert.deepEqual(await names(), ['sample', 'web']);

@@ -139,12 +139,21 @@ describe('language server over stdio (push diagnostics)', () => {
 
   it('lists one symbol per query, named by its title, and folds each query', async () => {
     const symbols = (await session.connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri } })) as DocumentSymbol[];
-    assert.deepEqual(symbols.map((s) => s.name), ['Sign-ups by plan', 'Buyers']);
+    assert.deepEqual(
+      symbols.map((s) => s.name),
+      ['Sign-ups by plan', 'Buyers'],
+    );
     assert.equal(symbols[1].range.start.line, 7);
     const folds = (await session.connection.sendRequest('textDocument/foldingRange', { textDocument: { uri } })) as FoldingRange[];
     const queryFolds = folds.map((f) => [f.startLine, f.endLine]);
-    assert.ok(queryFolds.some(([start, end]) => start === 2 && end === 5), JSON.stringify(queryFolds));
-    assert.ok(queryFolds.some(([start, end]) => start === 7 && end === 10), JSON.stringify(queryFolds));
+    assert.ok(
+      queryFolds.some(([start, end]) => start === 2 && end === 5),
+      JSON.stringify(queryFolds),
+    );
+    assert.ok(
+      queryFolds.some(([start, end]) => start === 7 && end === 10),
+      JSON.stringify(queryFolds),
+    );
   });
 
   it('colours event names with semantic tokens', async () => {
@@ -160,7 +169,10 @@ describe('language server over stdio (push diagnostics)', () => {
       decoded.push({ line, character, type: legend[tokens.data[i + 3]] });
     }
     const purchase = positionOf(text, '"Purchase"');
-    assert.ok(decoded.some((t) => t.type === 'event' && t.line === purchase.line), JSON.stringify(decoded));
+    assert.ok(
+      decoded.some((t) => t.type === 'event' && t.line === purchase.line),
+      JSON.stringify(decoded),
+    );
     assert.ok(decoded.some((t) => t.type === 'keyword' && t.line === purchase.line && t.character === 0));
   });
 
@@ -172,7 +184,10 @@ describe('language server over stdio (push diagnostics)', () => {
       contentChanges: [{ range: { start, end: { line: start.line, character: start.character + 1 } }, text: '' }],
     });
     const diagnostics = await session.waitForDiagnostics(uri, (d) => !hasCode('unknown-event')(d));
-    assert.deepEqual(diagnostics.filter((d) => d.severity === 1), []);
+    assert.deepEqual(
+      diagnostics.filter((d) => d.severity === 1),
+      [],
+    );
 
     const insertAt = positionOf(text, '  last 7 days');
     text = text.replace('  last 7 days', '  limit 5000000\n  last 7 days');
@@ -190,16 +205,38 @@ describe('language server over stdio (push diagnostics)', () => {
     await session.open(undatedUri, undated);
     const diagnostics = await session.waitForDiagnostics(undatedUri, hasCode('missing-date-range'));
     const missing = diagnostics.find((d) => d.code === 'missing-date-range')!;
-    const actions = (await session.connection.sendRequest('textDocument/codeAction', { textDocument: { uri: undatedUri }, range: missing.range, context: { diagnostics: [missing] } })) as CodeAction[];
+    const actions = (await session.connection.sendRequest('textDocument/codeAction', {
+      textDocument: { uri: undatedUri },
+      range: missing.range,
+      context: { diagnostics: [missing] },
+    })) as CodeAction[];
     assert.equal(actions.length, 1);
-    assert.equal(applyEdits(undated, actions[0].edit!.changes![undatedUri] as TextEdit[]), 'use mixpanel "shop"\n### Buyers\nsegmentation "Purchase"\n  on properties["plan"]\n  last 30 days\n');
+    assert.equal(
+      applyEdits(undated, actions[0].edit!.changes![undatedUri] as TextEdit[]),
+      'use mixpanel "shop"\n### Buyers\nsegmentation "Purchase"\n  on properties["plan"]\n  last 30 days\n',
+    );
   });
 
   it('offers no code actions for diagnostics of other tools or other kinds of action', async () => {
     const diagnostics = await session.waitForDiagnostics(uri);
-    const foreign = { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 3 } }, message: 'x', source: 'other', data: { fixes: [{ title: 'evil', edits: [] }] } };
-    assert.deepEqual(await session.connection.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: foreign.range, context: { diagnostics: [foreign] } }), []);
-    assert.deepEqual(await session.connection.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: foreign.range, context: { diagnostics, only: ['source.organizeImports'] } }), []);
+    const foreign = {
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 3 } },
+      message: 'x',
+      source: 'other',
+      data: { fixes: [{ title: 'evil', edits: [] }] },
+    };
+    assert.deepEqual(
+      await session.connection.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: foreign.range, context: { diagnostics: [foreign] } }),
+      [],
+    );
+    assert.deepEqual(
+      await session.connection.sendRequest('textDocument/codeAction', {
+        textDocument: { uri },
+        range: foreign.range,
+        context: { diagnostics, only: ['source.organizeImports'] },
+      }),
+      [],
+    );
   });
 
   it('clears the diagnostics of a closed document', async () => {
@@ -212,18 +249,28 @@ describe('language server over stdio (push diagnostics)', () => {
 
   it('checks .jql files against the default source schema', async () => {
     const jqlUri = fileUri(join(root, 'script.jql'));
-    await session.open(jqlUri, 'function main() {\n  return Events({ from_date: "2026-01-01", to_date: "2026-01-31", event_selectors: [{ event: "Purchse" }] });\n}\n');
+    await session.open(
+      jqlUri,
+      'function main() {\n  return Events({ from_date: "2026-01-01", to_date: "2026-01-31", event_selectors: [{ event: "Purchse" }] });\n}\n',
+    );
     const diagnostics = await session.waitForDiagnostics(jqlUri, hasCode('unknown-event'));
     assert.match(messageOf(diagnostics.find((d) => d.code === 'unknown-event')!), /Purchase/);
-    const list = (await session.connection.sendRequest('textDocument/completion', { textDocument: { uri: jqlUri }, position: { line: 1, character: 'return Events({ from_date: "2026-01-01", to_date: "2026-01-31", event_selectors: [{ event: "Pu'.length + 2 } })) as CompletionList;
-    assert.ok(list.items.some((item) => item.label === 'Purchase'), list.items.map((item) => item.label).join(', '));
+    const list = (await session.connection.sendRequest('textDocument/completion', {
+      textDocument: { uri: jqlUri },
+      position: { line: 1, character: 'return Events({ from_date: "2026-01-01", to_date: "2026-01-31", event_selectors: [{ event: "Pu'.length + 2 },
+    })) as CompletionList;
+    assert.ok(
+      list.items.some((item) => item.label === 'Purchase'),
+      list.items.map((item) => item.label).join(', '),
+    );
     const folds = await session.connection.sendRequest('textDocument/foldingRange', { textDocument: { uri: jqlUri } });
-    assert.equal(folds, null, 'jql files keep the editor\'s own folding');
+    assert.equal(folds, null, "jql files keep the editor's own folding");
   });
 
   it('survives garbage text and requests at every kind of position, and still answers', async () => {
     const garbageUri = fileUri(join(root, 'garbage.aq'));
-    const garbage = '### \u0000\u{1F600}\nsegmentation "\n  where ((((properties["\n\tfunnel -> -> id id\n  from 2026-13-45 to\r\n""""\\\n use local\n' + '['.repeat(2000);
+    const garbage =
+      '### \u0000\u{1F600}\nsegmentation "\n  where ((((properties["\n\tfunnel -> -> id id\n  from 2026-13-45 to\r\n""""\\\n use local\n' + '['.repeat(2000);
     await session.open(garbageUri, garbage);
     await session.waitForDiagnostics(garbageUri);
     const lines = garbage.split('\n');
@@ -237,7 +284,10 @@ describe('language server over stdio (push diagnostics)', () => {
     await session.connection.sendRequest('textDocument/semanticTokens/full', { textDocument: { uri: garbageUri } });
     await session.connection.sendRequest('textDocument/foldingRange', { textDocument: { uri: garbageUri } });
     // Requests for documents the server never saw, and a nonsense position.
-    await session.connection.sendRequest('textDocument/completion', { textDocument: { uri: fileUri(join(root, 'never-opened.aq')) }, position: { line: 0, character: 0 } });
+    await session.connection.sendRequest('textDocument/completion', {
+      textDocument: { uri: fileUri(join(root, 'never-opened.aq')) },
+      position: { line: 0, character: 0 },
+    });
     await session.connection.sendRequest('textDocument/hover', { textDocument: { uri: garbageUri }, position: { line: 9999, character: 9999 } });
     const symbols = (await session.connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri } })) as DocumentSymbol[];
     assert.equal(symbols.length, 2);
@@ -245,7 +295,12 @@ describe('language server over stdio (push diagnostics)', () => {
   });
 
   it('answers aq/listSources with the configured sources', async () => {
-    const sources = (await session.connection.sendRequest('aq/listSources', {})) as Array<{ name: string; kind: string; isDefault: boolean; schemaLabel?: string }>;
+    const sources = (await session.connection.sendRequest('aq/listSources', {})) as Array<{
+      name: string;
+      kind: string;
+      isDefault: boolean;
+      schemaLabel?: string;
+    }>;
     assert.equal(sources.length, 1);
     assert.equal(sources[0].name, 'shop');
     assert.equal(sources[0].isDefault, true);
@@ -255,12 +310,18 @@ describe('language server over stdio (push diagnostics)', () => {
   it('refuses to run a query that cannot become a request, with a badRequest error', async () => {
     const brokenUri = fileUri(join(root, 'broken.aq'));
     await session.open(brokenUri, 'use mixpanel "shop"\n### No dates\nsegmentation "Purchase"\n');
-    await assert.rejects(session.connection.sendRequest('aq/runQuery', { uri: brokenUri, queryIndex: 0 }), (error: { code: number; data: { kind: string } }) => {
-      assert.equal(error.code, -32900);
-      assert.equal(error.data.kind, 'badRequest');
-      return true;
-    });
-    await assert.rejects(session.connection.sendRequest('aq/runQuery', { uri: brokenUri, queryIndex: 7 }), (error: { data: { kind: string } }) => error.data.kind === 'badRequest');
+    await assert.rejects(
+      session.connection.sendRequest('aq/runQuery', { uri: brokenUri, queryIndex: 0 }),
+      (error: { code: number; data: { kind: string } }) => {
+        assert.equal(error.code, -32900);
+        assert.equal(error.data.kind, 'badRequest');
+        return true;
+      },
+    );
+    await assert.rejects(
+      session.connection.sendRequest('aq/runQuery', { uri: brokenUri, queryIndex: 7 }),
+      (error: { data: { kind: string } }) => error.data.kind === 'badRequest',
+    );
   });
 
   it('asks the editor for credentials before a remote query and reports the auth failure per source', async () => {
@@ -274,7 +335,13 @@ describe('language server over stdio (push diagnostics)', () => {
       assert.equal(error.data.sourceKind, 'mixpanel');
       return true;
     });
-    assert.deepEqual(session.credentialRequests.at(-1), { sourceName: 'shop', sourceKind: 'mixpanel', host: fakeHost, url: `http://${fakeHost}`, fromUserOverride: true });
+    assert.deepEqual(session.credentialRequests.at(-1), {
+      sourceName: 'shop',
+      sourceKind: 'mixpanel',
+      host: fakeHost,
+      url: `http://${fakeHost}`,
+      fromUserOverride: true,
+    });
   });
 
   it('exports a result as CSV and JSON', async () => {
@@ -293,15 +360,22 @@ describe('language server over stdio (push diagnostics)', () => {
     assert.deepEqual(JSON.parse(json.text), queryResult);
   });
 
-  it('exports with the panel\'s clean toggle: noise segments are left out', async () => {
+  it("exports with the panel's clean toggle: noise segments are left out", async () => {
     const segmented = {
       title: 'By browser',
       queryKind: 'segmentation',
       source: { kind: 'local', name: 'sample' },
       cleaned: false,
       data: {
-        kind: 'series', unit: 'day', dates: ['2026-10-01'], measure: 'general',
-        series: [{ segment: 'Chrome', values: [5], total: 5 }, { segment: 'undefined', values: [2], total: 2 }, { segment: '', values: [1], total: 1 }],
+        kind: 'series',
+        unit: 'day',
+        dates: ['2026-10-01'],
+        measure: 'general',
+        series: [
+          { segment: 'Chrome', values: [5], total: 5 },
+          { segment: 'undefined', values: [2], total: 2 },
+          { segment: '', values: [1], total: 1 },
+        ],
       },
       meta: { computedAt: '2026-10-03T00:00:00.000Z', durationMs: 5, rowCount: 1, seriesCount: 3, warnings: [] },
     };
@@ -341,7 +415,10 @@ describe('language server over stdio (pull diagnostics, settings)', () => {
     const uri = fileUri(join(root, 'complete.aq'));
     const text = 'use mixpanel "shop"\n### Q\nsegmentation "Pur"\n  last 7 days\n';
     await session.open(uri, text);
-    const list = (await session.connection.sendRequest('textDocument/completion', { textDocument: { uri }, position: positionOf(text, 'Pur"', 3) })) as CompletionList;
+    const list = (await session.connection.sendRequest('textDocument/completion', {
+      textDocument: { uri },
+      position: positionOf(text, 'Pur"', 3),
+    })) as CompletionList;
     const purchase = list.items.find((item) => item.label === 'Purchase');
     assert.ok(purchase, list.items.map((item) => item.label).join(', '));
     assert.equal(applyCompletion(text, list, purchase), text.replace('"Pur"', '"Purchase"'));
@@ -385,12 +462,15 @@ describe('language server in an untrusted workspace', () => {
   it('refuses remote queries without asking for credentials', async () => {
     const uri = fileUri(join(root, 'run.aq'));
     await session.open(uri, 'use mixpanel "shop"\n### Q\nsegmentation "Purchase"\n  last 7 days\n');
-    await assert.rejects(session.connection.sendRequest('aq/runQuery', { uri, queryIndex: 0 }), (error: { code: number; message: string; data: { kind: string } }) => {
-      assert.equal(error.code, -32900);
-      assert.equal(error.data.kind, 'config');
-      assert.match(error.message, /Restricted Mode/);
-      return true;
-    });
+    await assert.rejects(
+      session.connection.sendRequest('aq/runQuery', { uri, queryIndex: 0 }),
+      (error: { code: number; message: string; data: { kind: string } }) => {
+        assert.equal(error.code, -32900);
+        assert.equal(error.data.kind, 'config');
+        assert.match(error.message, /Restricted Mode/);
+        return true;
+      },
+    );
     assert.deepEqual(session.credentialRequests, []);
   });
 });
@@ -404,13 +484,20 @@ describe('language server over node IPC', () => {
     connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => params.items.map(() => ({})));
     connection.listen();
     try {
-      const result = (await connection.sendRequest('initialize', { processId: process.pid, rootUri: fileUri(root), capabilities: {} })) as { capabilities: { hoverProvider?: boolean } };
+      const result = (await connection.sendRequest('initialize', { processId: process.pid, rootUri: fileUri(root), capabilities: {} })) as {
+        capabilities: { hoverProvider?: boolean };
+      };
       assert.equal(result.capabilities.hoverProvider, true);
       await connection.sendNotification('initialized', {});
       const uri = fileUri(join(root, 'q.aq'));
-      await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'aq', version: 1, text: '### One\nsegmentation "Purchase"\n  last 7 days\n' } });
+      await connection.sendNotification('textDocument/didOpen', {
+        textDocument: { uri, languageId: 'aq', version: 1, text: '### One\nsegmentation "Purchase"\n  last 7 days\n' },
+      });
       const symbols = (await connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri } })) as DocumentSymbol[];
-      assert.deepEqual(symbols.map((symbol) => symbol.name), ['One']);
+      assert.deepEqual(
+        symbols.map((symbol) => symbol.name),
+        ['One'],
+      );
       await connection.sendRequest('shutdown');
       await connection.sendNotification('exit');
     } finally {

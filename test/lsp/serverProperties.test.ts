@@ -42,7 +42,10 @@ debugger "bb338e1a-12f8-5353-ac63-9fd8b1f928a1"
 const mutation = fc.record({
   at: fc.nat(),
   remove: fc.nat({ max: 12 }),
-  insert: fc.oneof(fc.constantFrom('"', '[', ']', '(', ')', '\n', '  ', '#', '###', '->', '==', ' in ', 'properties["', '\\', '\r\n', '😀', 'last', 'from'), fc.string({ maxLength: 8 })),
+  insert: fc.oneof(
+    fc.constantFrom('"', '[', ']', '(', ')', '\n', '  ', '#', '###', '->', '==', ' in ', 'properties["', '\\', '\r\n', '😀', 'last', 'from'),
+    fc.string({ maxLength: 8 }),
+  ),
 });
 
 function mutate(text: string, mutations: Array<{ at: number; remove: number; insert: string }>): string {
@@ -61,7 +64,10 @@ function lineLengths(text: string): number[] {
 function assertInside(range: Range, lengths: number[], what: string): void {
   for (const position of [range.start, range.end]) {
     assert.ok(position.line >= 0 && position.line < lengths.length, `${what}: line ${position.line} outside the document`);
-    assert.ok(position.character >= 0 && position.character <= lengths[position.line], `${what}: character ${position.character} outside line ${position.line}`);
+    assert.ok(
+      position.character >= 0 && position.character <= lengths[position.line],
+      `${what}: character ${position.character} outside line ${position.line}`,
+    );
   }
 }
 

@@ -29,18 +29,38 @@ describe('toEngineSettings', () => {
 
   it('ignores values of the wrong type and says which setting was wrong', () => {
     const { settings, problems } = toEngineSettings(
-      { sources: ['shop'], baseUrlOverrides: { shop: 'file:///etc/passwd', site: 42 }, cacheTtlSeconds: -1, requestTimeoutSeconds: '30', timezone: 'Mars/Olympus' },
+      {
+        sources: ['shop'],
+        baseUrlOverrides: { shop: 'file:///etc/passwd', site: 42 },
+        cacheTtlSeconds: -1,
+        requestTimeoutSeconds: '30',
+        timezone: 'Mars/Olympus',
+      },
       false,
     );
     assert.deepEqual(settings, { trusted: false, baseUrlOverrides: {} });
     assert.equal(problems.length, 6);
-    for (const key of ['aq.sources', 'aq.baseUrlOverrides: "shop"', 'aq.baseUrlOverrides: "site"', 'aq.cacheTtlSeconds', 'aq.requestTimeoutSeconds', 'aq.timezone']) {
-      assert.ok(problems.some((problem) => problem.includes(key)), `no problem names ${key}: ${problems.join(' | ')}`);
+    for (const key of [
+      'aq.sources',
+      'aq.baseUrlOverrides: "shop"',
+      'aq.baseUrlOverrides: "site"',
+      'aq.cacheTtlSeconds',
+      'aq.requestTimeoutSeconds',
+      'aq.timezone',
+    ]) {
+      assert.ok(
+        problems.some((problem) => problem.includes(key)),
+        `no problem names ${key}: ${problems.join(' | ')}`,
+      );
     }
   });
 
   it('treats missing and null settings as defaults', () => {
-    assert.deepEqual(toEngineSettings({ sources: null, cacheTtlSeconds: undefined, timezone: '' }, true), { settings: { trusted: true }, timezone: undefined, problems: [] });
+    assert.deepEqual(toEngineSettings({ sources: null, cacheTtlSeconds: undefined, timezone: '' }, true), {
+      settings: { trusted: true },
+      timezone: undefined,
+      problems: [],
+    });
   });
 });
 

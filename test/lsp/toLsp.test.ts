@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CancellationTokenSource, CompletionItemKind, DiagnosticSeverity, LSPErrorCodes, ResponseError, SymbolKind, type TextEdit } from 'vscode-languageserver';
+import {
+  CancellationTokenSource,
+  CompletionItemKind,
+  DiagnosticSeverity,
+  LSPErrorCodes,
+  ResponseError,
+  SymbolKind,
+  type TextEdit,
+} from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { runSafe, runSafeAsync } from '../../server/src/lsp/runSafe';
 import {
@@ -58,12 +66,23 @@ describe('toLsp', () => {
   });
 
   it('ignores diagnostics without aq fixes and malformed data', () => {
-    assert.deepEqual(codeActionsFromDiagnostics('file:///x', [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, message: 'm', data: { fixes: 'nope' } }]), []);
+    assert.deepEqual(
+      codeActionsFromDiagnostics('file:///x', [
+        { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, message: 'm', data: { fixes: 'nope' } },
+      ]),
+      [],
+    );
   });
 
   it('turns a completion candidate with a replace span into a text edit', () => {
     const text = 'segmentation "Si"';
-    const item = toLspCompletionItem(doc(text), { label: 'Sign Up', kind: 'event', detail: '1,204 events', replaceSpan: { start: 14, end: 16 }, deprecated: true });
+    const item = toLspCompletionItem(doc(text), {
+      label: 'Sign Up',
+      kind: 'event',
+      detail: '1,204 events',
+      replaceSpan: { start: 14, end: 16 },
+      deprecated: true,
+    });
     assert.equal(item.kind, CompletionItemKind.Event);
     assert.deepEqual(item.tags, [1]);
     assert.equal(applyEdits(text, [item.textEdit as TextEdit]), 'segmentation "Sign Up"');
@@ -90,7 +109,12 @@ describe('toLsp', () => {
   });
 
   it('keeps a symbol selection range inside its full range', () => {
-    const symbol = toLspDocumentSymbol(doc('### A\nsegmentation "x"\n'), { name: 'A', detail: 'segmentation', span: { start: 0, end: 22 }, selectionSpan: { start: 40, end: 45 } });
+    const symbol = toLspDocumentSymbol(doc('### A\nsegmentation "x"\n'), {
+      name: 'A',
+      detail: 'segmentation',
+      span: { start: 0, end: 22 },
+      selectionSpan: { start: 40, end: 45 },
+    });
     assert.equal(symbol.kind, SymbolKind.Function);
     assert.deepEqual(symbol.selectionRange, { start: symbol.range.start, end: symbol.range.start });
   });
@@ -137,9 +161,15 @@ describe('runSafe', () => {
 
   it('returns the fallback and logs when a feature throws', async () => {
     const log = silentLog();
-    const result = await runSafe(log, () => {
-      throw new Error('boom');
-    }, 'fallback', 'hover', new CancellationTokenSource().token);
+    const result = await runSafe(
+      log,
+      () => {
+        throw new Error('boom');
+      },
+      'fallback',
+      'hover',
+      new CancellationTokenSource().token,
+    );
     assert.equal(result, 'fallback');
     assert.match(log.lines[0], /aq: hover failed: boom/);
   });
@@ -173,9 +203,14 @@ describe('runSafe', () => {
 
   it('turns an unexpected error in async work into an internal error without the stack', async () => {
     const log = silentLog();
-    const answer = await runSafeAsync(log, async () => {
-      throw new TypeError('x is undefined');
-    }, 'running the query', new CancellationTokenSource().token);
+    const answer = await runSafeAsync(
+      log,
+      async () => {
+        throw new TypeError('x is undefined');
+      },
+      'running the query',
+      new CancellationTokenSource().token,
+    );
     assert.ok(answer instanceof ResponseError);
     assert.equal(answer.code, -32603);
     assert.doesNotMatch(answer.message, /x is undefined/);

@@ -99,16 +99,19 @@ describe('analyst workflows over stdio', () => {
       failedRecords: Array<{ line: number; message: string }>;
       summary: string;
     };
-    assert.deepEqual(
-      [...mixpanel.store.values()].map((stored) => `${stored.event}/${String(stored.properties.distinct_id)}`).sort(),
-      ['Purchase/u2', 'Sign Up/u1'],
-    );
+    assert.deepEqual([...mixpanel.store.values()].map((stored) => `${stored.event}/${String(stored.properties.distinct_id)}`).sort(), [
+      'Purchase/u2',
+      'Sign Up/u1',
+    ]);
     assert.equal(result.sent, 2, result.summary);
     assert.equal(result.failedRecords.length, 1, JSON.stringify(result));
     assert.equal(result.failedRecords[0].line, 3);
     assert.match(result.failedRecords[0].message, /distinct_id/);
     assert.match(result.summary, /Sent 2 events to "prod".*1 event rejected/);
-    assert.ok(progress.some((update) => update.uri === uri && update.percent === 100), JSON.stringify(progress));
+    assert.ok(
+      progress.some((update) => update.uri === uri && update.percent === 100),
+      JSON.stringify(progress),
+    );
   });
 
   it('lists mParticle inputs as sources with the host their secrets go to', async () => {
@@ -130,7 +133,11 @@ describe('analyst workflows over stdio', () => {
     credentialRequests.length = 0;
     progress.length = 0;
     await session.open(uri, `${JSON.stringify(batches, null, 2)}\n`, 'json');
-    const result = (await session.connection.sendRequest('aq/sendEvents', { uri, sourceName: 'app' })) as { sent: number; failedRecords: unknown[]; summary: string };
+    const result = (await session.connection.sendRequest('aq/sendEvents', { uri, sourceName: 'app' })) as {
+      sent: number;
+      failedRecords: unknown[];
+      summary: string;
+    };
     assert.deepEqual(
       mparticle.batches.map((batch) => (batch.user_identities as { customer_id: string }).customer_id),
       ['u1', 'u2', 'u3'],
@@ -143,7 +150,10 @@ describe('analyst workflows over stdio', () => {
       credentialRequests.filter((request) => request.sourceName === 'app'),
       [{ sourceName: 'app', sourceKind: 'mparticle', host: new URL(mparticle.url).host, url: new URL(mparticle.url).origin, fromUserOverride: true }],
     );
-    assert.ok(progress.some((update) => update.uri === uri && update.percent === 100), JSON.stringify(progress));
+    assert.ok(
+      progress.some((update) => update.uri === uri && update.percent === 100),
+      JSON.stringify(progress),
+    );
 
     // Sending the same file again delivers nothing twice: each batch carries a stable source_request_id.
     await session.connection.sendRequest('aq/sendEvents', { uri, sourceName: 'app' });
@@ -166,9 +176,15 @@ describe('analyst workflows over stdio', () => {
 
   it('refuses to send a file to a source of the other vendor, saying which kind it needs', async () => {
     const mparticleFile = fileUri(join(root, 'app.mparticle.json'));
-    await assert.rejects(session.connection.sendRequest('aq/sendEvents', { uri: mparticleFile, sourceName: 'prod' }), /"prod" is a Mixpanel source, but app\.mparticle\.json holds mParticle batches/);
+    await assert.rejects(
+      session.connection.sendRequest('aq/sendEvents', { uri: mparticleFile, sourceName: 'prod' }),
+      /"prod" is a Mixpanel source, but app\.mparticle\.json holds mParticle batches/,
+    );
     const eventsFile = fileUri(join(root, 'day.events.ndjson'));
-    await assert.rejects(session.connection.sendRequest('aq/sendEvents', { uri: eventsFile, sourceName: 'app' }), /"app" is an mParticle source, but day\.events\.ndjson holds Mixpanel events/);
+    await assert.rejects(
+      session.connection.sendRequest('aq/sendEvents', { uri: eventsFile, sourceName: 'app' }),
+      /"app" is an mParticle source, but day\.events\.ndjson holds Mixpanel events/,
+    );
   });
 
   it('refuses to send to an unknown source with a message naming it', async () => {
@@ -181,7 +197,15 @@ describe('analyst workflows over stdio', () => {
     piwik.putSession({
       id: '5632530715433106129',
       entryUrl: 'https://shop.example/',
-      events: [{ id: '6719694023305478883', type: [17, 'Broken event'], time: recent, errorMessage: 'Invalid <idsite>', log: { idsite: WATCH_APP_ID, url: 'https://shop.example/' } }],
+      events: [
+        {
+          id: '6719694023305478883',
+          type: [17, 'Broken event'],
+          time: recent,
+          errorMessage: 'Invalid <idsite>',
+          log: { idsite: WATCH_APP_ID, url: 'https://shop.example/' },
+        },
+      ],
     });
     const uri = fileUri(join(root, 'watch.aq'));
     await session.open(uri, `use piwik "site"\n### Broken events\ndebugger "${WATCH_APP_ID}"\n  event_type broken\n  lookup_window 60\n`);
@@ -229,7 +253,11 @@ describe('analyst workflows over stdio', () => {
   it('turns more new events than maxAlertsPerPoll in one poll into one summary alert', async () => {
     const recent = new Date(Date.now() - 2 * 60_000).toISOString().slice(0, 19);
     for (const n of [1, 2]) {
-      piwik.putSession({ id: `77000000000000000${n}`, entryUrl: 'https://shop.example/', events: [{ id: `88000000000000000${n}`, type: [17, 'Broken event'], time: recent, errorMessage: `Broken ${n}`, log: { idsite: WATCH_APP_ID } }] });
+      piwik.putSession({
+        id: `77000000000000000${n}`,
+        entryUrl: 'https://shop.example/',
+        events: [{ id: `88000000000000000${n}`, type: [17, 'Broken event'], time: recent, errorMessage: `Broken ${n}`, log: { idsite: WATCH_APP_ID } }],
+      });
     }
     const uri = fileUri(join(root, 'summary.aq'));
     await session.open(uri, `use piwik "site"\n### Summary check\ndebugger "${WATCH_APP_ID}"\n  event_type broken\n  lookup_window 60\n`);
@@ -239,9 +267,16 @@ describe('analyst workflows over stdio', () => {
     await session.connection.sendRequest('aq/stopWatch', { uri, queryIndex: 0 });
     const mine = alerts.filter((alert) => alert.uri === uri);
     // Three broken events are in the window (the two new ones and the one of the first test): over 2, so one summary.
-    assert.deepEqual(mine.map((alert) => alert.kind), ['summary'], JSON.stringify(mine));
+    assert.deepEqual(
+      mine.map((alert) => alert.kind),
+      ['summary'],
+      JSON.stringify(mine),
+    );
     assert.match(mine[0].title, /Summary check: 3 new events/);
-    await assert.rejects(session.connection.sendRequest('aq/startWatch', { uri, queryIndex: 0, everyMinutes: 1, maxAlertsPerPoll: 0 }), /maxAlertsPerPoll must be a whole number/);
+    await assert.rejects(
+      session.connection.sendRequest('aq/startWatch', { uri, queryIndex: 0, everyMinutes: 1, maxAlertsPerPoll: 0 }),
+      /maxAlertsPerPoll must be a whole number/,
+    );
   });
 
   it('stops watching when the document is closed', async () => {

@@ -8,7 +8,12 @@ import { spawnSync } from 'node:child_process';
 import * as esbuild from 'esbuild';
 
 interface TestElectron {
-  runTests(options: { extensionDevelopmentPath: string; extensionTestsPath: string; launchArgs?: string[]; extensionTestsEnv?: Record<string, string> }): Promise<number>;
+  runTests(options: {
+    extensionDevelopmentPath: string;
+    extensionTestsPath: string;
+    launchArgs?: string[];
+    extensionTestsEnv?: Record<string, string>;
+  }): Promise<number>;
 }
 
 const root = resolve(__dirname, '..', '..');
@@ -55,7 +60,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   },
 );

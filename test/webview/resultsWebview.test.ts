@@ -32,7 +32,11 @@ function hostileResult(): QueryResult {
         { segment: SCRIPT_ATTACK, values: [1, 2], total: 3 },
       ],
     },
-    { title: `Signups ${IMG_ATTACK}`, raw: `{"event":"${SCRIPT_ATTACK}"}`, meta: { computedAt: '2024-03-04T10:00:00Z', durationMs: 800, rowCount: 2, seriesCount: 2, warnings: [{ code: 'x', message: IMG_ATTACK }] } },
+    {
+      title: `Signups ${IMG_ATTACK}`,
+      raw: `{"event":"${SCRIPT_ATTACK}"}`,
+      meta: { computedAt: '2024-03-04T10:00:00Z', durationMs: 800, rowCount: 2, seriesCount: 2, warnings: [{ code: 'x', message: IMG_ATTACK }] },
+    },
   );
 }
 
@@ -55,10 +59,13 @@ test('hostile event names, segments and raw text render as literal text and run 
   const tooltip = await page.locator('.chart-tooltip').textContent();
   assert.ok(tooltip?.includes(IMG_ATTACK) && tooltip.includes(SCRIPT_ATTACK), `tooltip: ${tooltip}`);
 
-  const debuggerResult = makeResult({
-    kind: 'debugger',
-    sessions: [{ ...(debuggerData as DebuggerData).sessions[0], visitorId: IMG_ATTACK, entryUrl: SCRIPT_ATTACK }],
-  } as QueryResult['data'], { title: 'Broken events' });
+  const debuggerResult = makeResult(
+    {
+      kind: 'debugger',
+      sessions: [{ ...(debuggerData as DebuggerData).sessions[0], visitorId: IMG_ATTACK, entryUrl: SCRIPT_ATTACK }],
+    } as QueryResult['data'],
+    { title: 'Broken events' },
+  );
   await showResult(page, debuggerResult);
   await page.getByRole('tab', { name: 'Table' }).click();
   await page.getByRole('button', { name: /Events of session/ }).click();
@@ -105,7 +112,11 @@ test('copy posts TSV of the selected cell, row and the whole table', async () =>
 
 test('lines, pies and the retention curve draw on the canvas', async () => {
   const page = await harness.openPage();
-  const results = [makeResult(seriesData, { title: 'Line', chart: 'line' }), makeResult(seriesData, { title: 'Pie', chart: 'pie' }), makeResult(retentionData, { title: 'Retention' })];
+  const results = [
+    makeResult(seriesData, { title: 'Line', chart: 'line' }),
+    makeResult(seriesData, { title: 'Pie', chart: 'pie' }),
+    makeResult(retentionData, { title: 'Retention' }),
+  ];
   for (const result of results) {
     await showResult(page, result);
     if (result.data.kind === 'retention') await page.getByRole('button', { name: 'Retention curve' }).click();
@@ -148,7 +159,10 @@ test('50,000 rows render without 50,000 DOM rows and scroll to the end', async (
   const page = await harness.openPage();
   const rows: RowsData = {
     kind: 'rows',
-    columns: [{ name: 'name', type: 'string' }, { name: 'n', type: 'number' }],
+    columns: [
+      { name: 'name', type: 'string' },
+      { name: 'n', type: 'number' },
+    ],
     rows: Array.from({ length: 50_000 }, (_unused, index) => [`row ${index}`, index]),
   };
   await showResult(page, makeResult(rows, { title: 'Big' }));
@@ -194,7 +208,9 @@ test('a funnel with `unit` shows one row per entry date and a line of conversion
   await showResult(page, makeResult(datedFunnelData, { title: 'Signup funnel by day' }));
   await page.getByRole('tab', { name: 'Table' }).click();
   assert.deepEqual(await page.locator('thead th').allTextContents(), ['Date', 'Signup', 'Purchase', 'Overall %']);
-  const cells = await page.locator('tbody tr:not(.spacer)').evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent)));
+  const cells = await page
+    .locator('tbody tr:not(.spacer)')
+    .evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent)));
   assert.deepEqual(cells, [
     ['2024-03-01', '4', '1', '25'],
     ['2024-03-02', '8', '6', '75'],

@@ -78,7 +78,13 @@ export async function startWebviewHarness(): Promise<WebviewHarness> {
       const httpServer = createServer((request, response) => {
         const origin = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
         if (request.url === '/') {
-          const html = buildResultsHtml({ cspSource: origin, scriptUri: `${origin}/resultsApp.js`, styleUri: `${origin}/resultsApp.css`, nonce: createNonce(), title: 'aq results' });
+          const html = buildResultsHtml({
+            cspSource: origin,
+            scriptUri: `${origin}/resultsApp.js`,
+            styleUri: `${origin}/resultsApp.css`,
+            nonce: createNonce(),
+            title: 'aq results',
+          });
           response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
         } else if (request.url === '/resultsApp.js' || request.url === '/resultsApp.css') {
           const type = request.url.endsWith('.js') ? 'text/javascript' : 'text/css';

@@ -16,7 +16,11 @@ async function askSourceName(kindLabel: string): Promise<string | undefined> {
     prompt: 'A short name to refer to it in queries: use mixpanel "<name>"',
     placeHolder: 'shop',
     validateInput: (value) =>
-      !SOURCE_NAME.test(value) ? 'Letters, digits, "_", "." and "-", starting with a letter or digit.' : existing.has(value) ? `A source named '${value}' exists already.` : undefined,
+      !SOURCE_NAME.test(value)
+        ? 'Letters, digits, "_", "." and "-", starting with a letter or digit.'
+        : existing.has(value)
+          ? `A source named '${value}' exists already.`
+          : undefined,
   });
 }
 
@@ -38,7 +42,10 @@ export async function addMixpanelSource(): Promise<void> {
     { title: 'Add Mixpanel Source (3/3)', placeHolder: 'Where the project stores its data' },
   );
   if (!region) return;
-  await ExtensionConfig.updateUserSources({ ...ExtensionConfig.userSources(), [name]: { kind: 'mixpanel', projectId: Number(projectId.trim()), region: region.label } });
+  await ExtensionConfig.updateUserSources({
+    ...ExtensionConfig.userSources(),
+    [name]: { kind: 'mixpanel', projectId: Number(projectId.trim()), region: region.label },
+  });
   await offerCredentials(name, 'mixpanel', mixpanelHost(region.label));
 }
 
@@ -52,7 +59,11 @@ export async function addPiwikSource(): Promise<void> {
     validateInput: (value) => (/^https?:\/\/[^/\s]+\/?$/.test(value.trim()) && normalizeHost(value) ? undefined : 'A URL such as https://example.piwik.pro'),
   });
   if (!url) return;
-  const appId = await vscode.window.showInputBox({ title: 'Add Piwik PRO Source (3/3)', prompt: 'The site or app id queries use by default (optional)', placeHolder: 'leave empty to name it in each query' });
+  const appId = await vscode.window.showInputBox({
+    title: 'Add Piwik PRO Source (3/3)',
+    prompt: 'The site or app id queries use by default (optional)',
+    placeHolder: 'leave empty to name it in each query',
+  });
   if (appId === undefined) return;
   const source: Record<string, unknown> = { kind: 'piwik', url: url.trim().replace(/\/+$/, '') };
   if (appId.trim()) source.appId = appId.trim();

@@ -44,7 +44,9 @@ export async function clearCredentials(state: ExtensionState): Promise<void> {
   const source = await pickSource(state, 'aq: clear the stored credentials of', CREDENTIALED_KINDS);
   if (!source) return;
   const removed = await state.credentials.clear(source.name);
-  void vscode.window.showInformationMessage(removed > 0 ? `Removed the stored credentials for '${source.name}'.` : `No credentials were stored for '${source.name}'.`);
+  void vscode.window.showInformationMessage(
+    removed > 0 ? `Removed the stored credentials for '${source.name}'.` : `No credentials were stored for '${source.name}'.`,
+  );
 }
 
 async function findSource(state: ExtensionState, name: string): Promise<SourceStatus | undefined> {
@@ -94,7 +96,11 @@ async function askMixpanel(name: string): Promise<StoredCredentials | undefined>
 }
 
 async function askPiwik(name: string): Promise<StoredCredentials | undefined> {
-  const pair = await askIdAndSecret(`Piwik PRO credentials for '${name}'`, { prompt: 'API client ID (Menu → Profile → API credentials)', what: 'client ID' }, { prompt: 'API client secret', what: 'client secret' });
+  const pair = await askIdAndSecret(
+    `Piwik PRO credentials for '${name}'`,
+    { prompt: 'API client ID (Menu → Profile → API credentials)', what: 'client ID' },
+    { prompt: 'API client secret', what: 'client secret' },
+  );
   return pair && { clientId: pair.id, clientSecret: pair.secret };
 }
 
@@ -108,7 +114,11 @@ async function askMparticle(name: string): Promise<StoredCredentials | undefined
 }
 
 /** Two prompts, an identifier then a secret (hidden); neither may be empty. Undefined when cancelled. */
-async function askIdAndSecret(title: string, id: { prompt: string; what: string }, secret: { prompt: string; what: string }): Promise<{ id: string; secret: string } | undefined> {
+async function askIdAndSecret(
+  title: string,
+  id: { prompt: string; what: string },
+  secret: { prompt: string; what: string },
+): Promise<{ id: string; secret: string } | undefined> {
   const idValue = await vscode.window.showInputBox({
     title: `${title} (1/2)`,
     prompt: id.prompt,

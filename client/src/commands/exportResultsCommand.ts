@@ -57,7 +57,11 @@ export async function exportResult(state: ExtensionState, result: QueryResult, f
 }
 
 export async function savePng(title: string, dataUrl: string): Promise<void> {
-  const target = await vscode.window.showSaveDialog({ title: `Save the chart of '${title}'`, defaultUri: defaultFile(title, 'png'), filters: { PNG: ['png'] } });
+  const target = await vscode.window.showSaveDialog({
+    title: `Save the chart of '${title}'`,
+    defaultUri: defaultFile(title, 'png'),
+    filters: { PNG: ['png'] },
+  });
   if (!target) return;
   const base64 = dataUrl.slice(dataUrl.indexOf(',') + 1);
   await vscode.workspace.fs.writeFile(target, Buffer.from(base64, 'base64'));
@@ -67,6 +71,11 @@ export async function savePng(title: string, dataUrl: string): Promise<void> {
 /** `Signups by country` → `<workspace>/signups-by-country.csv`. */
 function defaultFile(title: string, extension: string): vscode.Uri | undefined {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-  const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'result';
+  const slug =
+    title
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'result';
   return folder ? vscode.Uri.joinPath(folder, `${slug}.${extension}`) : undefined;
 }

@@ -15,7 +15,12 @@ export interface RunOptions {
 }
 
 /** Runs one query; resolves once it finished, failed or was cancelled (never rejects). */
-export async function runQuery(state: ExtensionState, document: vscode.TextDocument, query: DocumentQuery, options: RunOptions = {}): Promise<'done' | 'failed' | 'cancelled'> {
+export async function runQuery(
+  state: ExtensionState,
+  document: vscode.TextDocument,
+  query: DocumentQuery,
+  options: RunOptions = {},
+): Promise<'done' | 'failed' | 'cancelled'> {
   if (!vscode.workspace.isTrusted) {
     await explainRestrictedMode();
     return 'failed';
@@ -35,7 +40,11 @@ export async function runQuery(state: ExtensionState, document: vscode.TextDocum
       { location: vscode.ProgressLocation.Notification, title: `aq: running ${query.title}`, cancellable: true },
       (_progress, token) => {
         token.onCancellationRequested(() => cancellation.cancel());
-        return client.sendRequest(RunQueryRequest, { uri: document.uri.toString(), queryIndex: query.index, bypassCache: options.bypassCache }, cancellation.token);
+        return client.sendRequest(
+          RunQueryRequest,
+          { uri: document.uri.toString(), queryIndex: query.index, bypassCache: options.bypassCache },
+          cancellation.token,
+        );
       },
     );
     showResult(state, document.uri, query, result, queryText);

@@ -44,7 +44,10 @@ export async function showWatches(state: ExtensionState): Promise<void> {
     return;
   }
   type Item = vscode.QuickPickItem & { run: () => Promise<unknown> };
-  const stopAll: Item = { label: '$(debug-stop) Stop All Watches', run: async () => Promise.all(watches.map((watch) => stopWatching(state, watch.uri, watch.queryIndex))) };
+  const stopAll: Item = {
+    label: '$(debug-stop) Stop All Watches',
+    run: async () => Promise.all(watches.map((watch) => stopWatching(state, watch.uri, watch.queryIndex))),
+  };
   const items: Item[] = watches.map((watch) => ({
     label: `$(eye) ${baseName(watch.uri)}, query ${watch.queryIndex + 1}`,
     description: `every ${watch.everyMinutes} min`,
@@ -81,4 +84,3 @@ async function pickInterval(): Promise<number | undefined> {
   );
   return picked?.minutes;
 }
-

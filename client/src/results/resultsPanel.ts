@@ -90,7 +90,12 @@ export class ResultsPanel implements vscode.Disposable {
   private async handle(message: WebviewToHostMessage): Promise<void> {
     switch (message.type) {
       case 'ready':
-        if (this.result) void this.panel.webview.postMessage({ type: 'showResult', result: this.result, ...(this.queryText !== undefined ? { queryText: this.queryText } : {}) } satisfies HostToWebviewMessage);
+        if (this.result)
+          void this.panel.webview.postMessage({
+            type: 'showResult',
+            result: this.result,
+            ...(this.queryText !== undefined ? { queryText: this.queryText } : {}),
+          } satisfies HostToWebviewMessage);
         if (this.pending) void this.panel.webview.postMessage(this.pending);
         return;
       case 'export':
@@ -135,11 +140,16 @@ export class ResultsPanels implements vscode.Disposable {
   forTitle(title: string): ResultsPanel {
     let panel = this.panels.get(title);
     if (!panel) {
-      const webviewPanel = vscode.window.createWebviewPanel('aq.results', `aq: ${title}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-        enableScripts: true,
-        enableFindWidget: true,
-        localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')],
-      });
+      const webviewPanel = vscode.window.createWebviewPanel(
+        'aq.results',
+        `aq: ${title}`,
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+        {
+          enableScripts: true,
+          enableFindWidget: true,
+          localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')],
+        },
+      );
       const created: ResultsPanel = new ResultsPanel(title, webviewPanel, this.extensionUri, this.actions, () => {
         this.panels.delete(title);
         if (this.lastShown === created) this.lastShown = undefined;

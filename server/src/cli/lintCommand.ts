@@ -96,7 +96,8 @@ export async function lintCommand(args: string[], io: CliIo): Promise<number> {
       engine = createQueryEngine({ cacheDir: io.env.AQ_CACHE_DIR });
       engine.configure(root, schemaOverride ? { schemaOverride } : {});
       if (!schemaOverride) {
-        for (const problem of engine.configurationProblems()) io.stderr(`aq lint: ${root ? relative(io.cwd, join(root, 'aq.json')) || 'aq.json' : 'aq.json'}: ${problem}\n`);
+        for (const problem of engine.configurationProblems())
+          io.stderr(`aq lint: ${root ? relative(io.cwd, join(root, 'aq.json')) || 'aq.json' : 'aq.json'}: ${problem}\n`);
       }
       engines.set(key, engine);
     }
@@ -130,7 +131,9 @@ export async function lintCommand(args: string[], io: CliIo): Promise<number> {
           hadFileError = true;
           return;
         }
-        io.stderr(`aq lint: note: no schema for source "${sourceName}" (no schemaFile and none fetched yet), so its event and property names are not checked; pass --schema FILE or set "schemaFile" in aq.json.\n`);
+        io.stderr(
+          `aq lint: note: no schema for source "${sourceName}" (no schemaFile and none fetched yet), so its event and property names are not checked; pass --schema FILE or set "schemaFile" in aq.json.\n`,
+        );
       });
       const lines = new LineIndex(text);
       for (const diagnostic of diagnostics) {
@@ -206,7 +209,8 @@ function parseLintArguments(args: string[]): LintArguments | 'help' | string {
       result.targets.push(...args.slice(i + 1));
       break;
     }
-    const [name, inlineValue] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [name, inlineValue] =
+      arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     if (name === '--schema' || name === '--format') {
       const value = inlineValue ?? args[++i];
       if (value === undefined || value === '') return `${name} needs a value`;
@@ -271,7 +275,13 @@ function readSchemaFile(path: string): AnalyticsSchema | string {
 function isNormalisedSchema(json: unknown): json is AnalyticsSchema {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return false;
   const candidate = json as Record<string, unknown>;
-  return typeof candidate.events === 'object' && candidate.events !== null && typeof candidate.userProperties === 'object' && candidate.userProperties !== null && !('results' in candidate);
+  return (
+    typeof candidate.events === 'object' &&
+    candidate.events !== null &&
+    typeof candidate.userProperties === 'object' &&
+    candidate.userProperties !== null &&
+    !('results' in candidate)
+  );
 }
 
 /** Several `--schema` files become one: events and properties are united, later files win on conflicts. */

@@ -10,7 +10,14 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parseCliArguments } from './cliArguments';
 import { withMaskedOutput, type CliIo } from './cliIo';
-import { allowHostProblems, baseUrlProblemsFromEnv, credentialWarningsFromEnv, engineSettingsFromEnv, envPrefixFor, vouchedCredentialsFromEnv } from '../queryEngine/credentialsFromEnv';
+import {
+  allowHostProblems,
+  baseUrlProblemsFromEnv,
+  credentialWarningsFromEnv,
+  engineSettingsFromEnv,
+  envPrefixFor,
+  vouchedCredentialsFromEnv,
+} from '../queryEngine/credentialsFromEnv';
 import { isBackendError } from '../queryEngine/backendErrors';
 import { createHttpClient } from '../queryEngine/httpClient';
 import { RequestQueue } from '../queryEngine/requestQueue';

@@ -66,7 +66,10 @@ export async function runCommand(args: string[], rawIo: CliIo): Promise<number> 
 
   let sourceOverride: SourceRef | undefined;
   if (parsed.source !== undefined) {
-    const configured = engine.resolveSource({ kind: 'mixpanel', name: parsed.source }, file) ?? engine.resolveSource({ kind: 'piwik', name: parsed.source }, file) ?? engine.resolveSource({ kind: 'local', name: parsed.source }, file);
+    const configured =
+      engine.resolveSource({ kind: 'mixpanel', name: parsed.source }, file) ??
+      engine.resolveSource({ kind: 'piwik', name: parsed.source }, file) ??
+      engine.resolveSource({ kind: 'local', name: parsed.source }, file);
     if (!configured || !engine.knownSources().has(parsed.source)) {
       io.stderr(`aq run: no source named "${parsed.source}" in aq.json (known: ${[...engine.knownSources()].join(', ') || 'none'})\n`);
       return 2;
@@ -97,7 +100,8 @@ export async function runCommand(args: string[], rawIo: CliIo): Promise<number> 
         io.stderr(`✗ ${label}: not run (syntax errors)\n`);
         continue;
       }
-      const ref = sourceOverride ?? (block.source?.sourceKind && block.source.target ? { kind: block.source.sourceKind, name: block.source.target.value } : undefined);
+      const ref =
+        sourceOverride ?? (block.source?.sourceKind && block.source.target ? { kind: block.source.sourceKind, name: block.source.target.value } : undefined);
       const source = engine.resolveSource(ref, file);
       const built = buildQuerySpec(block, { now: new Date(), timezone: source?.timezone, defaultSource: sourceOverride ?? engine.defaultSource() });
       if (!built.ok) {
@@ -117,11 +121,15 @@ export async function runCommand(args: string[], rawIo: CliIo): Promise<number> 
         });
         results.push(result);
         const headline = result.meta.headline ? ` · ${result.meta.headline}` : '';
-        io.stderr(`✓ ${label}: ${result.meta.rowCount.toLocaleString('en-US')} rows in ${(result.meta.durationMs / 1000).toFixed(1)} s${result.meta.cachedAgeMs !== undefined ? ' (cached)' : ''}${headline}\n`);
+        io.stderr(
+          `✓ ${label}: ${result.meta.rowCount.toLocaleString('en-US')} rows in ${(result.meta.durationMs / 1000).toFixed(1)} s${result.meta.cachedAgeMs !== undefined ? ' (cached)' : ''}${headline}\n`,
+        );
         if (result.meta.limited) io.stderr(`  ${limitNoticeText(result.meta.limited)} (the query's \`limit\`)\n`);
         if (parsed.format !== 'json') io.stdout(renderResult(withoutRepeatedWarnings(result, shownWarnings), parsed.format, selected.length > 1));
       } catch (error) {
-        const message = isBackendError(error) ? error.message + (error.details.hint ? `\n  hint: ${error.details.hint}` : '') : `internal error: ${(error as Error).message}`;
+        const message = isBackendError(error)
+          ? error.message + (error.details.hint ? `\n  hint: ${error.details.hint}` : '')
+          : `internal error: ${(error as Error).message}`;
         failed(isBackendError(error) ? error.message : message, isBackendError(error) ? error.kind : 'internal');
         // An error the API pins on a clause (a report column it does not know) is shown at that clause's line.
         const at = isBackendError(error) ? error.details.at : undefined;

@@ -70,7 +70,9 @@ export async function sendCommand(args: string[], rawIo: CliIo): Promise<number>
     }
     const unit = result.kind === 'mparticle' ? 'batch' : 'event';
     if (parsed.dryRun) {
-      io.stdout(`${parsed.file}: ${plural(result.records, unit)} in ${plural(result.requests, 'request')} to ${destination.kind} source "${destination.name}" (dry run: nothing sent)\n`);
+      io.stdout(
+        `${parsed.file}: ${plural(result.records, unit)} in ${plural(result.requests, 'request')} to ${destination.kind} source "${destination.name}" (dry run: nothing sent)\n`,
+      );
       return 0;
     }
     const report = result.report!;
@@ -124,7 +126,10 @@ function destinationFor(name: string, rootDir: string | undefined, env: CliIo['e
   if (mparticle) {
     const credentials = vouched(mparticle);
     if (typeof credentials === 'string') return credentials;
-    return sendDestination(mparticle, credentials, baseUrlOverride) ?? `mParticle source "${name}" needs ${prefix}API_KEY and ${prefix}API_SECRET in the environment.`;
+    return (
+      sendDestination(mparticle, credentials, baseUrlOverride) ??
+      `mParticle source "${name}" needs ${prefix}API_KEY and ${prefix}API_SECRET in the environment.`
+    );
   }
   const source = config.sources[name];
   if (!source) {
@@ -137,7 +142,10 @@ function destinationFor(name: string, rootDir: string | undefined, env: CliIo['e
   if (source.kind !== 'mixpanel') return `"${name}" is a ${source.kind} source; events can be sent to Mixpanel or mParticle sources only.`;
   const credentials = vouched(source);
   if (typeof credentials === 'string') return credentials;
-  return sendDestination(source, credentials, baseUrlOverride) ?? `Mixpanel source "${name}" needs ${prefix}USERNAME and ${prefix}SECRET (a service account) in the environment.`;
+  return (
+    sendDestination(source, credentials, baseUrlOverride) ??
+    `Mixpanel source "${name}" needs ${prefix}USERNAME and ${prefix}SECRET (a service account) in the environment.`
+  );
 }
 
 function parseSendArguments(args: string[]): SendArguments | string {

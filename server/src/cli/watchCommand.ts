@@ -116,16 +116,19 @@ export async function watchCommand(args: string[], rawIo: CliIo): Promise<number
     getCredentials: async (config) => (config.kind === 'local' ? undefined : vouchedCredentialsFromEnv(config, io.env, parsed.allowHosts)),
     maxAlertsPerPoll: parsed.maxAlerts,
     fresh: parsed.fresh,
-    onMemoryNotSaved: (failure) => io.stderr(`aq watch: could not save what was reported (${failure}); after a restart the same events may be reported again.\n`),
+    onMemoryNotSaved: (failure) =>
+      io.stderr(`aq watch: could not save what was reported (${failure}); after a restart the same events may be reported again.\n`),
     onAlert: async (alert: WatchAlert) => {
       io.stdout(`[${stamp()}] ${describeAlert(alert)}\n`);
-      if (slackHttp && webhookUrl) await postSlackMessage(webhookUrl, formatSlackMessage(alert, { queryTitle: title, sourceName }), { http: slackHttp, signal: controller.signal });
+      if (slackHttp && webhookUrl)
+        await postSlackMessage(webhookUrl, formatSlackMessage(alert, { queryTitle: title, sourceName }), { http: slackHttp, signal: controller.signal });
     },
     onDeliveryError: (error) => io.stderr(`aq watch: ${(error as Error)?.message ?? String(error)}\n`),
   });
 
   const report = (outcome: PollOutcome): void => {
-    if (outcome.ok) io.stderr(`[${stamp()}] polled the last ${outcome.lookupWindowMinutes} min: ${outcome.newEvents} new event${outcome.newEvents === 1 ? '' : 's'}\n`);
+    if (outcome.ok)
+      io.stderr(`[${stamp()}] polled the last ${outcome.lookupWindowMinutes} min: ${outcome.newEvents} new event${outcome.newEvents === 1 ? '' : 's'}\n`);
   };
   try {
     if (parsed.once) {

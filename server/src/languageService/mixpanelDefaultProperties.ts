@@ -56,19 +56,19 @@ export const MIXPANEL_DEFAULT_EVENT_PROPERTIES: Readonly<Record<string, Property
 /** Mixpanel's reserved profile (`user["…"]`) properties. */
 export const MIXPANEL_DEFAULT_USER_PROPERTIES: Readonly<Record<string, PropertySchema>> = Object.fromEntries(
   [
-    property('$email', 'string', 'The user\'s email address.'),
-    property('$name', 'string', 'The user\'s full name.'),
-    property('$first_name', 'string', 'The user\'s first name.'),
-    property('$last_name', 'string', 'The user\'s last name.'),
-    property('$phone', 'string', 'The user\'s phone number.'),
-    property('$avatar', 'string', 'URL of the user\'s avatar.'),
+    property('$email', 'string', "The user's email address."),
+    property('$name', 'string', "The user's full name."),
+    property('$first_name', 'string', "The user's first name."),
+    property('$last_name', 'string', "The user's last name."),
+    property('$phone', 'string', "The user's phone number."),
+    property('$avatar', 'string', "URL of the user's avatar."),
     property('$created', 'datetime', 'When the profile was created.'),
     property('$last_seen', 'datetime', 'When the user was last seen.'),
     property('$city', 'string', 'City, from the last IP address.'),
     property('$region', 'string', 'Region, from the last IP address.'),
     property('$country_code', 'string', 'Two-letter country code, from the last IP address.'),
-    property('$timezone', 'string', 'The user\'s time zone.'),
-    property('$distinct_id', 'string', 'The profile\'s distinct id.'),
+    property('$timezone', 'string', "The user's time zone."),
+    property('$distinct_id', 'string', "The profile's distinct id."),
   ].map((p) => [p.name, p]),
 );
 

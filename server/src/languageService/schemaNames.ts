@@ -116,7 +116,9 @@ const userScopes = new WeakMap<AnalyticsSchema, PropertyScope>();
 export function userPropertyScope(schema: AnalyticsSchema): PropertyScope {
   let scope = userScopes.get(schema);
   if (!scope) {
-    scope = buildScope(new Map(Object.values(schema.userProperties ?? {}).map((p) => [p.name, p])), MIXPANEL_DEFAULT_USER_PROPERTIES, (name) => Object.hasOwn(MIXPANEL_DEFAULT_USER_PROPERTIES, name));
+    scope = buildScope(new Map(Object.values(schema.userProperties ?? {}).map((p) => [p.name, p])), MIXPANEL_DEFAULT_USER_PROPERTIES, (name) =>
+      Object.hasOwn(MIXPANEL_DEFAULT_USER_PROPERTIES, name),
+    );
     userScopes.set(schema, scope);
   }
   return scope;

@@ -83,7 +83,10 @@ export function registerDiagnosticsPushSupport(
   function schedule(uri: string, delay: number): void {
     const existing = pending.get(uri);
     if (existing) clearTimeout(existing);
-    pending.set(uri, setTimeout(() => publish(uri), delay));
+    pending.set(
+      uri,
+      setTimeout(() => publish(uri), delay),
+    );
   }
 
   const subscriptions = [

@@ -84,7 +84,8 @@ export function toEngineSettings(settings: AqSettings, trusted: boolean): { sett
   }
 
   if (typeof settings.defaultSource === 'string' && settings.defaultSource !== '') result.defaultSource = settings.defaultSource;
-  else if (settings.defaultSource !== undefined && settings.defaultSource !== null && settings.defaultSource !== '') problems.push('setting aq.defaultSource must be a source name.');
+  else if (settings.defaultSource !== undefined && settings.defaultSource !== null && settings.defaultSource !== '')
+    problems.push('setting aq.defaultSource must be a source name.');
 
   const cacheTtl = positiveSeconds(settings.cacheTtlSeconds, 'aq.cacheTtlSeconds', problems, true);
   if (cacheTtl !== undefined) result.cacheTtlMs = cacheTtl * 1000;

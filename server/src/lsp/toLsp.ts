@@ -126,7 +126,8 @@ export function toLspCompletionItem(document: PositionSource, candidate: Complet
  */
 export function toLspCompletionList(document: PositionSource, candidates: readonly CompletionCandidate[], canDefaultEditRange: boolean): CompletionList {
   const first = candidates[0]?.replaceSpan;
-  const sharesOneSpan = first !== undefined && candidates.every((c) => c.replaceSpan !== undefined && c.replaceSpan.start === first.start && c.replaceSpan.end === first.end);
+  const sharesOneSpan =
+    first !== undefined && candidates.every((c) => c.replaceSpan !== undefined && c.replaceSpan.start === first.start && c.replaceSpan.end === first.end);
   if (canDefaultEditRange && sharesOneSpan) {
     const items = candidates.map((candidate) => {
       const item = toLspCompletionItem(document, { ...candidate, replaceSpan: undefined, insertText: undefined });
@@ -141,7 +142,11 @@ export function toLspCompletionList(document: PositionSource, candidates: readon
   return {
     isIncomplete: false,
     items: candidates.map((candidate) =>
-      toLspCompletionItem(document, candidate, range && candidate.replaceSpan?.start === first?.start && candidate.replaceSpan?.end === first?.end ? range : undefined),
+      toLspCompletionItem(
+        document,
+        candidate,
+        range && candidate.replaceSpan?.start === first?.start && candidate.replaceSpan?.end === first?.end ? range : undefined,
+      ),
     ),
   };
 }
@@ -191,7 +196,10 @@ const SEMANTIC_TYPE_INDEX: Readonly<Record<string, number>> = {
 };
 
 /** Encodes tokens in LSP's relative form; tokens spanning line breaks are split per line. */
-export function encodeSemanticTokens(document: PositionSource & Pick<TextDocument, 'getText'>, tokens: ReadonlyArray<{ span: TextSpan; type: string }>): number[] {
+export function encodeSemanticTokens(
+  document: PositionSource & Pick<TextDocument, 'getText'>,
+  tokens: ReadonlyArray<{ span: TextSpan; type: string }>,
+): number[] {
   const text = document.getText();
   const sorted = tokens
     .filter((token) => SEMANTIC_TYPE_INDEX[token.type] !== undefined && token.span.end > token.span.start)

@@ -34,7 +34,12 @@ import { backendResponseError } from './queryRequests';
 import type { ServerContext } from './serverContext';
 import { formatError } from './runSafe';
 
-const SOURCE_KIND_NAMES: Record<CredentialedSource['kind'], string> = { mixpanel: 'a Mixpanel', piwik: 'a Piwik PRO', local: 'a local', mparticle: 'an mParticle' };
+const SOURCE_KIND_NAMES: Record<CredentialedSource['kind'], string> = {
+  mixpanel: 'a Mixpanel',
+  piwik: 'a Piwik PRO',
+  local: 'a local',
+  mparticle: 'an mParticle',
+};
 const DEFAULT_WATCH_MINUTES = 5;
 /** Fractions of a minute are allowed so tests need not wait; anything smaller would hammer the API. */
 const MIN_WATCH_MINUTES = 0.01;
@@ -68,7 +73,9 @@ export function createWorkflowRequests(context: ServerContext): WorkflowRequests
     if (!source) throw badRequest(`No source named "${sourceName}" in aq.json.`);
     const wantsMparticle = fileKind === 'mparticle';
     if (source.kind !== (wantsMparticle ? 'mparticle' : 'mixpanel')) {
-      const fileHolds = wantsMparticle ? 'mParticle batches, which go to an mParticle source ("kind": "mparticle")' : 'Mixpanel events, which go to a Mixpanel source';
+      const fileHolds = wantsMparticle
+        ? 'mParticle batches, which go to an mParticle source ("kind": "mparticle")'
+        : 'Mixpanel events, which go to a Mixpanel source';
       throw badRequest(`"${sourceName}" is ${SOURCE_KIND_NAMES[source.kind]} source, but ${basename(documentPath)} holds ${fileHolds}.`);
     }
     const baseUrlOverride = context.baseUrlOverride(source.name);
@@ -102,7 +109,11 @@ export function createWorkflowRequests(context: ServerContext): WorkflowRequests
         dryRun: params.dryRun === true,
         cacheDir: context.cacheDir,
         onProgress: (progress) =>
-          context.sendProgress({ uri: params.uri, message: progress.message, percent: progress.total > 0 ? Math.round((progress.done / progress.total) * 100) : 100 }),
+          context.sendProgress({
+            uri: params.uri,
+            message: progress.message,
+            percent: progress.total > 0 ? Math.round((progress.done / progress.total) * 100) : 100,
+          }),
       });
     } catch (error) {
       if (isBackendError(error)) throw backendResponseError(error, { name: destination.name, kind: destination.kind });
@@ -119,7 +130,12 @@ export function createWorkflowRequests(context: ServerContext): WorkflowRequests
     }
     const unit = destination.kind === 'mparticle' ? 'batch' : 'event';
     if (params.dryRun || !result.report) {
-      return { sent: 0, skipped: 0, failedRecords: [], summary: `${plural(result.records, unit)} in ${plural(result.requests, 'request')} to "${destination.name}" (dry run: nothing sent).` };
+      return {
+        sent: 0,
+        skipped: 0,
+        failedRecords: [],
+        summary: `${plural(result.records, unit)} in ${plural(result.requests, 'request')} to "${destination.name}" (dry run: nothing sent).`,
+      };
     }
     const report = result.report;
     const parts = [
@@ -135,7 +151,10 @@ export function createWorkflowRequests(context: ServerContext): WorkflowRequests
     return {
       sent: report.accepted,
       skipped: report.skippedBatches,
-      failedRecords: report.recordFailures.map((failure) => ({ line: failure.line, message: failure.field ? `${failure.message} (${failure.field})` : failure.message })),
+      failedRecords: report.recordFailures.map((failure) => ({
+        line: failure.line,
+        message: failure.field ? `${failure.message} (${failure.field})` : failure.message,
+      })),
       summary,
     };
   }
@@ -172,7 +191,8 @@ export function createWorkflowRequests(context: ServerContext): WorkflowRequests
     await context.settingsReady();
     const everyMinutes = params.everyMinutes ?? DEFAULT_WATCH_MINUTES;
     if (!Number.isFinite(everyMinutes) || everyMinutes < MIN_WATCH_MINUTES) throw badRequest(`Watch intervals must be at least ${MIN_WATCH_MINUTES} minutes.`);
-    if (params.maxAlertsPerPoll !== undefined && !(Number.isInteger(params.maxAlertsPerPoll) && params.maxAlertsPerPoll >= 1)) throw badRequest('maxAlertsPerPoll must be a whole number of at least 1.');
+    if (params.maxAlertsPerPoll !== undefined && !(Number.isInteger(params.maxAlertsPerPoll) && params.maxAlertsPerPoll >= 1))
+      throw badRequest('maxAlertsPerPoll must be a whole number of at least 1.');
     const { spec, documentPath, title, sourceName } = watchedQuery(params);
     const key = keyOf(params);
     watchers.get(key)?.abort();
@@ -188,11 +208,16 @@ export function createWorkflowRequests(context: ServerContext): WorkflowRequests
       cacheDir: context.cacheDir,
       getCredentials: context.credentialsFor,
       maxAlertsPerPoll: params.maxAlertsPerPoll,
-      onMemoryNotSaved: (failure) => context.log.warn(`aq: "${title}" cannot remember what it reported (${failure}); a restarted watch may report events again.`),
+      onMemoryNotSaved: (failure) =>
+        context.log.warn(`aq: "${title}" cannot remember what it reported (${failure}); a restarted watch may report events again.`),
       onAlert: async (alert) => {
         context.sendAlert({ uri: params.uri, queryIndex: params.queryIndex, title: alertTitle(alert, title), text: describeAlert(alert), kind: alert.kind });
         const webhook = await context.askSlackWebhook().catch(() => null);
-        if (webhook?.url) await postSlackMessage(webhook.url, formatSlackMessage(alert, { queryTitle: title, sourceName }), { http: defaultHttpClient(), signal: controller.signal });
+        if (webhook?.url)
+          await postSlackMessage(webhook.url, formatSlackMessage(alert, { queryTitle: title, sourceName }), {
+            http: defaultHttpClient(),
+            signal: controller.signal,
+          });
       },
       // The webhook URL is a secret: only the error's message (which never holds it) is logged.
       onDeliveryError: (error) => context.log.warn(formatError('aq: delivering a watch alert to Slack failed', error)),

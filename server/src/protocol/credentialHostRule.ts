@@ -122,6 +122,9 @@ export function checkCredentialDestination(destination: CredentialDestination, a
       return { allowed: false, reason: `${host} is not one of mParticle's hosts` };
     case 'piwik':
       if (isPiwikProCloudHost(host)) return { allowed: true };
-      return { allowed: false, reason: `${host} is not a Piwik PRO cloud host (https://<account>${PIWIK_PRO_CLOUD_SUFFIX}) and was not named by you outside the repository` };
+      return {
+        allowed: false,
+        reason: `${host} is not a Piwik PRO cloud host (https://<account>${PIWIK_PRO_CLOUD_SUFFIX}) and was not named by you outside the repository`,
+      };
   }
 }

@@ -74,7 +74,9 @@ export interface SourceCredentials {
 }
 
 /** Every field of SourceCredentials: what is copied between the store, the wire and a request, and nothing else. */
-export const CREDENTIAL_FIELDS = ['username', 'secret', 'clientId', 'clientSecret', 'apiKey', 'apiSecret'] as const satisfies ReadonlyArray<keyof SourceCredentials>;
+export const CREDENTIAL_FIELDS = ['username', 'secret', 'clientId', 'clientSecret', 'apiKey', 'apiSecret'] as const satisfies ReadonlyArray<
+  keyof SourceCredentials
+>;
 
 export interface CredentialsResult extends SourceCredentials {
   /** Set when the stored secret was entered for another host and the user has not confirmed this one. */
@@ -189,7 +191,11 @@ export interface PullEventsResult {
 export const PullEventsRequest = new RequestType<PullEventsParams, PullEventsResult, BackendErrorData>('aq/pullEvents');
 
 /** Client → server, after a pull: adds `{ "kind": "local", "path" }` to aq.json, keeping its formatting. */
-export const AddLocalSourceRequest = new RequestType<{ uri?: string; name: string; path: string; timezoneOf?: string }, { added: boolean; message: string }, BackendErrorData>('aq/addLocalSource');
+export const AddLocalSourceRequest = new RequestType<
+  { uri?: string; name: string; path: string; timezoneOf?: string },
+  { added: boolean; message: string },
+  BackendErrorData
+>('aq/addLocalSource');
 
 /** Server → client, while a send (or a pull) runs. */
 export const SendProgressNotification = new NotificationType<{ uri: string; message: string; percent: number }>('aq/sendProgress');

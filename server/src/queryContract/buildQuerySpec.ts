@@ -16,7 +16,18 @@ import {
 } from '../languageService/clauseCatalog';
 import type { Clause, ColumnRefNode, Expression, QueryBlock, QueryKind, ReportFilterNode, StringNode, TextSpan } from '../languageService/parser/queryAst';
 import { queryTitle } from '../languageService/parser/queryTitle';
-import type { DateRange, QuerySpec, RelativeDates, ReportColumn, ReportCondition, ReportFilter, ReportSpec, ReportUnit, SourceRef, TimeUnit } from './querySpec';
+import type {
+  DateRange,
+  QuerySpec,
+  RelativeDates,
+  ReportColumn,
+  ReportCondition,
+  ReportFilter,
+  ReportSpec,
+  ReportUnit,
+  SourceRef,
+  TimeUnit,
+} from './querySpec';
 
 export interface BuildQuerySpecOptions {
   /** The clock: relative dates (`last 7 days`, `today`) end on this instant's date in `timezone`. */
@@ -112,7 +123,10 @@ class SpecBuilder {
   /** Set when the range came from `last`, `today` or `yesterday`. */
   private relativeDates: RelativeDates | undefined;
 
-  constructor(private readonly block: QueryBlock, private readonly options: BuildQuerySpecOptions) {
+  constructor(
+    private readonly block: QueryBlock,
+    private readonly options: BuildQuerySpecOptions,
+  ) {
     this.blockSpan = block.titleSpan ?? block.span;
   }
 
@@ -140,7 +154,8 @@ class SpecBuilder {
       case 'segmentation': {
         const on = this.expression('on');
         const measure = (this.word('measure') ?? 'count') as 'count' | 'sum' | 'average' | 'numeric';
-        if (measure !== 'count' && !on) this.fail(this.clauses.get('measure')!.span, `'measure ${measure}' aggregates the 'on' expression: add an 'on' clause with a numeric property.`);
+        if (measure !== 'count' && !on)
+          this.fail(this.clauses.get('measure')!.span, `'measure ${measure}' aggregates the 'on' expression: add an 'on' clause with a numeric property.`);
         const buckets = this.number('buckets');
         const unitWord = this.word('unit');
         if (buckets !== undefined && measure !== 'numeric') this.fail(this.clauses.get('buckets')!.span, "'buckets' only applies to 'measure numeric'.");
@@ -237,7 +252,14 @@ class SpecBuilder {
     }
   }
 
-  private report(base: Omit<ReportSpec, 'kind' | 'websiteId' | 'unit' | 'dimensions' | 'metrics' | 'where' | 'having' | 'order' | 'limit' | 'range' | 'relativeDates' | 'clauseSpans'>, range: DateRange, websiteId: string): ReportSpec {
+  private report(
+    base: Omit<
+      ReportSpec,
+      'kind' | 'websiteId' | 'unit' | 'dimensions' | 'metrics' | 'where' | 'having' | 'order' | 'limit' | 'range' | 'relativeDates' | 'clauseSpans'
+    >,
+    range: DateRange,
+    websiteId: string,
+  ): ReportSpec {
     const dimensions = this.columns('dimensions');
     const metrics = this.columns('metrics');
     if (dimensions.length === 0 && metrics.length === 0) {
@@ -284,7 +306,9 @@ class SpecBuilder {
         this.fail(node.span, `The '${clauseName}' condition has a syntax error.`);
         return undefined;
       case 'group': {
-        const conditions = node.conditions.map((child) => this.filterNode(clauseName, child)).filter((child): child is ReportFilter | ReportCondition => child !== undefined);
+        const conditions = node.conditions
+          .map((child) => this.filterNode(clauseName, child))
+          .filter((child): child is ReportFilter | ReportCondition => child !== undefined);
         return { operator: node.operator, conditions };
       }
       case 'condition': {
@@ -314,9 +338,15 @@ class SpecBuilder {
     }
     const wanted = toReportColumn(column);
     const columns: ReportColumn[] = [...(unit ? [{ columnId: 'timestamp', span: column.span }] : []), ...dimensions, ...metrics];
-    const index = unit && wanted.columnId === 'timestamp' && !wanted.transformationId ? 0 : columns.findIndex((c, i) => (i > 0 || !unit) && c.columnId === wanted.columnId && c.transformationId === wanted.transformationId);
+    const index =
+      unit && wanted.columnId === 'timestamp' && !wanted.transformationId
+        ? 0
+        : columns.findIndex((c, i) => (i > 0 || !unit) && c.columnId === wanted.columnId && c.transformationId === wanted.transformationId);
     if (index < 0) {
-      this.fail(column.span, `'order' sorts by a column of the report: add ${printColumn(wanted)} to 'dimensions' or 'metrics', or sort by one of ${columns.map(printColumn).join(', ') || 'them'}.`);
+      this.fail(
+        column.span,
+        `'order' sorts by a column of the report: add ${printColumn(wanted)} to 'dimensions' or 'metrics', or sort by one of ${columns.map(printColumn).join(', ') || 'them'}.`,
+      );
       return undefined;
     }
     return { index, direction: directionText === 'asc' ? 'asc' : 'desc' };
@@ -413,7 +443,10 @@ class SpecBuilder {
   private reentry(savedId: number | undefined): 'default' | 'optimized' {
     const mode = this.word('reentry');
     if (mode !== undefined && savedId !== undefined) {
-      this.fail(this.clauses.get('reentry')!.span, "A saved funnel counts with the mode saved in Mixpanel (the /funnels API has no parameter for it); 'reentry' applies to ad-hoc funnels.");
+      this.fail(
+        this.clauses.get('reentry')!.span,
+        "A saved funnel counts with the mode saved in Mixpanel (the /funnels API has no parameter for it); 'reentry' applies to ad-hoc funnels.",
+      );
     }
     return mode === 'optimized' ? 'optimized' : 'default';
   }
@@ -438,7 +471,8 @@ class SpecBuilder {
       .filter((clause): clause is Clause => clause !== undefined)
       .sort((a, b) => a.span.start - b.span.start);
     if (dateClauses.length === 0) {
-      if (DATE_RANGE_REQUIRED.has(kind)) this.fail(this.block.head?.span ?? this.blockSpan, `A ${kind} query needs a date range, e.g. last 30 days or from 2026-10-01 to 2026-10-31.`);
+      if (DATE_RANGE_REQUIRED.has(kind))
+        this.fail(this.block.head?.span ?? this.blockSpan, `A ${kind} query needs a date range, e.g. last 30 days or from 2026-10-01 to 2026-10-31.`);
       return undefined;
     }
     if (dateClauses.length > 1) {
@@ -477,7 +511,11 @@ class SpecBuilder {
     return resolved;
   }
 
-  private explicitRange(clause: Clause, from: { value: string; span: TextSpan } | undefined, to: { value: string; span: TextSpan } | undefined): DateRange | undefined {
+  private explicitRange(
+    clause: Clause,
+    from: { value: string; span: TextSpan } | undefined,
+    to: { value: string; span: TextSpan } | undefined,
+  ): DateRange | undefined {
     if (!from || !to) {
       this.fail(clause.span, 'Write the range as from YYYY-MM-DD to YYYY-MM-DD.');
       return undefined;

@@ -164,7 +164,10 @@ export function validateLexiconFile(json: unknown): LexiconProblem[] {
       return;
     }
     if (entry.entityType !== 'event' && entry.entityType !== 'profile') {
-      problems.push({ path: `${at}.entityType`, message: `Unknown entityType ${JSON.stringify(entry.entityType)} for "${entry.name}": expected "event" or "profile".` });
+      problems.push({
+        path: `${at}.entityType`,
+        message: `Unknown entityType ${JSON.stringify(entry.entityType)} for "${entry.name}": expected "event" or "profile".`,
+      });
       return;
     }
     const key = `${entry.entityType}:${entry.name}`;

@@ -9,9 +9,18 @@ import type { BinaryOperator, Expression } from '../languageService/parser/query
 const PRECEDENCE: Readonly<Record<BinaryOperator, number>> = {
   or: 1,
   and: 2,
-  '==': 4, '!=': 4, '<': 4, '<=': 4, '>': 4, '>=': 4, in: 4,
-  '+': 5, '-': 5,
-  '*': 6, '/': 6, '%': 6,
+  '==': 4,
+  '!=': 4,
+  '<': 4,
+  '<=': 4,
+  '>': 4,
+  '>=': 4,
+  in: 4,
+  '+': 5,
+  '-': 5,
+  '*': 6,
+  '/': 6,
+  '%': 6,
 };
 const NOT_PRECEDENCE = 3;
 const NEGATE_PRECEDENCE = 7;
@@ -58,11 +67,11 @@ export function printExpression(expression: Expression): string {
       return `${expression.callee}(${expression.args.map((arg) => printExpression(arg)).join(', ')})`;
     case 'unary':
       if (expression.operator === 'not') return `not ${printWithin(expression.operand, NOT_PRECEDENCE)}`;
-    {
-      const operand = printWithin(expression.operand, NEGATE_PRECEDENCE);
-      // `- -x`, not `--x`, which other tools read as a decrement.
-      return operand.startsWith('-') ? `- ${operand}` : `-${operand}`;
-    }
+      {
+        const operand = printWithin(expression.operand, NEGATE_PRECEDENCE);
+        // `- -x`, not `--x`, which other tools read as a decrement.
+        return operand.startsWith('-') ? `- ${operand}` : `-${operand}`;
+      }
     case 'binary': {
       const precedence = PRECEDENCE[expression.operator];
       // Left-associative: the right operand needs parentheses at equal precedence too.

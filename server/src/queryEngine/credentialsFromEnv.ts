@@ -118,7 +118,8 @@ export function baseUrlProblemsFromEnv(sourceNames: Iterable<string>, env: Env =
   const problems: string[] = [];
   for (const name of sourceNames) {
     const value = reader(name, env)('BASE_URL');
-    if (value && !isHttpUrl(value)) problems.push(`${envPrefixFor(name)}BASE_URL is not an http(s) URL such as https://proxy.example or http://127.0.0.1:4010 (got "${value}").`);
+    if (value && !isHttpUrl(value))
+      problems.push(`${envPrefixFor(name)}BASE_URL is not an http(s) URL such as https://proxy.example or http://127.0.0.1:4010 (got "${value}").`);
   }
   return problems;
 }
@@ -134,7 +135,9 @@ function isHttpUrl(value: string): boolean {
 
 /** The `--allow-host` values that are not a host or an http(s) origin, as one sentence each. */
 export function allowHostProblems(allowHosts: readonly string[]): string[] {
-  return allowHosts.filter((entry) => !allowedOriginOf(entry)).map((entry) => `--allow-host "${entry}" is not a host (acme.example, acme.example:8443) or an origin (http://127.0.0.1:4010).`);
+  return allowHosts
+    .filter((entry) => !allowedOriginOf(entry))
+    .map((entry) => `--allow-host "${entry}" is not a host (acme.example, acme.example:8443) or an origin (http://127.0.0.1:4010).`);
 }
 
 /**

@@ -43,7 +43,10 @@ export function compileFunnelToJql(spec: FunnelSpec): { script: string; params: 
   const [{ start: rangeStart, end: rangeEnd }] = periods;
   if (spec.where && readsUserProfile(spec.where)) {
     // JQL event selectors see event properties only, so Mixpanel would reject the script.
-    throw new BackendError('config', `"${spec.title}" filters its funnel on a user profile property (user["…"]), which a Mixpanel funnel cannot read from its events; filter on an event property, or run the query on a local source.`);
+    throw new BackendError(
+      'config',
+      `"${spec.title}" filters its funnel on a user profile property (user["…"]), which a Mixpanel funnel cannot read from its events; filter on an event property, or run the query on a local source.`,
+    );
   }
   const where = spec.where ? printExpression(spec.where) : undefined;
   const uniqueSteps = [...new Set(spec.steps)];
@@ -245,7 +248,9 @@ export function funnelJqlOutputToData(output: unknown, spec: FunnelSpec): Funnel
   const data: FunnelData = { kind: 'funnel', steps: [...spec.steps], segments: rowsOf(periodOf(null)), window: spec.window ?? DEFAULT_FUNNEL_WINDOW };
   if (spec.unit === 'day' || spec.unit === 'week' || spec.unit === 'month') {
     // Every bucket of the range, including those nobody entered in, as the local engine lists them.
-    const dates = funnelPeriods(spec, new ZoneClock('UTC')).slice(1).map((period) => period.date!);
+    const dates = funnelPeriods(spec, new ZoneClock('UTC'))
+      .slice(1)
+      .map((period) => period.date!);
     data.unit = spec.unit;
     data.byDate = dates.map((date) => ({ date, segments: rowsOf(periodOf(date)) }));
   }
@@ -312,7 +317,9 @@ function comment(text: string): string {
 function segmentSource(on: Expression): string {
   const helpers = new Set<string>(['label']);
   const body = jsOf(on, helpers);
-  const parts = [`// The segment label of an event, as Mixpanel shows ${comment(printExpression(on))}.\nfunction segmentOf(event) {\n  return label(${body});\n}`];
+  const parts = [
+    `// The segment label of an event, as Mixpanel shows ${comment(printExpression(on))}.\nfunction segmentOf(event) {\n  return label(${body});\n}`,
+  ];
   for (const name of HELPER_ORDER) if (helpers.has(name)) parts.push(HELPERS[name]);
   return parts.join('\n\n');
 }
@@ -432,7 +439,11 @@ function jsOf(expression: Expression, helpers: Set<string>): string {
       }
     }
     case 'call':
-      return callJs(expression.callee, expression.args.map((arg) => jsOf(arg, helpers)), use);
+      return callJs(
+        expression.callee,
+        expression.args.map((arg) => jsOf(arg, helpers)),
+        use,
+      );
     case 'error':
       return 'undefined';
   }

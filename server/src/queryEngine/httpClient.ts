@@ -11,9 +11,7 @@ import { Agent, request as undiciRequest } from 'undici';
 import { BackendError } from './backendErrors';
 import { credentialForms, maskCredentialForms, type SecretMaterial } from './credentialMasking';
 
-export type HttpAuth =
-  | { kind: 'basic'; username: string; password: string }
-  | { kind: 'bearer'; token: string };
+export type HttpAuth = { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; token: string };
 
 /** One HTTP request, described as plain data. */
 export interface HttpRequest {
@@ -121,7 +119,10 @@ async function sendRequest(agent: Agent, request: HttpRequest, options: SendOpti
       if (size + buffer.length > maxBytes) {
         if (options.oversize !== 'truncate') {
           response.body.destroy();
-          throw new BackendError('tooLarge', `The response from ${where} is larger than ${formatBytes(maxBytes)}; narrow the query (a shorter date range, a lower limit).`);
+          throw new BackendError(
+            'tooLarge',
+            `The response from ${where} is larger than ${formatBytes(maxBytes)}; narrow the query (a shorter date range, a lower limit).`,
+          );
         }
         chunks.push(buffer.subarray(0, maxBytes - size));
         truncated = true;
@@ -163,7 +164,10 @@ function inflate(body: Buffer, maxBytes: number, where: string): Buffer {
     return gunzipSync(body, { maxOutputLength: maxBytes });
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
-      throw new BackendError('tooLarge', `The response from ${where} is larger than ${formatBytes(maxBytes)} once decompressed; narrow the query (a shorter date range, a lower limit).`);
+      throw new BackendError(
+        'tooLarge',
+        `The response from ${where} is larger than ${formatBytes(maxBytes)} once decompressed; narrow the query (a shorter date range, a lower limit).`,
+      );
     }
     throw new BackendError('badResponse', `The compressed response from ${where} could not be decompressed: ${(error as Error).message}.`);
   }

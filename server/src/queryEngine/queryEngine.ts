@@ -139,14 +139,22 @@ class WorkspaceQueryEngine implements QueryEngine {
   async run(spec: QuerySpec, documentPath: string, options: RunOptions): Promise<QueryResult> {
     const source = this.requireSource(spec, documentPath);
     if (!QUERY_KIND_SOURCES[spec.kind].includes(source.kind)) {
-      throw new BackendError('config', `A ${spec.kind} query cannot run on the ${source.kind} source "${source.name}"; it needs ${QUERY_KIND_SOURCES[spec.kind].join(' or ')}.`);
+      throw new BackendError(
+        'config',
+        `A ${spec.kind} query cannot run on the ${source.kind} source "${source.name}"; it needs ${QUERY_KIND_SOURCES[spec.kind].join(' or ')}.`,
+      );
     }
     if (source.kind !== 'local' && this.settings.trusted === false) {
-      throw new BackendError('config', 'This workspace is in Restricted Mode: aq does not send queries or credentials to remote sources until you trust the workspace.');
+      throw new BackendError(
+        'config',
+        'This workspace is in Restricted Mode: aq does not send queries or credentials to remote sources until you trust the workspace.',
+      );
     }
     const context = await this.runContext(source, documentPath, options);
     const runOn = (query: QuerySpec) =>
-      source.kind === 'local' ? this.localBackendFor(source).runQuery(query, context) : this.remoteBackendFor(source).runQuery(query, context, { bypassCache: options.bypassCache });
+      source.kind === 'local'
+        ? this.localBackendFor(source).runQuery(query, context)
+        : this.remoteBackendFor(source).runQuery(query, context, { bypassCache: options.bypassCache });
     const result = await runOn(spec);
     const previousRange = spec.kind === 'segmentation' && spec.compare === 'previous' ? precedingRange(spec.range) : undefined;
     if (spec.kind === 'segmentation' && previousRange && result.data.kind === 'series') {
@@ -185,9 +193,12 @@ class WorkspaceQueryEngine implements QueryEngine {
   }
 
   status(): SourceStatus[] {
-    const ingestion = Object.values(this.config.ingestionSources).map(
-      (source): SourceStatus => ({ name: source.name, kind: source.kind, isDefault: false, host: remoteHost(source, this.settings.baseUrlOverrides?.[source.name]) }),
-    );
+    const ingestion = Object.values(this.config.ingestionSources).map((source): SourceStatus => ({
+      name: source.name,
+      kind: source.kind,
+      isDefault: false,
+      host: remoteHost(source, this.settings.baseUrlOverrides?.[source.name]),
+    }));
     const queried = Object.values(this.config.sources).map((configured) => {
       const source = this.withRootPaths(configured);
       const schema = this.schemas.get(sourceKey(source))?.schema;
@@ -231,13 +242,22 @@ class WorkspaceQueryEngine implements QueryEngine {
     const source = this.resolveSource(spec.source, documentPath);
     if (source) return source;
     if (!spec.source) {
-      throw new BackendError('config', `"${spec.title}" has no source: add a \`use mixpanel "NAME"\`, \`use piwik "NAME"\` or \`use local "PATH"\` line above it, or a "default" source in aq.json.`);
+      throw new BackendError(
+        'config',
+        `"${spec.title}" has no source: add a \`use mixpanel "NAME"\`, \`use piwik "NAME"\` or \`use local "PATH"\` line above it, or a "default" source in aq.json.`,
+      );
     }
     const named = this.config.sources[spec.source.name];
     if (named) {
-      throw new BackendError('config', `The source "${spec.source.name}" is a ${named.kind} source in aq.json, but the file uses it as \`use ${spec.source.kind}\`.`);
+      throw new BackendError(
+        'config',
+        `The source "${spec.source.name}" is a ${named.kind} source in aq.json, but the file uses it as \`use ${spec.source.kind}\`.`,
+      );
     }
-    throw new BackendError('config', `No ${spec.source.kind} source named "${spec.source.name}" is configured. Add it to aq.json or with the command "aq: Add ${spec.source.kind === 'piwik' ? 'Piwik PRO' : 'Mixpanel'} Source".`);
+    throw new BackendError(
+      'config',
+      `No ${spec.source.kind} source named "${spec.source.name}" is configured. Add it to aq.json or with the command "aq: Add ${spec.source.kind === 'piwik' ? 'Piwik PRO' : 'Mixpanel'} Source".`,
+    );
   }
 
   /** Resolves a configured source's relative paths against the workspace root. */
@@ -263,7 +283,10 @@ class WorkspaceQueryEngine implements QueryEngine {
     const key = sourceKey(source);
     const existing = this.backends.get(key);
     if (existing && !(existing instanceof LocalBackend)) return existing as RemoteBackend;
-    const backend = this.remoteServices.create(source, { baseUrlOverride: this.settings.baseUrlOverrides?.[source.name], timeoutMs: this.settings.requestTimeoutMs });
+    const backend = this.remoteServices.create(source, {
+      baseUrlOverride: this.settings.baseUrlOverrides?.[source.name],
+      timeoutMs: this.settings.requestTimeoutMs,
+    });
     this.backends.set(key, backend);
     return backend;
   }
@@ -329,7 +352,12 @@ class WorkspaceQueryEngine implements QueryEngine {
     try {
       const override = this.settings.baseUrlOverrides?.[source.name];
       const credentials = await options.getCredentials(source, remoteHost(source, override), credentialDestination(source, override));
-      const schema = await this.remoteBackendFor(source).fetchSchema({ signal: options.signal, credentials, now: this.now, readTextFile: (p) => readFile(p, 'utf8') });
+      const schema = await this.remoteBackendFor(source).fetchSchema({
+        signal: options.signal,
+        credentials,
+        now: this.now,
+        readTextFile: (p) => readFile(p, 'utf8'),
+      });
       entry.schema = schema;
       entry.error = undefined;
       this.writeSchemaCache(source, schema);
@@ -389,7 +417,13 @@ function fullPageNotice(spec: QuerySpec, result: QueryResult): QueryResult['meta
   if (data.kind === 'debugger') return data.sessions.length >= spec.limit ? { noun: 'sessions', shown: data.sessions.length, limit: spec.limit } : undefined;
   if (!('on' in spec) || spec.on === undefined) return undefined;
   const segments =
-    data.kind === 'series' ? data.series.length : data.kind === 'funnel' ? data.segments.filter((entry) => entry.segment !== null).length : data.kind === 'retention' ? new Set(data.cohorts.map((cohort) => cohort.segment)).size : 0;
+    data.kind === 'series'
+      ? data.series.length
+      : data.kind === 'funnel'
+        ? data.segments.filter((entry) => entry.segment !== null).length
+        : data.kind === 'retention'
+          ? new Set(data.cohorts.map((cohort) => cohort.segment)).size
+          : 0;
   return segments >= spec.limit ? { noun: 'segments', shown: segments, limit: spec.limit } : undefined;
 }
 

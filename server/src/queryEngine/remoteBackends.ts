@@ -36,7 +36,10 @@ export class RemoteServices {
   private readonly queues = new Map<string, RequestQueue>();
   private cache: ResultCache;
 
-  constructor(private readonly onChange: () => void, cacheTtlMs?: number) {
+  constructor(
+    private readonly onChange: () => void,
+    cacheTtlMs?: number,
+  ) {
     this.cache = new ResultCache({ ttlMs: cacheTtlMs });
   }
 
@@ -45,7 +48,12 @@ export class RemoteServices {
   }
 
   create(source: RemoteSourceConfig, options: { baseUrlOverride: string | undefined; timeoutMs: number | undefined }): RemoteBackend {
-    const common = { baseUrlOverride: options.baseUrlOverride, queue: this.queueFor(source), cache: this.cache, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+    const common = {
+      baseUrlOverride: options.baseUrlOverride,
+      queue: this.queueFor(source),
+      cache: this.cache,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    };
     return source.kind === 'mixpanel'
       ? new MixpanelBackend(source, { ...common, compileFunnelToJql, funnelJqlOutputToData })
       : new PiwikProBackend(source, common);

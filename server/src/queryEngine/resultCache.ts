@@ -44,7 +44,11 @@ export class ResultCache {
    * The cached answer for `key`, the in-flight one, or a new run of `compute`. Each caller may
    * cancel with its own signal without cancelling the others.
    */
-  async getOrCompute(key: string, compute: (signal: AbortSignal) => Promise<QueryResult>, options: { signal: AbortSignal; bypassCache?: boolean }): Promise<QueryResult> {
+  async getOrCompute(
+    key: string,
+    compute: (signal: AbortSignal) => Promise<QueryResult>,
+    options: { signal: AbortSignal; bypassCache?: boolean },
+  ): Promise<QueryResult> {
     if (options.signal.aborted) throw cancelled();
     if (!options.bypassCache) {
       const hit = this.lookup(key);

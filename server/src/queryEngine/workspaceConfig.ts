@@ -21,7 +21,21 @@ export interface WorkspaceConfig {
   problems: string[];
 }
 
-const FORBIDDEN_KEYS = ['baseUrl', 'baseURL', 'base_url', 'secret', 'password', 'token', 'apiKey', 'api_key', 'apiSecret', 'api_secret', 'clientSecret', 'client_secret', 'username'];
+const FORBIDDEN_KEYS = [
+  'baseUrl',
+  'baseURL',
+  'base_url',
+  'secret',
+  'password',
+  'token',
+  'apiKey',
+  'api_key',
+  'apiSecret',
+  'api_secret',
+  'clientSecret',
+  'client_secret',
+  'username',
+];
 const REGIONS: readonly MixpanelRegion[] = ['US', 'EU', 'IN'];
 
 /** Walks up from `startDir` to the nearest folder with an aq.json; undefined when there is none. */
@@ -69,7 +83,10 @@ export function parseWorkspaceConfig(json: unknown, rootDir: string | undefined,
   }
   if (json.default !== undefined) {
     if (typeof json.default !== 'string' || !(json.default in config.sources)) {
-      const why = typeof json.default === 'string' && json.default in config.ingestionSources ? ', which only receives events and runs no queries' : ', which is not one of its sources';
+      const why =
+        typeof json.default === 'string' && json.default in config.ingestionSources
+          ? ', which only receives events and runs no queries'
+          : ', which is not one of its sources';
       config.problems.push(`${origin}: "default" names "${String(json.default)}"${why}.`);
     } else {
       config.defaultSource = json.default;
@@ -86,7 +103,9 @@ function parseSource(name: string, raw: unknown, origin: string, problems: strin
   }
   for (const key of FORBIDDEN_KEYS) {
     if (key in raw) {
-      problems.push(`${where}: "${key}" is ignored. Secrets belong in the credential store (command "aq: Set Credentials") or AQ_* environment variables, and base URLs only in machine settings.`);
+      problems.push(
+        `${where}: "${key}" is ignored. Secrets belong in the credential store (command "aq: Set Credentials") or AQ_* environment variables, and base URLs only in machine settings.`,
+      );
     }
   }
   const optionalString = (key: string): string | undefined => (typeof raw[key] === 'string' ? (raw[key] as string) : undefined);

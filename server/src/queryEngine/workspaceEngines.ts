@@ -82,7 +82,9 @@ export class WorkspaceEngines implements QueryEngine {
 
   configurationProblems(): readonly string[] {
     const several = this.engines.size > 1;
-    return [...this.engines].flatMap(([root, engine]) => engine.configurationProblems().map((problem) => (several && root ? `${root}${sep}${problem}` : problem)));
+    return [...this.engines].flatMap(([root, engine]) =>
+      engine.configurationProblems().map((problem) => (several && root ? `${root}${sep}${problem}` : problem)),
+    );
   }
 
   run(spec: QuerySpec, documentPath: string, options: RunOptions): Promise<QueryResult> {
@@ -95,7 +97,10 @@ export class WorkspaceEngines implements QueryEngine {
 
   /** Refreshes the source in every engine that has one of that name (the default source: the first folder's). */
   async refreshSchema(sourceName: string | undefined, options: Pick<RunOptions, 'signal' | 'getCredentials'>): Promise<SourceStatus[]> {
-    const owners = sourceName === undefined ? [] : [...this.engines.values()].filter((engine) => engine.knownSources().has(sourceName) || engine.ingestionSource(sourceName));
+    const owners =
+      sourceName === undefined
+        ? []
+        : [...this.engines.values()].filter((engine) => engine.knownSources().has(sourceName) || engine.ingestionSource(sourceName));
     const targets = owners.length > 0 ? owners : [this.engineFor(undefined)];
     for (const engine of targets) await engine.refreshSchema(sourceName, options);
     return this.status();
@@ -147,7 +152,9 @@ export class WorkspaceEngines implements QueryEngine {
 
   /** The innermost workspace folder that holds `folder`. */
   private folderHolding(folder: string): string | undefined {
-    return this.folders.filter((root) => folder === root || folder.startsWith(root.endsWith(sep) ? root : `${root}${sep}`)).sort((a, b) => b.length - a.length)[0];
+    return this.folders
+      .filter((root) => folder === root || folder.startsWith(root.endsWith(sep) ? root : `${root}${sep}`))
+      .sort((a, b) => b.length - a.length)[0];
   }
 
   private engineAt(root: string): QueryEngine {

@@ -71,12 +71,19 @@ function seriesChart(data: SeriesData, chart: QueryResult['chart'], previous: Se
   if (chart === 'pie') {
     return { type: 'pie', slices: data.series.map((entry) => ({ name: seriesLabel(data, entry.segment), value: entry.total })) };
   }
-  const series: TimeChartSpec['series'] = data.series.map((entry) => ({ name: seriesLabel(data, entry.segment), values: data.dates.map((_date, index) => entry.values[index] ?? null) }));
+  const series: TimeChartSpec['series'] = data.series.map((entry) => ({
+    name: seriesLabel(data, entry.segment),
+    values: data.dates.map((_date, index) => entry.values[index] ?? null),
+  }));
   if (previous) {
     // Bucket i of the previous period is drawn over bucket i of this one, as Mixpanel overlays it.
     data.series.forEach((entry, index) => {
       const before = previous.series.find((candidate) => candidate.segment === entry.segment);
-      series.push({ name: `${seriesLabel(data, entry.segment)} · previous period`, values: data.dates.map((_date, bucket) => before?.values[bucket] ?? (previous.dates[bucket] === undefined ? null : 0)), previousOf: index });
+      series.push({
+        name: `${seriesLabel(data, entry.segment)} · previous period`,
+        values: data.dates.map((_date, bucket) => before?.values[bucket] ?? (previous.dates[bucket] === undefined ? null : 0)),
+        previousOf: index,
+      });
     });
   }
   return { type: chart === 'bar' ? 'bar' : 'line', xLabels: data.dates, series };
@@ -177,6 +184,9 @@ function rowsChart(data: RowsData): ChartSpec {
   return {
     type: 'bar',
     xLabels: data.rows.map((row) => (row[0] === null ? '(none)' : typeof row[0] === 'string' ? row[0] : JSON.stringify(row[0]))),
-    series: numeric.map(({ column, index }) => ({ name: column.name, values: data.rows.map((row) => (typeof row[index] === 'number' ? (row[index] as number) : null)) })),
+    series: numeric.map(({ column, index }) => ({
+      name: column.name,
+      values: data.rows.map((row) => (typeof row[index] === 'number' ? (row[index] as number) : null)),
+    })),
   };
 }

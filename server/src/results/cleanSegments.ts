@@ -28,7 +28,8 @@ function cleanData(data: ResultData): ResultData {
       return { ...data, series: data.series.filter((entry) => !isNoiseSegment(entry.segment)) };
     }
     case 'funnel': {
-      const keep = (segments: FunnelData['segments']): FunnelData['segments'] => segments.filter((entry, index) => (index === 0 && entry.segment === null) || !isNoiseSegment(entry.segment));
+      const keep = (segments: FunnelData['segments']): FunnelData['segments'] =>
+        segments.filter((entry, index) => (index === 0 && entry.segment === null) || !isNoiseSegment(entry.segment));
       const cleaned: FunnelData = { ...data, segments: keep(data.segments) };
       if (data.byDate) cleaned.byDate = data.byDate.map((day) => ({ date: day.date, segments: keep(day.segments) }));
       return cleaned;

@@ -58,18 +58,64 @@ const START_SECONDS = END_SECONDS - SAMPLE_DAYS * DAY_SECONDS;
 
 type Weighted<T> = ReadonlyArray<readonly [T, number]>;
 
-const BROWSERS: Weighted<string> = [['Chrome', 55], ['Safari', 21], ['Firefox', 10], ['Edge', 8], ['Opera', 2], ['Samsung Internet', 3], ['undefined', 1]];
+const BROWSERS: Weighted<string> = [
+  ['Chrome', 55],
+  ['Safari', 21],
+  ['Firefox', 10],
+  ['Edge', 8],
+  ['Opera', 2],
+  ['Samsung Internet', 3],
+  ['undefined', 1],
+];
 const OS_BY_BROWSER: Record<string, Weighted<string>> = {
-  Safari: [['iOS', 60], ['Mac OS X', 40]],
+  Safari: [
+    ['iOS', 60],
+    ['Mac OS X', 40],
+  ],
   Edge: [['Windows', 100]],
   'Samsung Internet': [['Android', 100]],
-  default: [['Windows', 45], ['Mac OS X', 20], ['Android', 25], ['Linux', 10]],
+  default: [
+    ['Windows', 45],
+    ['Mac OS X', 20],
+    ['Android', 25],
+    ['Linux', 10],
+  ],
 };
-const COUNTRIES: Weighted<string> = [['US', 45], ['GB', 12], ['DE', 10], ['FR', 7], ['CA', 7], ['IN', 8], ['BR', 5], ['PL', 6]];
-const STATES: Weighted<string> = [['California', 24], ['New York', 16], ['Texas', 15], ['Florida', 12], ['Washington', 8], ['Illinois', 8], ['Massachusetts', 7], ['Colorado', 10]];
+const COUNTRIES: Weighted<string> = [
+  ['US', 45],
+  ['GB', 12],
+  ['DE', 10],
+  ['FR', 7],
+  ['CA', 7],
+  ['IN', 8],
+  ['BR', 5],
+  ['PL', 6],
+];
+const STATES: Weighted<string> = [
+  ['California', 24],
+  ['New York', 16],
+  ['Texas', 15],
+  ['Florida', 12],
+  ['Washington', 8],
+  ['Illinois', 8],
+  ['Massachusetts', 7],
+  ['Colorado', 10],
+];
 /** `null` leaves utm_source unset (direct traffic); "" and "undefined" are the dirty values real exports carry. */
-const UTM_SOURCES: Weighted<string | null> = [['google', 34], ['facebook', 18], ['newsletter', 10], ['twitter', 5], ['', 2], ['undefined', 2], [null, 29]];
-const PLANS: Weighted<string> = [['free', 68], ['premium', 23], ['team', 9]];
+const UTM_SOURCES: Weighted<string | null> = [
+  ['google', 34],
+  ['facebook', 18],
+  ['newsletter', 10],
+  ['twitter', 5],
+  ['', 2],
+  ['undefined', 2],
+  [null, 29],
+];
+const PLANS: Weighted<string> = [
+  ['free', 68],
+  ['premium', 23],
+  ['team', 9],
+];
 const PRODUCTS: ReadonlyArray<{ id: string; name: string; category: string; price: number }> = [
   { id: 'P-1001', name: 'Trail Running Shoes', category: 'Shoes', price: 119 },
   { id: 'P-1002', name: 'Leather Boots', category: 'Shoes', price: 189 },
@@ -121,7 +167,13 @@ interface SampleUser {
 export function* sampleEventLines(options: SampleOptions = {}, summary?: SampleSummary, onProfile?: (profile: object) => void): Generator<string> {
   const target = options.events ?? DEFAULT_SAMPLE_EVENTS;
   const random = mulberry32(options.seed ?? DEFAULT_SAMPLE_SEED);
-  const insertId = (): string => Math.floor(random() * 0xffffffff).toString(16).padStart(8, '0') + Math.floor(random() * 0xffffffff).toString(16).padStart(8, '0');
+  const insertId = (): string =>
+    Math.floor(random() * 0xffffffff)
+      .toString(16)
+      .padStart(8, '0') +
+    Math.floor(random() * 0xffffffff)
+      .toString(16)
+      .padStart(8, '0');
   let written = 0;
   for (let userNumber = 1; written < target; userNumber++) {
     const user = newUser(random, userNumber);
@@ -211,7 +263,13 @@ function session(random: () => number, user: SampleUser, day: number, isFirst: b
   emit('Added To Cart', { product_id: product.id, product_name: product.name, category: product.category, price: product.price, quantity });
   const purchaseChance = user.plan === 'premium' || user.plan === 'team' ? 0.62 : user.plan === 'free' ? 0.45 : 0.3;
   if (random() >= purchaseChance) return;
-  const purchase: Record<string, string | number> = { product_id: product.id, category: product.category, price: product.price, quantity, revenue: Math.round(product.price * quantity * 100) / 100 };
+  const purchase: Record<string, string | number> = {
+    product_id: product.id,
+    category: product.category,
+    price: product.price,
+    quantity,
+    revenue: Math.round(product.price * quantity * 100) / 100,
+  };
   if (user.plan !== undefined) purchase.plan = user.plan;
   emit('Purchase', purchase);
 }
@@ -275,7 +333,9 @@ export function ensureSampleData(examplesDir: string): Promise<void> {
   if (existsSync(join(dir, 'data', SAMPLE_DATA_FILE))) return Promise.resolve();
   let job = pending.get(dir);
   if (!job) {
-    job = generateSample(dir).then(() => undefined).finally(() => pending.delete(dir));
+    job = generateSample(dir)
+      .then(() => undefined)
+      .finally(() => pending.delete(dir));
     pending.set(dir, job);
   }
   return job;
@@ -291,7 +351,11 @@ const COMMON_PROPERTIES: Record<string, PropertyDoc> = {
   $os: { type: 'string', description: 'Operating system.', examples: ['Windows', 'iOS', 'Android', 'Mac OS X'] },
   mp_country_code: { type: 'string', description: 'Two-letter country code from the IP address.', examples: ['US', 'GB', 'DE', 'IN'] },
   State: { type: 'string', description: 'US state, for shoppers in the United States.', examples: ['California', 'New York', 'Texas'] },
-  utm_source: { type: 'string', description: 'Campaign source of the first visit; unset for direct traffic.', examples: ['google', 'facebook', 'newsletter', 'twitter'] },
+  utm_source: {
+    type: 'string',
+    description: 'Campaign source of the first visit; unset for direct traffic.',
+    examples: ['google', 'facebook', 'newsletter', 'twitter'],
+  },
 };
 const PRODUCT_PROPERTIES: Record<string, PropertyDoc> = {
   product_id: { type: 'string', description: 'Catalogue id of the product.', examples: ['P-1001', 'P-3001'] },
@@ -299,7 +363,9 @@ const PRODUCT_PROPERTIES: Record<string, PropertyDoc> = {
   category: { type: 'string', description: 'Product category.', examples: ['Shoes', 'Tops', 'Accessories', 'Outerwear', 'Bottoms'] },
   price: { type: 'number', description: 'Unit price in USD.', examples: [119, 45] },
 };
-const PLAN: Record<string, PropertyDoc> = { plan: { type: 'string', description: 'Membership plan chosen at sign-up.', examples: ['free', 'premium', 'team'] } };
+const PLAN: Record<string, PropertyDoc> = {
+  plan: { type: 'string', description: 'Membership plan chosen at sign-up.', examples: ['free', 'premium', 'team'] },
+};
 
 /** The Lexicon schema of the sample, in the shape of `GET /api/app/projects/{id}/schemas`. */
 export function sampleLexicon(): object {
@@ -317,11 +383,16 @@ export function sampleLexicon(): object {
   return {
     status: 'ok',
     results: [
-      event('Landed on Homepage', 'A visit to the shop’s home page.', ['Acquisition'], { $current_url: { type: 'string', description: 'Page address.', examples: ['https://shop.example.com/'] } }),
+      event('Landed on Homepage', 'A visit to the shop’s home page.', ['Acquisition'], {
+        $current_url: { type: 'string', description: 'Page address.', examples: ['https://shop.example.com/'] },
+      }),
       event('Viewed Product', 'A product page was opened.', ['Shopping'], PRODUCT_PROPERTIES),
       event('Sign Up', 'The shopper submitted the sign-up form.', ['Acquisition'], PLAN),
       event('Created Account', 'The account was confirmed and created.', ['Acquisition'], PLAN),
-      event('Added To Cart', 'An item was put in the cart.', ['Shopping'], { ...PRODUCT_PROPERTIES, quantity: { type: 'integer', description: 'Items added.', examples: [1, 2] } }),
+      event('Added To Cart', 'An item was put in the cart.', ['Shopping'], {
+        ...PRODUCT_PROPERTIES,
+        quantity: { type: 'integer', description: 'Items added.', examples: [1, 2] },
+      }),
       event('Purchase', 'An order was paid.', ['Revenue'], {
         ...PRODUCT_PROPERTIES,
         ...PLAN,
@@ -366,7 +437,9 @@ async function main(args: string[]): Promise<void> {
   const out = resolve(argValue(args, '--out') ?? 'examples');
   if (!Number.isInteger(events) || events <= 0) throw new Error(`--events must be a positive integer, not "${argValue(args, '--events')}"`);
   const summary = await generateSample(out, { events, seed });
-  process.stdout.write(`wrote ${summary.events} events (${summary.duplicates} duplicates) from ${summary.users} users and ${summary.profiles} profiles under ${out}\n`);
+  process.stdout.write(
+    `wrote ${summary.events} events (${summary.duplicates} duplicates) from ${summary.users} users and ${summary.profiles} profiles under ${out}\n`,
+  );
 }
 
 // Bundles (dist/cli.js) also contain this module, so "run directly" is decided by the script name.

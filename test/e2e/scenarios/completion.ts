@@ -18,7 +18,7 @@ export const propertyCompletion: Scenario = {
     // nothing useful, and a user asks again with Ctrl+Space.
     let labels = await workbench.suggestions(10_000).catch(() => [] as string[]);
     if (!EXPECTED.every((name) => labels.join('\n').includes(name))) {
-      labels = await waitUntil('the event\'s properties in the suggest widget', async () => {
+      labels = await waitUntil("the event's properties in the suggest widget", async () => {
         await workbench.page.keyboard.press('Escape');
         const shown = await workbench.triggerSuggest().catch(() => [] as string[]);
         return EXPECTED.every((name) => shown.join('\n').includes(name)) ? shown : undefined;
@@ -26,6 +26,10 @@ export const propertyCompletion: Scenario = {
     }
     const text = await workbench.editorText();
     assert.match(text, /where properties\["/, 'the typed text is in the editor');
-    for (const property of EXPECTED) assert.ok(labels.some((label) => label.includes(property)), `suggestions list ${property}`);
+    for (const property of EXPECTED)
+      assert.ok(
+        labels.some((label) => label.includes(property)),
+        `suggestions list ${property}`,
+      );
   },
 };

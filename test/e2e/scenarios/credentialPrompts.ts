@@ -12,7 +12,6 @@ interface BrowserElement {
   querySelector(selector: string): BrowserElement | null;
 }
 
-
 export interface CredentialAnswers {
   sourceName: string;
   username: string;
@@ -51,7 +50,10 @@ export async function answerCredentialPrompts(workbench: Workbench, answers: Cre
       const text = (await dialog.innerText()).replace(/\s+/g, ' ');
       asked.push(`dialog: ${text}`);
       if (!/send|credential|secret/i.test(text)) throw new Error(`unexpected dialog while setting credentials: ${text}`);
-      await dialog.locator('.monaco-button', { hasText: /^(Send|Yes|Allow|Continue|OK)/ }).first().click();
+      await dialog
+        .locator('.monaco-button', { hasText: /^(Send|Yes|Allow|Continue|OK)/ })
+        .first()
+        .click();
       await dialog.waitFor({ state: 'hidden' });
       continue;
     }

@@ -22,11 +22,15 @@ export const exportCsv: Scenario = {
     const input = workbench.page.locator('.quick-input-widget input.input');
     await input.waitFor({ state: 'visible' });
     // The dialog fills in its suggested path after it opens; typing before that gets merged into it.
-    await waitUntil('the save dialog\'s suggested path', async () => (await input.inputValue()).startsWith('/'), 15_000);
-    await waitUntil('the chosen path in the save dialog', async () => {
-      await input.fill(target);
-      return (await input.inputValue()) === target;
-    }, 15_000);
+    await waitUntil("the save dialog's suggested path", async () => (await input.inputValue()).startsWith('/'), 15_000);
+    await waitUntil(
+      'the chosen path in the save dialog',
+      async () => {
+        await input.fill(target);
+        return (await input.inputValue()) === target;
+      },
+      15_000,
+    );
     await workbench.page.keyboard.press('Enter');
 
     const csv = await waitUntil(`the exported file ${target}`, async () => (existsSync(target) ? readFileSync(target, 'utf8') : undefined));

@@ -8,7 +8,6 @@ import { cellOf, paintedChartPixels, readTable, resultsFrameShowing, runFromCode
 declare const document: any;
 declare const window: any;
 
-
 const IMG_LABEL = '<img src=x onerror="window.__pwned=1">';
 const SCRIPT_LABEL = '</script><script>window.__pwned=2</script>';
 const TITLE = 'Hostile labels </script><script>window.__pwned=7</script>';
@@ -42,7 +41,9 @@ export const hostileStrings: Scenario = {
     // injects one inline script of its own into every webview, so scripts are told apart by content.)
     const injected = await frame.evaluate(() => ({
       images: document.querySelectorAll('img').length,
-      scripts: Array.from<{ textContent: string | null }>(document.querySelectorAll('script')).filter((script) => (script.textContent ?? '').includes('__pwned')).length,
+      scripts: Array.from<{ textContent: string | null }>(document.querySelectorAll('script')).filter((script) =>
+        (script.textContent ?? '').includes('__pwned'),
+      ).length,
     }));
     assert.deepEqual(injected, { images: 0, scripts: 0 });
   },

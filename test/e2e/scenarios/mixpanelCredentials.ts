@@ -47,7 +47,10 @@ export const mixpanelCredentials: Scenario = {
     const failureText = await failure.innerText();
     assert.match(failureText, /credential|unauthori[sz]ed|401|secret|service account/i, 'the notification says what is wrong');
     assert.ok(!failureText.includes(WRONG_SECRET), 'the notification never shows the secret');
-    assert.ok(fake.store.requests.some((request) => request.path.startsWith('/api/query/segmentation')), 'the query reached the fake API');
+    assert.ok(
+      fake.store.requests.some((request) => request.path.startsWith('/api/query/segmentation')),
+      'the query reached the fake API',
+    );
 
     await failure.locator('.monaco-button', { hasText: 'Set Credentials' }).click();
     await answerCredentialPrompts(workbench, { sourceName: 'shop', username: USERNAME, secret: RIGHT_SECRET });
@@ -67,7 +70,11 @@ export const mixpanelCredentials: Scenario = {
     assert.equal(shownNumber(cellOf(table, (cell) => isOctoberDay(cell, 1), 'Firefox')), 1, JSON.stringify(table));
     assert.equal(shownNumber(cellOf(table, (cell) => isOctoberDay(cell, 2), 'Chrome')), 1, JSON.stringify(table));
     await waitUntil('a successful request with the right secret at the fake', async () =>
-      fake.store.requests.some((request) => request.path.startsWith('/api/query/segmentation') && String(request.headers.authorization ?? '').includes(Buffer.from(`${USERNAME}:${RIGHT_SECRET}`).toString('base64'))),
+      fake.store.requests.some(
+        (request) =>
+          request.path.startsWith('/api/query/segmentation') &&
+          String(request.headers.authorization ?? '').includes(Buffer.from(`${USERNAME}:${RIGHT_SECRET}`).toString('base64')),
+      ),
     );
   },
 };

@@ -6,7 +6,6 @@ import { DEFAULT_TIMEOUT_MS, waitUntil, type Workbench } from '../driver';
 // Callbacks passed to evaluate run in the browser; the Node-side typecheck has no DOM lib.
 declare const document: any;
 
-
 export interface ShownTable {
   header: string[];
   rows: string[][];
@@ -19,12 +18,16 @@ export async function runFromCodeLens(workbench: Workbench): Promise<void> {
 
 /** Waits for a results webview whose table shows `text` in its header or a cell. */
 export async function resultsFrameShowing(workbench: Workbench, text: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Frame> {
-  return waitUntil(`the results table to show "${text}"`, async () => {
-    const frame = await workbench.webviewFrame('table.data-table', 5_000).catch(() => undefined);
-    if (!frame) return undefined;
-    const table = await readTable(frame);
-    return [table.header, ...table.rows].some((row) => row.some((cell) => cell.includes(text))) ? frame : undefined;
-  }, timeoutMs);
+  return waitUntil(
+    `the results table to show "${text}"`,
+    async () => {
+      const frame = await workbench.webviewFrame('table.data-table', 5_000).catch(() => undefined);
+      if (!frame) return undefined;
+      const table = await readTable(frame);
+      return [table.header, ...table.rows].some((row) => row.some((cell) => cell.includes(text))) ? frame : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 export async function readTable(frame: Frame): Promise<ShownTable> {
@@ -32,10 +35,14 @@ export async function readTable(frame: Frame): Promise<ShownTable> {
   return frame.evaluate(() => {
     const table = document.querySelector('table.data-table');
     if (!table) return { header: [], rows: [] };
-    const header = Array.from<{ textContent: string | null }>(table.querySelectorAll('thead th')).map((cell) => (cell.textContent ?? '').replace(/\u00a0/g, ' ').trim());
+    const header = Array.from<{ textContent: string | null }>(table.querySelectorAll('thead th')).map((cell) =>
+      (cell.textContent ?? '').replace(/\u00a0/g, ' ').trim(),
+    );
     const rows = Array.from<any>(table.querySelectorAll('tbody tr'))
       .filter((row) => !row.classList.contains('spacer'))
-      .map((row) => Array.from<{ textContent: string | null }>(row.querySelectorAll('td')).map((cell) => (cell.textContent ?? '').replace(/\u00a0/g, ' ').trim()));
+      .map((row) =>
+        Array.from<{ textContent: string | null }>(row.querySelectorAll('td')).map((cell) => (cell.textContent ?? '').replace(/\u00a0/g, ' ').trim()),
+      );
     return { header, rows };
   });
 }

@@ -30,7 +30,10 @@ export const sendMparticle: Scenario = {
 
     await failure.locator('.monaco-button', { hasText: 'Set Credentials' }).click();
     const asked = await answerCredentialPrompts(workbench, { sourceName: 'app', username: API_KEY, secret: API_SECRET });
-    assert.ok(asked.some((prompt) => /mParticle/.test(prompt)), asked.join('\n'));
+    assert.ok(
+      asked.some((prompt) => /mParticle/.test(prompt)),
+      asked.join('\n'),
+    );
 
     await workbench.clickCodeLens(/Send Events/);
     const done = workbench.notification(/Sent 2 batches to "app"/);

@@ -17,7 +17,11 @@ function recent(minutesAgo: number): string {
 }
 
 function brokenSession(id: string, eventId: string, errorMessage: string): Parameters<FakePiwikWatch['putSession']>[0] {
-  return { id, entryUrl: 'https://shop.example/', events: [{ id: eventId, type: [17, 'Broken event'], time: recent(1), errorMessage, log: { idsite: WATCH_APP_ID, url: 'https://shop.example/' } }] };
+  return {
+    id,
+    entryUrl: 'https://shop.example/',
+    events: [{ id: eventId, type: [17, 'Broken event'], time: recent(1), errorMessage, log: { idsite: WATCH_APP_ID, url: 'https://shop.example/' } }],
+  };
 }
 
 export const watchRestart: Scenario = {
@@ -54,7 +58,10 @@ export const watchRestart: Scenario = {
     assert.ok(fake.debuggerRequests().length > pollsBeforeRestart, 'the restored watch polled again');
     // Both events came back in the same poll; only the new one may be alerted.
     assert.equal(await workbench.notification(new RegExp(FIRST_ERROR)).isVisible(), false, 'the first event is not alerted again');
-    assert.ok((await workbench.codeLensTexts()).some((text) => /Stop Watching/.test(text)), 'the CodeLens still shows the running watch');
+    assert.ok(
+      (await workbench.codeLensTexts()).some((text) => /Stop Watching/.test(text)),
+      'the CodeLens still shows the running watch',
+    );
 
     assert.ok(await watching.isVisible(), 'the status bar still counts the watch');
 

@@ -72,7 +72,10 @@ async function waitFor(test: () => boolean, ms: number): Promise<boolean> {
 
 describe('aq run under hostile surroundings', () => {
   it('a reader that stops early (aq run | head -1) ends it quietly with status 0', async () => {
-    const child = spawn(process.execPath, [join(DIST_DIR, 'cli.js'), 'run', 'minutes.aq'], { cwd: dir, env: { ...process.env, AQ_CACHE_DIR: join(dir, '.aq-cache') } });
+    const child = spawn(process.execPath, [join(DIST_DIR, 'cli.js'), 'run', 'minutes.aq'], {
+      cwd: dir,
+      env: { ...process.env, AQ_CACHE_DIR: join(dir, '.aq-cache') },
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (text: string) => void (stderr += text));
     // Like `head -1`: read the first piece, then close the pipe.
@@ -97,7 +100,11 @@ describe('aq run under hostile surroundings', () => {
 
   for (const signal of ['SIGKILL', 'SIGINT'] as const) {
     it(`killing aq run mid-JQL (${signal}) ends its worker within two seconds`, async () => {
-      const child = spawn(process.execPath, [join(DIST_DIR, 'cli.js'), 'run', 'forever.aq'], { cwd: dir, env: { ...process.env, AQ_CACHE_DIR: join(dir, '.aq-cache') }, stdio: 'ignore' });
+      const child = spawn(process.execPath, [join(DIST_DIR, 'cli.js'), 'run', 'forever.aq'], {
+        cwd: dir,
+        env: { ...process.env, AQ_CACHE_DIR: join(dir, '.aq-cache') },
+        stdio: 'ignore',
+      });
       const pid = child.pid!;
       assert.ok(await waitFor(() => childrenOf(pid).length > 0, 15_000), 'the JQL worker started');
       const [worker] = childrenOf(pid);
@@ -118,7 +125,10 @@ describe('aq run under hostile surroundings', () => {
   it('AQ_JQL_MEMORY_MB below what the data needs: the message blames the data size and names the setting', () => {
     const result = aq(['run', 'keepAll.aq'], { AQ_JQL_MEMORY_MB: '48' });
     assert.equal(result.status, 1, result.stderr);
-    assert.match(result.stderr, /✗ Keep all: The JQL worker ran out of its 48 MB of memory because of the size of the local data \(about \d+ MB once read\), not the script: set AQ_JQL_MEMORY_MB to at least \d+/);
+    assert.match(
+      result.stderr,
+      /✗ Keep all: The JQL worker ran out of its 48 MB of memory because of the size of the local data \(about \d+ MB once read\), not the script: set AQ_JQL_MEMORY_MB to at least \d+/,
+    );
     // The default limit follows the data: the same query runs.
     const fine = aq(['run', 'keepAll.aq', '--format', 'csv']);
     assert.equal(fine.status, 0, fine.stderr);

@@ -22,7 +22,12 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'aq-hostile-ws-'));
   piwik = await startFakePiwikWatch({ clientId: 'cid', clientSecret: SECRET, now: Date.now });
   // The pull request's aq.json sits in the parent folder; the query file in a subfolder.
-  writeFileSync(join(dir, 'aq.json'), JSON.stringify({ sources: { site: { kind: 'piwik', url: piwik.url, appId: WATCH_APP_ID }, cloud: { kind: 'piwik', url: 'https://evil.example', appId: WATCH_APP_ID } } }));
+  writeFileSync(
+    join(dir, 'aq.json'),
+    JSON.stringify({
+      sources: { site: { kind: 'piwik', url: piwik.url, appId: WATCH_APP_ID }, cloud: { kind: 'piwik', url: 'https://evil.example', appId: WATCH_APP_ID } },
+    }),
+  );
   mkdirSync(join(dir, 'queries'));
   writeFileSync(join(dir, 'queries', 'broken.aq'), `use piwik "site"\n### Broken\ndebugger "${WATCH_APP_ID}"\n  event_type broken\n  lookup_window 60\n`);
   writeFileSync(join(dir, 'queries', 'elsewhere.aq'), `use piwik "cloud"\n### Broken\ndebugger "${WATCH_APP_ID}"\n  event_type broken\n  lookup_window 60\n`);
@@ -38,7 +43,14 @@ function io(env: Record<string, string> = {}): CliIo & { out: string; err: strin
     out: '',
     err: '',
     cwd: join(dir, 'queries'),
-    env: { AQ_CACHE_DIR: mkdtempSync(join(dir, 'cache-')), AQ_SITE_CLIENT_ID: 'cid', AQ_SITE_CLIENT_SECRET: SECRET, AQ_CLOUD_CLIENT_ID: 'cid', AQ_CLOUD_CLIENT_SECRET: SECRET, ...env },
+    env: {
+      AQ_CACHE_DIR: mkdtempSync(join(dir, 'cache-')),
+      AQ_SITE_CLIENT_ID: 'cid',
+      AQ_SITE_CLIENT_SECRET: SECRET,
+      AQ_CLOUD_CLIENT_ID: 'cid',
+      AQ_CLOUD_CLIENT_SECRET: SECRET,
+      ...env,
+    },
     stdout: (text: string) => void (captured.out += text),
     stderr: (text: string) => void (captured.err += text),
   };

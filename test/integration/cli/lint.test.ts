@@ -62,7 +62,9 @@ describe('aq lint (built CLI)', () => {
       'remote/aq.json': JSON.stringify({ sources: { shop: { kind: 'mixpanel', projectId: 1, region: 'US' } }, default: 'shop' }),
       'remote/typo.aq': TYPO + '\n### Again\nsegmentation "Sign Upp"\n  last 7 days\n',
       'project/events/day.events.ndjson': `${JSON.stringify({ event: 'Sign Up', properties: { time: 1793350800, distinct_id: 'u1', plan: 'team' } })}\n${JSON.stringify({ event: 'Sign Upp', properties: { time: 1793350800000, distinct_id: 'u2' } })}\n`,
-      'project/events/app.mparticle.json': JSON.stringify([{ user_identities: { customer_id: 'u1' }, events: [{ event_type: 'custom_event', data: { event_name: 'Sign Up', custom_event_type: 'other' } }] }]),
+      'project/events/app.mparticle.json': JSON.stringify([
+        { user_identities: { customer_id: 'u1' }, events: [{ event_type: 'custom_event', data: { event_name: 'Sign Up', custom_event_type: 'other' } }] },
+      ]),
     });
   });
 
@@ -142,7 +144,10 @@ describe('aq lint (built CLI)', () => {
   it('lints every .aq, .jql and event file in a folder', () => {
     const result = aq(['lint', '--format', 'json', 'project'], dir);
     const files = new Set((JSON.parse(result.stdout) as Array<{ file: string }>).map((p) => p.file));
-    assert.deepEqual([...files], [join('project', 'events', 'app.mparticle.json'), join('project', 'events', 'day.events.ndjson'), join('project', 'queries', 'typo.aq')]);
+    assert.deepEqual(
+      [...files],
+      [join('project', 'events', 'app.mparticle.json'), join('project', 'events', 'day.events.ndjson'), join('project', 'queries', 'typo.aq')],
+    );
     assert.equal(result.status, 1);
   });
 

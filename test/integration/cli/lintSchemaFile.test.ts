@@ -23,7 +23,11 @@ before(() => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function lint(): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [join(DIST_DIR, 'cli.js'), 'lint', 'typo.aq'], { cwd: dir, encoding: 'utf8', env: { ...process.env, AQ_CACHE_DIR: join(dir, '.aq-cache') } });
+  const result = spawnSync(process.execPath, [join(DIST_DIR, 'cli.js'), 'lint', 'typo.aq'], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, AQ_CACHE_DIR: join(dir, '.aq-cache') },
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

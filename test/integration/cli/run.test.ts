@@ -131,9 +131,14 @@ jql "purchases.jql"
     workspace = mkdtempSync(join(tmpdir(), 'aq-run-jql-'));
     fake = await startFakeMixpanel({ projects: { 77: { region: 'US', serviceAccounts: [{ username: 'sa.user', secret: 'sa-secret-4242' }] } } });
     env = { AQ_PROD_USERNAME: 'sa.user', AQ_PROD_SECRET: 'sa-secret-4242', AQ_PROD_BASE_URL: fake.url };
-    const lines = MIXPANEL_FIXTURE_EVENTS.map((event) => JSON.stringify({ event: event.event, properties: { time: Date.parse(event.time) / 1000, distinct_id: event.distinctId, ...event.properties } }));
+    const lines = MIXPANEL_FIXTURE_EVENTS.map((event) =>
+      JSON.stringify({ event: event.event, properties: { time: Date.parse(event.time) / 1000, distinct_id: event.distinctId, ...event.properties } }),
+    );
     writeFileSync(join(workspace, 'events.ndjson'), `${lines.join('\n')}\n`);
-    writeFileSync(join(workspace, 'aq.json'), JSON.stringify({ sources: { events: { kind: 'local', path: 'events.ndjson' }, prod: { kind: 'mixpanel', projectId: 77, region: 'US' } } }));
+    writeFileSync(
+      join(workspace, 'aq.json'),
+      JSON.stringify({ sources: { events: { kind: 'local', path: 'events.ndjson' }, prod: { kind: 'mixpanel', projectId: 77, region: 'US' } } }),
+    );
     writeFileSync(join(workspace, 'purchases.jql'), PURCHASES_BY_BROWSER);
     writeFileSync(join(workspace, 'impossible.jql'), IMPOSSIBLE_DATE);
     writeFileSync(join(workspace, 'shop.aq'), JQL_QUERIES);
@@ -180,7 +185,10 @@ jql "purchases.jql"
   }
 
   it('a query that cannot be built is an error element too, with the line of the problem', async () => {
-    writeFileSync(join(workspace, 'broken.aq'), 'use local "events"\n\n### Unfinished\njql "purchases.jql"\n  from 2026-10-01 to\n\n### Fine\njql "purchases.jql"\n  from 2026-10-01 to 2026-10-03\n');
+    writeFileSync(
+      join(workspace, 'broken.aq'),
+      'use local "events"\n\n### Unfinished\njql "purchases.jql"\n  from 2026-10-01 to\n\n### Fine\njql "purchases.jql"\n  from 2026-10-01 to 2026-10-03\n',
+    );
     const cli = io(env, workspace);
     assert.equal(await runCommand(['broken.aq', '--format', 'json'], cli), 1, cli.err);
     const [unfinished, fine] = JSON.parse(cli.out) as JsonElement[];

@@ -21,7 +21,9 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'aq-resume-'));
   server = await startHostileServer();
   writeFileSync(join(dir, 'aq.json'), JSON.stringify({ sources: { prod: { kind: 'mixpanel', projectId: 77, region: 'US' } } }));
-  const lines = Array.from({ length: EVENTS }, (_, n) => JSON.stringify({ event: 'Sign Up', properties: { time: 1790000000 + n, distinct_id: `u${n}`, $insert_id: `i${n}` } }));
+  const lines = Array.from({ length: EVENTS }, (_, n) =>
+    JSON.stringify({ event: 'Sign Up', properties: { time: 1790000000 + n, distinct_id: `u${n}`, $insert_id: `i${n}` } }),
+  );
   writeFileSync(join(dir, 'day.events.ndjson'), `${lines.join('\n')}\n`);
 });
 
@@ -59,7 +61,13 @@ it('a resumed send keeps, reports and fails on the records rejected before the i
       if (batches === 1) {
         // The second request then hangs, so the kill lands mid-send.
         server.setFault({ kind: 'slow', delayMs: 5000 }, { times: 1, path: /^\/import$/ });
-        return json(400, { code: 400, error: 'some data points in the request failed validation', num_records_imported: 1998, status: 'Bad Request', failed_records: [0, 5].map((index) => ({ index, insert_id: `i${index}`, field: 'properties.time', message: "'properties.time' is invalid" })) });
+        return json(400, {
+          code: 400,
+          error: 'some data points in the request failed validation',
+          num_records_imported: 1998,
+          status: 'Bad Request',
+          failed_records: [0, 5].map((index) => ({ index, insert_id: `i${index}`, field: 'properties.time', message: "'properties.time' is invalid" })),
+        });
       }
       return json(200, { code: 200, num_records_imported: 2000, status: 'OK' });
     },

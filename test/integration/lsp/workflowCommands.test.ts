@@ -27,7 +27,16 @@ before(async () => {
   mparticle = await startFakeMparticle({ apiKey: 'key-1', apiSecret: 'secret-1' });
   piwik = await startFakePiwikWatch({ clientId: 'cid', clientSecret: 'csecret-77', now: Date.now });
   slack = await startFakeSlack();
-  writeFileSync(join(dir, 'aq.json'), JSON.stringify({ sources: { prod: { kind: 'mixpanel', projectId: 77, region: 'US' }, site: { kind: 'piwik', url: 'https://shop.piwik.pro', appId: WATCH_APP_ID }, mp: { kind: 'mparticle', pod: 'EU1' } } }));
+  writeFileSync(
+    join(dir, 'aq.json'),
+    JSON.stringify({
+      sources: {
+        prod: { kind: 'mixpanel', projectId: 77, region: 'US' },
+        site: { kind: 'piwik', url: 'https://shop.piwik.pro', appId: WATCH_APP_ID },
+        mp: { kind: 'mparticle', pod: 'EU1' },
+      },
+    }),
+  );
 });
 
 after(async () => {
@@ -53,11 +62,14 @@ const MIXPANEL_ENV = () => ({ AQ_PROD_USERNAME: 'sa.user', AQ_PROD_SECRET: 'sa-s
 describe('aq send', () => {
   it('sends a Mixpanel file, prints rejected records with their lines, and exits 1', async () => {
     const now = Math.floor(Date.now() / 1000) - 60;
-    writeFileSync(join(dir, 'day.events.ndjson'), [
-      JSON.stringify({ event: 'Sign Up', properties: { time: now, distinct_id: 'u1' } }),
-      JSON.stringify({ event: 'Sign Up', properties: { distinct_id: 'u2' } }),
-      JSON.stringify({ event: 'Purchase', properties: { time: now, distinct_id: 'u3' } }),
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'day.events.ndjson'),
+      [
+        JSON.stringify({ event: 'Sign Up', properties: { time: now, distinct_id: 'u1' } }),
+        JSON.stringify({ event: 'Sign Up', properties: { distinct_id: 'u2' } }),
+        JSON.stringify({ event: 'Purchase', properties: { time: now, distinct_id: 'u3' } }),
+      ].join('\n'),
+    );
     const cli = io(MIXPANEL_ENV());
     const code = await sendCommand(['day.events.ndjson', '--source', 'prod'], cli);
     assert.equal(code, 1, cli.err);
@@ -76,7 +88,10 @@ describe('aq send', () => {
   });
 
   it('sends an mParticle batch file with the key and secret from the environment', async () => {
-    writeFileSync(join(dir, 'users.mparticle.json'), JSON.stringify({ environment: 'development', user_identities: { customer_id: '1' }, events: [{ event_type: 'session_start', data: {} }] }));
+    writeFileSync(
+      join(dir, 'users.mparticle.json'),
+      JSON.stringify({ environment: 'development', user_identities: { customer_id: '1' }, events: [{ event_type: 'session_start', data: {} }] }),
+    );
     const cli = io({ AQ_MP_API_KEY: 'key-1', AQ_MP_API_SECRET: 'secret-1', AQ_MP_BASE_URL: mparticle.url });
     assert.equal(await sendCommand(['users.mparticle.json', '--source', 'mp'], cli), 0, cli.err);
     assert.equal(mparticle.batches.length, 1);
@@ -110,7 +125,19 @@ describe('aq send', () => {
 describe('aq watch', () => {
   it('polls once, prints the broken event and posts it to Slack', async () => {
     const recent = new Date(Date.now() - 5 * 60_000).toISOString().slice(0, 19);
-    piwik.putSession({ id: '5632530715433106129', entryUrl: 'https://shop.example/', events: [{ id: '6719694023305478883', type: [17, 'Broken event'], time: recent, errorMessage: 'Invalid <idsite>', log: { idsite: WATCH_APP_ID, url: 'https://shop.example/' } }] });
+    piwik.putSession({
+      id: '5632530715433106129',
+      entryUrl: 'https://shop.example/',
+      events: [
+        {
+          id: '6719694023305478883',
+          type: [17, 'Broken event'],
+          time: recent,
+          errorMessage: 'Invalid <idsite>',
+          log: { idsite: WATCH_APP_ID, url: 'https://shop.example/' },
+        },
+      ],
+    });
     writeFileSync(join(dir, 'watch.aq'), `use piwik "site"\n### Broken events\ndebugger "${WATCH_APP_ID}"\n  event_type broken\n  lookup_window 60\n`);
     const cli = io({ AQ_SITE_CLIENT_ID: 'cid', AQ_SITE_CLIENT_SECRET: 'csecret-77', AQ_SITE_BASE_URL: piwik.url, AQ_SLACK_WEBHOOK_URL: slack.webhookUrl });
     const code = await watchCommand(['watch.aq', '--query', 'Broken events', '--once', '--slack'], cli);
@@ -133,7 +160,19 @@ describe('aq watch', () => {
 
   it('remembers across --once runs what it reported, until --fresh', async () => {
     const recent = new Date(Date.now() - 3 * 60_000).toISOString().slice(0, 19);
-    piwik.putSession({ id: '5632530715433106777', entryUrl: 'https://shop.example/cron', events: [{ id: '6719694023305470777', type: [17, 'Broken event'], time: recent, errorMessage: 'Cron-found', log: { idsite: WATCH_APP_ID, url: 'https://shop.example/cron' } }] });
+    piwik.putSession({
+      id: '5632530715433106777',
+      entryUrl: 'https://shop.example/cron',
+      events: [
+        {
+          id: '6719694023305470777',
+          type: [17, 'Broken event'],
+          time: recent,
+          errorMessage: 'Cron-found',
+          log: { idsite: WATCH_APP_ID, url: 'https://shop.example/cron' },
+        },
+      ],
+    });
     writeFileSync(join(dir, 'cron.aq'), `use piwik "site"\n### Broken events\ndebugger "${WATCH_APP_ID}"\n  event_type broken\n  lookup_window 60\n`);
     const cacheDir = mkdtempSync(join(dir, 'cron-cache-'));
     const env = { AQ_SITE_CLIENT_ID: 'cid', AQ_SITE_CLIENT_SECRET: 'csecret-77', AQ_SITE_BASE_URL: piwik.url, AQ_CACHE_DIR: cacheDir };

@@ -37,8 +37,15 @@ describe('credentialsFromEnv', () => {
   it('engine settings take AQ_<NAME>_BASE_URL for the sources in aq.json', () => {
     const root = mkdtempSync(join(tmpdir(), 'aq-env-'));
     try {
-      writeFileSync(join(root, 'aq.json'), JSON.stringify({ sources: { shop: { kind: 'mixpanel', projectId: 1, region: 'US' }, site: { kind: 'piwik', url: 'https://x.piwik.pro' } } }));
-      const settings = engineSettingsFromEnv(root, { AQ_SHOP_BASE_URL: 'http://127.0.0.1:4010', AQ_NOPE_BASE_URL: 'http://127.0.0.1:1', AQ_CACHE_TTL_MS: '5000' });
+      writeFileSync(
+        join(root, 'aq.json'),
+        JSON.stringify({ sources: { shop: { kind: 'mixpanel', projectId: 1, region: 'US' }, site: { kind: 'piwik', url: 'https://x.piwik.pro' } } }),
+      );
+      const settings = engineSettingsFromEnv(root, {
+        AQ_SHOP_BASE_URL: 'http://127.0.0.1:4010',
+        AQ_NOPE_BASE_URL: 'http://127.0.0.1:1',
+        AQ_CACHE_TTL_MS: '5000',
+      });
       assert.deepEqual(settings.baseUrlOverrides, { shop: 'http://127.0.0.1:4010' });
       assert.equal(settings.cacheTtlMs, 5000);
       assert.equal(settings.trusted, true);

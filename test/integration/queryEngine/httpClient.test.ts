@@ -22,7 +22,9 @@ describe('httpClient', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    const error = await backendErrorOf(http.send({ method: 'GET', url: `http://127.0.0.1:${port}/api/query/segmentation` }, { signal: new AbortController().signal, timeoutMs: 2000 }));
+    const error = await backendErrorOf(
+      http.send({ method: 'GET', url: `http://127.0.0.1:${port}/api/query/segmentation` }, { signal: new AbortController().signal, timeoutMs: 2000 }),
+    );
     assert.equal(error.kind, 'network');
     assert.match(error.message, /refused/);
   });
@@ -36,7 +38,10 @@ describe('httpClient', () => {
 
   it('never puts the credentials in an error', async () => {
     const error = await backendErrorOf(
-      http.send({ method: 'GET', url: 'http://127.0.0.1:9/x', auth: { kind: 'basic', username: 'svc.user', password: 'top-secret-value' } }, { signal: new AbortController().signal, timeoutMs: 2000 }),
+      http.send(
+        { method: 'GET', url: 'http://127.0.0.1:9/x', auth: { kind: 'basic', username: 'svc.user', password: 'top-secret-value' } },
+        { signal: new AbortController().signal, timeoutMs: 2000 },
+      ),
     );
     assert.ok(!error.message.includes('top-secret-value'));
     assert.ok(!JSON.stringify(error.details).includes('top-secret-value'));
@@ -48,7 +53,10 @@ describe('base URL override', () => {
     const url = buildUrl('https://eu.mixpanel.com', '/api/query/segmentation', { project_id: 1, event: 'Sign Up', on: undefined });
     assert.equal(url, 'https://eu.mixpanel.com/api/query/segmentation?project_id=1&event=Sign+Up');
     assert.equal(applyBaseUrlOverride(url, 'http://127.0.0.1:4010'), 'http://127.0.0.1:4010/api/query/segmentation?project_id=1&event=Sign+Up');
-    assert.equal(applyBaseUrlOverride(url, 'http://127.0.0.1:4010/mixpanel/'), 'http://127.0.0.1:4010/mixpanel/api/query/segmentation?project_id=1&event=Sign+Up');
+    assert.equal(
+      applyBaseUrlOverride(url, 'http://127.0.0.1:4010/mixpanel/'),
+      'http://127.0.0.1:4010/mixpanel/api/query/segmentation?project_id=1&event=Sign+Up',
+    );
     assert.equal(applyBaseUrlOverride(url, undefined), url);
   });
 });
@@ -57,14 +65,20 @@ describe('describeAsCurl', () => {
   it('masks a service-account secret, a legacy secret and a bearer token', () => {
     const url = 'https://mixpanel.com/api/query/jql?project_id=1';
     assert.equal(
-      describeAsCurl({ method: 'POST', url, auth: { kind: 'basic', username: 'svc.1.mp-service-account', password: 's3cr3t' }, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'script=main' }),
+      describeAsCurl({
+        method: 'POST',
+        url,
+        auth: { kind: 'basic', username: 'svc.1.mp-service-account', password: 's3cr3t' },
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'script=main',
+      }),
       `curl -X POST '${url}' -u 'svc.1.mp-service-account:****' -H 'content-type: application/x-www-form-urlencoded' --data 'script=main'`,
     );
     assert.equal(describeAsCurl({ method: 'GET', url, auth: { kind: 'basic', username: 'legacysecret', password: '' } }), `curl '${url}' -u '****:'`);
     assert.equal(describeAsCurl({ method: 'GET', url, auth: { kind: 'bearer', token: 'eyJtoken' } }), `curl '${url}' -H 'Authorization: Bearer ****'`);
   });
 
-  it("quotes single quotes for the shell", () => {
+  it('quotes single quotes for the shell', () => {
     assert.equal(describeAsCurl({ method: 'POST', url: 'https://x/y', body: "it's" }), `curl -X POST 'https://x/y' --data 'it'\\''s'`);
   });
 
@@ -83,9 +97,15 @@ describe('describeAsCurl', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     try {
-      const basic = await http.send({ method: 'GET', url: `http://127.0.0.1:${port}/`, auth: { kind: 'basic', username: 'u', password: 'p4ssw0rd' } }, { signal: new AbortController().signal, timeoutMs: 5000 });
+      const basic = await http.send(
+        { method: 'GET', url: `http://127.0.0.1:${port}/`, auth: { kind: 'basic', username: 'u', password: 'p4ssw0rd' } },
+        { signal: new AbortController().signal, timeoutMs: 5000 },
+      );
       assert.equal(JSON.parse(basic.body).echoed, 'Basic ****');
-      const bearer = await http.send({ method: 'GET', url: `http://127.0.0.1:${port}/`, auth: { kind: 'bearer', token: 'tok-123456' } }, { signal: new AbortController().signal, timeoutMs: 5000 });
+      const bearer = await http.send(
+        { method: 'GET', url: `http://127.0.0.1:${port}/`, auth: { kind: 'bearer', token: 'tok-123456' } },
+        { signal: new AbortController().signal, timeoutMs: 5000 },
+      );
       assert.equal(JSON.parse(bearer.body).echoed, 'Bearer ****');
     } finally {
       server.close();

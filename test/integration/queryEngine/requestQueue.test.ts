@@ -24,12 +24,15 @@ describe('RequestQueue', () => {
     let running = 0;
     let peak = 0;
     const tasks = Array.from({ length: 8 }, () =>
-      queue.run(async () => {
-        running++;
-        peak = Math.max(peak, running);
-        await gate.promise;
-        running--;
-      }, { signal, retryable: true }),
+      queue.run(
+        async () => {
+          running++;
+          peak = Math.max(peak, running);
+          await gate.promise;
+          running--;
+        },
+        { signal, retryable: true },
+      ),
     );
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(queue.status(), { queued: 3, running: 5, budgetRemaining: 95 });
@@ -75,10 +78,15 @@ describe('RequestQueue', () => {
   it('does not retry errors a retry cannot fix', async () => {
     const queue = new RequestQueue({ baseBackoffMs: 1 });
     let attempts = 0;
-    const error = await backendErrorOf(queue.run(async () => {
-      attempts++;
-      throw new BackendError('auth', 'HTTP 401', { status: 401 });
-    }, { signal, retryable: true }));
+    const error = await backendErrorOf(
+      queue.run(
+        async () => {
+          attempts++;
+          throw new BackendError('auth', 'HTTP 401', { status: 401 });
+        },
+        { signal, retryable: true },
+      ),
+    );
     assert.equal(error.kind, 'auth');
     assert.equal(attempts, 1);
   });
@@ -87,12 +95,17 @@ describe('RequestQueue', () => {
     const delays: number[] = [];
     let last = Date.now();
     const queue = new RequestQueue({ baseBackoffMs: 40, random: () => 1 });
-    await backendErrorOf(queue.run(async () => {
-      const now = Date.now();
-      delays.push(now - last);
-      last = now;
-      throw new BackendError('network', 'reset');
-    }, { signal, retryable: true }));
+    await backendErrorOf(
+      queue.run(
+        async () => {
+          const now = Date.now();
+          delays.push(now - last);
+          last = now;
+          throw new BackendError('network', 'reset');
+        },
+        { signal, retryable: true },
+      ),
+    );
     // With random() = 1 the waits are the full steps, 40 and 80 ms (lower bounds).
     assert.ok(delays[1] >= 38 && delays[2] >= 78, `waits ${delays.join(', ')}`);
   });
@@ -129,7 +142,8 @@ describe('RequestQueue', () => {
     const started: number[] = [];
     await Promise.all(Array.from({ length: 7 }, () => queue.run(async () => void started.push(Date.now()), { signal, retryable: true })));
     assert.equal(started.length, 7);
-    for (let i = 3; i < started.length; i++) assert.ok(started[i] - started[i - 3] >= 990, `request ${i + 1} started ${started[i] - started[i - 3]} ms after request ${i - 2}`);
+    for (let i = 3; i < started.length; i++)
+      assert.ok(started[i] - started[i - 3] >= 990, `request ${i + 1} started ${started[i] - started[i - 3]} ms after request ${i - 2}`);
   });
 
   it('tells onRetry about each wait before it happens', async () => {

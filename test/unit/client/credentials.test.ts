@@ -50,7 +50,7 @@ test('consent is remembered for that host only, and parallel requests ask once',
   assert.equal(first?.clientSecret, 's3cret');
   assert.equal(second?.clientSecret, 's3cret');
   assert.equal((await store.answer({ sourceName: 'shop', sourceKind: 'piwik', host: '127.0.0.1:4010' }))?.clientSecret, 's3cret');
-  assert.deepEqual((await store.answer({ sourceName: 'shop', sourceKind: 'piwik', host: 'evil.example' })), { hostMismatch: true });
+  assert.deepEqual(await store.answer({ sourceName: 'shop', sourceKind: 'piwik', host: 'evil.example' }), { hostMismatch: true });
   assert.equal(asked.length, 2, 'asked once for 127.0.0.1:4010 and once for evil.example');
   assert.deepEqual(store.hostsFor('shop'), ['acme.piwik.pro', '127.0.0.1:4010']);
 });
@@ -71,7 +71,10 @@ test('an mParticle key and secret are answered for the pod host they were stored
   await store.store('app', 's2s.eu1.mparticle.com', { apiKey: 'key-1', apiSecret: 'secret-1' });
   const [key] = [...secrets.keys()];
   secrets.set(key, JSON.stringify({ apiKey: 'key-1', apiSecret: 'secret-1', note: 'pasted by hand' }));
-  assert.deepEqual(await store.answer({ sourceName: 'app', sourceKind: 'mparticle', host: 's2s.eu1.mparticle.com' }), { apiKey: 'key-1', apiSecret: 'secret-1' });
+  assert.deepEqual(await store.answer({ sourceName: 'app', sourceKind: 'mparticle', host: 's2s.eu1.mparticle.com' }), {
+    apiKey: 'key-1',
+    apiSecret: 'secret-1',
+  });
   assert.deepEqual(asked, []);
 });
 
@@ -80,7 +83,11 @@ test('the shared host rule: plain http to the host a secret was entered for is a
   const secrets = new Map<string, string>();
   const memento = new Map<string, unknown>();
   const store = new CredentialStore(
-    { get: async (key: string) => secrets.get(key), store: async (key: string, value: string) => void secrets.set(key, value), delete: async (key: string) => void secrets.delete(key) },
+    {
+      get: async (key: string) => secrets.get(key),
+      store: async (key: string, value: string) => void secrets.set(key, value),
+      delete: async (key: string) => void secrets.delete(key),
+    },
     { get: <T>(key: string) => memento.get(key) as T, update: async (key: string, value: unknown) => void memento.set(key, value) } as never,
     async (_sourceName, _host, _stored, concern) => {
       concerns.push(concern);

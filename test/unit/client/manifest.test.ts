@@ -18,7 +18,9 @@ test('keybindings, menus and activation events name contributed commands', () =>
   const ids = new Set<string>(Object.values(CommandId));
   const referenced = [
     ...contributes.keybindings.map((binding: { command: string }) => binding.command),
-    ...Object.values(contributes.menus as Record<string, Array<{ command: string }>>).flat().map((item) => item.command),
+    ...Object.values(contributes.menus as Record<string, Array<{ command: string }>>)
+      .flat()
+      .map((item) => item.command),
     ...manifest.activationEvents.filter((event: string) => event.startsWith('onCommand:')).map((event: string) => event.slice('onCommand:'.length)),
   ];
   for (const command of referenced) assert.ok(ids.has(command), command);
@@ -31,7 +33,9 @@ test('files the manifest points at exist', () => {
     manifest.icon,
     ...contributes.languages.map((language: { configuration: string }) => language.configuration),
     ...contributes.grammars.map((grammar: { path: string }) => grammar.path),
-    ...contributes.walkthroughs.flatMap((walkthrough: { steps: Array<{ media: { markdown: string } }> }) => walkthrough.steps.map((step) => step.media.markdown)),
+    ...contributes.walkthroughs.flatMap((walkthrough: { steps: Array<{ media: { markdown: string } }> }) =>
+      walkthrough.steps.map((step) => step.media.markdown),
+    ),
   ];
   for (const path of paths) assert.ok(existsSync(join(root, path)), path);
 });

@@ -25,5 +25,7 @@ test('titled and untitled queries are found in order, a title owning the head be
 });
 
 test('clause lines and words inside other lines do not start queries', () => {
-  assert.deepEqual(findQueryStarts('segmentation "x"\n  where properties["funnel"] == 1\n  unit day\nsegmentations'), [{ index: 0, line: 0, title: undefined }]);
+  assert.deepEqual(findQueryStarts('segmentation "x"\n  where properties["funnel"] == 1\n  unit day\nsegmentations'), [
+    { index: 0, line: 0, title: undefined },
+  ]);
 });

@@ -15,14 +15,25 @@ test('a fresh single-series result leaves out series and cache', () => {
 });
 
 test('a failure shows its first line, shortened', () => {
-  assert.equal(describeOutcome({ ok: false, message: '\nMixpanel rejected the credentials (401).\nCheck the secret.', finishedAt }, finishedAt), '✗ Mixpanel rejected the credentials (401).');
+  assert.equal(
+    describeOutcome({ ok: false, message: '\nMixpanel rejected the credentials (401).\nCheck the secret.', finishedAt }, finishedAt),
+    '✗ Mixpanel rejected the credentials (401).',
+  );
   const long = oneLine('x'.repeat(500));
   assert.equal(long.length, 120);
   assert.ok(long.endsWith('…'));
 });
 
 test('the headline comes first and a limit notice last', () => {
-  const outcome = { ok: true as const, headline: '1,729 → 647 · 37.4 %', limited: { noun: 'segments' as const, shown: 60, total: 312, limit: 60 }, rowCount: 61, seriesCount: 61, durationMs: 800, finishedAt };
+  const outcome = {
+    ok: true as const,
+    headline: '1,729 → 647 · 37.4 %',
+    limited: { noun: 'segments' as const, shown: 60, total: 312, limit: 60 },
+    rowCount: 61,
+    seriesCount: 61,
+    durationMs: 800,
+    finishedAt,
+  };
   assert.equal(describeOutcome(outcome, finishedAt), '✓ 1,729 → 647 · 37.4 % · 61 rows · 61 series · 0.8 s · showing 60 of 312 segments — raise limit');
   const unknownTotal = { ...outcome, headline: undefined, limited: { noun: 'segments' as const, shown: 60, limit: 60 } };
   assert.match(describeOutcome(unknownTotal, finishedAt), /· showing the first 60 segments \(limit 60\), there may be more — raise limit$/);

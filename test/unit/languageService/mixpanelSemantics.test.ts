@@ -33,7 +33,10 @@ describe('retention mode clauses', () => {
 
   it('lint: both are retention-only flags, calendar_windows is for local sources only', () => {
     const misplaced = lint('segmentation "Sign Up"\n  unbounded_retention\n  last 30 days\n');
-    assert.deepEqual(misplaced.map((d) => d.code), ['clause-not-allowed']);
+    assert.deepEqual(
+      misplaced.map((d) => d.code),
+      ['clause-not-allowed'],
+    );
     assert.deepEqual(lint('use local "data"\nretention "Sign Up"\n  calendar_windows\n  unbounded_retention\n  last 30 days\n'), []);
     const text = 'use mixpanel "shop"\nretention "Sign Up"\n  calendar_windows\n  last 30 days\n';
     const [remote] = lint(text).filter((d) => d.code === 'wrong-source-kind');
@@ -87,7 +90,7 @@ describe('retention mode clauses', () => {
   });
 });
 
-describe('expression help follows Mixpanel\'s rules', () => {
+describe("expression help follows Mixpanel's rules", () => {
   it('hover on boolean() and completion of not say what they do to non-boolean values', () => {
     const at = caret('segmentation "Sign Up"\n  where boo|lean(properties["plan"])\n  last 30 days\n');
     assert.match(service.hover(service.parse(at.text), at.text, at.offset, () => schema)?.markdown ?? '', /"false", 0, null, undefined and "" are false/);

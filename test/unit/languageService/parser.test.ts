@@ -39,22 +39,31 @@ test('the issue example parses with no problems into seven queries', () => {
   const doc = parseAqDocument(ISSUE_EXAMPLE);
   assert.deepEqual(doc.problems, []);
   assert.equal(doc.textLength, ISSUE_EXAMPLE.length);
-  assert.deepEqual(doc.queries.map((q) => q.title), [
-    'Sign-ups by browser',
-    'Checkout funnel by state',
-    'Saved funnel',
-    'A saved Insights report',
-    'Buyers come back',
-    'Top browsers in JQL',
-    'Broken events in the last five hours',
-  ]);
-  assert.deepEqual(doc.queries.map((q) => q.index), [0, 1, 2, 3, 4, 5, 6]);
-  assert.deepEqual(doc.queries.map((q) => q.head?.kind), ['segmentation', 'funnel', 'funnel', 'insights', 'retention', 'jql', 'debugger']);
+  assert.deepEqual(
+    doc.queries.map((q) => q.title),
+    [
+      'Sign-ups by browser',
+      'Checkout funnel by state',
+      'Saved funnel',
+      'A saved Insights report',
+      'Buyers come back',
+      'Top browsers in JQL',
+      'Broken events in the last five hours',
+    ],
+  );
+  assert.deepEqual(
+    doc.queries.map((q) => q.index),
+    [0, 1, 2, 3, 4, 5, 6],
+  );
+  assert.deepEqual(
+    doc.queries.map((q) => q.head?.kind),
+    ['segmentation', 'funnel', 'funnel', 'insights', 'retention', 'jql', 'debugger'],
+  );
   assert.equal(doc.uses.length, 2);
-  assert.deepEqual(doc.queries.map((q) => `${q.source?.sourceKind} ${q.source?.target?.value}`), [
-    ...Array(6).fill('mixpanel shop'),
-    'piwik site',
-  ]);
+  assert.deepEqual(
+    doc.queries.map((q) => `${q.source?.sourceKind} ${q.source?.target?.value}`),
+    [...Array(6).fill('mixpanel shop'), 'piwik site'],
+  );
   assert.equal(textOf(ISSUE_EXAMPLE, doc.uses[1].sourceKindSpan), 'piwik');
   assert.equal(textOf(ISSUE_EXAMPLE, doc.uses[1].target?.span), '"site"');
 });
@@ -67,18 +76,27 @@ test('issue example: the segmentation query, clause by clause', () => {
   assert.equal(q.head.event?.value, 'Sign Up');
   assert.equal(textOf(ISSUE_EXAMPLE, q.head.event?.span), '"Sign Up"');
   assert.equal(textOf(ISSUE_EXAMPLE, q.head.keywordSpan), 'segmentation');
-  assert.deepEqual(q.clauses.map((c) => c.name), ['on', 'where', 'from', 'unit', 'type', 'limit', 'chart', 'clean']);
+  assert.deepEqual(
+    q.clauses.map((c) => c.name),
+    ['on', 'where', 'from', 'unit', 'type', 'limit', 'chart', 'clean'],
+  );
   assert.equal(textOf(ISSUE_EXAMPLE, q.span), ISSUE_EXAMPLE.slice(ISSUE_EXAMPLE.indexOf('### Sign-ups'), ISSUE_EXAMPLE.indexOf('  clean') + 7));
 
   const on = valueOf(clause(q, 'on'), 'expression').expression;
-  assert.deepEqual({ type: on.type, scope: on.type === 'property' && on.scope, name: on.type === 'property' && on.name }, { type: 'property', scope: 'properties', name: '$browser' });
+  assert.deepEqual(
+    { type: on.type, scope: on.type === 'property' && on.scope, name: on.type === 'property' && on.name },
+    { type: 'property', scope: 'properties', name: '$browser' },
+  );
   assert.equal(textOf(ISSUE_EXAMPLE, on.type === 'property' ? on.nameSpan : undefined), '"$browser"');
 
   const where = valueOf(clause(q, 'where'), 'expression').expression;
   assert.ok(where.type === 'binary' && where.operator === 'and');
   assert.ok(where.left.type === 'binary' && where.left.operator === 'in');
   assert.ok(where.left.right.type === 'list');
-  assert.deepEqual(where.left.right.items.map((i) => (i.type === 'string' ? i.value : i.type)), ['premium', 'team']);
+  assert.deepEqual(
+    where.left.right.items.map((i) => (i.type === 'string' ? i.value : i.type)),
+    ['premium', 'team'],
+  );
   assert.ok(where.right.type === 'call' && where.right.callee === 'defined');
   assert.equal(textOf(ISSUE_EXAMPLE, where.span), 'properties["plan"] in ["premium", "team"] and defined(properties["utm_source"])');
 
@@ -100,7 +118,10 @@ test('issue example: funnels, insights, retention, jql and debugger heads and cl
   const [, funnel, saved, insights, retention, jql, debug] = doc.queries;
 
   assert.ok(funnel.head?.kind === 'funnel');
-  assert.deepEqual(funnel.head.steps.map((s) => s.value), ['Landed on Homepage', 'Created Account', 'Purchase']);
+  assert.deepEqual(
+    funnel.head.steps.map((s) => s.value),
+    ['Landed on Homepage', 'Created Account', 'Purchase'],
+  );
   assert.equal(funnel.head.savedId, undefined);
   const window = valueOf(clause(funnel, 'window'), 'duration');
   assert.deepEqual([window.count?.value, window.unit?.value], [14, 'days']);
@@ -133,7 +154,10 @@ test('issue example: funnels, insights, retention, jql and debugger heads and cl
 
   assert.ok(debug.head?.kind === 'debugger');
   assert.equal(debug.head.appId?.value, 'bb338e1a-12f8-5353-ac63-9fd8b1f928a1');
-  assert.deepEqual(valueOf(clause(debug, 'event_type'), 'wordList').words.map((w) => w.value), ['broken']);
+  assert.deepEqual(
+    valueOf(clause(debug, 'event_type'), 'wordList').words.map((w) => w.value),
+    ['broken'],
+  );
   assert.equal(valueOf(clause(debug, 'lookup_window'), 'number').number.value, 300);
   assert.equal(valueOf(clause(debug, 'limit'), 'number').number.value, 20);
   valueOf(clause(debug, 'logs'), 'flag');
@@ -143,7 +167,10 @@ test('comments: whole lines and after code, but not inside strings', () => {
   const text = '# a file comment\nsegmentation "Sign # Up" # trailing\n  # between clauses\n  where properties["a#b"] == "x" # why\n  last 7 days\n';
   const doc = parseAqDocument(text);
   assert.deepEqual(doc.problems, []);
-  assert.deepEqual(doc.comments.map((c) => textOf(text, c)), ['# a file comment', '# trailing', '# between clauses', '# why']);
+  assert.deepEqual(
+    doc.comments.map((c) => textOf(text, c)),
+    ['# a file comment', '# trailing', '# between clauses', '# why'],
+  );
   const head = doc.queries[0].head;
   assert.ok(head?.kind === 'segmentation');
   assert.equal(head.event?.value, 'Sign # Up');
@@ -165,7 +192,10 @@ test('untitled queries, CRLF line ends and tab indentation', () => {
 test('a long where continues on lines indented deeper than its keyword', () => {
   const { text, doc, block } = oneQuery('  where properties["plan"] == "free"\n     # a note\n\n      or properties["plan"] == "team"\n  unit week');
   assert.deepEqual(doc.problems, []);
-  assert.deepEqual(block.clauses.map((c) => c.name), ['where', 'unit', 'last']);
+  assert.deepEqual(
+    block.clauses.map((c) => c.name),
+    ['where', 'unit', 'last'],
+  );
   const where = valueOf(block.clauses[0], 'expression').expression;
   assert.ok(where.type === 'binary' && where.operator === 'or');
   assert.ok(textOf(text, block.clauses[0].span)?.endsWith('or properties["plan"] == "team"'));
@@ -192,7 +222,10 @@ test('bad json is reported at the failing position', () => {
 test('every value shape: flags, words, numbers, date ranges, durations, word lists', () => {
   const { block, doc } = oneQuery('  clean\n  unit hour\n  limit 5\n  chart pie');
   assert.deepEqual(doc.problems, []);
-  assert.deepEqual(block.clauses.map((c) => c.value.type), ['flag', 'word', 'number', 'word', 'duration']);
+  assert.deepEqual(
+    block.clauses.map((c) => c.value.type),
+    ['flag', 'word', 'number', 'word', 'duration'],
+  );
 
   const withTime = oneQuery('  from 2026-10-01T08:00 to 2026-10-01T18:30');
   assert.deepEqual(withTime.doc.problems, []);
@@ -201,7 +234,10 @@ test('every value shape: flags, words, numbers, date ranges, durations, word lis
 
   const list = parseAqDocument('debugger "app"\n  event_type broken, 17,goal\n');
   assert.deepEqual(list.problems, []);
-  assert.deepEqual(valueOf(list.queries[0].clauses[0], 'wordList').words.map((w) => w.value), ['broken', '17', 'goal']);
+  assert.deepEqual(
+    valueOf(list.queries[0].clauses[0], 'wordList').words.map((w) => w.value),
+    ['broken', '17', 'goal'],
+  );
 
   const singular = oneQuery('  window 1 day');
   assert.deepEqual(valueOf(singular.block.clauses[0], 'duration').unit?.value, 'day');
@@ -246,7 +282,10 @@ test('unknown clause names parse as invalid values without a problem', () => {
   assert.deepEqual(doc.problems, []);
   assert.equal(block.clauses[0].name, 'wher');
   assert.deepEqual(block.clauses[0].value, { type: 'invalid' });
-  assert.deepEqual(block.clauses.map((c) => c.name), ['wher', 'last']);
+  assert.deepEqual(
+    block.clauses.map((c) => c.name),
+    ['wher', 'last'],
+  );
 });
 
 test('an unknown query kind suggests the closest one with a quick fix', () => {
@@ -260,7 +299,10 @@ test('an unknown query kind suggests the closest one with a quick fix', () => {
   // The title keeps its query so its clauses are still known.
   assert.equal(doc.queries.length, 1);
   assert.equal(doc.queries[0].head, undefined);
-  assert.deepEqual(doc.queries[0].clauses.map((c) => c.name), ['last']);
+  assert.deepEqual(
+    doc.queries[0].clauses.map((c) => c.name),
+    ['last'],
+  );
 
   const far = parseAqDocument('xyzzy "a"\n  last 7 days\nfunnel "A" -> "B"\n  last 7 days\n');
   assert.deepEqual(codes(far), ['unknown-query-kind']);
@@ -275,8 +317,18 @@ test('structural problems: title without query, clause outside a query, clause n
   assert.deepEqual(codes(doc), ['clause-outside-query', 'title-without-query', 'clause-not-indented', 'title-without-query']);
   assert.equal(textOf(text, doc.problems[1].span), '### Lonely');
   assert.equal(textOf(text, doc.problems[3].span), '### End');
-  assert.deepEqual(doc.queries.map((q) => [q.title, q.head?.kind]), [['Lonely', undefined], ['Real', 'segmentation'], ['End', undefined]]);
-  assert.deepEqual(doc.queries[1].clauses.map((c) => c.name), ['last']);
+  assert.deepEqual(
+    doc.queries.map((q) => [q.title, q.head?.kind]),
+    [
+      ['Lonely', undefined],
+      ['Real', 'segmentation'],
+      ['End', undefined],
+    ],
+  );
+  assert.deepEqual(
+    doc.queries[1].clauses.map((c) => c.name),
+    ['last'],
+  );
   const unindented = text.indexOf('\nlast 7 days') + 1;
   assert.deepEqual(doc.problems[2].fixes?.[0].edits, [{ span: { start: unindented, end: unindented }, newText: '  ' }]);
 });
@@ -346,10 +398,16 @@ test('several errors in one file; the queries after a broken one are still parse
   ].join('\n');
   const doc = parseAqDocument(text);
   assert.deepEqual(codes(doc), ['expected-expression', 'expected-number', 'unknown-query-kind']);
-  assert.deepEqual(doc.queries.map((q) => q.title), ['One', 'Two', 'Three']);
+  assert.deepEqual(
+    doc.queries.map((q) => q.title),
+    ['One', 'Two', 'Three'],
+  );
   const three = doc.queries[2];
   assert.equal(three.head?.kind, 'retention');
-  assert.deepEqual(three.clauses.map((c) => c.name), ['unit', 'last']);
+  assert.deepEqual(
+    three.clauses.map((c) => c.name),
+    ['unit', 'last'],
+  );
   for (let i = 1; i < doc.problems.length; i++) assert.ok(doc.problems[i - 1].span.start <= doc.problems[i].span.start, 'sorted');
 });
 

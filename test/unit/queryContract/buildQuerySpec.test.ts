@@ -62,8 +62,14 @@ test('explicit ranges are validated as calendar dates and must not be reversed',
   assert.match(reversed[0].message, /before it starts/);
 
   const notADate = errorsOf('segmentation "A"\n  from 2026-02-30 to 2026-13-01\n');
-  assert.deepEqual(notADate.map((e) => e.text), ['2026-02-30', '2026-13-01']);
-  assert.deepEqual(errorsOf('segmentation "A"\n  from 2026-10-01T25:00 to 2026-10-02\n').map((e) => e.text), ['2026-10-01T25:00']);
+  assert.deepEqual(
+    notADate.map((e) => e.text),
+    ['2026-02-30', '2026-13-01'],
+  );
+  assert.deepEqual(
+    errorsOf('segmentation "A"\n  from 2026-10-01T25:00 to 2026-10-02\n').map((e) => e.text),
+    ['2026-10-01T25:00'],
+  );
 });
 
 test('segmentation defaults, title, source and expressions', () => {
@@ -85,7 +91,9 @@ test('segmentation defaults, title, source and expressions', () => {
     buckets: undefined,
     limit: 60,
   });
-  const full = specOf('### Numbers\nsegmentation "Purchase"\n  on properties["price"]\n  where properties["plan"] == "team"\n  measure numeric\n  buckets 5\n  unit hour\n  type unique\n  limit 3\n  chart table\n  clean\n  today\n');
+  const full = specOf(
+    '### Numbers\nsegmentation "Purchase"\n  on properties["price"]\n  where properties["plan"] == "team"\n  measure numeric\n  buckets 5\n  unit hour\n  type unique\n  limit 3\n  chart table\n  clean\n  today\n',
+  );
   assert.ok(full.kind === 'segmentation');
   assert.equal(full.title, 'Numbers');
   assert.equal(full.source, undefined);
@@ -107,7 +115,10 @@ test('funnel: steps or saved id, window default, limit default', () => {
   const adHoc = specOf('funnel "A" -> "B" -> "C"\n  last 7 days\n');
   assert.ok(adHoc.kind === 'funnel');
   // Without `window`, Mixpanel's default of 7 days; without `reentry`, the default counting.
-  assert.deepEqual([adHoc.steps, adHoc.savedId, adHoc.window, adHoc.unit, adHoc.limit, adHoc.reentry], [['A', 'B', 'C'], undefined, { count: 7, unit: 'day' }, undefined, 255, 'default']);
+  assert.deepEqual(
+    [adHoc.steps, adHoc.savedId, adHoc.window, adHoc.unit, adHoc.limit, adHoc.reentry],
+    [['A', 'B', 'C'], undefined, { count: 7, unit: 'day' }, undefined, 255, 'default'],
+  );
   const optimized = specOf('funnel "A" -> "B"\n  last 7 days\n  reentry optimized\n');
   assert.ok(optimized.kind === 'funnel');
   assert.equal(optimized.reentry, 'optimized');
@@ -130,8 +141,13 @@ test('insights: the range is optional', () => {
 test('retention defaults and options', () => {
   const spec = specOf('retention "Sign Up"\n  last 7 days\n');
   assert.ok(spec.kind === 'retention');
-  assert.deepEqual([spec.bornEvent, spec.returnEvent, spec.unit, spec.intervalCount, spec.retentionType, spec.bornWhere], ['Sign Up', undefined, 'day', 1, 'birth', undefined]);
-  const full = specOf('retention "Sign Up" -> "Purchase"\n  unit week\n  interval_count 8\n  retention_type compounded\n  born_where properties["plan"] == "free"\n  last 90 days\n');
+  assert.deepEqual(
+    [spec.bornEvent, spec.returnEvent, spec.unit, spec.intervalCount, spec.retentionType, spec.bornWhere],
+    ['Sign Up', undefined, 'day', 1, 'birth', undefined],
+  );
+  const full = specOf(
+    'retention "Sign Up" -> "Purchase"\n  unit week\n  interval_count 8\n  retention_type compounded\n  born_where properties["plan"] == "free"\n  last 90 days\n',
+  );
   assert.ok(full.kind === 'retention');
   assert.deepEqual([full.returnEvent, full.unit, full.intervalCount, full.retentionType], ['Purchase', 'week', 8, 'compounded']);
   assert.equal(full.bornWhere && printExpression(full.bornWhere), 'properties["plan"] == "free"');
@@ -153,26 +169,53 @@ test('debugger: event type names become codes; defaults for window and limit', (
   const none = specOf('debugger "app"\n  logs\n  lookup_window 5\n');
   assert.ok(none.kind === 'debugger');
   assert.deepEqual([none.eventTypes, none.lookupWindow, none.logs], [[], 5, true]);
-  assert.deepEqual(errorsOf('debugger "app"\n  event_type brokn\n').map((e) => e.text), ['brokn']);
+  assert.deepEqual(
+    errorsOf('debugger "app"\n  event_type brokn\n').map((e) => e.text),
+    ['brokn'],
+  );
 });
 
 test('what a run cannot do without comes back as errors with spans', () => {
   assert.match(errorsOf('segmentation "A"\n')[0].message, /needs a date range/);
   assert.match(errorsOf('funnel "A" -> "B"\n  unit day\n')[0].message, /needs a date range/);
   assert.match(errorsOf('jql "a.jql"\n')[0].message, /needs a date range/);
-  assert.deepEqual(errorsOf('segmentation "A"\n  today\n  last 7 days\n').map((e) => e.text), ['last 7 days']);
-  assert.deepEqual(errorsOf('segmentation "A"\n  today\n', { now: NOW, timezone: 'Mars/Olympus' }).map((e) => e.text), ['today']);
-  assert.deepEqual(errorsOf('segmentation "A"\n  today\n  event_type goal\n').map((e) => e.text), ['event_type']);
-  assert.deepEqual(errorsOf('segmentation "A"\n  today\n  limit 1\n  limit 2\n').map((e) => e.text), ['limit']);
-  assert.deepEqual(errorsOf('segmentation "A"\n  today\n  limt 1\n').map((e) => e.text), ['limt']);
-  assert.deepEqual(errorsOf('segmentation "A"\n  today\n  unit fortnight\n').map((e) => e.text), ['fortnight']);
-  assert.deepEqual(errorsOf('segmentation "A"\n  today\n  limit 0\n').map((e) => e.text), ['0']);
+  assert.deepEqual(
+    errorsOf('segmentation "A"\n  today\n  last 7 days\n').map((e) => e.text),
+    ['last 7 days'],
+  );
+  assert.deepEqual(
+    errorsOf('segmentation "A"\n  today\n', { now: NOW, timezone: 'Mars/Olympus' }).map((e) => e.text),
+    ['today'],
+  );
+  assert.deepEqual(
+    errorsOf('segmentation "A"\n  today\n  event_type goal\n').map((e) => e.text),
+    ['event_type'],
+  );
+  assert.deepEqual(
+    errorsOf('segmentation "A"\n  today\n  limit 1\n  limit 2\n').map((e) => e.text),
+    ['limit'],
+  );
+  assert.deepEqual(
+    errorsOf('segmentation "A"\n  today\n  limt 1\n').map((e) => e.text),
+    ['limt'],
+  );
+  assert.deepEqual(
+    errorsOf('segmentation "A"\n  today\n  unit fortnight\n').map((e) => e.text),
+    ['fortnight'],
+  );
+  assert.deepEqual(
+    errorsOf('segmentation "A"\n  today\n  limit 0\n').map((e) => e.text),
+    ['0'],
+  );
   assert.deepEqual(errorsOf('segmentation "A"\n  today\n  where properties["x"] ==\n').length, 1);
   assert.match(errorsOf('segmentation "A"\n  today\n  measure sum\n')[0].message, /'on'/);
   assert.match(errorsOf('funnel "A" -> "B"\n  today\n  window 2 weeks\n')[0].message, /window/);
   assert.match(errorsOf('retention "A"\n  today\n  unit hour\n')[0].message, /day, week or month/);
   assert.match(errorsOf('### Lonely\n')[0].message, /no head/);
-  assert.deepEqual(errorsOf('jql "a.jql"\n  params { "a": }\n  today\n').map((e) => e.text), ['params { "a": }']);
+  assert.deepEqual(
+    errorsOf('jql "a.jql"\n  params { "a": }\n  today\n').map((e) => e.text),
+    ['params { "a": }'],
+  );
   assert.match(errorsOf('use mixpanal "shop"\nsegmentation "A"\n  today\n')[0].message, /incomplete/);
   assert.match(errorsOf('segmentation\n  today\n')[0].message, /event name/);
 });

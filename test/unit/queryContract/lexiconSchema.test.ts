@@ -8,7 +8,16 @@ describe('schemaFromLexicon', () => {
   const schema = schemaFromLexicon(body, { kind: 'file', label: 'shop-lexicon.json', fetchedAt: '2026-11-01T00:00:00Z' });
 
   it('reads every event of a realistic list response', () => {
-    assert.deepEqual(Object.keys(schema.events).sort(), ['Added To Cart', 'Created Account', 'Debug Ping', 'Landed on Homepage', 'Legacy Checkout', 'Purchase', 'Sign Up', 'Viewed Product']);
+    assert.deepEqual(Object.keys(schema.events).sort(), [
+      'Added To Cart',
+      'Created Account',
+      'Debug Ping',
+      'Landed on Homepage',
+      'Legacy Checkout',
+      'Purchase',
+      'Sign Up',
+      'Viewed Product',
+    ]);
     assert.deepEqual(schema.origin, { kind: 'file', label: 'shop-lexicon.json', fetchedAt: '2026-11-01T00:00:00Z' });
   });
 
@@ -31,7 +40,11 @@ describe('schemaFromLexicon', () => {
     assert.equal(purchase.is_first_purchase.type, 'boolean');
     assert.equal(schema.events['Added To Cart'].properties.raw_payload.type, 'object');
     assert.deepEqual(schema.events['Sign Up'].properties.plan, {
-      name: 'plan', type: 'string', description: 'Subscription plan chosen.', displayName: 'Plan', examples: ['free', 'premium', 'team'],
+      name: 'plan',
+      type: 'string',
+      description: 'Subscription plan chosen.',
+      displayName: 'Plan',
+      examples: ['free', 'premium', 'team'],
     });
     assert.equal(schema.events['Added To Cart'].properties.raw_payload.dropped, true);
     assert.equal(schema.events['Created Account'].properties.internal_ab_bucket.hidden, true);
@@ -92,14 +105,10 @@ describe('validateLexiconFile', () => {
         7,
       ],
     });
-    assert.deepEqual(problems.map((p) => p.path), [
-      'results[0].schemaJson.properties.p.type',
-      'results[0].schemaJson.properties.q',
-      'results[1].entityType',
-      'results[2].name',
-      'results[3]',
-      'results[4]',
-    ]);
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ['results[0].schemaJson.properties.p.type', 'results[0].schemaJson.properties.q', 'results[1].entityType', 'results[2].name', 'results[3]', 'results[4]'],
+    );
     assert.match(problems[0].message, /unknown type "strng"/);
   });
 

@@ -38,9 +38,21 @@ const eventArbitrary = fc.record({
 
 const specArbitrary = fc.record({
   steps: fc.constantFrom(['A', 'B'], ['A', 'B', 'C'], ['A', 'B', 'A'], ['B', 'A'], ['A', 'C', 'B']),
-  window: fc.constantFrom({ count: 1, unit: 'hour' as const }, { count: 3, unit: 'hour' as const }, { count: 1, unit: 'day' as const }, { count: 90, unit: 'minute' as const }),
+  window: fc.constantFrom(
+    { count: 1, unit: 'hour' as const },
+    { count: 3, unit: 'hour' as const },
+    { count: 1, unit: 'day' as const },
+    { count: 90, unit: 'minute' as const },
+  ),
   reentry: fc.constantFrom('default' as const, 'optimized' as const),
-  on: fc.constantFrom(undefined, 'properties["plan"]', 'not properties["plan"]', 'boolean(properties["plan"])', 'number(properties["plan"]) > 0', 'properties["plan"] in ["pro", "free"]'),
+  on: fc.constantFrom(
+    undefined,
+    'properties["plan"]',
+    'not properties["plan"]',
+    'boolean(properties["plan"])',
+    'number(properties["plan"]) > 0',
+    'properties["plan"] in ["pro", "free"]',
+  ),
   unit: fc.constantFrom(undefined, 'day' as const),
 });
 
@@ -48,7 +60,12 @@ test('the generated funnel JQL on the local JQL runtime counts exactly as the lo
   let run = 0;
   await fc.assert(
     fc.asyncProperty(fc.array(eventArbitrary, { maxLength: 14 }), specArbitrary, async (events, options) => {
-      const rows: EventRow[] = events.map((event) => [event.name, event.user, new Date(BASE + event.hour * HOUR + event.jitterMs).toISOString(), event.plan === undefined ? {} : { plan: event.plan }]);
+      const rows: EventRow[] = events.map((event) => [
+        event.name,
+        event.user,
+        new Date(BASE + event.hour * HOUR + event.jitterMs).toISOString(),
+        event.plan === undefined ? {} : { plan: event.plan },
+      ]);
       const spec: FunnelSpec = funnel({
         steps: [...options.steps],
         range: { from: '2026-10-01', to: '2026-10-02' },
@@ -59,7 +76,12 @@ test('the generated funnel JQL on the local JQL runtime counts exactly as the lo
       });
       const dataPath = join(folder, `events-${run++}.ndjson`);
       const sorted = [...rows].sort((a, b) => Date.parse(a[2]) - Date.parse(b[2]));
-      writeFileSync(dataPath, sorted.map(([event, user, iso, properties]) => JSON.stringify({ event, properties: { time: Date.parse(iso), distinct_id: user, ...properties } })).join('\n') + '\n');
+      writeFileSync(
+        dataPath,
+        sorted
+          .map(([event, user, iso, properties]) => JSON.stringify({ event, properties: { time: Date.parse(iso), distinct_id: user, ...properties } }))
+          .join('\n') + '\n',
+      );
       const { script, params } = compileFunnelToJql(spec);
       const { output } = await runJql({ script, params, dataPath });
       assert.deepEqual(funnelJqlOutputToData(output, spec), runLocalFunnel(datasetOf(sorted), spec));

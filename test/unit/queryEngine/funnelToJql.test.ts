@@ -85,7 +85,10 @@ describe('compileFunnelToJql', () => {
   });
 
   test('a saved funnel or a user-property segment cannot be compiled, with a clear error', () => {
-    assert.throws(() => compileFunnelToJql(funnel({ steps: [], savedId: 7 })), (error: BackendError) => error.kind === 'config' && /saved funnel/.test(error.message));
+    assert.throws(
+      () => compileFunnelToJql(funnel({ steps: [], savedId: 7 })),
+      (error: BackendError) => error.kind === 'config' && /saved funnel/.test(error.message),
+    );
     assert.throws(() => compileFunnelToJql(funnel({ on: expression('user["plan"]') })), /user profile property/);
     assert.throws(
       () => compileFunnelToJql(funnel({ where: expression('properties["$browser"] == "Chrome" and user["plan"] == "team"') })),
@@ -133,7 +136,7 @@ describe('the generated script on the local JQL runtime', () => {
     assert.deepEqual(countsBySegment(data), { '(all)': [6, 4, 2], false: [3, 1, 1], true: [3, 3, 1] });
   });
 
-  test('agrees with the local engine\'s funnel on the same data', async () => {
+  test("agrees with the local engine's funnel on the same data", async () => {
     const dataset = await loadLocalDataset(dataPath);
     const specs = [
       funnel(),
@@ -157,7 +160,13 @@ describe('funnelJqlOutputToData', () => {
       ],
       spec,
     );
-    assert.deepEqual(data.segments[0], { segment: null, counts: [10, 4], overallConversion: [1, 0.4], stepConversion: [1, 0.4], avgTimeSeconds: [null, 11 / 4] });
+    assert.deepEqual(data.segments[0], {
+      segment: null,
+      counts: [10, 4],
+      overallConversion: [1, 0.4],
+      stepConversion: [1, 0.4],
+      avgTimeSeconds: [null, 11 / 4],
+    });
     assert.deepEqual(
       data.segments.slice(1).map((row) => [row.segment, row.counts]),
       [
@@ -169,8 +178,16 @@ describe('funnelJqlOutputToData', () => {
 
   test('an empty answer is a funnel of zeros; a malformed one is a badResponse error', () => {
     const data = funnelJqlOutputToData([], funnel());
-    assert.deepEqual(data.segments, [{ segment: null, counts: [0, 0, 0], overallConversion: [0, 0, 0], stepConversion: [1, 0, 0], avgTimeSeconds: [null, null, null] }]);
-    assert.throws(() => funnelJqlOutputToData({ error: 'x' }, funnel()), (error: BackendError) => error.kind === 'badResponse');
-    assert.throws(() => funnelJqlOutputToData([{ key: [null, null], value: { counts: [1] } }], funnel()), (error: BackendError) => error.kind === 'badResponse');
+    assert.deepEqual(data.segments, [
+      { segment: null, counts: [0, 0, 0], overallConversion: [0, 0, 0], stepConversion: [1, 0, 0], avgTimeSeconds: [null, null, null] },
+    ]);
+    assert.throws(
+      () => funnelJqlOutputToData({ error: 'x' }, funnel()),
+      (error: BackendError) => error.kind === 'badResponse',
+    );
+    assert.throws(
+      () => funnelJqlOutputToData([{ key: [null, null], value: { counts: [1] } }], funnel()),
+      (error: BackendError) => error.kind === 'badResponse',
+    );
   });
 });

@@ -26,7 +26,10 @@ function makeWorkspace(): string {
   writeFileSync(join(root, 'data', 'events.ndjson'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
   writeFileSync(
     join(root, 'aq.json'),
-    JSON.stringify({ sources: { sample: { kind: 'local', path: 'data/events.ndjson' }, shop: { kind: 'mixpanel', projectId: 7, region: 'US' } }, default: 'sample' }),
+    JSON.stringify({
+      sources: { sample: { kind: 'local', path: 'data/events.ndjson' }, shop: { kind: 'mixpanel', projectId: 7, region: 'US' } },
+      default: 'sample',
+    }),
   );
   return root;
 }

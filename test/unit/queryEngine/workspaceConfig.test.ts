@@ -18,7 +18,15 @@ test('reads the three source kinds and the default from aq.json', () => {
     '/ws',
   );
   assert.deepEqual(config.problems, []);
-  assert.deepEqual(config.sources.shop, { kind: 'mixpanel', name: 'shop', projectId: 123, region: 'EU', workspaceId: undefined, schemaFile: 'schema/shop.json', timezone: undefined });
+  assert.deepEqual(config.sources.shop, {
+    kind: 'mixpanel',
+    name: 'shop',
+    projectId: 123,
+    region: 'EU',
+    workspaceId: undefined,
+    schemaFile: 'schema/shop.json',
+    timezone: undefined,
+  });
   assert.equal(config.sources.site.kind === 'piwik' && config.sources.site.url, 'https://example.piwik.pro');
   assert.equal(config.defaultSource, 'sample');
 });
@@ -36,7 +44,16 @@ test('a workspace file cannot carry secrets or base URLs: they are ignored and r
 
 test('bad sources are reported with what to fix and left out', () => {
   const config = parseWorkspaceConfig(
-    { sources: { a: { kind: 'mixpanel' }, b: { kind: 'mixpanel', projectId: 5, region: 'APAC' }, c: { kind: 'piwik', url: 'example.piwik.pro' }, d: { kind: 'bigquery' }, e: 'x' }, default: 'zz' },
+    {
+      sources: {
+        a: { kind: 'mixpanel' },
+        b: { kind: 'mixpanel', projectId: 5, region: 'APAC' },
+        c: { kind: 'piwik', url: 'example.piwik.pro' },
+        d: { kind: 'bigquery' },
+        e: 'x',
+      },
+      default: 'zz',
+    },
     '/ws',
   );
   assert.deepEqual(Object.keys(config.sources), []);
@@ -78,8 +95,17 @@ test('mParticle inputs are read apart from the query sources, with their pod; a 
   assert.equal(config.ingestionSources.web.pod, 'US1');
   assert.equal(config.ingestionSources.bad, undefined);
   assert.equal(JSON.stringify(config.ingestionSources.leaky).includes('k-123'), false);
-  assert.ok(config.problems.some((problem) => /source "bad": "pod" must be one of US1, US2, EU1, AU1/.test(problem)), config.problems.join('\n'));
-  assert.ok(config.problems.some((problem) => /source "leaky": "apiKey" is ignored/.test(problem)), config.problems.join('\n'));
-  assert.ok(config.problems.some((problem) => /"default" names "app", which only receives events and runs no queries/.test(problem)), config.problems.join('\n'));
+  assert.ok(
+    config.problems.some((problem) => /source "bad": "pod" must be one of US1, US2, EU1, AU1/.test(problem)),
+    config.problems.join('\n'),
+  );
+  assert.ok(
+    config.problems.some((problem) => /source "leaky": "apiKey" is ignored/.test(problem)),
+    config.problems.join('\n'),
+  );
+  assert.ok(
+    config.problems.some((problem) => /"default" names "app", which only receives events and runs no queries/.test(problem)),
+    config.problems.join('\n'),
+  );
   assert.equal(config.defaultSource, undefined);
 });

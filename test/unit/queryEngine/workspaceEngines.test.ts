@@ -62,10 +62,22 @@ describe('WorkspaceEngines', () => {
 
   it('lists the sources a document sees, or every source in use once', () => {
     const workspace = engines([shop, site]);
-    assert.deepEqual(workspace.status(join(site, 'q.aq')).map((source) => source.name), ['web']);
-    assert.deepEqual(workspace.status().map((source) => `${source.name}:${source.kind}`).sort(), ['app:mparticle', 'sample:local', 'web:mixpanel']);
+    assert.deepEqual(
+      workspace.status(join(site, 'q.aq')).map((source) => source.name),
+      ['web'],
+    );
+    assert.deepEqual(
+      workspace
+        .status()
+        .map((source) => `${source.name}:${source.kind}`)
+        .sort(),
+      ['app:mparticle', 'sample:local', 'web:mixpanel'],
+    );
     workspace.status(join(shop, 'apps', 'checkout', 'q.aq'));
-    assert.ok(workspace.status().some((source) => source.name === 'checkout'), 'a nested aq.json in use is listed too');
+    assert.ok(
+      workspace.status().some((source) => source.name === 'checkout'),
+      'a nested aq.json in use is listed too',
+    );
     workspace.dispose();
   });
 

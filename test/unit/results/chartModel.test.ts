@@ -15,7 +15,10 @@ test('series draw one line per segment over the dates; chart bar switches to bar
 test('pie charts are totals per segment', () => {
   const spec = resultToChartSpec(makeResult(seriesData, { chart: 'pie' }));
   assert.ok(spec.type === 'pie');
-  assert.deepEqual(spec.slices.slice(0, 2), [{ name: 'France', value: 1234 }, { name: 'undefined', value: 6 }]);
+  assert.deepEqual(spec.slices.slice(0, 2), [
+    { name: 'France', value: 1234 },
+    { name: 'undefined', value: 6 },
+  ]);
 });
 
 test('funnels carry counts and conversion percentages per segment', () => {
@@ -57,7 +60,11 @@ test('the retention curve averages each interval over the cohorts old enough to 
 });
 
 test('compare previous: each series gets its previous period, bucket by bucket, marked to be drawn in its colour', () => {
-  const previous = { ...(seriesData as Extract<typeof seriesData, { kind: 'series' }>), dates: ['2024-02-27', '2024-02-28', '2024-02-29'], series: [{ segment: 'France', values: [600, 60, 2], total: 662 }] };
+  const previous = {
+    ...(seriesData as Extract<typeof seriesData, { kind: 'series' }>),
+    dates: ['2024-02-27', '2024-02-28', '2024-02-29'],
+    series: [{ segment: 'France', values: [600, 60, 2], total: 662 }],
+  };
   const spec = resultToChartSpec(makeResult(seriesData, { comparison: { range: { from: '2024-02-27', to: '2024-02-29' }, data: previous } }));
   assert.equal(spec.type, 'line');
   if (spec.type !== 'line') return;

@@ -6,7 +6,14 @@ import { makeResult, retentionData, rowsData } from './resultFixtures';
 test('text output: header, warnings, aligned columns, thousands separators', () => {
   const result = makeResult(rowsData, {
     title: 'Top events',
-    meta: { computedAt: '2024-03-04T10:00:00.000Z', durationMs: 812, cachedAgeMs: 125_000, rowCount: 3, seriesCount: 1, warnings: [{ code: 'clipped', message: 'Only the first 3 rows are shown.' }] },
+    meta: {
+      computedAt: '2024-03-04T10:00:00.000Z',
+      durationMs: 812,
+      cachedAgeMs: 125_000,
+      rowCount: 3,
+      seriesCount: 1,
+      warnings: [{ code: 'clipped', message: 'Only the first 3 rows are shown.' }],
+    },
   });
   assert.equal(
     formatResultAsText(result),

@@ -20,7 +20,14 @@ const ROWS = 300_000;
 function bigRows(): ResultData {
   const rows: Array<[string, number]> = [];
   for (let index = 0; index < ROWS; index++) rows.push([`event ${index}`, index * 3]);
-  return { kind: 'rows', columns: [{ name: 'event', type: 'string' }, { name: 'count', type: 'number' }], rows };
+  return {
+    kind: 'rows',
+    columns: [
+      { name: 'event', type: 'string' },
+      { name: 'count', type: 'number' },
+    ],
+    rows,
+  };
 }
 
 function bigSeries(): ResultData {
@@ -70,7 +77,12 @@ describe('output of any size', () => {
       writeFileSync(join(dir, 'ticks.aq'), 'use local "events"\n\n### Ticks\nsegmentation "Tick"\n  from 2026-01-01 to 2026-07-31\n  unit minute\n');
       let out = '';
       let err = '';
-      const cli = { cwd: dir, env: { AQ_CACHE_DIR: join(dir, '.cache') }, stdout: (text: string) => void (out += text), stderr: (text: string) => void (err += text) };
+      const cli = {
+        cwd: dir,
+        env: { AQ_CACHE_DIR: join(dir, '.cache') },
+        stdout: (text: string) => void (out += text),
+        stderr: (text: string) => void (err += text),
+      };
       assert.equal(await runCommand(['ticks.aq'], cli), 0, err);
       const lines = out.trimEnd().split('\n');
       const minutes = 212 * 24 * 60;

@@ -8,10 +8,7 @@ test('plain CSV quotes per RFC 4180 and defuses formula cells', () => {
   const csv = formatResultCsv(makeResult(seriesData), 'plain');
   assert.equal(
     csv,
-    'Date,France,undefined,"\'=HYPERLINK(""http://evil"")",(empty)\r\n' +
-      '2024-03-01,1200,5,1,0\r\n' +
-      '2024-03-02,30,0,1,1\r\n' +
-      '2024-03-03,4,1,0,0\r\n',
+    'Date,France,undefined,"\'=HYPERLINK(""http://evil"")",(empty)\r\n' + '2024-03-01,1200,5,1,0\r\n' + '2024-03-02,30,0,1,1\r\n' + '2024-03-03,4,1,0,0\r\n',
   );
 });
 

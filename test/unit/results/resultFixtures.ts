@@ -87,7 +87,15 @@ export const debuggerData: ResultData = {
       totalEvents: 2,
       fields: {},
       events: [
-        { eventId: '1', index: 0, serverTime: '2024-03-01T10:00:00Z', type: { code: 1, label: 'Page view' }, url: 'https://shop.example/', title: 'Home', fields: {} },
+        {
+          eventId: '1',
+          index: 0,
+          serverTime: '2024-03-01T10:00:00Z',
+          type: { code: 1, label: 'Page view' },
+          url: 'https://shop.example/',
+          title: 'Home',
+          fields: {},
+        },
         {
           eventId: '2',
           index: 1,

@@ -194,8 +194,10 @@ function describeValue(item: TooltipItem): string {
     return `${percent}% (${formatCell(users)} users)`;
   }
   const data = item.data as { stepPercent?: number; overallPercent?: number; suffix?: string } | undefined;
-  const value = (typeof item.value === 'number' ? formatCell(item.value) : String(item.value ?? '')) + (data && typeof data === 'object' && data.suffix ? data.suffix : '');
-  if (data && typeof data === 'object' && data.stepPercent !== undefined) return `${value} · ${data.stepPercent}% from previous · ${data.overallPercent}% overall`;
+  const value =
+    (typeof item.value === 'number' ? formatCell(item.value) : String(item.value ?? '')) + (data && typeof data === 'object' && data.suffix ? data.suffix : '');
+  if (data && typeof data === 'object' && data.stepPercent !== undefined)
+    return `${value} · ${data.stepPercent}% from previous · ${data.overallPercent}% overall`;
   if (item.percent !== undefined) return `${value} (${item.percent}%)`;
   return value;
 }

@@ -52,8 +52,16 @@ export class DataTable {
     this.colgroup = element('colgroup');
     this.headRow = element('tr');
     this.body = element('tbody');
-    this.tableElement = element('table', { className: 'data-table', attributes: { role: 'grid', 'aria-label': 'Result table' } }, [this.colgroup, element('thead', {}, [this.headRow]), this.body]);
-    this.scroller = element('div', { className: 'table-scroller', attributes: { tabindex: '0', 'aria-label': 'Result table: arrow keys move between cells' } }, [this.tableElement]);
+    this.tableElement = element('table', { className: 'data-table', attributes: { role: 'grid', 'aria-label': 'Result table' } }, [
+      this.colgroup,
+      element('thead', {}, [this.headRow]),
+      this.body,
+    ]);
+    this.scroller = element(
+      'div',
+      { className: 'table-scroller', attributes: { tabindex: '0', 'aria-label': 'Result table: arrow keys move between cells' } },
+      [this.tableElement],
+    );
     this.scroller.addEventListener('scroll', () => this.requestRender());
     this.scroller.addEventListener('keydown', (event) => this.onKeyDown(event));
     this.body.addEventListener('click', (event) => this.selectFromEvent(event));
@@ -146,7 +154,8 @@ export class DataTable {
     this.view = view;
     this.tableElement.setAttribute('aria-rowcount', String(view.length + 1));
     this.tableElement.setAttribute('aria-colcount', String(this.table.columns.length));
-    this.countLabel.textContent = view.length === rows.length ? `${rows.length.toLocaleString()} rows` : `${view.length.toLocaleString()} of ${rows.length.toLocaleString()} rows`;
+    this.countLabel.textContent =
+      view.length === rows.length ? `${rows.length.toLocaleString()} rows` : `${view.length.toLocaleString()} of ${rows.length.toLocaleString()} rows`;
     this.scroller.scrollTop = 0;
     this.refresh();
   }
@@ -181,9 +190,16 @@ export class DataTable {
       const cell = row[columnIndex] ?? null;
       const isSelected = this.selected?.row === rowIndex && this.selected.column === columnIndex;
       const td = element('td', {
-        className: [column.type === 'number' && typeof cell === 'number' ? 'number' : '', isSelected ? 'selected' : '', cell === null ? 'empty' : ''].join(' ').trim(),
+        className: [column.type === 'number' && typeof cell === 'number' ? 'number' : '', isSelected ? 'selected' : '', cell === null ? 'empty' : '']
+          .join(' ')
+          .trim(),
         text: formatCell(cell),
-        attributes: { 'data-column': String(columnIndex), 'aria-colindex': String(columnIndex + 1), ...(columnIndex === 0 ? { role: 'rowheader' } : { role: 'gridcell' }), ...(isSelected ? { 'aria-selected': 'true' } : {}) },
+        attributes: {
+          'data-column': String(columnIndex),
+          'aria-colindex': String(columnIndex + 1),
+          ...(columnIndex === 0 ? { role: 'rowheader' } : { role: 'gridcell' }),
+          ...(isSelected ? { 'aria-selected': 'true' } : {}),
+        },
       });
       tr.append(td);
     });
@@ -205,7 +221,14 @@ export class DataTable {
       return;
     }
     const page = Math.max(1, Math.floor((this.scroller.clientHeight || 600) / ROW_HEIGHT) - 1);
-    const moves: Record<string, [number, number]> = { ArrowDown: [1, 0], ArrowUp: [-1, 0], ArrowRight: [0, 1], ArrowLeft: [0, -1], PageDown: [page, 0], PageUp: [-page, 0] };
+    const moves: Record<string, [number, number]> = {
+      ArrowDown: [1, 0],
+      ArrowUp: [-1, 0],
+      ArrowRight: [0, 1],
+      ArrowLeft: [0, -1],
+      PageDown: [page, 0],
+      PageUp: [-page, 0],
+    };
     const lastColumn = this.table.columns.length - 1;
     if (this.view.length === 0 || lastColumn < 0) return;
     const position = this.selected ? this.view.indexOf(this.selected.row) : -1;
@@ -213,7 +236,8 @@ export class DataTable {
     let next: { position: number; column: number } | undefined;
     if (moves[event.key]) {
       const [down, right] = moves[event.key];
-      next = position < 0 ? { position: 0, column: 0 } : { position: clamp(position + down, 0, this.view.length - 1), column: clamp(column + right, 0, lastColumn) };
+      next =
+        position < 0 ? { position: 0, column: 0 } : { position: clamp(position + down, 0, this.view.length - 1), column: clamp(column + right, 0, lastColumn) };
     } else if (event.key === 'Home') next = { position: event.ctrlKey ? 0 : Math.max(0, position), column: 0 };
     else if (event.key === 'End') next = { position: event.ctrlKey ? this.view.length - 1 : Math.max(0, position), column: lastColumn };
     if (!next) return;
@@ -223,7 +247,8 @@ export class DataTable {
     const top = next.position * ROW_HEIGHT;
     const header = ROW_HEIGHT;
     if (top < this.scroller.scrollTop) this.scroller.scrollTop = top;
-    else if (top + ROW_HEIGHT + header > this.scroller.scrollTop + this.scroller.clientHeight) this.scroller.scrollTop = top + ROW_HEIGHT + header - this.scroller.clientHeight;
+    else if (top + ROW_HEIGHT + header > this.scroller.scrollTop + this.scroller.clientHeight)
+      this.scroller.scrollTop = top + ROW_HEIGHT + header - this.scroller.clientHeight;
     this.refresh();
     const cell = this.table.rows[this.selected.row][next.column] ?? null;
     this.announcer.textContent = `Row ${next.position + 1} of ${this.view.length}, ${this.table.columns[next.column].name}: ${cell === null ? 'empty' : formatCell(cell)}`;
@@ -237,7 +262,12 @@ export class DataTable {
 
   private copyAll(): void {
     const rows: TableCell[][] = this.view.map((index) => this.table.rows[index]);
-    this.copy(toTsv(this.table.columns.map((column) => column.name), rows));
+    this.copy(
+      toTsv(
+        this.table.columns.map((column) => column.name),
+        rows,
+      ),
+    );
   }
 }
 

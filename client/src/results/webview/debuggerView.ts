@@ -46,10 +46,16 @@ export class DebuggerView {
     this.summary.textContent = `${count(sessions.length, 'session')} · ${count(broken, 'broken event')}`;
     const items: HTMLElement[] = sessions.slice(0, this.shown).map((session) => this.renderSession(session));
     if (sessions.length > this.shown) {
-      items.push(button(`Show ${Math.min(SESSIONS_PER_PAGE, sessions.length - this.shown)} more sessions`, () => {
-        this.shown += SESSIONS_PER_PAGE;
-        this.render();
-      }, { className: 'more' }));
+      items.push(
+        button(
+          `Show ${Math.min(SESSIONS_PER_PAGE, sessions.length - this.shown)} more sessions`,
+          () => {
+            this.shown += SESSIONS_PER_PAGE;
+            this.render();
+          },
+          { className: 'more' },
+        ),
+      );
     }
     if (sessions.length === 0) items.push(element('p', { className: 'empty-note', text: 'No sessions.' }));
     this.list.replaceChildren(...items);
@@ -58,11 +64,15 @@ export class DebuggerView {
   private renderSession(session: DebuggerSession): HTMLElement {
     const isOpen = this.expanded.has(session.sessionId);
     const brokenCount = session.events.filter(isBrokenEvent).length;
-    const toggle = button(isOpen ? '▾' : '▸', () => {
-      if (isOpen) this.expanded.delete(session.sessionId);
-      else this.expanded.add(session.sessionId);
-      this.render();
-    }, { className: 'expander', attributes: { 'aria-expanded': String(isOpen), 'aria-label': `Events of session ${session.sessionId}` } });
+    const toggle = button(
+      isOpen ? '▾' : '▸',
+      () => {
+        if (isOpen) this.expanded.delete(session.sessionId);
+        else this.expanded.add(session.sessionId);
+        this.render();
+      },
+      { className: 'expander', attributes: { 'aria-expanded': String(isOpen), 'aria-label': `Events of session ${session.sessionId}` } },
+    );
     const header = element('div', { className: `session-row${brokenCount > 0 ? ' has-broken' : ''}` }, [
       toggle,
       element('span', { className: 'session-id', text: session.sessionId }),

@@ -50,7 +50,9 @@ const title = element('h1', { className: 'title' });
 const headline = element('p', { className: 'headline' });
 const facts = element('div', { className: 'facts' });
 const limitText = element('span');
-const limitButton = button('Raise limit', () => vscode.postMessage({ type: 'raiseLimit' }), { title: 'Write a limit that shows every segment into the query and run it again' });
+const limitButton = button('Raise limit', () => vscode.postMessage({ type: 'raiseLimit' }), {
+  title: 'Write a limit that shows every segment into the query and run it again',
+});
 const limitNotice = element('div', { className: 'limit-notice', attributes: { role: 'status' } }, [limitText, limitButton]);
 // Notes about the data (skipped lines, dropped duplicates) are a count you can open, not a banner.
 const warnings = element('ul', { className: 'warnings' });
@@ -60,7 +62,10 @@ const queryTextView = element('pre', { className: 'query-text' });
 const queryDetails = element('details', { className: 'ran-query' }, [element('summary', { text: 'Query as it ran' }), queryTextView]);
 const banner = element('div', { className: 'banner', attributes: { role: 'status' } });
 const cleanInput = element('input', { attributes: { type: 'checkbox', id: 'clean-toggle' } });
-const cleanLabel = element('label', { className: 'clean-toggle', title: 'Hide "", "undefined" and empty segments' }, [cleanInput, document.createTextNode(' clean')]);
+const cleanLabel = element('label', { className: 'clean-toggle', title: 'Hide "", "undefined" and empty segments' }, [
+  cleanInput,
+  document.createTextNode(' clean'),
+]);
 cleanInput.addEventListener('change', () => {
   cleanToggle = cleanInput.checked;
   persist();
@@ -180,7 +185,8 @@ function describeFacts(result: QueryResult): string {
   parts.push(`${formatCell(result.meta.rowCount)} ${result.meta.rowCount === 1 ? 'row' : 'rows'}`);
   if (result.meta.seriesCount > 0) parts.push(`${formatCell(result.meta.seriesCount)} series`);
   parts.push(`${formatCell(Math.round(result.meta.durationMs) / 1000)} s`);
-  if (result.meta.cachedAgeMs !== undefined) parts.push(result.meta.cachedAgeMs < 60_000 ? 'cached just now' : `cached ${Math.floor(result.meta.cachedAgeMs / 60_000)} min ago`);
+  if (result.meta.cachedAgeMs !== undefined)
+    parts.push(result.meta.cachedAgeMs < 60_000 ? 'cached just now' : `cached ${Math.floor(result.meta.cachedAgeMs / 60_000)} min ago`);
   parts.push(`computed ${result.meta.computedAt}`);
   return parts.join(' · ');
 }

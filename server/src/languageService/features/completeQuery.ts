@@ -6,7 +6,18 @@
  * missing closing quote or bracket is added.
  */
 import type { AnalyticsSchema, CompletionCandidate, PropertySchema, TextSpan } from '../analyticsTypes';
-import { CLAUSES, CLAUSES_BY_NAME, DURATION_UNITS, EXPRESSION_FUNCTIONS, METRIC_FILTER_OPERATORS, PIWIK_EVENT_TYPES, QUERY_KINDS, REPORT_FILTER_OPERATORS, SOURCE_KINDS, clauseShape } from '../clauseCatalog';
+import {
+  CLAUSES,
+  CLAUSES_BY_NAME,
+  DURATION_UNITS,
+  EXPRESSION_FUNCTIONS,
+  METRIC_FILTER_OPERATORS,
+  PIWIK_EVENT_TYPES,
+  QUERY_KINDS,
+  REPORT_FILTER_OPERATORS,
+  SOURCE_KINDS,
+  clauseShape,
+} from '../clauseCatalog';
 import { findPiwikColumn, type PiwikColumn, type PiwikColumnCatalog } from '../../queryContract/piwikColumns';
 import { columnDocumentation, reportCatalog, reportColumnUses } from '../reportColumns';
 import type { AqDocument, QueryBlock, QueryKind } from '../parser/queryAst';
@@ -41,7 +52,7 @@ function eventCandidates(schema: AnalyticsSchema): CompletionCandidate[] {
     const candidate: CompletionCandidate = {
       label: event.name,
       kind: 'event',
-      detail: event.volume !== undefined ? `${formatCount(event.volume)} events` : event.displayName ?? 'event',
+      detail: event.volume !== undefined ? `${formatCount(event.volume)} events` : (event.displayName ?? 'event'),
       documentation: eventDocumentation(event),
       insertText: escapeContent(event.name),
       sortText: sortKey(rank),
@@ -57,7 +68,15 @@ function eventCandidates(schema: AnalyticsSchema): CompletionCandidate[] {
 function eventItems(schema: AnalyticsSchema, replaceSpan: TextSpan, before: string, after: string): CompletionCandidate[] {
   // Built field by field: with 10,000 events an object spread per candidate is the slow part.
   return eventCandidates(schema).map((c) => {
-    const result: CompletionCandidate = { label: c.label, kind: c.kind, detail: c.detail, documentation: c.documentation, insertText: before + c.insertText + after, replaceSpan, sortText: c.sortText };
+    const result: CompletionCandidate = {
+      label: c.label,
+      kind: c.kind,
+      detail: c.detail,
+      documentation: c.documentation,
+      insertText: before + c.insertText + after,
+      replaceSpan,
+      sortText: c.sortText,
+    };
     if (c.deprecated) result.deprecated = true;
     return result;
   });
@@ -135,7 +154,11 @@ function wordSpan(line: LineContext): TextSpan {
   return { start, end };
 }
 
-function keywordCandidates(words: ReadonlyArray<{ label: string; documentation?: string; detail?: string }>, kind: CompletionCandidate['kind'], span: TextSpan): CompletionCandidate[] {
+function keywordCandidates(
+  words: ReadonlyArray<{ label: string; documentation?: string; detail?: string }>,
+  kind: CompletionCandidate['kind'],
+  span: TextSpan,
+): CompletionCandidate[] {
   return words.map((w, rank) => {
     const candidate: CompletionCandidate = { label: w.label, kind, sortText: sortKey(rank), replaceSpan: span };
     if (w.detail) candidate.detail = w.detail;
@@ -178,7 +201,11 @@ function completeTopLevel(line: LineContext, schemas: SchemaLookup, document: Aq
   }
   const useMatch = /^use\s+([A-Za-z_]*)$/.exec(prefix);
   if (useMatch) {
-    return keywordCandidates(SOURCE_KINDS.map((k) => ({ label: k, documentation: SOURCE_DESCRIPTIONS[k] })), 'source', wordSpan(line));
+    return keywordCandidates(
+      SOURCE_KINDS.map((k) => ({ label: k, documentation: SOURCE_DESCRIPTIONS[k] })),
+      'source',
+      wordSpan(line),
+    );
   }
   if (/^[A-Za-z_]*$/.test(prefix)) {
     const words = [
@@ -186,7 +213,16 @@ function completeTopLevel(line: LineContext, schemas: SchemaLookup, document: Aq
       { label: 'use', documentation: 'Pick the data source for the queries below: `use mixpanel "shop"`.', detail: 'source' },
     ];
     const candidates = keywordCandidates(words, 'keyword', wordSpan(line));
-    if (prefix === '') candidates.push({ label: '###', kind: 'keyword', detail: 'title', documentation: 'Start a query and name it: `### Sign-ups by browser`.', sortText: sortKey(words.length), replaceSpan: { start: line.offset, end: line.offset }, insertText: '### ' });
+    if (prefix === '')
+      candidates.push({
+        label: '###',
+        kind: 'keyword',
+        detail: 'title',
+        documentation: 'Start a query and name it: `### Sign-ups by browser`.',
+        sortText: sortKey(words.length),
+        replaceSpan: { start: line.offset, end: line.offset },
+        insertText: '### ',
+      });
     return candidates;
   }
   return [];
@@ -197,13 +233,22 @@ function completeClauseName(line: LineContext, block: QueryBlock, kind: QueryKin
   const used = new Set(block.clauses.filter((c) => !onThisLine(c.nameSpan.start)).map((c) => c.name));
   const usedGroups = new Set(CLAUSES.filter((c) => used.has(c.name) && c.exclusiveGroup).map((c) => c.exclusiveGroup));
   const clauses = CLAUSES.filter((c) => c.kinds.includes(kind) && !used.has(c.name) && !(c.exclusiveGroup && usedGroups.has(c.exclusiveGroup)));
-  return keywordCandidates(clauses.map((c) => ({ label: c.name, documentation: `${c.description}\n\nAPI parameter: \`${c.apiParameter}\``, detail: c.shape === 'flag' ? 'flag' : c.description })), 'keyword', wordSpan(line));
+  return keywordCandidates(
+    clauses.map((c) => ({
+      label: c.name,
+      documentation: `${c.description}\n\nAPI parameter: \`${c.apiParameter}\``,
+      detail: c.shape === 'flag' ? 'flag' : c.description,
+    })),
+    'keyword',
+    wordSpan(line),
+  );
 }
 
 const PROPERTY_STRING = /(properties|user|event)\s*\[\s*"((?:[^"\\\n]|\\.)*)$/;
 const PROPERTY_BRACKET = /(properties|user)\s*\[\s*$/;
 const VALUE_AFTER_COMPARISON = /(properties|user)\s*\[\s*"((?:[^"\\\n]|\\.)*)"\s*\]\s*(?:==|!=)\s*("(?:[^"\\\n]|\\.)*|[\w.+-]*)$/;
-const VALUE_IN_LIST = /(properties|user)\s*\[\s*"((?:[^"\\\n]|\\.)*)"\s*\]\s*in\s*\[(?:\s*(?:"(?:[^"\\\n]|\\.)*"|[\w.+-]+)\s*,)*\s*("(?:[^"\\\n]|\\.)*|[\w.+-]*)$/;
+const VALUE_IN_LIST =
+  /(properties|user)\s*\[\s*"((?:[^"\\\n]|\\.)*)"\s*\]\s*in\s*\[(?:\s*(?:"(?:[^"\\\n]|\\.)*"|[\w.+-]+)\s*,)*\s*("(?:[^"\\\n]|\\.)*|[\w.+-]*)$/;
 const EXPRESSION_START = /(?:^|[\s(,[=!<>+\-*/%])([A-Za-z_]*)$/;
 const OPERATOR_WORDS = new Set(['and', 'or', 'not', 'in']);
 
@@ -217,7 +262,11 @@ function decode(content: string): string {
 
 function scopeFor(scopeWord: string, schema: AnalyticsSchema, block: QueryBlock): PropertyScope | undefined {
   if (scopeWord === 'user') return userPropertyScope(schema);
-  if (scopeWord === 'properties') return eventPropertyScope(schema, queryEvents(block).map((e) => e.value));
+  if (scopeWord === 'properties')
+    return eventPropertyScope(
+      schema,
+      queryEvents(block).map((e) => e.value),
+    );
   return undefined;
 }
 
@@ -230,7 +279,11 @@ function completeExpression(line: LineContext, exprPrefix: string, block: QueryB
     const { end, closed } = stringContentEnd(line);
     const afterClose = closed ? '' : line.text.slice(end, line.lineEnd).trimStart().startsWith(']') ? '"' : '"]';
     const kind = inString[1] === 'user' ? 'userProperty' : 'property';
-    return propertyCandidates(scope, kind).map(({ candidate }) => ({ ...candidate, replaceSpan: { start: contentStart, end }, insertText: escapeContent(candidate.label) + afterClose }));
+    return propertyCandidates(scope, kind).map(({ candidate }) => ({
+      ...candidate,
+      replaceSpan: { start: contentStart, end },
+      insertText: escapeContent(candidate.label) + afterClose,
+    }));
   }
   const atBracket = PROPERTY_BRACKET.exec(exprPrefix);
   if (atBracket) {
@@ -238,7 +291,11 @@ function completeExpression(line: LineContext, exprPrefix: string, block: QueryB
     if (!scope) return [];
     const closing = line.suffix.trimStart().startsWith(']') ? '' : ']';
     const kind = atBracket[1] === 'user' ? 'userProperty' : 'property';
-    return propertyCandidates(scope, kind).map(({ candidate }) => ({ ...candidate, replaceSpan: { start: line.offset, end: line.offset }, insertText: JSON.stringify(candidate.label) + closing }));
+    return propertyCandidates(scope, kind).map(({ candidate }) => ({
+      ...candidate,
+      replaceSpan: { start: line.offset, end: line.offset },
+      insertText: JSON.stringify(candidate.label) + closing,
+    }));
   }
   const valueMatch = VALUE_AFTER_COMPARISON.exec(exprPrefix) ?? VALUE_IN_LIST.exec(exprPrefix);
   if (valueMatch) {
@@ -282,9 +339,32 @@ function completeExpression(line: LineContext, exprPrefix: string, block: QueryB
       sortText: sortKey(10 + rank),
     }));
     candidates.unshift(
-      { label: 'properties', kind: 'keyword', detail: 'event property', documentation: 'An event property: `properties["$browser"]`.', insertText: 'properties["', replaceSpan: span, sortText: sortKey(0) },
-      { label: 'user', kind: 'keyword', detail: 'profile property', documentation: 'A user profile property: `user["plan"]`.', insertText: 'user["', replaceSpan: span, sortText: sortKey(1) },
-      { label: 'not', kind: 'keyword', detail: 'operator', documentation: 'Logical not: negates a boolean and is true for a missing value; any other value gives undefined.', replaceSpan: span, sortText: sortKey(2) },
+      {
+        label: 'properties',
+        kind: 'keyword',
+        detail: 'event property',
+        documentation: 'An event property: `properties["$browser"]`.',
+        insertText: 'properties["',
+        replaceSpan: span,
+        sortText: sortKey(0),
+      },
+      {
+        label: 'user',
+        kind: 'keyword',
+        detail: 'profile property',
+        documentation: 'A user profile property: `user["plan"]`.',
+        insertText: 'user["',
+        replaceSpan: span,
+        sortText: sortKey(1),
+      },
+      {
+        label: 'not',
+        kind: 'keyword',
+        detail: 'operator',
+        documentation: 'Logical not: negates a boolean and is true for a missing value; any other value gives undefined.',
+        replaceSpan: span,
+        sortText: sortKey(2),
+      },
     );
     return candidates;
   }
@@ -315,17 +395,29 @@ function completeInQuery(line: LineContext, document: AqDocument, schemas: Schem
         return completeOrder(line, rest, block);
       case 'word':
         if (!/^[A-Za-z_]*$/.test(rest)) return [];
-        return keywordCandidates((spec.name === 'unit' ? UNITS_BY_KIND[kind] ?? spec.values ?? [] : spec.values ?? []).map((v) => ({ label: v, detail: spec.name })), 'enum', wordSpan(line));
+        return keywordCandidates(
+          (spec.name === 'unit' ? (UNITS_BY_KIND[kind] ?? spec.values ?? []) : (spec.values ?? [])).map((v) => ({ label: v, detail: spec.name })),
+          'enum',
+          wordSpan(line),
+        );
       case 'wordList': {
         if (!/^(?:[\w]+\s*,\s*)*[A-Za-z_]*$/.test(rest)) return [];
         const listed = new Set(rest.split(',').map((w) => w.trim()));
         const names = Object.entries(PIWIK_EVENT_TYPES).filter(([name]) => !listed.has(name));
-        return keywordCandidates(names.map(([name, code]) => ({ label: name, detail: `event type ${code}` })), 'enum', wordSpan(line));
+        return keywordCandidates(
+          names.map(([name, code]) => ({ label: name, detail: `event type ${code}` })),
+          'enum',
+          wordSpan(line),
+        );
       }
       case 'duration': {
         if (!/^\d+\s+[A-Za-z_]*$/.test(rest)) return [];
         const units = (spec.values ?? []).filter((u) => DURATION_UNITS[u]);
-        return keywordCandidates(units.map((u) => ({ label: u, detail: spec.name })), 'enum', wordSpan(line));
+        return keywordCandidates(
+          units.map((u) => ({ label: u, detail: spec.name })),
+          'enum',
+          wordSpan(line),
+        );
       }
       case 'expression':
         return completeExpression(line, rest, block, schema());
@@ -364,11 +456,17 @@ function completeColumnList(line: LineContext, rest: string, clauseName: string,
   const match = /^(?:[A-Za-z_$][\w$]*(?:\(\s*[A-Za-z_$][\w$]*\s*\))?\s*,\s*)*(?:([A-Za-z_$][\w$]*)\(\s*)?[A-Za-z_$]?[\w$]*$/.exec(rest);
   if (!match) return [];
   const span = wordSpan(line);
-  const listed = new Set(reportColumnUses(block).filter((use) => use.clause === clauseName && !(use.node.span.start <= line.offset && line.offset <= use.node.span.end)).map((use) => use.node.column.value));
+  const listed = new Set(
+    reportColumnUses(block)
+      .filter((use) => use.clause === clauseName && !(use.node.span.start <= line.offset && line.offset <= use.node.span.end))
+      .map((use) => use.node.column.value),
+  );
   const transformation = match[1];
   if (transformation) {
     // Inside `t(…)`: the dimensions that support the transformation.
-    const dimensions = columnsOfKind(catalog, 'dimension').filter((column) => column.toMetric?.includes(transformation) || column.toDimension?.includes(transformation));
+    const dimensions = columnsOfKind(catalog, 'dimension').filter(
+      (column) => column.toMetric?.includes(transformation) || column.toDimension?.includes(transformation),
+    );
     return columnItems(catalog, dimensions, span);
   }
   const wanted: PiwikColumn['kind'] = clauseName === 'dimensions' ? 'dimension' : 'metric';
@@ -391,8 +489,14 @@ function completeReportFilter(line: LineContext, rest: string, clauseName: strin
     return columnItems(catalog, columnsOfKind(catalog, kind), span);
   }
   if (operatorText === undefined || (valueText === undefined && !endsWithSpace)) {
-    const operators = Object.keys(REPORT_FILTER_OPERATORS).filter((op) => (clauseName === 'having' ? METRIC_FILTER_OPERATORS.has(REPORT_FILTER_OPERATORS[op]) && !/^[a-z]/.test(op) : !/^(eq|neq|gt|gte|lt|lte)$/.test(op)));
-    return keywordCandidates(operators.map((op) => ({ label: op, detail: `Piwik PRO: ${REPORT_FILTER_OPERATORS[op]}` })), 'keyword', span);
+    const operators = Object.keys(REPORT_FILTER_OPERATORS).filter((op) =>
+      clauseName === 'having' ? METRIC_FILTER_OPERATORS.has(REPORT_FILTER_OPERATORS[op]) && !/^[a-z]/.test(op) : !/^(eq|neq|gt|gte|lt|lte)$/.test(op),
+    );
+    return keywordCandidates(
+      operators.map((op) => ({ label: op, detail: `Piwik PRO: ${REPORT_FILTER_OPERATORS[op]}` })),
+      'keyword',
+      span,
+    );
   }
   const column = findPiwikColumn(catalog, columnText.replace(/\(.*$/, ''));
   if (!column?.enumValues) return [];
@@ -420,9 +524,21 @@ function completeOrder(line: LineContext, rest: string, block: QueryBlock): Comp
       .filter((use) => use.clause === 'dimensions' || use.clause === 'metrics')
       .map((use) => (use.node.transformation ? `${use.node.transformation.value}(${use.node.column.value})` : use.node.column.value));
     if (block.clauses.some((clause) => clause.name === 'unit')) columns.unshift('timestamp');
-    return keywordCandidates([...new Set(columns)].map((label) => ({ label, detail: 'column of the report' })), 'property', span);
+    return keywordCandidates(
+      [...new Set(columns)].map((label) => ({ label, detail: 'column of the report' })),
+      'property',
+      span,
+    );
   }
-  if (/^[\w$]+(?:\([\w$]*\))?\s+[A-Za-z]*$/.test(rest)) return keywordCandidates([{ label: 'desc', detail: 'largest first' }, { label: 'asc', detail: 'smallest first' }], 'enum', span);
+  if (/^[\w$]+(?:\([\w$]*\))?\s+[A-Za-z]*$/.test(rest))
+    return keywordCandidates(
+      [
+        { label: 'desc', detail: 'largest first' },
+        { label: 'asc', detail: 'smallest first' },
+      ],
+      'enum',
+      span,
+    );
   return [];
 }
 
@@ -441,7 +557,10 @@ function continuedClause(line: LineContext, block: QueryBlock) {
   if (indent <= clauseIndent) return undefined;
   // Only when nothing but the clause's own continuation lies between it and this line.
   const between = line.text.slice(previous.nameSpan.start, line.lineStart);
-  const interrupted = between.split('\n').slice(1).some((l) => l.trim() !== '' && /^[ \t]*/.exec(l)![0].length <= clauseIndent);
+  const interrupted = between
+    .split('\n')
+    .slice(1)
+    .some((l) => l.trim() !== '' && /^[ \t]*/.exec(l)![0].length <= clauseIndent);
   return interrupted ? undefined : previous;
 }
 

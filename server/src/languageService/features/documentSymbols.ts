@@ -9,7 +9,11 @@ function headSummary(block: QueryBlock): string {
   if (!head) return '';
   switch (head.kind) {
     case 'funnel':
-      return head.savedId ? `funnel id ${head.savedId.text}` : `funnel ${queryEvents(block).map((e) => e.value).join(' → ')}`;
+      return head.savedId
+        ? `funnel id ${head.savedId.text}`
+        : `funnel ${queryEvents(block)
+            .map((e) => e.value)
+            .join(' → ')}`;
     case 'insights':
       return head.bookmarkId ? `insights id ${head.bookmarkId.text}` : 'insights';
     case 'jql':
@@ -17,7 +21,9 @@ function headSummary(block: QueryBlock): string {
     case 'debugger':
       return `debugger ${head.appId?.value ?? ''}`.trim();
     default:
-      return `${head.kind} ${queryEvents(block).map((e) => e.value).join(' → ')}`.trim();
+      return `${head.kind} ${queryEvents(block)
+        .map((e) => e.value)
+        .join(' → ')}`.trim();
   }
 }
 

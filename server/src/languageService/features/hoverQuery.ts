@@ -43,7 +43,8 @@ function valueHover(clauseName: string, words: readonly WordNode[], offset: numb
 /** Hover at `offset`, or undefined when there is nothing to explain there. */
 export function hoverQuery(document: AqDocument, offset: number, schemas: SchemaLookup): HoverInfo | undefined {
   const use = document.uses.find((u) => u.sourceKindSpan && u.sourceKind && spanContains(u.sourceKindSpan, offset));
-  if (use?.sourceKind && use.sourceKindSpan) return { span: use.sourceKindSpan, markdown: `**${use.sourceKind}** (source)\n\n${SOURCE_DESCRIPTIONS[use.sourceKind]}` };
+  if (use?.sourceKind && use.sourceKindSpan)
+    return { span: use.sourceKindSpan, markdown: `**${use.sourceKind}** (source)\n\n${SOURCE_DESCRIPTIONS[use.sourceKind]}` };
   const block = queryAt(document, offset);
   if (!block?.head) return undefined;
   const head = block.head;
@@ -57,15 +58,29 @@ export function hoverQuery(document: AqDocument, offset: number, schemas: Schema
     return { span: node.span, markdown: eventHoverMarkdown(node.value, found) };
   }
   if (head.kind === 'report') {
-    const use = reportColumnUses(block).find((candidate) => spanContains(candidate.node.span, offset) && !spanContains(block.clauses.find((c) => spanContains(c.span, offset))?.nameSpan ?? { start: -1, end: -1 }, offset));
+    const use = reportColumnUses(block).find(
+      (candidate) =>
+        spanContains(candidate.node.span, offset) &&
+        !spanContains(block.clauses.find((c) => spanContains(c.span, offset))?.nameSpan ?? { start: -1, end: -1 }, offset),
+    );
     if (use) {
       const catalog = reportCatalog(schema());
       const column = findPiwikColumn(catalog, use.node.column.value);
       const transformation = use.node.transformation;
       if (transformation && spanContains(transformation.span, offset)) {
         const role = column ? columnRole(column, transformation.value) : 'unknown';
-        const makes = role === 'metric' ? 'turns the dimension into a metric' : role === 'dimension' ? 'turns the dimension into another dimension' : role === 'unsupported' ? 'is not supported by this column' : 'is a Piwik PRO transformation';
-        return { span: transformation.span, markdown: `**${transformation.value}** (transformation) — ${makes}: \`${transformation.value}(${use.node.column.value})\`` };
+        const makes =
+          role === 'metric'
+            ? 'turns the dimension into a metric'
+            : role === 'dimension'
+              ? 'turns the dimension into another dimension'
+              : role === 'unsupported'
+                ? 'is not supported by this column'
+                : 'is a Piwik PRO transformation';
+        return {
+          span: transformation.span,
+          markdown: `**${transformation.value}** (transformation) — ${makes}: \`${transformation.value}(${use.node.column.value})\``,
+        };
       }
       if (column && spanContains(use.node.column.span, offset)) return { span: use.node.column.span, markdown: columnDocumentation(column, catalog) };
       return undefined;
@@ -78,15 +93,24 @@ export function hoverQuery(document: AqDocument, offset: number, schemas: Schema
       if (!spec) return undefined;
       const values = spec.values ? `\n\nValues: ${spec.values.map((v) => `\`${v}\``).join(', ')}` : '';
       const range = spec.min !== undefined ? `\n\nRange: ${spec.min}–${spec.max}` : '';
-      return { span: clause.nameSpan, markdown: `**${spec.name}** (clause)\n\n${spec.description}\n\nAPI parameter: \`${spec.apiParameter}\` · applies to ${spec.kinds.join(', ')}${values}${range}` };
+      return {
+        span: clause.nameSpan,
+        markdown: `**${spec.name}** (clause)\n\n${spec.description}\n\nAPI parameter: \`${spec.apiParameter}\` · applies to ${spec.kinds.join(', ')}${values}${range}`,
+      };
     }
-    if (clause.value.type === 'word' || clause.value.type === 'wordList') return valueHover(clause.name, clause.value.type === 'word' ? [clause.value.word] : clause.value.words, offset);
+    if (clause.value.type === 'word' || clause.value.type === 'wordList')
+      return valueHover(clause.name, clause.value.type === 'word' ? [clause.value.word] : clause.value.words, offset);
     if (clause.value.type !== 'expression') return undefined;
     const node = innermost(clause.value.expression, offset);
     if (node?.type === 'property' && node.scope !== 'event') {
       const found = schema();
       if (!found) return undefined;
-      const markdown = propertyHoverMarkdown(node.name, node.scope === 'user', found, events.map((e) => e.value).filter((e) => findEvent(found, e)));
+      const markdown = propertyHoverMarkdown(
+        node.name,
+        node.scope === 'user',
+        found,
+        events.map((e) => e.value).filter((e) => findEvent(found, e)),
+      );
       return markdown ? { span: node.span, markdown } : undefined;
     }
     if (node?.type === 'call' && spanContains(node.calleeSpan, offset)) {

@@ -13,7 +13,18 @@ export interface SemanticToken {
 }
 
 /** The token types in legend order; the server registers this list. */
-export const SEMANTIC_TOKEN_TYPES: readonly SemanticTokenType[] = ['keyword', 'event', 'property', 'string', 'number', 'operator', 'function', 'comment', 'title', 'enum'];
+export const SEMANTIC_TOKEN_TYPES: readonly SemanticTokenType[] = [
+  'keyword',
+  'event',
+  'property',
+  'string',
+  'number',
+  'operator',
+  'function',
+  'comment',
+  'title',
+  'enum',
+];
 
 function expressionTokens(expression: Expression, out: SemanticToken[]): void {
   switch (expression.type) {
@@ -39,7 +50,10 @@ function expressionTokens(expression: Expression, out: SemanticToken[]): void {
       expressionTokens(expression.right, out);
       return;
     case 'unary':
-      out.push({ span: { start: expression.span.start, end: expression.span.start + expression.operator.length }, type: expression.operator === 'not' ? 'keyword' : 'operator' });
+      out.push({
+        span: { start: expression.span.start, end: expression.span.start + expression.operator.length },
+        type: expression.operator === 'not' ? 'keyword' : 'operator',
+      });
       expressionTokens(expression.operand, out);
       return;
     case 'call':

@@ -99,7 +99,8 @@ class QueryAnalyser {
     const uses = reportColumnUses(this.block);
     for (const use of uses) this.checkReportColumn(use, catalog);
     for (const clause of this.block.clauses) {
-      if (clause.value.type === 'reportFilter' && (clause.name === 'where' || clause.name === 'having')) this.checkReportFilter(clause.name, clause.value.filter, catalog);
+      if (clause.value.type === 'reportFilter' && (clause.name === 'where' || clause.name === 'having'))
+        this.checkReportFilter(clause.name, clause.value.filter, catalog);
     }
     this.checkReportOrder(uses);
   }
@@ -112,9 +113,21 @@ class QueryAnalyser {
     if (!column) {
       const suggestions = suggestNames(id, Object.keys(catalog.columns));
       if (catalog.origin === 'listing') {
-        this.add(node.column.span, 'error', DiagnosticCode.unknownColumn, `Unknown Piwik PRO column '${id}': the website lists no such dimension or metric.${didYouMean(suggestions)}`, replacementFixes(node.column.span, suggestions));
+        this.add(
+          node.column.span,
+          'error',
+          DiagnosticCode.unknownColumn,
+          `Unknown Piwik PRO column '${id}': the website lists no such dimension or metric.${didYouMean(suggestions)}`,
+          replacementFixes(node.column.span, suggestions),
+        );
       } else {
-        this.add(node.column.span, 'warning', DiagnosticCode.unknownColumn, `'${id}' is not a standard Piwik PRO column; a custom one is checked once the website's column listing is loaded.${didYouMean(suggestions)}`, replacementFixes(node.column.span, suggestions));
+        this.add(
+          node.column.span,
+          'warning',
+          DiagnosticCode.unknownColumn,
+          `'${id}' is not a standard Piwik PRO column; a custom one is checked once the website's column listing is loaded.${didYouMean(suggestions)}`,
+          replacementFixes(node.column.span, suggestions),
+        );
       }
       return;
     }
@@ -123,8 +136,17 @@ class QueryAnalyser {
     if (role === 'unsupported') {
       const offered = transformationsOf(column);
       const suggestions = transformation ? suggestNames(transformation, offered) : [];
-      const why = column.kind === 'metric' ? `'${id}' is a metric; metrics take no transformation.` : `'${id}' does not support the transformation '${transformation}'${offered.length > 0 ? `; it supports ${offered.join(', ')}` : ''}.`;
-      this.add(node.transformation?.span ?? node.span, 'error', DiagnosticCode.unsupportedTransformation, why + didYouMean(suggestions), node.transformation ? replacementFixes(node.transformation.span, suggestions) : undefined);
+      const why =
+        column.kind === 'metric'
+          ? `'${id}' is a metric; metrics take no transformation.`
+          : `'${id}' does not support the transformation '${transformation}'${offered.length > 0 ? `; it supports ${offered.join(', ')}` : ''}.`;
+      this.add(
+        node.transformation?.span ?? node.span,
+        'error',
+        DiagnosticCode.unsupportedTransformation,
+        why + didYouMean(suggestions),
+        node.transformation ? replacementFixes(node.transformation.span, suggestions) : undefined,
+      );
       return;
     }
     if (role === 'unknown') return;
@@ -134,7 +156,12 @@ class QueryAnalyser {
     } else if ((clause === 'metrics' || clause === 'having') && role === 'dimension') {
       const toMetric = column.toMetric && column.toMetric.length > 0 ? ` or turn it into a metric, e.g. ${column.toMetric[0]}(${id})` : '';
       const where = clause === 'metrics' ? "list it under 'dimensions'" : "filter it in 'where'";
-      this.add(node.span, 'error', DiagnosticCode.wrongColumnKind, `'${printColumnRef(id, transformation)}' is a dimension, not a metric: ${where}${toMetric}.`);
+      this.add(
+        node.span,
+        'error',
+        DiagnosticCode.wrongColumnKind,
+        `'${printColumnRef(id, transformation)}' is a dimension, not a metric: ${where}${toMetric}.`,
+      );
     }
   }
 
@@ -147,9 +174,19 @@ class QueryAnalyser {
     const operator = REPORT_FILTER_OPERATORS[filter.operator.value];
     if (clauseName === 'having') {
       if (!METRIC_FILTER_OPERATORS.has(operator)) {
-        this.add(filter.operator.span, 'error', DiagnosticCode.invalidValue, `'having' compares metrics with ==, !=, >, >=, <, <=; '${filter.operator.value}' applies to dimensions in 'where'.`);
+        this.add(
+          filter.operator.span,
+          'error',
+          DiagnosticCode.invalidValue,
+          `'having' compares metrics with ==, !=, >, >=, <, <=; '${filter.operator.value}' applies to dimensions in 'where'.`,
+        );
       } else if (filter.value && typeof filter.value.value !== 'number') {
-        this.add(filter.value.span, 'error', DiagnosticCode.typeMismatch, `'having' compares a metric with a number, not ${JSON.stringify(filter.value.value)}.`);
+        this.add(
+          filter.value.span,
+          'error',
+          DiagnosticCode.typeMismatch,
+          `'having' compares a metric with a number, not ${JSON.stringify(filter.value.value)}.`,
+        );
       }
       return;
     }
@@ -161,11 +198,22 @@ class QueryAnalyser {
   private checkDimensionValue(column: PiwikColumn, operator: string, value: { span: TextSpan; value: string | number | boolean }): void {
     if (column.enumValues && column.enumValues.length > 0) {
       if (operator !== 'eq' && operator !== 'neq') {
-        this.add(value.span, 'error', DiagnosticCode.invalidValue, `'${column.id}' has a fixed set of values: compare it with == or !=, or test empty / not_empty.`);
+        this.add(
+          value.span,
+          'error',
+          DiagnosticCode.invalidValue,
+          `'${column.id}' has a fixed set of values: compare it with == or !=, or test empty / not_empty.`,
+        );
       } else if (enumIdFor(column, value.value) === undefined) {
         const labels = column.enumValues.map(([, label]) => label);
         const suggestions = typeof value.value === 'string' ? suggestNames(value.value, labels) : [];
-        this.add(value.span, 'error', DiagnosticCode.unknownColumnValue, `${JSON.stringify(value.value)} is not a value of '${column.id}': ${labels.slice(0, 12).join(', ')}${labels.length > 12 ? ', …' : ''}.${didYouMean(suggestions, quoted)}`, replacementFixes(value.span, suggestions, quoted));
+        this.add(
+          value.span,
+          'error',
+          DiagnosticCode.unknownColumnValue,
+          `${JSON.stringify(value.value)} is not a value of '${column.id}': ${labels.slice(0, 12).join(', ')}${labels.length > 12 ? ', …' : ''}.${didYouMean(suggestions, quoted)}`,
+          replacementFixes(value.span, suggestions, quoted),
+        );
       }
       return;
     }
@@ -173,7 +221,12 @@ class QueryAnalyser {
     if (numeric && typeof value.value === 'string') {
       this.add(value.span, 'error', DiagnosticCode.typeMismatch, `'${column.id}' is a number; compare it with a number, not ${JSON.stringify(value.value)}.`);
     } else if (!numeric && ['gt', 'gte', 'lt', 'lte'].includes(operator) && column.type !== 'datetime') {
-      this.add(value.span, 'error', DiagnosticCode.typeMismatch, `'${column.id}' is text: use ==, !=, contains, starts_with, ends_with or matches, not a numeric comparison.`);
+      this.add(
+        value.span,
+        'error',
+        DiagnosticCode.typeMismatch,
+        `'${column.id}' is text: use ==, !=, contains, starts_with, ends_with or matches, not a numeric comparison.`,
+      );
     }
   }
 
@@ -183,7 +236,13 @@ class QueryAnalyser {
     const direction = orderClause?.value.type === 'order' ? orderClause.value.direction : undefined;
     if (direction && direction.value !== 'asc' && direction.value !== 'desc') {
       const suggestions = suggestNames(direction.value, ['asc', 'desc']);
-      this.add(direction.span, 'error', DiagnosticCode.invalidValue, `Sort with 'asc' or 'desc', not '${direction.value}'.${didYouMean(suggestions)}`, replacementFixes(direction.span, suggestions));
+      this.add(
+        direction.span,
+        'error',
+        DiagnosticCode.invalidValue,
+        `Sort with 'asc' or 'desc', not '${direction.value}'.${didYouMean(suggestions)}`,
+        replacementFixes(direction.span, suggestions),
+      );
     }
     const order = uses.find((use) => use.clause === 'order');
     if (!order) return;
@@ -193,7 +252,13 @@ class QueryAnalyser {
     const wanted = key(order);
     if (columns.includes(wanted) || (hasUnit && wanted === 'timestamp')) return;
     const suggestions = suggestNames(wanted, columns);
-    this.add(order.node.span, 'error', DiagnosticCode.invalidValue, `'order' sorts by a column of the report; '${wanted}' is not in its dimensions or metrics.${didYouMean(suggestions)}`, replacementFixes(order.node.span, suggestions));
+    this.add(
+      order.node.span,
+      'error',
+      DiagnosticCode.invalidValue,
+      `'order' sorts by a column of the report; '${wanted}' is not in its dimensions or metrics.${didYouMean(suggestions)}`,
+      replacementFixes(order.node.span, suggestions),
+    );
   }
 
   private checkSourceKind(kind: QueryKind, span: TextSpan): void {
@@ -202,7 +267,12 @@ class QueryAnalyser {
     const allowed = QUERY_KIND_SOURCES[kind];
     if (allowed.includes(sourceKind)) return;
     const runsOn = allowed.map((k) => SOURCE_LABELS[k]).join(' or ');
-    this.add(span, 'error', DiagnosticCode.wrongSourceKind, `'${kind}' queries run on ${runsOn}, but this query's source is ${SOURCE_LABELS[sourceKind]} (the 'use' line above it).`);
+    this.add(
+      span,
+      'error',
+      DiagnosticCode.wrongSourceKind,
+      `'${kind}' queries run on ${runsOn}, but this query's source is ${SOURCE_LABELS[sourceKind]} (the 'use' line above it).`,
+    );
   }
 
   private checkEvents(): void {
@@ -228,28 +298,61 @@ class QueryAnalyser {
       const spec = CLAUSES_BY_NAME.get(clause.name);
       if (!spec) {
         const forKind = CLAUSES.filter((c) => c.kinds.includes(kind)).map((c) => c.name);
-        const suggestions = suggestNames(clause.name, forKind).concat(suggestNames(clause.name, CLAUSES.map((c) => c.name).filter((n) => !forKind.includes(n)))).slice(0, 3);
-        this.add(clause.nameSpan, 'error', DiagnosticCode.unknownClause, `Unknown clause '${clause.name}'.${didYouMean(suggestions)}`, replacementFixes(clause.nameSpan, suggestions));
+        const suggestions = suggestNames(clause.name, forKind)
+          .concat(
+            suggestNames(
+              clause.name,
+              CLAUSES.map((c) => c.name).filter((n) => !forKind.includes(n)),
+            ),
+          )
+          .slice(0, 3);
+        this.add(
+          clause.nameSpan,
+          'error',
+          DiagnosticCode.unknownClause,
+          `Unknown clause '${clause.name}'.${didYouMean(suggestions)}`,
+          replacementFixes(clause.nameSpan, suggestions),
+        );
         continue;
       }
       if (!spec.kinds.includes(kind)) {
-        this.add(clause.nameSpan, 'error', DiagnosticCode.clauseNotAllowed, `'${spec.name}' does not apply to ${kind} queries; it applies to ${spec.kinds.join(', ')}.`, [this.removeClauseFix(clause)]);
+        this.add(
+          clause.nameSpan,
+          'error',
+          DiagnosticCode.clauseNotAllowed,
+          `'${spec.name}' does not apply to ${kind} queries; it applies to ${spec.kinds.join(', ')}.`,
+          [this.removeClauseFix(clause)],
+        );
         continue;
       }
       const earlier = seen.get(spec.name);
       if (earlier) {
-        this.add(clause.nameSpan, 'error', DiagnosticCode.duplicateClause, `'${spec.name}' is already given on an earlier line; a query takes it once.`, [this.removeClauseFix(clause)]);
+        this.add(clause.nameSpan, 'error', DiagnosticCode.duplicateClause, `'${spec.name}' is already given on an earlier line; a query takes it once.`, [
+          this.removeClauseFix(clause),
+        ]);
         continue;
       }
       seen.set(spec.name, clause);
       const sourceKind = this.block.source?.sourceKind;
       if (spec.sources && sourceKind && !spec.sources.includes(sourceKind)) {
-        this.add(clause.nameSpan, 'error', DiagnosticCode.wrongSourceKind, `'${spec.name}' runs on ${spec.sources.map((k) => SOURCE_LABELS[k]).join(' or ')} only; this query's source is ${SOURCE_LABELS[sourceKind]}, whose API has no such parameter.`, [this.removeClauseFix(clause)]);
+        this.add(
+          clause.nameSpan,
+          'error',
+          DiagnosticCode.wrongSourceKind,
+          `'${spec.name}' runs on ${spec.sources.map((k) => SOURCE_LABELS[k]).join(' or ')} only; this query's source is ${SOURCE_LABELS[sourceKind]}, whose API has no such parameter.`,
+          [this.removeClauseFix(clause)],
+        );
       }
       if (spec.exclusiveGroup) {
         const other = groups.get(spec.exclusiveGroup);
         if (other) {
-          this.add(clause.nameSpan, 'error', DiagnosticCode.conflictingDates, `'${spec.name}' conflicts with '${other.name}' above: a query has one date range.`, [this.removeClauseFix(clause)]);
+          this.add(
+            clause.nameSpan,
+            'error',
+            DiagnosticCode.conflictingDates,
+            `'${spec.name}' conflicts with '${other.name}' above: a query has one date range.`,
+            [this.removeClauseFix(clause)],
+          );
           continue;
         }
         groups.set(spec.exclusiveGroup, clause);
@@ -267,7 +370,13 @@ class QueryAnalyser {
     const reentry = seen.get('reentry');
     const head = this.block.head;
     if (reentry && head?.kind === 'funnel' && head.savedId !== undefined) {
-      this.add(reentry.nameSpan, 'error', DiagnosticCode.clauseNotAllowed, "A saved funnel counts with the mode saved in Mixpanel (the /funnels API has no parameter for it); 'reentry' applies to ad-hoc funnels.", [this.removeClauseFix(reentry)]);
+      this.add(
+        reentry.nameSpan,
+        'error',
+        DiagnosticCode.clauseNotAllowed,
+        "A saved funnel counts with the mode saved in Mixpanel (the /funnels API has no parameter for it); 'reentry' applies to ad-hoc funnels.",
+        [this.removeClauseFix(reentry)],
+      );
     }
   }
 
@@ -277,18 +386,35 @@ class QueryAnalyser {
     const bornWhere = seen.get('born_where');
     if (type?.value.type !== 'word' || type.value.word.value !== 'compounded') return;
     if (bornWhere) {
-      this.add(bornWhere.nameSpan, 'warning', DiagnosticCode.clauseNotAllowed, "'born_where' has no effect with 'retention_type compounded': compounded retention ignores the birth event, and cohorts are the users who did the return event.", [this.removeClauseFix(bornWhere)]);
+      this.add(
+        bornWhere.nameSpan,
+        'warning',
+        DiagnosticCode.clauseNotAllowed,
+        "'born_where' has no effect with 'retention_type compounded': compounded retention ignores the birth event, and cohorts are the users who did the return event.",
+        [this.removeClauseFix(bornWhere)],
+      );
     }
     const head = this.block.head;
     if (head?.kind !== 'retention' || !head.bornEvent) return;
     const born = head.bornEvent;
     if (head.returnEvent?.value === born.value) return;
     if (head.returnEvent) {
-      this.add(born.span, 'warning', DiagnosticCode.ignoredBirthEvent, `Compounded retention ignores the birth event ${quoted(born.value)}: cohorts are the users who did ${quoted(head.returnEvent.value)} each day. Write retention ${quoted(head.returnEvent.value)} -> ${quoted(head.returnEvent.value)} to say so.`);
+      this.add(
+        born.span,
+        'warning',
+        DiagnosticCode.ignoredBirthEvent,
+        `Compounded retention ignores the birth event ${quoted(born.value)}: cohorts are the users who did ${quoted(head.returnEvent.value)} each day. Write retention ${quoted(head.returnEvent.value)} -> ${quoted(head.returnEvent.value)} to say so.`,
+      );
     } else {
       // Without a return event Mixpanel's compounded cohorts are users who did any event.
       const text = `${quoted(born.value)} -> ${quoted(born.value)}`;
-      this.add(born.span, 'warning', DiagnosticCode.ignoredBirthEvent, `Compounded retention ignores the birth event ${quoted(born.value)}: without a return event, cohorts and returns are any event. Add it as the return event to count users who did ${quoted(born.value)} again.`, [{ title: `Change to ${text}`, edits: [{ span: born.span, newText: text }], isPreferred: true }]);
+      this.add(
+        born.span,
+        'warning',
+        DiagnosticCode.ignoredBirthEvent,
+        `Compounded retention ignores the birth event ${quoted(born.value)}: without a return event, cohorts and returns are any event. Add it as the return event to count users who did ${quoted(born.value)} again.`,
+        [{ title: `Change to ${text}`, edits: [{ span: born.span, newText: text }], isPreferred: true }],
+      );
     }
   }
 
@@ -296,7 +422,12 @@ class QueryAnalyser {
     const measure = seen.get('measure');
     const measureValue = measure?.value.type === 'word' ? measure.value.word.value : undefined;
     if (measure && measureValue && !seen.has('on') && ['sum', 'average', 'numeric'].includes(measureValue)) {
-      this.add(measure.span, 'error', DiagnosticCode.invalidValue, `'measure ${measureValue}' aggregates the 'on' expression: add an 'on' clause with a numeric property.`);
+      this.add(
+        measure.span,
+        'error',
+        DiagnosticCode.invalidValue,
+        `'measure ${measureValue}' aggregates the 'on' expression: add an 'on' clause with a numeric property.`,
+      );
     }
     const buckets = seen.get('buckets');
     if (buckets && measureValue !== 'numeric') {
@@ -327,21 +458,39 @@ class QueryAnalyser {
     // A line ending in "\r\n" keeps the file's line endings.
     const lineBreak = newline > 0 && this.text[newline - 1] === '\r' ? '\r\n' : '\n';
     const at = insertAt > 0 && this.text[insertAt - 1] === '\r' ? insertAt - 1 : insertAt;
-    this.add(head.keywordSpan, 'error', DiagnosticCode.missingDateRange, `A ${kind} query needs a date range: add 'last 30 days', 'from 2026-10-01 to 2026-10-31', 'today' or 'yesterday'.`, [
-      { title: `Add '${DEFAULT_DATE_CLAUSE}'`, edits: [{ span: { start: at, end: at }, newText: `${lineBreak}${indent}${DEFAULT_DATE_CLAUSE}` }], isPreferred: true },
-    ]);
+    this.add(
+      head.keywordSpan,
+      'error',
+      DiagnosticCode.missingDateRange,
+      `A ${kind} query needs a date range: add 'last 30 days', 'from 2026-10-01 to 2026-10-31', 'today' or 'yesterday'.`,
+      [
+        {
+          title: `Add '${DEFAULT_DATE_CLAUSE}'`,
+          edits: [{ span: { start: at, end: at }, newText: `${lineBreak}${indent}${DEFAULT_DATE_CLAUSE}` }],
+          isPreferred: true,
+        },
+      ],
+    );
   }
 
   private checkValue(kind: QueryKind, spec: ClauseSpec, clause: Clause): void {
     const value = clause.value;
     switch (value.type) {
       case 'word': {
-        const allowed = spec.name === 'unit' ? UNITS_BY_KIND[kind] ?? spec.values ?? [] : spec.values ?? [];
+        const allowed = spec.name === 'unit' ? (UNITS_BY_KIND[kind] ?? spec.values ?? []) : (spec.values ?? []);
         const word = value.word;
         if (allowed.includes(word.value)) return;
         const suggestions = suggestNames(word.value, allowed);
-        const why = spec.values?.includes(word.value) ? `${kind} queries accept 'unit' ${allowed.join(', ')}` : `'${spec.name}' is one of ${allowed.join(', ')}`;
-        this.add(word.span, 'error', DiagnosticCode.invalidValue, `'${word.value}' is not valid here: ${why}.${didYouMean(suggestions)}`, replacementFixes(word.span, suggestions));
+        const why = spec.values?.includes(word.value)
+          ? `${kind} queries accept 'unit' ${allowed.join(', ')}`
+          : `'${spec.name}' is one of ${allowed.join(', ')}`;
+        this.add(
+          word.span,
+          'error',
+          DiagnosticCode.invalidValue,
+          `'${word.value}' is not valid here: ${why}.${didYouMean(suggestions)}`,
+          replacementFixes(word.span, suggestions),
+        );
         return;
       }
       case 'wordList':
@@ -354,7 +503,13 @@ class QueryAnalyser {
             continue;
           }
           const suggestions = suggestNames(word.value, Object.keys(PIWIK_EVENT_TYPES));
-          this.add(word.span, 'error', DiagnosticCode.invalidValue, `Unknown Piwik PRO event type '${word.value}'.${didYouMean(suggestions)}`, replacementFixes(word.span, suggestions));
+          this.add(
+            word.span,
+            'error',
+            DiagnosticCode.invalidValue,
+            `Unknown Piwik PRO event type '${word.value}'.${didYouMean(suggestions)}`,
+            replacementFixes(word.span, suggestions),
+          );
         }
         return;
       case 'number': {
@@ -375,9 +530,22 @@ class QueryAnalyser {
         const fromValid = from !== undefined && this.checkDate(from.value, from.span);
         const toValid = to !== undefined && this.checkDate(to.value, to.span);
         if (fromValid && toValid && to.value < from.value) {
-          this.add({ start: from.span.start, end: to.span.end }, 'error', DiagnosticCode.reversedRange, `The range ends (${to.value}) before it starts (${from.value}).`, [
-            { title: 'Swap the dates', edits: [{ span: from.span, newText: to.value }, { span: to.span, newText: from.value }], isPreferred: true },
-          ]);
+          this.add(
+            { start: from.span.start, end: to.span.end },
+            'error',
+            DiagnosticCode.reversedRange,
+            `The range ends (${to.value}) before it starts (${from.value}).`,
+            [
+              {
+                title: 'Swap the dates',
+                edits: [
+                  { span: from.span, newText: to.value },
+                  { span: to.span, newText: from.value },
+                ],
+                isPreferred: true,
+              },
+            ],
+          );
         }
         return;
       }
@@ -419,10 +587,21 @@ class QueryAnalyser {
         const fn = Object.hasOwn(EXPRESSION_FUNCTIONS, expression.callee) ? EXPRESSION_FUNCTIONS[expression.callee] : undefined;
         if (!fn) {
           const suggestions = suggestNames(expression.callee, Object.keys(EXPRESSION_FUNCTIONS));
-          this.add(expression.calleeSpan, 'error', DiagnosticCode.unknownFunction, `Unknown function '${expression.callee}'.${didYouMean(suggestions)}`, replacementFixes(expression.calleeSpan, suggestions));
+          this.add(
+            expression.calleeSpan,
+            'error',
+            DiagnosticCode.unknownFunction,
+            `Unknown function '${expression.callee}'.${didYouMean(suggestions)}`,
+            replacementFixes(expression.calleeSpan, suggestions),
+          );
         } else if (expression.args.length < fn.minArgs || expression.args.length > fn.maxArgs) {
           const expected = fn.minArgs === fn.maxArgs ? `${fn.minArgs}` : `${fn.minArgs}–${fn.maxArgs}`;
-          this.add(expression.span, 'error', DiagnosticCode.wrongArity, `'${expression.callee}' takes ${expected} argument${expected === '1' ? '' : 's'}, not ${expression.args.length}.`);
+          this.add(
+            expression.span,
+            'error',
+            DiagnosticCode.wrongArity,
+            `'${expression.callee}' takes ${expected} argument${expected === '1' ? '' : 's'}, not ${expression.args.length}.`,
+          );
         }
         for (const arg of expression.args) this.checkExpression(arg);
         return;
@@ -468,9 +647,19 @@ class QueryAnalyser {
         replacementFixes(expression.nameSpan, suggestions, quoted),
       );
     } else if (property.dropped) {
-      this.add(expression.nameSpan, 'warning', DiagnosticCode.droppedProperty, `Property ${quoted(expression.name)} is dropped at ingestion: it has no values.`);
+      this.add(
+        expression.nameSpan,
+        'warning',
+        DiagnosticCode.droppedProperty,
+        `Property ${quoted(expression.name)} is dropped at ingestion: it has no values.`,
+      );
     } else if (property.hidden) {
-      this.add(expression.nameSpan, 'warning', DiagnosticCode.hiddenProperty, `Property ${quoted(expression.name)} is hidden in Lexicon; it may be deprecated.`);
+      this.add(
+        expression.nameSpan,
+        'warning',
+        DiagnosticCode.hiddenProperty,
+        `Property ${quoted(expression.name)} is hidden in Lexicon; it may be deprecated.`,
+      );
     }
   }
 
@@ -530,7 +719,12 @@ class QueryAnalyser {
     if (propertyType === 'datetime' && otherType !== 'boolean') return;
     const written = other.type === 'string' ? quoted(other.value) : String(other.value);
     const consequence = operator === '==' || operator === 'in' ? 'never matches' : operator === '!=' ? 'always matches' : 'is undefined for every event';
-    this.add(other.span, 'error', DiagnosticCode.typeMismatch, `${quoted(property.name)} is a ${propertyType} property, so comparing it with the ${otherType} ${written} ${consequence}.`);
+    this.add(
+      other.span,
+      'error',
+      DiagnosticCode.typeMismatch,
+      `${quoted(property.name)} is a ${propertyType} property, so comparing it with the ${otherType} ${written} ${consequence}.`,
+    );
   }
 }
 
@@ -608,7 +802,10 @@ function analyseQuery(text: string, block: QueryBlock, schema: AnalyticsSchema |
   if (cached) return cached.map((d) => shiftDiagnostic(d, window.start));
   const analyser = new QueryAnalyser(text, block, schema);
   analyser.run();
-  cache.set(key, analyser.diagnostics.map((d) => shiftDiagnostic(d, -window.start)));
+  cache.set(
+    key,
+    analyser.diagnostics.map((d) => shiftDiagnostic(d, -window.start)),
+  );
   return analyser.diagnostics;
 }
 
@@ -618,7 +815,8 @@ function checkUseDirective(use: UseDirective, options: ValidationOptions, diagno
   const name = use.target.value;
   if (known.has(name)) return;
   const suggestions = suggestNames(name, known);
-  const configured = known.size > 0 ? ` Configured sources: ${[...known].map(quoted).join(', ')}.` : ' No sources are configured (aq.json or the aq.sources setting).';
+  const configured =
+    known.size > 0 ? ` Configured sources: ${[...known].map(quoted).join(', ')}.` : ' No sources are configured (aq.json or the aq.sources setting).';
   diagnostics.push({
     span: use.target.span,
     severity: 'error',
@@ -639,7 +837,12 @@ function checkScript(block: QueryBlock, options: ValidationOptions, diagnostics:
     exists = false;
   }
   if (!exists) {
-    diagnostics.push({ span: head.scriptPath.span, severity: 'error', code: DiagnosticCode.missingScript, message: `JQL script ${quoted(path)} not found (paths are relative to this file's folder).` });
+    diagnostics.push({
+      span: head.scriptPath.span,
+      severity: 'error',
+      code: DiagnosticCode.missingScript,
+      message: `JQL script ${quoted(path)} not found (paths are relative to this file's folder).`,
+    });
   }
 }
 

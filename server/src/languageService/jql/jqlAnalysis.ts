@@ -97,7 +97,10 @@ interface JqlFacts {
 /** acorn's result, or the syntax error's position and message. */
 function parseScript(text: string): { ok: true; program: AnyNode } | { ok: false; span: TextSpan; message: string } {
   try {
-    return { ok: true, program: parse(text, { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: true, allowHashBang: true }) as AnyNode };
+    return {
+      ok: true,
+      program: parse(text, { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: true, allowHashBang: true }) as AnyNode,
+    };
   } catch (error) {
     const position = typeof (error as { pos?: unknown }).pos === 'number' ? (error as { pos: number }).pos : 0;
     const start = Math.max(0, Math.min(position, text.length));
@@ -149,7 +152,16 @@ function isCalendarDay(text: string): boolean {
 }
 
 function collectFacts(program: AnyNode, text: string): JqlFacts {
-  const facts: JqlFacts = { events: [], properties: [], reducers: [], helpers: [], hasMain: false, usesPeopleOnly: false, selectorProblems: [], dateProblems: [] };
+  const facts: JqlFacts = {
+    events: [],
+    properties: [],
+    reducers: [],
+    helpers: [],
+    hasMain: false,
+    usesPeopleOnly: false,
+    selectorProblems: [],
+    dateProblems: [],
+  };
   let sawEvents = false;
   let sawPeople = false;
   const memberProperties: Array<{ node: AnyNode; user: boolean }> = [];
@@ -210,9 +222,22 @@ function collectFacts(program: AnyNode, text: string): JqlFacts {
         if (!options) break;
         for (const property of options.properties as AnyNode[]) {
           const key = propertyKeyName(property);
-          if ((callee.name === 'Events' && key === 'event_selectors') || (callee.name === 'join' && key === 'selectors') || (callee.name === 'People' && key === 'user_selectors')) readSelectors(property.value, callee.name === 'Events');
-          if (callee.name === 'Events' && (key === 'from_date' || key === 'to_date') && isStringLiteral(property.value) && !isCalendarDay(property.value.value)) {
-            facts.dateProblems.push({ span: { start: property.value.start, end: property.value.end }, message: `${key} ${JSON.stringify(property.value.value)} is not a calendar day of the form YYYY-MM-DD.` });
+          if (
+            (callee.name === 'Events' && key === 'event_selectors') ||
+            (callee.name === 'join' && key === 'selectors') ||
+            (callee.name === 'People' && key === 'user_selectors')
+          )
+            readSelectors(property.value, callee.name === 'Events');
+          if (
+            callee.name === 'Events' &&
+            (key === 'from_date' || key === 'to_date') &&
+            isStringLiteral(property.value) &&
+            !isCalendarDay(property.value.value)
+          ) {
+            facts.dateProblems.push({
+              span: { start: property.value.start, end: property.value.end },
+              message: `${key} ${JSON.stringify(property.value.value)} is not a calendar day of the form YYYY-MM-DD.`,
+            });
           }
         }
         break;
@@ -231,7 +256,13 @@ function collectFacts(program: AnyNode, text: string): JqlFacts {
         const object = node.object as AnyNode;
         if (object.type === 'MemberExpression' && !object.computed && object.property.type === 'Identifier') {
           if (object.property.name === 'properties') memberProperties.push({ node, user: isUserObject(object.object) });
-          if (object.object.type === 'Identifier' && object.object.name === 'mixpanel' && object.property.name === 'reducer' && !node.computed && node.property.type === 'Identifier') {
+          if (
+            object.object.type === 'Identifier' &&
+            object.object.name === 'mixpanel' &&
+            object.property.name === 'reducer' &&
+            !node.computed &&
+            node.property.type === 'Identifier'
+          ) {
             facts.reducers.push({ name: node.property.name, span: { start: node.property.start, end: node.property.end } });
           }
         }
@@ -251,7 +282,13 @@ function collectFacts(program: AnyNode, text: string): JqlFacts {
       const span = { start: property.start, end: property.end };
       // `e.properties.plan` → `e.properties["Sign Up"]` when the suggestion is not an identifier.
       const dotStart = text.lastIndexOf('.', property.start);
-      facts.properties.push({ name: property.name, span, replaceSpan: { start: dotStart, end: property.end }, render: (s) => (IDENTIFIER.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`), isUser });
+      facts.properties.push({
+        name: property.name,
+        span,
+        replaceSpan: { start: dotStart, end: property.end },
+        render: (s) => (IDENTIFIER.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`),
+        isUser,
+      });
     } else if (node.computed && isStringLiteral(property)) {
       const span = { start: property.start, end: property.end };
       facts.properties.push({ name: property.value, span, replaceSpan: span, render: (s) => JSON.stringify(s), isUser });
@@ -270,7 +307,10 @@ function didYouMean(suggestions: readonly string[], render: (s: string) => strin
 
 /** The event-property scope of a script: the events its selectors name, or every event when none is named. */
 function scriptEventScope(schema: AnalyticsSchema, facts: JqlFacts): PropertyScope {
-  return eventPropertyScope(schema, facts.events.map((e) => e.name));
+  return eventPropertyScope(
+    schema,
+    facts.events.map((e) => e.name),
+  );
 }
 
 const analysisCache = new WeakMap<AnalyticsSchema, { text: string; diagnostics: QueryDiagnostic[] }>();
@@ -282,7 +322,8 @@ export function validateJql(text: string, schema: AnalyticsSchema | undefined): 
     if (cached && cached.text === text) return cached.diagnostics.slice();
   }
   const parsed = parseScript(text);
-  if (!parsed.ok) return [{ span: parsed.span, severity: 'error', code: DiagnosticCode.jqlSyntaxError, message: `JavaScript syntax error: ${parsed.message}.` }];
+  if (!parsed.ok)
+    return [{ span: parsed.span, severity: 'error', code: DiagnosticCode.jqlSyntaxError, message: `JavaScript syntax error: ${parsed.message}.` }];
   const diagnostics: QueryDiagnostic[] = [];
   let facts: JqlFacts;
   try {
@@ -298,28 +339,61 @@ export function validateJql(text: string, schema: AnalyticsSchema | undefined): 
   }
   if (!facts.hasMain) {
     const firstLineEnd = text.indexOf('\n');
-    diagnostics.push({ span: { start: 0, end: firstLineEnd === -1 ? text.length : firstLineEnd }, severity: 'error', code: DiagnosticCode.jqlMissingMain, message: 'A JQL script must define a main() function that returns a collection.' });
+    diagnostics.push({
+      span: { start: 0, end: firstLineEnd === -1 ? text.length : firstLineEnd },
+      severity: 'error',
+      code: DiagnosticCode.jqlMissingMain,
+      message: 'A JQL script must define a main() function that returns a collection.',
+    });
   }
   for (const reducer of facts.reducers) {
     if (Object.hasOwn(JQL_REDUCERS, reducer.name)) continue;
     const suggestions = suggestNames(reducer.name, Object.keys(JQL_REDUCERS));
-    diagnostics.push({ span: reducer.span, severity: 'error', code: DiagnosticCode.unknownReducer, message: `Unknown reducer mixpanel.reducer.${reducer.name}.${didYouMean(suggestions, (s) => `'${s}'`)}`, ...fixesOf(reducer.span, suggestions, (s) => s) });
+    diagnostics.push({
+      span: reducer.span,
+      severity: 'error',
+      code: DiagnosticCode.unknownReducer,
+      message: `Unknown reducer mixpanel.reducer.${reducer.name}.${didYouMean(suggestions, (s) => `'${s}'`)}`,
+      ...fixesOf(reducer.span, suggestions, (s) => s),
+    });
   }
   for (const helper of facts.helpers) {
     if (Object.hasOwn(JQL_HELPERS, helper.name)) continue;
     const suggestions = suggestNames(helper.name, Object.keys(JQL_HELPERS));
-    diagnostics.push({ span: helper.span, severity: 'error', code: DiagnosticCode.unknownMixpanelHelper, message: `Unknown JQL builtin mixpanel.${helper.name}.${didYouMean(suggestions, (s) => `'${s}'`)}`, ...fixesOf(helper.span, suggestions, (s) => s) });
+    diagnostics.push({
+      span: helper.span,
+      severity: 'error',
+      code: DiagnosticCode.unknownMixpanelHelper,
+      message: `Unknown JQL builtin mixpanel.${helper.name}.${didYouMean(suggestions, (s) => `'${s}'`)}`,
+      ...fixesOf(helper.span, suggestions, (s) => s),
+    });
   }
   if (schema) {
     for (const event of facts.events) {
       const found = findEvent(schema, event.name);
       if (!found) {
         const suggestions = suggestNames(event.name, eventNames(schema));
-        diagnostics.push({ span: event.span, severity: 'error', code: DiagnosticCode.unknownEvent, message: `Unknown event ${quoted(event.name)}.${didYouMean(suggestions, quoted)}`, ...fixesOf(event.span, suggestions, quoted) });
+        diagnostics.push({
+          span: event.span,
+          severity: 'error',
+          code: DiagnosticCode.unknownEvent,
+          message: `Unknown event ${quoted(event.name)}.${didYouMean(suggestions, quoted)}`,
+          ...fixesOf(event.span, suggestions, quoted),
+        });
       } else if (found.dropped) {
-        diagnostics.push({ span: event.span, severity: 'warning', code: DiagnosticCode.droppedEvent, message: `Event ${quoted(event.name)} is dropped at ingestion: the script sees no such events.` });
+        diagnostics.push({
+          span: event.span,
+          severity: 'warning',
+          code: DiagnosticCode.droppedEvent,
+          message: `Event ${quoted(event.name)} is dropped at ingestion: the script sees no such events.`,
+        });
       } else if (found.hidden) {
-        diagnostics.push({ span: event.span, severity: 'warning', code: DiagnosticCode.hiddenEvent, message: `Event ${quoted(event.name)} is hidden in Lexicon; it may be deprecated.` });
+        diagnostics.push({
+          span: event.span,
+          severity: 'warning',
+          code: DiagnosticCode.hiddenEvent,
+          message: `Event ${quoted(event.name)} is hidden in Lexicon; it may be deprecated.`,
+        });
       }
     }
     const namedEventsKnown = facts.events.length === 0 || facts.events.some((e) => findEvent(schema, e.name));
@@ -332,7 +406,12 @@ export function validateJql(text: string, schema: AnalyticsSchema | undefined): 
       const property = scope.lookup(reference.name) ?? (reference.name.includes('.') ? scope.lookup(reference.name.split('.')[0]) : undefined);
       if (property) {
         if (property.dropped || property.hidden) {
-          diagnostics.push({ span: reference.span, severity: 'warning', code: property.dropped ? DiagnosticCode.droppedProperty : DiagnosticCode.hiddenProperty, message: `Property ${quoted(reference.name)} is ${property.dropped ? 'dropped at ingestion: it has no values' : 'hidden in Lexicon; it may be deprecated'}.` });
+          diagnostics.push({
+            span: reference.span,
+            severity: 'warning',
+            code: property.dropped ? DiagnosticCode.droppedProperty : DiagnosticCode.hiddenProperty,
+            message: `Property ${quoted(reference.name)} is ${property.dropped ? 'dropped at ingestion: it has no values' : 'hidden in Lexicon; it may be deprecated'}.`,
+          });
         }
         continue;
       }
@@ -383,12 +462,26 @@ export function completeJql(text: string, offset: number, schema: AnalyticsSchem
   const reducerMatch = /mixpanel\s*\.\s*reducer\s*\.\s*([\w$]*)$/.exec(prefix);
   if (reducerMatch) {
     const span = { start: at - reducerMatch[1].length, end: wordEnd };
-    return Object.entries(JQL_REDUCERS).map(([name, doc], rank) => ({ label: name, kind: 'function', documentation: doc, detail: 'reducer', replaceSpan: span, sortText: String(rank).padStart(4, '0') }));
+    return Object.entries(JQL_REDUCERS).map(([name, doc], rank) => ({
+      label: name,
+      kind: 'function',
+      documentation: doc,
+      detail: 'reducer',
+      replaceSpan: span,
+      sortText: String(rank).padStart(4, '0'),
+    }));
   }
   const helperMatch = /\bmixpanel\s*\.\s*([\w$]*)$/.exec(prefix);
   if (helperMatch) {
     const span = { start: at - helperMatch[1].length, end: wordEnd };
-    return Object.entries(JQL_HELPERS).map(([name, doc], rank) => ({ label: name, kind: 'function', documentation: doc, detail: 'mixpanel', replaceSpan: span, sortText: String(rank).padStart(4, '0') }));
+    return Object.entries(JQL_HELPERS).map(([name, doc], rank) => ({
+      label: name,
+      kind: 'function',
+      documentation: doc,
+      detail: 'mixpanel',
+      replaceSpan: span,
+      sortText: String(rank).padStart(4, '0'),
+    }));
   }
   if (!schema) return [];
 
@@ -408,7 +501,7 @@ export function completeJql(text: string, offset: number, schema: AnalyticsSchem
       const candidate: CompletionCandidate = {
         label: event.name,
         kind: 'event',
-        detail: event.volume !== undefined ? `${formatCount(event.volume)} events` : event.displayName ?? 'event',
+        detail: event.volume !== undefined ? `${formatCount(event.volume)} events` : (event.displayName ?? 'event'),
         documentation: eventDocumentation(event),
         insertText: escapeFor(event.name, quote) + (closed ? '' : quote),
         replaceSpan: span,
@@ -445,7 +538,9 @@ export function completeJql(text: string, offset: number, schema: AnalyticsSchem
     const word = { start: wordStart, end: wordEnd };
     const fromDot = { start: wordStart - 1, end: wordEnd };
     // Names that are not identifiers need bracket access, which replaces the dot too.
-    return propertyItems(scope, isUser, word, (name) => name).map((c) => (IDENTIFIER.test(c.label) ? c : { ...c, replaceSpan: fromDot, insertText: `[${JSON.stringify(c.label)}]` }));
+    return propertyItems(scope, isUser, word, (name) => name).map((c) =>
+      IDENTIFIER.test(c.label) ? c : { ...c, replaceSpan: fromDot, insertText: `[${JSON.stringify(c.label)}]` },
+    );
   }
   return [];
 }
@@ -484,9 +579,13 @@ export function hoverJql(text: string, offset: number, schema: AnalyticsSchema |
   }
   const inside = (span: TextSpan) => span.start <= offset && offset <= span.end;
   const reducer = facts.reducers.find((r) => inside(r.span));
-  if (reducer) return Object.hasOwn(JQL_REDUCERS, reducer.name) ? { span: reducer.span, markdown: `**mixpanel.reducer.${reducer.name}**\n\n${JQL_REDUCERS[reducer.name]}` } : undefined;
+  if (reducer)
+    return Object.hasOwn(JQL_REDUCERS, reducer.name)
+      ? { span: reducer.span, markdown: `**mixpanel.reducer.${reducer.name}**\n\n${JQL_REDUCERS[reducer.name]}` }
+      : undefined;
   const helper = facts.helpers.find((h) => inside(h.span));
-  if (helper) return Object.hasOwn(JQL_HELPERS, helper.name) ? { span: helper.span, markdown: `**mixpanel.${helper.name}**\n\n${JQL_HELPERS[helper.name]}` } : undefined;
+  if (helper)
+    return Object.hasOwn(JQL_HELPERS, helper.name) ? { span: helper.span, markdown: `**mixpanel.${helper.name}**\n\n${JQL_HELPERS[helper.name]}` } : undefined;
   if (!schema) return undefined;
   const event = facts.events.find((e) => inside(e.span));
   if (event) return { span: event.span, markdown: eventHoverMarkdown(event.name, schema) };

@@ -219,7 +219,11 @@ class ExpressionParser {
         return { type: 'error', span: token.span };
       default:
         this.position++;
-        this.report(token.span, token.text === "'" ? "Strings use double quotes: \"…\"." : `Unexpected character '${token.text}' in an expression.`, 'unexpected-token');
+        this.report(
+          token.span,
+          token.text === "'" ? 'Strings use double quotes: "…".' : `Unexpected character '${token.text}' in an expression.`,
+          'unexpected-token',
+        );
         return { type: 'error', span: token.span };
     }
   }

@@ -183,11 +183,24 @@ export function shiftExpression(expression: Expression, delta: number): Expressi
     case 'list':
       return { type: 'list', span, items: expression.items.map((item) => shiftExpression(item, delta)) };
     case 'binary':
-      return { type: 'binary', span, operator: expression.operator, operatorSpan: shiftSpan(expression.operatorSpan, delta), left: shiftExpression(expression.left, delta), right: shiftExpression(expression.right, delta) };
+      return {
+        type: 'binary',
+        span,
+        operator: expression.operator,
+        operatorSpan: shiftSpan(expression.operatorSpan, delta),
+        left: shiftExpression(expression.left, delta),
+        right: shiftExpression(expression.right, delta),
+      };
     case 'unary':
       return { type: 'unary', span, operator: expression.operator, operand: shiftExpression(expression.operand, delta) };
     case 'call':
-      return { type: 'call', span, callee: expression.callee, calleeSpan: shiftSpan(expression.calleeSpan, delta), args: expression.args.map((arg) => shiftExpression(arg, delta)) };
+      return {
+        type: 'call',
+        span,
+        callee: expression.callee,
+        calleeSpan: shiftSpan(expression.calleeSpan, delta),
+        args: expression.args.map((arg) => shiftExpression(arg, delta)),
+      };
     default:
       return assertNever(expression);
   }
@@ -219,7 +232,11 @@ function shiftClauseValue(value: ClauseValue, delta: number): ClauseValue {
     case 'reportFilter':
       return { type: 'reportFilter', filter: shiftReportFilter(value.filter, delta) };
     case 'order':
-      return { type: 'order', column: value.column === undefined ? undefined : shiftColumnRef(value.column, delta), direction: shiftWord(value.direction, delta) };
+      return {
+        type: 'order',
+        column: value.column === undefined ? undefined : shiftColumnRef(value.column, delta),
+        direction: shiftWord(value.direction, delta),
+      };
     default:
       return assertNever(value);
   }
@@ -275,17 +292,15 @@ function placeChunk(text: string, parsed: AqDocument, offset: number, indexBase:
     if (source === INHERITED_USE) return inheritedUse;
     return uses[parsed.uses.indexOf(source)];
   };
-  const queries = parsed.queries.map(
-    (query): QueryBlock => ({
-      ...query,
-      span: shiftSpan(query.span, offset),
-      index: indexBase + query.index,
-      titleSpan: shiftOptionalSpan(query.titleSpan, offset),
-      head: query.head === undefined ? undefined : shiftHead(query.head, offset),
-      clauses: query.clauses.map((clause) => shiftClause(clause, offset)),
-      source: placedUse(query.source),
-    }),
-  );
+  const queries = parsed.queries.map((query): QueryBlock => ({
+    ...query,
+    span: shiftSpan(query.span, offset),
+    index: indexBase + query.index,
+    titleSpan: shiftOptionalSpan(query.titleSpan, offset),
+    head: query.head === undefined ? undefined : shiftHead(query.head, offset),
+    clauses: query.clauses.map((clause) => shiftClause(clause, offset)),
+    source: placedUse(query.source),
+  }));
   return {
     text,
     parsed,
@@ -341,7 +356,13 @@ export function createIncrementalParser(maxCachedChunks = DEFAULT_MAX_CACHED_CHU
         const before = previous[i];
         const after = previous[i + previous.length - starts.length];
         let chunk: PlacedChunk;
-        if (before !== undefined && before.offset === offset && before.indexBase === indexBase && before.inheritedUse === currentUse && before.text === chunkText) {
+        if (
+          before !== undefined &&
+          before.offset === offset &&
+          before.indexBase === indexBase &&
+          before.inheritedUse === currentUse &&
+          before.text === chunkText
+        ) {
           chunk = before;
         } else if (after !== undefined && after.text === chunkText) {
           chunk = placeChunk(after.text, after.parsed, offset, indexBase, currentUse);

@@ -5,7 +5,17 @@
  * parsing resumes at the next line, so one broken query never hides the others.
  */
 import type { QuickFix } from './textSpan';
-import { CLAUSES_BY_NAME, DURATION_UNITS, QUERY_KINDS, REPORT_FILTER_OPERATORS, SOURCE_KINDS, VALUELESS_REPORT_OPERATORS, clauseShape, type ClauseSpec, type ClauseValueShape } from '../clauseCatalog';
+import {
+  CLAUSES_BY_NAME,
+  DURATION_UNITS,
+  QUERY_KINDS,
+  REPORT_FILTER_OPERATORS,
+  SOURCE_KINDS,
+  VALUELESS_REPORT_OPERATORS,
+  clauseShape,
+  type ClauseSpec,
+  type ClauseValueShape,
+} from '../clauseCatalog';
 import { suggestNames } from '../nameMatching';
 import { parseExpressionTokens } from './expressionParser';
 import type {
@@ -235,14 +245,17 @@ class DocumentParser {
       return;
     }
     if (first.type === 'word' && CLAUSES_BY_NAME.has(first.text) && this.currentBlock && !this.awaitingHead) {
-      this.report(
-        first.span,
-        `The clause '${first.text}' must be indented under its query head.`,
-        'clause-not-indented',
-        [{ title: 'Indent the clause', edits: [{ span: { start: first.span.start, end: first.span.start }, newText: '  ' }], isPreferred: true }],
-      );
+      this.report(first.span, `The clause '${first.text}' must be indented under its query head.`, 'clause-not-indented', [
+        { title: 'Indent the clause', edits: [{ span: { start: first.span.start, end: first.span.start }, newText: '  ' }], isPreferred: true },
+      ]);
       // Infinite indent: every indented line after it starts a clause of its own.
-      this.pendingClause = { block: this.currentBlock, indent: Number.POSITIVE_INFINITY, tokens, comments: comment ? [comment] : [], openBrackets: bracketBalance(tokens) };
+      this.pendingClause = {
+        block: this.currentBlock,
+        indent: Number.POSITIVE_INFINITY,
+        tokens,
+        comments: comment ? [comment] : [],
+        openBrackets: bracketBalance(tokens),
+      };
       return;
     }
 
@@ -266,11 +279,20 @@ class DocumentParser {
 
   private parseUse(tokens: Token[]): void {
     const [useToken, kindToken, targetToken] = tokens;
-    const directive: UseDirective = { span: { start: useToken.span.start, end: tokens[tokens.length - 1].span.end }, sourceKind: undefined, sourceKindSpan: undefined, target: undefined };
+    const directive: UseDirective = {
+      span: { start: useToken.span.start, end: tokens[tokens.length - 1].span.end },
+      sourceKind: undefined,
+      sourceKindSpan: undefined,
+      target: undefined,
+    };
     this.uses.push(directive);
     this.currentUse = directive;
     if (!kindToken || kindToken.type !== 'word') {
-      this.report(kindToken ? kindToken.span : { start: useToken.span.end, end: useToken.span.end }, `Expected a source kind after 'use': ${joinNames(SOURCE_KINDS)}.`, 'expected-source-kind');
+      this.report(
+        kindToken ? kindToken.span : { start: useToken.span.end, end: useToken.span.end },
+        `Expected a source kind after 'use': ${joinNames(SOURCE_KINDS)}.`,
+        'expected-source-kind',
+      );
       return;
     }
     directive.sourceKindSpan = spanOf(kindToken);
@@ -279,11 +301,20 @@ class DocumentParser {
     } else {
       const suggestions = suggestNames(kindToken.text, SOURCE_KINDS);
       const hint = suggestions.length > 0 ? ` Did you mean '${suggestions[0]}'?` : '';
-      this.report(kindToken.span, `Unknown source kind '${kindToken.text}': expected ${joinNames(SOURCE_KINDS)}.${hint}`, 'unknown-source-kind', replacementFixes(kindToken.span, suggestions));
+      this.report(
+        kindToken.span,
+        `Unknown source kind '${kindToken.text}': expected ${joinNames(SOURCE_KINDS)}.${hint}`,
+        'unknown-source-kind',
+        replacementFixes(kindToken.span, suggestions),
+      );
     }
     if (!targetToken || targetToken.type !== 'string') {
       const what = directive.sourceKind === 'local' ? 'a data file path' : 'a source name';
-      this.report(targetToken ? targetToken.span : { start: kindToken.span.end, end: kindToken.span.end }, `Expected ${what} in quotes, e.g. use ${directive.sourceKind ?? 'mixpanel'} "${directive.sourceKind === 'local' ? 'data/events.ndjson' : 'shop'}".`, 'expected-string');
+      this.report(
+        targetToken ? targetToken.span : { start: kindToken.span.end, end: kindToken.span.end },
+        `Expected ${what} in quotes, e.g. use ${directive.sourceKind ?? 'mixpanel'} "${directive.sourceKind === 'local' ? 'data/events.ndjson' : 'shop'}".`,
+        'expected-string',
+      );
       return;
     }
     directive.target = stringNode(targetToken);
@@ -304,7 +335,15 @@ class DocumentParser {
       block.head = head;
       block.span.end = head.span.end;
     } else {
-      block = { span: { start: keyword.span.start, end: head.span.end }, index: this.queries.length, title: undefined, titleSpan: undefined, head, clauses: [], source: this.currentUse };
+      block = {
+        span: { start: keyword.span.start, end: head.span.end },
+        index: this.queries.length,
+        title: undefined,
+        titleSpan: undefined,
+        head,
+        clauses: [],
+        source: this.currentUse,
+      };
       this.queries.push(block);
     }
     this.currentBlock = block;
@@ -345,7 +384,11 @@ class DocumentParser {
       case 'retention': {
         const steps = this.parseSteps(tokens, 'retention');
         if (steps.length > 2) {
-          this.report({ start: steps[2].span.start, end: steps[steps.length - 1].span.end }, 'A retention query takes a birth event and at most one return event: retention "A" -> "B".', 'unexpected-token');
+          this.report(
+            { start: steps[2].span.start, end: steps[steps.length - 1].span.end },
+            'A retention query takes a birth event and at most one return event: retention "A" -> "B".',
+            'unexpected-token',
+          );
         }
         return { kind, span, keywordSpan, bornEvent: steps[0], returnEvent: steps[1] };
       }
@@ -443,7 +486,10 @@ class DocumentParser {
         }
         return { type: 'flag' };
       case 'expression':
-        return { type: 'expression', expression: parseExpressionTokens(tokens, tokens.length > 0 ? tokens[tokens.length - 1].span.end : nameToken.span.end, this.problems) };
+        return {
+          type: 'expression',
+          expression: parseExpressionTokens(tokens, tokens.length > 0 ? tokens[tokens.length - 1].span.end : nameToken.span.end, this.problems),
+        };
       case 'word': {
         const token = tokens[0];
         if (!token || token.type !== 'word') {
@@ -539,22 +585,38 @@ class DocumentParser {
   /** Conditions joined by `and` / `or`, with parentheses; `and` binds tighter, as everywhere else. */
   private parseReportFilter(spec: ClauseSpec, tokens: readonly Token[], afterName: TextSpan): ClauseValue {
     if (tokens.length === 0) {
-      this.report(afterName, `Expected a condition after '${spec.name}', e.g. ${spec.name === 'having' ? 'having sessions > 10' : 'where device_type == "desktop"'}.`, 'expected-expression');
+      this.report(
+        afterName,
+        `Expected a condition after '${spec.name}', e.g. ${spec.name === 'having' ? 'having sessions > 10' : 'where device_type == "desktop"'}.`,
+        'expected-expression',
+      );
       return { type: 'invalid' };
     }
     const state = { index: 0, depth: 0 };
     const filter = this.readFilterOr(tokens, state, afterName);
     if (state.index < tokens.length) {
-      this.report({ start: tokens[state.index].span.start, end: tokens[tokens.length - 1].span.end }, 'Unexpected text after the condition: join conditions with and / or.', 'unexpected-token');
+      this.report(
+        { start: tokens[state.index].span.start, end: tokens[tokens.length - 1].span.end },
+        'Unexpected text after the condition: join conditions with and / or.',
+        'unexpected-token',
+      );
     }
     return { type: 'reportFilter', filter };
   }
 
   private readFilterOr(tokens: readonly Token[], state: { index: number; depth: number }, afterName: TextSpan): ReportFilterNode {
-    return this.readFilterChain(tokens, state, afterName, 'or', () => this.readFilterChain(tokens, state, afterName, 'and', () => this.readFilterPrimary(tokens, state, afterName)));
+    return this.readFilterChain(tokens, state, afterName, 'or', () =>
+      this.readFilterChain(tokens, state, afterName, 'and', () => this.readFilterPrimary(tokens, state, afterName)),
+    );
   }
 
-  private readFilterChain(tokens: readonly Token[], state: { index: number; depth: number }, _afterName: TextSpan, operator: 'and' | 'or', operand: () => ReportFilterNode): ReportFilterNode {
+  private readFilterChain(
+    tokens: readonly Token[],
+    state: { index: number; depth: number },
+    _afterName: TextSpan,
+    operator: 'and' | 'or',
+    operand: () => ReportFilterNode,
+  ): ReportFilterNode {
     const first = operand();
     if (!isWord(tokens[state.index], operator)) return first;
     const conditions = [first];
@@ -595,9 +657,18 @@ class DocumentParser {
     state.index = read.next;
     const operatorToken = tokens[state.index];
     const operatorText = operatorToken?.text;
-    if (!operatorToken || (operatorToken.type !== 'punct' && operatorToken.type !== 'word') || operatorText === undefined || !Object.hasOwn(REPORT_FILTER_OPERATORS, operatorText)) {
+    if (
+      !operatorToken ||
+      (operatorToken.type !== 'punct' && operatorToken.type !== 'word') ||
+      operatorText === undefined ||
+      !Object.hasOwn(REPORT_FILTER_OPERATORS, operatorText)
+    ) {
       const at = operatorToken ? operatorToken.span : { start: read.column.span.end, end: read.column.span.end };
-      this.report(at, `Expected an operator after '${read.column.column.value}': ==, !=, >, >=, <, <=, contains, not_contains, icontains, not_icontains, starts_with, ends_with, matches, not_matches, empty or not_empty.`, 'expected-token');
+      this.report(
+        at,
+        `Expected an operator after '${read.column.column.value}': ==, !=, >, >=, <, <=, contains, not_contains, icontains, not_icontains, starts_with, ends_with, matches, not_matches, empty or not_empty.`,
+        'expected-token',
+      );
       if (operatorToken && operatorToken.type !== 'word') state.index++;
       return { type: 'error', span: read.column.span };
     }
@@ -608,16 +679,31 @@ class DocumentParser {
     }
     const valueToken = tokens[state.index];
     const isNegative = isPunct(valueToken, '-') && tokens[state.index + 1]?.type === 'number';
-    if (valueToken && (valueToken.type === 'string' || valueToken.type === 'number' || isNegative || isWord(valueToken, 'true') || isWord(valueToken, 'false'))) {
+    if (
+      valueToken &&
+      (valueToken.type === 'string' || valueToken.type === 'number' || isNegative || isWord(valueToken, 'true') || isWord(valueToken, 'false'))
+    ) {
       if (isNegative) {
         const numberToken = tokens[state.index + 1];
         state.index += 2;
         const span = { start: valueToken.span.start, end: numberToken.span.end };
-        return { type: 'condition', span: { start: read.column.span.start, end: span.end }, column: read.column, operator, value: { span, value: -Number(numberToken.text) } };
+        return {
+          type: 'condition',
+          span: { start: read.column.span.start, end: span.end },
+          column: read.column,
+          operator,
+          value: { span, value: -Number(numberToken.text) },
+        };
       }
       state.index++;
       const value = valueToken.type === 'string' ? valueToken.value : valueToken.type === 'number' ? Number(valueToken.text) : valueToken.text === 'true';
-      return { type: 'condition', span: { start: read.column.span.start, end: valueToken.span.end }, column: read.column, operator, value: { span: spanOf(valueToken), value } };
+      return {
+        type: 'condition',
+        span: { start: read.column.span.start, end: valueToken.span.end },
+        column: read.column,
+        operator,
+        value: { span: spanOf(valueToken), value },
+      };
     }
     const at = valueToken ? valueToken.span : { start: operator.span.end, end: operator.span.end };
     const hint = valueToken?.type === 'word' ? ` Strings are quoted: "${valueToken.text}".` : '';
@@ -663,7 +749,7 @@ class DocumentParser {
   private parseDuration(spec: ClauseSpec, tokens: readonly Token[], afterName: TextSpan): ClauseValue {
     const countToken = tokens[0];
     const units = spec.values ?? [];
-    const example = `${spec.name} ${spec.name === 'window' ? '14' : '30'} ${units.includes('days') ? 'days' : units[0] ?? 'days'}`;
+    const example = `${spec.name} ${spec.name === 'window' ? '14' : '30'} ${units.includes('days') ? 'days' : (units[0] ?? 'days')}`;
     if (!countToken || countToken.type !== 'number' || !INTEGER_PATTERN.test(countToken.text)) {
       this.report(countToken ? countToken.span : afterName, `Expected a whole number after '${spec.name}': ${example}.`, 'expected-number');
       return { type: 'duration', count: undefined, unit: undefined };
@@ -671,7 +757,11 @@ class DocumentParser {
     const count = numberNode(countToken);
     const unitToken = tokens[1];
     if (!unitToken || unitToken.type !== 'word') {
-      this.report(unitToken ? unitToken.span : { start: countToken.span.end, end: countToken.span.end }, `Expected a unit after the number: ${joinNames(units)}.`, 'expected-unit');
+      this.report(
+        unitToken ? unitToken.span : { start: countToken.span.end, end: countToken.span.end },
+        `Expected a unit after the number: ${joinNames(units)}.`,
+        'expected-unit',
+      );
       return { type: 'duration', count, unit: undefined };
     }
     const unit = wordNode(unitToken);
@@ -679,7 +769,12 @@ class DocumentParser {
     if (!normalized || !units.includes(`${normalized}s`)) {
       const suggestions = suggestNames(unitToken.text, units);
       const hint = suggestions.length > 0 ? ` Did you mean '${suggestions[0]}'?` : '';
-      this.report(unitToken.span, `'${spec.name}' counts in ${joinNames(units)}, not '${unitToken.text}'.${hint}`, 'invalid-unit', replacementFixes(unitToken.span, suggestions));
+      this.report(
+        unitToken.span,
+        `'${spec.name}' counts in ${joinNames(units)}, not '${unitToken.text}'.${hint}`,
+        'invalid-unit',
+        replacementFixes(unitToken.span, suggestions),
+      );
     }
     this.reportExtra(tokens, 2, 'the unit');
     return { type: 'duration', count, unit };
@@ -709,7 +804,10 @@ class DocumentParser {
       const position = /position (\d+)/.exec(message);
       const offset = position ? Math.min(span.end, span.start + Number(position[1])) : span.start;
       const at = position ? { start: offset, end: Math.min(span.end, offset + 1) } : span;
-      const reason = message.replace(/^JSON\.parse: /, '').replace(/ in JSON at position.*$/, '').replace(/, "[^]*" is not valid JSON$/, '');
+      const reason = message
+        .replace(/^JSON\.parse: /, '')
+        .replace(/ in JSON at position.*$/, '')
+        .replace(/, "[^]*" is not valid JSON$/, '');
       this.report(at, `Invalid JSON in '${spec.name}': ${reason}.`, 'bad-json');
       return { type: 'json', span, value: undefined };
     }
@@ -728,7 +826,11 @@ class DocumentParser {
       const isItem = token !== undefined && (token.type === 'word' || (token.type === 'number' && INTEGER_PATTERN.test(token.text)));
       if (!isItem) {
         const previousEnd = index > 0 ? tokens[index - 1].span.end : afterName.end;
-        this.report(token ? token.span : { start: previousEnd, end: previousEnd }, `Expected a name or number for '${spec.name}', e.g. ${spec.name} broken, 17.`, 'expected-value');
+        this.report(
+          token ? token.span : { start: previousEnd, end: previousEnd },
+          `Expected a name or number for '${spec.name}', e.g. ${spec.name} broken, 17.`,
+          'expected-value',
+        );
         break;
       }
       words.push(wordNode(token));

@@ -6,7 +6,25 @@
 import { createHash } from 'node:crypto';
 
 /** distinct_id values Mixpanel rejects; they are not valid `$insert_id`s either. */
-export const BANNED_IDS = new Set(['00000000-0000-0000-0000-000000000000', 'anon', 'anonymous', 'nil', 'none', 'null', 'n/a', 'na', 'undefined', 'unknown', '<nil>', '0', '-1', 'true', 'false', '[]', '{}']);
+export const BANNED_IDS = new Set([
+  '00000000-0000-0000-0000-000000000000',
+  'anon',
+  'anonymous',
+  'nil',
+  'none',
+  'null',
+  'n/a',
+  'na',
+  'undefined',
+  'unknown',
+  '<nil>',
+  '0',
+  '-1',
+  'true',
+  'false',
+  '[]',
+  '{}',
+]);
 
 const INSERT_ID_PATTERN = /^[A-Za-z0-9-]{1,36}$/;
 

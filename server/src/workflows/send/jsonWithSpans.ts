@@ -33,7 +33,10 @@ export type JsonParseResult = { ok: true; node: JsonNode } | { ok: false; error:
 export const MAX_JSON_DEPTH = 256;
 
 class JsonSyntaxFailure extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(message);
   }
 }
@@ -61,7 +64,8 @@ export function toPlainValue(node: JsonNode): unknown {
       const value: Record<string, unknown> = {};
       for (const property of node.properties) {
         // Assigning "__proto__" would set the prototype; JSON.parse makes it an own property, so do we.
-        if (property.key === '__proto__') Object.defineProperty(value, property.key, { value: toPlainValue(property.value), enumerable: true, writable: true, configurable: true });
+        if (property.key === '__proto__')
+          Object.defineProperty(value, property.key, { value: toPlainValue(property.value), enumerable: true, writable: true, configurable: true });
         else value[property.key] = toPlainValue(property.value);
       }
       return value;
@@ -113,7 +117,11 @@ class Parser {
       return { type: 'string', span: { start, end: this.pos }, value };
     }
     if (char === '-' || (char >= '0' && char <= '9')) return this.number();
-    for (const [word, node] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, node] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (this.text.startsWith(word, this.pos)) {
         const span = { start: this.pos, end: this.pos + word.length };
         this.pos += word.length;
@@ -124,7 +132,11 @@ class Parser {
   }
 
   private enter(): void {
-    if (++this.depth > MAX_JSON_DEPTH) throw new JsonSyntaxFailure(`Nested deeper than ${MAX_JSON_DEPTH} levels of objects and arrays, the most aq reads (Mixpanel accepts 3 inside a property).`, this.pos);
+    if (++this.depth > MAX_JSON_DEPTH)
+      throw new JsonSyntaxFailure(
+        `Nested deeper than ${MAX_JSON_DEPTH} levels of objects and arrays, the most aq reads (Mixpanel accepts 3 inside a property).`,
+        this.pos,
+      );
   }
 
   private object(): JsonNode {
@@ -155,7 +167,11 @@ class Parser {
     }
     for (;;) {
       this.skipWhitespace();
-      if (this.text[this.pos] !== '"') throw new JsonSyntaxFailure(this.pos >= this.end ? 'Unexpected end of JSON: the object is not closed.' : 'Expected a property name in double quotes.', this.pos);
+      if (this.text[this.pos] !== '"')
+        throw new JsonSyntaxFailure(
+          this.pos >= this.end ? 'Unexpected end of JSON: the object is not closed.' : 'Expected a property name in double quotes.',
+          this.pos,
+        );
       const keyStart = this.pos;
       const key = this.string();
       const keySpan = { start: keyStart, end: this.pos };
@@ -174,7 +190,10 @@ class Parser {
         this.pos++;
         return { type: 'object', span: { start, end: this.pos }, properties };
       }
-      throw new JsonSyntaxFailure(this.pos >= this.end ? 'Unexpected end of JSON: the object is not closed.' : 'Expected "," or "}" after a property value.', this.pos);
+      throw new JsonSyntaxFailure(
+        this.pos >= this.end ? 'Unexpected end of JSON: the object is not closed.' : 'Expected "," or "}" after a property value.',
+        this.pos,
+      );
     }
   }
 
@@ -199,7 +218,10 @@ class Parser {
         this.pos++;
         return { type: 'array', span: { start, end: this.pos }, items };
       }
-      throw new JsonSyntaxFailure(this.pos >= this.end ? 'Unexpected end of JSON: the array is not closed.' : 'Expected "," or "]" after an array element.', this.pos);
+      throw new JsonSyntaxFailure(
+        this.pos >= this.end ? 'Unexpected end of JSON: the array is not closed.' : 'Expected "," or "]" after an array element.',
+        this.pos,
+      );
     }
   }
 

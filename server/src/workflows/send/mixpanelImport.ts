@@ -13,7 +13,6 @@ import { MIXPANEL_MAX_EVENTS_PER_REQUEST, MIXPANEL_MAX_REQUEST_BYTES } from './i
 import { stableInsertId } from './insertIds';
 import { retryAfterMs, type BatchOutcome, type PreparedBatch, type RecordFailure } from './sendBatches';
 
-
 const IMPORT_HOSTS: Record<MixpanelRegion, string> = {
   US: 'https://api.mixpanel.com',
   EU: 'https://api-eu.mixpanel.com',
@@ -94,10 +93,16 @@ export interface MixpanelSenderOptions {
 }
 
 /** Returns the function `sendBatches` calls for each batch. */
-export function mixpanelBatchSender(target: MixpanelImportTarget, options: MixpanelSenderOptions): (batch: MixpanelBatch, signal: AbortSignal) => Promise<BatchOutcome> {
+export function mixpanelBatchSender(
+  target: MixpanelImportTarget,
+  options: MixpanelSenderOptions,
+): (batch: MixpanelBatch, signal: AbortSignal) => Promise<BatchOutcome> {
   const { username, secret } = target.credentials;
   if (!secret) throw new BackendError('auth', 'Sending to Mixpanel needs a service account (username and secret) or a project secret.');
-  const url = applyBaseUrlOverride(buildUrl(mixpanelImportHost(target.region), '/import', { strict: 1, project_id: username ? target.projectId : undefined }), target.baseUrlOverride);
+  const url = applyBaseUrlOverride(
+    buildUrl(mixpanelImportHost(target.region), '/import', { strict: 1, project_id: username ? target.projectId : undefined }),
+    target.baseUrlOverride,
+  );
   const auth = username ? { kind: 'basic' as const, username, password: secret } : { kind: 'basic' as const, username: secret, password: '' };
   const gzip = options.gzip ?? true;
   return async (batch, signal) => {
@@ -123,16 +128,29 @@ function importOutcome(status: number, unmaskedBody: string, retryAfter: string 
     if (records) {
       const failures: RecordFailure[] = records.map((record) => {
         const index = typeof record.index === 'number' ? record.index : -1;
-        const failure: RecordFailure = { line: batch.lines[index] ?? 0, message: maskCredentials(typeof record.message === 'string' ? record.message : 'rejected by Mixpanel', secrets) };
+        const failure: RecordFailure = {
+          line: batch.lines[index] ?? 0,
+          message: maskCredentials(typeof record.message === 'string' ? record.message : 'rejected by Mixpanel', secrets),
+        };
         if (typeof record.field === 'string') failure.field = record.field;
         return failure;
       });
       return { kind: 'done', accepted: typeof json?.num_records_imported === 'number' ? json.num_records_imported : batch.size - failures.length, failures };
     }
-    return { kind: 'rejected', reason: `Mixpanel rejected the batch (HTTP 400): ${said}`, failures: batch.lines.map((line) => ({ line, message: `the whole batch was rejected: ${said}` })) };
+    return {
+      kind: 'rejected',
+      reason: `Mixpanel rejected the batch (HTTP 400): ${said}`,
+      failures: batch.lines.map((line) => ({ line, message: `the whole batch was rejected: ${said}` })),
+    };
   }
   if (status === 401 || status === 403) {
-    return { kind: 'fatal', error: new BackendError('auth', `Mixpanel did not accept the credentials for /import (HTTP ${status}): ${said}`, { status, hint: 'A service account needs the Owner or Admin role on the project.' }) };
+    return {
+      kind: 'fatal',
+      error: new BackendError('auth', `Mixpanel did not accept the credentials for /import (HTTP ${status}): ${said}`, {
+        status,
+        hint: 'A service account needs the Owner or Admin role on the project.',
+      }),
+    };
   }
   if (status === 413) return { kind: 'rejected', reason: `Mixpanel says the batch is too large (HTTP 413): ${said}`, failures: [] };
   if (status === 429 || status >= 500) return { kind: 'retry', reason: `Mixpanel answered HTTP ${status}`, retryAfterMs: retryAfterMs(retryAfter) };

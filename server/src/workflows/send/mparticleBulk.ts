@@ -72,21 +72,34 @@ export interface MparticleTarget {
   baseUrlOverride?: string;
 }
 
-export function mparticleChunkSender(target: MparticleTarget, options: { http: HttpClient; timeoutMs?: number }): (chunk: MparticleChunk, signal: AbortSignal) => Promise<BatchOutcome> {
+export function mparticleChunkSender(
+  target: MparticleTarget,
+  options: { http: HttpClient; timeoutMs?: number },
+): (chunk: MparticleChunk, signal: AbortSignal) => Promise<BatchOutcome> {
   const url = applyBaseUrlOverride(`${mparticleHost(target.pod)}/v2/bulkevents`, target.baseUrlOverride);
   const secrets = { credentials: { apiKey: target.apiKey, apiSecret: target.apiSecret } };
   return async (chunk, signal) => {
     const response = await options.http.send(
-      { method: 'POST', url, headers: { 'content-type': 'application/json', accept: 'text/html, application/json' }, body: chunk.body, auth: { kind: 'basic', username: target.apiKey, password: target.apiSecret } },
+      {
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json', accept: 'text/html, application/json' },
+        body: chunk.body,
+        auth: { kind: 'basic', username: target.apiKey, password: target.apiSecret },
+      },
       { signal, timeoutMs: options.timeoutMs ?? 120_000, maxBytes: 1024 * 1024 },
     );
     const status = response.status;
     if (status >= 200 && status < 300) return { kind: 'done', accepted: chunk.size, failures: [] };
     const said = maskCredentials(errorText(maskCredentials(response.body, secrets)), secrets);
     if (status === 401 || status === 403) {
-      return { kind: 'fatal', error: new BackendError('auth', `mParticle did not accept the API key and secret (HTTP ${status})${said ? `: ${said}` : ''}.`, { status }) };
+      return {
+        kind: 'fatal',
+        error: new BackendError('auth', `mParticle did not accept the API key and secret (HTTP ${status})${said ? `: ${said}` : ''}.`, { status }),
+      };
     }
-    if (status === 429 || status >= 500) return { kind: 'retry', reason: `mParticle answered HTTP ${status}`, retryAfterMs: retryAfterMs(response.headers['retry-after']) };
+    if (status === 429 || status >= 500)
+      return { kind: 'retry', reason: `mParticle answered HTTP ${status}`, retryAfterMs: retryAfterMs(response.headers['retry-after']) };
     const reason = `mParticle rejected the request (HTTP ${status})${said ? `: ${said}` : ''}`;
     return { kind: 'rejected', reason, failures: chunk.lines.map((line) => ({ line, message: reason })) };
   };

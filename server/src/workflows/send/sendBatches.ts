@@ -81,7 +81,11 @@ export interface SendReport {
   stoppedBy?: 'cancelled' | BackendError;
 }
 
-export async function sendBatches<B extends PreparedBatch>(batches: B[], sendOne: (batch: B, signal: AbortSignal) => Promise<BatchOutcome>, options: SendBatchesOptions): Promise<SendReport> {
+export async function sendBatches<B extends PreparedBatch>(
+  batches: B[],
+  sendOne: (batch: B, signal: AbortSignal) => Promise<BatchOutcome>,
+  options: SendBatchesOptions,
+): Promise<SendReport> {
   const report: SendReport = { batches: batches.length, sentBatches: 0, skippedBatches: 0, accepted: 0, recordFailures: [], failedBatches: [] };
   const policy = options.retry ?? {};
   const maxAttempts = Math.max(1, policy.maxAttempts ?? 10);
@@ -107,7 +111,13 @@ export async function sendBatches<B extends PreparedBatch>(batches: B[], sendOne
           report.stoppedBy = 'cancelled';
           return report;
         }
-        outcome = isBackendError(error) && ['network', 'timeout', 'badResponse', 'server', 'rateLimited'].includes(error.kind) ? { kind: 'retry', reason: error.message, retryAfterMs: error.details.retryAfterMs } : { kind: 'fatal', error: isBackendError(error) ? error : new BackendError('badResponse', `internal error: ${(error as Error)?.message ?? String(error)}`) };
+        outcome =
+          isBackendError(error) && ['network', 'timeout', 'badResponse', 'server', 'rateLimited'].includes(error.kind)
+            ? { kind: 'retry', reason: error.message, retryAfterMs: error.details.retryAfterMs }
+            : {
+                kind: 'fatal',
+                error: isBackendError(error) ? error : new BackendError('badResponse', `internal error: ${(error as Error)?.message ?? String(error)}`),
+              };
       }
       switch (outcome.kind) {
         case 'done':
@@ -128,7 +138,11 @@ export async function sendBatches<B extends PreparedBatch>(batches: B[], sendOne
         case 'retry':
           lastReason = outcome.reason;
           if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs > maxRetryAfterMs) {
-            report.stoppedBy = new BackendError('rateLimited', `${outcome.reason} and asks to wait ${describeWait(outcome.retryAfterMs)} before the next request; aq waits at most ${describeWait(maxRetryAfterMs)}. Resume later with --resume.`, { retryAfterMs: outcome.retryAfterMs });
+            report.stoppedBy = new BackendError(
+              'rateLimited',
+              `${outcome.reason} and asks to wait ${describeWait(outcome.retryAfterMs)} before the next request; aq waits at most ${describeWait(maxRetryAfterMs)}. Resume later with --resume.`,
+              { retryAfterMs: outcome.retryAfterMs },
+            );
             return report;
           }
           if (attempt < maxAttempts) {
@@ -143,7 +157,11 @@ export async function sendBatches<B extends PreparedBatch>(batches: B[], sendOne
       }
     }
     if (!finished) report.failedBatches.push({ index: batch.index, reason: `gave up after ${maxAttempts} attempts: ${lastReason}` });
-    options.onProgress?.({ done: report.sentBatches + report.skippedBatches + report.failedBatches.length, total: batches.length, message: `batch ${batch.index + 1} of ${batches.length}` });
+    options.onProgress?.({
+      done: report.sentBatches + report.skippedBatches + report.failedBatches.length,
+      total: batches.length,
+      message: `batch ${batch.index + 1} of ${batches.length}`,
+    });
   }
   return report;
 }

@@ -22,7 +22,11 @@ export type SendDestination = { kind: 'mixpanel'; name: string; target: Mixpanel
  * the secrets it needs are missing: an mParticle input's key and secret, a Mixpanel service account
  * (or legacy secret).
  */
-export function sendDestination(source: MixpanelSourceConfig | MparticleSourceConfig, credentials: Credentials | undefined, baseUrlOverride: string | undefined): SendDestination | undefined {
+export function sendDestination(
+  source: MixpanelSourceConfig | MparticleSourceConfig,
+  credentials: Credentials | undefined,
+  baseUrlOverride: string | undefined,
+): SendDestination | undefined {
   if (source.kind === 'mparticle') {
     if (!credentials?.apiKey || !credentials.apiSecret) return undefined;
     return { kind: 'mparticle', name: source.name, target: { pod: source.pod, apiKey: credentials.apiKey, apiSecret: credentials.apiSecret, baseUrlOverride } };
@@ -71,10 +75,19 @@ export async function sendEventFile(options: SendEventFileOptions): Promise<Send
   const progressPath = options.progressPath ?? progressPathFor(options.path, options.cacheDir ?? defaultCacheDir());
   const kind = eventFileKindOf(options.path);
   const empty = { records: 0, requests: 0, syntaxErrors: [], progressPath };
-  if (!kind) return { ...empty, kind: 'mixpanel-ndjson', problem: `${basename(options.path)} is not an event file: name it *.events.ndjson or *.events.json (Mixpanel) or *.mparticle.json (mParticle).` };
+  if (!kind)
+    return {
+      ...empty,
+      kind: 'mixpanel-ndjson',
+      problem: `${basename(options.path)} is not an event file: name it *.events.ndjson or *.events.json (Mixpanel) or *.mparticle.json (mParticle).`,
+    };
   const wantsMparticle = kind === 'mparticle';
   if (wantsMparticle !== (options.destination.kind === 'mparticle')) {
-    return { ...empty, kind, problem: `${basename(options.path)} holds ${wantsMparticle ? 'mParticle batches' : 'Mixpanel events'}, but "${options.destination.name}" is a ${options.destination.kind} source.` };
+    return {
+      ...empty,
+      kind,
+      problem: `${basename(options.path)} holds ${wantsMparticle ? 'mParticle batches' : 'Mixpanel events'}, but "${options.destination.name}" is a ${options.destination.kind} source.`,
+    };
   }
   const text = options.text ?? readFileSync(options.path, 'utf8');
   const content = readEventFile(text, kind);
@@ -128,7 +141,8 @@ export async function sendEventFile(options: SendEventFileOptions): Promise<Send
 
 /** Where the events go, without secrets: progress for one project never skips batches for another. */
 function destinationKeyOf(destination: SendDestination): string {
-  if (destination.kind === 'mixpanel') return `mixpanel:${destination.target.region}:${destination.target.projectId}:${destination.target.baseUrlOverride ?? ''}`;
+  if (destination.kind === 'mixpanel')
+    return `mixpanel:${destination.target.region}:${destination.target.projectId}:${destination.target.baseUrlOverride ?? ''}`;
   const keyHash = createHash('sha256').update(destination.target.apiKey).digest('hex').slice(0, 12);
   return `mparticle:${destination.target.pod}:${keyHash}:${destination.target.baseUrlOverride ?? ''}`;
 }

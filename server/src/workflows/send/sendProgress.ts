@@ -56,12 +56,31 @@ export function loadProgress(path: string, inputHash: string, destination: strin
 
 function isRecordFailure(value: unknown): value is RecordFailure {
   const failure = value as Partial<RecordFailure> | null;
-  return typeof failure === 'object' && failure !== null && Number.isInteger(failure.line) && typeof failure.message === 'string' && (failure.field === undefined || typeof failure.field === 'string');
+  return (
+    typeof failure === 'object' &&
+    failure !== null &&
+    Number.isInteger(failure.line) &&
+    typeof failure.message === 'string' &&
+    (failure.field === undefined || typeof failure.field === 'string')
+  );
 }
 
 /** Writes the record atomically (a crash mid-write must not lose what was already sent). */
-export function saveProgress(path: string, inputHash: string, destination: string, completed: ReadonlySet<number>, recordFailures: readonly RecordFailure[] = []): void {
-  const content: ProgressFile = { version: 1, inputHash, destination, completedBatches: [...completed].sort((a, b) => a - b), recordFailures: [...recordFailures], updatedAt: new Date().toISOString() };
+export function saveProgress(
+  path: string,
+  inputHash: string,
+  destination: string,
+  completed: ReadonlySet<number>,
+  recordFailures: readonly RecordFailure[] = [],
+): void {
+  const content: ProgressFile = {
+    version: 1,
+    inputHash,
+    destination,
+    completedBatches: [...completed].sort((a, b) => a - b),
+    recordFailures: [...recordFailures],
+    updatedAt: new Date().toISOString(),
+  };
   const temporary = `${path}.tmp`;
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(temporary, `${JSON.stringify(content)}\n`);

@@ -207,7 +207,12 @@ export class BrokenEventWatcher {
    * Polls every `intervalMs` until `signal` aborts. `sleep` is injectable for tests; it must reject
    * or resolve promptly when the signal aborts.
    */
-  async run(intervalMs: number, signal: AbortSignal, sleep: (ms: number, signal: AbortSignal) => Promise<void> = abortableSleep, onPoll?: (outcome: PollOutcome) => void): Promise<void> {
+  async run(
+    intervalMs: number,
+    signal: AbortSignal,
+    sleep: (ms: number, signal: AbortSignal) => Promise<void> = abortableSleep,
+    onPoll?: (outcome: PollOutcome) => void,
+  ): Promise<void> {
     while (!signal.aborted) {
       try {
         const outcome = await this.pollOnce(signal);
@@ -285,7 +290,9 @@ export function isWatchMemory(value: unknown): value is WatchMemory {
   if (memory.version !== 1 || !Array.isArray(memory.reported)) return false;
   if (memory.lastGoodPollAt !== undefined && !Number.isFinite(memory.lastGoodPollAt)) return false;
   if (memory.failedPolls !== undefined && !(Number.isInteger(memory.failedPolls) && (memory.failedPolls as number) >= 0)) return false;
-  return memory.reported.every((entry: unknown) => Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && entry[0] !== '' && Number.isFinite(entry[1]));
+  return memory.reported.every(
+    (entry: unknown) => Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && entry[0] !== '' && Number.isFinite(entry[1]),
+  );
 }
 
 function toEventAlert(session: DebuggerSession, event: DebuggerEvent): EventAlert {

@@ -50,7 +50,10 @@ export function formatSlackMessage(alert: WatchAlert, context: SlackAlertContext
 }
 
 function eventLines(alert: EventAlert): string {
-  const lines = [`_Message_: ${escapeSlackText(alert.message ?? 'no error message')}`, `_Event_: ${escapeSlackText(alert.eventId)} at ${escapeSlackText(alert.serverTime)} UTC, session ${escapeSlackText(alert.sessionId)}`];
+  const lines = [
+    `_Message_: ${escapeSlackText(alert.message ?? 'no error message')}`,
+    `_Event_: ${escapeSlackText(alert.eventId)} at ${escapeSlackText(alert.serverTime)} UTC, session ${escapeSlackText(alert.sessionId)}`,
+  ];
   if (alert.entryUrl) lines.push(`_Entry URL_: ${escapeSlackText(alert.entryUrl)}`);
   if (alert.logExcerpt) lines.push(`\`\`\`${escapeCodeBlock(alert.logExcerpt)}\`\`\``);
   return lines.join('\n');
@@ -90,7 +93,13 @@ export async function postSlackMessage(webhookUrl: string, message: SlackMessage
   let body: string;
   try {
     const response = await options.http.send(
-      { method: 'POST', url: webhookUrl, headers: { 'content-type': 'application/json' }, body: JSON.stringify(message), secrets: { secretUrls: [webhookUrl] } },
+      {
+        method: 'POST',
+        url: webhookUrl,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(message),
+        secrets: { secretUrls: [webhookUrl] },
+      },
       { signal: options.signal, timeoutMs: options.timeoutMs ?? 15_000, maxBytes: 64 * 1024 },
     );
     status = response.status;

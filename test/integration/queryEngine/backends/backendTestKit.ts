@@ -22,15 +22,56 @@ export function equals(name: string, value: string | number): Expression {
 const BASE = { title: 'Test query', index: 0, source: undefined, chart: undefined, clean: false };
 
 export function segmentation(overrides: Partial<SegmentationSpec> = {}): SegmentationSpec {
-  return { ...BASE, kind: 'segmentation', event: 'Sign Up', on: undefined, where: undefined, range: RANGE, unit: 'day', type: 'general', measure: 'count', buckets: undefined, limit: 60, ...overrides };
+  return {
+    ...BASE,
+    kind: 'segmentation',
+    event: 'Sign Up',
+    on: undefined,
+    where: undefined,
+    range: RANGE,
+    unit: 'day',
+    type: 'general',
+    measure: 'count',
+    buckets: undefined,
+    limit: 60,
+    ...overrides,
+  };
 }
 
 export function funnel(overrides: Partial<FunnelSpec> = {}): FunnelSpec {
-  return { ...BASE, kind: 'funnel', steps: [], savedId: 7, on: undefined, where: undefined, range: RANGE, window: undefined, unit: undefined, limit: 255, ...overrides };
+  return {
+    ...BASE,
+    kind: 'funnel',
+    steps: [],
+    savedId: 7,
+    on: undefined,
+    where: undefined,
+    range: RANGE,
+    window: undefined,
+    unit: undefined,
+    limit: 255,
+    ...overrides,
+  };
 }
 
 export function retention(overrides: Partial<RetentionSpec> = {}): RetentionSpec {
-  return { ...BASE, kind: 'retention', bornEvent: 'Sign Up', returnEvent: 'Purchase', on: undefined, where: undefined, bornWhere: undefined, range: RANGE, unit: 'day', intervalCount: 2, retentionType: 'birth', windows: 'rolling', unbounded: false, limit: 60, ...overrides };
+  return {
+    ...BASE,
+    kind: 'retention',
+    bornEvent: 'Sign Up',
+    returnEvent: 'Purchase',
+    on: undefined,
+    where: undefined,
+    bornWhere: undefined,
+    range: RANGE,
+    unit: 'day',
+    intervalCount: 2,
+    retentionType: 'birth',
+    windows: 'rolling',
+    unbounded: false,
+    limit: 60,
+    ...overrides,
+  };
 }
 
 export function insights(overrides: Partial<InsightsSpec> = {}): InsightsSpec {
@@ -45,7 +86,10 @@ export function debuggerSpec(overrides: Partial<DebuggerSpec> = {}): DebuggerSpe
   return { ...BASE, kind: 'debugger', appId: '01e7e7f7-8a34-4aca-b700-45f6a6aa3aba', eventTypes: [], lookupWindow: 30, limit: 100, logs: false, ...overrides };
 }
 
-export function context(credentials: Credentials | undefined, options: { signal?: AbortSignal; now?: () => Date; files?: Record<string, string> } = {}): RunContext {
+export function context(
+  credentials: Credentials | undefined,
+  options: { signal?: AbortSignal; now?: () => Date; files?: Record<string, string> } = {},
+): RunContext {
   return {
     signal: options.signal ?? new AbortController().signal,
     credentials,

@@ -62,7 +62,11 @@ after(async () => {
 
 describe('a property nested 100,000 deep', () => {
   it('aq lint reports that line as a JSON problem and checks the rest (no stack trace)', () => {
-    const result = spawnSync(process.execPath, [join(DIST_DIR, 'cli.js'), 'lint', 'signups.events.ndjson'], { cwd: dir, encoding: 'utf8', env: { ...process.env, AQ_CACHE_DIR: join(dir, '.aq-cache') } });
+    const result = spawnSync(process.execPath, [join(DIST_DIR, 'cli.js'), 'lint', 'signups.events.ndjson'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, AQ_CACHE_DIR: join(dir, '.aq-cache') },
+    });
     assert.equal(result.status, 1, result.stderr);
     assert.match(result.stdout, /signups\.events\.ndjson:2:\d+: error json-syntax: JSON syntax error: Nested deeper than 256 levels of objects and arrays/);
     assert.doesNotMatch(result.stdout + result.stderr, /internal error|Maximum call stack|\n\s+at /);
@@ -76,7 +80,11 @@ describe('a property nested 100,000 deep', () => {
     try {
       const result = await sendEventFile({
         path: join(dir, 'signups.events.ndjson'),
-        destination: { kind: 'mixpanel', name: 'prod', target: { projectId: 7, region: 'US', baseUrlOverride: fake.url, credentials: { username: 'sa', secret: 'sa-secret-1' } } },
+        destination: {
+          kind: 'mixpanel',
+          name: 'prod',
+          target: { projectId: 7, region: 'US', baseUrlOverride: fake.url, credentials: { username: 'sa', secret: 'sa-secret-1' } },
+        },
         http,
         signal: new AbortController().signal,
       });
@@ -94,15 +102,30 @@ describe('a property nested 100,000 deep', () => {
   it('the local engine skips that event in a segmentation on the property and in JQL, and says which line', async () => {
     let out = '';
     let err = '';
-    const io = { cwd: dir, env: { AQ_CACHE_DIR: join(dir, '.aq-cache') }, stdout: (text: string) => void (out += text), stderr: (text: string) => void (err += text) };
+    const io = {
+      cwd: dir,
+      env: { AQ_CACHE_DIR: join(dir, '.aq-cache') },
+      stdout: (text: string) => void (out += text),
+      stderr: (text: string) => void (err += text),
+    };
     assert.equal(await runCommand(['queries.aq', '--format', 'json'], io), 0, err);
-    const results = JSON.parse(out) as Array<{ title: string; data: { kind: string; series?: Array<{ segment: string; values: number[] }>; rows?: unknown[][] }; meta: { warnings: Array<{ message: string }> } }>;
+    const results = JSON.parse(out) as Array<{
+      title: string;
+      data: { kind: string; series?: Array<{ segment: string; values: number[] }>; rows?: unknown[][] };
+      meta: { warnings: Array<{ message: string }> };
+    }>;
     const [deep, all, jql] = results;
     assert.deepEqual(deep.data.series, [], 'the deep event is not counted');
-    assert.deepEqual(all.data.series?.map((entry) => [entry.segment, entry.values]), [['shallow', [2]]]);
+    assert.deepEqual(
+      all.data.series?.map((entry) => [entry.segment, entry.values]),
+      [['shallow', [2]]],
+    );
     assert.deepEqual(jql.data.rows, [['Sign Up', 2]]);
     for (const result of results) {
-      assert.ok(result.meta.warnings.some((warning) => /line 2/.test(warning.message) && /nested deeper than 256 levels/.test(warning.message)), `${result.title}: ${JSON.stringify(result.meta.warnings)}`);
+      assert.ok(
+        result.meta.warnings.some((warning) => /line 2/.test(warning.message) && /nested deeper than 256 levels/.test(warning.message)),
+        `${result.title}: ${JSON.stringify(result.meta.warnings)}`,
+      );
     }
   });
 });

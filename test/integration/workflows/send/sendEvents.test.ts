@@ -57,14 +57,28 @@ function mixpanelFile(name: string, count: number): string {
 }
 
 function mixpanelDestination(fake: FakeMixpanelImport, secret = SA.secret): SendDestination {
-  return { kind: 'mixpanel', name: 'prod', target: { projectId: PROJECT_ID, region: 'EU', baseUrlOverride: fake.url, credentials: { username: SA.username, secret } } };
+  return {
+    kind: 'mixpanel',
+    name: 'prod',
+    target: { projectId: PROJECT_ID, region: 'EU', baseUrlOverride: fake.url, credentials: { username: SA.username, secret } },
+  };
 }
 
 function expectedKeys(path: string): Set<string> {
-  return new Set(readFileSync(path, 'utf8').trim().split('\n').map((line) => {
-    const event = JSON.parse(line) as { event: string; properties: Record<string, unknown> };
-    return JSON.stringify([event.event, event.properties.distinct_id, event.properties.time, event.properties.$insert_id ?? stableInsertId(event.event, event.properties)]);
-  }));
+  return new Set(
+    readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const event = JSON.parse(line) as { event: string; properties: Record<string, unknown> };
+        return JSON.stringify([
+          event.event,
+          event.properties.distinct_id,
+          event.properties.time,
+          event.properties.$insert_id ?? stableInsertId(event.event, event.properties),
+        ]);
+      }),
+  );
 }
 
 describe('aq send to Mixpanel /import', () => {
@@ -87,7 +101,10 @@ describe('aq send to Mixpanel /import', () => {
     assert.equal(fake.store.size, 50_000);
     assert.deepEqual(new Set(fake.store.keys()), expectedKeys(path));
     // The faults really happened: batches were stored and then re-sent, and 429s were waited out.
-    assert.ok(fake.injected.dropAfterStore > 0 && fake.injected.rateLimit > 0 && fake.injected.serverError > 0 && fake.injected.dropBefore > 0, JSON.stringify(fake.injected));
+    assert.ok(
+      fake.injected.dropAfterStore > 0 && fake.injected.rateLimit > 0 && fake.injected.serverError > 0 && fake.injected.dropBefore > 0,
+      JSON.stringify(fake.injected),
+    );
     assert.ok(fake.received() > 50_000);
     // 70 s is beyond any backoff step (60 s + 5 s jitter): only Retry-After can ask for it.
     assert.ok(waits.includes(70_000), 'Retry-After of 70 s was not honoured');
@@ -101,18 +118,37 @@ describe('aq send to Mixpanel /import', () => {
     const controller = new AbortController();
     fake.setFaults({ seed: 11, ...FAULTS });
     const first = await sendEventFile({
-      path, destination: mixpanelDestination(fake), http, signal: controller.signal, retry: RETRY, limits: { maxRecordsPerRequest: 1000 },
-      onProgress: (progress) => { if (progress.done === 20) controller.abort(); },
+      path,
+      destination: mixpanelDestination(fake),
+      http,
+      signal: controller.signal,
+      retry: RETRY,
+      limits: { maxRecordsPerRequest: 1000 },
+      onProgress: (progress) => {
+        if (progress.done === 20) controller.abort();
+      },
     });
     assert.equal(first.report?.stoppedBy, 'cancelled');
     assert.equal(first.report?.sentBatches, 20);
     assert.ok(fake.store.size >= 20_000 && fake.store.size < 50_000, `stored ${fake.store.size}`);
     assert.ok(existsSync(first.progressPath));
     assert.ok(first.progressPath.startsWith(join(dir, 'cache', 'send')), first.progressPath);
-    assert.deepEqual(readdirSync(dir).filter((name) => name.startsWith('resume.events.ndjson')), ['resume.events.ndjson'], 'nothing is written beside the input');
+    assert.deepEqual(
+      readdirSync(dir).filter((name) => name.startsWith('resume.events.ndjson')),
+      ['resume.events.ndjson'],
+      'nothing is written beside the input',
+    );
 
     const requestsBefore = fake.requests();
-    const second = await sendEventFile({ path, destination: mixpanelDestination(fake), http, signal: new AbortController().signal, retry: RETRY, limits: { maxRecordsPerRequest: 1000 }, resume: true });
+    const second = await sendEventFile({
+      path,
+      destination: mixpanelDestination(fake),
+      http,
+      signal: new AbortController().signal,
+      retry: RETRY,
+      limits: { maxRecordsPerRequest: 1000 },
+      resume: true,
+    });
     fake.setFaults(undefined);
     assert.equal(second.report?.skippedBatches, 20);
     assert.equal(second.report?.sentBatches, 30);
@@ -124,10 +160,24 @@ describe('aq send to Mixpanel /import', () => {
   it('starts over when the file changed since the interrupted run', async () => {
     const path = mixpanelFile('changed.events.ndjson', 30);
     const controller = new AbortController();
-    const first = await sendEventFile({ path, destination: mixpanelDestination(fake), http, signal: controller.signal, limits: { maxRecordsPerRequest: 10 }, onProgress: () => controller.abort() });
+    const first = await sendEventFile({
+      path,
+      destination: mixpanelDestination(fake),
+      http,
+      signal: controller.signal,
+      limits: { maxRecordsPerRequest: 10 },
+      onProgress: () => controller.abort(),
+    });
     assert.equal(first.report?.sentBatches, 1);
     writeFileSync(path, readFileSync(path, 'utf8').replace('"plan":"pro"', '"plan":"team"'));
-    const second = await sendEventFile({ path, destination: mixpanelDestination(fake), http, signal: new AbortController().signal, limits: { maxRecordsPerRequest: 10 }, resume: true });
+    const second = await sendEventFile({
+      path,
+      destination: mixpanelDestination(fake),
+      http,
+      signal: new AbortController().signal,
+      limits: { maxRecordsPerRequest: 10 },
+      resume: true,
+    });
     assert.equal(second.report?.skippedBatches, 0);
     assert.equal(second.report?.sentBatches, 3);
   });
@@ -136,17 +186,26 @@ describe('aq send to Mixpanel /import', () => {
     fake.store.clear();
     const path = join(dir, 'mixed.events.json');
     const soon = BASE_TIME;
-    writeFileSync(path, [
-      '[',
-      `  {"event": "Sign Up", "properties": {"time": ${soon}, "distinct_id": "a", "$insert_id": "ok-1"}},`,
-      `  {"event": "Sign Up",`,
-      `   "properties": {"distinct_id": "b", "$insert_id": "ok-2"}},`,
-      `  {"event": "Purchase", "properties": {"time": ${soon + 1}, "distinct_id": "c", "$insert_id": "not valid!"}},`,
-      `  {"event": "Purchase", "properties": {"time": ${soon + 2}, "distinct_id": "d"}}`,
-      ']',
-    ].join('\n'));
+    writeFileSync(
+      path,
+      [
+        '[',
+        `  {"event": "Sign Up", "properties": {"time": ${soon}, "distinct_id": "a", "$insert_id": "ok-1"}},`,
+        `  {"event": "Sign Up",`,
+        `   "properties": {"distinct_id": "b", "$insert_id": "ok-2"}},`,
+        `  {"event": "Purchase", "properties": {"time": ${soon + 1}, "distinct_id": "c", "$insert_id": "not valid!"}},`,
+        `  {"event": "Purchase", "properties": {"time": ${soon + 2}, "distinct_id": "d"}}`,
+        ']',
+      ].join('\n'),
+    );
     const result = await sendEventFile({ path, destination: mixpanelDestination(fake), http, signal: new AbortController().signal, retry: RETRY });
-    assert.deepEqual(result.report?.recordFailures.map((failure) => [failure.line, failure.field]), [[3, 'properties.time'], [5, 'properties.$insert_id']]);
+    assert.deepEqual(
+      result.report?.recordFailures.map((failure) => [failure.line, failure.field]),
+      [
+        [3, 'properties.time'],
+        [5, 'properties.$insert_id'],
+      ],
+    );
     assert.match(result.report?.recordFailures[0].message ?? '', /seconds since epoch/);
     assert.equal(result.report?.accepted, 2);
     assert.equal(fake.store.size, 2);
@@ -154,7 +213,14 @@ describe('aq send to Mixpanel /import', () => {
 
   it('stops at once on rejected credentials and never shows the secret', async () => {
     const path = mixpanelFile('auth.events.ndjson', 10);
-    const result = await sendEventFile({ path, destination: mixpanelDestination(fake, 'wrong-secret-123'), http, signal: new AbortController().signal, retry: RETRY, limits: { maxRecordsPerRequest: 5 } });
+    const result = await sendEventFile({
+      path,
+      destination: mixpanelDestination(fake, 'wrong-secret-123'),
+      http,
+      signal: new AbortController().signal,
+      retry: RETRY,
+      limits: { maxRecordsPerRequest: 5 },
+    });
     const stopped = result.report?.stoppedBy;
     assert.ok(stopped && stopped !== 'cancelled' && stopped.kind === 'auth');
     assert.equal(result.report?.sentBatches, 0);
@@ -183,7 +249,11 @@ describe('aq send to mParticle /v2/bulkevents', () => {
     const batches = [];
     for (let b = 0; b < batchCount; b++) {
       const events = [];
-      for (let e = 0; e < 10; e++) events.push({ event_type: 'custom_event', data: { event_name: 'Viewed', custom_event_type: 'navigation', timestamp_unixtime_ms: (BASE_TIME + b) * 1000 + e, source_message_id: `m-${b}-${e}` } });
+      for (let e = 0; e < 10; e++)
+        events.push({
+          event_type: 'custom_event',
+          data: { event_name: 'Viewed', custom_event_type: 'navigation', timestamp_unixtime_ms: (BASE_TIME + b) * 1000 + e, source_message_id: `m-${b}-${e}` },
+        });
       batches.push({ environment: 'production', user_identities: { customer_id: `c-${b % 300}` }, events });
     }
     const path = join(dir, name);
@@ -191,14 +261,27 @@ describe('aq send to mParticle /v2/bulkevents', () => {
     return path;
   }
 
-  const destination = (): SendDestination => ({ kind: 'mparticle', name: 'mp', target: { pod: 'EU1', apiKey: MP_KEY, apiSecret: MP_SECRET, baseUrlOverride: fake.url } });
+  const destination = (): SendDestination => ({
+    kind: 'mparticle',
+    name: 'mp',
+    target: { pod: 'EU1', apiKey: MP_KEY, apiSecret: MP_SECRET, baseUrlOverride: fake.url },
+  });
   const storedMessageIds = (): Set<string> => new Set(fake.batches.flatMap((batch) => batch.events.map((event) => String(event.data?.source_message_id))));
 
   it('sends 5,000 batches (50,000 events) in chunks of 100 through faults, interrupted and resumed, storing each event once', async () => {
     const path = mparticleFile('big.mparticle.json', 5000);
     fake.setFaults({ seed: 3, ...FAULTS });
     const controller = new AbortController();
-    const first = await sendEventFile({ path, destination: destination(), http, signal: controller.signal, retry: RETRY, onProgress: (progress) => { if (progress.done === 17) controller.abort(); } });
+    const first = await sendEventFile({
+      path,
+      destination: destination(),
+      http,
+      signal: controller.signal,
+      retry: RETRY,
+      onProgress: (progress) => {
+        if (progress.done === 17) controller.abort();
+      },
+    });
     assert.equal(first.requests, 50);
     assert.equal(first.report?.stoppedBy, 'cancelled');
     const second = await sendEventFile({ path, destination: destination(), http, signal: new AbortController().signal, retry: RETRY, resume: true });
@@ -214,11 +297,17 @@ describe('aq send to mParticle /v2/bulkevents', () => {
 
   it('reports a rejected chunk on the lines of its batches and does not retry it', async () => {
     const path = join(dir, 'bad.mparticle.json');
-    writeFileSync(path, '[\n{"environment": "production", "events": [{"event_type": "session_start", "data": {}}]},\n{"environment": "staging", "events": []}\n]\n');
+    writeFileSync(
+      path,
+      '[\n{"environment": "production", "events": [{"event_type": "session_start", "data": {}}]},\n{"environment": "staging", "events": []}\n]\n',
+    );
     const requests = fake.requests();
     const result = await sendEventFile({ path, destination: destination(), http, signal: new AbortController().signal, retry: RETRY });
     assert.equal(fake.requests() - requests, 1);
-    assert.deepEqual(result.report?.recordFailures.map((failure) => failure.line), [2, 3]);
+    assert.deepEqual(
+      result.report?.recordFailures.map((failure) => failure.line),
+      [2, 3],
+    );
     assert.match(result.report?.failedBatches[0]?.reason ?? '', /HTTP 400.*environment/);
   });
 

@@ -11,7 +11,13 @@ import { PiwikProBackend } from '../../../../server/src/queryEngine/backends/piw
 import { createHttpClient, type HttpClient } from '../../../../server/src/queryEngine/httpClient';
 import { RequestQueue } from '../../../../server/src/queryEngine/requestQueue';
 import { ResultCache } from '../../../../server/src/queryEngine/resultCache';
-import { BrokenEventWatcher, describeAlert, type WatchAlert, type WatchMemory, type WatchPoll } from '../../../../server/src/workflows/watch/brokenEventWatcher';
+import {
+  BrokenEventWatcher,
+  describeAlert,
+  type WatchAlert,
+  type WatchMemory,
+  type WatchPoll,
+} from '../../../../server/src/workflows/watch/brokenEventWatcher';
 import { escapeSlackText, formatSlackMessage, postSlackMessage } from '../../../../server/src/workflows/watch/slackAlert';
 import { startFakePiwikWatch, WATCH_APP_ID, type FakePiwikWatch, type WatchEvent } from '../../../fake-apis/fakePiwikWatch';
 import { SLACK_HOOK_PATH, startFakeSlack, type FakeSlack } from '../../../fake-apis/fakeSlack';
@@ -40,7 +46,13 @@ function at(minutesAfterT0: number): string {
 }
 
 function broken(id: string, minute: number, errorMessage: string): WatchEvent {
-  return { id, type: [17, 'Broken event'], time: at(minute), errorMessage, log: { idsite: WATCH_APP_ID, url: 'https://shop.example/cart', e_c: 'cart', e_a: 'add' } };
+  return {
+    id,
+    type: [17, 'Broken event'],
+    time: at(minute),
+    errorMessage,
+    log: { idsite: WATCH_APP_ID, url: 'https://shop.example/cart', e_c: 'cart', e_a: 'add' },
+  };
 }
 
 function pageView(id: string, minute: number): WatchEvent {
@@ -49,9 +61,24 @@ function pageView(id: string, minute: number): WatchEvent {
 
 /** The poll the CLI and editor make: the debugger query with logs, through the real backend. */
 function debuggerPoll(queue = new RequestQueue({ hourlyBudget: Infinity, maxTries: 1 })): WatchPoll {
-  const backend = new PiwikProBackend({ kind: 'piwik', name: 'site', url: 'https://shop.piwik.pro', appId: WATCH_APP_ID }, { baseUrlOverride: piwik.url, queue, cache: new ResultCache(), timeoutMs: 5000, http });
+  const backend = new PiwikProBackend(
+    { kind: 'piwik', name: 'site', url: 'https://shop.piwik.pro', appId: WATCH_APP_ID },
+    { baseUrlOverride: piwik.url, queue, cache: new ResultCache(), timeoutMs: 5000, http },
+  );
   return async ({ lookupWindowMinutes, eventTypes, signal }) => {
-    const spec: DebuggerSpec = { kind: 'debugger', title: 'Broken events', index: 0, source: { kind: 'piwik', name: 'site' }, chart: undefined, clean: false, appId: WATCH_APP_ID, eventTypes, lookupWindow: lookupWindowMinutes, limit: 100, logs: true };
+    const spec: DebuggerSpec = {
+      kind: 'debugger',
+      title: 'Broken events',
+      index: 0,
+      source: { kind: 'piwik', name: 'site' },
+      chart: undefined,
+      clean: false,
+      appId: WATCH_APP_ID,
+      eventTypes,
+      lookupWindow: lookupWindowMinutes,
+      limit: 100,
+      logs: true,
+    };
     const result = await backend.runQuery(spec, { signal, credentials: CREDENTIALS, now: () => new Date(clock), readTextFile: async () => '' });
     return (result.data as DebuggerData).sessions;
   };
@@ -67,19 +94,29 @@ describe('broken-event watcher against the fake debugger and Slack', () => {
       now: () => clock,
       onAlert: async (alert) => {
         delivered.push(alert);
-        await postSlackMessage(slack.webhookUrl, formatSlackMessage(alert, { queryTitle: 'Broken events', sourceName: 'site' }), { http, signal: new AbortController().signal });
+        await postSlackMessage(slack.webhookUrl, formatSlackMessage(alert, { queryTitle: 'Broken events', sourceName: 'site' }), {
+          http,
+          signal: new AbortController().signal,
+        });
       },
       onDeliveryError: (error) => deliveryErrors.push((error as Error).message),
     });
     const signal = new AbortController().signal;
 
     // Poll 1 at 10:00: a session with a page view and a broken event, one with page views only.
-    piwik.putSession({ id: '5632530715433106129', entryUrl: 'https://shop.example/landing', events: [pageView('6719694023305478881', -3), broken('6719694023305478883', -1, 'Resolving referrer failed due to internal error (timeout)')] });
+    piwik.putSession({
+      id: '5632530715433106129',
+      entryUrl: 'https://shop.example/landing',
+      events: [pageView('6719694023305478881', -3), broken('6719694023305478883', -1, 'Resolving referrer failed due to internal error (timeout)')],
+    });
     piwik.putSession({ id: '9223372036854775807', events: [pageView('6719694023305478885', -2)] });
     const first = await watcher.pollOnce(signal);
     assert.equal(first.ok, true);
     assert.equal(first.lookupWindowMinutes, 30);
-    assert.deepEqual(delivered.map((a) => a.kind === 'event' && a.eventId), ['6719694023305478883']);
+    assert.deepEqual(
+      delivered.map((a) => a.kind === 'event' && a.eventId),
+      ['6719694023305478883'],
+    );
     const firstAlert = delivered[0];
     assert.ok(firstAlert.kind === 'event');
     assert.equal(firstAlert.message, 'Resolving referrer failed due to internal error (timeout)');
@@ -90,13 +127,28 @@ describe('broken-event watcher against the fake debugger and Slack', () => {
     // Poll 2 five minutes later: the window is 5 min + 2 min overlap, so the first session (last
     // event at 09:59) comes back; its broken event must not be alerted again. A new one has markup.
     clock = T0 + 5 * 60_000;
-    piwik.putSession({ id: '5632530715433106129', entryUrl: 'https://shop.example/landing', events: [pageView('6719694023305478881', -3), broken('6719694023305478883', -1, 'Resolving referrer failed due to internal error (timeout)'), pageView('6719694023305478887', 4)] });
-    piwik.putSession({ id: '12345678901234567891', entryUrl: 'https://shop.example/?q=<!channel>&x=1', events: [broken('12345678901234567001', 3, 'Bad <b>param</b> & <!here>')] });
+    piwik.putSession({
+      id: '5632530715433106129',
+      entryUrl: 'https://shop.example/landing',
+      events: [
+        pageView('6719694023305478881', -3),
+        broken('6719694023305478883', -1, 'Resolving referrer failed due to internal error (timeout)'),
+        pageView('6719694023305478887', 4),
+      ],
+    });
+    piwik.putSession({
+      id: '12345678901234567891',
+      entryUrl: 'https://shop.example/?q=<!channel>&x=1',
+      events: [broken('12345678901234567001', 3, 'Bad <b>param</b> & <!here>')],
+    });
     const second = await watcher.pollOnce(signal);
     assert.equal(second.lookupWindowMinutes, 7);
     assert.equal(piwik.debuggerRequests().at(-1)?.query.lookup_window, '7');
     assert.equal(second.newEvents, 1);
-    assert.deepEqual(delivered.map((a) => a.kind === 'event' && a.eventId), ['6719694023305478883', '12345678901234567001']);
+    assert.deepEqual(
+      delivered.map((a) => a.kind === 'event' && a.eventId),
+      ['6719694023305478883', '12345678901234567001'],
+    );
     const escaped = slack.messages[1];
     assert.match(escaped, /Bad &lt;b&gt;param&lt;\/b&gt; &amp; &lt;!here&gt;/);
     assert.match(escaped, /\?q=&lt;!channel&gt;&amp;x=1/);
@@ -128,14 +180,20 @@ describe('broken-event watcher against the fake debugger and Slack', () => {
     piwik.putSession({ id: '7000000000000000001', events: [broken('7000000000000000101', 12, 'Invalid idsite')] });
     const sixth = await watcher.pollOnce(signal);
     assert.equal(sixth.lookupWindowMinutes, 17);
-    assert.deepEqual(sixth.alerts.map((a) => a.kind), ['recovered', 'event']);
+    assert.deepEqual(
+      sixth.alerts.map((a) => a.kind),
+      ['recovered', 'event'],
+    );
 
     // Poll 7: twelve new broken events arrive at once: one summary instead of twelve alerts.
     clock = T0 + 30 * 60_000;
     for (let i = 0; i < 12; i++) piwik.putSession({ id: `80000000000000000${10 + i}`, events: [broken(`90000000000000000${10 + i}`, 28, `Broken #${i}`)] });
     const seventh = await watcher.pollOnce(signal);
     assert.equal(seventh.newEvents, 12);
-    assert.deepEqual(seventh.alerts.map((a) => a.kind), ['summary']);
+    assert.deepEqual(
+      seventh.alerts.map((a) => a.kind),
+      ['summary'],
+    );
     const summary = seventh.alerts[0];
     assert.ok(summary.kind === 'summary');
     assert.equal(summary.count, 12);
@@ -163,7 +221,8 @@ describe('broken-event watcher against the fake debugger and Slack', () => {
       poll: debuggerPoll(),
       initialLookupWindowMinutes: 5,
       now: () => clock,
-      onAlert: (alert) => postSlackMessage(slack.webhookUrl, formatSlackMessage(alert, { queryTitle: 'Q', sourceName: 'site' }), { http, signal: new AbortController().signal }),
+      onAlert: (alert) =>
+        postSlackMessage(slack.webhookUrl, formatSlackMessage(alert, { queryTitle: 'Q', sourceName: 'site' }), { http, signal: new AbortController().signal }),
       onDeliveryError: (error) => deliveryErrors.push((error as Error).message),
     });
     slack.failNext(404, 'channel_not_found');
@@ -185,14 +244,34 @@ describe('broken-event watcher against the fake debugger and Slack', () => {
       poll: async (request) => {
         windows.push(request.lookupWindowMinutes);
         types.push(request.eventTypes);
-        return [{ sessionId: 's', visitorId: 'v', serverTime: '', updatedAt: '', totalEvents: 2, fields: {}, events: [
-          { eventId: 'a', index: 0, serverTime: '2026-10-03T10:00:00', type: { code: 17, label: 'Broken event' }, fields: {} },
-          { eventId: 'b', index: 1, serverTime: '2026-10-03T10:00:01', type: { code: 18, label: 'Excluded event' }, exclusionReason: 'IP is on the crawler list', fields: {} },
-        ] }];
+        return [
+          {
+            sessionId: 's',
+            visitorId: 'v',
+            serverTime: '',
+            updatedAt: '',
+            totalEvents: 2,
+            fields: {},
+            events: [
+              { eventId: 'a', index: 0, serverTime: '2026-10-03T10:00:00', type: { code: 17, label: 'Broken event' }, fields: {} },
+              {
+                eventId: 'b',
+                index: 1,
+                serverTime: '2026-10-03T10:00:01',
+                type: { code: 18, label: 'Excluded event' },
+                exclusionReason: 'IP is on the crawler list',
+                fields: {},
+              },
+            ],
+          },
+        ];
       },
     });
     const first = await watcher.pollOnce(new AbortController().signal);
-    assert.deepEqual(first.alerts.map((a) => a.kind === 'event' && a.message), ['IP is on the crawler list']);
+    assert.deepEqual(
+      first.alerts.map((a) => a.kind === 'event' && a.message),
+      ['IP is on the crawler list'],
+    );
     now += 10 * 60 * 60_000;
     await watcher.pollOnce(new AbortController().signal);
     assert.deepEqual(windows, [30, 300]);
@@ -202,11 +281,14 @@ describe('broken-event watcher against the fake debugger and Slack', () => {
   it('stops a running watch when the signal aborts', async () => {
     const controller = new AbortController();
     let polls = 0;
-    const watcher = new BrokenEventWatcher({ onAlert: () => undefined, poll: async () => {
-      polls++;
-      if (polls === 3) controller.abort();
-      return [];
-    } });
+    const watcher = new BrokenEventWatcher({
+      onAlert: () => undefined,
+      poll: async () => {
+        polls++;
+        if (polls === 3) controller.abort();
+        return [];
+      },
+    });
     await watcher.run(60_000, controller.signal, async () => undefined);
     assert.equal(polls, 3);
   });
@@ -216,7 +298,15 @@ describe('Slack formatting', () => {
   it('escapes &, < and > and keeps backticks from closing the log block', () => {
     assert.equal(escapeSlackText('a & b <c> &amp;'), 'a &amp; b &lt;c&gt; &amp;amp;');
     const message = formatSlackMessage(
-      { kind: 'event', eventId: '1', eventType: { code: 17, label: 'Broken event' }, sessionId: '2', serverTime: '2026-10-03T10:00:00', message: 'x', logExcerpt: 'GET ?url=```<!channel>' },
+      {
+        kind: 'event',
+        eventId: '1',
+        eventType: { code: 17, label: 'Broken event' },
+        sessionId: '2',
+        serverTime: '2026-10-03T10:00:00',
+        message: 'x',
+        logExcerpt: 'GET ?url=```<!channel>',
+      },
       { queryTitle: 'T <1>', sourceName: 'site' },
     );
     assert.match(message.text, /T &lt;1&gt;/);
@@ -230,13 +320,35 @@ describe('Slack formatting', () => {
 });
 
 describe('remembered event ids', () => {
-  const session = (ids: string[]) => [{ sessionId: 's', visitorId: 'v', serverTime: '', updatedAt: '', totalEvents: ids.length, fields: {}, events: ids.map((eventId, index) => ({ eventId, index, serverTime: `2026-10-03T10:00:0${index}`, type: { code: 17, label: 'Broken event' }, fields: {} })) }];
+  const session = (ids: string[]) => [
+    {
+      sessionId: 's',
+      visitorId: 'v',
+      serverTime: '',
+      updatedAt: '',
+      totalEvents: ids.length,
+      fields: {},
+      events: ids.map((eventId, index) => ({
+        eventId,
+        index,
+        serverTime: `2026-10-03T10:00:0${index}`,
+        type: { code: 17, label: 'Broken event' },
+        fields: {},
+      })),
+    },
+  ];
 
   it('forgets the oldest ids beyond the limit and ids older than the expiry', async () => {
     let now = T0;
     let answer = session(['a', 'b', 'c']);
     const alerted: string[] = [];
-    const watcher = new BrokenEventWatcher({ rememberLimit: 2, rememberForMs: 60 * 60_000, now: () => now, poll: async () => answer, onAlert: (alert) => void (alert.kind === 'event' && alerted.push(alert.eventId)) });
+    const watcher = new BrokenEventWatcher({
+      rememberLimit: 2,
+      rememberForMs: 60 * 60_000,
+      now: () => now,
+      poll: async () => answer,
+      onAlert: (alert) => void (alert.kind === 'event' && alerted.push(alert.eventId)),
+    });
     await watcher.pollOnce(new AbortController().signal);
     assert.deepEqual(alerted, ['a', 'b', 'c']);
     // 'a' fell out of the two remembered ids; 'b' and 'c' are still known.
@@ -250,11 +362,31 @@ describe('remembered event ids', () => {
 });
 
 describe('memory across restarts', () => {
-  const session = (ids: string[]) => [{ sessionId: 's', visitorId: 'v', serverTime: '', updatedAt: '', totalEvents: ids.length, fields: {}, events: ids.map((eventId, index) => ({ eventId, index, serverTime: `2026-10-03T10:00:0${index}`, type: { code: 17, label: 'Broken event' }, fields: {} })) }];
+  const session = (ids: string[]) => [
+    {
+      sessionId: 's',
+      visitorId: 'v',
+      serverTime: '',
+      updatedAt: '',
+      totalEvents: ids.length,
+      fields: {},
+      events: ids.map((eventId, index) => ({
+        eventId,
+        index,
+        serverTime: `2026-10-03T10:00:0${index}`,
+        type: { code: 17, label: 'Broken event' },
+        fields: {},
+      })),
+    },
+  ];
   const signal = () => new AbortController().signal;
 
   /** A watcher on a shared fake clock whose debugger answers `answer()`, recording alerts and windows. */
-  function watcherWith(clock: { now: number }, answer: () => string[], options: { memory?: WatchMemory; rememberLimit?: number; onMemoryChange?: (memory: WatchMemory) => void } = {}) {
+  function watcherWith(
+    clock: { now: number },
+    answer: () => string[],
+    options: { memory?: WatchMemory; rememberLimit?: number; onMemoryChange?: (memory: WatchMemory) => void } = {},
+  ) {
     const alerted: string[] = [];
     const windows: number[] = [];
     const watcher = new BrokenEventWatcher({
@@ -269,7 +401,7 @@ describe('memory across restarts', () => {
     return { watcher, alerted, windows };
   }
 
-  it('a watcher restored from another one\'s memory reports only events the first did not', async () => {
+  it("a watcher restored from another one's memory reports only events the first did not", async () => {
     const clock = { now: T0 };
     let ids = ['a', 'b'];
     const first = watcherWith(clock, () => ids);
@@ -278,7 +410,14 @@ describe('memory across restarts', () => {
 
     // Through JSON, as the file store keeps it.
     const saved = JSON.parse(JSON.stringify(first.watcher.memory())) as WatchMemory;
-    assert.deepEqual(saved, { version: 1, reported: [['a', T0], ['b', T0]], lastGoodPollAt: T0 });
+    assert.deepEqual(saved, {
+      version: 1,
+      reported: [
+        ['a', T0],
+        ['b', T0],
+      ],
+      lastGoodPollAt: T0,
+    });
     clock.now = T0 + 10 * 60_000;
     ids = ['a', 'b', 'c'];
     const second = watcherWith(clock, () => ids, { memory: saved });
@@ -307,15 +446,34 @@ describe('memory across restarts', () => {
     // Still clamped: a memory from a day ago asks for the largest window, one from the future is not trusted.
     clock.now = T0 + 24 * 60 * 60_000;
     assert.equal(watcherWith(clock, () => [], { memory: { version: 1, reported: [], lastGoodPollAt: T0 } }).watcher.nextLookupWindow(), 300);
-    assert.equal(watcherWith(clock, () => [], { memory: { version: 1, reported: [], lastGoodPollAt: clock.now + 60 * 60_000 } }).watcher.nextLookupWindow(), 30);
+    assert.equal(
+      watcherWith(clock, () => [], { memory: { version: 1, reported: [], lastGoodPollAt: clock.now + 60 * 60_000 } }).watcher.nextLookupWindow(),
+      30,
+    );
   });
 
   it('drops restored ids older than rememberForMs and beyond rememberLimit', async () => {
     const clock = { now: T0 };
-    const memory: WatchMemory = { version: 1, reported: [['stale', T0 - 7 * 60 * 60_000], ['older', T0 - 3 * 60 * 60_000], ['old', T0 - 2 * 60 * 60_000], ['recent', T0 - 60 * 60_000]] };
-    assert.deepEqual(watcherWith(clock, () => [], { memory }).watcher.memory().reported.map(([id]) => id), ['older', 'old', 'recent']);
+    const memory: WatchMemory = {
+      version: 1,
+      reported: [
+        ['stale', T0 - 7 * 60 * 60_000],
+        ['older', T0 - 3 * 60 * 60_000],
+        ['old', T0 - 2 * 60 * 60_000],
+        ['recent', T0 - 60 * 60_000],
+      ],
+    };
+    assert.deepEqual(
+      watcherWith(clock, () => [], { memory })
+        .watcher.memory()
+        .reported.map(([id]) => id),
+      ['older', 'old', 'recent'],
+    );
     const restored = watcherWith(clock, () => ['stale', 'older', 'old', 'recent'], { memory, rememberLimit: 2 });
-    assert.deepEqual(restored.watcher.memory().reported.map(([id]) => id), ['old', 'recent']);
+    assert.deepEqual(
+      restored.watcher.memory().reported.map(([id]) => id),
+      ['old', 'recent'],
+    );
     await restored.watcher.pollOnce(signal());
     // 'stale' is past the default 6 h; 'older' is the oldest beyond the limit of two.
     assert.deepEqual(restored.alerted, ['stale', 'older']);
@@ -371,7 +529,14 @@ describe('memory across restarts', () => {
     fail = false;
     ids = ['a', 'b'];
     await watcher.pollOnce(signal());
-    assert.deepEqual(changes.at(-1), { version: 1, reported: [['a', T0], ['b', T0 + 5 * 60_000]], lastGoodPollAt: T0 + 5 * 60_000 });
+    assert.deepEqual(changes.at(-1), {
+      version: 1,
+      reported: [
+        ['a', T0],
+        ['b', T0 + 5 * 60_000],
+      ],
+      lastGoodPollAt: T0 + 5 * 60_000,
+    });
     // The later poll only moved the clock: still saved, so the next run's window starts there.
     clock.now = T0 + 10 * 60_000;
     await watcher.pollOnce(signal());
@@ -409,7 +574,13 @@ describe('memory across restarts', () => {
   });
 
   it('keeps polling when onMemoryChange throws', async () => {
-    const watcher = new BrokenEventWatcher({ onAlert: () => undefined, onMemoryChange: () => { throw new Error('disk full'); }, poll: async () => session(['a']) });
+    const watcher = new BrokenEventWatcher({
+      onAlert: () => undefined,
+      onMemoryChange: () => {
+        throw new Error('disk full');
+      },
+      poll: async () => session(['a']),
+    });
     const outcome = await watcher.pollOnce(signal());
     assert.equal(outcome.ok, true);
     assert.equal(outcome.newEvents, 1);

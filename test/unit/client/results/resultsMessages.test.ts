@@ -7,7 +7,10 @@ test('well-formed webview messages are accepted with only their known fields', (
   assert.deepEqual(parseWebviewMessage({ type: 'export', format: 'cyfe-csv', clean: true, extra: 'x' }), { type: 'export', format: 'cyfe-csv', clean: true });
   assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
   assert.deepEqual(parseWebviewMessage({ type: 'copy', text: 'a\tb' }), { type: 'copy', text: 'a\tb' });
-  assert.deepEqual(parseWebviewMessage({ type: 'savePng', dataUrl: 'data:image/png;base64,iVBORw0KGgo=' }), { type: 'savePng', dataUrl: 'data:image/png;base64,iVBORw0KGgo=' });
+  assert.deepEqual(parseWebviewMessage({ type: 'savePng', dataUrl: 'data:image/png;base64,iVBORw0KGgo=' }), {
+    type: 'savePng',
+    dataUrl: 'data:image/png;base64,iVBORw0KGgo=',
+  });
 });
 
 test('malformed or unknown webview messages are refused', () => {
@@ -34,9 +37,18 @@ test('the webview only accepts host messages of the known shapes', () => {
 });
 
 test('the page CSP allows only the nonce script and the bundle origin; the title is escaped', () => {
-  const html = buildResultsHtml({ cspSource: 'https://file+.vscode-resource.vscode-cdn.net', scriptUri: 'https://x/resultsApp.js', styleUri: 'https://x/resultsApp.css', nonce: 'abc123', title: '</title><script>alert(1)</script>' });
+  const html = buildResultsHtml({
+    cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
+    scriptUri: 'https://x/resultsApp.js',
+    styleUri: 'https://x/resultsApp.css',
+    nonce: 'abc123',
+    title: '</title><script>alert(1)</script>',
+  });
   const csp = /content="([^"]*)"/.exec(html)?.[1] ?? '';
-  assert.equal(csp, "default-src 'none'; script-src 'nonce-abc123'; style-src https://file+.vscode-resource.vscode-cdn.net 'nonce-abc123'; font-src https://file+.vscode-resource.vscode-cdn.net; img-src data:");
+  assert.equal(
+    csp,
+    "default-src 'none'; script-src 'nonce-abc123'; style-src https://file+.vscode-resource.vscode-cdn.net 'nonce-abc123'; font-src https://file+.vscode-resource.vscode-cdn.net; img-src data:",
+  );
   assert.ok(!html.includes('<script>alert'));
   assert.ok(html.includes('&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;'));
   assert.equal(html.match(/<script/g)?.length, 1);

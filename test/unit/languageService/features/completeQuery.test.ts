@@ -163,7 +163,7 @@ describe('complete: values', () => {
 });
 
 describe('complete: properties in expressions', () => {
-  it('offers the event\'s properties first (type as detail), then Mixpanel defaults', () => {
+  it("offers the event's properties first (type as detail), then Mixpanel defaults", () => {
     const { items } = complete('segmentation "Sign Up"\n  on properties["|"]\n');
     const own = ['$browser', 'State', 'plan', 'signup_method', 'utm_source'];
     assert.deepEqual(labels(items).slice(0, own.length), own);
@@ -188,7 +188,10 @@ describe('complete: properties in expressions', () => {
       accept('segmentation "Purchase"\n  where properties["plan"] == "free" and properties["pr|"]\n', 'price'),
       'segmentation "Purchase"\n  where properties["plan"] == "free" and properties["price"]\n',
     );
-    assert.equal(accept('segmentation "Purchase"\n  where properties["plan"] == "free"\n      and properties["cur|', 'currency'), 'segmentation "Purchase"\n  where properties["plan"] == "free"\n      and properties["currency"]');
+    assert.equal(
+      accept('segmentation "Purchase"\n  where properties["plan"] == "free"\n      and properties["cur|', 'currency'),
+      'segmentation "Purchase"\n  where properties["plan"] == "free"\n      and properties["currency"]',
+    );
   });
 
   it('marks hidden and dropped properties deprecated and sorts them last among own properties', () => {
@@ -214,12 +217,21 @@ describe('complete: known values after a property', () => {
   });
 
   it('replaces a started string including its quotes', () => {
-    assert.equal(accept('segmentation "Sign Up"\n  where properties["plan"] == "pr|"\n', '"premium"'), 'segmentation "Sign Up"\n  where properties["plan"] == "premium"\n');
-    assert.equal(accept('segmentation "Sign Up"\n  where properties["plan"] == "pr|', '"premium"'), 'segmentation "Sign Up"\n  where properties["plan"] == "premium"');
+    assert.equal(
+      accept('segmentation "Sign Up"\n  where properties["plan"] == "pr|"\n', '"premium"'),
+      'segmentation "Sign Up"\n  where properties["plan"] == "premium"\n',
+    );
+    assert.equal(
+      accept('segmentation "Sign Up"\n  where properties["plan"] == "pr|', '"premium"'),
+      'segmentation "Sign Up"\n  where properties["plan"] == "premium"',
+    );
   });
 
   it('inside in [ … ] lists, numbers unquoted', () => {
-    assert.equal(accept('segmentation "Sign Up"\n  where properties["plan"] in ["free", |]', '"team"'), 'segmentation "Sign Up"\n  where properties["plan"] in ["free", "team"]');
+    assert.equal(
+      accept('segmentation "Sign Up"\n  where properties["plan"] in ["free", |]', '"team"'),
+      'segmentation "Sign Up"\n  where properties["plan"] in ["free", "team"]',
+    );
     assert.equal(accept('segmentation "Purchase"\n  where properties["price"] == |', '19.99'), 'segmentation "Purchase"\n  where properties["price"] == 19.99');
   });
 
@@ -234,7 +246,10 @@ describe('complete: expression starts', () => {
     const names = labels(items);
     assert.ok(['properties', 'user', 'defined', 'number', 'has_prefix', 'floor'].every((n) => names.includes(n)));
     assert.equal(accept('segmentation "Sign Up"\n  where def|', 'defined'), 'segmentation "Sign Up"\n  where defined(');
-    assert.equal(accept('segmentation "Sign Up"\n  where properties["plan"] == "free" and |', 'properties'), 'segmentation "Sign Up"\n  where properties["plan"] == "free" and properties["');
+    assert.equal(
+      accept('segmentation "Sign Up"\n  where properties["plan"] == "free" and |', 'properties'),
+      'segmentation "Sign Up"\n  where properties["plan"] == "free" and properties["',
+    );
   });
 
   it('offers nothing right after an operand', () => {

@@ -28,11 +28,14 @@ insights id 44012
 describe('symbols', () => {
   it('one per query, named by title or "Query N", with the head as detail', () => {
     const symbols = service.symbols(service.parse(TEXT));
-    assert.deepEqual(symbols.map((s) => [s.name, s.detail]), [
-      ['Sign-ups by browser', 'segmentation Sign Up'],
-      ['Query 2', 'funnel id 7125032'],
-      ['Lonely', 'insights id 44012'],
-    ]);
+    assert.deepEqual(
+      symbols.map((s) => [s.name, s.detail]),
+      [
+        ['Sign-ups by browser', 'segmentation Sign Up'],
+        ['Query 2', 'funnel id 7125032'],
+        ['Lonely', 'insights id 44012'],
+      ],
+    );
     assert.equal(TEXT.slice(symbols[0].selectionSpan.start, symbols[0].selectionSpan.end), '### Sign-ups by browser');
     assert.equal(TEXT.slice(symbols[1].selectionSpan.start, symbols[1].selectionSpan.end), 'funnel id 7125032');
     assert.ok(TEXT.slice(symbols[0].span.start, symbols[0].span.end).endsWith('unit day'));
@@ -42,7 +45,10 @@ describe('symbols', () => {
 describe('folding', () => {
   it('folds each multi-line query and runs of comment lines', () => {
     const folds = service.folding(service.parse(TEXT), TEXT).map((f) => TEXT.slice(f.span.start, f.span.end));
-    assert.deepEqual(folds.map((f) => f.split('\n')[0]), ['# Weekly review queries', '### Sign-ups by browser', 'funnel id 7125032', '### Lonely']);
+    assert.deepEqual(
+      folds.map((f) => f.split('\n')[0]),
+      ['# Weekly review queries', '### Sign-ups by browser', 'funnel id 7125032', '### Lonely'],
+    );
     assert.equal(folds[0], '# Weekly review queries\n# owned by growth');
   });
 
@@ -58,9 +64,26 @@ describe('semantic tokens', () => {
     const tokens = service.semanticTokens(document, TEXT);
     const pairs = tokens.map((t) => `${t.type}:${TEXT.slice(t.span.start, t.span.end)}`);
     for (const expected of [
-      'keyword:use', 'keyword:mixpanel', 'string:"shop"', 'comment:# Weekly review queries', 'title:### Sign-ups by browser',
-      'keyword:segmentation', 'event:"Sign Up"', 'keyword:on', 'keyword:properties', 'property:"$browser"', 'keyword:in', 'string:"premium"',
-      'function:defined', 'number:2026-10-01', 'keyword:to', 'enum:day', 'keyword:id', 'number:7125032', 'number:4', 'enum:weeks',
+      'keyword:use',
+      'keyword:mixpanel',
+      'string:"shop"',
+      'comment:# Weekly review queries',
+      'title:### Sign-ups by browser',
+      'keyword:segmentation',
+      'event:"Sign Up"',
+      'keyword:on',
+      'keyword:properties',
+      'property:"$browser"',
+      'keyword:in',
+      'string:"premium"',
+      'function:defined',
+      'number:2026-10-01',
+      'keyword:to',
+      'enum:day',
+      'keyword:id',
+      'number:7125032',
+      'number:4',
+      'enum:weeks',
     ]) {
       assert.ok(pairs.includes(expected), `missing ${expected}`);
     }
@@ -71,7 +94,10 @@ describe('semantic tokens', () => {
   it('marks the arrows between funnel steps as operators', () => {
     const text = 'funnel "A" -> "B"->"C"\n';
     const tokens = service.semanticTokens(service.parse(text), text).filter((t) => t.type === 'operator');
-    assert.deepEqual(tokens.map((t) => t.span.start), [11, 17]);
+    assert.deepEqual(
+      tokens.map((t) => t.span.start),
+      [11, 17],
+    );
   });
 
   it('never throws and stays inside broken text', () => {

@@ -58,7 +58,7 @@ describe('hover', () => {
     assert.match(info.markdown, /Values: `minute`, `hour`, `day`, `week`, `month`/);
   });
 
-  it('on the reentry clause: Mixpanel\'s mode and its values', () => {
+  it("on the reentry clause: Mixpanel's mode and its values", () => {
     const { info } = hover('funnel "Sign Up" -> "Purchase"\n  reen|try optimized\n');
     assert.ok(info);
     assert.match(info.markdown, /Optimized Re-entry/);

@@ -51,7 +51,38 @@ const JQL_SEED = `function main() {
 }
 `;
 
-const PIECES = ['"', '[', ']', '(', ')', '\n', '\n  ', ' ', '#', '###', '->', '==', 'properties["', 'user["', 'and ', 'in [', '1', '-', 'x', ',', '\\', '\r\n', '\t', 'last ', 'from ', 'unit ', '{', '}', '.', "'"];
+const PIECES = [
+  '"',
+  '[',
+  ']',
+  '(',
+  ')',
+  '\n',
+  '\n  ',
+  ' ',
+  '#',
+  '###',
+  '->',
+  '==',
+  'properties["',
+  'user["',
+  'and ',
+  'in [',
+  '1',
+  '-',
+  'x',
+  ',',
+  '\\',
+  '\r\n',
+  '\t',
+  'last ',
+  'from ',
+  'unit ',
+  '{',
+  '}',
+  '.',
+  "'",
+];
 
 /** The seed with a few random insertions, deletions and replacements. */
 function mutated(seed: string) {

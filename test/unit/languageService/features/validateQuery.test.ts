@@ -11,7 +11,11 @@ import { applyEdits, markedSpans, shopSchema } from '../languageServiceHelpers';
 const service = getAqLanguageService();
 const schema = shopSchema();
 
-function lint(text: string, options?: ValidationOptions, lookup: (ref: SourceRef | undefined) => AnalyticsSchema | undefined = () => schema): QueryDiagnostic[] {
+function lint(
+  text: string,
+  options?: ValidationOptions,
+  lookup: (ref: SourceRef | undefined) => AnalyticsSchema | undefined = () => schema,
+): QueryDiagnostic[] {
   return service.validate(service.parse(text), text, lookup, options);
 }
 
@@ -25,7 +29,10 @@ function expectAt(marked: string, code: string, options?: ValidationOptions): { 
     spans.map((s) => text.slice(s.start, s.end)),
     `codes found: ${JSON.stringify(all.map((d) => `${d.code}: ${d.message}`))}`,
   );
-  assert.deepEqual(found.map((d) => d.span), spans);
+  assert.deepEqual(
+    found.map((d) => d.span),
+    spans,
+  );
   return { text, found };
 }
 
@@ -53,7 +60,10 @@ describe('validate: the issue example', () => {
       return;
     }
     const exampleSchema = schemaFromLexicon(lexicon);
-    assert.deepEqual(lint(text, { fileExists: (p) => existsSync(join(dir, p)) }, () => exampleSchema), []);
+    assert.deepEqual(
+      lint(text, { fileExists: (p) => existsSync(join(dir, p)) }, () => exampleSchema),
+      [],
+    );
     assert.deepEqual(service.validateJql(jql, exampleSchema), []);
   });
 });
@@ -76,7 +86,10 @@ describe('validate: syntax problems', () => {
   it('sorts all diagnostics by position', () => {
     const text = 'segmentation "Sigm Up"\n  unit dya\n  last 30 days\nfunnel "Purchse" -> "Sign Up"\n  last 7 days\n';
     const starts = lint(text).map((d) => d.span.start);
-    assert.deepEqual(starts, [...starts].sort((a, b) => a - b));
+    assert.deepEqual(
+      starts,
+      [...starts].sort((a, b) => a - b),
+    );
     assert.equal(starts.length, 3);
   });
 });
@@ -104,7 +117,7 @@ describe('validate: names from the schema', () => {
     assert.match(dropped.found[0].message, /dropped/);
   });
 
-  it('unknown-property is scoped to the query\'s events, plus Mixpanel defaults', () => {
+  it("unknown-property is scoped to the query's events, plus Mixpanel defaults", () => {
     // "price" exists on Purchase but not on Sign Up; $os and utm_medium are Mixpanel defaults.
     const { text, found } = expectAt(
       'segmentation "Sign Up"\n  where properties[[["price"]]] > 10 and properties["$os"] == "iOS" and properties["utm_medium"] == "cpc"\n  on properties[[["plna"]]]\n  last 30 days\n',
@@ -115,8 +128,11 @@ describe('validate: names from the schema', () => {
     assert.ok(fixed(text, found[1]).includes('on properties["plan"]'));
   });
 
-  it('a funnel\'s property scope is the union of its steps', () => {
-    expectAt('funnel "Sign Up" -> "Purchase"\n  on properties["price"]\n  where properties["signup_method"] == "email" and properties[[["category"]]] == "x"\n  last 30 days\n', 'unknown-property');
+  it("a funnel's property scope is the union of its steps", () => {
+    expectAt(
+      'funnel "Sign Up" -> "Purchase"\n  on properties["price"]\n  where properties["signup_method"] == "email" and properties[[["category"]]] == "x"\n  last 30 days\n',
+      'unknown-property',
+    );
   });
 
   it('a saved funnel checks properties against every event', () => {
@@ -129,7 +145,10 @@ describe('validate: names from the schema', () => {
   });
 
   it('unknown-user-property against the $user schema, with fixes', () => {
-    const { text, found } = expectAt('segmentation "Sign Up"\n  where user["$email"] == "a@b.c" and user[[["compnay_size"]]] > 10\n  last 30 days\n', 'unknown-user-property');
+    const { text, found } = expectAt(
+      'segmentation "Sign Up"\n  where user["$email"] == "a@b.c" and user[[["compnay_size"]]] > 10\n  last 30 days\n',
+      'unknown-user-property',
+    );
     assert.equal(fixed(text, found[0]), 'segmentation "Sign Up"\n  where user["$email"] == "a@b.c" and user["company_size"] > 10\n  last 30 days\n');
   });
 
@@ -142,11 +161,13 @@ describe('validate: names from the schema', () => {
 
   it('without a schema only syntax and structure are checked', () => {
     const text = 'segmentation "Whatever"\n  on properties["nothing"]\n  where frob(1)\n  unit dya\n';
-    const codes = lint(text, undefined, () => undefined).map((d) => d.code).sort();
+    const codes = lint(text, undefined, () => undefined)
+      .map((d) => d.code)
+      .sort();
     assert.deepEqual(codes, ['invalid-value', 'missing-date-range', 'unknown-function']);
   });
 
-  it('looks the schema up by the query\'s use line', () => {
+  it("looks the schema up by the query's use line", () => {
     const seen: Array<SourceRef | undefined> = [];
     const text = 'segmentation "A"\n  last 30 days\nuse mixpanel "other"\nsegmentation "B"\n  last 30 days\n';
     lint(text, undefined, (ref) => {
@@ -187,7 +208,12 @@ describe('validate: clauses', () => {
   });
 
   it('invalid-value for enum words, with did-you-mean', () => {
-    for (const [clause, bad, good] of [['unit', 'dya', 'day'], ['type', 'uniqe', 'unique'], ['chart', 'lien', 'line'], ['measure', 'summ', 'sum']] as const) {
+    for (const [clause, bad, good] of [
+      ['unit', 'dya', 'day'],
+      ['type', 'uniqe', 'unique'],
+      ['chart', 'lien', 'line'],
+      ['measure', 'summ', 'sum'],
+    ] as const) {
       const on = clause === 'measure' ? '  on properties["price"]\n' : '';
       const { text, found } = expectAt(`segmentation "Purchase"\n${on}  ${clause} [[${bad}]]\n  last 30 days\n`, 'invalid-value');
       assert.equal(fixed(text, found[0]), `segmentation "Purchase"\n${on}  ${clause} ${good}\n  last 30 days\n`);
@@ -242,9 +268,18 @@ describe('validate: clauses', () => {
   });
 
   it('missing-date-range inserts "last 30 days" after the last clause with the block\'s indentation', () => {
-    const { text, found } = expectAt('### T\n[[segmentation]] "Sign Up"\n    unit week\n    on properties["plan"]\n\n[[funnel]] "Sign Up" -> "Purchase"\n', 'missing-date-range');
-    assert.equal(fixed(text, found[0]), '### T\nsegmentation "Sign Up"\n    unit week\n    on properties["plan"]\n    last 30 days\n\nfunnel "Sign Up" -> "Purchase"\n');
-    assert.equal(fixed(text, found[1]), '### T\nsegmentation "Sign Up"\n    unit week\n    on properties["plan"]\n\nfunnel "Sign Up" -> "Purchase"\n  last 30 days\n');
+    const { text, found } = expectAt(
+      '### T\n[[segmentation]] "Sign Up"\n    unit week\n    on properties["plan"]\n\n[[funnel]] "Sign Up" -> "Purchase"\n',
+      'missing-date-range',
+    );
+    assert.equal(
+      fixed(text, found[0]),
+      '### T\nsegmentation "Sign Up"\n    unit week\n    on properties["plan"]\n    last 30 days\n\nfunnel "Sign Up" -> "Purchase"\n',
+    );
+    assert.equal(
+      fixed(text, found[1]),
+      '### T\nsegmentation "Sign Up"\n    unit week\n    on properties["plan"]\n\nfunnel "Sign Up" -> "Purchase"\n  last 30 days\n',
+    );
   });
 
   it('missing-date-range fix at the end of a file without a final newline, and with CRLF', () => {
@@ -256,7 +291,10 @@ describe('validate: clauses', () => {
   });
 
   it('insights and debugger queries need no date range', () => {
-    assert.deepEqual(lint('insights id 1\nuse piwik "p"\ndebugger "x"\n').map((d) => d.code), []);
+    assert.deepEqual(
+      lint('insights id 1\nuse piwik "p"\ndebugger "x"\n').map((d) => d.code),
+      [],
+    );
   });
 });
 
@@ -271,7 +309,8 @@ describe('validate: expressions', () => {
   });
 
   it('accepts comparisons the schema allows', () => {
-    const text = 'segmentation "Purchase"\n  where properties["price"] >= 10 and properties["is_first_purchase"] == true and properties["purchased_at"] > "2026-01-01" and 5 == properties["price"] and properties["plan"] != "free"\n  last 30 days\n';
+    const text =
+      'segmentation "Purchase"\n  where properties["price"] >= 10 and properties["is_first_purchase"] == true and properties["purchased_at"] > "2026-01-01" and 5 == properties["price"] and properties["plan"] != "free"\n  last 30 days\n';
     assert.deepEqual(lint(text), []);
   });
 
@@ -288,7 +327,9 @@ describe('validate: expressions', () => {
 
 describe('validate: sources and scripts', () => {
   it('unknown-source when the host lists the configured sources', () => {
-    const { text, found } = expectAt('use mixpanel [["shpo"]]\nsegmentation "Sign Up"\n  last 30 days\n', 'unknown-source', { knownSources: new Set(['shop']) });
+    const { text, found } = expectAt('use mixpanel [["shpo"]]\nsegmentation "Sign Up"\n  last 30 days\n', 'unknown-source', {
+      knownSources: new Set(['shop']),
+    });
     assert.equal(fixed(text, found[0]), 'use mixpanel "shop"\nsegmentation "Sign Up"\n  last 30 days\n');
     expectAt('use mixpanel "shpo"\nsegmentation "Sign Up"\n  last 30 days\n', 'unknown-source');
     expectAt('use local "data/x.ndjson"\nsegmentation "Sign Up"\n  last 30 days\n', 'unknown-source', { knownSources: new Set() });
@@ -322,11 +363,14 @@ describe('validate: per-query cache', () => {
     }
   });
 
-  it('a different schema object is not served from another schema\'s cache', () => {
+  it("a different schema object is not served from another schema's cache", () => {
     const text = 'segmentation "Sign Up"\n  last 30 days\n';
     assert.deepEqual(lint(text), []);
     const without: AnalyticsSchema = { events: {}, userProperties: {} };
-    assert.deepEqual(lint(text, undefined, () => without).map((d) => d.code), ['unknown-event']);
+    assert.deepEqual(
+      lint(text, undefined, () => without).map((d) => d.code),
+      ['unknown-event'],
+    );
   });
 
   it('a schema lookup that throws is treated as no schema', () => {

@@ -11,7 +11,11 @@ function expectAt(marked: string, code: string): { text: string; found: QueryDia
   const { text, spans } = markedSpans(marked);
   const all = service.validateJql(text, schema);
   const found = all.filter((d) => d.code === code);
-  assert.deepEqual(found.map((d) => text.slice(d.span.start, d.span.end)), spans.map((s) => text.slice(s.start, s.end)), JSON.stringify(all.map((d) => d.message)));
+  assert.deepEqual(
+    found.map((d) => text.slice(d.span.start, d.span.end)),
+    spans.map((s) => text.slice(s.start, s.end)),
+    JSON.stringify(all.map((d) => d.message)),
+  );
   return { text, found };
 }
 
@@ -45,13 +49,19 @@ describe('validateJql', () => {
   it('user["…"] in event_selectors is an error; join() selectors may read it', () => {
     const text = `function main() { return Events({ event_selectors: [{ event: "Purchase", selector: 'properties["price"] > 1 and user["plan"] == "team"' }] }); }`;
     const found = service.validateJql(text, schema).filter((d) => d.code === 'jql-user-in-event-selector');
-    assert.deepEqual(found.map((d) => [d.severity, text.slice(d.span.start, d.span.end)]), [['error', 'user["plan"]']]);
+    assert.deepEqual(
+      found.map((d) => [d.severity, text.slice(d.span.start, d.span.end)]),
+      [['error', 'user["plan"]']],
+    );
     assert.match(found[0].message, /event_selectors can only read event properties, not user\["plan"\]/);
     expectAt(`function main() { return join(Events({}), People(), { selectors: [{ selector: 'user["plan"] == "team"' }] }); }`, 'jql-user-in-event-selector');
   });
 
   it('Events() dates written in the script must be calendar days', () => {
-    const { found } = expectAt('function main() { return Events({ from_date: [["2026-08-32"]], to_date: "2026-09-01" }).reduce(mixpanel.reducer.count()); }', 'invalid-date');
+    const { found } = expectAt(
+      'function main() { return Events({ from_date: [["2026-08-32"]], to_date: "2026-09-01" }).reduce(mixpanel.reducer.count()); }',
+      'invalid-date',
+    );
     assert.equal(found[0].message, 'from_date "2026-08-32" is not a calendar day of the form YYYY-MM-DD.');
     expectAt('function main() { return Events({ from_date: "2024-02-29", to_date: [["2026-9-1"]] }); }', 'invalid-date');
     expectAt('function main() { return Events({ from_date: params.from_date, to_date: "2026-09-01" }); }', 'invalid-date');
@@ -64,7 +74,10 @@ describe('validateJql', () => {
   });
 
   it('unknown event names in event_selectors and join selectors, with fixes', () => {
-    const { text, found } = expectAt('function main() { return join(Events({ event_selectors: [{ event: [["Sign Upp"]] }] }), People(), { selectors: [{ event: [["Purchse"]] }] }); }', 'unknown-event');
+    const { text, found } = expectAt(
+      'function main() { return join(Events({ event_selectors: [{ event: [["Sign Upp"]] }] }), People(), { selectors: [{ event: [["Purchse"]] }] }); }',
+      'unknown-event',
+    );
     assert.match(found[0].message, /Did you mean "Sign Up"/);
     assert.ok(applyEdits(text, found[0].fixes![0].edits).includes('{ event: "Sign Up" }'));
     assert.ok(applyEdits(text, found[1].fixes![0].edits).includes('{ event: "Purchase" }'));
@@ -85,43 +98,73 @@ describe('validateJql', () => {
   });
 
   it('member access e.properties.x and e.properties["x"], with fixes in the written form', () => {
-    const { text, found } = expectAt('function main() { return Events({ event_selectors: [{ event: "Purchase" }] }).filter(e => e.properties.[[prcie]] > 1 && e.properties[[["curency"]]]); }', 'unknown-property');
+    const { text, found } = expectAt(
+      'function main() { return Events({ event_selectors: [{ event: "Purchase" }] }).filter(e => e.properties.[[prcie]] > 1 && e.properties[[["curency"]]]); }',
+      'unknown-property',
+    );
     assert.ok(applyEdits(text, found[0].fixes![0].edits).includes('e.properties.price > 1'));
     assert.ok(applyEdits(text, found[1].fixes![0].edits).includes('e.properties["currency"]'));
   });
 
-  it('without event selectors every event\'s properties count', () => {
-    expectAt('function main() { return Events({}).groupBy(["properties.category", "properties.[[nothing_like_it]]"], mixpanel.reducer.count()); }', 'unknown-property');
+  it("without event selectors every event's properties count", () => {
+    expectAt(
+      'function main() { return Events({}).groupBy(["properties.category", "properties.[[nothing_like_it]]"], mixpanel.reducer.count()); }',
+      'unknown-property',
+    );
   });
 
   it('user properties: user.properties.x, "user.properties.x" and People() scripts', () => {
-    expectAt('function main() { return join(Events({}), People()).filter(t => t.user.properties.company_size > 5 && t.user.properties.[[compnay]]).groupBy(["user.properties.[[plna]]"], mixpanel.reducer.count()); }', 'unknown-user-property');
+    expectAt(
+      'function main() { return join(Events({}), People()).filter(t => t.user.properties.company_size > 5 && t.user.properties.[[compnay]]).groupBy(["user.properties.[[plna]]"], mixpanel.reducer.count()); }',
+      'unknown-user-property',
+    );
     expectAt('function main() { return People().filter(u => u.properties.is_paying && u.properties.[[is_payin]]); }', 'unknown-user-property');
   });
 
   it('hidden and dropped properties are warnings', () => {
-    expectAt('function main() { return Events({ event_selectors: [{ event: "Added To Cart" }] }).groupBy(["properties.[[raw_payload]]"], mixpanel.reducer.count()); }', 'dropped-property');
-    expectAt('function main() { return Events({ event_selectors: [{ event: "Created Account" }] }).filter(e => e.properties.[[internal_ab_bucket]]); }', 'hidden-property');
+    expectAt(
+      'function main() { return Events({ event_selectors: [{ event: "Added To Cart" }] }).groupBy(["properties.[[raw_payload]]"], mixpanel.reducer.count()); }',
+      'dropped-property',
+    );
+    expectAt(
+      'function main() { return Events({ event_selectors: [{ event: "Created Account" }] }).filter(e => e.properties.[[internal_ab_bucket]]); }',
+      'hidden-property',
+    );
   });
 
   it('property names and syntax inside selector expressions', () => {
-    const { text, found } = expectAt(`function main() { return Events({ event_selectors: [{ event: "Sign Up", selector: 'properties[[["plna"]]] == "free"' }] }); }`, 'unknown-property');
+    const { text, found } = expectAt(
+      `function main() { return Events({ event_selectors: [{ event: "Sign Up", selector: 'properties[[["plna"]]] == "free"' }] }); }`,
+      'unknown-property',
+    );
     assert.ok(applyEdits(text, found[0].fixes![0].edits).includes(`selector: 'properties["plan"] == "free"'`));
     expectAt(`function main() { return People({ user_selectors: [{ selector: 'user[[["is_payin"]]]' }] }); }`, 'unknown-user-property');
-    const broken = service.validateJql(`function main() { return Events({ event_selectors: [{ event: "Sign Up", selector: 'properties["plan"] = "free"' }] }); }`, schema);
+    const broken = service.validateJql(
+      `function main() { return Events({ event_selectors: [{ event: "Sign Up", selector: 'properties["plan"] = "free"' }] }); }`,
+      schema,
+    );
     assert.equal(broken.length, 1);
     assert.match(broken[0].message, /^In the selector: Use '==' to compare/);
   });
 
   it('unknown reducers and mixpanel helpers, with did-you-mean', () => {
-    const { text, found } = expectAt('function main() { return Events({}).reduce([mixpanel.reducer.[[cuont]](), mixpanel.reducer.numeric_percentiles("time", 50), mixpanel.reducer.applyGroupLimits([1])]); }', 'unknown-reducer');
+    const { text, found } = expectAt(
+      'function main() { return Events({}).reduce([mixpanel.reducer.[[cuont]](), mixpanel.reducer.numeric_percentiles("time", 50), mixpanel.reducer.applyGroupLimits([1])]); }',
+      'unknown-reducer',
+    );
     assert.ok(applyEdits(text, found[0].fixes![0].edits).includes('mixpanel.reducer.count()'));
-    expectAt('function main() { return Events({}).groupBy([mixpanel.[[multi_keys]]("x"), mixpanel.numeric_bucket("time", mixpanel.daily_time_buckets)], mixpanel.reducer.count()); }', 'unknown-mixpanel-helper');
+    expectAt(
+      'function main() { return Events({}).groupBy([mixpanel.[[multi_keys]]("x"), mixpanel.numeric_bucket("time", mixpanel.daily_time_buckets)], mixpanel.reducer.count()); }',
+      'unknown-mixpanel-helper',
+    );
   });
 
   it('without a schema only syntax, main and builtins are checked', () => {
     const text = 'function main() { return Events({ event_selectors: [{ event: "Nope" }] }).reduce(mixpanel.reducer.cont()); }';
-    assert.deepEqual(service.validateJql(text, undefined).map((d) => d.code), ['unknown-reducer']);
+    assert.deepEqual(
+      service.validateJql(text, undefined).map((d) => d.code),
+      ['unknown-reducer'],
+    );
   });
 });
 
@@ -156,11 +199,17 @@ describe('completeJql', () => {
       accept(`Events({ event_selectors: [{ event: "Purchase", selector: 'properties["cur|"] == "USD"' }] })`, 'currency'),
       `Events({ event_selectors: [{ event: "Purchase", selector: 'properties["currency"] == "USD"' }] })`,
     );
-    assert.equal(accept(`People({ user_selectors: [{ selector: 'user["|' }] })`, 'is_paying'), `People({ user_selectors: [{ selector: 'user["is_paying"]' }] })`);
+    assert.equal(
+      accept(`People({ user_selectors: [{ selector: 'user["|' }] })`, 'is_paying'),
+      `People({ user_selectors: [{ selector: 'user["is_paying"]' }] })`,
+    );
   });
 
   it('member access after e.properties.', () => {
-    assert.equal(accept('Events({ event_selectors: [{ event: "Sign Up" }] }).filter(e => e.properties.pl|)', 'plan'), 'Events({ event_selectors: [{ event: "Sign Up" }] }).filter(e => e.properties.plan)');
+    assert.equal(
+      accept('Events({ event_selectors: [{ event: "Sign Up" }] }).filter(e => e.properties.pl|)', 'plan'),
+      'Events({ event_selectors: [{ event: "Sign Up" }] }).filter(e => e.properties.plan)',
+    );
     assert.equal(accept('Events({}).filter(e => e.properties.|)', 'State'), 'Events({}).filter(e => e.properties.State)');
   });
 

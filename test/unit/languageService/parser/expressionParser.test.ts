@@ -98,7 +98,11 @@ test('errors leave holes and clear problems', () => {
   for (const [text, expected, codes] of cases) {
     const { expression, problems } = parseExpression(text);
     assert.equal(shape(expression), expected, text);
-    assert.deepEqual(problems.map((p) => p.code), codes, text);
+    assert.deepEqual(
+      problems.map((p) => p.code),
+      codes,
+      text,
+    );
     for (const problem of problems) {
       assert.ok(problem.span.start >= 0 && problem.span.end <= text.length && problem.span.start <= problem.span.end, text);
     }
@@ -108,17 +112,26 @@ test('errors leave holes and clear problems', () => {
 test('a missing property name leaves a property node with an empty name for completion', () => {
   const { expression, problems } = parseExpression('properties[');
   assert.equal(expression.type, 'property');
-  assert.deepEqual(problems.map((p) => p.code), ['expected-property-name']);
+  assert.deepEqual(
+    problems.map((p) => p.code),
+    ['expected-property-name'],
+  );
   const partial = parseExpression('properties["pl');
   assert.ok(partial.expression.type === 'property');
   assert.equal(partial.expression.name, 'pl');
   assert.deepEqual(partial.expression.nameSpan, { start: 11, end: 14 });
-  assert.deepEqual(partial.problems.map((p) => p.code), ['unterminated-string']);
+  assert.deepEqual(
+    partial.problems.map((p) => p.code),
+    ['unterminated-string'],
+  );
 });
 
 test('printExpression writes Mixpanel text with only the parentheses precedence needs', () => {
   const cases: Array<[string, string]> = [
-    ['properties["plan"]  in  ["premium","team"] and defined( properties["utm_source"] )', 'properties["plan"] in ["premium", "team"] and defined(properties["utm_source"])'],
+    [
+      'properties["plan"]  in  ["premium","team"] and defined( properties["utm_source"] )',
+      'properties["plan"] in ["premium", "team"] and defined(properties["utm_source"])',
+    ],
     ['(1 + 2) * 3', '(1 + 2) * 3'],
     ['1 + (2 * 3)', '1 + 2 * 3'],
     ['1 - (2 - 3)', '1 - (2 - 3)'],
@@ -139,9 +152,18 @@ test('printExpression writes Mixpanel text with only the parentheses precedence 
 });
 
 test('absurdly deep or long expressions are refused with one problem instead of overflowing the stack', () => {
-  for (const text of ['('.repeat(5000) + '1' + ')'.repeat(5000), '['.repeat(5000), 'not '.repeat(5000) + 'true', 'properties["x"] == 1 and '.repeat(1000) + 'true']) {
+  for (const text of [
+    '('.repeat(5000) + '1' + ')'.repeat(5000),
+    '['.repeat(5000),
+    'not '.repeat(5000) + 'true',
+    'properties["x"] == 1 and '.repeat(1000) + 'true',
+  ]) {
     const { expression, problems } = parseExpression(text);
-    assert.deepEqual(problems.map((p) => p.code), ['expression-too-complex'], text.slice(0, 20));
+    assert.deepEqual(
+      problems.map((p) => p.code),
+      ['expression-too-complex'],
+      text.slice(0, 20),
+    );
     assert.ok(expression.span.end <= text.length);
   }
   const nested = '('.repeat(50) + '1' + ')'.repeat(50);

@@ -39,9 +39,44 @@ function parseAll(parser: IncrementalParser, versions: readonly string[]): void 
 
 /** Fragments that create or destroy the lines chunks start at, and join or split blocks. */
 const languagePieces = fc.constantFrom(
-  '\n', '\n\n', '###', '### T\n', 'use ', 'use mixpanel "a"\n', 'use piwik "b"\n', 'segmentation "X"\n', 'funnel ', 'retention "A"', 'insights id 4\n',
-  '  ', '\t', '  where ', '    and ', '  params {', '}', '\n  ', '# note\n', '  # c', '"', '\\', '->', ' -> "B"', 'properties["p"] == 1', '2026-10-01', ' to ',
-  'last 3 days', 'x', 'jql', 'debugger', '\r\n', '\f', '\v', 'us', 'e', '#', '\u{1F600}',
+  '\n',
+  '\n\n',
+  '###',
+  '### T\n',
+  'use ',
+  'use mixpanel "a"\n',
+  'use piwik "b"\n',
+  'segmentation "X"\n',
+  'funnel ',
+  'retention "A"',
+  'insights id 4\n',
+  '  ',
+  '\t',
+  '  where ',
+  '    and ',
+  '  params {',
+  '}',
+  '\n  ',
+  '# note\n',
+  '  # c',
+  '"',
+  '\\',
+  '->',
+  ' -> "B"',
+  'properties["p"] == 1',
+  '2026-10-01',
+  ' to ',
+  'last 3 days',
+  'x',
+  'jql',
+  'debugger',
+  '\r\n',
+  '\f',
+  '\v',
+  'us',
+  'e',
+  '#',
+  '\u{1F600}',
 );
 
 type Edit = { at: number; deleteCount: number; insert: string };
@@ -113,7 +148,21 @@ test('an edit in one query leaves the queries before it untouched and moves the 
 });
 
 test('chunks start at titles, use lines and heads no title waits for', () => {
-  const text = ['# intro', '  stray clause', 'use local "a.ndjson"', '### One', '', '# between', 'segmentation "A"', '  unit day', 'funnel "A" -> "B"', '### Two', '### Three', 'segmentation "C"', ''].join('\n');
+  const text = [
+    '# intro',
+    '  stray clause',
+    'use local "a.ndjson"',
+    '### One',
+    '',
+    '# between',
+    'segmentation "A"',
+    '  unit day',
+    'funnel "A" -> "B"',
+    '### Two',
+    '### Three',
+    'segmentation "C"',
+    '',
+  ].join('\n');
   const lineStarts = [0];
   for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
   // Lines 2 (use), 3 (### One), 8 (funnel: its title was taken), 9 and 10 (titles); `segmentation` on line 6 joins its title.

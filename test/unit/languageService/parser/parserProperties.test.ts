@@ -44,7 +44,20 @@ function assertWellFormed(text: string, doc: AqDocument): void {
 }
 
 /** Characters the language cares about, so random text reaches the interesting paths. */
-const languageChars = fc.constantFrom(...'segmntaiounlfrwhy#"\\[]{}(),->=<!:0123456789 \t\n\r_$.TZ'.split(''), 'use ', '###', 'properties["', '  where ', 'funnel ', ' -> ', '2026-10-01', ' to ', '  params {', '\n  ', '\u{1F600}');
+const languageChars = fc.constantFrom(
+  ...'segmntaiounlfrwhy#"\\[]{}(),->=<!:0123456789 \t\n\r_$.TZ'.split(''),
+  'use ',
+  '###',
+  'properties["',
+  '  where ',
+  'funnel ',
+  ' -> ',
+  '2026-10-01',
+  ' to ',
+  '  params {',
+  '\n  ',
+  '\u{1F600}',
+);
 
 type Mutation = { kind: 'insert' | 'replace'; at: number; text: string } | { kind: 'delete'; at: number; length: number };
 
@@ -113,7 +126,13 @@ test('random expression text never throws; spans stay inside', () => {
 const expressionTree: fc.Arbitrary<Expression> = fc.letrec<{ expr: Expression }>((tie) => {
   const span = { start: 0, end: 0 };
   const leaf = fc.oneof(
-    fc.record({ type: fc.constant('property' as const), span: fc.constant(span), scope: fc.constantFrom('properties' as const, 'user' as const, 'event' as const), name: fc.string({ maxLength: 8 }), nameSpan: fc.constant(span) }),
+    fc.record({
+      type: fc.constant('property' as const),
+      span: fc.constant(span),
+      scope: fc.constantFrom('properties' as const, 'user' as const, 'event' as const),
+      name: fc.string({ maxLength: 8 }),
+      nameSpan: fc.constant(span),
+    }),
     fc.record({ type: fc.constant('string' as const), span: fc.constant(span), value: fc.string({ maxLength: 8 }) }),
     fc.record({ type: fc.constant('number' as const), span: fc.constant(span), value: fc.oneof(fc.nat(), fc.double({ min: 0, max: 1e6, noNaN: true })) }),
     fc.record({ type: fc.constant('boolean' as const), span: fc.constant(span), value: fc.boolean() }),
@@ -123,10 +142,28 @@ const expressionTree: fc.Arbitrary<Expression> = fc.letrec<{ expr: Expression }>
     expr: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
       leaf,
-      fc.record({ type: fc.constant('binary' as const), span: fc.constant(span), operator: fc.constantFrom(...operators), operatorSpan: fc.constant(span), left: tie('expr'), right: tie('expr') }),
-      fc.record({ type: fc.constant('unary' as const), span: fc.constant(span), operator: fc.constantFrom('not' as const, '-' as const), operand: tie('expr') }),
+      fc.record({
+        type: fc.constant('binary' as const),
+        span: fc.constant(span),
+        operator: fc.constantFrom(...operators),
+        operatorSpan: fc.constant(span),
+        left: tie('expr'),
+        right: tie('expr'),
+      }),
+      fc.record({
+        type: fc.constant('unary' as const),
+        span: fc.constant(span),
+        operator: fc.constantFrom('not' as const, '-' as const),
+        operand: tie('expr'),
+      }),
       fc.record({ type: fc.constant('list' as const), span: fc.constant(span), items: fc.array(tie('expr'), { maxLength: 3 }) }),
-      fc.record({ type: fc.constant('call' as const), span: fc.constant(span), callee: fc.constantFrom('defined', 'number', 'floor', 'has_prefix'), calleeSpan: fc.constant(span), args: fc.array(tie('expr'), { maxLength: 2 }) }),
+      fc.record({
+        type: fc.constant('call' as const),
+        span: fc.constant(span),
+        callee: fc.constantFrom('defined', 'number', 'floor', 'has_prefix'),
+        calleeSpan: fc.constant(span),
+        args: fc.array(tie('expr'), { maxLength: 2 }),
+      }),
     ),
   };
 }).expr;

@@ -60,13 +60,19 @@ describe('Mixpanel event files', () => {
     assert.equal(missingEvent?.span.start, 0);
     assert.equal(covered(text, only(diagnostics, 'wrong-type')), '"yesterday"');
     assert.ok(diagnostics.some((d) => d.code === 'missing-field' && /distinct_id is missing/.test(d.message)));
-    assert.ok(diagnostics.some((d) => d.code === 'missing-field' && /no "properties"/.test(d.message) && d.span.start === text.indexOf('{"event": "Purchase"')));
+    assert.ok(
+      diagnostics.some((d) => d.code === 'missing-field' && /no "properties"/.test(d.message) && d.span.start === text.indexOf('{"event": "Purchase"')),
+    );
   });
 
   it('flags milliseconds as information with a fix, and times in the future or before 1971', () => {
     const ms = T * 1000;
     const future = NOW / 1000 + 3 * 3600;
-    const text = [good('Sign Up').replace(String(T), String(ms)), good('Sign Up').replace(String(T), String(future)), good('Sign Up').replace(String(T), '12')].join('\n');
+    const text = [
+      good('Sign Up').replace(String(T), String(ms)),
+      good('Sign Up').replace(String(T), String(future)),
+      good('Sign Up').replace(String(T), '12'),
+    ].join('\n');
     const diagnostics = lint('a.events.ndjson', text);
     const millis = only(diagnostics, 'time-in-milliseconds');
     assert.equal(millis.severity, 'information');
@@ -102,7 +108,10 @@ describe('Mixpanel event files', () => {
     assert.match(event.message, /did you mean "Sign Up"\?/);
     const afterEventFix = apply(text, event.fixes![0]);
     const property = lint('a.events.json', afterEventFix).filter((d) => d.code === 'unknown-property');
-    assert.deepEqual(property.map((d) => covered(afterEventFix, d)), ['"plna"', '"amout"']);
+    assert.deepEqual(
+      property.map((d) => covered(afterEventFix, d)),
+      ['"plna"', '"amout"'],
+    );
     const allFixed = apply(apply(afterEventFix, property[1].fixes![0]), property[0].fixes![0]);
     assert.deepEqual(lint('a.events.json', allFixed), []);
     assert.match(allFixed, /"plan": "pro"/);
@@ -125,10 +134,13 @@ describe('Mixpanel event files', () => {
 
 describe('mParticle batch files', () => {
   const batch = (events: string, extra = ''): string => `{"environment": "production", "user_identities": {"customer_id": "1"}${extra}, "events": [${events}]}`;
-  const custom = (name: string, type = 'navigation', ts = T * 1000): string => `{"event_type": "custom_event", "data": {"event_name": "${name}", "custom_event_type": "${type}", "timestamp_unixtime_ms": ${ts}}}`;
+  const custom = (name: string, type = 'navigation', ts = T * 1000): string =>
+    `{"event_type": "custom_event", "data": {"event_name": "${name}", "custom_event_type": "${type}", "timestamp_unixtime_ms": ${ts}}}`;
 
   it('accepts a single clean batch and an array of them, with sessions that start and end', () => {
-    const one = batch(`{"event_type": "session_start", "data": {"session_uuid": "s1"}}, ${custom('Sign Up')}, {"event_type": "session_end", "data": {"session_uuid": "s1"}}`);
+    const one = batch(
+      `{"event_type": "session_start", "data": {"session_uuid": "s1"}}, ${custom('Sign Up')}, {"event_type": "session_end", "data": {"session_uuid": "s1"}}`,
+    );
     assert.deepEqual(lint('u.mparticle.json', one), []);
     assert.deepEqual(lint('u.mparticle.json', `[${one}, ${one}]`), []);
   });
@@ -154,9 +166,15 @@ describe('mParticle batch files', () => {
       const diagnostic = lint('u.mparticle.json', fixed).find((d) => covered(fixed, d) === textCovered)!;
       fixed = apply(fixed, diagnostic.fixes![0]);
     }
-    assert.equal(fixed, `{"environment": "production", "user_identities": {"customer_id": "1"}, "device_info": {}, "events": [{"event_type": "custom_event", "data": {}}]}`);
+    assert.equal(
+      fixed,
+      `{"environment": "production", "user_identities": {"customer_id": "1"}, "device_info": {}, "events": [{"event_type": "custom_event", "data": {}}]}`,
+    );
     // What is left is the custom event's empty data, which no rename can fix.
-    assert.deepEqual(lint('u.mparticle.json', fixed).map((d) => d.code), ['missing-field', 'missing-field']);
+    assert.deepEqual(
+      lint('u.mparticle.json', fixed).map((d) => d.code),
+      ['missing-field', 'missing-field'],
+    );
   });
 
   it('requires event_name and custom_event_type on a custom_event and checks names against the schema', () => {

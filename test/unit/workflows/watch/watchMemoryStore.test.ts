@@ -20,8 +20,17 @@ describe('watch memory store', () => {
     assert.match(path.slice(dirname(path).length + 1), /^[0-9a-f]{16}\.json$/);
     // The order of event types does not make another watch; every other field does.
     assert.equal(watchMemoryPath(dir, { ...KEY, eventTypes: [18, 17, 17] }), path);
-    const others = [{ ...KEY, file: '/work/other.aq' }, { ...KEY, queryTitle: 'Excluded' }, { ...KEY, sourceName: 'prod' }, { ...KEY, eventTypes: [17] }].map((key) => watchMemoryPath(dir, key));
-    assert.equal(watchMemoryPath(dir, { ...KEY, eventTypes: [] }), watchMemoryPath(dir, { ...KEY, eventTypes: [17] }), 'no types means broken events, as the watcher defaults to');
+    const others = [
+      { ...KEY, file: '/work/other.aq' },
+      { ...KEY, queryTitle: 'Excluded' },
+      { ...KEY, sourceName: 'prod' },
+      { ...KEY, eventTypes: [17] },
+    ].map((key) => watchMemoryPath(dir, key));
+    assert.equal(
+      watchMemoryPath(dir, { ...KEY, eventTypes: [] }),
+      watchMemoryPath(dir, { ...KEY, eventTypes: [17] }),
+      'no types means broken events, as the watcher defaults to',
+    );
     assert.equal(new Set([path, ...others]).size, 5);
   });
 

@@ -224,7 +224,13 @@ export class DatasetIndex {
 function rowsOf(events: LocalEvent[]): Pick<LoadedRows, 'times' | 'users' | 'userIds' | 'nameIds' | 'names'> {
   const userNumbers = new Map<string, number>();
   const nameNumbers = new Map<string, number>();
-  const rows = { times: new Float64Array(events.length), users: new Int32Array(events.length), userIds: [] as string[], nameIds: new Int32Array(events.length), names: [] as string[] };
+  const rows = {
+    times: new Float64Array(events.length),
+    users: new Int32Array(events.length),
+    userIds: [] as string[],
+    nameIds: new Int32Array(events.length),
+    names: [] as string[],
+  };
   const numberOf = (map: Map<string, number>, list: string[], key: string): number => {
     let number = map.get(key);
     if (number === undefined) {

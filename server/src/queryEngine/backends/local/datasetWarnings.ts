@@ -27,8 +27,10 @@ export function datasetWarnings(dataset: Pick<LocalDataset, 'skipped' | 'duplica
     });
   }
   if (dataset.duplicates > 0) {
-    warnings.push({ code: 'duplicates', message: `dropped ${dataset.duplicates} duplicate event${dataset.duplicates === 1 ? '' : 's'} (same $insert_id, event, distinct_id and time)` });
+    warnings.push({
+      code: 'duplicates',
+      message: `dropped ${dataset.duplicates} duplicate event${dataset.duplicates === 1 ? '' : 's'} (same $insert_id, event, distinct_id and time)`,
+    });
   }
   return warnings;
 }
-

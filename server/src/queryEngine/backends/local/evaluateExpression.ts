@@ -185,7 +185,11 @@ function compileBinary<C>(operator: BinaryOperator, left: CompiledExpressionOf<C
   }
 }
 
-function arithmetic<C>(left: CompiledExpressionOf<C>, right: CompiledExpressionOf<C>, apply: (a: number, b: number) => number | undefined): CompiledExpressionOf<C> {
+function arithmetic<C>(
+  left: CompiledExpressionOf<C>,
+  right: CompiledExpressionOf<C>,
+  apply: (a: number, b: number) => number | undefined,
+): CompiledExpressionOf<C> {
   return (context) => {
     const a = left(context);
     const b = right(context);
@@ -303,5 +307,8 @@ function toDatetime(value: unknown): Date | undefined {
 }
 
 function formatDatetime(value: Date): string {
-  return value.toISOString().replace(/\.000Z$/, '').replace(/Z$/, '');
+  return value
+    .toISOString()
+    .replace(/\.000Z$/, '')
+    .replace(/Z$/, '');
 }

@@ -89,18 +89,29 @@ async function listSourceFiles(path: string): Promise<SourceFiles> {
   try {
     info = await stat(path);
   } catch {
-    throw new BackendError('config', `The local data "${path}" does not exist. Point the source's "path" at a Mixpanel export (.ndjson, .json or .gz) or a folder of them.`);
+    throw new BackendError(
+      'config',
+      `The local data "${path}" does not exist. Point the source's "path" at a Mixpanel export (.ndjson, .json or .gz) or a folder of them.`,
+    );
   }
   if (info.isDirectory()) {
     const all = (await walk(path)).filter((file) => DATA_FILE.test(file) && basename(file) !== PULL_MANIFEST_FILE).sort();
     return { events: all.filter((file) => !PEOPLE_FILE.test(file)), people: all.filter((file) => PEOPLE_FILE.test(file)) };
   }
   if (PEOPLE_FILE.test(path)) return { events: [], people: [path] };
-  const stem = basename(path).replace(/\.gz$/i, '').replace(/\.(ndjson|jsonl|json)$/i, '');
+  const stem = basename(path)
+    .replace(/\.gz$/i, '')
+    .replace(/\.(ndjson|jsonl|json)$/i, '');
   const people: string[] = [];
   for (const candidate of [`${stem}.people.ndjson`, `${stem}.people.ndjson.gz`]) {
     const sibling = join(dirname(path), candidate);
-    if (await stat(sibling).then((s) => s.isFile(), () => false)) people.push(sibling);
+    if (
+      await stat(sibling).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      people.push(sibling);
   }
   return { events: [path], people };
 }
@@ -117,10 +128,12 @@ async function walk(dir: string): Promise<string[]> {
 }
 
 async function fingerprintOf(files: string[]): Promise<string> {
-  const parts = await Promise.all(files.map(async (file) => {
-    const info = await stat(file);
-    return `${file}:${info.mtimeMs}:${info.size}`;
-  }));
+  const parts = await Promise.all(
+    files.map(async (file) => {
+      const info = await stat(file);
+      return `${file}:${info.mtimeMs}:${info.size}`;
+    }),
+  );
   return parts.join('|');
 }
 
@@ -402,7 +415,13 @@ function fileRowsOf(collector: ChunkCollector): FileRows {
   return rows;
 }
 
-async function readDataset(files: SourceFiles, signal: AbortSignal | undefined, parseWorkers: number | undefined, extract: ExtractRequest | undefined, limits: ReadLimits): Promise<LocalDataset> {
+async function readDataset(
+  files: SourceFiles,
+  signal: AbortSignal | undefined,
+  parseWorkers: number | undefined,
+  extract: ExtractRequest | undefined,
+  limits: ReadLimits,
+): Promise<LocalDataset> {
   const request = extract && extract.properties.length > 0 ? { properties: [...new Set(extract.properties)], events: extract.events } : undefined;
   const collector = new ChunkCollector(request?.properties.length ?? 0);
   const skipped: SkippedLine[] = [];
@@ -717,7 +736,15 @@ type ChunkHandler = (parsed: ParsedChunk, lines: LocatedLines, firstLine: number
  * it): `buffers` receives the pieces that hold events' lines, and a line that spans two pieces is
  * copied on its own. Each chunk is parsed in a work buffer that is reused for later chunks.
  */
-async function forEachChunk(file: string, signal: AbortSignal | undefined, pool: ParsePool | undefined, extract: ExtractRequest | undefined, limits: ReadLimits, buffers: Buffer[], onChunk: ChunkHandler): Promise<void> {
+async function forEachChunk(
+  file: string,
+  signal: AbortSignal | undefined,
+  pool: ParsePool | undefined,
+  extract: ExtractRequest | undefined,
+  limits: ReadLimits,
+  buffers: Buffer[],
+  onChunk: ChunkHandler,
+): Promise<void> {
   throwIfAborted(signal);
   const { raw, stream, gzipped } = await openData(file);
   const countDecompressed = await decompressionGuard(file, gzipped, limits);

@@ -17,7 +17,10 @@ export function jqlOutputToRows(output: unknown[]): RowsData {
   if (items.length === 0) return { kind: 'rows', columns: [], rows: [] };
   if (items.every(isKeyValue)) return keyValueRows(items as Array<{ key: unknown; value: unknown }>);
   if (items.every(isPlainObject)) return objectRows(items as Array<Record<string, unknown>>);
-  return build(['value'], items.map((item) => [item]));
+  return build(
+    ['value'],
+    items.map((item) => [item]),
+  );
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -40,13 +43,22 @@ function keyValueRows(items: Array<{ key: unknown; value: unknown }>): RowsData 
   // Several reducers give an array value; a summary reducer gives an object value.
   if (items.every((item) => Array.isArray(item.value))) {
     const valueCount = items.reduce((most, item) => Math.max(most, (item.value as unknown[]).length), 0);
-    return build([...keyNames, ...valueNames(valueCount)], items.map((item) => [...keysOf(item), ...Array.from({ length: valueCount }, (_, i) => (item.value as unknown[])[i])]));
+    return build(
+      [...keyNames, ...valueNames(valueCount)],
+      items.map((item) => [...keysOf(item), ...Array.from({ length: valueCount }, (_, i) => (item.value as unknown[])[i])]),
+    );
   }
   if (items.every((item) => isPlainObject(item.value))) {
     const fields = unionOfKeys(items.map((item) => item.value as Record<string, unknown>));
-    return build([...keyNames, ...fields], items.map((item) => [...keysOf(item), ...fields.map((field) => (item.value as Record<string, unknown>)[field])]));
+    return build(
+      [...keyNames, ...fields],
+      items.map((item) => [...keysOf(item), ...fields.map((field) => (item.value as Record<string, unknown>)[field])]),
+    );
   }
-  return build([...keyNames, 'value'], items.map((item) => [...keysOf(item), item.value]));
+  return build(
+    [...keyNames, 'value'],
+    items.map((item) => [...keysOf(item), item.value]),
+  );
 }
 
 /** `value`, or `value 1` … `value N` for several. */
@@ -56,7 +68,10 @@ function valueNames(count: number): string[] {
 
 function objectRows(items: Array<Record<string, unknown>>): RowsData {
   const fields = unionOfKeys(items);
-  return build(fields, items.map((item) => fields.map((field) => item[field])));
+  return build(
+    fields,
+    items.map((item) => fields.map((field) => item[field])),
+  );
 }
 
 function unionOfKeys(objects: Array<Record<string, unknown>>): string[] {

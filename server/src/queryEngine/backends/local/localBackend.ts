@@ -108,11 +108,19 @@ export class LocalBackend implements AnalyticsBackend {
    * The result's data and its raw answer: for JQL what main() returned, as Mixpanel's /jql answers
    * it; other kinds have no answer but their data.
    */
-  private async compute(spec: QuerySpec, context: RunContext, warnings: ResultWarning[], onSegmentCount: (total: number) => void): Promise<{ data: ResultData; raw: string }> {
+  private async compute(
+    spec: QuerySpec,
+    context: RunContext,
+    warnings: ResultWarning[],
+    onSegmentCount: (total: number) => void,
+  ): Promise<{ data: ResultData; raw: string }> {
     const options = { timezone: this.source.timezone, onSegmentCount };
     switch (spec.kind) {
       case 'insights':
-        throw new BackendError('config', `"${spec.title}" is an insights query: saved Insights reports live in Mixpanel. Run it on a Mixpanel source, or rewrite it as a segmentation for the local source.`);
+        throw new BackendError(
+          'config',
+          `"${spec.title}" is an insights query: saved Insights reports live in Mixpanel. Run it on a Mixpanel source, or rewrite it as a segmentation for the local source.`,
+        );
       case 'debugger':
         throw new BackendError('config', `"${spec.title}" is a debugger query: the Tracker Debugger needs a Piwik PRO source.`);
       case 'report':
@@ -127,7 +135,12 @@ export class LocalBackend implements AnalyticsBackend {
         const dataset = await this.load(context, spec);
         warnings.push(...datasetWarnings(dataset, this.dataPath));
         context.onProgress?.({ message: `Computing "${spec.title}" over ${eventCountOf(dataset).toLocaleString('en-US')} events…` });
-        const data = spec.kind === 'segmentation' ? runLocalSegmentation(dataset, spec, options) : spec.kind === 'funnel' ? runLocalFunnel(dataset, spec, options) : runLocalRetention(dataset, spec, options);
+        const data =
+          spec.kind === 'segmentation'
+            ? runLocalSegmentation(dataset, spec, options)
+            : spec.kind === 'funnel'
+              ? runLocalFunnel(dataset, spec, options)
+              : runLocalRetention(dataset, spec, options);
         const coverage = coverageWarning(dataset, spec.range, this.source.timezone);
         if (coverage) warnings.push(coverage);
         return { data, raw: JSON.stringify(data) };

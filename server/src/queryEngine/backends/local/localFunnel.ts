@@ -79,7 +79,10 @@ interface PeriodTotals {
 
 export function runLocalFunnel(dataset: LocalDataset, spec: FunnelSpec, options: LocalQueryOptions = {}): FunnelData {
   if (spec.steps.length === 0) {
-    throw new BackendError('config', `"${spec.title}" is a saved funnel (funnel id ${spec.savedId ?? '?'}): saved funnels live in Mixpanel. On a local source, write the steps: funnel "A" -> "B" -> "C".`);
+    throw new BackendError(
+      'config',
+      `"${spec.title}" is a saved funnel (funnel id ${spec.savedId ?? '?'}): saved funnels live in Mixpanel. On a local source, write the steps: funnel "A" -> "B" -> "C".`,
+    );
   }
   const window = spec.window ?? DEFAULT_FUNNEL_WINDOW;
   const windowMs = window.count * FUNNEL_UNIT_MS[window.unit];

@@ -57,7 +57,10 @@ export function runLocalRetention(dataset: LocalDataset, spec: RetentionSpec, op
   const returns = spec.returnEvent === undefined ? index.all : index.table(spec.returnEvent);
   const where = spec.where ? returns.compilePredicate(spec.where) : undefined;
 
-  const births = spec.retentionType === 'birth' ? firstBirths(index.table(spec.bornEvent), spec, bucketer, start, end, index.userIds.length) : recurringBirths(returns, where, bucketer, start, end, index.userIds.length);
+  const births =
+    spec.retentionType === 'birth'
+      ? firstBirths(index.table(spec.bornEvent), spec, bucketer, start, end, index.userIds.length)
+      : recurringBirths(returns, where, bucketer, start, end, index.userIds.length);
 
   const intervalOf = spec.windows === 'rolling' ? rollingInterval(ROLLING_UNIT_MS[spec.unit]) : calendarInterval(returns.bucketsFor(bucketer));
   const on: CompiledExpressionOf<number> | undefined = spec.on ? returns.compile(spec.on) : undefined;
@@ -115,7 +118,14 @@ function firstBirths(born: EventTable, spec: RetentionSpec, bucketer: TimeBucket
 }
 
 /** compounded: the first return event of each user in each bucket of the range starts a cohort entry. */
-function recurringBirths(returns: EventTable, where: ((row: number) => boolean) | undefined, bucketer: TimeBucketer, start: number, end: number, userCount: number): Array<Birth[] | undefined> {
+function recurringBirths(
+  returns: EventTable,
+  where: ((row: number) => boolean) | undefined,
+  bucketer: TimeBucketer,
+  start: number,
+  end: number,
+  userCount: number,
+): Array<Birth[] | undefined> {
   const buckets = returns.bucketsFor(bucketer);
   const births: Array<Birth[] | undefined> = new Array(userCount);
   const rows = returns.rowsBetween(start, end);
@@ -145,10 +155,21 @@ function calendarInterval(returnBuckets: Int32Array): IntervalOf {
   return (row, _time, birth) => returnBuckets[row] - birth.bucket;
 }
 
-function summarise(births: Array<Birth[] | undefined>, spec: RetentionSpec, bucketer: TimeBucketer, intervals: number, onSegmentCount?: (total: number) => void): RetentionData {
+function summarise(
+  births: Array<Birth[] | undefined>,
+  spec: RetentionSpec,
+  bucketer: TimeBucketer,
+  intervals: number,
+  onSegmentCount?: (total: number) => void,
+): RetentionData {
   const cohortSizes = new Map<number, number>();
   for (const userBirths of births) for (const birth of userBirths ?? []) cohortSizes.set(birth.bucket, (cohortSizes.get(birth.bucket) ?? 0) + 1);
-  const emptyRow = (bucket: number, segment: string | null): RetentionData['cohorts'][number] => ({ date: bucketer.labelOf(bucket), size: cohortSizes.get(bucket) ?? 0, retained: new Array<number>(intervals).fill(0), segment });
+  const emptyRow = (bucket: number, segment: string | null): RetentionData['cohorts'][number] => ({
+    date: bucketer.labelOf(bucket),
+    size: cohortSizes.get(bucket) ?? 0,
+    retained: new Array<number>(intervals).fill(0),
+    segment,
+  });
 
   if (!spec.on) {
     const cohorts = new Map<number, RetentionData['cohorts'][number]>();
@@ -161,7 +182,12 @@ function summarise(births: Array<Birth[] | undefined>, spec: RetentionSpec, buck
         for (let interval = 0; interval < intervals; interval++) cohort.retained[interval] += returned[interval];
       }
     }
-    return { kind: 'retention', unit: spec.unit, retentionType: spec.retentionType, cohorts: [...cohorts.values()].sort((a, b) => compareText(a.date, b.date)) };
+    return {
+      kind: 'retention',
+      unit: spec.unit,
+      retentionType: spec.retentionType,
+      cohorts: [...cohorts.values()].sort((a, b) => compareText(a.date, b.date)),
+    };
   }
 
   // A row per cohort and segment value that someone of the cohort came back with.
@@ -185,7 +211,9 @@ function summarise(births: Array<Birth[] | undefined>, spec: RetentionSpec, buck
     .slice(0, spec.limit)
     .map(([segment]) => segment);
   const rank = new Map(topSegments.map((segment, position) => [segment, position]));
-  const cohorts = [...rows.values()].filter((row) => rank.has(row.segment as string)).sort((a, b) => compareText(a.date, b.date) || rank.get(a.segment as string)! - rank.get(b.segment as string)!);
+  const cohorts = [...rows.values()]
+    .filter((row) => rank.has(row.segment as string))
+    .sort((a, b) => compareText(a.date, b.date) || rank.get(a.segment as string)! - rank.get(b.segment as string)!);
   return { kind: 'retention', unit: spec.unit, retentionType: spec.retentionType, cohorts };
 }
 

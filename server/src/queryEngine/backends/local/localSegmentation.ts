@@ -51,7 +51,11 @@ export function runLocalSegmentation(dataset: LocalDataset, spec: SegmentationSp
   const positionOf = (row: number): number => bucketColumn[row] - firstBucket;
 
   if (spec.measure !== 'count') {
-    if (!on) throw new BackendError('config', `\`measure ${spec.measure}\` needs an \`on\` expression giving the number to ${spec.measure === 'numeric' ? 'bucket' : spec.measure === 'sum' ? 'sum' : 'average'}.`);
+    if (!on)
+      throw new BackendError(
+        'config',
+        `\`measure ${spec.measure}\` needs an \`on\` expression giving the number to ${spec.measure === 'numeric' ? 'bucket' : spec.measure === 'sum' ? 'sum' : 'average'}.`,
+      );
     if (spec.measure === 'numeric') return numericBuckets(rows, on, positionOf, dates, spec);
     return sumOrAverage(rows, on, positionOf, dates, spec, spec.measure);
   }

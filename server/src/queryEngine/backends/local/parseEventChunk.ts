@@ -314,11 +314,38 @@ export function parseEventChunk(chunk: Uint8Array, final: boolean, extract?: Ext
             if (depth === 1) {
               // "event", "properties"
               if (length === 5 && text[k] === 101 && text[k + 1] === 118 && text[k + 2] === 101 && text[k + 3] === 110 && text[k + 4] === 116) field = 1;
-              else if (length === 10 && text[k] === 112 && text[k + 1] === 114 && text[k + 2] === 111 && text[k + 3] === 112 && text[k + 4] === 101 && text[k + 5] === 114 && text[k + 6] === 116 && text[k + 7] === 105 && text[k + 8] === 101 && text[k + 9] === 115) field = 2;
+              else if (
+                length === 10 &&
+                text[k] === 112 &&
+                text[k + 1] === 114 &&
+                text[k + 2] === 111 &&
+                text[k + 3] === 112 &&
+                text[k + 4] === 101 &&
+                text[k + 5] === 114 &&
+                text[k + 6] === 116 &&
+                text[k + 7] === 105 &&
+                text[k + 8] === 101 &&
+                text[k + 9] === 115
+              )
+                field = 2;
             } else {
               // "time", "distinct_id"
               if (length === 4 && text[k] === 116 && text[k + 1] === 105 && text[k + 2] === 109 && text[k + 3] === 101) field = 3;
-              else if (length === 11 && text[k] === 100 && text[k + 1] === 105 && text[k + 2] === 115 && text[k + 3] === 116 && text[k + 4] === 105 && text[k + 5] === 110 && text[k + 6] === 99 && text[k + 7] === 116 && text[k + 8] === 95 && text[k + 9] === 105 && text[k + 10] === 100) field = 4;
+              else if (
+                length === 11 &&
+                text[k] === 100 &&
+                text[k + 1] === 105 &&
+                text[k + 2] === 115 &&
+                text[k + 3] === 116 &&
+                text[k + 4] === 105 &&
+                text[k + 5] === 110 &&
+                text[k + 6] === 99 &&
+                text[k + 7] === 116 &&
+                text[k + 8] === 95 &&
+                text[k + 9] === 105 &&
+                text[k + 10] === 100
+              )
+                field = 4;
               for (let j = 0; j < wantCount && want < 0 && !skipWanted; j++) {
                 const bytes = wantBytes[j];
                 if (bytes.length !== length) continue;
@@ -329,7 +356,8 @@ export function parseEventChunk(chunk: Uint8Array, final: boolean, extract?: Ext
             }
             // A repeated key: JSON.parse keeps the last value; rare enough to leave to it (a
             // requested property just takes the last value, as JSON.parse does).
-            if ((field === 1 && eventStart >= 0) || (field === 2 && propertiesSeen) || (field === 3 && timeKind !== 0) || (field === 4 && distinctSeen)) break scan;
+            if ((field === 1 && eventStart >= 0) || (field === 2 && propertiesSeen) || (field === 3 && timeKind !== 0) || (field === 4 && distinctSeen))
+              break scan;
           }
           p = q + 1;
           while (p < end) {

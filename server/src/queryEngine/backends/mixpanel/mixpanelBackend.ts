@@ -11,7 +11,17 @@ import type { AnalyticsBackend, Credentials, MixpanelRegion, MixpanelSourceConfi
 import { BackendError } from '../../backendErrors';
 import { envPrefixFor, LEGACY_SECRET_WARNING } from '../../credentialsFromEnv';
 import { compileFunnelToJql, funnelJqlOutputToData } from '../../funnelToJql';
-import { applyBaseUrlOverride, buildUrl, defaultHttpClient, describeAsCurl, describeTarget, type HttpAuth, type HttpClient, type HttpRequest, type HttpResponse } from '../../httpClient';
+import {
+  applyBaseUrlOverride,
+  buildUrl,
+  defaultHttpClient,
+  describeAsCurl,
+  describeTarget,
+  type HttpAuth,
+  type HttpClient,
+  type HttpRequest,
+  type HttpResponse,
+} from '../../httpClient';
 import { maskCredentials } from '../../credentialMasking';
 import { parseRetryAfter, type RequestQueue } from '../../requestQueue';
 import { describeWait } from '../../retryAfter';
@@ -103,7 +113,10 @@ export class MixpanelBackend implements AnalyticsBackend {
 
   /** `/cohorts/list`: the project's saved cohorts, for completion and lookups. */
   async listCohorts(context: RunContext): Promise<MixpanelCohort[]> {
-    const json = await this.callJson({ method: 'POST', path: '/api/query/cohorts/list', query: projectParams(this.source), form: {}, retryable: true }, context);
+    const json = await this.callJson(
+      { method: 'POST', path: '/api/query/cohorts/list', query: projectParams(this.source), form: {}, retryable: true },
+      context,
+    );
     if (!Array.isArray(json)) throw new BackendError('badResponse', "Mixpanel's /cohorts/list answer is not a JSON array.");
     return json
       .filter((entry): entry is Record<string, unknown> => typeof entry === 'object' && entry !== null && typeof (entry as { id?: unknown }).id === 'number')
@@ -126,13 +139,13 @@ export class MixpanelBackend implements AnalyticsBackend {
     if (query.sessionId) form.session_id = query.sessionId;
     const json = await this.callJson({ method: 'POST', path: '/api/query/engage', query: projectParams(this.source), form, retryable: true }, context);
     const body = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
-    if (!Array.isArray(body.results)) throw new BackendError('badResponse', "Mixpanel's /engage answer has no \"results\" array.");
+    if (!Array.isArray(body.results)) throw new BackendError('badResponse', 'Mixpanel\'s /engage answer has no "results" array.');
     return {
       profiles: body.results.map((entry) => {
         const profile = (entry ?? {}) as Record<string, unknown>;
         return { distinctId: String(profile.$distinct_id ?? ''), properties: (profile.$properties ?? {}) as Record<string, unknown> };
       }),
-      page: typeof body.page === 'number' ? body.page : query.page ?? 0,
+      page: typeof body.page === 'number' ? body.page : (query.page ?? 0),
       pageSize: typeof body.page_size === 'number' ? body.page_size : body.results.length,
       sessionId: typeof body.session_id === 'string' ? body.session_id : undefined,
       total: typeof body.total === 'number' ? body.total : undefined,
@@ -177,7 +190,16 @@ export class MixpanelBackend implements AnalyticsBackend {
       funnelJqlOutputToData: this.options.funnelJqlOutputToData ?? funnelJqlOutputToData,
     });
     const maxRaw = context.fullRaw ? Infinity : (this.options.maxRawChars ?? 256 * 1024);
-    const rowCount = data.kind === 'series' ? data.dates.length : data.kind === 'funnel' ? (data.byDate?.length ?? data.steps.length) : data.kind === 'retention' ? data.cohorts.length : data.kind === 'rows' ? data.rows.length : data.sessions.length;
+    const rowCount =
+      data.kind === 'series'
+        ? data.dates.length
+        : data.kind === 'funnel'
+          ? (data.byDate?.length ?? data.steps.length)
+          : data.kind === 'retention'
+            ? data.cohorts.length
+            : data.kind === 'rows'
+              ? data.rows.length
+              : data.sessions.length;
     const seriesCount = data.kind === 'series' ? data.series.length : data.kind === 'funnel' ? data.segments.length : 0;
     return {
       title: spec.title,
@@ -202,16 +224,17 @@ export class MixpanelBackend implements AnalyticsBackend {
   private send(call: MixpanelCall, context: RunContext): Promise<HttpResponse> {
     const credentials = context.credentials;
     if (!credentials?.secret) {
-      return Promise.reject(
-        new BackendError('auth', `No credentials for Mixpanel source "${this.source.name}".`, { hint: this.credentialsHint() }),
-      );
+      return Promise.reject(new BackendError('auth', `No credentials for Mixpanel source "${this.source.name}".`, { hint: this.credentialsHint() }));
     }
     const request = this.toHttpRequest(call, credentials);
-    return this.options.queue.run(async () => {
-      const response = await this.http.send(request, { signal: context.signal, timeoutMs: this.options.timeoutMs, maxBytes: this.options.maxResponseBytes });
-      if (response.status >= 200 && response.status < 300) return response;
-      throw this.errorFor(response, call, credentials);
-    }, { signal: context.signal, retryable: call.retryable });
+    return this.options.queue.run(
+      async () => {
+        const response = await this.http.send(request, { signal: context.signal, timeoutMs: this.options.timeoutMs, maxBytes: this.options.maxResponseBytes });
+        if (response.status >= 200 && response.status < 300) return response;
+        throw this.errorFor(response, call, credentials);
+      },
+      { signal: context.signal, retryable: call.retryable },
+    );
   }
 
   private toHttpRequest(call: MixpanelCall, credentials: Credentials): HttpRequest {
@@ -243,7 +266,11 @@ export class MixpanelBackend implements AnalyticsBackend {
     const project = `project ${projectId}`;
     const said = detail ? ` Mixpanel said: "${detail}"` : '';
     if (/invalid project id for cluster|cluster/i.test(detail) && status >= 400 && status < 500) {
-      return new BackendError('region', `Mixpanel's ${region} servers do not hold ${project}: this project may live in the ${OTHER_REGIONS[region]} region. Set "region" for source "${name}" in aq.json (US, EU or IN).${said}`, { status, hint: `Project Settings → Data Residency in Mixpanel shows the region; put it in aq.json as "region" of source "${name}".` });
+      return new BackendError(
+        'region',
+        `Mixpanel's ${region} servers do not hold ${project}: this project may live in the ${OTHER_REGIONS[region]} region. Set "region" for source "${name}" in aq.json (US, EU or IN).${said}`,
+        { status, hint: `Project Settings → Data Residency in Mixpanel shows the region; put it in aq.json as "region" of source "${name}".` },
+      );
     }
     switch (status) {
       case 401:
@@ -255,18 +282,39 @@ export class MixpanelBackend implements AnalyticsBackend {
           { status, hint: this.credentialsHint() },
         );
       case 403:
-        return new BackendError('auth', `The service account for source "${name}" may not run this on ${project} (HTTP 403). Check that it is a member of the project with the Analyst role or higher.${said}`, { status, hint: this.credentialsHint() });
+        return new BackendError(
+          'auth',
+          `The service account for source "${name}" may not run this on ${project} (HTTP 403). Check that it is a member of the project with the Analyst role or higher.${said}`,
+          { status, hint: this.credentialsHint() },
+        );
       case 402:
-        return new BackendError('plan', `Mixpanel answered 402 Payment Required for ${project}: the project's plan does not include this query or is over its data limits. Check the plan in Mixpanel's organization settings.${said}`, { status });
+        return new BackendError(
+          'plan',
+          `Mixpanel answered 402 Payment Required for ${project}: the project's plan does not include this query or is over its data limits. Check the plan in Mixpanel's organization settings.${said}`,
+          { status },
+        );
       case 404:
-        return new BackendError('notFound', `Mixpanel does not know ${project}${call.query.funnel_id ? ` or funnel ${call.query.funnel_id}` : ''}${call.query.bookmark_id ? ` or report ${call.query.bookmark_id}` : ''} (HTTP 404). Check "projectId" for source "${name}" in aq.json and the id in the query.${said}`, { status });
+        return new BackendError(
+          'notFound',
+          `Mixpanel does not know ${project}${call.query.funnel_id ? ` or funnel ${call.query.funnel_id}` : ''}${call.query.bookmark_id ? ` or report ${call.query.bookmark_id}` : ''} (HTTP 404). Check "projectId" for source "${name}" in aq.json and the id in the query.${said}`,
+          { status },
+        );
       case 429: {
         const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
         const when = retryAfterMs !== undefined ? `it asks to wait ${describeWait(retryAfterMs)}` : 'retry in a few minutes';
-        return new BackendError('rateLimited', `Mixpanel's rate limit for ${project} was reached (60 queries per hour, 5 at a time): ${when}. Repeated queries are answered from the cache.`, { status, retryAfterMs });
+        return new BackendError(
+          'rateLimited',
+          `Mixpanel's rate limit for ${project} was reached (60 queries per hour, 5 at a time): ${when}. Repeated queries are answered from the cache.`,
+          { status, retryAfterMs },
+        );
       }
     }
-    if (status >= 500) return new BackendError('server', `Mixpanel answered HTTP ${status} (${describeTarget(applyBaseUrlOverride(buildUrl(this.hostUrl(), call.path), this.options.baseUrlOverride))}); it may be a temporary problem, try again later.${said}`, { status });
+    if (status >= 500)
+      return new BackendError(
+        'server',
+        `Mixpanel answered HTTP ${status} (${describeTarget(applyBaseUrlOverride(buildUrl(this.hostUrl(), call.path), this.options.baseUrlOverride))}); it may be a temporary problem, try again later.${said}`,
+        { status },
+      );
     if (status === 400 && call.path.endsWith('/jql')) return new BackendError('script', `Mixpanel could not run the JQL script.${said}`, { status });
     return new BackendError('badRequest', `Mixpanel rejected the query (HTTP ${status}).${said}`, { status });
   }
@@ -302,7 +350,9 @@ function parseJson(body: string, path: string): unknown {
   try {
     return JSON.parse(body);
   } catch {
-    throw new BackendError('badResponse', `Mixpanel's answer to ${path} is not valid JSON${body.length > 0 ? ' (it may have been cut off)' : ' (it was empty)'}.`);
+    throw new BackendError(
+      'badResponse',
+      `Mixpanel's answer to ${path} is not valid JSON${body.length > 0 ? ' (it may have been cut off)' : ' (it was empty)'}.`,
+    );
   }
 }
-

@@ -106,7 +106,6 @@ export function exportError(
   );
 }
 
-
 function errorText(body: string): string {
   const trimmed = body.trim();
   if (!trimmed) return '';

@@ -54,7 +54,11 @@ export function compileMixpanelQuery(spec: QuerySpec, source: MixpanelSourceConf
     case 'retention':
       return compileRetention(spec, base);
     case 'insights':
-      return { call: { method: 'GET', path: `${QUERY}/insights`, query: { ...base, bookmark_id: String(spec.bookmarkId) }, retryable: true }, shape: 'insights', warnings: [] };
+      return {
+        call: { method: 'GET', path: `${QUERY}/insights`, query: { ...base, bookmark_id: String(spec.bookmarkId) }, retryable: true },
+        shape: 'insights',
+        warnings: [],
+      };
     case 'jql': {
       if (extras.jqlScript === undefined) throw new BackendError('config', `The JQL script "${spec.scriptPath}" could not be read.`);
       return { call: jqlCall(base, extras.jqlScript, spec.params), shape: 'jql', warnings: [] };
@@ -92,14 +96,20 @@ function compileSegmentation(spec: SegmentationSpec, base: Record<string, string
     return { call: { method: 'GET', path: `${QUERY}/segmentation`, query, retryable: true }, shape: 'segmentation', regroup, warnings };
   }
   if (!spec.on) {
-    throw new BackendError('config', `"measure ${spec.measure}" needs an \`on\` expression: the numeric property to ${spec.measure === 'numeric' ? 'bucket' : 'aggregate'}.`);
+    throw new BackendError(
+      'config',
+      `"measure ${spec.measure}" needs an \`on\` expression: the numeric property to ${spec.measure === 'numeric' ? 'bucket' : 'aggregate'}.`,
+    );
   }
   // sum, average and numeric only have hour and day units (docs/api-notes.md).
   let regroup: 'week' | 'month' | undefined;
   if (spec.unit === 'hour' || spec.unit === 'day') {
     query.unit = spec.unit;
   } else if (spec.measure === 'average') {
-    throw new BackendError('config', `Mixpanel's /segmentation/average only has the units hour and day; use \`unit day\` (or \`measure sum\` for ${spec.unit}s).`);
+    throw new BackendError(
+      'config',
+      `Mixpanel's /segmentation/average only has the units hour and day; use \`unit day\` (or \`measure sum\` for ${spec.unit}s).`,
+    );
   } else if (spec.unit === 'minute') {
     throw new BackendError('config', `Mixpanel's /segmentation/${spec.measure} only has the units hour and day.`);
   } else {
@@ -115,7 +125,10 @@ function compileSegmentation(spec: SegmentationSpec, base: Record<string, string
 
 function compileRetention(spec: RetentionSpec, base: Record<string, string>): CompiledMixpanelQuery {
   if (spec.windows === 'calendar') {
-    throw new BackendError('config', "Mixpanel's retention Query API has no parameter for calendar windows: it always counts rolling intervals from each user's birth. Remove `calendar_windows` to run this on Mixpanel, or run it on a local source.");
+    throw new BackendError(
+      'config',
+      "Mixpanel's retention Query API has no parameter for calendar windows: it always counts rolling intervals from each user's birth. Remove `calendar_windows` to run this on Mixpanel, or run it on a local source.",
+    );
   }
   const query: Record<string, string> = {
     ...base,
@@ -175,7 +188,11 @@ function addExpressions(query: Record<string, string>, expressions: Record<strin
 /** A stable text for a call: the cache key and the in-flight sharing key. Credentials are never part of it. */
 export function canonicalCall(call: MixpanelCall, host: string): string {
   const sorted = (record: Record<string, string> | undefined): string =>
-    record ? Object.keys(record).sort().map((key) => `${key}=${record[key]}`).join('&') : '';
+    record
+      ? Object.keys(record)
+          .sort()
+          .map((key) => `${key}=${record[key]}`)
+          .join('&')
+      : '';
   return `${call.method} ${host}${call.path}?${sorted(call.query)}\n${sorted(call.form)}`;
 }
-

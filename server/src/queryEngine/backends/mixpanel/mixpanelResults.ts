@@ -39,7 +39,8 @@ export function mixpanelResponseToData(json: unknown, spec: QuerySpec, compiled:
       return converters.jqlOutputToRows(json);
     case 'jqlFunnel':
       if (!Array.isArray(json)) throw unexpected('/jql', 'a JSON array');
-      if (!converters.funnelJqlOutputToData) throw new BackendError('config', 'Ad-hoc funnels need the funnel-to-JQL converter, which is not available in this build.');
+      if (!converters.funnelJqlOutputToData)
+        throw new BackendError('config', 'Ad-hoc funnels need the funnel-to-JQL converter, which is not available in this build.');
       return converters.funnelJqlOutputToData(json, spec as FunnelSpec);
   }
 }
@@ -134,7 +135,10 @@ function savedFunnelToData(json: unknown, spec: FunnelSpec): FunnelData {
   const data = isObject(json) ? json.data : undefined;
   if (!isObject(data)) throw unexpected('/funnels', '"data"');
   const buckets = Object.entries(data).filter((entry): entry is [string, Json] => isObject(entry[1]));
-  const { steps, segments } = funnelOfBuckets(buckets.map(([, bucket]) => bucket), spec);
+  const { steps, segments } = funnelOfBuckets(
+    buckets.map(([, bucket]) => bucket),
+    spec,
+  );
   const result: FunnelData = { kind: 'funnel', steps: steps.length > 0 ? steps : spec.steps, segments, window: spec.window };
   if (spec.unit === 'day' || spec.unit === 'week' || spec.unit === 'month') {
     result.unit = spec.unit;
@@ -248,7 +252,9 @@ function insightsToSeries(json: unknown, spec: QuerySpec): SeriesData {
   };
   walk(root, []);
   const range = spec.kind === 'insights' ? spec.range : undefined;
-  const allDates = [...new Set(leaves.flatMap((leaf) => [...leaf.byDate.keys()]))].filter((raw) => raw === 'total' || !range || (raw.slice(0, 10) >= range.from && raw.slice(0, 10) <= range.to));
+  const allDates = [...new Set(leaves.flatMap((leaf) => [...leaf.byDate.keys()]))].filter(
+    (raw) => raw === 'total' || !range || (raw.slice(0, 10) >= range.from && raw.slice(0, 10) <= range.to),
+  );
   const hasTime = allDates.some((raw) => /T(?!00:00)\d{2}:\d{2}/.test(raw));
   const unit: SeriesData['unit'] = hasTime ? 'hour' : inferUnit(allDates.map((raw) => raw.slice(0, 10)));
   const label = (raw: string): string => (raw === 'total' ? raw : normalizeDate(raw, unit));

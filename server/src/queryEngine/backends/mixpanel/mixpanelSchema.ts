@@ -32,7 +32,12 @@ export async function fetchMixpanelSchema(source: MixpanelSourceConfig, callMixp
   return fetchListingSchema(source, callMixpanel, options, fetchedAt);
 }
 
-async function fetchListingSchema(source: MixpanelSourceConfig, callMixpanel: CallMixpanel, options: SchemaFetchOptions, fetchedAt: string): Promise<AnalyticsSchema> {
+async function fetchListingSchema(
+  source: MixpanelSourceConfig,
+  callMixpanel: CallMixpanel,
+  options: SchemaFetchOptions,
+  fetchedAt: string,
+): Promise<AnalyticsSchema> {
   const base = projectParams(source);
   const names = await callMixpanel({ method: 'GET', path: '/api/query/events/names', query: { ...base, type: 'general', limit: '255' }, retryable: true });
   const events: Record<string, EventSchema> = {};
@@ -52,7 +57,13 @@ async function fetchListingSchema(source: MixpanelSourceConfig, callMixpanel: Ca
 }
 
 /** `/events/properties/values`: known values of one property, as strings, for completion. */
-export async function fetchPropertyValues(source: MixpanelSourceConfig, callMixpanel: CallMixpanel, event: string, property: string, limit = 50): Promise<string[]> {
+export async function fetchPropertyValues(
+  source: MixpanelSourceConfig,
+  callMixpanel: CallMixpanel,
+  event: string,
+  property: string,
+  limit = 50,
+): Promise<string[]> {
   const values = await callMixpanel({
     method: 'GET',
     path: '/api/query/events/properties/values',

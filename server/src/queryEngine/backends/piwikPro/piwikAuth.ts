@@ -70,17 +70,26 @@ export class PiwikTokenProvider {
     );
     const name = this.options.sourceName;
     if (response.status === 400 || response.status === 401 || response.status === 403) {
-      throw new BackendError('auth', `Piwik PRO rejected the client id and secret for source "${name}" (HTTP ${response.status}). Check the API credentials and that they belong to this account's URL.`, {
-        status: response.status,
-        hint: 'Piwik PRO: Menu → Profile → API credentials. Then run "aq: Set Credentials".',
-      });
+      throw new BackendError(
+        'auth',
+        `Piwik PRO rejected the client id and secret for source "${name}" (HTTP ${response.status}). Check the API credentials and that they belong to this account's URL.`,
+        {
+          status: response.status,
+          hint: 'Piwik PRO: Menu → Profile → API credentials. Then run "aq: Set Credentials".',
+        },
+      );
     }
     if (response.status === 402) {
       throw new BackendError('plan', `Piwik PRO answered 402 for source "${name}": the organization has no active license.`, { status: 402 });
     }
-    if (response.status >= 500) throw new BackendError('server', `Piwik PRO's /auth/token answered HTTP ${response.status}; try again later.`, { status: response.status });
+    if (response.status >= 500)
+      throw new BackendError('server', `Piwik PRO's /auth/token answered HTTP ${response.status}; try again later.`, { status: response.status });
     if (response.status !== 200) {
-      throw new BackendError('badRequest', `Piwik PRO's /auth/token answered HTTP ${response.status}: ${maskCredentials(response.body, { credentials: { clientId, clientSecret } }).slice(0, 200)}`, { status: response.status });
+      throw new BackendError(
+        'badRequest',
+        `Piwik PRO's /auth/token answered HTTP ${response.status}: ${maskCredentials(response.body, { credentials: { clientId, clientSecret } }).slice(0, 200)}`,
+        { status: response.status },
+      );
     }
     let json: { access_token?: unknown; expires_in?: unknown };
     try {
@@ -88,7 +97,8 @@ export class PiwikTokenProvider {
     } catch {
       throw new BackendError('badResponse', "Piwik PRO's /auth/token answer is not valid JSON.");
     }
-    if (typeof json.access_token !== 'string' || !json.access_token) throw new BackendError('badResponse', "Piwik PRO's /auth/token answer has no access_token.");
+    if (typeof json.access_token !== 'string' || !json.access_token)
+      throw new BackendError('badResponse', "Piwik PRO's /auth/token answer has no access_token.");
     const lifetimeMs = (typeof json.expires_in === 'number' ? json.expires_in : 1800) * 1000;
     const margin = Math.min(this.options.marginMs ?? 60_000, lifetimeMs / 2);
     this.cached.set(key, { token: json.access_token, expiresAt: (this.options.now ?? Date.now)() + lifetimeMs - margin });

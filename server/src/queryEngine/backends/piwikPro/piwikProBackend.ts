@@ -24,7 +24,18 @@ import { parseRetryAfter, type RequestQueue } from '../../requestQueue';
 import { describeWait } from '../../retryAfter';
 import type { ResultCache } from '../../resultCache';
 import { PiwikTokenProvider } from './piwikAuth';
-import { ANALYTICS_QUERY_PATH, DEFAULT_REPORT_PAGE_SIZE, clauseOfError, compileReport, parseReportAnswer, reportErrors, reportPages, reportRows, reportSeries, type CompiledReport } from './piwikReport';
+import {
+  ANALYTICS_QUERY_PATH,
+  DEFAULT_REPORT_PAGE_SIZE,
+  clauseOfError,
+  compileReport,
+  parseReportAnswer,
+  reportErrors,
+  reportPages,
+  reportRows,
+  reportSeries,
+  type CompiledReport,
+} from './piwikReport';
 
 export interface PiwikProBackendOptions {
   baseUrlOverride?: string;
@@ -78,7 +89,12 @@ export class PiwikProBackend implements AnalyticsBackend {
     const fetchedAt = context.now().toISOString();
     const websiteId = this.source.appId;
     if (!websiteId) {
-      return { events: {}, userProperties: {}, piwikColumns: BUNDLED_PIWIK_COLUMNS, origin: { kind: 'derived', label: `Piwik PRO standard columns (${this.source.name})`, fetchedAt } };
+      return {
+        events: {},
+        userProperties: {},
+        piwikColumns: BUNDLED_PIWIK_COLUMNS,
+        origin: { kind: 'derived', label: `Piwik PRO standard columns (${this.source.name})`, fetchedAt },
+      };
     }
     const listing = async (path: string): Promise<unknown> => {
       const response = await this.send({ method: 'GET', url: this.url(path, { website_id: websiteId }), headers: { accept: 'application/json' } }, context);
@@ -91,11 +107,17 @@ export class PiwikProBackend implements AnalyticsBackend {
     let columns: PiwikColumnCatalog;
     try {
       columns = piwikColumnsFromListing(await listing(DIMENSIONS_LISTING_PATH), await listing(METRICS_LISTING_PATH));
-      if (Object.keys(columns.columns).length === 0) throw new BackendError('badResponse', `Piwik PRO listed no dimensions or metrics for website ${websiteId}.`);
+      if (Object.keys(columns.columns).length === 0)
+        throw new BackendError('badResponse', `Piwik PRO listed no dimensions or metrics for website ${websiteId}.`);
     } catch (error) {
       // The listing is not part of the published API: when it is refused or unreadable, the standard columns still serve.
       if (!(error instanceof BackendError) || !['notFound', 'badRequest', 'badResponse'].includes(error.kind)) throw error;
-      return { events: {}, userProperties: {}, piwikColumns: BUNDLED_PIWIK_COLUMNS, origin: { kind: 'derived', label: `Piwik PRO standard columns (the listing of ${websiteId} failed: ${error.message})`, fetchedAt } };
+      return {
+        events: {},
+        userProperties: {},
+        piwikColumns: BUNDLED_PIWIK_COLUMNS,
+        origin: { kind: 'derived', label: `Piwik PRO standard columns (the listing of ${websiteId} failed: ${error.message})`, fetchedAt },
+      };
     }
     this.columns = columns;
     return { events: {}, userProperties: {}, piwikColumns: columns, origin: { kind: 'listing', label: `Piwik PRO columns of ${websiteId}`, fetchedAt } };
@@ -104,12 +126,18 @@ export class PiwikProBackend implements AnalyticsBackend {
   async runQuery(spec: QuerySpec, context: RunContext, options: { bypassCache?: boolean } = {}): Promise<QueryResult> {
     if (spec.kind === 'report') return this.runReport(spec, context, options.bypassCache === true);
     if (spec.kind !== 'debugger') {
-      throw new BackendError('config', `Piwik PRO source "${this.source.name}" runs debugger and report queries; ${spec.kind} queries need a Mixpanel or local source.`);
+      throw new BackendError(
+        'config',
+        `Piwik PRO source "${this.source.name}" runs debugger and report queries; ${spec.kind} queries need a Mixpanel or local source.`,
+      );
     }
     const requests = this.debuggerRequests(spec);
     const key = `${this.source.name}\n${requests.map((request) => request.url).join('\n')}\nlogs=${spec.logs}`;
     // Live debugging data goes stale in seconds: identical runs share a request but never a cached answer.
-    return this.options.cache.getOrCompute(key, (signal) => this.execute(spec, requests, { ...context, signal }), { signal: context.signal, bypassCache: true });
+    return this.options.cache.getOrCompute(key, (signal) => this.execute(spec, requests, { ...context, signal }), {
+      signal: context.signal,
+      bypassCache: true,
+    });
   }
 
   describeRequest(spec: QuerySpec): GeneratedRequestResult {
@@ -122,12 +150,17 @@ export class PiwikProBackend implements AnalyticsBackend {
       };
     }
     if (spec.kind !== 'debugger') return { note: 'Piwik PRO sources run debugger and report queries only.' };
-    return { curl: this.debuggerRequests(spec).map((request) => describeAsCurl({ ...request, auth: { kind: 'bearer', token: 'x' } })).join('\n') };
+    return {
+      curl: this.debuggerRequests(spec)
+        .map((request) => describeAsCurl({ ...request, auth: { kind: 'bearer', token: 'x' } }))
+        .join('\n'),
+    };
   }
 
   private debuggerRequests(spec: DebuggerSpec): HttpRequest[] {
     const appId = spec.appId || this.source.appId;
-    if (!appId) throw new BackendError('config', `The debugger query needs an app id: \`debugger "<app id>"\`, or "appId" for source "${this.source.name}" in aq.json.`);
+    if (!appId)
+      throw new BackendError('config', `The debugger query needs an app id: \`debugger "<app id>"\`, or "appId" for source "${this.source.name}" in aq.json.`);
     const types: Array<number | undefined> = spec.eventTypes.length > 0 ? [...new Set(spec.eventTypes)] : [undefined];
     return types.map((eventType) => ({
       method: 'GET' as const,
@@ -138,7 +171,8 @@ export class PiwikProBackend implements AnalyticsBackend {
 
   private compileReport(spec: ReportSpec): CompiledReport {
     const websiteId = spec.websiteId || this.source.appId;
-    if (!websiteId) throw new BackendError('config', `The report needs a website id: \`report "<website id>"\`, or "appId" for source "${this.source.name}" in aq.json.`);
+    if (!websiteId)
+      throw new BackendError('config', `The report needs a website id: \`report "<website id>"\`, or "appId" for source "${this.source.name}" in aq.json.`);
     return compileReport(spec, websiteId, this.columns);
   }
 
@@ -157,7 +191,10 @@ export class PiwikProBackend implements AnalyticsBackend {
     const compiled = this.compileReport(dated);
     const pages = reportPages(dated.limit, this.options.reportPageSize ?? DEFAULT_REPORT_PAGE_SIZE);
     const key = `${this.source.name}\nreport\n${JSON.stringify(compiled.body)}\n${JSON.stringify(pages)}`;
-    return this.options.cache.getOrCompute(key, (signal) => this.executeReport(dated, compiled, pages, { ...context, signal }, warnings), { signal: context.signal, bypassCache });
+    return this.options.cache.getOrCompute(key, (signal) => this.executeReport(dated, compiled, pages, { ...context, signal }, warnings), {
+      signal: context.signal,
+      bypassCache,
+    });
   }
 
   /**
@@ -173,7 +210,10 @@ export class PiwikProBackend implements AnalyticsBackend {
     let timezone = this.websiteTimezones.get(websiteId);
     if (!timezone) {
       try {
-        const response = await this.send({ method: 'GET', url: this.url(`${APPS_PATH}${encodeURIComponent(websiteId)}`, {}), headers: { accept: 'application/vnd.api+json' } }, context);
+        const response = await this.send(
+          { method: 'GET', url: this.url(`${APPS_PATH}${encodeURIComponent(websiteId)}`, {}), headers: { accept: 'application/vnd.api+json' } },
+          context,
+        );
         const attributes = (JSON.parse(response.body) as { data?: { attributes?: { timezone?: unknown } } }).data?.attributes;
         if (typeof attributes?.timezone === 'string' && attributes.timezone !== '') timezone = attributes.timezone;
       } catch (error) {
@@ -192,7 +232,13 @@ export class PiwikProBackend implements AnalyticsBackend {
     return { ...spec, range };
   }
 
-  private async executeReport(spec: ReportSpec, compiled: CompiledReport, pages: Array<{ limit?: number; offset?: number }>, context: RunContext, earlierWarnings: ResultWarning[]): Promise<QueryResult> {
+  private async executeReport(
+    spec: ReportSpec,
+    compiled: CompiledReport,
+    pages: Array<{ limit?: number; offset?: number }>,
+    context: RunContext,
+    earlierWarnings: ResultWarning[],
+  ): Promise<QueryResult> {
     const started = Date.now();
     const computedAt = context.now().toISOString();
     const warnings: ResultWarning[] = [...earlierWarnings];
@@ -200,8 +246,12 @@ export class PiwikProBackend implements AnalyticsBackend {
     const raws: string[] = [];
     let count: number | undefined;
     for (const page of pages) {
-      context.onProgress?.({ message: `Reading the Piwik PRO report (${this.source.name})${pages.length > 1 ? `, rows ${(page.offset ?? 0) + 1}–${(page.offset ?? 0) + (page.limit ?? 0)}` : ''}…` });
-      const response = await this.send(this.reportRequest(compiled, page), context, (rejected) => (rejected.status === 400 ? this.reportRejection(rejected.body, spec, compiled, context.credentials ?? {}) : undefined));
+      context.onProgress?.({
+        message: `Reading the Piwik PRO report (${this.source.name})${pages.length > 1 ? `, rows ${(page.offset ?? 0) + 1}–${(page.offset ?? 0) + (page.limit ?? 0)}` : ''}…`,
+      });
+      const response = await this.send(this.reportRequest(compiled, page), context, (rejected) =>
+        rejected.status === 400 ? this.reportRejection(rejected.body, spec, compiled, context.credentials ?? {}) : undefined,
+      );
       raws.push(response.body);
       let answer: ReturnType<typeof parseReportAnswer>;
       try {
@@ -215,7 +265,10 @@ export class PiwikProBackend implements AnalyticsBackend {
       if (page.limit === undefined || answer.rows.length < page.limit) break;
     }
     if (count !== undefined && count > rows.length) {
-      const hint = spec.limit === undefined ? ` Piwik PRO answers ${rows.length} rows unless asked: add \`limit ${Math.min(count, 100_000)}\` for more.` : ' Raise `limit` for more.';
+      const hint =
+        spec.limit === undefined
+          ? ` Piwik PRO answers ${rows.length} rows unless asked: add \`limit ${Math.min(count, 100_000)}\` for more.`
+          : ' Raise `limit` for more.';
       warnings.push({ code: 'more-rows', message: `The report has ${count} rows; ${rows.length} are shown.${hint}` });
     }
     const data = spec.unit ? reportSeries(compiled.columns, rows, spec.unit, spec.range) : reportRows(compiled.columns, rows);
@@ -258,7 +311,11 @@ export class PiwikProBackend implements AnalyticsBackend {
       context.onProgress?.({ message: `Reading Piwik PRO sessions (${this.source.name})…` });
       const response = await this.send(request, context);
       raws.push(response.body);
-      if (response.truncated) warnings.push({ code: 'truncated', message: 'The debugger answer was larger than the read limit; only the sessions read before it are shown. Lower `limit` or `lookup_window`.' });
+      if (response.truncated)
+        warnings.push({
+          code: 'truncated',
+          message: 'The debugger answer was larger than the read limit; only the sessions read before it are shown. Lower `limit` or `lookup_window`.',
+        });
       const parsed = parseNdjson(response.body);
       for (const { line, reason } of parsed.bad) {
         badLines++;
@@ -271,7 +328,11 @@ export class PiwikProBackend implements AnalyticsBackend {
         else mergeEvents(existing, session.events);
       }
     }
-    if (badLines > 0) warnings.unshift({ code: 'bad-lines', message: `${badLines} line${badLines === 1 ? '' : 's'} of the debugger answer could not be read and ${badLines === 1 ? 'was' : 'were'} skipped.` });
+    if (badLines > 0)
+      warnings.unshift({
+        code: 'bad-lines',
+        message: `${badLines} line${badLines === 1 ? '' : 's'} of the debugger answer could not be read and ${badLines === 1 ? 'was' : 'were'} skipped.`,
+      });
     const list = [...sessions.values()].sort((a, b) => b.serverTime.localeCompare(a.serverTime) || a.sessionId.localeCompare(b.sessionId));
     if (spec.logs) await this.attachLogs(spec, list, context, warnings);
     return {
@@ -318,7 +379,11 @@ export class PiwikProBackend implements AnalyticsBackend {
       }
       for (const line of parsed.objects) byLogId.get(String(line.id))?.logs?.push(line);
     }
-    if (badLines > 0) warnings.push({ code: 'bad-log-lines', message: `${badLines} line${badLines === 1 ? '' : 's'} of the request log could not be read and ${badLines === 1 ? 'was' : 'were'} skipped.` });
+    if (badLines > 0)
+      warnings.push({
+        code: 'bad-log-lines',
+        message: `${badLines} line${badLines === 1 ? '' : 's'} of the request log could not be read and ${badLines === 1 ? 'was' : 'were'} skipped.`,
+      });
   }
 
   /**
@@ -327,23 +392,26 @@ export class PiwikProBackend implements AnalyticsBackend {
    */
   private send(request: HttpRequest, context: RunContext, interpret?: (response: HttpResponse) => BackendError | undefined): Promise<HttpResponse> {
     const credentials = context.credentials ?? {};
-    return this.options.queue.run(async () => {
-      let renewed = false;
-      for (;;) {
-        const token = await this.tokens.token(credentials, context.signal);
-        const response = await this.http.send(
-          { ...request, auth: { kind: 'bearer', token }, secrets: { credentials } },
-          { signal: context.signal, timeoutMs: this.options.timeoutMs, maxBytes: this.options.maxResponseBytes, oversize: 'truncate' },
-        );
-        if (response.status === 401 && !renewed) {
-          this.tokens.invalidate(credentials);
-          renewed = true;
-          continue;
+    return this.options.queue.run(
+      async () => {
+        let renewed = false;
+        for (;;) {
+          const token = await this.tokens.token(credentials, context.signal);
+          const response = await this.http.send(
+            { ...request, auth: { kind: 'bearer', token }, secrets: { credentials } },
+            { signal: context.signal, timeoutMs: this.options.timeoutMs, maxBytes: this.options.maxResponseBytes, oversize: 'truncate' },
+          );
+          if (response.status === 401 && !renewed) {
+            this.tokens.invalidate(credentials);
+            renewed = true;
+            continue;
+          }
+          if (response.status >= 200 && response.status < 300) return response;
+          throw interpret?.(response) ?? this.errorFor(response, credentials);
         }
-        if (response.status >= 200 && response.status < 300) return response;
-        throw interpret?.(response) ?? this.errorFor(response, credentials);
-      }
-    }, { signal: context.signal, retryable: true });
+      },
+      { signal: context.signal, retryable: true },
+    );
   }
 
   private errorFor(response: HttpResponse, credentials: Credentials): BackendError {
@@ -354,20 +422,36 @@ export class PiwikProBackend implements AnalyticsBackend {
     const prefix = envPrefixFor(name);
     switch (status) {
       case 401:
-        return new BackendError('auth', `Piwik PRO did not accept the token for source "${name}" even after renewing it (HTTP 401). Check the API credentials.`, {
-          status,
-          hint: `Run "aq: Set Credentials", or set ${prefix}CLIENT_ID and ${prefix}CLIENT_SECRET for the CLI.`,
-        });
+        return new BackendError(
+          'auth',
+          `Piwik PRO did not accept the token for source "${name}" even after renewing it (HTTP 401). Check the API credentials.`,
+          {
+            status,
+            hint: `Run "aq: Set Credentials", or set ${prefix}CLIENT_ID and ${prefix}CLIENT_SECRET for the CLI.`,
+          },
+        );
       case 403:
       case 404:
-        return new BackendError('notFound', `Piwik PRO answered ${status} for source "${name}": the app id is unknown or these API credentials have no access to it.${said}`, { status });
+        return new BackendError(
+          'notFound',
+          `Piwik PRO answered ${status} for source "${name}": the app id is unknown or these API credentials have no access to it.${said}`,
+          { status },
+        );
       case 400:
-        return new BackendError('badRequest', `Piwik PRO rejected the debugger request (HTTP 400): check the app id (a UUID), lookup_window (1–300) and limit.${said}`, { status });
+        return new BackendError(
+          'badRequest',
+          `Piwik PRO rejected the debugger request (HTTP 400): check the app id (a UUID), lookup_window (1–300) and limit.${said}`,
+          { status },
+        );
       case 402:
         return new BackendError('plan', `Piwik PRO answered 402 for source "${name}": the organization has no active license.${said}`, { status });
       case 429: {
         const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
-        return new BackendError('rateLimited', `Piwik PRO's rate limit was reached${retryAfterMs !== undefined ? `; it asks to wait ${describeWait(retryAfterMs)}` : ''}.`, { status, retryAfterMs });
+        return new BackendError(
+          'rateLimited',
+          `Piwik PRO's rate limit was reached${retryAfterMs !== undefined ? `; it asks to wait ${describeWait(retryAfterMs)}` : ''}.`,
+          { status, retryAfterMs },
+        );
       }
     }
     if (status >= 500) return new BackendError('server', `Piwik PRO answered HTTP ${status}; try again later.${said}`, { status });
@@ -434,7 +518,7 @@ function toEvent(raw: Json): DebuggerEvent {
     eventId: idOf(raw, 'event_id'),
     index: typeof raw.event_index === 'number' ? raw.event_index : 0,
     serverTime: stringOf(raw.server_time),
-    type: { code, label: typeof type[1] === 'string' ? type[1] : TYPE_LABELS.get(code) ?? `type ${code}` },
+    type: { code, label: typeof type[1] === 'string' ? type[1] : (TYPE_LABELS.get(code) ?? `type ${code}`) },
     fields: exactFields(raw, []),
   };
   if (typeof raw.event_url === 'string') event.url = raw.event_url;

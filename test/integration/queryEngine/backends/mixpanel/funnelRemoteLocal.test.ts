@@ -49,13 +49,16 @@ after(async () => {
 });
 
 it('a remote ad-hoc funnel and a local funnel over the same events give identical FunnelData', async () => {
-  const backend = createMixpanelBackend({ kind: 'mixpanel', name: 'shop', projectId: 123, region: 'US' }, {
-    baseUrlOverride: fake.url,
-    queue: new RequestQueue({ baseBackoffMs: 5 }),
-    cache: new ResultCache(),
-    timeoutMs: 10_000,
-    http,
-  });
+  const backend = createMixpanelBackend(
+    { kind: 'mixpanel', name: 'shop', projectId: 123, region: 'US' },
+    {
+      baseUrlOverride: fake.url,
+      queue: new RequestQueue({ baseBackoffMs: 5 }),
+      cache: new ResultCache(),
+      timeoutMs: 10_000,
+      http,
+    },
+  );
   const dataset = datasetOf(EVENTS.map((event) => [event.event, event.distinctId, event.time, event.properties]));
   const specs = [
     funnel({ savedId: undefined, steps: ['View', 'Buy'], window: { count: 1, unit: 'hour' } }),

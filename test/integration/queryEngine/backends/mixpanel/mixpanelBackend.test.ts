@@ -32,7 +32,13 @@ const seenText: string[] = [];
 before(async () => {
   fake = await startFakeMixpanel({
     projects: {
-      123: { region: 'US', serviceAccounts: [{ username: USER, secret: SECRET }], legacySecret: LEGACY, funnels: { 7: { steps: ['Sign Up', 'Purchase'], lengthDays: 30 } }, bookmarks: { 44: { event: 'Sign Up' } } },
+      123: {
+        region: 'US',
+        serviceAccounts: [{ username: USER, secret: SECRET }],
+        legacySecret: LEGACY,
+        funnels: { 7: { steps: ['Sign Up', 'Purchase'], lengthDays: 30 } },
+        bookmarks: { 44: { event: 'Sign Up' } },
+      },
       456: { region: 'EU', serviceAccounts: [{ username: USER, secret: SECRET }] },
       789: { region: 'US', serviceAccounts: [{ username: USER, secret: SECRET }], overPlan: true },
       321: { region: 'US', serviceAccounts: [{ username: USER, secret: SECRET }], lexiconForbidden: true },
@@ -133,7 +139,7 @@ describe('Mixpanel queries return the numbers counted from the fixture', () => {
     assert.equal(fake.store.requestsTo('/api/query/funnels')[0].query.funnel_id, '7');
   });
 
-  it('a saved funnel with `unit` sends it and keeps each date\'s funnel', async () => {
+  it("a saved funnel with `unit` sends it and keeps each date's funnel", async () => {
     const data = (await backend().runQuery(funnel({ unit: 'day' }), context(GOOD))).data as FunnelData;
     assert.equal(fake.store.requestsTo('/api/query/funnels')[0].query.unit, 'day');
     assert.equal(data.unit, 'day');
@@ -162,7 +168,7 @@ describe('Mixpanel queries return the numbers counted from the fixture', () => {
   });
 
   it('retention cohorts with their retained counts', async () => {
-    const data = (remember(await backend().runQuery(retention(), context(GOOD)))).data as RetentionData;
+    const data = remember(await backend().runQuery(retention(), context(GOOD))).data as RetentionData;
     assert.equal(data.kind, 'retention');
     // Rolling days: u1 (born 10-01 10:00) buys 26 and 46 hours later, both in day 1; u3 (born
     // 10-02 09:00) buys 25 hours later.
@@ -175,28 +181,38 @@ describe('Mixpanel queries return the numbers counted from the fixture', () => {
     assert.equal(request.query.born_event, 'Sign Up');
     assert.equal(request.query.event, 'Purchase');
     assert.equal(request.query.interval_count, '2');
-    assert.equal(request.query.unbounded_retention, undefined, 'Mixpanel\'s default (false) is left to Mixpanel');
+    assert.equal(request.query.unbounded_retention, undefined, "Mixpanel's default (false) is left to Mixpanel");
   });
 
   it('unbounded_retention reaches Mixpanel as unbounded_retention=true', async () => {
-    const data = (remember(await backend().runQuery(retention({ unbounded: true }), context(GOOD)))).data as RetentionData;
+    const data = remember(await backend().runQuery(retention({ unbounded: true }), context(GOOD))).data as RetentionData;
     assert.equal(fake.store.requestsTo('/api/query/retention')[0].query.unbounded_retention, 'true');
     // u1 and u3 came back in day 1, so they also count in day 0 ("day 1 or any day after").
-    assert.deepEqual(data.cohorts.map((cohort) => cohort.retained), [[1, 1, 0], [1, 1, 0]]);
+    assert.deepEqual(
+      data.cohorts.map((cohort) => cohort.retained),
+      [
+        [1, 1, 0],
+        [1, 1, 0],
+      ],
+    );
   });
 
   it('compounded retention sends no born_event or born_where: Mixpanel ignores them', async () => {
-    const data = (remember(await backend().runQuery(retention({ retentionType: 'compounded', bornWhere: equals('plan', 'free') }), context(GOOD)))).data as RetentionData;
+    const data = remember(await backend().runQuery(retention({ retentionType: 'compounded', bornWhere: equals('plan', 'free') }), context(GOOD)))
+      .data as RetentionData;
     const request = fake.store.requestsTo('/api/query/retention')[0];
     assert.equal(request.query.retention_type, 'compounded');
     assert.equal(request.query.born_event, undefined);
     assert.equal(request.query.born_where, undefined);
     assert.equal(request.query.event, 'Purchase');
     // Purchases in the range: u1 on 10-02 (again 20 hours later, day 0); u1 and u3 on 10-03.
-    assert.deepEqual(data.cohorts.map((cohort) => [cohort.date, cohort.size, cohort.retained]), [
-      ['2026-10-02', 1, [1, 0, 0]],
-      ['2026-10-03', 2, [0, 0, 0]],
-    ]);
+    assert.deepEqual(
+      data.cohorts.map((cohort) => [cohort.date, cohort.size, cohort.retained]),
+      [
+        ['2026-10-02', 1, [1, 0, 0]],
+        ['2026-10-03', 2, [0, 0, 0]],
+      ],
+    );
   });
 
   it('weekly unique users: daily uniques summed, and the result says so', async () => {
@@ -206,16 +222,25 @@ describe('Mixpanel queries return the numbers counted from the fixture', () => {
     assert.equal(request.query.type, 'unique');
     // Daily unique buyers: 10-02 u1, 10-03 u1 and u3. The week of Monday 09-28 sums them to 3,
     // though only 2 users bought that week.
-    assert.deepEqual(series(result).series.map((entry) => [entry.values, entry.total]), [[[3], 3]]);
+    assert.deepEqual(
+      series(result).series.map((entry) => [entry.values, entry.total]),
+      [[[3], 3]],
+    );
     const warning = result.meta.warnings.find((entry) => entry.code === 'approximate-weeks');
     assert.match(warning?.message ?? '', /no week unit.*sums of Mixpanel's daily unique users.*once per day/);
   });
 
-  it('monthly unique users are Mixpanel\'s own monthly uniques, with no warning', async () => {
+  it("monthly unique users are Mixpanel's own monthly uniques, with no warning", async () => {
     const result = remember(await backend().runQuery(segmentation({ event: 'Purchase', type: 'unique', unit: 'month' }), context(GOOD)));
     assert.equal(fake.store.requestsTo('/api/query/segmentation')[0].query.unit, 'month');
-    assert.deepEqual(series(result).series.map((entry) => entry.values), [[2]]);
-    assert.equal(result.meta.warnings.some((entry) => entry.code === 'approximate-weeks'), false);
+    assert.deepEqual(
+      series(result).series.map((entry) => entry.values),
+      [[2]],
+    );
+    assert.equal(
+      result.meta.warnings.some((entry) => entry.code === 'approximate-weeks'),
+      false,
+    );
   });
 
   it('calendar_windows cannot run on Mixpanel and says why, without a request', async () => {
@@ -234,8 +259,14 @@ describe('Mixpanel queries return the numbers counted from the fixture', () => {
   });
 
   it('a JQL script is POSTed with its params and its output becomes rows', async () => {
-    const script = 'function main() { return Events({ from_date: params.from_date, to_date: params.to_date }).filter(function (e) { return e.distinct_id === params.user; }).groupBy(["name"], mixpanel.reducer.count()); }';
-    const result = remember(await backend().runQuery(jql({ params: { from_date: '2026-10-01', to_date: '2026-10-03', user: 'u1' } }), context(GOOD, { files: { 'queries/by-name.js': script } })));
+    const script =
+      'function main() { return Events({ from_date: params.from_date, to_date: params.to_date }).filter(function (e) { return e.distinct_id === params.user; }).groupBy(["name"], mixpanel.reducer.count()); }';
+    const result = remember(
+      await backend().runQuery(
+        jql({ params: { from_date: '2026-10-01', to_date: '2026-10-03', user: 'u1' } }),
+        context(GOOD, { files: { 'queries/by-name.js': script } }),
+      ),
+    );
     const data = result.data as RowsData;
     assert.equal(data.kind, 'rows');
     // u1: one Sign Up, one Page View, two Purchases.
@@ -270,7 +301,17 @@ describe('Mixpanel queries return the numbers counted from the fixture', () => {
   });
 
   it('a JQL script that fails in Mixpanel → script error with its message', async () => {
-    const error = await backendErrorOf(backend().runQuery(jql(), context(GOOD, { files: { 'queries/by-name.js': 'function main() { return Events({ from_date: params.from_date, to_date: params.to_date }).map(function () { throw new Error("kaboom"); }); }' } })));
+    const error = await backendErrorOf(
+      backend().runQuery(
+        jql(),
+        context(GOOD, {
+          files: {
+            'queries/by-name.js':
+              'function main() { return Events({ from_date: params.from_date, to_date: params.to_date }).map(function () { throw new Error("kaboom"); }); }',
+          },
+        }),
+      ),
+    );
     assert.equal(error.kind, 'script');
     assert.match(error.message, /kaboom/);
   });
@@ -280,9 +321,15 @@ describe('Mixpanel queries return the numbers counted from the fixture', () => {
     const result = await backend().runQuery(jql(), context(GOOD, { files: { 'queries/by-name.js': script } }));
     const warning = result.meta.warnings.find((entry) => entry.code === 'precision');
     assert.ok(warning, JSON.stringify(result.meta.warnings));
-    assert.match(warning.message, /^a number in Mixpanel's answer is above 2\^53 \(9,007,199,254,740,991\) and shown rounded: 18446744073709552000 became 18,446,744,073,709,552,000$/);
+    assert.match(
+      warning.message,
+      /^a number in Mixpanel's answer is above 2\^53 \(9,007,199,254,740,991\) and shown rounded: 18446744073709552000 became 18,446,744,073,709,552,000$/,
+    );
     const ordinary = await backend().runQuery(segmentation(), context(GOOD));
-    assert.equal(ordinary.meta.warnings.some((entry) => entry.code === 'precision'), false);
+    assert.equal(
+      ordinary.meta.warnings.some((entry) => entry.code === 'precision'),
+      false,
+    );
   });
 
   it('the raw response is kept for "show raw"', async () => {
@@ -317,7 +364,10 @@ describe('Mixpanel schema, cohorts and profiles', () => {
     const mixpanel = backend();
     assert.deepEqual(await mixpanel.listCohorts(context(GOOD)), [{ id: 1000, name: 'Buyers', count: 2, description: 'Bought something' }]);
     const page = await mixpanel.queryProfiles({ where: 'user["plan"] == "free"' }, context(GOOD));
-    assert.deepEqual(page.profiles.map((profile) => profile.distinctId), ['u1', 'u3']);
+    assert.deepEqual(
+      page.profiles.map((profile) => profile.distinctId),
+      ['u1', 'u3'],
+    );
     assert.equal(page.total, 2);
     assert.equal(fake.store.requestsTo('/api/query/engage')[0].method, 'POST');
   });
@@ -361,13 +411,17 @@ describe('Mixpanel errors the user can act on', () => {
   });
 
   it("400 carries Mixpanel's error text", async () => {
-    const error = await backendErrorOf(backend().runQuery(segmentation({ where: { type: 'boolean', span: { start: 0, end: 0 }, value: true } }), context(GOOD)));
+    const error = await backendErrorOf(
+      backend().runQuery(segmentation({ where: { type: 'boolean', span: { start: 0, end: 0 }, value: true } }), context(GOOD)),
+    );
     assert.equal(error.kind, 'badRequest');
     assert.match(error.message, /the fake cannot evaluate where=true/);
   });
 
   it('the fake answers 400 with Mixpanel’s error body when project_id is missing', async () => {
-    const response = await fetch(`${fake.url}/api/query/segmentation?event=x`, { headers: { authorization: `Basic ${Buffer.from(`${USER}:${SECRET}`).toString('base64')}` } });
+    const response = await fetch(`${fake.url}/api/query/segmentation?event=x`, {
+      headers: { authorization: `Basic ${Buffer.from(`${USER}:${SECRET}`).toString('base64')}` },
+    });
     assert.equal(response.status, 400);
     const body = (await response.json()) as { error: string; status: string };
     assert.equal(body.status, 'error');

@@ -38,7 +38,14 @@ beforeEach(() => {
 });
 
 function backend(overrides: Partial<PiwikProBackendOptions> = {}) {
-  return createPiwikProBackend(SOURCE, { baseUrlOverride: fake.url, queue: new RequestQueue({ hourlyBudget: Infinity, baseBackoffMs: 5 }), cache: new ResultCache(), timeoutMs: 5000, http, ...overrides });
+  return createPiwikProBackend(SOURCE, {
+    baseUrlOverride: fake.url,
+    queue: new RequestQueue({ hourlyBudget: Infinity, baseBackoffMs: 5 }),
+    cache: new ResultCache(),
+    timeoutMs: 5000,
+    http,
+    ...overrides,
+  });
 }
 
 function sessionsOf(result: QueryResult): DebuggerData['sessions'] {
@@ -51,9 +58,18 @@ describe('Piwik PRO debugger', () => {
   it('reads every session, newest first, with exact 64-bit ids', async () => {
     const result = await backend().runQuery(debuggerSpec(), context(GOOD));
     const sessions = sessionsOf(result);
-    assert.deepEqual(sessions.map((session) => session.sessionId), [PIWIK_IDS.session1, PIWIK_IDS.session2, PIWIK_IDS.session3]);
-    assert.deepEqual(sessions.map((session) => session.visitorId), [PIWIK_IDS.visitor1, PIWIK_IDS.visitor2, PIWIK_IDS.visitor3]);
-    assert.deepEqual(sessions[0].events.map((event) => event.eventId), [PIWIK_IDS.event1, PIWIK_IDS.event2, PIWIK_IDS.event3]);
+    assert.deepEqual(
+      sessions.map((session) => session.sessionId),
+      [PIWIK_IDS.session1, PIWIK_IDS.session2, PIWIK_IDS.session3],
+    );
+    assert.deepEqual(
+      sessions.map((session) => session.visitorId),
+      [PIWIK_IDS.visitor1, PIWIK_IDS.visitor2, PIWIK_IDS.visitor3],
+    );
+    assert.deepEqual(
+      sessions[0].events.map((event) => event.eventId),
+      [PIWIK_IDS.event1, PIWIK_IDS.event2, PIWIK_IDS.event3],
+    );
     assert.equal(sessions[0].fields.session_id, PIWIK_IDS.session1);
     // JSON.parse rounds each id to another number; none of those may reach the result.
     const serialized = JSON.stringify(result);
@@ -79,9 +95,15 @@ describe('Piwik PRO debugger', () => {
 
   it('several event types: one request per type, sessions merged by id', async () => {
     const sessions = sessionsOf(await backend().runQuery(debuggerSpec({ eventTypes: [17, 18] }), context(GOOD)));
-    assert.deepEqual(fake.store.requestsTo('/api/tracker/v1/debugger').map((request) => request.query.event_type), ['17', '18']);
+    assert.deepEqual(
+      fake.store.requestsTo('/api/tracker/v1/debugger').map((request) => request.query.event_type),
+      ['17', '18'],
+    );
     // Session 1 matches both types and appears once, its three events once each.
-    assert.deepEqual(sessions.map((session) => session.sessionId), [PIWIK_IDS.session1, PIWIK_IDS.session2]);
+    assert.deepEqual(
+      sessions.map((session) => session.sessionId),
+      [PIWIK_IDS.session1, PIWIK_IDS.session2],
+    );
     assert.equal(sessions[0].events.length, 3);
   });
 
@@ -135,14 +157,24 @@ describe('Piwik PRO tokens', () => {
     const sessions = sessionsOf(await piwik.runQuery(debuggerSpec({ limit: 5 }), context(GOOD)));
     assert.equal(sessions.length, 3);
     assert.equal(fake.store.tokensIssued() - before, 1);
-    assert.deepEqual(fake.store.requests.map((request) => request.path), ['/api/tracker/v1/debugger', '/auth/token', '/api/tracker/v1/debugger']);
+    assert.deepEqual(
+      fake.store.requests.map((request) => request.path),
+      ['/api/tracker/v1/debugger', '/auth/token', '/api/tracker/v1/debugger'],
+    );
   });
 
   it('a token is renewed before it expires, without waiting for a 401', async () => {
     const shortLived = await startFakePiwikPro({ clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }], tokenTtlSeconds: 120 });
     try {
       let now = Date.parse('2026-10-03T10:00:00Z');
-      const piwik = createPiwikProBackend(SOURCE, { baseUrlOverride: shortLived.url, queue: new RequestQueue({ hourlyBudget: Infinity }), cache: new ResultCache(), timeoutMs: 5000, http, now: () => now });
+      const piwik = createPiwikProBackend(SOURCE, {
+        baseUrlOverride: shortLived.url,
+        queue: new RequestQueue({ hourlyBudget: Infinity }),
+        cache: new ResultCache(),
+        timeoutMs: 5000,
+        http,
+        now: () => now,
+      });
       await piwik.runQuery(debuggerSpec(), context(GOOD));
       now += 50_000;
       await piwik.runQuery(debuggerSpec({ limit: 5 }), context(GOOD));

@@ -40,7 +40,8 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 const DAY = 86_400;
 const day = (seconds: number): string => new Date(seconds * 1000).toISOString().slice(0, 10);
-const inRange = (seconds: number, from: string, to: string): boolean => seconds >= Date.parse(`${from}T00:00:00Z`) / 1000 && seconds < Date.parse(`${to}T00:00:00Z`) / 1000 + DAY;
+const inRange = (seconds: number, from: string, to: string): boolean =>
+  seconds >= Date.parse(`${from}T00:00:00Z`) / 1000 && seconds < Date.parse(`${to}T00:00:00Z`) / 1000 + DAY;
 const label = (value: unknown): string => (value === undefined ? 'undefined' : String(value));
 
 test('the loader keeps exactly the de-duplicated lines', () => {
@@ -51,7 +52,10 @@ test('the loader keeps exactly the de-duplicated lines', () => {
 for (const type of ['general', 'unique'] as const) {
   test(`segmentation ${type} by browser where price >= 50 matches a naive count`, () => {
     const range = { from: '2026-08-10', to: '2026-10-31' };
-    const result = runLocalSegmentation(dataset, segmentation({ event: 'Viewed Product', range, type, on: expr('properties["$browser"]'), where: expr('properties["price"] >= 50') }));
+    const result = runLocalSegmentation(
+      dataset,
+      segmentation({ event: 'Viewed Product', range, type, on: expr('properties["$browser"]'), where: expr('properties["price"] >= 50') }),
+    );
     const expected = new Map<string, Set<string> | number>();
     for (const { event, properties } of raw) {
       if (event !== 'Viewed Product' || !inRange(properties.time, range.from, range.to) || !((properties.price as number) >= 50)) continue;
@@ -71,7 +75,8 @@ for (const windowDays of [1, 7]) {
     const range = { from: '2026-09-01', to: '2026-10-15' };
     const result = runLocalFunnel(dataset, funnel({ steps, range, window: { count: windowDays, unit: 'day' } }));
     const byUser = new Map<string, Raw[]>();
-    for (const event of raw) if (steps.includes(event.event)) byUser.set(event.properties.distinct_id, [...(byUser.get(event.properties.distinct_id) ?? []), event]);
+    for (const event of raw)
+      if (steps.includes(event.event)) byUser.set(event.properties.distinct_id, [...(byUser.get(event.properties.distinct_id) ?? []), event]);
     const counts = [0, 0, 0];
     for (const events of byUser.values()) {
       // The user's first step-1 event in the range is the only entry; each next step is the
@@ -82,7 +87,13 @@ for (const windowDays of [1, 7]) {
       let previous = entry.properties.time;
       let reached = 1;
       for (const step of steps.slice(1)) {
-        const candidates = events.filter((event) => event.event === step && !used.has(event) && event.properties.time >= previous - 2 && event.properties.time <= entry.properties.time + windowDays * DAY);
+        const candidates = events.filter(
+          (event) =>
+            event.event === step &&
+            !used.has(event) &&
+            event.properties.time >= previous - 2 &&
+            event.properties.time <= entry.properties.time + windowDays * DAY,
+        );
         if (candidates.length === 0) break;
         const next = candidates.reduce((earliest, event) => (event.properties.time < earliest.properties.time ? event : earliest));
         used.add(next);
@@ -103,14 +114,19 @@ for (const windows of ['rolling', 'calendar'] as const) {
     const week = (seconds: number): number => Math.floor((Math.floor(seconds / DAY) + 3) / 7);
     // Birth: the user's first Sign Up in the whole data; only those inside the range make a cohort.
     const firsts = new Map<string, number>();
-    for (const { event, properties } of raw) if (event === 'Sign Up' && !firsts.has(properties.distinct_id)) firsts.set(properties.distinct_id, properties.time);
+    for (const { event, properties } of raw)
+      if (event === 'Sign Up' && !firsts.has(properties.distinct_id)) firsts.set(properties.distinct_id, properties.time);
     const births = [...firsts].filter(([, time]) => inRange(time, range.from, range.to));
     const intervalOf = (time: number, birth: number): number => (windows === 'rolling' ? Math.floor((time - birth) / (7 * DAY)) : week(time) - week(birth));
     const expected = new Map<string, number>();
     for (const [user, birth] of births) {
       const cohort = day((week(birth) * 7 - 3) * DAY);
       expected.set(`${cohort} size`, (expected.get(`${cohort} size`) ?? 0) + 1);
-      const intervals = new Set(raw.filter((e) => e.event === 'Purchase' && e.properties.distinct_id === user && e.properties.time >= birth).map((e) => intervalOf(e.properties.time, birth)));
+      const intervals = new Set(
+        raw
+          .filter((e) => e.event === 'Purchase' && e.properties.distinct_id === user && e.properties.time >= birth)
+          .map((e) => intervalOf(e.properties.time, birth)),
+      );
       for (const interval of intervals) if (interval <= 3) expected.set(`${cohort} +${interval}`, (expected.get(`${cohort} +${interval}`) ?? 0) + 1);
     }
     const actual = new Map<string, number>();

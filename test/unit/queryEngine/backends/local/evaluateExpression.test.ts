@@ -71,12 +71,9 @@ test('user[...] reads the profile and is undefined without one', () => {
 
 test('compiled expressions give the same answers for many events', () => {
   const compiled = compileExpression(expr('properties["price"] >= 40 and properties["$browser"] != "Safari"'));
-  const answers = [
-    { price: 40, $browser: 'Chrome' },
-    { price: 39, $browser: 'Chrome' },
-    { price: 50, $browser: 'Safari' },
-    { $browser: 'Edge' },
-  ].map((properties) => compiled({ properties }));
+  const answers = [{ price: 40, $browser: 'Chrome' }, { price: 39, $browser: 'Chrome' }, { price: 50, $browser: 'Safari' }, { $browser: 'Edge' }].map(
+    (properties) => compiled({ properties }),
+  );
   assert.deepEqual(answers, [true, false, false, false]);
 });
 

@@ -76,7 +76,10 @@ test('malformed lines are skipped with their file, line number and reason; blank
 test('time is read as seconds or milliseconds; events end up sorted by time', async () => {
   const path = write('times.ndjson', [line('A', 'u1', 1790000000123), line('A', 'u1', 1790000000), line('A', 'u1', 1789999999.5)]);
   const dataset = await loadLocalDataset(path);
-  assert.deepEqual(dataset.events.map((e) => e.time), [1789999999500, 1790000000000, 1790000000123]);
+  assert.deepEqual(
+    dataset.events.map((e) => e.time),
+    [1789999999500, 1790000000000, 1790000000123],
+  );
 });
 
 test('gzip files are read, and a sibling x.people.ndjson gives the profiles', async () => {
@@ -84,9 +87,18 @@ test('gzip files are read, and a sibling x.people.ndjson gives the profiles', as
   writeFileSync(path, gzipSync(`${line('A', 'u1', 1790000000)}\n${line('B', 'u2', 1790000001)}\n`));
   write('shop.people.ndjson', [JSON.stringify({ $distinct_id: 'u1', $properties: { plan: 'team' } }), 'oops']);
   const dataset = await loadLocalDataset(path);
-  assert.deepEqual(dataset.events.map((e) => [e.name, e.distinctId]), [['A', 'u1'], ['B', 'u2']]);
+  assert.deepEqual(
+    dataset.events.map((e) => [e.name, e.distinctId]),
+    [
+      ['A', 'u1'],
+      ['B', 'u2'],
+    ],
+  );
   assert.deepEqual(dataset.profiles, [{ distinctId: 'u1', properties: { plan: 'team' } }]);
-  assert.deepEqual(dataset.skipped.map((s) => [s.line, s.reason]), [[2, 'not valid JSON']]);
+  assert.deepEqual(
+    dataset.skipped.map((s) => [s.line, s.reason]),
+    [[2, 'not valid JSON']],
+  );
 });
 
 test('a folder is read recursively: *.ndjson, *.json, *.gz events and *.people.ndjson profiles', async () => {
@@ -96,8 +108,14 @@ test('a folder is read recursively: *.ndjson, *.json, *.gz events and *.people.n
   write('folder/users.people.ndjson', [JSON.stringify({ $distinct_id: 'u2', $properties: { plan: 'free' } })]);
   write('folder/README.txt', 'not data');
   const dataset = await loadLocalDataset(join(root, 'folder'));
-  assert.deepEqual(dataset.events.map((e) => e.name), ['B', 'C', 'A']);
-  assert.deepEqual(dataset.profiles.map((p) => p.distinctId), ['u2']);
+  assert.deepEqual(
+    dataset.events.map((e) => e.name),
+    ['B', 'C', 'A'],
+  );
+  assert.deepEqual(
+    dataset.profiles.map((p) => p.distinctId),
+    ['u2'],
+  );
   assert.equal(dataset.files.length, 4);
 });
 
@@ -122,9 +140,15 @@ test('a second load of unchanged files is served from memory; a changed file is 
 });
 
 test('a missing path is a config error; an aborted signal cancels', async () => {
-  await assert.rejects(loadLocalDataset(join(root, 'nope.ndjson')), (error: unknown) => error instanceof BackendError && error.kind === 'config' && /does not exist/.test(error.message));
+  await assert.rejects(
+    loadLocalDataset(join(root, 'nope.ndjson')),
+    (error: unknown) => error instanceof BackendError && error.kind === 'config' && /does not exist/.test(error.message),
+  );
   clearDatasetCache();
   const controller = new AbortController();
   controller.abort();
-  await assert.rejects(loadLocalDataset(write('abort.ndjson', [line('A', 'u1', 1)]), { signal: controller.signal }), (error: unknown) => error instanceof BackendError && error.kind === 'cancelled');
+  await assert.rejects(
+    loadLocalDataset(write('abort.ndjson', [line('A', 'u1', 1)]), { signal: controller.signal }),
+    (error: unknown) => error instanceof BackendError && error.kind === 'cancelled',
+  );
 });

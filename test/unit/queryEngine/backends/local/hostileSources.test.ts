@@ -65,7 +65,10 @@ for (const parseWorkers of [0, 2]) {
       assert.match(dataset.skipped[0].reason, /^longer than 97\.7 KiB \(the line limit/);
       // Every other line is an event, the 50 KB one included.
       assert.equal(dataset.events.length, lines.length - 2, path);
-      assert.ok(dataset.events.some((event) => event.name === 'Long'), 'the line under the limit loads');
+      assert.ok(
+        dataset.events.some((event) => event.name === 'Long'),
+        'the line under the limit loads',
+      );
     }
   });
 }
@@ -75,7 +78,10 @@ test('an event with a property nested 100,000 deep is skipped as malformed; the 
   writeFileSync(path, [good(1), deepEventLine(100_000, T + 2), good(2), deepEventLine(254, T + 3, 'fine')].join('\n') + '\n');
   clearDatasetCache();
   const dataset = await loadLocalDataset(path);
-  assert.deepEqual(dataset.skipped.map((entry) => [entry.line, entry.reason]), [[2, 'nested deeper than 256 levels']]);
+  assert.deepEqual(
+    dataset.skipped.map((entry) => [entry.line, entry.reason]),
+    [[2, 'nested deeper than 256 levels']],
+  );
   assert.equal(dataset.events.length, 3);
 });
 
@@ -87,12 +93,26 @@ test('a profile line past the line limit or nested too deep is skipped and repor
   const profile = (id: string, extra: string): string => `{"$distinct_id":"${id}","$properties":{"plan":"free"${extra}}}`;
   writeFileSync(
     join(dir, 'users.people.ndjson'),
-    [profile('p1', ''), profile('p2', `,"pad":"${'y'.repeat(200_000)}"`), profile('p3', `,"deep":${'['.repeat(5000)}${']'.repeat(5000)}`), profile('p4', '')].join('\n') + '\n',
+    [
+      profile('p1', ''),
+      profile('p2', `,"pad":"${'y'.repeat(200_000)}"`),
+      profile('p3', `,"deep":${'['.repeat(5000)}${']'.repeat(5000)}`),
+      profile('p4', ''),
+    ].join('\n') + '\n',
   );
   clearDatasetCache();
   const dataset = await loadLocalDataset(dir, { limits: { maxLineBytes: 100_000 } });
-  assert.deepEqual(dataset.profiles.map((p) => p.distinctId), ['p1', 'p4']);
-  assert.deepEqual(dataset.skipped.map((entry) => [entry.line, entry.reason.slice(0, 14)]), [[2, 'longer than 97'], [3, 'nested deeper ']]);
+  assert.deepEqual(
+    dataset.profiles.map((p) => p.distinctId),
+    ['p1', 'p4'],
+  );
+  assert.deepEqual(
+    dataset.skipped.map((entry) => [entry.line, entry.reason.slice(0, 14)]),
+    [
+      [2, 'longer than 97'],
+      [3, 'nested deeper '],
+    ],
+  );
 });
 
 test('the limits are read from the environment, with documented defaults', () => {

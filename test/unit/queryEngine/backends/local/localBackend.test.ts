@@ -38,7 +38,10 @@ const context = (signal = new AbortController().signal): RunContext => ({
 const range = { from: '2026-10-01', to: '2026-10-02' };
 
 test('a segmentation becomes a full QueryResult with skipped lines and duplicates as warnings', async () => {
-  const result = await backend.runQuery(segmentation({ title: 'By browser', event: 'Purchase', range, on: expr('properties["$browser"]'), chart: 'bar' }), context());
+  const result = await backend.runQuery(
+    segmentation({ title: 'By browser', event: 'Purchase', range, on: expr('properties["$browser"]'), chart: 'bar' }),
+    context(),
+  );
   assert.equal(result.title, 'By browser');
   assert.equal(result.queryKind, 'segmentation');
   assert.deepEqual(result.source, { kind: 'local', name: 'shop' });
@@ -59,7 +62,10 @@ test('a segmentation becomes a full QueryResult with skipped lines and duplicate
   assert.equal(result.meta.computedAt, '2026-11-01T12:00:00.000Z');
   assert.equal(result.meta.rowCount, 2);
   assert.equal(result.meta.seriesCount, 3);
-  assert.deepEqual(result.meta.warnings.map((w) => w.code), ['skippedLines', 'duplicates']);
+  assert.deepEqual(
+    result.meta.warnings.map((w) => w.code),
+    ['skippedLines', 'duplicates'],
+  );
   assert.match(result.meta.warnings[0].message, /^skipped 2 malformed lines \(2, 4\); line 2: not valid JSON$/);
   assert.match(result.meta.warnings[1].message, /dropped 1 duplicate event/);
   assert.equal(JSON.parse(result.raw!).kind, 'series');
@@ -76,7 +82,9 @@ test('funnel and retention run; where on user[...] reads the profiles file', asy
   const funnelResult = await backend.runQuery(funnel({ steps: ['Sign Up', 'Purchase'], range }), context());
   assert.deepEqual(funnelResult.data.kind === 'funnel' && funnelResult.data.segments[0].counts, [1, 1]);
   const retentionResult = await backend.runQuery(retention({ bornEvent: 'Sign Up', returnEvent: 'Purchase', range }), context());
-  assert.deepEqual(retentionResult.data.kind === 'retention' && retentionResult.data.cohorts, [{ date: '2026-10-02', size: 1, retained: [1, 0], segment: null }]);
+  assert.deepEqual(retentionResult.data.kind === 'retention' && retentionResult.data.cohorts, [
+    { date: '2026-10-02', size: 1, retained: [1, 0], segment: null },
+  ]);
   const teamOnly = await backend.runQuery(segmentation({ event: 'Purchase', range, where: expr('user["plan"] == "team"') }), context());
   assert.deepEqual(teamOnly.data.kind === 'series' && teamOnly.data.series[0].values, [1, 0]);
 });
@@ -89,19 +97,28 @@ test('a range outside the data says where the data is', async () => {
 
 test('insights, debugger and saved funnels need a remote source and say so', async () => {
   const base = { index: 0, source: undefined, chart: undefined, clean: false } as const;
-  await assert.rejects(backend.runQuery({ ...base, kind: 'insights', title: 'Saved', bookmarkId: 44012, range: undefined }, context()), (error: unknown) => error instanceof BackendError && error.kind === 'config' && /Mixpanel/.test(error.message));
+  await assert.rejects(
+    backend.runQuery({ ...base, kind: 'insights', title: 'Saved', bookmarkId: 44012, range: undefined }, context()),
+    (error: unknown) => error instanceof BackendError && error.kind === 'config' && /Mixpanel/.test(error.message),
+  );
   await assert.rejects(
     backend.runQuery({ ...base, kind: 'debugger', title: 'Broken', appId: 'x', eventTypes: [], lookupWindow: 30, limit: 100, logs: false }, context()),
     (error: unknown) => error instanceof BackendError && error.kind === 'config' && /Piwik PRO/.test(error.message),
   );
-  await assert.rejects(backend.runQuery(funnel({ steps: [], savedId: 7, range }), context()), (error: unknown) => error instanceof BackendError && error.kind === 'config');
+  await assert.rejects(
+    backend.runQuery(funnel({ steps: [], savedId: 7, range }), context()),
+    (error: unknown) => error instanceof BackendError && error.kind === 'config',
+  );
 });
 
 test('a cancelled run rejects with kind cancelled', async () => {
   const controller = new AbortController();
   controller.abort();
   const fresh = new LocalBackend({ kind: 'local', name: 'shop', path: join(root, 'shop.ndjson') }, { rootDir: '/elsewhere' });
-  await assert.rejects(fresh.runQuery(segmentation({ event: 'Purchase', range }), context(controller.signal)), (error: unknown) => error instanceof BackendError && error.kind === 'cancelled');
+  await assert.rejects(
+    fresh.runQuery(segmentation({ event: 'Purchase', range }), context(controller.signal)),
+    (error: unknown) => error instanceof BackendError && error.kind === 'cancelled',
+  );
 });
 
 test('without a schema file the schema is derived from the data: names, volumes, types, top values, profiles', async () => {
@@ -118,7 +135,10 @@ test('without a schema file the schema is derived from the data: names, volumes,
 test('with a schema file the Lexicon schema is used', async () => {
   writeFileSync(
     join(root, 'lexicon.json'),
-    JSON.stringify({ status: 'ok', results: [{ entityType: 'event', name: 'Purchase', schemaJson: { description: 'Paid.', properties: { revenue: { type: 'number' } } } }] }),
+    JSON.stringify({
+      status: 'ok',
+      results: [{ entityType: 'event', name: 'Purchase', schemaJson: { description: 'Paid.', properties: { revenue: { type: 'number' } } } }],
+    }),
   );
   const withFile = new LocalBackend({ kind: 'local', name: 'shop', path: 'shop.ndjson', schemaFile: 'lexicon.json' }, { rootDir: root });
   const schema = await withFile.fetchSchema(context());

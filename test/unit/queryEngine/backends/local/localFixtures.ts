@@ -34,13 +34,51 @@ export function expr(text: string): Expression {
 const base = { index: 0, source: undefined, chart: undefined, clean: false } as const;
 
 export function segmentation(overrides: Partial<SegmentationSpec> & Pick<SegmentationSpec, 'event' | 'range'>): SegmentationSpec {
-  return { ...base, kind: 'segmentation', title: 'seg', on: undefined, where: undefined, unit: 'day', type: 'general', measure: 'count', buckets: undefined, limit: 60, ...overrides };
+  return {
+    ...base,
+    kind: 'segmentation',
+    title: 'seg',
+    on: undefined,
+    where: undefined,
+    unit: 'day',
+    type: 'general',
+    measure: 'count',
+    buckets: undefined,
+    limit: 60,
+    ...overrides,
+  };
 }
 
 export function funnel(overrides: Partial<FunnelSpec> & Pick<FunnelSpec, 'steps' | 'range'>): FunnelSpec {
-  return { ...base, kind: 'funnel', title: 'funnel', savedId: undefined, on: undefined, where: undefined, window: { count: 30, unit: 'day' }, unit: undefined, limit: 255, ...overrides };
+  return {
+    ...base,
+    kind: 'funnel',
+    title: 'funnel',
+    savedId: undefined,
+    on: undefined,
+    where: undefined,
+    window: { count: 30, unit: 'day' },
+    unit: undefined,
+    limit: 255,
+    ...overrides,
+  };
 }
 
 export function retention(overrides: Partial<RetentionSpec> & Pick<RetentionSpec, 'bornEvent' | 'range'>): RetentionSpec {
-  return { ...base, kind: 'retention', title: 'retention', returnEvent: undefined, on: undefined, where: undefined, bornWhere: undefined, unit: 'day', intervalCount: 1, retentionType: 'birth', windows: 'rolling', unbounded: false, limit: 60, ...overrides };
+  return {
+    ...base,
+    kind: 'retention',
+    title: 'retention',
+    returnEvent: undefined,
+    on: undefined,
+    where: undefined,
+    bornWhere: undefined,
+    unit: 'day',
+    intervalCount: 1,
+    retentionType: 'birth',
+    windows: 'rolling',
+    unbounded: false,
+    limit: 60,
+    ...overrides,
+  };
 }

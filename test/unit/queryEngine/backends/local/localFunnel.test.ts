@@ -32,7 +32,8 @@ const rows: EventRow[] = [
   ['B', 'u6', '2026-10-03T00:20:00.000', firefox],
 ];
 const data = datasetOf(rows);
-const spec = (overrides = {}) => funnel({ steps: ['A', 'B', 'C'], range: { from: '2026-10-01', to: '2026-10-02' }, window: { count: 1, unit: 'hour' }, ...overrides });
+const spec = (overrides = {}) =>
+  funnel({ steps: ['A', 'B', 'C'], range: { from: '2026-10-01', to: '2026-10-02' }, window: { count: 1, unit: 'hour' }, ...overrides });
 
 test('counts users per step with the window measured from the first step (inclusive edge)', () => {
   const result = runLocalFunnel(data, spec());
@@ -54,17 +55,23 @@ test('a wider window lets the late user finish', () => {
   assert.deepEqual(result.segments[0].counts, [5, 3, 2]);
 });
 
-test('on segments by the entry event\'s property; a user enters once per segment, after leaving the last attempt', () => {
+test("on segments by the entry event's property; a user enters once per segment, after leaving the last attempt", () => {
   const result = runLocalFunnel(data, spec({ on: expr('properties["$browser"]') }));
   // u4 enters Safari at 10:00 (times out at 11:00), then Chrome at 12:00 and converts there.
-  assert.deepEqual(result.segments.map((s) => [s.segment, s.counts]), [
-    [null, [6, 4, 2]],
-    ['Chrome', [3, 2, 2]],
-    ['Firefox', [2, 2, 0]],
-    ['Safari', [1, 0, 0]],
-  ]);
+  assert.deepEqual(
+    result.segments.map((s) => [s.segment, s.counts]),
+    [
+      [null, [6, 4, 2]],
+      ['Chrome', [3, 2, 2]],
+      ['Firefox', [2, 2, 0]],
+      ['Safari', [1, 0, 0]],
+    ],
+  );
   const limited = runLocalFunnel(data, spec({ on: expr('properties["$browser"]'), limit: 1 }));
-  assert.deepEqual(limited.segments.map((s) => s.segment), [null, 'Chrome']);
+  assert.deepEqual(
+    limited.segments.map((s) => s.segment),
+    [null, 'Chrome'],
+  );
 });
 
 test('where filters the events of every step', () => {

@@ -32,7 +32,13 @@ test('birth: cohort by the first born event in range; retained[i] counts returns
 
 test('interval_count sets the number of intervals after the birth interval', () => {
   const result = runLocalRetention(data, signUps({ intervalCount: 1 }));
-  assert.deepEqual(result.cohorts.map((c) => c.retained), [[1, 1], [0, 1]]);
+  assert.deepEqual(
+    result.cohorts.map((c) => c.retained),
+    [
+      [1, 1],
+      [0, 1],
+    ],
+  );
 });
 
 test('without a return event any event counts as a return', () => {
@@ -42,10 +48,13 @@ test('without a return event any event counts as a return', () => {
 
 test('returning with the born event itself: the birth event does not count as its own return', () => {
   const result = runLocalRetention(data, signUps({ returnEvent: 'Sign Up' }));
-  assert.deepEqual(result.cohorts.map((c) => [c.date, c.size, c.retained]), [
-    ['2026-10-01', 2, [0, 1, 0]],
-    ['2026-10-02', 1, [0, 0, 0]],
-  ]);
+  assert.deepEqual(
+    result.cohorts.map((c) => [c.date, c.size, c.retained]),
+    [
+      ['2026-10-01', 2, [0, 1, 0]],
+      ['2026-10-02', 1, [0, 0, 0]],
+    ],
+  );
 });
 
 test('born_where filters the birth events', () => {
@@ -57,11 +66,14 @@ test('on segments by the return event: a row per cohort and value, sized by the 
   const result = runLocalRetention(data, signUps({ on: expr('properties["channel"]') }));
   // u1 came back on the web 1 hour after birth and in the app 29 hours after; u2 in the app 48
   // hours after; u3 (born 10-02) on the web 25 hours after. app and web tie at 2 users: by name.
-  assert.deepEqual(result.cohorts.map((c) => [c.date, c.segment, c.size, c.retained]), [
-    ['2026-10-01', 'app', 2, [0, 1, 1]],
-    ['2026-10-01', 'web', 2, [1, 0, 0]],
-    ['2026-10-02', 'web', 1, [0, 1, 0]],
-  ]);
+  assert.deepEqual(
+    result.cohorts.map((c) => [c.date, c.segment, c.size, c.retained]),
+    [
+      ['2026-10-01', 'app', 2, [0, 1, 1]],
+      ['2026-10-01', 'web', 2, [1, 0, 0]],
+      ['2026-10-02', 'web', 1, [0, 1, 0]],
+    ],
+  );
 });
 
 test('compounded: the born event is ignored; a user joins the cohort of every day in which they did the return event', () => {

@@ -50,9 +50,15 @@ test('on splits into segments, largest total first, with "" and "undefined" as t
 
 test('clean drops "" and "undefined" segments before limit picks the top N', () => {
   const cleaned = runLocalSegmentation(data, purchases({ on: expr('properties["$browser"]'), clean: true }));
-  assert.deepEqual(cleaned.series.map((s) => s.segment), ['Chrome', 'Safari']);
+  assert.deepEqual(
+    cleaned.series.map((s) => s.segment),
+    ['Chrome', 'Safari'],
+  );
   const limited = runLocalSegmentation(data, purchases({ on: expr('properties["$browser"]'), limit: 1 }));
-  assert.deepEqual(limited.series.map((s) => s.segment), ['Chrome']);
+  assert.deepEqual(
+    limited.series.map((s) => s.segment),
+    ['Chrome'],
+  );
 });
 
 test('where keeps only matching events', () => {

@@ -27,18 +27,38 @@ function dirtyLines(count: number, seed: number): string[] {
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
     const time = 1790000000 + ((i * 7919 + seed) % 5000);
-    const event = { event: NAMES[i % NAMES.length], properties: { time, distinct_id: `u${i % 97}`, $insert_id: `id-${i % 1500}`, n: i, note: 'x'.repeat(i % 50), tags: ['a', i % 3] } };
+    const event = {
+      event: NAMES[i % NAMES.length],
+      properties: { time, distinct_id: `u${i % 97}`, $insert_id: `id-${i % 1500}`, n: i, note: 'x'.repeat(i % 50), tags: ['a', i % 3] },
+    };
     const json = JSON.stringify(event);
     switch (i % 23) {
-      case 3: lines.push('{"event": "A", "properties": {'); break;
-      case 5: lines.push(''); break;
-      case 7: lines.push('[1, 2]'); break;
-      case 9: lines.push(JSON.stringify({ event: 'A', properties: { distinct_id: 'u1' } })); break;
-      case 11: lines.push(`${json}\r`); break;
-      case 13: lines.push(JSON.stringify({ ...event, properties: { ...event.properties, time: String(time * 1000 + 5) } })); break;
-      case 15: lines.push(json, json); break;
-      case 17: lines.push(JSON.stringify({ ...event, properties: { ...event.properties, $insert_id: undefined, distinct_id: undefined } })); break;
-      default: lines.push(json);
+      case 3:
+        lines.push('{"event": "A", "properties": {');
+        break;
+      case 5:
+        lines.push('');
+        break;
+      case 7:
+        lines.push('[1, 2]');
+        break;
+      case 9:
+        lines.push(JSON.stringify({ event: 'A', properties: { distinct_id: 'u1' } }));
+        break;
+      case 11:
+        lines.push(`${json}\r`);
+        break;
+      case 13:
+        lines.push(JSON.stringify({ ...event, properties: { ...event.properties, time: String(time * 1000 + 5) } }));
+        break;
+      case 15:
+        lines.push(json, json);
+        break;
+      case 17:
+        lines.push(JSON.stringify({ ...event, properties: { ...event.properties, $insert_id: undefined, distinct_id: undefined } }));
+        break;
+      default:
+        lines.push(json);
     }
   }
   return lines;
@@ -120,13 +140,19 @@ test('a chunk reports each line with its reason and reads properties, times and 
 
 test('insert ids read from the properties: an empty one is none, a number becomes text', async () => {
   const path = join(root, 'ids.ndjson');
-  writeFileSync(path, [
-    JSON.stringify({ event: 'A', properties: { time: 1790000000, $insert_id: '' } }),
-    JSON.stringify({ event: 'C', properties: { time: 1790000001, $insert_id: 7 } }),
-  ].join('\n'));
+  writeFileSync(
+    path,
+    [
+      JSON.stringify({ event: 'A', properties: { time: 1790000000, $insert_id: '' } }),
+      JSON.stringify({ event: 'C', properties: { time: 1790000001, $insert_id: 7 } }),
+    ].join('\n'),
+  );
   clearDatasetCache();
   const dataset = await loadLocalDataset(path);
-  assert.deepEqual(dataset.events.map((e) => e.insertId), [undefined, '7']);
+  assert.deepEqual(
+    dataset.events.map((e) => e.insertId),
+    [undefined, '7'],
+  );
 });
 
 test('an aborted parallel load is a cancellation and leaves no worker running', async () => {
@@ -146,25 +172,54 @@ test('properties read out while parsing give the same columns and results as par
   const lines = dirtyLines(30_000, 5);
   // Awkward values next to plain ones: lists, objects, escapes, numbers as text, missing ones.
   lines.push(
-    JSON.stringify({ event: 'Purchase', properties: { time: 1790000100, distinct_id: 'u1', n: '12', note: 'é "q" \\ \u2028', tags: { nested: [1, { a: null }] } } }),
+    JSON.stringify({
+      event: 'Purchase',
+      properties: { time: 1790000100, distinct_id: 'u1', n: '12', note: 'é "q" \\ \u2028', tags: { nested: [1, { a: null }] } },
+    }),
     '{"event":"Purchase","properties":{"time":1790000200,"distinct_id":"u2","n":1,"n":2,"no\\u0074e":"escaped key"}}',
     JSON.stringify({ event: 'Purchase', properties: { time: 1790000300, distinct_id: 'u3', n: -0, note: null, tags: [] } }),
   );
   const path = join(root, 'extract.ndjson');
   writeFileSync(path, lines.join('\n'));
   const properties = ['n', 'note', 'tags', '$insert_id', 'time', 'distinct_id', 'absent', 'constructor'];
-  const columnsOf = (dataset: LocalDataset): unknown => NAMES.concat('Nope').map((name) => properties.map((property) => indexOf(dataset).table(name).column(property)));
+  const columnsOf = (dataset: LocalDataset): unknown =>
+    NAMES.concat('Nope').map((name) => properties.map((property) => indexOf(dataset).table(name).column(property)));
   const results = (dataset: LocalDataset): unknown => [
-    runLocalSegmentation(dataset, segmentation({ event: 'Purchase', range: { from: '2026-09-21', to: '2026-09-23' }, on: expr('properties["tags"]'), where: expr('properties["n"] >= 10') })),
-    runLocalSegmentation(dataset, segmentation({ event: 'Sign Up', range: { from: '2026-09-21', to: '2026-09-23' }, on: expr('properties["note"]'), type: 'unique' })),
-    runLocalRetention(dataset, retention({ bornEvent: 'Sign Up', returnEvent: undefined, range: { from: '2026-09-21', to: '2026-09-23' }, on: expr('properties["n"] % 3'), where: expr('defined(properties["tags"])') })),
+    runLocalSegmentation(
+      dataset,
+      segmentation({
+        event: 'Purchase',
+        range: { from: '2026-09-21', to: '2026-09-23' },
+        on: expr('properties["tags"]'),
+        where: expr('properties["n"] >= 10'),
+      }),
+    ),
+    runLocalSegmentation(
+      dataset,
+      segmentation({ event: 'Sign Up', range: { from: '2026-09-21', to: '2026-09-23' }, on: expr('properties["note"]'), type: 'unique' }),
+    ),
+    runLocalRetention(
+      dataset,
+      retention({
+        bornEvent: 'Sign Up',
+        returnEvent: undefined,
+        range: { from: '2026-09-21', to: '2026-09-23' },
+        on: expr('properties["n"] % 3'),
+        where: expr('defined(properties["tags"])'),
+      }),
+    ),
   ];
 
   clearDatasetCache();
   const plain = await loadLocalDataset(path, { parseWorkers: 0 });
   const expectedColumns = columnsOf(plain);
   const expectedResults = results(plain);
-  for (const [parseWorkers, events] of [[0, undefined], [2, undefined], [2, ['Purchase', 'Sign Up']], [0, ['Viewed Product']]] as const) {
+  for (const [parseWorkers, events] of [
+    [0, undefined],
+    [2, undefined],
+    [2, ['Purchase', 'Sign Up']],
+    [0, ['Viewed Product']],
+  ] as const) {
     clearDatasetCache();
     const extracted = await loadLocalDataset(path, { parseWorkers, extract: { properties, events: events && [...events] } });
     assert.equal(loadedRowsOf(extracted)?.columns.size, properties.length);

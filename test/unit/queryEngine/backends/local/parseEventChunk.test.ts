@@ -6,7 +6,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { MAX_NESTING_DEPTH, nestingDepthExceeds, parseEventChunk, type ExtractRequest, type ParsedChunk } from '../../../../../server/src/queryEngine/backends/local/parseEventChunk';
+import {
+  MAX_NESTING_DEPTH,
+  nestingDepthExceeds,
+  parseEventChunk,
+  type ExtractRequest,
+  type ParsedChunk,
+} from '../../../../../server/src/queryEngine/backends/local/parseEventChunk';
 import { ParsePool } from '../../../../../server/src/queryEngine/backends/local/parsePool';
 
 /** What a property holds on an event without it. */
@@ -231,7 +237,9 @@ const EDGE_LINES = [
   `{"event":"E","properties":{"time":1790000000,"deep":${'{"a":'.repeat(255)}1${'}'.repeat(255)}}}`,
 ];
 
-const EXTRACT: ExtractRequest = { properties: ['price', '$browser', 'tags', 'nested', 'time', 'distinct_id', 'toString', '__proto__', 'big', 'more', 'neg', 'exp', 'deep', 'x', 'other', ''] };
+const EXTRACT: ExtractRequest = {
+  properties: ['price', '$browser', 'tags', 'nested', 'time', 'distinct_id', 'toString', '__proto__', 'big', 'more', 'neg', 'exp', 'deep', 'x', 'other', ''],
+};
 
 test('every edge case reads as JSON.parse reads it, with and without properties to extract', () => {
   for (const line of EDGE_LINES) {
@@ -297,7 +305,10 @@ const lineArbitrary = fc
     const gap = spaces ? ' ' : '';
     // Some keys are written with an escape for their first character: the same key to JSON.parse.
     let keys = 0;
-    const keyText = (key: string): string => (escapeKeys[keys++ % escapeKeys.length] && key !== '' ? `"\\u${key.charCodeAt(0).toString(16).padStart(4, '0')}${JSON.stringify(key).slice(2)}` : JSON.stringify(key));
+    const keyText = (key: string): string =>
+      escapeKeys[keys++ % escapeKeys.length] && key !== ''
+        ? `"\\u${key.charCodeAt(0).toString(16).padStart(4, '0')}${JSON.stringify(key).slice(2)}`
+        : JSON.stringify(key);
     const pair = ([key, value]: [string, unknown]): string => `${keyText(key)}${gap}:${gap}${JSON.stringify(value) ?? 'null'}`;
     const properties = `{${[['time', time] as [string, unknown], ...props].map(pair).join(`,${gap}`)}}`;
     const fields = [`${keyText('event')}:${gap}${JSON.stringify(name) ?? 'null'}`, `${keyText('properties')}:${gap}${properties}`, ...top.map(pair)];
@@ -323,7 +334,20 @@ test('generated lines, valid and damaged, read as JSON.parse reads them', () => 
 });
 
 test('the parse workers return the same chunk, extracted columns included, as parsing on this thread', async () => {
-  const lines = EDGE_LINES.concat(Array.from({ length: 2000 }, (_, i) => event({ time: 1790000000 + i, distinct_id: `u${i % 13}`, price: i % 7 === 0 ? String(i) : i, $browser: ['Chrome', 'Firefox', 'Ünï'][i % 3], tags: i % 5 === 0 ? ['a', i] : undefined }, i % 2 ? 'A' : 'E')));
+  const lines = EDGE_LINES.concat(
+    Array.from({ length: 2000 }, (_, i) =>
+      event(
+        {
+          time: 1790000000 + i,
+          distinct_id: `u${i % 13}`,
+          price: i % 7 === 0 ? String(i) : i,
+          $browser: ['Chrome', 'Firefox', 'Ünï'][i % 3],
+          tags: i % 5 === 0 ? ['a', i] : undefined,
+        },
+        i % 2 ? 'A' : 'E',
+      ),
+    ),
+  );
   const text = Buffer.from(lines.join('\n'));
   const pool = new ParsePool(2);
   try {

@@ -9,8 +9,14 @@ test('a date range covers whole local days, including the 25-hour day when DST e
   const berlin = new ZoneClock('Europe/Berlin');
   // Summer time (UTC+2) ends at 03:00 local on 2026-10-25; the next midnight is UTC+1.
   assert.deepEqual(rangeInstants({ from: '2026-10-25', to: '2026-10-25' }, berlin), { start: utc('2026-10-24T22:00:00Z'), end: utc('2026-10-25T23:00:00Z') });
-  assert.deepEqual(rangeInstants({ from: '2026-10-01', to: '2026-10-31' }, new ZoneClock()), { start: utc('2026-10-01T00:00:00Z'), end: utc('2026-11-01T00:00:00Z') });
-  assert.deepEqual(rangeInstants({ from: '2026-10-01T10:00', to: '2026-10-01T10:30' }, new ZoneClock()), { start: utc('2026-10-01T10:00:00Z'), end: utc('2026-10-01T10:31:00Z') });
+  assert.deepEqual(rangeInstants({ from: '2026-10-01', to: '2026-10-31' }, new ZoneClock()), {
+    start: utc('2026-10-01T00:00:00Z'),
+    end: utc('2026-11-01T00:00:00Z'),
+  });
+  assert.deepEqual(rangeInstants({ from: '2026-10-01T10:00', to: '2026-10-01T10:30' }, new ZoneClock()), {
+    start: utc('2026-10-01T10:00:00Z'),
+    end: utc('2026-10-01T10:31:00Z'),
+  });
 });
 
 test('day buckets follow the zone: 23:30 UTC is the next day in Berlin and the same day in New York', () => {
@@ -30,9 +36,15 @@ test('weeks start on Monday, months on the 1st, hours are labelled YYYY-MM-DDTHH
   assert.equal(month.labelOf(month.bucketOf(utc('2026-09-30T22:30:00Z'))), '2026-10-01');
   const hour = new TimeBucketer('hour', new ZoneClock('Europe/Berlin'));
   assert.equal(hour.labelOf(hour.bucketOf(utc('2026-10-01T10:15:00Z'))), '2026-10-01T12:00');
-  assert.deepEqual(week.bucketsOfRange({ from: '2026-10-01', to: '2026-10-12' }).map((b) => week.labelOf(b)), ['2026-09-28', '2026-10-05', '2026-10-12']);
+  assert.deepEqual(
+    week.bucketsOfRange({ from: '2026-10-01', to: '2026-10-12' }).map((b) => week.labelOf(b)),
+    ['2026-09-28', '2026-10-05', '2026-10-12'],
+  );
 });
 
 test('an unknown time zone is a configuration error', () => {
-  assert.throws(() => new ZoneClock('Mars/Olympus'), (error: unknown) => error instanceof BackendError && error.kind === 'config' && /Mars\/Olympus/.test(error.message));
+  assert.throws(
+    () => new ZoneClock('Mars/Olympus'),
+    (error: unknown) => error instanceof BackendError && error.kind === 'config' && /Mars\/Olympus/.test(error.message),
+  );
 });

@@ -111,10 +111,7 @@ export function installJqlApi(host: JqlHostData, paramsJson: string): void {
   const multipleKeys = new WeakMap<object, Any[]>();
   const slices = new WeakMap<object, { path: string; start: number; end: number | undefined }>();
 
-  type Source =
-    | { kind: 'events'; request: Any }
-    | { kind: 'people'; request: Any }
-    | { kind: 'join'; request: Any };
+  type Source = { kind: 'events'; request: Any } | { kind: 'people'; request: Any } | { kind: 'join'; request: Any };
   type Op =
     | { kind: 'filter'; fn: (item: Any) => unknown }
     | { kind: 'map'; fn: (item: Any) => unknown }
@@ -640,8 +637,14 @@ export function installJqlApi(host: JqlHostData, paramsJson: string): void {
       fail('join() takes Events(...) and People(...) as they are: no transformations are allowed on the collections inside join()');
     }
     const type = options && options.type !== undefined ? String(options.type) : 'full';
-    if (type !== 'full' && type !== 'left' && type !== 'right' && type !== 'inner') fail(`join(): type must be "full", "left", "right" or "inner", not "${type}"`);
-    const request = { events: left.source.request, people: right.source.request, type, selectors: selectorList(options && options.selectors, 'join() selectors') };
+    if (type !== 'full' && type !== 'left' && type !== 'right' && type !== 'inner')
+      fail(`join(): type must be "full", "left", "right" or "inner", not "${type}"`);
+    const request = {
+      events: left.source.request,
+      people: right.source.request,
+      type,
+      selectors: selectorList(options && options.selectors, 'join() selectors'),
+    };
     return makeCollection({ kind: 'join', request }, []);
   }
 
@@ -731,7 +734,8 @@ export function installJqlApi(host: JqlHostData, paramsJson: string): void {
     numeric_percentiles: (accessor: unknown, percentiles: unknown) =>
       builtin((items) => {
         const sorted = numbersOf(items, accessor, 'mixpanel.reducer.numeric_percentiles()').sort((a, b) => a - b);
-        if (!isArray(percentiles)) return percentile(sorted, asNumber(percentiles) ?? fail('numeric_percentiles() expects a percentile number or a list of them'));
+        if (!isArray(percentiles))
+          return percentile(sorted, asNumber(percentiles) ?? fail('numeric_percentiles() expects a percentile number or a list of them'));
         return percentiles.map((p: unknown) => {
           const value = asNumber(p) ?? fail('numeric_percentiles() expects a percentile number or a list of them');
           return { percentile: value, value: percentile(sorted, value) };
@@ -811,8 +815,14 @@ export function installJqlApi(host: JqlHostData, paramsJson: string): void {
     },
     forEach: (list: Any, fn: Any) => underscore.each(list, fn),
     map: (list: Any, fn: Any) => entriesOf(list).map(([value, key]) => iteratee(fn)(value, key)),
-    filter: (list: Any, fn: Any) => entriesOf(list).filter(([value, key]) => iteratee(fn)(value, key)).map(([value]) => value),
-    reject: (list: Any, fn: Any) => entriesOf(list).filter(([value, key]) => !iteratee(fn)(value, key)).map(([value]) => value),
+    filter: (list: Any, fn: Any) =>
+      entriesOf(list)
+        .filter(([value, key]) => iteratee(fn)(value, key))
+        .map(([value]) => value),
+    reject: (list: Any, fn: Any) =>
+      entriesOf(list)
+        .filter(([value, key]) => !iteratee(fn)(value, key))
+        .map(([value]) => value),
     reduce: (list: Any, fn: Any, memo?: Any) => {
       const entries = entriesOf(list);
       let start = 0;
@@ -869,7 +879,10 @@ export function installJqlApi(host: JqlHostData, paramsJson: string): void {
       visit(isArray(list) ? list : [], 0);
       return flat;
     },
-    compact: (list: Any) => entriesOf(list).map(([value]) => value).filter((value) => value),
+    compact: (list: Any) =>
+      entriesOf(list)
+        .map(([value]) => value)
+        .filter((value) => value),
     first: (list: Any, count?: number) => (count === undefined ? (isArray(list) ? list[0] : undefined) : isArray(list) ? list.slice(0, count) : []),
     last: (list: Any, count?: number) => (count === undefined ? (isArray(list) ? list[list.length - 1] : undefined) : isArray(list) ? list.slice(-count) : []),
     range: (start: number, stop?: number, step?: number) => {
@@ -960,7 +973,25 @@ export function installJqlApi(host: JqlHostData, paramsJson: string): void {
   // Binary buffers live outside the JS heap, where the worker's memory limit does not reach; JQL
   // scripts have no use for them, so they are removed along with Atomics (which can block a thread)
   // and FinalizationRegistry (its callbacks would run after the script, outside the time limit).
-  const offHeap = ['FinalizationRegistry', 'ArrayBuffer', 'SharedArrayBuffer', 'DataView', 'Atomics', 'WebAssembly', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array'];
+  const offHeap = [
+    'FinalizationRegistry',
+    'ArrayBuffer',
+    'SharedArrayBuffer',
+    'DataView',
+    'Atomics',
+    'WebAssembly',
+    'Int8Array',
+    'Uint8Array',
+    'Uint8ClampedArray',
+    'Int16Array',
+    'Uint16Array',
+    'Int32Array',
+    'Uint32Array',
+    'Float32Array',
+    'Float64Array',
+    'BigInt64Array',
+    'BigUint64Array',
+  ];
   for (const name of offHeap) delete sandbox[name];
 
   sandbox.Events = Events;
@@ -970,5 +1001,10 @@ export function installJqlApi(host: JqlHostData, paramsJson: string): void {
   sandbox._ = underscore;
   sandbox.params = parseJson(paramsJson);
   defineProperty(sandbox, '__aqRunMain', { value: runMain, writable: false, enumerable: false, configurable: false });
-  defineProperty(sandbox, '__aqDescribeError', { value: () => describeError(sandbox.__aqPendingError), writable: false, enumerable: false, configurable: false });
+  defineProperty(sandbox, '__aqDescribeError', {
+    value: () => describeError(sandbox.__aqPendingError),
+    writable: false,
+    enumerable: false,
+    configurable: false,
+  });
 }

@@ -4,7 +4,14 @@
  * evaluated by the same parser and evaluator as `where` clauses. Runs in the JQL worker, outside the
  * sandbox; answers are plain numbers or an error message string, never a thrown error.
  */
-import { compileExpression, compileExpressionWith, isTruthy, type CompiledExpression, type ExpressionContext, type PropertyReader } from '../evaluateExpression';
+import {
+  compileExpression,
+  compileExpressionWith,
+  isTruthy,
+  type CompiledExpression,
+  type ExpressionContext,
+  type PropertyReader,
+} from '../evaluateExpression';
 import { parseExpression } from '../../../../languageService/parser/expressionParser';
 import { lowerBound } from '../datasetIndex';
 import type { LocalDataset } from '../localEvent';
@@ -47,8 +54,12 @@ function buildHostData(dataset: LocalDataset, timezone: string): JqlHostData {
   dataset.profiles.forEach((profile, index) => profileIndex.set(profile.distinctId, index));
 
   const eventsMatching = (request: { from: string; to: string; selectors: JqlEventSelector[] }): number[] => {
-    if (!DATE.test(request.from) || !DATE.test(request.to)) throw new JqlRequestError(`Events(): from_date and to_date must be dates of the form YYYY-MM-DD (got "${request.from}" and "${request.to}")`);
-    for (const [field, date] of [['from_date', request.from], ['to_date', request.to]] as const) {
+    if (!DATE.test(request.from) || !DATE.test(request.to))
+      throw new JqlRequestError(`Events(): from_date and to_date must be dates of the form YYYY-MM-DD (got "${request.from}" and "${request.to}")`);
+    for (const [field, date] of [
+      ['from_date', request.from],
+      ['to_date', request.to],
+    ] as const) {
       if (!isCalendarDate(date)) throw new JqlRequestError(`Events(): ${field} "${date}" is not a date in the calendar`);
     }
     if (request.from > request.to) throw new JqlRequestError(`Events(): from_date ${request.from} is after to_date ${request.to}`);
@@ -94,7 +105,9 @@ function buildHostData(dataset: LocalDataset, timezone: string): JqlHostData {
       if (selectors.length === 0) return true;
       const event = eventIndex >= 0 ? dataset.events[eventIndex] : undefined;
       const context: ExpressionContext = { properties: event?.properties ?? {}, user: userIndex >= 0 ? dataset.profiles[userIndex].properties : undefined };
-      return selectors.some((selector) => (selector.event === undefined || selector.event === event?.name) && (selector.test === undefined || isTruthy(selector.test(context))));
+      return selectors.some(
+        (selector) => (selector.event === undefined || selector.event === event?.name) && (selector.test === undefined || isTruthy(selector.test(context))),
+      );
     };
     const pairs: number[] = [];
     const usersWithEvents = new Set<number>();

@@ -316,7 +316,10 @@ function toArray(output: unknown): unknown[] {
 }
 
 function timeLimitError(timeoutMs: number): BackendError {
-  return new BackendError('script', `JQL script exceeded the time limit of ${formatSeconds(timeoutMs)} s; to allow longer, set AQ_JQL_TIMEOUT_S to a number of seconds`);
+  return new BackendError(
+    'script',
+    `JQL script exceeded the time limit of ${formatSeconds(timeoutMs)} s; to allow longer, set AQ_JQL_TIMEOUT_S to a number of seconds`,
+  );
 }
 
 /**
@@ -326,14 +329,24 @@ function timeLimitError(timeoutMs: number): BackendError {
 function outOfMemoryError(memoryMb: number, dataPath: string, started: boolean): BackendError {
   const needed = jqlHeapMbFor(dataPath);
   const dataMb = dataHeapMbFor(dataPath);
-  const raise = (atLeast: number): string => `set AQ_JQL_MEMORY_MB to ${atLeast > memoryMb ? `at least ${atLeast}` : 'a larger number of megabytes'} (the machine has ${Math.round(totalmem() / (1 << 30))} GB)`;
+  const raise = (atLeast: number): string =>
+    `set AQ_JQL_MEMORY_MB to ${atLeast > memoryMb ? `at least ${atLeast}` : 'a larger number of megabytes'} (the machine has ${Math.round(totalmem() / (1 << 30))} GB)`;
   if (!started) {
-    return new BackendError('tooLarge', `The local data does not fit in the JQL worker's memory limit of ${memoryMb} MB: ${raise(needed)}, or query a smaller file`);
+    return new BackendError(
+      'tooLarge',
+      `The local data does not fit in the JQL worker's memory limit of ${memoryMb} MB: ${raise(needed)}, or query a smaller file`,
+    );
   }
   if (memoryMb < needed && dataMb > memoryMb / 2) {
-    return new BackendError('tooLarge', `The JQL worker ran out of its ${memoryMb} MB of memory because of the size of the local data (about ${dataMb} MB once read), not the script: ${raise(needed)}, or unset it to let the limit follow the data`);
+    return new BackendError(
+      'tooLarge',
+      `The JQL worker ran out of its ${memoryMb} MB of memory because of the size of the local data (about ${dataMb} MB once read), not the script: ${raise(needed)}, or unset it to let the limit follow the data`,
+    );
   }
-  return new BackendError('script', `JQL script exceeded the memory limit of ${memoryMb} MB: keep less in the script (aggregate with groupBy or reduce), or ${raise(0)}`);
+  return new BackendError(
+    'script',
+    `JQL script exceeded the memory limit of ${memoryMb} MB: keep less in the script (aggregate with groupBy or reduce), or ${raise(0)}`,
+  );
 }
 
 function cancelledError(): BackendError {
@@ -344,7 +357,22 @@ function formatSeconds(ms: number): string {
   return String(Math.round(ms / 100) / 10);
 }
 
-const BACKEND_ERROR_KINDS = new Set(['auth', 'region', 'plan', 'notFound', 'badRequest', 'rateLimited', 'server', 'network', 'timeout', 'cancelled', 'badResponse', 'tooLarge', 'config', 'script']);
+const BACKEND_ERROR_KINDS = new Set([
+  'auth',
+  'region',
+  'plan',
+  'notFound',
+  'badRequest',
+  'rateLimited',
+  'server',
+  'network',
+  'timeout',
+  'cancelled',
+  'badResponse',
+  'tooLarge',
+  'config',
+  'script',
+]);
 
 function isKnownKind(kind: string | undefined): kind is BackendError['kind'] {
   return kind !== undefined && BACKEND_ERROR_KINDS.has(kind);

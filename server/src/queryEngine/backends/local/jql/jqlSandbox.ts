@@ -26,9 +26,7 @@ import {
 
 export type SandboxOutcome =
   /** The JSON text of what main() returned (a collection as its array of items). */
-  | { ok: true; outputJson: string }
-  | { ok: false; reason: 'timeout' }
-  | { ok: false; reason: 'script'; message: string };
+  { ok: true; outputJson: string } | { ok: false; reason: 'timeout' } | { ok: false; reason: 'script'; message: string };
 
 /**
  * The API as source text for the sandbox. Bundlers that keep function names wrap inner functions
@@ -64,7 +62,8 @@ export function runInSandbox(options: { script: string; params: Record<string, u
   const answer = runEntry(context, `${RUN_MAIN_GLOBAL}()`, remaining());
   if (typeof answer !== 'string') return answer;
   if (answer.startsWith(RUN_SUCCEEDED)) return { ok: true, outputJson: answer.slice(RUN_SUCCEEDED.length) };
-  if (answer.startsWith(RUN_FAILED)) return { ok: false, reason: 'script', message: formatScriptError(JSON.parse(answer.slice(RUN_FAILED.length)) as JqlScriptError) };
+  if (answer.startsWith(RUN_FAILED))
+    return { ok: false, reason: 'script', message: formatScriptError(JSON.parse(answer.slice(RUN_FAILED.length)) as JqlScriptError) };
   return brokenEntryPoint();
 }
 

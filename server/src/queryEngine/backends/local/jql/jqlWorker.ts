@@ -42,7 +42,10 @@ setInterval(() => { if (process.ppid !== workerData.parent) process.kill(process
 
 async function handle(request: JqlWorkerRequest): Promise<JqlWorkerReply> {
   try {
-    const dataset = await loadLocalDataset(request.dataPath, { timezone: request.timezone, limits: { maxLineBytes: request.maxLineBytes, maxDecompressedBytes: request.maxDecompressedBytes } });
+    const dataset = await loadLocalDataset(request.dataPath, {
+      timezone: request.timezone,
+      limits: { maxLineBytes: request.maxLineBytes, maxDecompressedBytes: request.maxDecompressedBytes },
+    });
     const data = jqlHostData(dataset, request.timezone);
     send({ type: 'started', id: request.id });
     const outcome = runInSandbox({ script: request.script, params: request.params, data, timeoutMs: request.timeoutMs });
@@ -67,4 +70,3 @@ async function handle(request: JqlWorkerRequest): Promise<JqlWorkerReply> {
     };
   }
 }
-

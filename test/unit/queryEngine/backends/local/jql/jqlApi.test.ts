@@ -34,7 +34,10 @@ describe('data sources', () => {
     const result = await runJql({ script: `function main() { return ${EVENTS}.reduce(mixpanel.reducer.count()); }`, params: {}, dataPath });
     assert.deepEqual(result.output, [9]);
     // Worded as for every other query on the data, so aq run says them once.
-    assert.deepEqual(result.warnings, ['skipped 1 malformed line (6); line 6: not valid JSON', 'dropped 1 duplicate event (same $insert_id, event, distinct_id and time)']);
+    assert.deepEqual(result.warnings, [
+      'skipped 1 malformed line (6); line 6: not valid JSON',
+      'dropped 1 duplicate event (same $insert_id, event, distinct_id and time)',
+    ]);
   });
 
   test('event objects have name, distinct_id, time in ms, sampling_factor 1 and properties', async () => {
@@ -64,9 +67,12 @@ describe('data sources', () => {
   });
 
   test('params is a global holding the params object', async () => {
-    const output = await run('Events({from_date: params.from, to_date: params.to}).filter(function (e) { return e.name == params.event; }).reduce(mixpanel.reducer.count())', {
-      params: { from: '2026-10-01', to: '2026-10-03', event: 'Sign Up' },
-    });
+    const output = await run(
+      'Events({from_date: params.from, to_date: params.to}).filter(function (e) { return e.name == params.event; }).reduce(mixpanel.reducer.count())',
+      {
+        params: { from: '2026-10-01', to: '2026-10-03', event: 'Sign Up' },
+      },
+    );
     assert.deepEqual(output, [2]);
   });
 
@@ -87,19 +93,27 @@ describe('data sources', () => {
     assert.deepEqual(await count('right'), [7]);
     assert.deepEqual(await count('full'), [10]);
     assert.deepEqual(await run(`join(${EVENTS}, People()).reduce(mixpanel.reducer.count())`), [10]);
-    const pairs = await run(`join(${EVENTS}, People(), {type: "right"}).filter(function (t) { return !t.event; }).map(function (t) { return [t.distinct_id, t.user.properties.age]; })`);
+    const pairs = await run(
+      `join(${EVENTS}, People(), {type: "right"}).filter(function (t) { return !t.event; }).map(function (t) { return [t.distinct_id, t.user.properties.age]; })`,
+    );
     assert.deepEqual(pairs, [['u5', 50]]);
   });
 
   test('join() selectors read event and user properties', async () => {
-    const output = await run(`join(${EVENTS}, People(), {type: "inner", selectors: [{selector: 'user["age"] > 30 and properties["mp_country_code"] == "US"'}]}).map(function (t) { return t.event.name; })`);
+    const output = await run(
+      `join(${EVENTS}, People(), {type: "inner", selectors: [{selector: 'user["age"] > 30 and properties["mp_country_code"] == "US"'}]}).map(function (t) { return t.event.name; })`,
+    );
     assert.deepEqual(output, ['Landed', 'Sign Up', 'Purchase']);
   });
 });
 
 describe('transformations', () => {
   test('filter and map', async () => {
-    assert.deepEqual(await run(`${EVENTS}.filter(function (e) { return e.properties.$browser == "Firefox"; }).map(function (e) { return e.name; })`), ['Landed', 'Sign Up', 'Purchase']);
+    assert.deepEqual(await run(`${EVENTS}.filter(function (e) { return e.properties.$browser == "Firefox"; }).map(function (e) { return e.name; })`), [
+      'Landed',
+      'Sign Up',
+      'Purchase',
+    ]);
   });
 
   test('groupBy a property path gives [{key, value}] sorted by key, a missing value as null', async () => {
@@ -111,7 +125,9 @@ describe('transformations', () => {
   });
 
   test('groupBy with several keys, a function key and several reducers', async () => {
-    const output = await run(`${PURCHASES}.groupBy(["properties.$browser", function (e) { return new Date(e.time).getUTCDate(); }], [mixpanel.reducer.count(), mixpanel.reducer.sum("properties.price")])`);
+    const output = await run(
+      `${PURCHASES}.groupBy(["properties.$browser", function (e) { return new Date(e.time).getUTCDate(); }], [mixpanel.reducer.count(), mixpanel.reducer.sum("properties.price")])`,
+    );
     assert.deepEqual(output, [
       { key: ['Chrome', 1], value: [1, 30] },
       { key: ['Chrome', 3], value: [1, 0] },
@@ -132,7 +148,7 @@ describe('transformations', () => {
     ]);
   });
 
-  test('groupByUser gives each user\'s events in time order to function(state, events)', async () => {
+  test("groupByUser gives each user's events in time order to function(state, events)", async () => {
     const output = await run(`${EVENTS}.groupByUser(function (state, events) {
       state = state || [];
       for (var i = 0; i < events.length; i++) state.push(events[i].name);
@@ -147,7 +163,9 @@ describe('transformations', () => {
   });
 
   test('groupByUser with extra keys, then groupBy(mixpanel.slice("key", 1)) counts unique users per country', async () => {
-    const output = await run(`${EVENTS}.groupByUser(["properties.mp_country_code"], mixpanel.reducer.null()).groupBy([mixpanel.slice("key", 1)], mixpanel.reducer.count())`);
+    const output = await run(
+      `${EVENTS}.groupByUser(["properties.mp_country_code"], mixpanel.reducer.null()).groupBy([mixpanel.slice("key", 1)], mixpanel.reducer.count())`,
+    );
     assert.deepEqual(output, [
       { key: [null], value: 1 },
       { key: ['DE'], value: 1 },
@@ -155,7 +173,7 @@ describe('transformations', () => {
     ]);
   });
 
-  test('groupByUser over join() and after one filter() gets each user\'s tuples in event time order', async () => {
+  test("groupByUser over join() and after one filter() gets each user's tuples in event time order", async () => {
     const output = await run(`join(${EVENTS}, People(), {type: "full"}).filter(function (t) { return t.user; }).groupByUser(function (state, tuples) {
       state = state || [];
       for (var i = 0; i < tuples.length; i++) state.push(tuples[i].event ? tuples[i].event.name : "(no events)");
@@ -177,11 +195,15 @@ describe('transformations', () => {
   });
 
   test('join() refuses transformed collections', async () => {
-    await assert.rejects(run(`join(${EVENTS}.filter(function () { return true; }), People())`), /no transformations are allowed on the collections inside join\(\)/);
+    await assert.rejects(
+      run(`join(${EVENTS}.filter(function () { return true; }), People())`),
+      /no transformations are allowed on the collections inside join\(\)/,
+    );
   });
 
   test('reduce with a custom reducer gets accumulators from earlier batches', async () => {
-    const countReducer = 'function (accumulators, items) { var n = items.length; for (var i = 0; i < accumulators.length; i++) n += accumulators[i]; return n; }';
+    const countReducer =
+      'function (accumulators, items) { var n = items.length; for (var i = 0; i < accumulators.length; i++) n += accumulators[i]; return n; }';
     // 12 000 items reach the reducer in batches; only a reducer that adds its accumulators counts them all.
     const many = `${EVENTS}.reduce(function () { return _.range(12000); }).flatten()`;
     assert.deepEqual(await run(`${many}.reduce(${countReducer})`), [12000]);
@@ -194,8 +216,14 @@ describe('transformations', () => {
 
   test('sortAsc and sortDesc by a path or a function', async () => {
     const byName = `${EVENTS}.groupBy(["name"], mixpanel.reducer.count())`;
-    assert.deepEqual((await run(`${byName}.sortAsc("value")`)).map((item) => (item as { key: string[] }).key[0]), ['Sign Up', 'Purchase', 'Landed']);
-    assert.deepEqual((await run(`${byName}.sortDesc(function (g) { return g.value; })`)).map((item) => (item as { key: string[] }).key[0]), ['Landed', 'Purchase', 'Sign Up']);
+    assert.deepEqual(
+      (await run(`${byName}.sortAsc("value")`)).map((item) => (item as { key: string[] }).key[0]),
+      ['Sign Up', 'Purchase', 'Landed'],
+    );
+    assert.deepEqual(
+      (await run(`${byName}.sortDesc(function (g) { return g.value; })`)).map((item) => (item as { key: string[] }).key[0]),
+      ['Landed', 'Purchase', 'Sign Up'],
+    );
   });
 
   test('flatten inlines arrays and keeps other items', async () => {
@@ -227,19 +255,35 @@ describe('builtin reducers and helpers', () => {
   });
 
   test('mixpanel.to_number turns numeric strings into numbers', async () => {
-    assert.deepEqual(await run(`${PURCHASES}.reduce([mixpanel.reducer.sum(mixpanel.to_number("properties.price")), mixpanel.reducer.min(mixpanel.to_number("properties.price"))])`), [[92, 12]]);
-    assert.deepEqual(await run(`${EVENTS}.reduce(function () { return ["7", "", "x", true, null, 2.5]; }).flatten().map(mixpanel.to_number())`), [7, null, null, 1, null, 2.5]);
+    assert.deepEqual(
+      await run(
+        `${PURCHASES}.reduce([mixpanel.reducer.sum(mixpanel.to_number("properties.price")), mixpanel.reducer.min(mixpanel.to_number("properties.price"))])`,
+      ),
+      [[92, 12]],
+    );
+    assert.deepEqual(await run(`${EVENTS}.reduce(function () { return ["7", "", "x", true, null, 2.5]; }).flatten().map(mixpanel.to_number())`), [
+      7,
+      null,
+      null,
+      1,
+      null,
+      2.5,
+    ]);
   });
 
   test('min_by and max_by return the whole item', async () => {
-    const [[cheapest, dearest]] = (await run(`${PURCHASES}.reduce([mixpanel.reducer.min_by("properties.price"), mixpanel.reducer.max_by("properties.price")])`)) as Array<Array<{ distinct_id: string }>>;
+    const [[cheapest, dearest]] = (await run(
+      `${PURCHASES}.reduce([mixpanel.reducer.min_by("properties.price"), mixpanel.reducer.max_by("properties.price")])`,
+    )) as Array<Array<{ distinct_id: string }>>;
     assert.equal(cheapest.distinct_id, 'u1');
     assert.equal(dearest.distinct_id, 'u2');
   });
 
   test('numeric_summary gives count, sum, sum_squares, avg and population stddev', async () => {
     // Prices 30 and 50: squares 900 + 2500; variance 3400/2 - 40^2 = 100.
-    assert.deepEqual(await run(`${PURCHASES}.reduce(mixpanel.reducer.numeric_summary("properties.price"))`), [{ count: 2, sum: 80, sum_squares: 3400, avg: 40, stddev: 10 }]);
+    assert.deepEqual(await run(`${PURCHASES}.reduce(mixpanel.reducer.numeric_summary("properties.price"))`), [
+      { count: 2, sum: 80, sum_squares: 3400, avg: 40, stddev: 10 },
+    ]);
   });
 
   test('numeric_percentiles: one percentile gives a number, a list gives [{percentile, value}]', async () => {
@@ -262,7 +306,9 @@ describe('builtin reducers and helpers', () => {
   });
 
   test('object_merge sums numeric leaves', async () => {
-    const output = await run(`${EVENTS}.map(function (e) { var o = {count: 1, names: {}}; o.names[e.name] = 1; return o; }).reduce(mixpanel.reducer.object_merge())`);
+    const output = await run(
+      `${EVENTS}.map(function (e) { var o = {count: 1, names: {}}; o.names[e.name] = 1; return o; }).reduce(mixpanel.reducer.object_merge())`,
+    );
     assert.deepEqual(output, [{ count: 9, names: { Landed: 4, 'Sign Up': 2, Purchase: 3 } }]);
   });
 
@@ -299,7 +345,23 @@ describe('builtin reducers and helpers', () => {
       _.reduce([1, 2, 3], function (a, b) { return a + b; }, 0), _.keys({a: 1, b: 2}), _.values({a: 1}), _.pluck([{n: "x"}, {n: "y"}], "n"),
       _.sortBy([3, 1, 2], function (x) { return x; }), _.groupBy(["ab", "ac", "b"], function (s) { return s[0]; }), _.uniq([1, 1, 2]),
       _.flatten([1, [2, [3]]]), _.contains([1, 2], 2), _.max([1, 5, 3]), _.min([4, 2, 8]), _.sum([1, 2, 3]), _.countBy(["a", "b", "a"])]`);
-    assert.deepEqual(output, [[2, 4], [2, 3], 6, ['a', 'b'], [1], ['x', 'y'], [1, 2, 3], { a: ['ab', 'ac'], b: ['b'] }, [1, 2], [1, 2, 3], true, 5, 2, 6, { a: 2, b: 1 }]);
+    assert.deepEqual(output, [
+      [2, 4],
+      [2, 3],
+      6,
+      ['a', 'b'],
+      [1],
+      ['x', 'y'],
+      [1, 2, 3],
+      { a: ['ab', 'ac'], b: ['b'] },
+      [1, 2],
+      [1, 2, 3],
+      true,
+      5,
+      2,
+      6,
+      { a: 2, b: 1 },
+    ]);
   });
 });
 
@@ -317,6 +379,9 @@ describe('script errors', () => {
 
   test('Events() without dates, and a broken selector, say what is wrong', async () => {
     await assert.rejects(run('Events({})'), /Events\(\) needs from_date and to_date/);
-    await assert.rejects(run('Events({from_date: "2026-10-01", to_date: "2026-10-03", event_selectors: [{selector: \'properties["x" ==\'}]})'), /not a valid segmentation expression/);
+    await assert.rejects(
+      run('Events({from_date: "2026-10-01", to_date: "2026-10-03", event_selectors: [{selector: \'properties["x" ==\'}]})'),
+      /not a valid segmentation expression/,
+    );
   });
 });

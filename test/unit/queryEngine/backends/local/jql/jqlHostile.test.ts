@@ -88,10 +88,16 @@ describe('limits', () => {
   });
 
   test('a huge allocation hits the memory limit, whether gradual or in one go', async () => {
-    for (const script of ['function main() { var a = []; while (true) a.push(new Array(100000).fill(1)); }', 'function main() { return [new Array(2e8).fill(0).length]; }']) {
+    for (const script of [
+      'function main() { var a = []; while (true) a.push(new Array(100000).fill(1)); }',
+      'function main() { return [new Array(2e8).fill(0).length]; }',
+    ]) {
       const error = await failure(script, { memoryMb: 64, timeoutMs: 30_000 });
       assert.equal(error.kind, 'script');
-      assert.match(error.message, /^JQL script exceeded the memory limit of 64 MB: keep less in the script \(aggregate with groupBy or reduce\), or set AQ_JQL_MEMORY_MB to a larger number of megabytes/);
+      assert.match(
+        error.message,
+        /^JQL script exceeded the memory limit of 64 MB: keep less in the script \(aggregate with groupBy or reduce\), or set AQ_JQL_MEMORY_MB to a larger number of megabytes/,
+      );
     }
     await stillWorks({ memoryMb: 64 });
   });
@@ -99,7 +105,10 @@ describe('limits', () => {
   test('an output too large to show is refused with a tooLarge error', async () => {
     const error = await failure('function main() { return ["x".repeat(26e6), "y".repeat(26e6)]; }', { timeoutMs: 30_000 });
     assert.equal(error.kind, 'tooLarge');
-    assert.equal(error.message, 'The JQL output is about 52 MB, more than the 50 MB that can be shown: aggregate it (groupBy, reduce) or filter it in the script');
+    assert.equal(
+      error.message,
+      'The JQL output is about 52 MB, more than the 50 MB that can be shown: aggregate it (groupBy, reduce) or filter it in the script',
+    );
     await stillWorks();
   });
 
@@ -112,12 +121,21 @@ describe('limits', () => {
 
 describe('isolation', () => {
   test('require, process and other Node globals are not there', async () => {
-    assert.match((await failure('function main() { return require("fs").readFileSync("/etc/passwd"); }')).message, /^`require` is not available in JQL: scripts run without modules, files, network or timers \(line 1, column \d+\)$/);
+    assert.match(
+      (await failure('function main() { return require("fs").readFileSync("/etc/passwd"); }')).message,
+      /^`require` is not available in JQL: scripts run without modules, files, network or timers \(line 1, column \d+\)$/,
+    );
     assert.match((await failure('function main() { process.exit(1); }')).message, /^`process` is not available in JQL/);
-    assert.match((await failure('function main() { return [typeof Buffer, typeof setTimeout, typeof globalThis.process]; } main.x = process;')).message, /^`process` is not available/);
+    assert.match(
+      (await failure('function main() { return [typeof Buffer, typeof setTimeout, typeof globalThis.process]; } main.x = process;')).message,
+      /^`process` is not available/,
+    );
     const names = ['require', 'process', 'Buffer', 'setTimeout', 'ArrayBuffer', 'SharedArrayBuffer', 'Atomics', 'WebAssembly', 'FinalizationRegistry'];
     const { output } = await runJql({ script: `function main() { return [${names.map((name) => `typeof ${name}`).join(', ')}]; }`, params: {}, dataPath });
-    assert.deepEqual(output, names.map(() => 'undefined'));
+    assert.deepEqual(
+      output,
+      names.map(() => 'undefined'),
+    );
     await stillWorks();
   });
 
@@ -141,8 +159,16 @@ describe('isolation', () => {
   });
 
   test('a script cannot change what the next script sees', async () => {
-    await runJql({ script: 'Object.prototype.polluted = 1; Array.prototype.push = null; var params = 5; function main() { return [1]; }', params: {}, dataPath });
-    const { output } = await runJql({ script: 'function main() { return [typeof polluted, ({}).polluted === undefined, typeof [].push]; }', params: {}, dataPath });
+    await runJql({
+      script: 'Object.prototype.polluted = 1; Array.prototype.push = null; var params = 5; function main() { return [1]; }',
+      params: {},
+      dataPath,
+    });
+    const { output } = await runJql({
+      script: 'function main() { return [typeof polluted, ({}).polluted === undefined, typeof [].push]; }',
+      params: {},
+      dataPath,
+    });
     assert.deepEqual(output, ['undefined', true, 'function']);
     await stillWorks();
   });
@@ -189,13 +215,21 @@ describe('the bundled worker', () => {
     });
     const { output } = await runJql({ script: COUNT, params: {}, dataPath, workerPath });
     assert.deepEqual(output, [9]);
-    const grouped = await runJql({ script: 'function main() { return Events({from_date: "2026-10-01", to_date: "2026-10-03"}).groupBy(["name"], mixpanel.reducer.count()); }', params: {}, dataPath, workerPath });
+    const grouped = await runJql({
+      script: 'function main() { return Events({from_date: "2026-10-01", to_date: "2026-10-03"}).groupBy(["name"], mixpanel.reducer.count()); }',
+      params: {},
+      dataPath,
+      workerPath,
+    });
     assert.deepEqual(grouped.output, [
       { key: ['Landed'], value: 4 },
       { key: ['Purchase'], value: 3 },
       { key: ['Sign Up'], value: 2 },
     ]);
-    await assert.rejects(runJql({ script: 'this.constructor.constructor("return process")()', params: {}, dataPath, workerPath }), /eval and new Function are not available/);
+    await assert.rejects(
+      runJql({ script: 'this.constructor.constructor("return process")()', params: {}, dataPath, workerPath }),
+      /eval and new Function are not available/,
+    );
     assert.deepEqual((await runJql({ script: STACK_FRAME_PROBE, params: {}, dataPath, workerPath })).output, [true, []]);
     await assert.rejects(runJql({ script: 'function main() { while (true) {} }', params: {}, dataPath, workerPath, timeoutMs: 300 }), /time limit of 0.3 s/);
   });

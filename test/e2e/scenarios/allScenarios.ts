@@ -1,4 +1,4 @@
-// The end-to-end scenarios: install, sample queries, results, sources and credentials, then the editor send and watch.
+// The end-to-end scenarios: install, sample queries, results, sources and credentials, then the editor send and watch, and the pull.
 import { propertyCompletion } from './completion';
 import { comparePrevious } from './comparePrevious';
 import { exportCsv } from './exportCsv';
@@ -8,6 +8,7 @@ import { limitQuickFix } from './limitQuickFix';
 import { lintQuickFix } from './lintQuickFix';
 import { mixpanelCredentials } from './mixpanelCredentials';
 import { mparticleSchema } from './mparticleSchema';
+import { pullEvents } from './pullEvents';
 import { restrictedMode } from './restrictedMode';
 import { runQueryFromCodeLens } from './runFromCodeLens';
 import { sendMparticle } from './sendMparticle';
@@ -28,4 +29,5 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   limitQuickFix,
   comparePrevious,
   watchRestart,
+  pullEvents,
 ];

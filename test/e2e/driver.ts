@@ -3,7 +3,7 @@
 // so a slow machine only makes tests slower, never flaky.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium';
 import { REPO_ROOT } from './packageVsix';
 
@@ -218,6 +218,24 @@ export class Workbench {
   /** A notification toast whose text matches. */
   notification(text: RegExp) {
     return this.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+  }
+
+  /**
+   * Clicks the action `label` of a notification toast. VS Code closes a toast once its action runs;
+   * a click that lands while the toast is still sliding in does nothing, so it is repeated until
+   * the toast goes, as a person would click again.
+   */
+  async clickNotificationAction(toast: Locator, label: string, attempts = 5): Promise<void> {
+    const button = toast.locator('.monaco-button', { hasText: label });
+    for (let attempt = 1; ; attempt++) {
+      await button.click();
+      try {
+        await toast.waitFor({ state: 'hidden', timeout: 3_000 });
+        return;
+      } catch (error) {
+        if (attempt >= attempts) throw error;
+      }
+    }
   }
 
   /** A notification toast offering the action button `label`. */

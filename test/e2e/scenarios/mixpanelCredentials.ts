@@ -52,7 +52,7 @@ export const mixpanelCredentials: Scenario = {
       'the query reached the fake API',
     );
 
-    await failure.locator('.monaco-button', { hasText: 'Set Credentials' }).click();
+    await workbench.clickNotificationAction(failure, 'Set Credentials');
     await answerCredentialPrompts(workbench, { sourceName: 'shop', username: USERNAME, secret: RIGHT_SECRET });
 
     // Some flows re-run by themselves after new credentials; otherwise the user clicks Run again.

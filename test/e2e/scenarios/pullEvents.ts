@@ -44,7 +44,7 @@ export const pullEvents: Scenario = {
     const failure = workbench.notificationWithAction('Set Credentials');
     await failure.waitFor({ state: 'visible' });
     assert.equal(fake.exportRequests().length, 0, 'nothing is exported without credentials');
-    await failure.locator('.monaco-button', { hasText: 'Set Credentials' }).click();
+    await workbench.clickNotificationAction(failure, 'Set Credentials');
     await answerCredentialPrompts(workbench, { sourceName: 'shop', username: USERNAME, secret: SECRET });
 
     await pullThreeDays(workbench);
@@ -52,7 +52,7 @@ export const pullEvents: Scenario = {
     await done.waitFor({ state: 'visible', timeout: 60_000 });
     assert.match(await done.innerText(), /Pulled 3 days of "shop" \(3 events/);
     await workbench.notification(/pulling 'shop'/).waitFor({ state: 'hidden' });
-    await done.locator('.monaco-button', { hasText: 'Add Source and Use It' }).click();
+    await workbench.clickNotificationAction(done, 'Add Source and Use It');
     await workbench.page.locator('.quick-input-widget .quick-input-title', { hasText: 'name of the local source' }).waitFor({ state: 'visible' });
     await workbench.answerInput('shop-local');
 

@@ -28,7 +28,7 @@ export const sendMparticle: Scenario = {
     assert.match(await failure.innerText(), /API key and secret/);
     assert.equal(fake.requests(), 0, 'nothing is sent without credentials');
 
-    await failure.locator('.monaco-button', { hasText: 'Set Credentials' }).click();
+    await workbench.clickNotificationAction(failure, 'Set Credentials');
     const asked = await answerCredentialPrompts(workbench, { sourceName: 'app', username: API_KEY, secret: API_SECRET });
     assert.ok(
       asked.some((prompt) => /mParticle/.test(prompt)),

@@ -13,6 +13,7 @@ import { isNoiseSegment } from '../results/cleanSegments';
 import { BackendError } from './backendErrors';
 import { DEFAULT_FUNNEL_WINDOW, FUNNEL_GRACE_MS, FUNNEL_UNIT_MS, funnelPeriods } from './backends/local/localFunnel';
 import { ZoneClock } from './backends/local/timeBuckets';
+import { compileExpressionWith } from './backends/local/evaluateExpression';
 
 const DAY_MS = 86_400_000;
 
@@ -476,10 +477,12 @@ function callJs(callee: string, args: string[], use: (...names: string[]) => voi
   }
 }
 
-/** Whether an expression reads `user["…"]` anywhere in it. */
-function readsUserProfile(node: unknown): boolean {
-  if (typeof node !== 'object' || node === null) return false;
-  const record = node as Record<string, unknown>;
-  if (record.type === 'property' && record.scope === 'user') return true;
-  return Object.values(record).some((value) => (Array.isArray(value) ? value.some(readsUserProfile) : readsUserProfile(value)));
+/** Whether an expression reads `user["…"]` anywhere in it (compiling visits every property reference once, as queryColumns.ts does). */
+function readsUserProfile(expression: Expression): boolean {
+  let reads = false;
+  compileExpressionWith(expression, (scope) => {
+    if (scope === 'user') reads = true;
+    return () => undefined;
+  });
+  return reads;
 }

@@ -34,6 +34,8 @@ const entries = [
   { ...node, entryPoints: ['server/src/serverMain.ts'], outfile: 'dist/server.js' },
   { ...node, entryPoints: ['server/src/cli/cliMain.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: ['server/src/queryEngine/backends/local/jql/jqlWorker.ts'], outfile: 'dist/jqlWorker.js' },
+  // The MCP server alone: the extension starts it for agent mode, and the VSIX ships no CLI.
+  { ...node, entryPoints: ['server/src/mcp/mcpBundleEntry.ts'], outfile: 'dist/mcp.js' },
   { ...node, entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js', external: ['vscode'] },
   {
     bundle: true,

@@ -103,6 +103,7 @@ const MODULES: Array<[name: string, path: RegExp]> = [
   ['queryEngine', /^server\/src\/queryEngine\//],
   ['workflows', /^server\/src\/workflows\//],
   ['lsp', /^server\/src\/(lsp\/|startServer\.ts$|serverMain\.ts$)/],
+  ['mcp', /^server\/src\/mcp\//],
   ['cli', /^server\/src\/cli\//],
   ['client', /^client\/src\//],
 ];
@@ -122,7 +123,9 @@ const ALLOWED_IMPORTS: Record<string, readonly string[]> = {
   queryEngine: ['syntax', 'contract', 'protocol', 'results', 'sample'],
   workflows: ['syntax', 'contract', 'languageCore', 'protocol', 'results', 'queryEngine'],
   lsp: ['syntax', 'contract', 'languageCore', 'protocol', 'results', 'queryEngine', 'workflows'],
-  cli: ['syntax', 'contract', 'languageCore', 'protocol', 'results', 'queryEngine', 'workflows'],
+  // The MCP server is a host like the CLI, but read-only: it reaches no workflow (send, watch, pull).
+  mcp: ['syntax', 'contract', 'languageCore', 'protocol', 'results', 'queryEngine'],
+  cli: ['syntax', 'contract', 'languageCore', 'protocol', 'results', 'queryEngine', 'workflows', 'mcp'],
   client: ['protocol', 'results'],
 };
 

@@ -6,6 +6,7 @@
 import packageJson from '../../../package.json';
 import { handleOutputErrors, processIo, withMaskedOutput, type CliIo } from './cliIo';
 import { lintCommand } from './lintCommand';
+import { mcpCommand } from './mcpCommand';
 import { pullCommand } from './pullCommand';
 import { runCommand } from './runCommand';
 import { sendCommand } from './sendCommand';
@@ -26,6 +27,7 @@ commands:
                                                           to mParticle, without loss or duplicates
   pull SOURCE --from D --to D [--event NAME]... [--where EXPR] [--output DIR] [--force] [--add-source NAME] [--profiles]
                                                           copy a Mixpanel source's raw events to DIR/YYYY-MM-DD.ndjson.gz
+  mcp [--workspace DIR]                                   serve lint, schemas and read-only runs to AI agents (MCP, stdio)
 
 Secrets come from AQ_<NAME>_* variables and go only to the vendor's own hosts, https://<account>.piwik.pro,
 AQ_<NAME>_BASE_URL, or a host named with --allow-host (a bare host allows https; http://HOST:PORT allows plain http).
@@ -42,6 +44,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   watch: watchCommand,
   send: sendCommand,
   pull: pullCommand,
+  mcp: mcpCommand,
 };
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {

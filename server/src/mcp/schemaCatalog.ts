@@ -113,7 +113,7 @@ function page<E, T>(entries: readonly E[], request: PageRequest, summarize: (ent
 /**
  * The entries that match `search`, best first: the name itself, names starting with it, names
  * containing it, names containing every word of it, descriptions containing it (all ignoring case,
- * spaces, `_`, `-` and `.`), then names a typo away ("did you mean").
+ * spaces, `_`, `-` and `.`); when none does, the names a typo away.
  */
 function searchEntries<E extends { name: string; displayName?: string; description?: string }>(entries: readonly E[], search: string): E[] {
   const wanted = normalizeName(search);
@@ -136,11 +136,10 @@ function searchEntries<E extends { name: string; displayName?: string; descripti
     else if (description.includes(search.toLowerCase()) || (words.length > 0 && words.every((word) => description.includes(word)))) score = 4;
     if (score !== undefined) scored.push({ entry, score, order });
   });
-  const found = new Set(scored.map((hit) => hit.entry.name));
-  const byName = new Map(entries.map((entry) => [entry.name, entry]));
-  let order = entries.length;
-  for (const suggestion of suggestNames(search, byName.keys(), 5)) {
-    if (!found.has(suggestion)) scored.push({ entry: byName.get(suggestion)!, score: 5, order: order++ });
+  if (scored.length === 0) {
+    // Nothing contains the words: the names a typo away, as "did you mean" would offer them.
+    const byName = new Map(entries.map((entry) => [entry.name, entry]));
+    suggestNames(search, byName.keys(), 5).forEach((suggestion, order) => scored.push({ entry: byName.get(suggestion)!, score: 5, order }));
   }
   return scored.sort((a, b) => a.score - b.score || a.order - b.order).map((hit) => hit.entry);
 }

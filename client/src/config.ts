@@ -15,6 +15,7 @@ export const SettingId = {
   queryHistorySize: 'queryHistorySize',
   codeLensEnabled: 'codeLens.enabled',
   watchMaxAlertsPerPoll: 'watch.maxAlertsPerPoll',
+  mcpEnabled: 'mcp.enabled',
 } as const;
 
 const SECTION = 'aq';
@@ -69,6 +70,11 @@ export const ExtensionConfig = {
 
   codeLensEnabled(): boolean {
     return section().get<unknown>(SettingId.codeLensEnabled) !== false;
+  },
+
+  /** Whether agent mode is offered aq's MCP server (default true). */
+  mcpEnabled(): boolean {
+    return section().get<unknown>(SettingId.mcpEnabled) !== false;
   },
 
   async updateUserSources(sources: Record<string, unknown>): Promise<void> {

@@ -11,6 +11,7 @@ import { registerCommands } from './commands/registerCommands';
 import { cancelQueries, rerunPanelQuery } from './commands/runQueryCommand';
 import { ExtensionConfig, SettingId } from './config';
 import { ExtensionState } from './extensionState';
+import { registerMcpServerProvider } from './mcpServerProvider';
 import { EVENT_FILE_PATTERN } from './eventFiles';
 import { WorkflowCodeLensProvider } from './workflowCodeLens';
 
@@ -43,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): void {
       workflowLens.refresh();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => void extensionState.restartClient()),
+    ...registerMcpServerProvider(context, (message) => extensionState.output.info(message)),
   );
   void extensionState.languageClient().then(async (client) => {
     if (!client) return;

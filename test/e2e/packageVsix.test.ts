@@ -14,8 +14,11 @@ const COMPLETE = [
   'dist/server.js',
   'dist/client.js',
   'dist/jqlWorker.js',
+  'dist/mcp.js',
   'dist/webview/resultsApp.js',
   'dist/webview/resultsApp.css',
+  'docs/language.md',
+  'docs/diagnostics.md',
   'syntaxes/aq.tmLanguage.json',
   'examples/shop.aq',
 ];
@@ -26,8 +29,15 @@ test('a complete VSIX has no problems', () => {
 });
 
 test('missing bundles, webview or grammar are each reported', () => {
-  const problems = findVsixProblems(['package.json', 'dist/server.js', 'dist/jqlWorker.js', 'dist/webview/resultsApp.css']);
-  assert.deepEqual(problems, ['missing dist/client.js', 'missing dist/webview/resultsApp.js', 'missing syntaxes/*']);
+  const problems = findVsixProblems([
+    'package.json',
+    'dist/server.js',
+    'dist/jqlWorker.js',
+    'dist/webview/resultsApp.css',
+    'docs/language.md',
+    'docs/diagnostics.md',
+  ]);
+  assert.deepEqual(problems, ['missing dist/client.js', 'missing dist/mcp.js', 'missing dist/webview/resultsApp.js', 'missing syntaxes/*']);
 });
 
 test('sources, tests and node_modules leaking into the VSIX are reported', () => {

@@ -10,7 +10,18 @@ import { join, resolve } from 'node:path';
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 
 /** Files the packaged extension loads by path from its code, beyond what the manifest names. */
-const REQUIRED_FILES = ['package.json', 'dist/server.js', 'dist/client.js', 'dist/jqlWorker.js', 'dist/webview/resultsApp.js', 'dist/webview/resultsApp.css'];
+const REQUIRED_FILES = [
+  'package.json',
+  'dist/server.js',
+  'dist/client.js',
+  'dist/jqlWorker.js',
+  'dist/mcp.js',
+  'dist/webview/resultsApp.js',
+  'dist/webview/resultsApp.css',
+  // The MCP server serves these pages as resources.
+  'docs/language.md',
+  'docs/diagnostics.md',
+];
 /** Folders that must hold at least one file. */
 const REQUIRED_FOLDERS = ['syntaxes/'];
 /** Path segments that mean sources, tests or dependencies leaked into the package. */
@@ -128,7 +139,7 @@ function stageRepo(stagingDir: string): void {
   for (const file of ['package.json', 'esbuild.mjs', '.vscodeignore', 'LICENSE', 'README.md', 'CHANGELOG.md', 'language-configuration.json', 'tsconfig.json']) {
     if (existsSync(join(REPO_ROOT, file))) copyFileSync(join(REPO_ROOT, file), join(stagingDir, file));
   }
-  for (const folder of ['syntaxes', 'schemas', 'media', 'walkthrough', 'examples']) {
+  for (const folder of ['syntaxes', 'schemas', 'media', 'walkthrough', 'examples', 'docs']) {
     if (!existsSync(join(REPO_ROOT, folder))) continue;
     cpSync(join(REPO_ROOT, folder), join(stagingDir, folder), {
       recursive: true,

@@ -6,6 +6,7 @@ import { hostileStrings } from './hostileStrings';
 import { eventHover } from './hover';
 import { limitQuickFix } from './limitQuickFix';
 import { lintQuickFix } from './lintQuickFix';
+import { mcpServer } from './mcpServer';
 import { mixpanelCredentials } from './mixpanelCredentials';
 import { mparticleSchema } from './mparticleSchema';
 import { pullEvents } from './pullEvents';
@@ -30,4 +31,5 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   comparePrevious,
   watchRestart,
   pullEvents,
+  mcpServer,
 ];

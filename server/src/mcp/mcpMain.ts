@@ -44,6 +44,12 @@ export function parseMcpArguments(args: readonly string[], cwd: string): { works
 
 /** Serves until standard input closes; resolves with the exit code. */
 export async function serveMcp(workspace: string, io: McpHostIo): Promise<number> {
+  // Standard output carries the protocol: a stray console.log anywhere (a dependency included) must not corrupt it.
+  const toStderr = (...args: unknown[]): void => io.stderr(`aq mcp: ${args.map(String).join(' ')}\n`);
+  console.log = toStderr;
+  console.info = toStderr;
+  console.debug = toStderr;
+  console.warn = toStderr;
   const { server, dispose } = createAqMcpServer({
     workspace,
     env: io.env,

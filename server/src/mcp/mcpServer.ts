@@ -23,6 +23,9 @@ export interface AqMcpServerOptions {
   log(line: string): void;
 }
 
+/** Query text larger than this is refused: no .aq file comes near it, and lint and parse are linear in it. */
+const MAX_TEXT_LENGTH = 1_000_000;
+
 /** What a tool hands back: text for the model, and the same facts as JSON where they have a shape. */
 interface ToolAnswer {
   text: string;
@@ -52,7 +55,7 @@ function tool<Shape extends z.ZodRawShape>(definition: AqTool<Shape>): AqTool<Sh
 
 const queryReference = {
   file: z.string().min(1).optional().describe('An .aq file, relative to the workspace (or absolute inside it). Give this or `text`.'),
-  text: z.string().min(1).optional().describe('The query text itself (one or more queries in .aq syntax). Give this or `file`.'),
+  text: z.string().min(1).max(MAX_TEXT_LENGTH).optional().describe('The query text itself (one or more queries in .aq syntax). Give this or `file`.'),
   query: z
     .union([z.number().int().min(1), z.string().min(1)])
     .optional()
@@ -152,7 +155,7 @@ function aqTools(workspace: McpWorkspace) {
       description:
         "Checks .aq query text (or .jql when `path` ends in .jql) against the language and the source's schema, as the editor does. Each diagnostic has a code, severity, 1-based line and column, a message and its fixes as text edits (1-based positions, end exclusive) — apply a preferred fix to correct a misspelt event or property.",
       input: {
-        text: z.string().describe('The query text.'),
+        text: z.string().max(MAX_TEXT_LENGTH).describe('The query text.'),
         path: z
           .string()
           .min(1)

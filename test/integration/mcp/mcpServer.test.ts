@@ -72,6 +72,8 @@ let fake: FakeMixpanel;
 let env: Record<string, string>;
 let client: Client;
 let stderr = '';
+/** What the client could not read as protocol on the server's standard output. */
+const protocolErrors: string[] = [];
 /** Everything the server said: answers, resources, prompts. */
 const transcript: string[] = [];
 
@@ -115,6 +117,7 @@ before(async () => {
   writeFileSync(join(workspace, 'aq.json'), JSON.stringify(config, null, 2));
   writeFileSync(join(workspace, 'prod.aq'), PROD_QUERIES);
   writeFileSync(join(base, 'outside.aq'), '### Outside\nsegmentation "Purchase"\n  from 2026-10-01 to 2026-10-03\n');
+  writeFileSync(join(base, 'outside.ndjson'), `${JSON.stringify({ event: 'Purchase', properties: { time: 1790000000, distinct_id: 'u1' } })}\n`);
   symlinkSync(join(base, 'outside.aq'), join(workspace, 'linked.aq'));
   env = { AQ_PROD_USERNAME: USERNAME, AQ_PROD_SECRET: SECRET, AQ_PROD_BASE_URL: fake.url, AQ_CACHE_DIR: join(base, 'cache') };
 
@@ -126,6 +129,7 @@ before(async () => {
   });
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   client = new Client({ name: 'aq-mcp-test', version: '1.0.0' });
+  client.onerror = (error) => protocolErrors.push(error.message);
   await client.connect(transport);
 });
 
@@ -274,6 +278,9 @@ describe('aq mcp over stdio', () => {
     const jql = await call('run_query', { text: 'jql "../../../etc/hostname"\n  from 2026-10-01 to 2026-10-03\n' });
     assert.equal(jql.isError, true);
     assert.match(textOf(jql), /The JQL script "..\/..\/..\/etc\/hostname" is outside the workspace/);
+    const data = await call('run_query', { text: 'use local "../outside.ndjson"\nsegmentation "Purchase"\n  from 2026-10-01 to 2026-10-03\n' });
+    assert.equal(data.isError, true);
+    assert.match(textOf(data), /The data file "..\/outside.ndjson" is outside the workspace/);
   });
 
   it('answers bad input with a clear error result', async () => {
@@ -309,5 +316,6 @@ describe('aq mcp over stdio', () => {
     const everything = `${transcript.join('\n')}\n${stderr}`;
     for (const form of SECRET_FORMS) assert.ok(!everything.includes(form), `found a form of the secret: ${form}`);
     assert.match(stderr, /aq mcp: serving /);
+    assert.deepEqual(protocolErrors, []);
   });
 });

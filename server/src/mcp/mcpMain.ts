@@ -38,7 +38,8 @@ export function parseMcpArguments(args: readonly string[], cwd: string): { works
     }
   }
   const folder = resolve(cwd, workspace ?? '.');
-  if (!existsSync(folder) || !statSync(folder).isDirectory()) return `${workspace ?? folder}: no such folder`;
+  if (!existsSync(folder)) return `${workspace ?? folder}: no such folder`;
+  if (!statSync(folder).isDirectory()) return `${workspace ?? folder}: not a folder`;
   return { workspace: folder };
 }
 

@@ -83,7 +83,7 @@ function nearlyEqual(a: number, b: number): boolean {
  * measure counts every segment together (a segmented unique count or retention cohort does not add
  * up across segments); the runner passes it for those measures and `result` otherwise.
  */
-export function measureResult(measure: ExpectMeasure, result: QueryResult, whole: QueryResult = result): MeasureOutcome {
+export function measureResult(measure: ExpectMeasure, result: QueryResult, whole: QueryResult = result, now?: Date): MeasureOutcome {
   switch (measure.kind) {
     case 'rows':
       return { ok: true, value: resultToTable(result).rows.length };
@@ -111,7 +111,7 @@ export function measureResult(measure: ExpectMeasure, result: QueryResult, whole
     case 'retainedShare':
     case 'retainedCount': {
       if (whole.data.kind !== 'retention') return wrongKind(measure, whole);
-      return retainedMeasure(measure.interval, measure.kind === 'retainedCount', whole.data);
+      return retainedMeasure(measure.interval, measure.kind === 'retainedCount', whole.data, now);
     }
   }
 }
@@ -151,15 +151,33 @@ function funnelMeasure(measure: Extract<ExpectMeasure, { kind: 'conversion' | 's
   return { ok: true, value: overall.counts[0] === 0 ? 0 : overall.counts[index] / overall.counts[0] };
 }
 
+const UNIT_DAYS: Record<RetentionData['unit'], number> = { day: 1, week: 7, month: 30 };
+
 /**
- * Mixpanel's "Average" row of a retention report: each cohort that has interval N is weighted by its
+ * Whether interval N has ended for every member of the cohort by `now`: the last of them was born
+ * at the end of the cohort's own bucket, and their interval N ends N+1 units after that. A backend
+ * that computes intervals still running (the local engine does) would otherwise sandbag the average.
+ */
+function intervalEnded(unit: RetentionData['unit'], cohortDate: string, interval: number, now: Date): boolean {
+  const start = Date.parse(`${cohortDate.slice(0, 10)}T00:00:00Z`);
+  if (Number.isNaN(start)) return true;
+  return start + (interval + 2) * UNIT_DAYS[unit] * 86_400_000 <= now.getTime();
+}
+
+/**
+ * Mixpanel's "Average" row of a retention report: each cohort that has completed interval N is weighted by its
  * size over the size of all such cohorts; the share is the weighted retained count over the weighted
  * cohort size, the count the weighted retained count.
  */
-export function retainedMeasure(interval: number, asCount: boolean, data: RetentionData): MeasureOutcome {
-  const cohorts = data.cohorts.filter((cohort) => cohort.size > 0 && cohort.retained.length > interval);
+export function retainedMeasure(interval: number, asCount: boolean, data: RetentionData, now?: Date): MeasureOutcome {
+  const cohorts = data.cohorts.filter(
+    (cohort) => cohort.size > 0 && cohort.retained.length > interval && (!now || intervalEnded(data.unit, cohort.date, interval, now)),
+  );
   if (cohorts.length === 0) {
-    return { ok: false, message: `No cohort of the result has interval ${interval}: the range is too short, or no user was born in it.` };
+    return {
+      ok: false,
+      message: `No cohort of the result has completed interval ${interval}: the range is too recent or too short, or no user was born in it.`,
+    };
   }
   const born = cohorts.reduce((sum, cohort) => sum + cohort.size, 0);
   let weightedRetained = 0;

@@ -45,6 +45,8 @@ export interface ExpectationResult extends ExpectationItem {
   actual: number | null;
   /** `total 812, expected > 1,000`, or why the expectation could not be checked. */
   message: string;
+  /** What was measured, without the expectation: `total 812`; undefined when nothing was. */
+  observed?: string;
 }
 
 export interface RunExpectationsOptions {
@@ -141,7 +143,9 @@ export async function runExpectations(options: RunExpectationsOptions): Promise<
         continue;
       }
       const outcome = await runner.check(expectation);
-      results.push(resultOf(expectation, expectationIndex, outcome.status, outcome.actual, outcome.message));
+      const result = resultOf(expectation, expectationIndex, outcome.status, outcome.actual, outcome.message);
+      if (outcome.observed !== undefined) result.observed = outcome.observed;
+      results.push(result);
     }
   }
   return results;
@@ -172,6 +176,13 @@ interface CheckOutcome {
   status: ExpectationStatus;
   actual: number | null;
   message: string;
+  observed?: string;
+}
+
+function verdict(passed: boolean, actual: number, observed: string, expected: string): CheckOutcome {
+  return passed
+    ? { status: 'passed', actual, observed, message: `${observed} (expected ${expected})` }
+    : { status: 'failed', actual, observed, message: `${observed}, expected ${expected}` };
 }
 
 /** One query's runs, each made at most once and shared by its expectations. */
@@ -194,11 +205,7 @@ class QueryRunner {
     const actual = measured.value;
     const actualText = `${label} ${formatMeasured(actual, expectation.share)}`;
     const expected = checkLabel(expectation.check, expectation.share);
-    if (expectation.check.kind !== 'withinPrevious') {
-      return holds(expectation.check, actual)
-        ? { status: 'passed', actual, message: `${actualText} (expected ${expected})` }
-        : { status: 'failed', actual, message: `${actualText}, expected ${expected}` };
-    }
+    if (expectation.check.kind !== 'withinPrevious') return verdict(holds(expectation.check, actual), actual, actualText, expected);
     const previousSpec = withPrecedingRange(spec);
     if (!previousSpec) {
       return { status: 'error', actual, message: `'within … of previous' needs a query with a date range; this ${spec.kind} query has none.` };
@@ -210,9 +217,7 @@ class QueryRunner {
     const passed = Math.abs(change) <= expectation.check.tolerance.value + 1e-12;
     const changeText = Number.isFinite(change) ? `${change >= 0 ? '+' : '−'}${formatMeasured(Math.abs(change), true)}` : 'from 0';
     const context = `${actualText}, previous period ${formatMeasured(previous, expectation.share)} (${changeText})`;
-    return passed
-      ? { status: 'passed', actual, message: `${context} (expected ${expected})` }
-      : { status: 'failed', actual, message: `${context}, expected ${expected}` };
+    return verdict(passed, actual, context, expected);
   }
 
   private buildSpec(): { ok: true; spec: QuerySpec } | { ok: false; message: string } {
@@ -238,7 +243,7 @@ class QueryRunner {
       const result = await this.run(spec, period);
       const wholeSpec = withoutSegments(measure, spec);
       const whole = wholeSpec ? await this.run(wholeSpec, `${period} whole`) : result;
-      return measureResult(measure, result, whole);
+      return measureResult(measure, result, whole, this.options.now ?? new Date());
     } catch (error) {
       const message = isBackendError(error) ? error.message : `internal error: ${(error as Error)?.message ?? String(error)}`;
       return { ok: false, message: `The query failed: ${message}` };

@@ -32,7 +32,24 @@ describe('retained N: the weighted average of Mixpanel’s retention report', ()
     assert.ok(share.ok && Math.abs(share.value - 0.56) < 1e-12);
     assert.ok(count.ok && Math.abs(count.value - 466.6666666666667) < 1e-9);
     const none = retainedMeasure(2, false, data);
-    assert.ok(!none.ok && /No cohort of the result has interval 2/.test(none.message));
+    assert.ok(!none.ok && /No cohort of the result has completed interval 2/.test(none.message));
+  });
+
+  it('leaves out a cohort whose interval N has not ended for all its members by now', () => {
+    const data: ResultData = {
+      kind: 'retention',
+      unit: 'week',
+      retentionType: 'birth',
+      cohorts: [
+        { date: '2026-10-05', size: 10, retained: [10, 5], segment: null },
+        // Born up to 10-18; their week 1 ends by 11-01 at the latest.
+        { date: '2026-10-12', size: 10, retained: [10, 1], segment: null },
+      ],
+    };
+    const before = retainedMeasure(1, false, data, new Date('2026-10-31T23:00:00Z'));
+    assert.ok(before.ok && before.value === 0.5);
+    const after = retainedMeasure(1, false, data, new Date('2026-11-02T00:00:00Z'));
+    assert.ok(after.ok && after.value === 0.3);
   });
 });
 

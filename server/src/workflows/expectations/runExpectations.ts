@@ -36,6 +36,8 @@ export interface ExpectationItem {
   /** The whole `expect` clause. */
   span: TextSpan;
   range: LineRange;
+  /** The query's head line. */
+  queryRange: LineRange;
 }
 
 export interface ExpectationResult extends ExpectationItem {
@@ -62,6 +64,8 @@ export interface RunExpectationsOptions {
   sourceOverride?: SourceRef;
   /** Only these expectations (by query and expectation index); default all. */
   only?: ReadonlyArray<{ queryIndex: number; expectationIndex?: number }>;
+  /** The time zone of sources that set none (the editor's `aq.timezone`). */
+  defaultTimezone?: string;
   /** The clock relative dates resolve against; default now. */
   now?: Date;
   signal: AbortSignal;
@@ -85,6 +89,7 @@ export function listExpectations(document: AqDocument, text: string): Expectatio
         expectation: expectation.text,
         span: expectation.span,
         range: lines.rangeOf(expectation.span),
+        queryRange: lines.rangeOf(block.head?.span ?? block.span),
       });
     });
   }
@@ -122,6 +127,7 @@ export async function runExpectations(options: RunExpectationsOptions): Promise<
       expectation: expectation.text,
       span: expectation.span,
       range: lines.rangeOf(expectation.span),
+      queryRange: lines.rangeOf(block.head?.span ?? block.span),
       status,
       actual,
       message,
@@ -229,7 +235,7 @@ class QueryRunner {
     const source = engine.resolveSource(ref, path);
     const built = buildQuerySpec(this.block, {
       now: this.options.now ?? new Date(),
-      timezone: source?.timezone,
+      timezone: source?.timezone ?? this.options.defaultTimezone,
       defaultSource: sourceOverride ?? engine.defaultSource(path),
     });
     this.spec = built.ok

@@ -10,6 +10,7 @@ import { exportResult, savePng } from './commands/exportResultsCommand';
 import { registerCommands } from './commands/registerCommands';
 import { cancelQueries, rerunPanelQuery } from './commands/runQueryCommand';
 import { ExtensionConfig, SettingId } from './config';
+import { ExpectationTests } from './expectationTests';
 import { ExtensionState } from './extensionState';
 import { EVENT_FILE_PATTERN } from './eventFiles';
 import { WorkflowCodeLensProvider } from './workflowCodeLens';
@@ -43,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): void {
       workflowLens.refresh();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => void extensionState.restartClient()),
+    new ExpectationTests(extensionState),
   );
   void extensionState.languageClient().then(async (client) => {
     if (!client) return;

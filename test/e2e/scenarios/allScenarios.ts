@@ -12,6 +12,7 @@ import { pullEvents } from './pullEvents';
 import { restrictedMode } from './restrictedMode';
 import { runQueryFromCodeLens } from './runFromCodeLens';
 import { sendMparticle } from './sendMparticle';
+import { testExplorer } from './testExplorer';
 import { watchRestart } from './watchRestart';
 import type { Scenario } from './scenario';
 
@@ -30,4 +31,5 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   comparePrevious,
   watchRestart,
   pullEvents,
+  testExplorer,
 ];

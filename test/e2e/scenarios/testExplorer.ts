@@ -1,8 +1,10 @@
 // Scenario: an `expect` clause is a test in VS Code's Test Explorer. Running all tests marks the
 // failing expectation failed (16 purchases in fixtures/offline, not more than 100); after the value
-// in the editor is changed, running again marks it passed.
+// in the editor is changed, running again marks it passed, and the query's outcome lens reads
+// "✓ 1/1 expectations".
 import type { Scenario } from './scenario';
 import { waitUntil } from '../driver';
+import { runFromCodeLens, waitForCodeLens } from './resultsPanel';
 
 /** The Test Explorer row of the expectation labelled `label`, with its state in the aria-label. */
 async function expectationState(workbench: Parameters<Scenario['run']>[0]['workbench'], label: string): Promise<string | undefined> {
@@ -51,5 +53,9 @@ export const testExplorer: Scenario = {
 
     await workbench.runCommand('Test: Run All Tests');
     await waitUntil('the fixed expectation to pass', async () => (await expectationState(workbench, 'expect total > 10')) === 'passed');
+
+    // Run from its CodeLens, the query's outcome line reads its expectations first.
+    await runFromCodeLens(workbench);
+    await waitForCodeLens(workbench, /✓ 1\/1 expectations · 16 events/);
   },
 };

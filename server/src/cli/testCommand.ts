@@ -12,6 +12,7 @@ import { allowHostProblems, baseUrlProblemsFromEnv, engineSettingsFromEnv, vouch
 import { createQueryEngine } from '../queryEngine/queryEngine';
 import type { QueryEngine } from '../queryEngine/queryEngineTypes';
 import { findWorkspaceRoot } from '../queryEngine/workspaceConfig';
+import { expectationsJunit, expectationsJson, expectationsSummary, expectationsText } from '../workflows/expectations/expectationReports';
 import { runExpectations, type ExpectationResult } from '../workflows/expectations/runExpectations';
 import { withMaskedOutput, type CliIo } from './cliIo';
 
@@ -100,12 +101,7 @@ export async function testCommand(args: string[], rawIo: CliIo): Promise<number>
     for (const { engine } of engines.values()) engine.dispose();
   }
 
-  const report =
-    parsed.format === 'json'
-      ? `${JSON.stringify(results.map(asJsonElement), null, 2)}\n`
-      : parsed.format === 'junit'
-        ? formatJunit(results)
-        : formatText(results);
+  const report = parsed.format === 'json' ? expectationsJson(results) : parsed.format === 'junit' ? expectationsJunit(results) : expectationsText(results);
   if (parsed.output !== undefined) {
     const outputPath = resolve(io.cwd, parsed.output);
     try {
@@ -114,7 +110,7 @@ export async function testCommand(args: string[], rawIo: CliIo): Promise<number>
       io.stderr(`aq test: cannot write ${parsed.output}: ${(error as Error).message}\n`);
       return 2;
     }
-    io.stderr(`${summaryLine(results)} · report written to ${parsed.output}\n`);
+    io.stderr(`${expectationsSummary(results)} · report written to ${parsed.output}\n`);
   } else {
     io.stdout(report);
   }
@@ -208,88 +204,4 @@ function aqFilesIn(folder: string): string[] {
     else if (entry.isFile() && entry.name.endsWith('.aq')) files.push(path);
   }
   return files;
-}
-
-/** An element of `--format json`: exactly the documented keys. */
-function asJsonElement(result: ExpectationResult): Record<string, unknown> {
-  return { file: result.file, query: result.query, expectation: result.expectation, status: result.status, actual: result.actual, message: result.message };
-}
-
-function summaryLine(results: readonly ExpectationResult[]): string {
-  const count = (status: ExpectationResult['status']) => results.filter((result) => result.status === status).length;
-  const errors = count('error');
-  return `${count('passed')} passed, ${count('failed')} failed, ${errors} ${errors === 1 ? 'error' : 'errors'}`;
-}
-
-const MARKS: Record<ExpectationResult['status'], string> = { passed: '✓', failed: '✗', error: '!' };
-
-/** Grouped by file and query, one line per expectation, as test runners print. */
-export function formatText(results: readonly ExpectationResult[]): string {
-  const lines: string[] = [];
-  let file: string | undefined;
-  let query: string | undefined;
-  for (const result of results) {
-    if (result.file !== file) {
-      if (file !== undefined) lines.push('');
-      lines.push(result.file);
-      file = result.file;
-      query = undefined;
-    }
-    if (result.query !== query) {
-      lines.push(`  ${result.query}`);
-      query = result.query;
-    }
-    const detail =
-      result.status === 'passed' ? '' : `\n      ${result.status === 'error' ? 'error: ' : ''}${result.message}  (line ${result.range.start.line + 1})`;
-    const observed = result.status === 'passed' && result.observed ? `  · ${result.observed}` : '';
-    lines.push(`    ${MARKS[result.status]} expect ${result.expectation}${observed}${detail}`);
-  }
-  if (lines.length > 0) lines.push('');
-  lines.push(summaryLine(results));
-  return `${lines.join('\n')}\n`;
-}
-
-/** Text for an XML attribute or element: escaped, and without the characters XML 1.0 cannot hold. */
-function xml(text: string): string {
-  return text
-    .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
-}
-
-/** JUnit XML as CI servers read it: a testsuite per file, a testcase per expectation. */
-export function formatJunit(results: readonly ExpectationResult[]): string {
-  const byFile = new Map<string, ExpectationResult[]>();
-  for (const result of results) {
-    const list = byFile.get(result.file) ?? [];
-    list.push(result);
-    byFile.set(result.file, list);
-  }
-  const count = (list: readonly ExpectationResult[], status: ExpectationResult['status']) => list.filter((result) => result.status === status).length;
-  const lines = [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="aq test" tests="${results.length}" failures="${count(results, 'failed')}" errors="${count(results, 'error')}">`,
-  ];
-  for (const [file, list] of byFile) {
-    lines.push(`  <testsuite name="${xml(file)}" tests="${list.length}" failures="${count(list, 'failed')}" errors="${count(list, 'error')}" skipped="0">`);
-    for (const result of list) {
-      const open = `    <testcase name="${xml(`expect ${result.expectation}`)}" classname="${xml(result.query)}" file="${xml(file)}" line="${result.range.start.line + 1}"`;
-      if (result.status === 'passed') {
-        lines.push(`${open}/>`);
-        continue;
-      }
-      const element = result.status === 'failed' ? 'failure' : 'error';
-      lines.push(
-        `${open}>`,
-        `      <${element} message="${xml(result.message)}" type="${result.status === 'failed' ? 'expectation' : 'query'}">${xml(result.message)}</${element}>`,
-        '    </testcase>',
-      );
-    }
-    lines.push('  </testsuite>');
-  }
-  lines.push('</testsuites>');
-  return `${lines.join('\n')}\n`;
 }

@@ -104,8 +104,11 @@ export async function testCommand(args: string[], rawIo: CliIo): Promise<number>
   const report = parsed.format === 'json' ? expectationsJson(results) : parsed.format === 'junit' ? expectationsJunit(results) : expectationsText(results);
   if (parsed.output !== undefined) {
     const outputPath = resolve(io.cwd, parsed.output);
+    // The file gets the same masking as the terminal: a report is often kept as a CI artifact.
+    let masked = '';
+    withMaskedOutput({ ...rawIo, stdout: (text) => void (masked += text) }).stdout(report);
     try {
-      writeFileSync(outputPath, report);
+      writeFileSync(outputPath, masked);
     } catch (error) {
       io.stderr(`aq test: cannot write ${parsed.output}: ${(error as Error).message}\n`);
       return 2;

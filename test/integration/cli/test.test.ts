@@ -165,6 +165,16 @@ describe('aq test', () => {
     assert.equal((JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as unknown[]).length, 2);
   });
 
+  it('--output masks a secret of the environment as standard output does', async () => {
+    const secret = 'hunter2-very-secret-value';
+    writeFileSync(join(dir, 'leaky.aq'), `### Titled ${secret}\nsegmentation "Sign Up"\n${WEEK}  expect total == 4\n`);
+    const cli = { ...io(), env: { AQ_CACHE_DIR: join(dir, '.aq-cache'), AQ_SHOP_SECRET: secret } };
+    assert.equal(await runCli(['test', 'leaky.aq', '--format', 'junit', '--output', 'leaky.xml'], cli), 0, cli.err);
+    const written = readFileSync(join(dir, 'leaky.xml'), 'utf8');
+    assert.ok(!written.includes(secret), written);
+    assert.match(written, /classname="Titled \*\*\*\*"/);
+  });
+
   it('exits 2 on a usage or file error', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['test', 'nope.aq'], /nope\.aq: no such file or folder/],

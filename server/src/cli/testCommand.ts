@@ -91,7 +91,8 @@ export async function testCommand(args: string[], rawIo: CliIo): Promise<number>
         sourceOverride: entry.source,
         signal: controller.signal,
         getCredentials: async (config) => (config.kind === 'local' ? undefined : vouchedCredentialsFromEnv(config, io.env, parsed.allowHosts)),
-        onQueryStart: parsed.format === 'text' && parsed.output === undefined ? undefined : (title) => io.stderr(`▸ ${displayPath} · ${title} …\n`),
+        // Progress on standard error, as aq run does: the report on standard output stays clean.
+        onQueryStart: (title) => io.stderr(`▸ ${displayPath} · ${title} …\n`),
       });
       results.push(...fileResults);
       if (controller.signal.aborted) break;

@@ -10,6 +10,7 @@ import { exportResult, savePng } from './commands/exportResultsCommand';
 import { registerCommands } from './commands/registerCommands';
 import { cancelQueries, rerunPanelQuery } from './commands/runQueryCommand';
 import { ExtensionConfig, SettingId } from './config';
+import { ExpectationTests } from './expectationTests';
 import { ExtensionState } from './extensionState';
 import { registerMcpServerProvider } from './mcpServerProvider';
 import { EVENT_FILE_PATTERN } from './eventFiles';
@@ -45,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => void extensionState.restartClient()),
     ...registerMcpServerProvider(context, (message) => extensionState.output.info(message)),
+    new ExpectationTests(extensionState),
   );
   void extensionState.languageClient().then(async (client) => {
     if (!client) return;

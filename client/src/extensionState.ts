@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
-import { StartWatchRequest } from '../../server/src/protocol/customRequests';
+import { StartWatchRequest, type ExpectationTestResult } from '../../server/src/protocol/customRequests';
 import { RunOutcomeStore } from './codeLens';
 import { ExtensionConfig } from './config';
 import { confirmCredentialHost } from './credentialConsent';
@@ -33,6 +33,9 @@ export class ExtensionState implements vscode.Disposable {
   readonly sendFailures = vscode.languages.createDiagnosticCollection('aq-send');
   private readonly sendProgress = new vscode.EventEmitter<{ uri: string; message: string; percent: number }>();
   readonly onSendProgress = this.sendProgress.event;
+  private readonly expectationResults = new vscode.EventEmitter<{ uri: vscode.Uri; results: ExpectationTestResult[] }>();
+  /** Fires when a query run from the editor checked its expectations, so the Test Explorer keeps the outcome. */
+  readonly onExpectationResults = this.expectationResults.event;
   private client: LanguageClient | undefined;
   /** Listens for the current client's automatic restarts (one per client object). */
   private watchingRestarts: vscode.Disposable | undefined;
@@ -122,8 +125,13 @@ export class ExtensionState implements vscode.Disposable {
     }
   }
 
+  reportExpectationResults(uri: vscode.Uri, results: ExpectationTestResult[]): void {
+    this.expectationResults.fire({ uri, results });
+  }
+
   async dispose(): Promise<void> {
     for (const run of this.runs.values()) run.cancel();
+    this.expectationResults.dispose();
     this.panels.dispose();
     this.statusBar.dispose();
     this.outcomes.dispose();

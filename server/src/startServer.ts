@@ -8,7 +8,9 @@ import type { RequestType as AqRequestType } from 'vscode-languageserver-protoco
 import {
   ExportResultRequest,
   GeneratedRequestRequest,
+  ListExpectationsRequest,
   ListSourcesRequest,
+  RunExpectationsRequest,
   RefreshSchemaRequest,
   RunQueryRequest,
   SendEventsRequest,
@@ -47,6 +49,8 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   connection.languages.semanticTokens.on((params, token) => features.semanticTokens(params, token));
 
   onAqRequest(RunQueryRequest, (params, token) => aq.runQuery(params, token));
+  onAqRequest(ListExpectationsRequest, (params, token) => aq.listExpectations(params, token));
+  onAqRequest(RunExpectationsRequest, (params, token) => aq.runExpectations(params, token));
   onAqRequest(GeneratedRequestRequest, (params, token) => aq.generatedRequest(params, token));
   onAqRequest(ListSourcesRequest, (params, token) => aq.listSources(params, token));
   onAqRequest(RefreshSchemaRequest, (params, token) => aq.refreshSchema(params, token));

@@ -52,7 +52,7 @@ describe('aq TextMate grammar', () => {
   });
 
   it('colours every clause of the catalog as a keyword on an indented line, and none at column 0', () => {
-    const clauseRules = ['expression-clause', 'enum-clause', 'params-clause', 'clause'].map(opening);
+    const clauseRules = ['expression-clause', 'enum-clause', 'params-clause', 'expect-clause', 'clause'].map(opening);
     for (const clause of CLAUSES) {
       assert.ok(
         clauseRules.some((regex) => regex.test(`  ${clause.name} x`)),

@@ -3,12 +3,12 @@
  * RunQueryRequest; the result goes to the query's panel, the CodeLens and the history.
  */
 import * as vscode from 'vscode';
-import { RunQueryRequest } from '../../../server/src/protocol/customRequests';
+import { RunExpectationsRequest, RunQueryRequest } from '../../../server/src/protocol/customRequests';
 import type { QueryResult } from '../../../server/src/protocol/resultModel';
 import { documentQueries, queryAt, type DocumentQuery } from '../documentQueries';
 import { describeFailure, showFailure } from '../errorNotifications';
 import type { ExtensionState } from '../extensionState';
-import { describeOutcome, successOutcome } from '../runOutcome';
+import { describeOutcome, expectationsOutcome, successOutcome } from '../runOutcome';
 
 export interface RunOptions {
   bypassCache?: boolean;
@@ -48,6 +48,7 @@ export async function runQuery(
       },
     );
     showResult(state, document.uri, query, result, queryText);
+    if (document.languageId === 'aq') await checkExpectations(state, document, query, cancellation.token);
     return 'done';
   } catch (error) {
     const failure = describeFailure(error);
@@ -84,6 +85,25 @@ function showResult(state: ExtensionState, uri: vscode.Uri, query: DocumentQuery
     sourceName: result.source.name,
     result,
   });
+}
+
+/**
+ * After a run, the query's `expect` clauses are checked (a remote source answers from the engine's
+ * cache of the run just made) and the outcome line reads them: "✓ 3/3 expectations" or the first failure.
+ */
+async function checkExpectations(state: ExtensionState, document: vscode.TextDocument, query: DocumentQuery, token: vscode.CancellationToken): Promise<void> {
+  const client = await state.languageClient();
+  if (!client) return;
+  try {
+    const results = await client.sendRequest(RunExpectationsRequest, { uri: document.uri.toString(), only: [{ queryIndex: query.index }] }, token);
+    if (results.length === 0) return;
+    const stored = state.outcomes.get(document.uri, query.index);
+    if (stored?.outcome.ok)
+      state.outcomes.set(document.uri, query.index, { ...stored, outcome: { ...stored.outcome, expectations: expectationsOutcome(results) } });
+    state.reportExpectationResults(document.uri, results);
+  } catch (error) {
+    state.output.warn(`${query.title}: checking its expectations failed: ${describeFailure(error).message}`);
+  }
 }
 
 /** Command: the query under the cursor, or the one a CodeLens names with (uri, index). */

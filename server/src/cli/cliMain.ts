@@ -10,6 +10,7 @@ import { mcpCommand } from './mcpCommand';
 import { pullCommand } from './pullCommand';
 import { runCommand } from './runCommand';
 import { sendCommand } from './sendCommand';
+import { testCommand } from './testCommand';
 import { watchCommand } from './watchCommand';
 
 const HELP = `aq ${packageJson.version} — lint and run analytics queries (.aq, .jql)
@@ -20,6 +21,8 @@ commands:
   lint [--schema FILE]... [--format text|json] FILE...   check files and print every problem
   run FILE [--query TITLE|N] [--source NAME] [--format table|csv|json|markdown|cyfe] [--allow-host HOST]...
                                                           run the queries of a file
+  test [FILE|FOLDER...] [--source NAME] [--format text|json|junit] [--output FILE] [--allow-host HOST]...
+                                                          check the expect clauses of .aq files (default: the current folder)
   watch FILE --query TITLE|N [--every 5m] [--max-alerts N] [--slack] [--once] [--allow-host HOST]...
                                                           poll a Piwik PRO debugger query and alert on new events
   send FILE --source NAME [--resume] [--dry-run] [--allow-host HOST]...
@@ -41,6 +44,7 @@ Exit status: 0 success, 1 problems found or a query failed, 2 usage or file erro
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   lint: lintCommand,
   run: runCommand,
+  test: testCommand,
   watch: watchCommand,
   send: sendCommand,
   pull: pullCommand,

@@ -4,7 +4,7 @@
  * how to parse a clause's value, the analyser to check placement, completion to offer keywords,
  * and docs/language.md describes the same table for people. Changing the language starts here.
  */
-import type { DurationUnit, QueryKind, SourceKind } from './parser/queryAst';
+import type { DurationUnit, ExpectMeasureKind, QueryKind, SourceKind } from './parser/queryAst';
 
 /** How a clause's value is written. */
 export type ClauseValueShape =
@@ -18,7 +18,8 @@ export type ClauseValueShape =
   | 'wordList' // comma-separated words or numbers
   | 'columnList' // comma-separated Piwik PRO column ids, a transformation written as a call: sum(revenue)
   | 'reportFilter' // Piwik PRO filter conditions joined by and/or: device_type == "desktop"
-  | 'order'; // a column id and asc/desc
+  | 'order' // a column id and asc/desc
+  | 'expectation'; // `expect MEASURE OP VALUE`: an assertion on the result
 
 export interface ClauseSpec {
   name: string;
@@ -31,6 +32,8 @@ export interface ClauseSpec {
   description: string;
   /** For `word` and `wordList` shapes: the accepted values (completion offers them). */
   values?: readonly string[];
+  /** The clause may be written several times in one query (`expect`). */
+  repeatable?: boolean;
   /** Clauses in the same exclusive group may not appear together (e.g. the date-range forms). */
   exclusiveGroup?: string;
   /** Inclusive bounds for `number` shapes. */
@@ -340,7 +343,104 @@ export const CLAUSES: readonly ClauseSpec[] = [
     values: ['asc', 'desc'],
   },
   { name: 'logs', shape: 'flag', kinds: ['debugger'], apiParameter: '/api/tracker/v1/log', description: 'Fetch the raw request log for each matching event.' },
+  {
+    name: 'expect',
+    shape: 'expectation',
+    kinds: ['segmentation', 'funnel', 'retention', 'insights', 'jql', 'report'],
+    apiParameter: '(checked on the result by aq test)',
+    description:
+      'An assertion on the result, checked by `aq test` and the Test Explorer: `expect total > 1000`, `expect conversion between 25% and 40%`, `expect total within 20% of previous`. A query may have several.',
+    repeatable: true,
+  },
 ];
+
+/** One measure an `expect` clause can name, and where it applies. */
+export interface ExpectMeasureSpec {
+  /** The form as written, for completion and messages. */
+  form: string;
+  /** The first word. */
+  keyword: Exclude<ExpectMeasureKind, 'unknown'>;
+  /** The trailing word, when the form has one. */
+  qualifier?: string;
+  kinds: readonly QueryKind[];
+  /** A share (0–1, or a percentage); otherwise a count, where a percentage is an error. */
+  share: boolean;
+  description: string;
+}
+
+/** Every measure of `expect`, in completion order. */
+export const EXPECT_MEASURES: readonly ExpectMeasureSpec[] = [
+  {
+    form: 'total',
+    keyword: 'total',
+    kinds: ['segmentation', 'insights'],
+    share: false,
+    description:
+      "The query's number over the whole range, every segment together: events (type general), distinct users over the whole range (type unique), events per user (type average), or the sum / average of `measure`.",
+  },
+  {
+    form: 'rows',
+    keyword: 'rows',
+    kinds: ['segmentation', 'funnel', 'retention', 'insights', 'jql', 'report'],
+    share: false,
+    description: "How many rows the results table has (JQL output rows, a report's rows, a series' dates).",
+  },
+  {
+    form: 'series "NAME" total',
+    keyword: 'series',
+    qualifier: 'total',
+    kinds: ['segmentation', 'insights'],
+    share: false,
+    description: 'The total of one segment of `on` (one series of a saved report), by its value as shown.',
+  },
+  {
+    form: 'conversion',
+    keyword: 'conversion',
+    kinds: ['funnel'],
+    share: true,
+    description: "The funnel's overall conversion: users reaching the last step over users entering the first, all users together.",
+  },
+  {
+    form: 'step "NAME" count',
+    keyword: 'step',
+    qualifier: 'count',
+    kinds: ['funnel'],
+    share: false,
+    description: 'Users reaching this step of the funnel, all users together.',
+  },
+  {
+    form: 'step "NAME" conversion',
+    keyword: 'step',
+    qualifier: 'conversion',
+    kinds: ['funnel'],
+    share: true,
+    description: 'Users reaching this step over users entering the first step.',
+  },
+  {
+    form: 'retained N',
+    keyword: 'retained',
+    kinds: ['retention'],
+    share: true,
+    description:
+      "The share of users retained in interval N, all cohorts together: Mixpanel's weighted average over the cohorts old enough to have interval N (the Average row, % view).",
+  },
+  {
+    form: 'retained N count',
+    keyword: 'retained',
+    qualifier: 'count',
+    kinds: ['retention'],
+    share: false,
+    description: "Users retained in interval N: Mixpanel's weighted average count over the cohorts old enough to have interval N (the Average row, # view).",
+  },
+];
+
+/** The measure spec of a parsed measure, matched on its keyword and qualifier; undefined for an unknown form. */
+export function expectMeasureSpec(keyword: string, qualifier: string | undefined): ExpectMeasureSpec | undefined {
+  return EXPECT_MEASURES.find((measure) => measure.keyword === keyword && measure.qualifier === qualifier);
+}
+
+/** The comparison operators of `expect`. */
+export const EXPECT_OPERATORS: readonly string[] = ['==', '!=', '<', '<=', '>', '>=', 'between', 'within'];
 
 export const CLAUSES_BY_NAME: ReadonlyMap<string, ClauseSpec> = new Map(CLAUSES.map((c) => [c.name, c]));
 

@@ -33,6 +33,11 @@ export const DiagnosticCode = {
   unsupportedTransformation: 'unsupported-transformation',
   unknownColumnValue: 'unknown-column-value',
   missingColumns: 'missing-columns',
+  // expect clauses
+  unknownMeasure: 'unknown-measure',
+  measureNotAllowed: 'measure-not-allowed',
+  unknownStep: 'unknown-step',
+  percentageOnCount: 'percentage-on-count',
   // found by a remote API when the query ran
   apiRejected: 'api-rejected',
   // JQL files

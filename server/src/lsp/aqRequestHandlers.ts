@@ -6,7 +6,11 @@
 import type { CancellationToken } from 'vscode-languageserver';
 import type {
   BackendErrorData,
+  ExpectationsParams,
+  ExpectationTestItem,
+  ExpectationTestResult,
   ExportParams,
+  RunExpectationsParams,
   GeneratedRequestResult,
   PullEventsParams,
   PullEventsResult,
@@ -38,6 +42,19 @@ export class AqRequestHandlers {
 
   runQuery(params: RunQueryParams, token: CancellationToken) {
     return runSafeAsync<QueryResult, BackendErrorData>(this.context.log, (signal) => this.queries.runQuery(params, signal), 'running the query', token);
+  }
+
+  listExpectations(params: ExpectationsParams, token: CancellationToken) {
+    return runSafeAsync<ExpectationTestItem[], void>(this.context.log, async () => this.queries.listExpectations(params), 'listing expectations', token);
+  }
+
+  runExpectations(params: RunExpectationsParams, token: CancellationToken) {
+    return runSafeAsync<ExpectationTestResult[], BackendErrorData>(
+      this.context.log,
+      (signal) => this.queries.runExpectations(params, signal),
+      'running expectations',
+      token,
+    );
   }
 
   generatedRequest(params: RunQueryParams, token: CancellationToken) {

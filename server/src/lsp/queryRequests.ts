@@ -12,7 +12,11 @@ import type { QuerySpec } from '../queryContract/querySpec';
 import {
   AqErrorCode,
   type BackendErrorData,
+  type ExpectationsParams,
+  type ExpectationTestItem,
+  type ExpectationTestResult,
   type ExportParams,
+  type RunExpectationsParams,
   type GeneratedRequestResult,
   type RunQueryParams,
   type SourceStatus,
@@ -22,11 +26,16 @@ import type { CredentialedSource, SourceConfig } from '../queryEngine/sourceConf
 import { type BackendError, isBackendError } from '../queryEngine/backendErrors';
 import { cleanResult } from '../results/cleanSegments';
 import { formatResultCsv } from '../results/resultCsv';
+import type { AqDocument } from '../languageService/parser/queryAst';
+import { parseAqDocument } from '../languageService/parser/queryParser';
+import { listExpectations, runExpectations, type ExpectationItem } from '../workflows/expectations/runExpectations';
 import type { ServerContext } from './serverContext';
 import { documentPathOf } from './documentPath';
 
 export interface QueryRequests {
   runQuery(params: RunQueryParams, signal: AbortSignal): Promise<QueryResult>;
+  listExpectations(params: ExpectationsParams): ExpectationTestItem[];
+  runExpectations(params: RunExpectationsParams, signal: AbortSignal): Promise<ExpectationTestResult[]>;
   generatedRequest(params: RunQueryParams): Promise<GeneratedRequestResult>;
   refreshSchema(sourceName: string | undefined, signal: AbortSignal): Promise<SourceStatus[]>;
   exportResult(params: ExportParams): { text: string };
@@ -73,8 +82,55 @@ export function createQueryRequests(context: ServerContext): QueryRequests {
     return { spec: built.spec, documentPath, source };
   }
 
+  /** The open document's text and parse, or the text the client read from a closed file. */
+  function expectationDocument(params: ExpectationsParams): { text: string; model: AqDocument; documentPath: string } {
+    const open = context.document(params.uri);
+    const documentPath = documentPathOf(params.uri) ?? join(context.rootDir() ?? process.cwd(), 'untitled.aq');
+    if (open) return { text: open.getText(), model: context.model(open), documentPath };
+    if (params.text === undefined) throw badRequest('The file is neither open in the editor nor sent with the request.');
+    return { text: params.text, model: parseAqDocument(params.text), documentPath };
+  }
+
+  /** The item as the protocol carries it: no offsets, which mean nothing to the client. */
+  function toTestItem(item: ExpectationItem): ExpectationTestItem {
+    return {
+      query: item.query,
+      queryIndex: item.queryIndex,
+      expectationIndex: item.expectationIndex,
+      expectation: item.expectation,
+      range: item.range,
+      queryRange: item.queryRange,
+    };
+  }
+
   const credentialsFor = context.credentialsFor;
   return {
+    listExpectations(params) {
+      const { text, model } = expectationDocument(params);
+      return listExpectations(model, text).map(toTestItem);
+    },
+    async runExpectations(params, signal) {
+      const { text, model, documentPath } = expectationDocument(params);
+      if (!context.trusted()) {
+        throw badRequest('aq does not run queries in Restricted Mode: trust the workspace to run its expectations.');
+      }
+      const results = await runExpectations({
+        engine: context.engine(),
+        path: documentPath,
+        text,
+        document: model,
+        only: params.only,
+        defaultTimezone: context.timezone(),
+        signal,
+        getCredentials: credentialsFor,
+        bypassCache: params.bypassCache === true,
+      });
+      return results.map((result) => {
+        const item: ExpectationTestResult = { ...toTestItem(result), status: result.status, actual: result.actual, message: result.message };
+        if (result.observed !== undefined) item.observed = result.observed;
+        return item;
+      });
+    },
     async runQuery(params, signal) {
       const { spec, documentPath, source } = querySpecFor(params);
       return mapBackendErrors(async () => {

@@ -227,3 +227,57 @@ export const WatchAlertNotification = new NotificationType<{ uri: string; queryI
  * SecretStorage, or null when none is set. The server never logs it.
  */
 export const SlackWebhookRequest = new RequestType<Record<string, never>, { url: string } | null, void>('aq/slackWebhook');
+
+/** Which document's expectations: an open document by its uri, or a closed file's `text` read by the client. */
+export interface ExpectationsParams {
+  uri: string;
+  /** The file's text when it is not open in the editor (the server only knows open documents). */
+  text?: string;
+}
+
+/** A line/character range, zero-based, as LSP counts. */
+export interface ExpectationRange {
+  start: { line: number; character: number };
+  end: { line: number; character: number };
+}
+
+/** One `expect` clause of a document, as the Test Explorer lists it. */
+export interface ExpectationTestItem {
+  /** The query's title, or `Query N`. */
+  query: string;
+  queryIndex: number;
+  /** 0-based position among its query's expectations. */
+  expectationIndex: number;
+  /** The text after `expect`, as written. */
+  expectation: string;
+  /** The whole `expect` clause. */
+  range: ExpectationRange;
+  /** The query's head line. */
+  queryRange: ExpectationRange;
+}
+
+export interface ExpectationTestResult extends ExpectationTestItem {
+  status: 'passed' | 'failed' | 'error';
+  /** The measured number (a share as a fraction); null when it could not be measured. */
+  actual: number | null;
+  /** `total 812, expected > 1,000`, or why the expectation could not be checked. */
+  message: string;
+  /** What was measured, without the expectation: `total 812`. */
+  observed?: string;
+}
+
+/** Client → server: the expectations of a document, without running anything. */
+export const ListExpectationsRequest = new RequestType<ExpectationsParams, ExpectationTestItem[], void>('aq/listExpectations');
+
+export interface RunExpectationsParams extends ExpectationsParams {
+  /** Only these (a query's every expectation when `expectationIndex` is absent); default all. */
+  only?: Array<{ queryIndex: number; expectationIndex?: number }>;
+  bypassCache?: boolean;
+}
+
+/**
+ * Client → server, when the Test Explorer runs expectations or a query with expectations ran:
+ * runs the queries concerned and checks each expectation. A query that fails is an `error` result,
+ * not a failed request. Cancelling aborts the runs.
+ */
+export const RunExpectationsRequest = new RequestType<RunExpectationsParams, ExpectationTestResult[], BackendErrorData>('aq/runExpectations');

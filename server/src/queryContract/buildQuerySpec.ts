@@ -364,6 +364,8 @@ class SpecBuilder {
         this.fail(clause.nameSpan, `'${clause.name}' does not apply to a ${kind} query.`);
         continue;
       }
+      // `expect` is checked on the result, not sent: it is no part of the spec, however often it is written.
+      if (spec.repeatable) continue;
       if (this.clauses.has(clause.name)) {
         this.fail(clause.nameSpan, `'${clause.name}' is given twice.`);
         continue;

@@ -13,6 +13,7 @@ import { pullEvents } from './pullEvents';
 import { restrictedMode } from './restrictedMode';
 import { runQueryFromCodeLens } from './runFromCodeLens';
 import { sendMparticle } from './sendMparticle';
+import { testExplorer } from './testExplorer';
 import { watchRestart } from './watchRestart';
 import type { Scenario } from './scenario';
 
@@ -32,4 +33,5 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   watchRestart,
   pullEvents,
   mcpServer,
+  testExplorer,
 ];

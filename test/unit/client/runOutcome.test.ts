@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { describeOutcome, oneLine } from '../../../client/src/runOutcome';
+import { describeOutcome, expectationsOutcome, oneLine } from '../../../client/src/runOutcome';
 
 const finishedAt = Date.UTC(2024, 2, 1, 12, 0, 0);
 
@@ -37,4 +37,26 @@ test('the headline comes first and a limit notice last', () => {
   assert.equal(describeOutcome(outcome, finishedAt), '✓ 1,729 → 647 · 37.4 % · 61 rows · 61 series · 0.8 s · showing 60 of 312 segments — raise limit');
   const unknownTotal = { ...outcome, headline: undefined, limited: { noun: 'segments' as const, shown: 60, limit: 60 } };
   assert.match(describeOutcome(unknownTotal, finishedAt), /· showing the first 60 segments \(limit 60\), there may be more — raise limit$/);
+});
+
+test('a query with expectations reads them first: all passed, or the first that did not', () => {
+  const base = { ok: true as const, headline: '1,729 → 647 · 37.4 %', rowCount: 3, seriesCount: 1, durationMs: 800, finishedAt };
+  const passed = expectationsOutcome([
+    { status: 'passed', message: 'conversion 37.4% (expected > 30%)' },
+    { status: 'passed', message: 'x' },
+    { status: 'passed', message: 'y' },
+  ]);
+  assert.equal(describeOutcome({ ...base, expectations: passed }, finishedAt), '✓ 3/3 expectations · 1,729 → 647 · 37.4 % · 3 rows · 0.8 s');
+  const failed = expectationsOutcome([
+    { status: 'passed', message: 'x' },
+    { status: 'failed', message: 'total 812, expected > 1,000' },
+  ]);
+  assert.equal(describeOutcome({ ...base, expectations: failed }, finishedAt), '✗ total 812, expected > 1,000');
+  const two = expectationsOutcome([
+    { status: 'error', message: 'The query failed: boom' },
+    { status: 'failed', message: 'total 812, expected > 1,000' },
+  ]);
+  assert.equal(describeOutcome({ ...base, expectations: two }, finishedAt), '✗ The query failed: boom (+1 more)');
+  // A query without expectations reads as before.
+  assert.equal(describeOutcome({ ...base, expectations: expectationsOutcome([]) }, finishedAt), '✓ 1,729 → 647 · 37.4 % · 3 rows · 0.8 s');
 });

@@ -10,6 +10,7 @@ import {
   CLAUSES,
   CLAUSES_BY_NAME,
   DURATION_UNITS,
+  EXPECT_MEASURES,
   EXPRESSION_FUNCTIONS,
   METRIC_FILTER_OPERATORS,
   PIWIK_EVENT_TYPES,
@@ -232,7 +233,9 @@ function completeClauseName(line: LineContext, block: QueryBlock, kind: QueryKin
   const onThisLine = (start: number) => start >= line.lineStart && start <= line.lineEnd;
   const used = new Set(block.clauses.filter((c) => !onThisLine(c.nameSpan.start)).map((c) => c.name));
   const usedGroups = new Set(CLAUSES.filter((c) => used.has(c.name) && c.exclusiveGroup).map((c) => c.exclusiveGroup));
-  const clauses = CLAUSES.filter((c) => c.kinds.includes(kind) && !used.has(c.name) && !(c.exclusiveGroup && usedGroups.has(c.exclusiveGroup)));
+  const clauses = CLAUSES.filter(
+    (c) => c.kinds.includes(kind) && (c.repeatable || !used.has(c.name)) && !(c.exclusiveGroup && usedGroups.has(c.exclusiveGroup)),
+  );
   return keywordCandidates(
     clauses.map((c) => ({
       label: c.name,
@@ -421,6 +424,8 @@ function completeInQuery(line: LineContext, document: AqDocument, schemas: Schem
       }
       case 'expression':
         return completeExpression(line, rest, block, schema());
+      case 'expectation':
+        return completeExpectation(line, rest, block, kind);
       default:
         return [];
     }
@@ -539,6 +544,80 @@ function completeOrder(line: LineContext, rest: string, block: QueryBlock): Comp
       'enum',
       span,
     );
+  return [];
+}
+
+const EXPECT_COMPARISON_ITEMS = [
+  { label: '>', detail: 'greater than' },
+  { label: '>=', detail: 'at least' },
+  { label: '<', detail: 'less than' },
+  { label: '<=', detail: 'at most' },
+  { label: '==', detail: 'equal to' },
+  { label: '!=', detail: 'not equal to' },
+  { label: 'between', detail: 'between A and B, inclusive' },
+  { label: 'within', detail: 'within N% of previous: against the preceding range of the same length' },
+];
+
+/** `expect |`: measures; `expect step "|`: the funnel's steps; after a measure: the comparisons. */
+function completeExpectation(line: LineContext, rest: string, block: QueryBlock, kind: QueryKind): CompletionCandidate[] {
+  const head = block.head;
+  const steps = head?.kind === 'funnel' ? head.steps.map((step) => step.value) : [];
+  const stepString = /^step\s+"((?:[^"\\]|\\.)*)$/.exec(rest);
+  if (stepString) {
+    const contentStart = line.offset - stepString[1].length;
+    const { end, closed } = stringContentEnd(line);
+    return steps.map((step, rank) => ({
+      label: step,
+      kind: 'event',
+      detail: `step ${rank + 1}`,
+      insertText: escapeContent(step) + (closed ? '' : '"'),
+      replaceSpan: { start: contentStart, end },
+      sortText: sortKey(rank),
+    }));
+  }
+  if (/^step\s+$/.test(rest)) {
+    return steps.map((step, rank) => ({
+      label: step,
+      kind: 'event',
+      detail: `step ${rank + 1}`,
+      insertText: `${JSON.stringify(step)} `,
+      replaceSpan: { start: line.offset, end: line.offset },
+      sortText: sortKey(rank),
+    }));
+  }
+  if (/^step\s+"(?:[^"\\]|\\.)*"\s+[A-Za-z_]*$/.test(rest)) {
+    return keywordCandidates(
+      EXPECT_MEASURES.filter((m) => m.keyword === 'step').map((m) => ({ label: m.qualifier!, detail: m.form, documentation: m.description })),
+      'enum',
+      wordSpan(line),
+    );
+  }
+  if (/^series\s+"(?:[^"\\]|\\.)*"\s+[A-Za-z_]*$/.test(rest))
+    return keywordCandidates([{ label: 'total', detail: 'series "NAME" total' }], 'enum', wordSpan(line));
+  if (/^[A-Za-z_]*$/.test(rest)) {
+    const seen = new Set<string>();
+    const measures = EXPECT_MEASURES.filter((m) => m.kinds.includes(kind) && !seen.has(m.keyword) && seen.add(m.keyword));
+    return keywordCandidates(
+      measures.map((m) => ({
+        label: m.keyword,
+        detail: EXPECT_MEASURES.filter((other) => other.keyword === m.keyword && other.kinds.includes(kind))
+          .map((other) => other.form)
+          .join(' · '),
+        documentation: m.description,
+      })),
+      'enum',
+      wordSpan(line),
+    );
+  }
+  const afterMeasure =
+    /^(?:total|rows|conversion|series\s+"(?:[^"\\]|\\.)*"\s+total|step\s+"(?:[^"\\]|\\.)*"\s+(?:count|conversion)|retained\s+\d+(?:\s+count)?)\s+([A-Za-z_]*)$/.exec(
+      rest,
+    );
+  if (afterMeasure) {
+    return keywordCandidates(EXPECT_COMPARISON_ITEMS, 'keyword', afterMeasure[1] === '' ? { start: line.offset, end: line.offset } : wordSpan(line));
+  }
+  if (/\bwithin\s+\d+(?:\.\d+)?%\s+[A-Za-z_]*$/.test(rest))
+    return keywordCandidates([{ label: 'of previous', detail: 'the preceding range of the same length' }], 'keyword', wordSpan(line));
   return [];
 }
 

@@ -1,7 +1,7 @@
 /** Hover text for events, properties, clause keywords, query kinds and functions in `.aq` files. */
 import type { HoverInfo } from '../analyticsTypes';
-import { CLAUSES_BY_NAME, EXPRESSION_FUNCTIONS, PIWIK_EVENT_TYPES } from '../clauseCatalog';
-import type { AqDocument, Expression, WordNode } from '../parser/queryAst';
+import { CLAUSES_BY_NAME, EXPRESSION_FUNCTIONS, PIWIK_EVENT_TYPES, expectMeasureSpec } from '../clauseCatalog';
+import type { AqDocument, ExpectComparisonNode, ExpectationNode, Expression, QueryHead, WordNode } from '../parser/queryAst';
 import { QUERY_KIND_DESCRIPTIONS, SOURCE_DESCRIPTIONS, eventHoverMarkdown, propertyHoverMarkdown } from '../schemaDocs';
 import { getOwn } from '../../queryContract/schemaTypes';
 import { findEvent } from '../schemaNames';
@@ -38,6 +38,35 @@ function valueHover(clauseName: string, words: readonly WordNode[], offset: numb
   }
   if (!spec.values?.includes(word.value)) return undefined;
   return { span: word.span, markdown: `**${word.value}** — a value of \`${spec.name}\`\n\n${spec.description}` };
+}
+
+const COMPARISON_HOVERS: Record<ExpectComparisonNode['kind'], string> = {
+  compare: 'Compares the measure with the value; a share takes a percentage (`37.5%`) or a fraction (`0.375`).',
+  between: '`between A and B`: passes when A ≤ measure ≤ B (both bounds included).',
+  within:
+    '`within N% of previous`: runs the same query over the preceding range of the same length and passes when the measure differs from it by at most N % of the previous value.',
+};
+
+/** The form of an `expect` clause under the cursor: its measure, or its comparison. */
+function expectationHover(expectation: ExpectationNode, head: QueryHead, offset: number): HoverInfo | undefined {
+  const measure = expectation.measure;
+  if (measure && spanContains(measure.span, offset)) {
+    const spec = expectMeasureSpec(measure.kind, measure.qualifier?.value);
+    if (!spec) return undefined;
+    let markdown = `**expect ${spec.form}**${spec.share ? ' (a share)' : ' (a count)'}\n\n${spec.description}`;
+    if (measure.kind === 'step' && measure.name && head.kind === 'funnel') {
+      const position = head.steps.findIndex((step) => step.value === measure.name!.value);
+      if (position >= 0) markdown += `\n\nStep ${position + 1} of ${head.steps.length}.`;
+    }
+    if (!spec.kinds.includes(head.kind)) markdown += `\n\nApplies to ${spec.kinds.join(', ')} queries, not ${head.kind}.`;
+    return { span: measure.span, markdown };
+  }
+  const comparison = expectation.comparison;
+  if (comparison && spanContains(comparison.span, offset)) {
+    const span = comparison.kind === 'compare' ? comparison.operatorSpan : comparison.keywordSpan;
+    return { span, markdown: COMPARISON_HOVERS[comparison.kind] };
+  }
+  return undefined;
 }
 
 /** Hover at `offset`, or undefined when there is nothing to explain there. */
@@ -98,6 +127,7 @@ export function hoverQuery(document: AqDocument, offset: number, schemas: Schema
         markdown: `**${spec.name}** (clause)\n\n${spec.description}\n\nAPI parameter: \`${spec.apiParameter}\` · applies to ${spec.kinds.join(', ')}${values}${range}`,
       };
     }
+    if (clause.value.type === 'expectation') return expectationHover(clause.value.expectation, head, offset);
     if (clause.value.type === 'word' || clause.value.type === 'wordList')
       return valueHover(clause.name, clause.value.type === 'word' ? [clause.value.word] : clause.value.words, offset);
     if (clause.value.type !== 'expression') return undefined;

@@ -96,6 +96,31 @@ function clauseTokens(clause: Clause, text: string, out: SemanticToken[]): void 
     case 'json':
       out.push({ span: value.span, type: 'string' });
       return;
+    case 'expectation': {
+      const { measure, comparison } = value.expectation;
+      if (measure) {
+        out.push({ span: measure.keyword.span, type: 'enum' });
+        if (measure.name) out.push({ span: measure.name.span, type: 'string' });
+        if (measure.interval) out.push({ span: measure.interval.span, type: 'number' });
+        if (measure.qualifier) out.push({ span: measure.qualifier.span, type: 'enum' });
+      }
+      if (comparison?.kind === 'compare') {
+        out.push({ span: comparison.operatorSpan, type: 'operator' });
+        if (comparison.value) out.push({ span: comparison.value.span, type: 'number' });
+      } else if (comparison) {
+        out.push({ span: comparison.keywordSpan, type: 'keyword' });
+        const values = comparison.kind === 'between' ? [comparison.low, comparison.high] : [comparison.tolerance];
+        for (const bound of values) if (bound) out.push({ span: bound.span, type: 'number' });
+        // `and` / `of previous`: the words between and after the values.
+        const words = /\b(and|of|previous)\b/g;
+        const from = comparison.keywordSpan.end;
+        const tail = text.slice(from, comparison.span.end);
+        for (let match = words.exec(tail); match; match = words.exec(tail)) {
+          out.push({ span: { start: from + match.index, end: from + match.index + match[0].length }, type: 'keyword' });
+        }
+      }
+      return;
+    }
     default:
       return;
   }

@@ -12,8 +12,10 @@ import {
   CLAUSES_BY_NAME,
   DATE_RANGE_REQUIRED,
   DEFAULT_DATE_CLAUSE,
+  EXPECT_MEASURES,
   EXPRESSION_FUNCTIONS,
   PIWIK_EVENT_TYPES,
+  expectMeasureSpec,
   METRIC_FILTER_OPERATORS,
   QUERY_KIND_SOURCES,
   REPORT_FILTER_OPERATORS,
@@ -24,7 +26,7 @@ import { enumIdFor, findPiwikColumn, type PiwikColumn, type PiwikColumnCatalog }
 import { columnRole, reportCatalog, reportColumnUses, transformationsOf, type ReportColumnUse } from '../reportColumns';
 import { DiagnosticCode } from '../diagnosticCodes';
 import { suggestNames } from '../nameMatching';
-import type { AqDocument, Clause, Expression, QueryBlock, QueryKind, ReportFilterNode, SourceKind, UseDirective } from '../parser/queryAst';
+import type { AqDocument, Clause, ExpectationNode, Expression, QueryBlock, QueryKind, ReportFilterNode, SourceKind, UseDirective } from '../parser/queryAst';
 import { lookupSafely, replacementFixes, sourceRefOf, queryEvents, UNITS_BY_KIND, type SchemaLookup } from '../queryFacts';
 import { eventNames, eventPropertyScope, findEvent, hasUserSchema, userPropertyScope, type PropertyScope } from '../schemaNames';
 
@@ -326,7 +328,7 @@ class QueryAnalyser {
         continue;
       }
       const earlier = seen.get(spec.name);
-      if (earlier) {
+      if (earlier && !spec.repeatable) {
         this.add(clause.nameSpan, 'error', DiagnosticCode.duplicateClause, `'${spec.name}' is already given on an earlier line; a query takes it once.`, [
           this.removeClauseFix(clause),
         ]);
@@ -552,8 +554,117 @@ class QueryAnalyser {
       case 'expression':
         this.checkExpression(value.expression);
         return;
+      case 'expectation':
+        this.checkExpectation(kind, value.expectation);
+        return;
       default:
         return;
+    }
+  }
+
+  /** An `expect` clause: a measure that exists and fits the query, a step of the funnel, values of the right kind. */
+  private checkExpectation(kind: QueryKind, expectation: ExpectationNode): void {
+    const measure = expectation.measure;
+    if (!measure) return;
+    const forKind = EXPECT_MEASURES.filter((m) => m.kinds.includes(kind));
+    if (measure.kind === 'unknown') {
+      const suggestions = suggestNames(measure.keyword.value, [...new Set(forKind.map((m) => m.keyword))]);
+      this.add(
+        measure.keyword.span,
+        'error',
+        DiagnosticCode.unknownMeasure,
+        `Unknown measure '${measure.keyword.value}': a ${kind} query can expect ${forKind.map((m) => m.form).join(', ')}.${didYouMean(suggestions)}`,
+        replacementFixes(measure.keyword.span, suggestions),
+      );
+      return;
+    }
+    const spec = expectMeasureSpec(measure.kind, measure.qualifier?.value);
+    if (!spec) return;
+    if (!spec.kinds.includes(kind)) {
+      const alternatives = forKind.length > 0 ? ` A ${kind} query can expect ${forKind.map((m) => m.form).join(', ')}.` : '';
+      this.add(
+        measure.span,
+        'error',
+        DiagnosticCode.measureNotAllowed,
+        `'${spec.form}' does not apply to ${kind} queries; it applies to ${spec.kinds.join(', ')}.${alternatives}`,
+      );
+      return;
+    }
+    const head = this.block.head;
+    if (measure.kind === 'step' && measure.name && head?.kind === 'funnel' && head.steps.length > 0) {
+      const steps = head.steps.map((step) => step.value);
+      if (!steps.includes(measure.name.value)) {
+        const suggestions = suggestNames(measure.name.value, steps);
+        this.add(
+          measure.name.span,
+          'error',
+          DiagnosticCode.unknownStep,
+          `${quoted(measure.name.value)} is not a step of this funnel (${steps.map(quoted).join(' -> ')}).${didYouMean(suggestions, quoted)}`,
+          replacementFixes(
+            measure.name.span,
+            suggestions.map((s) => quoted(s)),
+          ),
+        );
+      }
+    }
+    if (measure.kind === 'series' && !this.block.clauses.some((clause) => clause.name === 'on') && kind === 'segmentation') {
+      this.add(
+        measure.span,
+        'error',
+        DiagnosticCode.measureNotAllowed,
+        "'series \"NAME\" total' names a segment of 'on': add an 'on' clause, or expect total.",
+      );
+    }
+    if (measure.kind === 'retained' && measure.interval) {
+      const intervalClause = this.block.clauses.find((clause) => clause.name === 'interval_count');
+      const intervals = intervalClause?.value.type === 'number' ? intervalClause.value.number.value : 1;
+      if (measure.interval.value > intervals) {
+        this.add(
+          measure.interval.span,
+          'error',
+          DiagnosticCode.outOfRange,
+          `The query computes intervals 0 to ${intervals}: raise 'interval_count' to ${measure.interval.value} to expect interval ${measure.interval.value}.`,
+        );
+      }
+    }
+    const comparison = expectation.comparison;
+    if (!comparison) return;
+    if (comparison.kind === 'within') return;
+    const values = comparison.kind === 'compare' ? [comparison.value] : [comparison.low, comparison.high];
+    for (const value of values) {
+      if (!value) continue;
+      if (value.percent && !spec.share) {
+        this.add(value.span, 'error', DiagnosticCode.percentageOnCount, `'${spec.form}' is a count, not a share: write a number without '%'.`, [
+          { title: `Remove '%'`, edits: [{ span: { start: value.span.end - 1, end: value.span.end }, newText: '' }], isPreferred: true },
+        ]);
+      } else if (spec.share && (value.percent ? value.value > 100 || value.value < 0 : value.value > 1 || value.value < 0)) {
+        const hint = value.percent ? '' : ` Write a percentage as ${value.value}%, or a fraction such as ${value.value / 100}.`;
+        this.add(value.span, 'error', DiagnosticCode.outOfRange, `'${spec.form}' is a share between 0 and 1 (0% to 100%).${hint}`);
+      }
+    }
+    if (comparison.kind === 'between' && comparison.low && comparison.high) {
+      const low = comparison.low.percent ? comparison.low.value / 100 : comparison.low.value;
+      const high = comparison.high.percent ? comparison.high.value / 100 : comparison.high.value;
+      if (low > high) {
+        const lowText = this.text.slice(comparison.low.span.start, comparison.low.span.end);
+        const highText = this.text.slice(comparison.high.span.start, comparison.high.span.end);
+        this.add(
+          { start: comparison.low.span.start, end: comparison.high.span.end },
+          'error',
+          DiagnosticCode.reversedRange,
+          `'between ${lowText} and ${highText}' can never hold: the lower bound comes first.`,
+          [
+            {
+              title: 'Swap the bounds',
+              edits: [
+                { span: comparison.low.span, newText: highText },
+                { span: comparison.high.span, newText: lowText },
+              ],
+              isPreferred: true,
+            },
+          ],
+        );
+      }
     }
   }
 

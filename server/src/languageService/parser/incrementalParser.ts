@@ -14,6 +14,8 @@ import type {
   Clause,
   ClauseValue,
   ColumnRefNode,
+  ExpectationNode,
+  ExpectValueNode,
   Expression,
   NumberNode,
   QueryBlock,
@@ -237,9 +239,55 @@ function shiftClauseValue(value: ClauseValue, delta: number): ClauseValue {
         column: value.column === undefined ? undefined : shiftColumnRef(value.column, delta),
         direction: shiftWord(value.direction, delta),
       };
+    case 'expectation':
+      return { type: 'expectation', expectation: shiftExpectation(value.expectation, delta) };
     default:
       return assertNever(value);
   }
+}
+
+function shiftExpectValue<T extends ExpectValueNode | undefined>(node: T, delta: number): T {
+  return (node === undefined ? undefined : { ...node, span: shiftSpan(node.span, delta) }) as T;
+}
+
+function shiftExpectation(expectation: ExpectationNode, delta: number): ExpectationNode {
+  const measure = expectation.measure;
+  const comparison = expectation.comparison;
+  return {
+    span: shiftSpan(expectation.span, delta),
+    measure: measure && {
+      span: shiftSpan(measure.span, delta),
+      kind: measure.kind,
+      keyword: shiftWord(measure.keyword, delta),
+      name: shiftString(measure.name, delta),
+      interval: shiftNumber(measure.interval, delta),
+      qualifier: shiftWord(measure.qualifier, delta),
+    },
+    comparison:
+      comparison === undefined
+        ? undefined
+        : comparison.kind === 'compare'
+          ? {
+              ...comparison,
+              span: shiftSpan(comparison.span, delta),
+              operatorSpan: shiftSpan(comparison.operatorSpan, delta),
+              value: shiftExpectValue(comparison.value, delta),
+            }
+          : comparison.kind === 'between'
+            ? {
+                ...comparison,
+                span: shiftSpan(comparison.span, delta),
+                keywordSpan: shiftSpan(comparison.keywordSpan, delta),
+                low: shiftExpectValue(comparison.low, delta),
+                high: shiftExpectValue(comparison.high, delta),
+              }
+            : {
+                ...comparison,
+                span: shiftSpan(comparison.span, delta),
+                keywordSpan: shiftSpan(comparison.keywordSpan, delta),
+                tolerance: shiftExpectValue(comparison.tolerance, delta),
+              },
+  };
 }
 
 function shiftColumnRef(column: ColumnRefNode, delta: number): ColumnRefNode {

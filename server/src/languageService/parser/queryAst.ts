@@ -144,8 +144,54 @@ export type ClauseValue =
   | { type: 'reportFilter'; filter: ReportFilterNode }
   /** `order sessions desc`: a column of the report and an optional direction. */
   | { type: 'order'; column: ColumnRefNode | undefined; direction: WordNode | undefined }
+  /** `expect total > 1000`: an assertion checked on the query's result by `aq test`. */
+  | { type: 'expectation'; expectation: ExpectationNode }
   /** The clause's value could not be parsed; the problem is in `AqDocument.problems`. */
   | { type: 'invalid' };
+
+/** The measure words an `expect` clause starts with; `unknown` is any other word (the analyser reports it). */
+export type ExpectMeasureKind = 'total' | 'rows' | 'series' | 'conversion' | 'step' | 'retained' | 'unknown';
+
+/**
+ * What an expectation measures: `total`, `rows`, `series "NAME" total`, `conversion`,
+ * `step "NAME" count|conversion`, `retained N` or `retained N count`.
+ */
+export interface ExpectMeasureNode {
+  span: TextSpan;
+  kind: ExpectMeasureKind;
+  /** The first word as written (`total`, `step`, or the unknown word). */
+  keyword: WordNode;
+  /** The series or step name of `series "NAME" total` / `step "NAME" …`. */
+  name: StringNode | undefined;
+  /** The interval of `retained N`. */
+  interval: NumberNode | undefined;
+  /** The trailing word: `total` after a series, `count`/`conversion` after a step, `count` after `retained N`. */
+  qualifier: WordNode | undefined;
+}
+
+/** A number or a percentage (`37.5%`) an expectation compares with. */
+export interface ExpectValueNode {
+  span: TextSpan;
+  /** As written: 37.5 for `37.5%`. */
+  value: number;
+  percent: boolean;
+}
+
+export type ExpectOperator = '==' | '!=' | '<' | '<=' | '>' | '>=';
+
+/** `== 10`, `between 10 and 20`, `within 10% of previous`. */
+export type ExpectComparisonNode =
+  | { kind: 'compare'; span: TextSpan; operator: ExpectOperator; operatorSpan: TextSpan; value: ExpectValueNode | undefined }
+  | { kind: 'between'; span: TextSpan; keywordSpan: TextSpan; low: ExpectValueNode | undefined; high: ExpectValueNode | undefined }
+  | { kind: 'within'; span: TextSpan; keywordSpan: TextSpan; tolerance: ExpectValueNode | undefined };
+
+/** The value of an `expect` clause; parts that do not parse are undefined (the problem is reported). */
+export interface ExpectationNode {
+  /** From the measure to the end of the clause: the expectation as written. */
+  span: TextSpan;
+  measure: ExpectMeasureNode | undefined;
+  comparison: ExpectComparisonNode | undefined;
+}
 
 /** A Piwik PRO column id, optionally with a transformation written as a call: `sum(revenue)`. */
 export interface ColumnRefNode {

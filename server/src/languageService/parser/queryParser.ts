@@ -8,6 +8,7 @@ import type { QuickFix } from './textSpan';
 import {
   CLAUSES_BY_NAME,
   DURATION_UNITS,
+  EXPECT_MEASURES,
   QUERY_KINDS,
   REPORT_FILTER_OPERATORS,
   SOURCE_KINDS,
@@ -23,6 +24,11 @@ import type {
   Clause,
   ClauseValue,
   ColumnRefNode,
+  ExpectationNode,
+  ExpectMeasureKind,
+  ExpectMeasureNode,
+  ExpectOperator,
+  ExpectValueNode,
   NumberNode,
   QueryBlock,
   QueryHead,
@@ -38,6 +44,7 @@ import type {
 import { tokenizeLine, type Token } from './queryTokenizer';
 
 const INTEGER_PATTERN = /^\d+$/;
+const EXPECT_COMPARISONS: Readonly<Record<ExpectOperator, true>> = { '==': true, '!=': true, '<': true, '<=': true, '>': true, '>=': true };
 const DATE_SHAPE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2})?$/;
 
 /** An indented clause line plus the deeper-indented lines that continue its value. */
@@ -524,7 +531,167 @@ class DocumentParser {
         return this.parseReportFilter(spec, tokens, afterName);
       case 'order':
         return this.parseOrder(tokens, afterName);
+      case 'expectation':
+        return this.parseExpectation(tokens, afterName);
     }
+  }
+
+  /** `expect MEASURE OP VALUE`, `expect MEASURE between A and B`, `expect MEASURE within N% of previous`. */
+  private parseExpectation(tokens: readonly Token[], afterName: TextSpan): ClauseValue {
+    const first = tokens[0];
+    if (!first || first.type !== 'word') {
+      this.report(first ? first.span : afterName, `Expected a measure after 'expect': ${joinNames(EXPECT_MEASURES.map((m) => m.form))}.`, 'expected-value');
+      return { type: 'invalid' };
+    }
+    const keyword = wordNode(first);
+    const known = EXPECT_MEASURES.some((m) => m.keyword === first.text);
+    const measure: ExpectMeasureNode = {
+      span: spanOf(first),
+      kind: known ? (first.text as ExpectMeasureKind) : 'unknown',
+      keyword,
+      name: undefined,
+      interval: undefined,
+      qualifier: undefined,
+    };
+    let index = 1;
+    const missingAt = () => {
+      const previous = tokens[index - 1];
+      return tokens[index] ? tokens[index].span : { start: previous.span.end, end: previous.span.end };
+    };
+    if (measure.kind === 'series' || measure.kind === 'step') {
+      const nameToken = tokens[index];
+      if (!nameToken || nameToken.type !== 'string') {
+        const example = measure.kind === 'series' ? 'expect series "Chrome" total > 100' : 'expect step "Purchase" count > 100';
+        this.report(missingAt(), `Expected the ${measure.kind} name in double quotes: ${example}.`, 'expected-string');
+        return { type: 'invalid' };
+      }
+      measure.name = stringNode(nameToken);
+      index++;
+      const qualifiers = measure.kind === 'series' ? ['total'] : ['count', 'conversion'];
+      const qualifierToken = tokens[index];
+      if (!qualifierToken || qualifierToken.type !== 'word' || !qualifiers.includes(qualifierToken.text)) {
+        this.report(missingAt(), `Expected ${joinNames(qualifiers.map((q) => `'${q}'`))} after the ${measure.kind} name.`, 'expected-token');
+        return { type: 'invalid' };
+      }
+      measure.qualifier = wordNode(qualifierToken);
+      index++;
+    } else if (measure.kind === 'retained') {
+      const intervalToken = tokens[index];
+      if (!intervalToken || intervalToken.type !== 'number' || !INTEGER_PATTERN.test(intervalToken.text)) {
+        this.report(missingAt(), 'Expected the interval as a whole number: expect retained 1 > 20%.', 'expected-number');
+        return { type: 'invalid' };
+      }
+      measure.interval = numberNode(intervalToken);
+      index++;
+      if (isWord(tokens[index], 'count')) {
+        measure.qualifier = wordNode(tokens[index]);
+        index++;
+      }
+    }
+    measure.span = { start: first.span.start, end: tokens[index - 1].span.end };
+    const expectation: ExpectationNode = { span: { start: first.span.start, end: tokens[tokens.length - 1].span.end }, measure, comparison: undefined };
+    const operatorToken = tokens[index];
+    if (!operatorToken) {
+      this.report(missingAt(), 'Expected a comparison after the measure: ==, !=, <, <=, >, >=, between A and B, or within N% of previous.', 'expected-token');
+      return { type: 'expectation', expectation };
+    }
+    index++;
+    if (operatorToken.type === 'punct' && Object.hasOwn(EXPECT_COMPARISONS, operatorToken.text)) {
+      const read = this.readExpectValue(tokens, index);
+      index = read.next;
+      const end = read.value ? read.value.span.end : operatorToken.span.end;
+      expectation.comparison = {
+        kind: 'compare',
+        span: { start: operatorToken.span.start, end },
+        operator: operatorToken.text as ExpectOperator,
+        operatorSpan: spanOf(operatorToken),
+        value: read.value,
+      };
+    } else if (isWord(operatorToken, 'between')) {
+      const low = this.readExpectValue(tokens, index);
+      index = low.next;
+      let high: { value: ExpectValueNode | undefined; next: number } = { value: undefined, next: index };
+      if (low.value) {
+        if (!isWord(tokens[index], 'and')) {
+          this.report(missingAt(), "Expected 'and' and the upper bound: between 10 and 20.", 'expected-token');
+          index = tokens.length;
+        } else {
+          high = this.readExpectValue(tokens, index + 1);
+          index = high.next;
+        }
+      }
+      expectation.comparison = {
+        kind: 'between',
+        span: { start: operatorToken.span.start, end: tokens[Math.max(index - 1, 0)].span.end },
+        keywordSpan: spanOf(operatorToken),
+        low: low.value,
+        high: high.value,
+      };
+    } else if (isWord(operatorToken, 'within')) {
+      const tolerance = this.readExpectValue(tokens, index);
+      index = tolerance.next;
+      if (tolerance.value && !tolerance.value.percent) {
+        this.report(tolerance.value.span, 'Write the tolerance as a percentage: within 10% of previous.', 'expected-value');
+      }
+      if (tolerance.value) {
+        if (isWord(tokens[index], 'of') && isWord(tokens[index + 1], 'previous')) index += 2;
+        else {
+          this.report(missingAt(), "Expected 'of previous' after the tolerance: within 10% of previous.", 'expected-token');
+          index = tokens.length;
+        }
+      }
+      expectation.comparison = {
+        kind: 'within',
+        span: { start: operatorToken.span.start, end: tokens[Math.max(index - 1, 0)].span.end },
+        keywordSpan: spanOf(operatorToken),
+        tolerance: tolerance.value,
+      };
+    } else {
+      this.report(
+        operatorToken.span,
+        'Expected a comparison after the measure: ==, !=, <, <=, >, >=, between A and B, or within N% of previous.',
+        'expected-token',
+      );
+      return { type: 'expectation', expectation };
+    }
+    this.reportExtra(tokens, index, 'the expectation');
+    return { type: 'expectation', expectation };
+  }
+
+  /** A number, optionally negative, optionally followed by `%` with no space. Reports what is missing. */
+  private readExpectValue(tokens: readonly Token[], index: number): { value: ExpectValueNode | undefined; next: number } {
+    const previous = tokens[index - 1];
+    const negative = isPunct(tokens[index], '-');
+    const numberToken = tokens[negative ? index + 1 : index];
+    if (!numberToken || numberToken.type !== 'number') {
+      const at = tokens[index] ? tokens[index].span : { start: previous.span.end, end: previous.span.end };
+      this.report(at, 'Expected a number or a percentage, e.g. 1000 or 37.5%.', 'expected-number');
+      return { value: undefined, next: tokens[index] && tokens[index].type !== 'word' ? index + 1 : index };
+    }
+    let next = (negative ? index + 1 : index) + 1;
+    const start = tokens[index].span.start;
+    let end = numberToken.span.end;
+    const percentToken = tokens[next];
+    const percent = isPunct(percentToken, '%') && percentToken.span.start === numberToken.span.end;
+    if (percent) {
+      end = percentToken.span.end;
+      next++;
+    }
+    // `1,000`: reported as one value and skipped whole, so the rest of the line still parses.
+    let groupsEnd = next;
+    while (isPunct(tokens[groupsEnd], ',') && tokens[groupsEnd + 1]?.type === 'number' && tokens[groupsEnd].span.start === tokens[groupsEnd - 1].span.end)
+      groupsEnd += 2;
+    if (groupsEnd > next) {
+      const written = this.text.slice(start, tokens[groupsEnd - 1].span.end);
+      this.report(
+        { start, end: tokens[groupsEnd - 1].span.end },
+        `Write numbers without thousands separators: ${written.replace(/,/g, '')}.`,
+        'expected-number',
+      );
+      return { value: undefined, next: groupsEnd };
+    }
+    const magnitude = Number(numberToken.text);
+    return { value: { span: { start, end }, value: negative ? -magnitude : magnitude, percent }, next };
   }
 
   /** `a, b, sum(c)`: Piwik PRO column ids, a transformation written as a call. */

@@ -9,6 +9,7 @@ import { CancellationTokenSource, type CompletionList, type Hover, type MarkupCo
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { getAqLanguageService } from '../../server/src/languageService/analyticsLanguageService';
 import type { AnalyticsSchema } from '../../server/src/languageService/analyticsTypes';
+import { createIncrementalParser } from '../../server/src/languageService/parser/incrementalParser';
 import { LanguageFeatureHandlers } from '../../server/src/lsp/languageFeatureHandlers';
 import type { LanguageFeatureContext } from '../../server/src/lsp/serverContext';
 import { shopSchema } from '../unit/languageService/languageServiceHelpers';
@@ -25,6 +26,7 @@ function contextWith(files: Record<string, string>, schema: AnalyticsSchema | un
   const context: LanguageFeatureContext = {
     document: (uri) => documents.get(uri),
     model: (document) => service.parse(document.getText()),
+    chunks: (document) => createIncrementalParser().parseChunks(document.getText()),
     schemaLookup: () => () => schema,
     jqlSchema: () => schema,
     validationOptions: () => ({}),

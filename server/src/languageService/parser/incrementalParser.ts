@@ -425,16 +425,17 @@ export function chunkIndexAt(chunked: ChunkedDocument, offset: number): number {
 
 /**
  * The part of the document that completion and hover at `offset` read, as a small document with
- * document spans: the queries of the chunk containing `offset` and of the chunk before it (a query
- * there may end where this chunk starts), back to the nearest earlier query (an indented line
- * belongs to the last query above it), and the `use` directives in force there. Building it costs
- * a chunk or two, where assembling the whole document after an edit moved every chunk below it
- * costs a copy of every tree below the edit. Comments and syntax problems are left out.
+ * document spans: the queries of the chunk containing `offset`, back to the nearest query that
+ * starts at or before it (an indented line belongs to the last query above it; no query reaches
+ * past its chunk), and the `use` directives in force there. Building it costs a chunk or two,
+ * where assembling the whole document after an edit moved every chunk below it costs a copy of
+ * every tree below the edit. Comments and syntax problems are left out.
  */
 export function documentAround(chunked: ChunkedDocument, offset: number): AqDocument {
   const at = chunkIndexAt(chunked, offset);
-  let first = Math.max(0, at - 1);
-  while (first > 0 && chunked.chunks[first].parsed.queries.length === 0) first--;
+  const startsAtOrBefore = (chunk: DocumentChunk) => chunk.parsed.queries.length > 0 && chunk.offset + chunk.parsed.queries[0].span.start <= offset;
+  let first = at;
+  while (first > 0 && !startsAtOrBefore(chunked.chunks[first])) first--;
   const chunk = chunked.chunks[at];
   const document: AqDocument = { textLength: chunked.textLength, uses: [], queries: [], comments: [], problems: [] };
   if (chunk === undefined) return document;

@@ -91,6 +91,7 @@ export function narrowCompletions(
   // Candidates of one list mostly replace the same span: the typed text is sliced once per span.
   let lastSpanStart = -1;
   let typed = '';
+  let prefixes = 0;
   for (let index = 0; index < candidates.length; index++) {
     const candidate = candidates[index];
     const spanStart = candidate.replaceSpan?.start ?? -1;
@@ -99,7 +100,10 @@ export function narrowCompletions(
       lastSpanStart = spanStart;
     }
     const rank = matchRank(typed, filterTextOf(candidate));
-    if (rank >= 0) ranked.push({ index, rank });
+    if (rank < 0) continue;
+    ranked.push({ index, rank });
+    // Prefixes rank first and ties keep the candidates' order: once `limit` of them are found, the rest cannot get in.
+    if (rank === 0 && ++prefixes === limit) break;
   }
   ranked.sort((a, b) => a.rank - b.rank || a.index - b.index);
   const kept = ranked

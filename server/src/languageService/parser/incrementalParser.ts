@@ -4,8 +4,11 @@
  * The grammar resets all parser state at a column-0 `### Title`, at a `use` line and at a head
  * line that no title is waiting for; only the current `use` directive and the query count cross
  * such a line. The text is cut into chunks at those lines, each chunk is parsed on its own
- * (cached by its text) and the results are shifted to the chunk's offset and stitched together,
- * giving exactly what `parseAqDocument` gives for the whole text.
+ * (cached by its text, spans from the chunk's start), and a new version is cut again only where it
+ * differs from the last one. `assembleDocument` shifts the chunks' nodes to their offsets and
+ * stitches them together, giving exactly what `parseAqDocument` gives for the whole text; the
+ * features that run on every keystroke read the chunks instead, so the chunks an edit moves are
+ * never copied.
  */
 import type { QuickFix } from './textSpan';
 import { QUERY_KINDS } from '../clauseCatalog';

@@ -2,7 +2,8 @@
 // .aq file against a 10,000-event schema, driven through the BUILT server over real LSP on stdio;
 // completion and diagnostic latency after an edit, next to the round-trip of a trivial request on
 // the same connection (the transport's floor). Part 2: the offline engine (scripts/benchEngine.ts)
-// when it exists. Options: --iterations N (default 40), --language-only, --engine-only.
+// when it exists. Options: --iterations N (default 40), --language-only, --engine-only, --cpu-prof DIR
+// (writes a V8 CPU profile of the language server into DIR, to see where its time goes).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const iterationsArg = args.indexOf('--iterations');
 const ITERATIONS = iterationsArg >= 0 ? Number(args[iterationsArg + 1]) : 40;
+const cpuProfArg = args.indexOf('--cpu-prof');
+const SERVER_PROFILE_DIR = cpuProfArg >= 0 ? args[cpuProfArg + 1] : undefined;
 const WARMUP = 5;
 const QUERY_COUNT = 2000;
 const EVENT_COUNT = 10000;
@@ -79,7 +82,8 @@ function generateQueries() {
 // ---------------------------------------------------------------------------------------------
 
 async function startServer(workspace) {
-  const child = spawn(process.execPath, [join(root, 'dist', 'server.js'), '--stdio'], {
+  const profileArgs = SERVER_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${SERVER_PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...profileArgs, join(root, 'dist', 'server.js'), '--stdio'], {
     cwd: workspace,
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, AQ_CACHE_DIR: join(workspace, '.cache') },
@@ -123,10 +127,23 @@ async function startServer(workspace) {
   return { child, connection, schemaLoaded, onRefresh: (listener) => refreshListeners.push(listener) };
 }
 
-function positionAt(text, offset) {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length - 1;
-  return { line, character: offset - (before.lastIndexOf('\n') + 1) };
+/** The start offset of every line of `text`. */
+function lineStartsOf(text) {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** A position from a line table, by binary search: the client's own cost must stay out of the timings. */
+function positionAt(lineStarts, offset) {
+  let low = 0;
+  let high = lineStarts.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (lineStarts[middle] <= offset) low = middle;
+    else high = middle - 1;
+  }
+  return { line: low, character: offset - lineStarts[low] };
 }
 
 function stats(samples) {
@@ -135,12 +152,15 @@ function stats(samples) {
   return { median: pick(0.5), p95: pick(0.95), n: sorted.length };
 }
 
-async function measure(label, count, run) {
+/** Times `run`; `check` looks at each answer afterwards (untimed), so a bench that drifts off its target fails instead of timing nothing. */
+async function measure(label, count, run, check = () => undefined) {
   const samples = [];
   for (let i = 0; i < WARMUP + count; i++) {
     const started = performance.now();
-    await run(i);
+    const answer = await run(i);
     if (i >= WARMUP) samples.push(performance.now() - started);
+    const problem = check(answer);
+    if (problem) throw new Error(`${label}: ${problem}`);
   }
   return { label, ...stats(samples) };
 }
@@ -170,7 +190,7 @@ async function runLanguageBench() {
       JSON.stringify({ sources: { shop: { kind: 'mixpanel', projectId: 1, region: 'US', schemaFile: 'schema.json' } }, default: 'shop' }),
     );
     writeFileSync(join(workspace, 'schema.json'), JSON.stringify(generateLexicon()));
-    let text = generateQueries();
+    const text = generateQueries();
     const bigUri = pathToFileURL(join(workspace, 'big.aq')).href;
     const tinyUri = pathToFileURL(join(workspace, 'tiny.aq')).href;
     console.log(
@@ -196,64 +216,110 @@ async function runLanguageBench() {
       );
 
       let version = 1;
-      // Each edit rewrites one digit of a title somewhere in the file: a realistic single keystroke
-      // that invalidates one query, in a different place each time.
+      // Edits replace one digit with another, so offsets and line breaks never move: every offset
+      // the samples use is found once, before timing (searching for a title's text would find the
+      // wrong query once its number has been edited, and searching or splitting 300 KB per sample
+      // would time the client instead of the server).
+      const lineStarts = lineStartsOf(text);
+      const queries = [];
+      for (let query = 0, from = 0; query < QUERY_COUNT; query++) {
+        const start = text.indexOf(`### Query number ${query}\n`, from);
+        const lastTitleDigit = text.indexOf('\n', start) - 1;
+        queries.push({
+          lastTitleDigit,
+          digit: Number(text[lastTitleDigit]),
+          headEvent: text.indexOf('"', start) + 1,
+          // Funnels have no property: theirs is the next query's, which is just as good a place to type.
+          propertyName: text.indexOf('properties["', start) + 'properties["'.length,
+          firstClause: text.indexOf('\n  ', start) + 3,
+        });
+        from = start + 1;
+      }
+      // Each edit rewrites the last digit of a title somewhere in the file: a realistic single
+      // keystroke that invalidates one query, in a different place each time.
       const edit = async (i) => {
-        const query = (i * 37) % QUERY_COUNT;
-        const marker = `### Query number ${query}\n`;
-        const offset = text.indexOf(marker) + marker.length - 2;
-        const replacement = String((Number(text[offset]) + 1) % 10);
-        text = text.slice(0, offset) + replacement + text.slice(offset + 1);
-        const start = positionAt(text, offset);
+        const query = queries[(i * 37) % QUERY_COUNT];
+        query.digit = (query.digit + 1) % 10;
+        const start = positionAt(lineStarts, query.lastTitleDigit);
         await connection.sendNotification('textDocument/didChange', {
           textDocument: { uri: bigUri, version: ++version },
-          contentChanges: [{ range: { start, end: { line: start.line, character: start.character + 1 } }, text: replacement }],
+          contentChanges: [{ range: { start, end: { line: start.line, character: start.character + 1 } }, text: String(query.digit) }],
         });
         return query;
       };
 
+      const offers = (label) => (list) => (list?.items?.some((item) => item.label === label) ? undefined : `"${label}" is not offered`);
       const rows = [];
       const trivial = await measure('trivial request (documentSymbol, tiny file)', ITERATIONS, () =>
         connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri: tinyUri } }),
       );
       rows.push(trivial);
       rows.push(
-        await measure('edit + diagnostics (pull, whole file)', ITERATIONS, async (i) => {
-          await edit(i);
-          await connection.sendRequest('textDocument/diagnostic', { textDocument: { uri: bigUri } });
-        }),
+        await measure(
+          'edit + diagnostics (pull, whole file)',
+          ITERATIONS,
+          async (i) => {
+            await edit(i);
+            return connection.sendRequest('textDocument/diagnostic', { textDocument: { uri: bigUri } });
+          },
+          // Titles carry no findings: every pull must report what the first one did.
+          (report) => (report.items?.length === first.items.length ? undefined : `${report.items?.length} diagnostics instead of ${first.items.length}`),
+        ),
       );
       rows.push(
-        await measure('edit + completion: event name in head (10k events)', ITERATIONS, async (i) => {
-          const query = await edit(i);
-          const head = text.indexOf('"', text.indexOf(`### Query number ${query}\n`)) + 1;
-          await connection.sendRequest('textDocument/completion', { textDocument: { uri: bigUri }, position: positionAt(text, head + 3) });
-        }),
+        await measure(
+          'edit + completion: event name in head (10k events)',
+          ITERATIONS,
+          async (i) => {
+            const query = await edit(i);
+            return connection.sendRequest('textDocument/completion', { textDocument: { uri: bigUri }, position: positionAt(lineStarts, query.headEvent + 3) });
+          },
+          (list) => (list?.items?.some((item) => item.label.startsWith('Event ')) ? undefined : 'no event is offered'),
+        ),
       );
       rows.push(
-        await measure('edit + completion: properties["…"]', ITERATIONS, async (i) => {
-          const query = await edit(i);
-          const bracket = text.indexOf('properties["', text.indexOf(`### Query number ${query}\n`)) + 'properties["'.length;
-          await connection.sendRequest('textDocument/completion', { textDocument: { uri: bigUri }, position: positionAt(text, bracket + 1) });
-        }),
+        await measure(
+          'edit + completion: properties["…"]',
+          ITERATIONS,
+          async (i) => {
+            const query = await edit(i);
+            return connection.sendRequest('textDocument/completion', {
+              textDocument: { uri: bigUri },
+              position: positionAt(lineStarts, query.propertyName + 1),
+            });
+          },
+          offers('plan'),
+        ),
       );
       rows.push(
-        await measure('edit + completion: clause keyword', ITERATIONS, async (i) => {
-          const query = await edit(i);
-          const clause = text.indexOf('\n  ', text.indexOf(`### Query number ${query}\n`)) + 3;
-          await connection.sendRequest('textDocument/completion', { textDocument: { uri: bigUri }, position: positionAt(text, clause) });
-        }),
+        await measure(
+          'edit + completion: clause keyword',
+          ITERATIONS,
+          async (i) => {
+            const query = await edit(i);
+            return connection.sendRequest('textDocument/completion', { textDocument: { uri: bigUri }, position: positionAt(lineStarts, query.firstClause) });
+          },
+          // The clauses the query does not use yet, which vary by query kind.
+          (list) => (list?.items?.length > 0 ? undefined : 'no clause is offered'),
+        ),
       );
       rows.push(
-        await measure('hover on an event name', ITERATIONS, (i) => {
-          const head = text.indexOf('"', text.indexOf(`### Query number ${(i * 11) % QUERY_COUNT}\n`)) + 2;
-          return connection.sendRequest('textDocument/hover', { textDocument: { uri: bigUri }, position: positionAt(text, head) });
-        }),
+        await measure(
+          'hover on an event name',
+          ITERATIONS,
+          (i) => {
+            const query = queries[(i * 11) % QUERY_COUNT];
+            return connection.sendRequest('textDocument/hover', { textDocument: { uri: bigUri }, position: positionAt(lineStarts, query.headEvent + 1) });
+          },
+          (hover) => (/Generated event number/.test(hover?.contents?.value ?? '') ? undefined : 'no event description'),
+        ),
       );
       printTable('language server latency (client-measured round trips)', rows, trivial);
     } finally {
       await connection.sendRequest('shutdown').catch(() => undefined);
       await connection.sendNotification('exit').catch(() => undefined);
+      // A profile is written only when the server exits on its own.
+      if (SERVER_PROFILE_DIR && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 5000).unref() && child.once('exit', resolve));
       connection.dispose();
       if (child.exitCode === null) child.kill();
     }

@@ -42,6 +42,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   });
 
   connection.onCompletion((params, token) => features.completion(params, token));
+  connection.onCompletionResolve((item) => features.resolveCompletion(item));
   connection.onHover((params, token) => features.hover(params, token));
   connection.onCodeAction((params, token) => features.codeActions(params, token));
   connection.onDocumentSymbol((params, token) => features.documentSymbols(params, token));

@@ -9,6 +9,8 @@ import { CancellationTokenSource, type CompletionList, type Hover, type MarkupCo
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { getAqLanguageService } from '../../server/src/languageService/analyticsLanguageService';
 import type { AnalyticsSchema } from '../../server/src/languageService/analyticsTypes';
+import { schemaFromLexicon } from '../../server/src/queryContract/lexiconSchema';
+import { createIncrementalParser } from '../../server/src/languageService/parser/incrementalParser';
 import { LanguageFeatureHandlers } from '../../server/src/lsp/languageFeatureHandlers';
 import type { LanguageFeatureContext } from '../../server/src/lsp/serverContext';
 import { shopSchema } from '../unit/languageService/languageServiceHelpers';
@@ -25,6 +27,7 @@ function contextWith(files: Record<string, string>, schema: AnalyticsSchema | un
   const context: LanguageFeatureContext = {
     document: (uri) => documents.get(uri),
     model: (document) => service.parse(document.getText()),
+    chunks: (document) => createIncrementalParser().parseChunks(document.getText()),
     schemaLookup: () => () => schema,
     jqlSchema: () => schema,
     validationOptions: () => ({}),
@@ -52,6 +55,33 @@ describe('language feature handlers, called directly', () => {
     assert.ok(list);
     const labels = list.items.map((item) => item.label);
     assert.ok(labels.includes('Sign Up'), labels.join(', '));
+  });
+
+  it('narrows a 5,000-event list to what is typed, marks it incomplete, and resolves the documentation left out', async () => {
+    const events = Array.from({ length: 5000 }, (_, i) => ({
+      entityType: 'event',
+      name: `Event ${String(i).padStart(4, '0')}`,
+      schemaJson: { description: `Generated event number ${i}` },
+    }));
+    const schema = schemaFromLexicon({ status: 'ok', results: events }, { kind: 'file', label: 'big.json' });
+    const complete = async (typed: string) => {
+      const { text, line, character } = at(`segmentation "${typed}|"\n  last 7 days\n`);
+      const { handlers } = contextWith({ 'a.aq': text }, schema);
+      const list = (await handlers.completion({ textDocument: { uri: 'file:///work/a.aq' }, position: { line, character } }, token())) as CompletionList;
+      return { handlers, list, labels: list.items.map((item) => item.label) };
+    };
+    const first = await complete('Ev');
+    assert.equal(first.list.isIncomplete, true, 'the editor must ask again as the user types');
+    assert.equal(first.list.items.length, 100);
+    assert.ok(first.list.items.every((item) => item.documentation === undefined));
+    // Typing on: the editor asks again, and the narrower list holds the event the user is after.
+    const typed = await complete('Event 4321');
+    assert.ok(typed.labels.includes('Event 4321'), typed.labels.join(', '));
+    const item = typed.list.items.find((candidate) => candidate.label === 'Event 4321')!;
+    const resolved = typed.handlers.resolveCompletion(item);
+    assert.match((resolved.documentation as MarkupContent).value, /Generated event number 4321/);
+    // An item from an answer the server no longer remembers comes back as it was.
+    assert.deepEqual(typed.handlers.resolveCompletion({ ...item, data: { list: -1, index: 0 } }), { ...item, data: { list: -1, index: 0 } });
   });
 
   it('hover on an event shows its schema description as markdown', async () => {

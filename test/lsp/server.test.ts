@@ -66,6 +66,7 @@ describe('language server over stdio (push diagnostics)', () => {
   it('announces the features it serves', () => {
     const capabilities = session.initializeResult.capabilities;
     assert.deepEqual(capabilities.completionProvider?.triggerCharacters, ['"', '[', ' ', '.']);
+    assert.equal(capabilities.completionProvider?.resolveProvider, true);
     assert.equal(capabilities.textDocumentSync, 2);
     assert.ok(capabilities.hoverProvider);
     assert.ok(capabilities.documentSymbolProvider);
@@ -422,6 +423,22 @@ describe('language server over stdio (pull diagnostics, settings)', () => {
     const purchase = list.items.find((item) => item.label === 'Purchase');
     assert.ok(purchase, list.items.map((item) => item.label).join(', '));
     assert.equal(applyCompletion(text, list, purchase), text.replace('"Pur"', '"Purchase"'));
+  });
+
+  it('sends completion documentation only when the editor resolves the item', async () => {
+    const uri = fileUri(join(root, 'resolve.aq'));
+    const text = 'use mixpanel "shop"\n### Q\nsegmentation "Pur"\n  last 7 days\n';
+    await session.open(uri, text);
+    const list = (await session.connection.sendRequest('textDocument/completion', {
+      textDocument: { uri },
+      position: positionOf(text, 'Pur"', 3),
+    })) as CompletionList;
+    const purchase = list.items.find((item) => item.label === 'Purchase');
+    assert.ok(purchase, list.items.map((item) => item.label).join(', '));
+    assert.equal(purchase.documentation, undefined);
+    const resolved = (await session.connection.sendRequest('completionItem/resolve', purchase)) as CompletionItem;
+    assert.match((resolved.documentation as MarkupContent).value, /An order was paid/);
+    assert.equal(applyCompletion(text, list, resolved), text.replace('"Pur"', '"Purchase"'));
   });
 
   it('adds the sources from the aq.sources setting to those of aq.json', async () => {

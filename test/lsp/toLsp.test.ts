@@ -108,6 +108,33 @@ describe('toLsp', () => {
     assert.equal(mixed.itemDefaults, undefined);
   });
 
+  it('leaves documentation for resolve and marks a narrowed list incomplete, with the same edits', () => {
+    const text = 'segmentation "Si"';
+    const candidates = [
+      { label: 'Sign Up', kind: 'event' as const, documentation: 'Someone signed up', replaceSpan: { start: 14, end: 16 } },
+      { label: 'Purchase', kind: 'event' as const, documentation: 'An order', insertText: 'Purchase"', replaceSpan: { start: 14, end: 16 } },
+    ];
+    const inline = toLspCompletionList(doc(text), candidates, true);
+    const deferred = toLspCompletionList(doc(text), candidates, true, { isIncomplete: true, resolveList: 7 });
+    assert.equal(inline.isIncomplete, false);
+    assert.equal(deferred.isIncomplete, true);
+    assert.deepEqual(
+      inline.items.map((item) => (item.documentation as { value: string }).value),
+      ['Someone signed up', 'An order'],
+    );
+    assert.deepEqual(
+      deferred.items.map((item) => [item.documentation, item.data]),
+      [
+        [undefined, { list: 7, index: 0 }],
+        [undefined, { list: 7, index: 1 }],
+      ],
+    );
+    assert.equal(deferred.items[0].filterText, undefined, 'a filter text equal to the label is not sent');
+    for (let i = 0; i < candidates.length; i++)
+      assert.equal(applyCompletion(text, deferred, deferred.items[i]), applyCompletion(text, inline, inline.items[i]));
+    assert.equal(applyCompletion(text, deferred, deferred.items[1]), 'segmentation "Purchase""');
+  });
+
   it('keeps a symbol selection range inside its full range', () => {
     const symbol = toLspDocumentSymbol(doc('### A\nsegmentation "x"\n'), {
       name: 'A',

@@ -10,22 +10,32 @@ import { documentSymbols, foldingRanges } from './features/documentSymbols';
 import { hoverQuery } from './features/hoverQuery';
 import { queryAt } from './queryFacts';
 import { semanticTokens, type SemanticToken } from './features/semanticTokens';
-import { validateDocument } from './features/validateQuery';
+import { validateChunks, validateDocument } from './features/validateQuery';
 import type { SchemaLookup } from './queryFacts';
 import { completeJql, hoverJql, validateJql } from './jql/jqlAnalysis';
 import type { AqDocument, QueryBlock } from './parser/queryAst';
 import { parseAqDocument } from './parser/queryParser';
+import { documentAround, type ChunkedDocument } from './parser/incrementalParser';
 
 export type { SchemaLookup } from './queryFacts';
 export type { SemanticToken, SemanticTokenType } from './features/semanticTokens';
 export { SEMANTIC_TOKEN_TYPES } from './features/semanticTokens';
 export { sourceRefOf } from './queryFacts';
+export type { ChunkedDocument } from './parser/incrementalParser';
+export { COMPLETION_LIST_LIMIT, narrowCompletions, type NarrowedCompletions } from './completionNarrowing';
 
 export interface AqLanguageService {
   /** Parses an `.aq` text (tolerant; problems are in `problems`). */
   parse(text: string): AqDocument;
   /** Syntax problems and analysis findings, sorted by position. */
   validate(document: AqDocument, text: string, schemas: SchemaLookup, options?: ValidationOptions): QueryDiagnostic[];
+  /** `validate` for the chunks of an incremental parse (the server's): the same findings, re-analysing only new chunks. */
+  validateChunked(chunked: ChunkedDocument, schemas: SchemaLookup, options?: ValidationOptions): QueryDiagnostic[];
+  /**
+   * What `complete` and `hover` at `offset` read of a chunked parse, as a small document: they give
+   * the same answers on it as on the whole document, without placing every chunk below an edit.
+   */
+  documentAround(chunked: ChunkedDocument, offset: number): AqDocument;
   complete(document: AqDocument, text: string, offset: number, schemas: SchemaLookup): CompletionCandidate[];
   hover(document: AqDocument, text: string, offset: number, schemas: SchemaLookup): HoverInfo | undefined;
   /** One symbol per query, named by its title. */
@@ -52,6 +62,8 @@ function guarded<T>(fallback: T, action: () => T): T {
 const service: AqLanguageService = {
   parse: (text) => parseAqDocument(text),
   validate: (document, text, schemas, options) => guarded<QueryDiagnostic[]>([], () => validateDocument(document, text, schemas, options)),
+  validateChunked: (chunked, schemas, options) => guarded<QueryDiagnostic[]>([], () => validateChunks(chunked, schemas, options)),
+  documentAround: (chunked, offset) => documentAround(chunked, offset),
   complete: (document, text, offset, schemas) => guarded<CompletionCandidate[]>([], () => completeQuery(document, text, offset, schemas)),
   hover: (document, _text, offset, schemas) => guarded<HoverInfo | undefined>(undefined, () => hoverQuery(document, offset, schemas)),
   symbols: (document) => guarded<QuerySymbol[]>([], () => documentSymbols(document)),

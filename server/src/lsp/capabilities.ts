@@ -7,7 +7,7 @@ export function serverCapabilities(client: ClientSupport): InitializeResult {
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
-      completionProvider: { triggerCharacters: ['"', '[', ' ', '.'], resolveProvider: false },
+      completionProvider: { triggerCharacters: ['"', '[', ' ', '.'], resolveProvider: true },
       hoverProvider: true,
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
       documentSymbolProvider: true,

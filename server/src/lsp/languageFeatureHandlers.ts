@@ -3,9 +3,19 @@
  * files): each handler looks up the document, takes the cached parse, calls the language core and
  * converts its answer to LSP. No language logic lives here.
  */
-import { CancellationToken, CodeActionKind, type CodeActionParams, type Diagnostic, type Position, type SemanticTokens } from 'vscode-languageserver';
+import {
+  CancellationToken,
+  CodeActionKind,
+  type CodeActionParams,
+  type CompletionItem,
+  type Diagnostic,
+  MarkupKind,
+  type Position,
+  type SemanticTokens,
+} from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { getAqLanguageService } from '../languageService/analyticsLanguageService';
+import { getAqLanguageService, narrowCompletions } from '../languageService/analyticsLanguageService';
+import type { CompletionCandidate } from '../languageService/analyticsTypes';
 import { lintEventFile } from '../workflows/send/eventFileLint';
 import { documentPathOf, isAqDocument, isEventFileDocument, isJqlDocument } from './documentPath';
 import { runSafe } from './runSafe';
@@ -18,6 +28,7 @@ import {
   toLspDocumentSymbol,
   toLspFoldingRange,
   toLspHover,
+  type CompletionResolveData,
 } from './toLsp';
 
 interface PositionParams {
@@ -29,8 +40,14 @@ interface DocumentParams {
   textDocument: { uri: string };
 }
 
+/** How many recent completion answers keep their documentation for `completionItem/resolve`. */
+const RESOLVABLE_LISTS = 4;
+
 export class LanguageFeatureHandlers {
   private readonly service = getAqLanguageService();
+  /** The candidates of the latest completion answers, newest last, by answer number. */
+  private readonly recentLists: Array<{ list: number; candidates: readonly CompletionCandidate[] }> = [];
+  private nextList = 1;
 
   constructor(private readonly context: LanguageFeatureContext) {}
 
@@ -44,7 +61,7 @@ export class LanguageFeatureHandlers {
       : isJqlDocument(document)
         ? this.service.validateJql(text, context.jqlSchema(path))
         : [
-            ...this.service.validate(context.model(document), text, context.schemaLookup(path), context.validationOptions(path)),
+            ...this.service.validateChunked(context.chunks(document), context.schemaLookup(path), context.validationOptions(path)),
             ...(context.runDiagnostics?.(document) ?? []),
           ];
     return problems.map((problem) => toLspDiagnostic(document, problem));
@@ -54,16 +71,28 @@ export class LanguageFeatureHandlers {
     return this.atPosition(params, token, 'completion', (document, text, offset, path) => {
       const candidates = isJqlDocument(document)
         ? this.service.completeJql(text, offset, this.context.jqlSchema(path))
-        : this.service.complete(this.context.model(document), text, offset, this.context.schemaLookup(path));
-      return toLspCompletionList(document, candidates, this.context.canDefaultEditRange());
+        : this.service.complete(this.service.documentAround(this.context.chunks(document), offset), text, offset, this.context.schemaLookup(path));
+      const narrowed = narrowCompletions(candidates, text, offset);
+      const list = this.nextList++;
+      this.recentLists.push({ list, candidates: narrowed.candidates });
+      if (this.recentLists.length > RESOLVABLE_LISTS) this.recentLists.shift();
+      return toLspCompletionList(document, narrowed.candidates, this.context.canDefaultEditRange(), { isIncomplete: narrowed.isIncomplete, resolveList: list });
     });
+  }
+
+  /** Adds the documentation left out of a completion item, from the answer it came in. */
+  resolveCompletion(item: CompletionItem): CompletionItem {
+    const data = item.data as Partial<CompletionResolveData> | undefined;
+    const documentation = this.recentLists.find((recent) => recent.list === data?.list)?.candidates[data?.index ?? -1]?.documentation;
+    // An item of an answer too old to remember simply stays without documentation.
+    return documentation === undefined ? item : { ...item, documentation: { kind: MarkupKind.Markdown, value: documentation } };
   }
 
   hover(params: PositionParams, token: CancellationToken) {
     return this.atPosition(params, token, 'hover', (document, text, offset, path) => {
       const hover = isJqlDocument(document)
         ? this.service.hoverJql(text, offset, this.context.jqlSchema(path))
-        : this.service.hover(this.context.model(document), text, offset, this.context.schemaLookup(path));
+        : this.service.hover(this.service.documentAround(this.context.chunks(document), offset), text, offset, this.context.schemaLookup(path));
       return hover ? toLspHover(document, hover) : null;
     });
   }

@@ -40,6 +40,11 @@ export class RunProblems {
     return true;
   }
 
+  /** Whether any problem is recorded for the document. */
+  has(uri: string): boolean {
+    return this.byDocument.has(uri);
+  }
+
   /** The recorded problems of queries whose text is unchanged, as diagnostics on the current text. */
   diagnostics(uri: string, document: AqDocument, text: string): QueryDiagnostic[] {
     const problems = this.byDocument.get(uri);

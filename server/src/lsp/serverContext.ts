@@ -4,7 +4,7 @@
  * interface so a test can hand them a small fake instead of a running server.
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { SchemaLookup } from '../languageService/analyticsLanguageService';
+import type { ChunkedDocument, SchemaLookup } from '../languageService/analyticsLanguageService';
 import type { AnalyticsSchema, QueryDiagnostic, TextSpan, ValidationOptions } from '../languageService/analyticsTypes';
 import type { AqDocument } from '../languageService/parser/queryAst';
 import type { SourceStatus } from '../protocol/customRequests';
@@ -23,6 +23,8 @@ export interface LanguageFeatureContext {
   document(uri: string): TextDocument | undefined;
   /** The cached parse of an open `.aq` document. */
   model(document: TextDocument): AqDocument;
+  /** The same parse chunk by chunk, as the incremental parser keeps it: what keystroke-time features read. */
+  chunks(document: TextDocument): ChunkedDocument;
   /** Schemas by the `use` line of a query, for the document at `path`. */
   schemaLookup(path: string | undefined): SchemaLookup;
   /** The schema `.jql` scripts and event files are checked against (the default source's). */

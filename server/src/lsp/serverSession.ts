@@ -18,9 +18,10 @@ import {
 } from 'vscode-languageserver';
 import type { NotificationType as AqNotificationType, RequestType as AqRequestType } from 'vscode-languageserver-protocol';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { getAqLanguageService, sourceRefOf, type SchemaLookup } from '../languageService/analyticsLanguageService';
+import { getAqLanguageService, sourceRefOf, type ChunkedDocument, type SchemaLookup } from '../languageService/analyticsLanguageService';
 import type { AnalyticsSchema, QueryDiagnostic, TextSpan, ValidationOptions } from '../languageService/analyticsTypes';
 import type { AqDocument } from '../languageService/parser/queryAst';
+import { assembleDocument } from '../languageService/parser/incrementalParser';
 import {
   CredentialsRequest,
   SendProgressNotification,
@@ -69,7 +70,7 @@ export class ServerSession implements ServerContext {
   readonly documents = new TextDocuments(TextDocument);
   readonly cacheDir = defaultCacheDir();
   private readonly service = getAqLanguageService();
-  private readonly models = createDocumentModelCache<AqDocument>((document, parser) => parser.parse(document.getText()));
+  private readonly models = createDocumentModelCache<ChunkedDocument>((document, parser) => parser.parseChunks(document.getText()));
   private engines: WorkspaceEngines | undefined;
   private diagnosticsSupport: DiagnosticsSupport | undefined;
   private settingsResolver: SettingsResolver | undefined;
@@ -109,6 +110,10 @@ export class ServerSession implements ServerContext {
   }
 
   model(document: TextDocument): AqDocument {
+    return assembleDocument(this.models.get(document));
+  }
+
+  chunks(document: TextDocument): ChunkedDocument {
     return this.models.get(document);
   }
 
@@ -130,6 +135,8 @@ export class ServerSession implements ServerContext {
   }
 
   runDiagnostics(document: TextDocument): QueryDiagnostic[] {
+    // Most documents have none; the whole placed document is built only for those that do.
+    if (!this.runProblems.has(document.uri)) return [];
     return this.runProblems.diagnostics(document.uri, this.model(document), document.getText());
   }
 
@@ -213,7 +220,8 @@ export class ServerSession implements ServerContext {
       if (!isAqDocument(document)) {
         await engines.loadSchema(undefined, path);
       } else {
-        const block = this.service.queryAt(this.models.get(document), document.offsetAt(position));
+        const offset = document.offsetAt(position);
+        const block = this.service.queryAt(this.service.documentAround(this.models.get(document), offset), offset);
         await engines.loadSchema(sourceRefOf(block?.source), path);
       }
     } catch (error) {

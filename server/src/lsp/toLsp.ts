@@ -119,33 +119,68 @@ export function toLspCompletionItem(document: PositionSource, candidate: Complet
   return item;
 }
 
+/** What a completion item carries for `completionItem/resolve` to find its documentation. */
+export interface CompletionResolveData {
+  /** The answer the item came in. */
+  list: number;
+  /** Its place in that answer. */
+  index: number;
+}
+
+/** How a converted list is shaped beyond its items. */
+export interface CompletionListShape {
+  /** Candidates were left out; the editor must ask again as the user types. */
+  isIncomplete?: boolean;
+  /** Leave documentation out and give each item `{ list, index }` data to resolve it by. */
+  resolveList?: number;
+}
+
 /**
  * Converts a completion list. When every candidate replaces the same span and the client accepts
- * list-level defaults, the range is sent once instead of once per item: a 10,000-event list then
- * crosses the wire in a fraction of the bytes.
+ * list-level defaults, the range is sent once instead of once per item; with `resolveList`, the
+ * documentation (the longest part of an item) is fetched only for the item the user looks at.
+ * Text the editor would default to anyway (a filter text equal to the label) is not sent.
  */
-export function toLspCompletionList(document: PositionSource, candidates: readonly CompletionCandidate[], canDefaultEditRange: boolean): CompletionList {
+export function toLspCompletionList(
+  document: PositionSource,
+  candidates: readonly CompletionCandidate[],
+  canDefaultEditRange: boolean,
+  shape: CompletionListShape = {},
+): CompletionList {
+  const isIncomplete = shape.isIncomplete === true;
+  const withResolveData = (item: CompletionItem, index: number): CompletionItem => {
+    if (shape.resolveList === undefined) return item;
+    delete item.documentation;
+    const data: CompletionResolveData = { list: shape.resolveList, index };
+    item.data = data;
+    return item;
+  };
   const first = candidates[0]?.replaceSpan;
   const sharesOneSpan =
     first !== undefined && candidates.every((c) => c.replaceSpan !== undefined && c.replaceSpan.start === first.start && c.replaceSpan.end === first.end);
   if (canDefaultEditRange && sharesOneSpan) {
-    const items = candidates.map((candidate) => {
+    const items = candidates.map((candidate, index) => {
       const item = toLspCompletionItem(document, { ...candidate, replaceSpan: undefined, insertText: undefined });
       const newText = candidate.insertText ?? candidate.label;
-      if (newText !== candidate.label) item.textEditText = newText;
-      item.filterText = newText;
-      return item;
+      if (newText !== candidate.label) {
+        item.textEditText = newText;
+        item.filterText = newText;
+      }
+      return withResolveData(item, index);
     });
-    return { isIncomplete: false, itemDefaults: { editRange: spanToRange(document, first) }, items };
+    return { isIncomplete, itemDefaults: { editRange: spanToRange(document, first) }, items };
   }
   const range = first ? spanToRange(document, first) : undefined;
   return {
-    isIncomplete: false,
-    items: candidates.map((candidate) =>
-      toLspCompletionItem(
-        document,
-        candidate,
-        range && candidate.replaceSpan?.start === first?.start && candidate.replaceSpan?.end === first?.end ? range : undefined,
+    isIncomplete,
+    items: candidates.map((candidate, index) =>
+      withResolveData(
+        toLspCompletionItem(
+          document,
+          candidate,
+          range && candidate.replaceSpan?.start === first?.start && candidate.replaceSpan?.end === first?.end ? range : undefined,
+        ),
+        index,
       ),
     ),
   };

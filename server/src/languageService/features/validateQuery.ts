@@ -27,6 +27,7 @@ import { columnRole, reportCatalog, reportColumnUses, transformationsOf, type Re
 import { DiagnosticCode } from '../diagnosticCodes';
 import { suggestNames } from '../nameMatching';
 import type { AqDocument, Clause, ExpectationNode, Expression, QueryBlock, QueryKind, ReportFilterNode, SourceKind, UseDirective } from '../parser/queryAst';
+import { chunkQuerySource, type ChunkedDocument, type DocumentChunk } from '../parser/incrementalParser';
 import { lookupSafely, replacementFixes, sourceRefOf, queryEvents, UNITS_BY_KIND, type SchemaLookup } from '../queryFacts';
 import { eventNames, eventPropertyScope, findEvent, hasUserSchema, userPropertyScope, type PropertyScope } from '../schemaNames';
 
@@ -920,6 +921,48 @@ function analyseQuery(text: string, block: QueryBlock, schema: AnalyticsSchema |
   return analyser.diagnostics;
 }
 
+/** A query's findings relative to its chunk, and the source they were found for. */
+interface ChunkFindings {
+  sourceKey: string;
+  diagnostics: QueryDiagnostic[];
+}
+
+/** Per schema, the findings of each chunk-relative query tree (trees of evicted chunks drop out). */
+const chunkFindingsBySchema = new WeakMap<AnalyticsSchema, WeakMap<QueryBlock, ChunkFindings>>();
+const chunkFindingsWithoutSchema = new WeakMap<QueryBlock, ChunkFindings>();
+
+function chunkFindingsFor(schema: AnalyticsSchema | undefined): WeakMap<QueryBlock, ChunkFindings> {
+  if (!schema) return chunkFindingsWithoutSchema;
+  let findings = chunkFindingsBySchema.get(schema);
+  if (!findings) {
+    findings = new WeakMap();
+    chunkFindingsBySchema.set(schema, findings);
+  }
+  return findings;
+}
+
+/**
+ * `analyseQuery` for a query of a chunk, relative to the chunk. What the analyser reads is the
+ * query's tree, the text of its lines (all inside the chunk), the kind of its source and the
+ * schema; so findings keyed by the chunk's tree object (one per distinct chunk text), the source
+ * and the schema stay valid when the chunk moves, and an unchanged query costs a lookup.
+ */
+function analyseChunkQuery(
+  chunk: DocumentChunk,
+  query: QueryBlock,
+  source: UseDirective | undefined,
+  sourceKey: string,
+  schema: AnalyticsSchema | undefined,
+): QueryDiagnostic[] {
+  const cache = chunkFindingsFor(schema);
+  const cached = cache.get(query);
+  if (cached !== undefined && cached.sourceKey === sourceKey) return cached.diagnostics;
+  const analyser = new QueryAnalyser(chunk.text, { ...query, source }, schema);
+  analyser.run();
+  cache.set(query, { sourceKey, diagnostics: analyser.diagnostics });
+  return analyser.diagnostics;
+}
+
 function checkUseDirective(use: UseDirective, options: ValidationOptions, diagnostics: QueryDiagnostic[]): void {
   const known = options.knownSources;
   if (!known || !use.target || (use.sourceKind !== 'mixpanel' && use.sourceKind !== 'piwik')) return;
@@ -983,4 +1026,50 @@ export function validateDocument(document: AqDocument, text: string, schemas: Sc
     checkScript(block, options, diagnostics);
   }
   return diagnostics.sort(compareDiagnostics);
+}
+
+/**
+ * `validateDocument` for the chunks of an incremental parse, with the same result (a test compares
+ * them): each chunk is checked relative to its start and its findings moved to where it is, so
+ * after an edit only the chunks of new text are analysed, and nothing is copied for the chunks
+ * the edit moved but did not change.
+ */
+export function validateChunks(chunked: ChunkedDocument, schemas: SchemaLookup, options: ValidationOptions = {}): QueryDiagnostic[] {
+  // Collected in validateDocument's order (syntax, use lines, queries), which the stable sort keeps for equal spans.
+  const syntax: QueryDiagnostic[] = [];
+  const uses: QueryDiagnostic[] = [];
+  const findings: QueryDiagnostic[] = [];
+  // Thousands of queries share a handful of `use` lines: their schema and key are looked up once per line.
+  const bySource = new Map<UseDirective | undefined, { schema: AnalyticsSchema | undefined; sourceKey: string }>();
+  const schemaByRef = new Map<string, AnalyticsSchema | undefined>();
+  const placed = (diagnostics: readonly QueryDiagnostic[], offset: number, into: QueryDiagnostic[]) => {
+    for (const diagnostic of diagnostics) into.push(offset === 0 ? diagnostic : shiftDiagnostic(diagnostic, offset));
+  };
+  for (const chunk of chunked.chunks) {
+    const { parsed, offset } = chunk;
+    for (const problem of parsed.problems) {
+      const diagnostic: QueryDiagnostic = { span: problem.span, severity: 'error', code: problem.code, message: problem.message };
+      if (problem.fixes && problem.fixes.length > 0) diagnostic.fixes = problem.fixes;
+      placed([diagnostic], offset, syntax);
+    }
+    for (const use of chunk.uses) checkUseDirective(use, options, uses);
+    for (const query of parsed.queries) {
+      const source = chunkQuerySource(chunk, query);
+      let forSource = bySource.get(source);
+      if (forSource === undefined) {
+        const ref = sourceRefOf(source);
+        const refKey = ref ? `${ref.kind}\u0000${ref.name}` : '';
+        if (!schemaByRef.has(refKey)) schemaByRef.set(refKey, lookupSafely(schemas, ref));
+        forSource = { schema: schemaByRef.get(refKey), sourceKey: source ? `${source.sourceKind ?? ''}\u0000${source.target?.value ?? ''}` : '' };
+        bySource.set(source, forSource);
+      }
+      placed(analyseChunkQuery(chunk, query, source, forSource.sourceKey, forSource.schema), offset, findings);
+      if (query.head?.kind === 'jql') {
+        const script: QueryDiagnostic[] = [];
+        checkScript(query, options, script);
+        placed(script, offset, findings);
+      }
+    }
+  }
+  return [...syntax, ...uses, ...findings].sort(compareDiagnostics);
 }

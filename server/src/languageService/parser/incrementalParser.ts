@@ -4,8 +4,11 @@
  * The grammar resets all parser state at a column-0 `### Title`, at a `use` line and at a head
  * line that no title is waiting for; only the current `use` directive and the query count cross
  * such a line. The text is cut into chunks at those lines, each chunk is parsed on its own
- * (cached by its text) and the results are shifted to the chunk's offset and stitched together,
- * giving exactly what `parseAqDocument` gives for the whole text.
+ * (cached by its text, spans from the chunk's start), and a new version is cut again only where it
+ * differs from the last one. `assembleDocument` shifts the chunks' nodes to their offsets and
+ * stitches them together, giving exactly what `parseAqDocument` gives for the whole text; the
+ * features that run on every keystroke read the chunks instead, so the chunks an edit moves are
+ * never copied.
  */
 import type { QuickFix } from './textSpan';
 import { QUERY_KINDS } from '../clauseCatalog';
@@ -33,15 +36,20 @@ import { parseAqChunk } from './queryParser';
 export interface IncrementalParser {
   /** Deeply equal to `parseAqDocument(text)`. Never throws. */
   parse(text: string): AqDocument;
+  /** The same parse, chunk by chunk, without placing every chunk's nodes in the document. Never throws. */
+  parseChunks(text: string): ChunkedDocument;
 }
 
 /** How many distinct chunk texts one parser remembers. */
 const DEFAULT_MAX_CACHED_CHUNKS = 5000;
 
-/** Stands for "the `use` line above this chunk" in cached chunk parses; never emitted. */
-const INHERITED_USE: UseDirective = Object.freeze({ span: { start: 0, end: 0 }, sourceKind: undefined, sourceKindSpan: undefined, target: undefined });
+/** Stands for "the `use` line above this chunk" in cached chunk parses; never in an assembled document. */
+export const INHERITED_USE: UseDirective = Object.freeze({ span: { start: 0, end: 0 }, sourceKind: undefined, sourceKindSpan: undefined, target: undefined });
 
 const QUERY_KIND_NAMES: ReadonlySet<string> = new Set(QUERY_KINDS);
+
+/** Most chunks have no `use` line; they share this. */
+const NO_USES: readonly UseDirective[] = Object.freeze([]);
 
 type LineKind = 'title' | 'use' | 'head' | 'blank' | 'other';
 
@@ -51,15 +59,37 @@ interface CachedChunk {
   parsed: AqDocument;
 }
 
-/** The parse of one chunk, placed in the document. */
-interface PlacedChunk {
-  text: string;
-  /** The chunk's parse at offset 0, from which this placement was made. */
-  parsed: AqDocument;
-  offset: number;
-  indexBase: number;
-  inheritedUse: UseDirective | undefined;
-  uses: UseDirective[];
+/**
+ * One chunk of a document version: its own parse, and where it sits. Chunks are what an edit
+ * leaves alone or replaces, so whatever is derived from a chunk's `parsed` tree (its findings,
+ * say) stays valid wherever the chunk moves: only `offset`, `indexBase` and `inheritedUse` change.
+ */
+export interface DocumentChunk {
+  /** The chunk's text, copied out of the document. */
+  readonly text: string;
+  /**
+   * The chunk parsed on its own: spans from the chunk's start, queries indexed from 0, and a query
+   * that takes its source from above the chunk has `source === INHERITED_USE`. Shared by every
+   * place and version where the same text occurs, so it is never modified.
+   */
+  readonly parsed: AqDocument;
+  readonly offset: number;
+  /** The document index of the chunk's first query. */
+  readonly indexBase: number;
+  /** The `use` directive in force where the chunk starts. */
+  readonly inheritedUse: UseDirective | undefined;
+  /** The chunk's own `use` directives, placed in the document (few, and later chunks refer to them). */
+  readonly uses: readonly UseDirective[];
+}
+
+/** A document version as chunks; `assembleDocument` turns it into the `AqDocument` a full parse gives. */
+export interface ChunkedDocument {
+  readonly textLength: number;
+  readonly chunks: readonly DocumentChunk[];
+}
+
+/** A chunk's queries, comments and problems placed in the document: built when first needed. */
+interface PlacedNodes {
   queries: QueryBlock[];
   comments: TextSpan[];
   problems: SyntaxProblem[];
@@ -99,9 +129,19 @@ function classifyLine(text: string, start: number, end: number): LineKind {
  * blank or comment lines between) belongs to the title's chunk, since the title waits for it.
  */
 export function chunkStarts(text: string): number[] {
-  const starts = [0];
+  return scanChunkStarts(text, 0).starts;
+}
+
+/**
+ * The chunk starts from `from` (a chunk start: the line before it is unchanged, and so is whether
+ * it starts a chunk) on. With `isKnownStart`, the scan stops at the first later chunk start it
+ * accepts, returned as `stoppedAt`: from a start where the old and new text agree onwards, the
+ * old chunks still hold, since no line's kind depends on anything above the last chunk start.
+ */
+function scanChunkStarts(text: string, from: number, isKnownStart?: (offset: number) => boolean): { starts: number[]; stoppedAt: number | undefined } {
+  const starts = [from];
   let previousKind: LineKind | undefined;
-  let lineStart = 0;
+  let lineStart = from;
   while (lineStart <= text.length) {
     let lineEnd = text.indexOf('\n', lineStart);
     const nextStart = lineEnd === -1 ? text.length + 1 : lineEnd + 1;
@@ -109,11 +149,44 @@ export function chunkStarts(text: string): number[] {
     if (lineEnd > lineStart && text.charCodeAt(lineEnd - 1) === 13) lineEnd--;
     const kind = classifyLine(text, lineStart, lineEnd);
     const startsChunk = kind === 'title' || kind === 'use' || (kind === 'head' && previousKind !== 'title');
-    if (startsChunk && lineStart > 0) starts.push(lineStart);
+    if (startsChunk && lineStart > from) {
+      if (isKnownStart?.(lineStart)) return { starts, stoppedAt: lineStart };
+      starts.push(lineStart);
+    }
     if (kind !== 'blank') previousKind = kind;
     lineStart = nextStart;
   }
-  return starts;
+  return { starts, stoppedAt: undefined };
+}
+
+/** Characters compared at once when looking for where two versions differ (string equality is a fast native compare). */
+const COMPARE_BLOCK = 4096;
+
+/** How many leading characters `a` and `b` share. */
+function commonPrefixLength(a: string, b: string): number {
+  const limit = Math.min(a.length, b.length);
+  let length = 0;
+  let block = COMPARE_BLOCK;
+  while (length < limit) {
+    const size = Math.min(block, limit - length);
+    if (a.slice(length, length + size) === b.slice(length, length + size)) length += size;
+    else if (size === 1) return length;
+    else block = size >> 1;
+  }
+  return length;
+}
+
+/** How many trailing characters `a` and `b` share, at most `limit`. */
+function commonSuffixLength(a: string, b: string, limit: number): number {
+  let length = 0;
+  let block = COMPARE_BLOCK;
+  while (length < limit) {
+    const size = Math.min(block, limit - length);
+    if (a.slice(a.length - length - size, a.length - length) === b.slice(b.length - length - size, b.length - length)) length += size;
+    else if (size === 1) return length;
+    else block = size >> 1;
+  }
+  return length;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -332,45 +405,111 @@ function assertNever(value: never): never {
   throw new Error(`Unhandled syntax node ${JSON.stringify(value)}`);
 }
 
-/** Places a cached chunk parse (offsets from 0, queries from index 0) into a document. */
-function placeChunk(text: string, parsed: AqDocument, offset: number, indexBase: number, inheritedUse: UseDirective | undefined): PlacedChunk {
-  const uses = parsed.uses.map((use) => shiftUse(use, offset));
+/** The source of a query of `chunk.parsed`: the chunk's inherited `use`, or one of the chunk's own (whose spans are then chunk-relative). */
+export function chunkQuerySource(chunk: DocumentChunk, query: QueryBlock): UseDirective | undefined {
+  return query.source === INHERITED_USE ? chunk.inheritedUse : query.source;
+}
+
+const placedNodesByChunk = new WeakMap<DocumentChunk, PlacedNodes>();
+
+/**
+ * The chunk's nodes with document spans, indices and sources. Copying a chunk's tree is the
+ * expensive part of moving it, so it happens only for chunks whose absolute nodes are asked for,
+ * once per chunk object (a chunk that neither changed nor moved keeps its object, and its nodes).
+ */
+function placedNodes(chunk: DocumentChunk): PlacedNodes {
+  let placed = placedNodesByChunk.get(chunk);
+  if (placed !== undefined) return placed;
+  const { parsed, offset, indexBase } = chunk;
   const placedUse = (source: UseDirective | undefined): UseDirective | undefined => {
     if (source === undefined) return undefined;
-    if (source === INHERITED_USE) return inheritedUse;
-    return uses[parsed.uses.indexOf(source)];
+    if (source === INHERITED_USE) return chunk.inheritedUse;
+    return chunk.uses[parsed.uses.indexOf(source)];
   };
-  const queries = parsed.queries.map((query): QueryBlock => ({
-    ...query,
-    span: shiftSpan(query.span, offset),
-    index: indexBase + query.index,
-    titleSpan: shiftOptionalSpan(query.titleSpan, offset),
-    head: query.head === undefined ? undefined : shiftHead(query.head, offset),
-    clauses: query.clauses.map((clause) => shiftClause(clause, offset)),
-    source: placedUse(query.source),
-  }));
-  return {
-    text,
-    parsed,
-    offset,
-    indexBase,
-    inheritedUse,
-    uses,
-    queries,
+  placed = {
+    queries: parsed.queries.map((query): QueryBlock => ({
+      ...query,
+      span: shiftSpan(query.span, offset),
+      index: indexBase + query.index,
+      titleSpan: shiftOptionalSpan(query.titleSpan, offset),
+      head: query.head === undefined ? undefined : shiftHead(query.head, offset),
+      clauses: query.clauses.map((clause) => shiftClause(clause, offset)),
+      source: placedUse(query.source),
+    })),
     comments: parsed.comments.map((comment) => shiftSpan(comment, offset)),
     problems: parsed.problems.map((problem) => shiftProblem(problem, offset)),
   };
+  placedNodesByChunk.set(chunk, placed);
+  return placed;
+}
+
+const assembled = new WeakMap<ChunkedDocument, AqDocument>();
+
+/** The document a full parse of the text gives (built once per chunked document). */
+export function assembleDocument(chunked: ChunkedDocument): AqDocument {
+  let document = assembled.get(chunked);
+  if (document !== undefined) return document;
+  document = { textLength: chunked.textLength, uses: [], queries: [], comments: [], problems: [] };
+  for (const chunk of chunked.chunks) {
+    const placed = placedNodes(chunk);
+    for (const use of chunk.uses) document.uses.push(use);
+    for (const query of placed.queries) document.queries.push(query);
+    for (const comment of placed.comments) document.comments.push(comment);
+    for (const problem of placed.problems) document.problems.push(problem);
+  }
+  assembled.set(chunked, document);
+  return document;
+}
+
+/** The index of the chunk containing `offset` (the last one starting at or before it). */
+export function chunkIndexAt(chunked: ChunkedDocument, offset: number): number {
+  const { chunks } = chunked;
+  let low = 0;
+  let high = chunks.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (chunks[middle].offset <= offset) low = middle;
+    else high = middle - 1;
+  }
+  return low;
+}
+
+/**
+ * The part of the document that completion and hover at `offset` read, as a small document with
+ * document spans: the queries of the chunk containing `offset`, back to the nearest query that
+ * starts at or before it (an indented line belongs to the last query above it; no query reaches
+ * past its chunk), and the `use` directives in force there. Building it costs a chunk or two,
+ * where assembling the whole document after an edit moved every chunk below it costs a copy of
+ * every tree below the edit. Comments and syntax problems are left out.
+ */
+export function documentAround(chunked: ChunkedDocument, offset: number): AqDocument {
+  const at = chunkIndexAt(chunked, offset);
+  const startsAtOrBefore = (chunk: DocumentChunk) => chunk.parsed.queries.length > 0 && chunk.offset + chunk.parsed.queries[0].span.start <= offset;
+  let first = at;
+  while (first > 0 && !startsAtOrBefore(chunked.chunks[first])) first--;
+  const chunk = chunked.chunks[at];
+  const document: AqDocument = { textLength: chunked.textLength, uses: [], queries: [], comments: [], problems: [] };
+  if (chunk === undefined) return document;
+  const inherited = chunked.chunks[first].inheritedUse;
+  if (inherited !== undefined) document.uses.push(inherited);
+  for (let i = first; i <= at; i++) {
+    const current = chunked.chunks[i];
+    for (const use of current.uses) document.uses.push(use);
+    for (const query of placedNodes(current).queries) document.queries.push(query);
+  }
+  return document;
 }
 
 /**
  * Creates a parser for the successive versions of one document. Chunks whose text and place are
- * unchanged since the previous call keep their nodes; moved chunks are copied with shifted
- * spans; only new chunk texts are parsed.
+ * unchanged since the previous call keep their objects (and so their placed nodes); moved chunks
+ * get new objects around the same parse; only new chunk texts are parsed.
  */
 export function createIncrementalParser(maxCachedChunks = DEFAULT_MAX_CACHED_CHUNKS): IncrementalParser {
   /** Chunk text → its parse at offset 0, least recently used first. */
   const parsedChunks = new Map<string, CachedChunk>();
-  let previous: PlacedChunk[] = [];
+  let previous: readonly DocumentChunk[] = [];
+  let previousText = '';
 
   const parseChunk = (chunkText: string): CachedChunk => {
     let cached = parsedChunks.get(chunkText);
@@ -389,44 +528,77 @@ export function createIncrementalParser(maxCachedChunks = DEFAULT_MAX_CACHED_CHU
     return cached;
   };
 
+  /** A chunk at its place, reusing `reusable` when nothing about its place changed. */
+  const place = (
+    parsedChunk: CachedChunk,
+    offset: number,
+    indexBase: number,
+    inheritedUse: UseDirective | undefined,
+    reusable: DocumentChunk | undefined,
+  ): DocumentChunk => {
+    if (
+      reusable !== undefined &&
+      reusable.parsed === parsedChunk.parsed &&
+      reusable.offset === offset &&
+      reusable.indexBase === indexBase &&
+      reusable.inheritedUse === inheritedUse
+    )
+      return reusable;
+    const { text, parsed } = parsedChunk;
+    return { text, parsed, offset, indexBase, inheritedUse, uses: parsed.uses.length === 0 ? NO_USES : parsed.uses.map((use) => shiftUse(use, offset)) };
+  };
+
+  /**
+   * Only the text between the chunks that lie in the common prefix of the old and new text and
+   * those that lie in the common suffix is cut into chunks again, from the last chunk of the
+   * prefix (the line after it may now join it) until a chunk start of the old end is reached; the
+   * chunks around keep their parses.
+   */
+  const parseChunks = (text: string): ChunkedDocument => {
+    const old = previous;
+    const delta = text.length - previousText.length;
+    const prefix = commonPrefixLength(previousText, text);
+    const suffix = commonSuffixLength(previousText, text, Math.min(previousText.length, text.length) - prefix);
+    let matchingBefore = 0;
+    while (matchingBefore < old.length && old[matchingBefore].offset + old[matchingBefore].text.length <= prefix) matchingBefore++;
+    const kept = Math.max(0, matchingBefore - 1);
+    const scanFrom = kept < old.length ? old[kept].offset : 0;
+    const oldSuffixStart = previousText.length - suffix;
+    let firstAfter = old.length;
+    while (firstAfter - 1 > kept && old[firstAfter - 1].offset >= oldSuffixStart && old[firstAfter - 1].offset + delta > scanFrom) firstAfter--;
+    const changedEnd = firstAfter < old.length ? old[firstAfter].offset + delta : text.length;
+    let candidate = firstAfter;
+    const { starts, stoppedAt } = scanChunkStarts(text, scanFrom, (offset) => {
+      if (offset < changedEnd) return false;
+      while (candidate < old.length && old[candidate].offset + delta < offset) candidate++;
+      return candidate < old.length && old[candidate].offset + delta === offset;
+    });
+
+    const chunks: DocumentChunk[] = old.slice(0, kept);
+    const last = chunks[chunks.length - 1];
+    let currentUse = last === undefined ? undefined : last.uses.length > 0 ? last.uses[last.uses.length - 1] : last.inheritedUse;
+    let queryCount = last === undefined ? 0 : last.indexBase + last.parsed.queries.length;
+    const add = (chunk: DocumentChunk) => {
+      chunks.push(chunk);
+      queryCount += chunk.parsed.queries.length;
+      if (chunk.uses.length > 0) currentUse = chunk.uses[chunk.uses.length - 1];
+    };
+    const end = stoppedAt ?? text.length;
+    for (let i = 0; i < starts.length; i++) {
+      const offset = starts[i];
+      const chunkText = text.slice(offset, i + 1 < starts.length ? starts[i + 1] : end);
+      add(place(parseChunk(chunkText), offset, queryCount, currentUse, old[kept + i]));
+    }
+    if (stoppedAt !== undefined) {
+      for (let k = candidate; k < old.length; k++) add(place(old[k], old[k].offset + delta, queryCount, currentUse, old[k]));
+    }
+    previous = chunks;
+    previousText = text;
+    return { textLength: text.length, chunks };
+  };
+
   return {
-    parse(text) {
-      const starts = chunkStarts(text);
-      const placed: PlacedChunk[] = [];
-      const document: AqDocument = { textLength: text.length, uses: [], queries: [], comments: [], problems: [] };
-      let currentUse: UseDirective | undefined;
-      for (let i = 0; i < starts.length; i++) {
-        const offset = starts[i];
-        const chunkText = text.slice(offset, i + 1 < starts.length ? starts[i + 1] : text.length);
-        const indexBase = document.queries.length;
-        // Chunks before an edit line up with the previous version by position, chunks after it by
-        // their distance from the end.
-        const before = previous[i];
-        const after = previous[i + previous.length - starts.length];
-        let chunk: PlacedChunk;
-        if (
-          before !== undefined &&
-          before.offset === offset &&
-          before.indexBase === indexBase &&
-          before.inheritedUse === currentUse &&
-          before.text === chunkText
-        ) {
-          chunk = before;
-        } else if (after !== undefined && after.text === chunkText) {
-          chunk = placeChunk(after.text, after.parsed, offset, indexBase, currentUse);
-        } else {
-          const { text: ownText, parsed } = parseChunk(chunkText);
-          chunk = placeChunk(ownText, parsed, offset, indexBase, currentUse);
-        }
-        placed.push(chunk);
-        for (const use of chunk.uses) document.uses.push(use);
-        for (const query of chunk.queries) document.queries.push(query);
-        for (const comment of chunk.comments) document.comments.push(comment);
-        for (const problem of chunk.problems) document.problems.push(problem);
-        if (chunk.uses.length > 0) currentUse = chunk.uses[chunk.uses.length - 1];
-      }
-      previous = placed;
-      return document;
-    },
+    parseChunks,
+    parse: (text) => assembleDocument(parseChunks(text)),
   };
 }

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { getAqLanguageService } from '../../../../server/src/languageService/analyticsLanguageService';
 import type { AnalyticsSchema, QueryDiagnostic, ValidationOptions } from '../../../../server/src/languageService/analyticsTypes';
 import { schemaFromLexicon } from '../../../../server/src/queryContract/lexiconSchema';
 import type { SourceRef } from '../../../../server/src/queryContract/querySpec';
+import { createIncrementalParser } from '../../../../server/src/languageService/parser/incrementalParser';
 import { applyEdits, markedSpans, shopSchema } from '../languageServiceHelpers';
 
 const service = getAqLanguageService();
@@ -378,5 +380,71 @@ describe('validate: per-query cache', () => {
       throw new Error('boom');
     });
     assert.deepEqual(diagnostics, []);
+  });
+});
+
+describe('validate: chunk by chunk, as the server does after each keystroke', () => {
+  /** Pieces that break and mend queries, switch sources and move everything below them. */
+  const piece = fc.constantFrom(
+    '\n',
+    '### T\n',
+    'use piwik "site"\n',
+    'use mixpanel "shop"\n',
+    'use mixpanel "nope"\n',
+    'use local "x.ndjson"\n',
+    'segmentation "Sign Upp"\n',
+    'funnel "Purchase" -> "X"\n',
+    'jql "queries/missing.jql"\n',
+    'debugger "bb338e1a-12f8-5353-ac63-9fd8b1f928a1"\n',
+    '  where properties["plann"] == 1\n',
+    '  unit week\n',
+    '  unit week\n',
+    '  from 2026-02-30 to 2026-01-01\n',
+    '  last 3 dayz\n',
+    '  logs\n',
+    '"',
+    'x',
+    '  ',
+  );
+  const edit = fc.record({ at: fc.nat(), deleteCount: fc.integer({ min: 0, max: 40 }), insert: fc.string({ unit: piece, maxLength: 3 }) });
+  const lookup = (ref: SourceRef | undefined) => (ref === undefined || ref.name === 'shop' ? schema : undefined);
+  const options: ValidationOptions = { knownSources: new Set(['shop', 'site']), fileExists: (path) => path === 'queries/top-browsers.jql' };
+
+  it('finds after any edits exactly what validating the whole document finds', () => {
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 10 }), (edits) => {
+        const parser = createIncrementalParser();
+        let text = ISSUE_EXAMPLE;
+        for (const { at, deleteCount, insert } of [{ at: 0, deleteCount: 0, insert: '' }, ...edits]) {
+          const start = at % (text.length + 1);
+          text = text.slice(0, start) + insert + text.slice(start + deleteCount);
+          const chunked = service.validateChunked(parser.parseChunks(text), lookup, options);
+          assert.deepStrictEqual(chunked, lint(text, options, lookup));
+        }
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  it('moves the findings of a query with it when the text above it changes', () => {
+    const parser = createIncrementalParser();
+    const broken = ISSUE_EXAMPLE.replace('segmentation "Sign Up"', 'segmentation "Sign Upp"');
+    const first = service.validateChunked(parser.parseChunks(broken), lookup, options);
+    const moved = service.validateChunked(parser.parseChunks(`# a comment on top\n${broken}`), lookup, options);
+    const unknown = (found: QueryDiagnostic[]) => found.find((d) => d.code === 'unknown-event')!;
+    assert.equal(unknown(moved).span.start, unknown(first).span.start + '# a comment on top\n'.length);
+    assert.equal(unknown(moved).message, unknown(first).message);
+  });
+
+  it('analyses an unchanged query again when the use line above it names another kind of source', () => {
+    const parser = createIncrementalParser();
+    assert.deepEqual(service.validateChunked(parser.parseChunks(ISSUE_EXAMPLE), lookup, options), []);
+    const text = ISSUE_EXAMPLE.replace('use mixpanel "shop"', 'use piwik "shop"');
+    const found = service.validateChunked(parser.parseChunks(text), lookup, options);
+    assert.ok(
+      found.some((d) => d.code === 'wrong-source-kind'),
+      JSON.stringify(found.map((d) => d.code)),
+    );
+    assert.deepStrictEqual(found, lint(text, options, lookup));
   });
 });

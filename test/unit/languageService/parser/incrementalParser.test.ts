@@ -5,7 +5,17 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createDocumentModelCache } from '../../../../server/src/lsp/documentModelCache';
-import { chunkStarts, createIncrementalParser, shiftExpression, type IncrementalParser } from '../../../../server/src/languageService/parser/incrementalParser';
+import {
+  assembleDocument,
+  chunkStarts,
+  createIncrementalParser,
+  documentAround,
+  shiftExpression,
+  type IncrementalParser,
+} from '../../../../server/src/languageService/parser/incrementalParser';
+import { getAqLanguageService } from '../../../../server/src/languageService/analyticsLanguageService';
+import { queryAt } from '../../../../server/src/languageService/queryFacts';
+import { shopSchema } from '../languageServiceHelpers';
 import { parseAqDocument } from '../../../../server/src/languageService/parser/queryParser';
 import { parseExpression } from '../../../../server/src/languageService/parser/expressionParser';
 import type { AqDocument } from '../../../../server/src/languageService/parser/queryAst';
@@ -231,4 +241,78 @@ test('the server keeps one incremental parser per open document and drops it on 
   } finally {
     models.dispose();
   }
+});
+
+test('chunk by chunk, the parse after any edits cuts the text where chunkStarts does and assembles to the full parse', () => {
+  fc.assert(
+    fc.property(baseDocument, fc.array(edit, { minLength: 1, maxLength: 12 }), (base, edits) => {
+      const parser = createIncrementalParser();
+      let text = base;
+      for (const change of [undefined, ...edits]) {
+        if (change) text = applyEdit(text, change);
+        const chunked = parser.parseChunks(text);
+        assert.deepStrictEqual(
+          chunked.chunks.map((chunk) => chunk.offset),
+          chunkStarts(text),
+        );
+        chunked.chunks.forEach((chunk) => assert.equal(chunk.text, text.slice(chunk.offset, chunk.offset + chunk.text.length)));
+        assertSameAsFullParse(assembleDocument(chunked), text);
+      }
+    }),
+    { numRuns: NUM_RUNS },
+  );
+});
+
+test('inserting a character above the other queries moves them without parsing them again', () => {
+  const parser = createIncrementalParser();
+  const before = parser.parseChunks(ISSUE_EXAMPLE);
+  const text = ISSUE_EXAMPLE.replace('### Sign-ups by browser', '### Sign-ups by browsers');
+  const after = parser.parseChunks(text);
+  assert.equal(after.chunks.length, before.chunks.length);
+  assert.equal(after.chunks[0], before.chunks[0], 'the use line above the edit keeps its chunk');
+  assert.notEqual(after.chunks[1].parsed, before.chunks[1].parsed, 'the edited query is parsed again');
+  for (let i = 2; i < after.chunks.length; i++) {
+    assert.equal(after.chunks[i].parsed, before.chunks[i].parsed, `chunk ${i} keeps its parse`);
+    assert.equal(after.chunks[i].offset, before.chunks[i].offset + 1);
+  }
+  assertSameAsFullParse(assembleDocument(after), text);
+});
+
+/** Completion and hover on the whole document and on the chunks around the cursor, at every offset. */
+function assertSameAroundEveryOffset(text: string, chunked: ReturnType<IncrementalParser['parseChunks']>): void {
+  const service = getAqLanguageService();
+  const schema = shopSchema();
+  const lookup = () => schema;
+  const full = parseAqDocument(text);
+  for (let offset = 0; offset <= text.length; offset++) {
+    const around = documentAround(chunked, offset);
+    const where = `at ${offset} of ${JSON.stringify(text)}`;
+    assert.deepStrictEqual(service.complete(around, text, offset, lookup), service.complete(full, text, offset, lookup), `completion ${where}`);
+    assert.deepStrictEqual(service.hover(around, text, offset, lookup), service.hover(full, text, offset, lookup), `hover ${where}`);
+    assert.deepStrictEqual(queryAt(around, offset), queryAt(full, offset), `query ${where}`);
+  }
+}
+
+test('completion and hover answer the same on the chunks around the cursor as on the whole document', () => {
+  const parser = createIncrementalParser();
+  assertSameAroundEveryOffset(ISSUE_EXAMPLE, parser.parseChunks(ISSUE_EXAMPLE));
+  const edge =
+    'use mixpanel "shop"\n  where x\n### T\n\nsegmentation "Sign Up"\n  on properties["plan"]\nuse mixpanel "shop"\n  unit day\nfunnel "Purchase" -> "S';
+  assertSameAroundEveryOffset(edge, parser.parseChunks(edge));
+  // Two use lines in a row: the clause below them still belongs to the query above both.
+  const uses = 'segmentation "Sign Up"\n  on properties["plan"]\nuse mixpanel "shop"\nuse mixpanel "shop"\n  unit d\n';
+  assertSameAroundEveryOffset(uses, parser.parseChunks(uses));
+  fc.assert(
+    fc.property(baseDocument, fc.array(edit, { maxLength: 4 }), (base, edits) => {
+      const incremental = createIncrementalParser();
+      let text = base;
+      incremental.parseChunks(text);
+      for (const change of edits) {
+        text = applyEdit(text, change);
+        incremental.parseChunks(text);
+      }
+      assertSameAroundEveryOffset(text, incremental.parseChunks(text));
+    }),
+    { numRuns: Math.ceil(NUM_RUNS / 5) },
+  );
 });

@@ -8,6 +8,7 @@ import { handleOutputErrors, processIo, withMaskedOutput, type CliIo } from './c
 import { lintCommand } from './lintCommand';
 import { pullCommand } from './pullCommand';
 import { runCommand } from './runCommand';
+import { schemaCommand } from './schemaCommand';
 import { sendCommand } from './sendCommand';
 import { watchCommand } from './watchCommand';
 
@@ -26,6 +27,10 @@ commands:
                                                           to mParticle, without loss or duplicates
   pull SOURCE --from D --to D [--event NAME]... [--where EXPR] [--output DIR] [--force] [--add-source NAME] [--profiles]
                                                           copy a Mixpanel source's raw events to DIR/YYYY-MM-DD.ndjson.gz
+  schema pull SOURCE [--output FILE] [--allow-host HOST]...
+                                                          write the source's live schema as Lexicon JSON (default: its schemaFile)
+  schema diff SOURCE [--format text|json] [--allow-host HOST]...
+                                                          compare the committed schemaFile with the live schema (exit 1: drift)
 
 Secrets come from AQ_<NAME>_* variables and go only to the vendor's own hosts, https://<account>.piwik.pro,
 AQ_<NAME>_BASE_URL, or a host named with --allow-host (a bare host allows https; http://HOST:PORT allows plain http).
@@ -42,6 +47,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   watch: watchCommand,
   send: sendCommand,
   pull: pullCommand,
+  schema: schemaCommand,
 };
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {

@@ -19,9 +19,10 @@ import type { AnalyticsBackend, Credentials, LocalSourceConfig, MparticleSourceC
 import { BackendError } from './backendErrors';
 import { defaultCacheDir } from './cacheDir';
 import { LocalBackend } from './backends/local/localBackend';
+import { MixpanelBackend } from './backends/mixpanel/mixpanelBackend';
 import { credentialDestination } from './credentialDestination';
 import { RemoteServices, remoteHost, type RemoteBackend, type RemoteSourceConfig } from './remoteBackends';
-import type { EngineSettings, QueryEngine, RunOptions } from './queryEngineTypes';
+import type { EngineSettings, LiveSchemaOptions, QueryEngine, RunOptions } from './queryEngineTypes';
 import { readWorkspaceConfig, parseWorkspaceConfig, type WorkspaceConfig } from './workspaceConfig';
 
 export interface QueryEngineOptions {
@@ -38,6 +39,16 @@ export interface QueryEngineOptions {
 
 /** Remote schemas older than this are refreshed in the background when credentials are at hand. */
 const SCHEMA_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Requests of Mixpanel's hourly budget that lookups nobody explicitly asked for (a background drift
+ * check, values for completion) leave to the user's own queries.
+ */
+const BACKGROUND_BUDGET_RESERVE = 10;
+/** How long known property values are reused before asking again. */
+const PROPERTY_VALUES_MAX_AGE_MS = 10 * 60 * 1000;
+/** Property-value lists kept; the oldest is forgotten first. */
+const PROPERTY_VALUES_CACHE_SIZE = 500;
 
 interface SchemaEntry {
   schema: AnalyticsSchema | undefined;
@@ -57,6 +68,7 @@ class WorkspaceQueryEngine implements QueryEngine {
   private readonly listeners = new Set<() => void>();
   private readonly remoteServices = new RemoteServices(() => this.fireChange());
   private readonly now: () => Date;
+  private readonly propertyValueCache = new Map<string, { values: string[]; at: number }>();
 
   constructor(private readonly options: QueryEngineOptions) {
     this.now = options.now ?? (() => new Date());
@@ -75,6 +87,7 @@ class WorkspaceQueryEngine implements QueryEngine {
     this.remoteServices.setCacheTtl(settings.cacheTtlMs);
     this.schemas.clear();
     this.backends.clear();
+    this.propertyValueCache.clear();
     for (const problem of config.problems) this.options.log?.(problem);
     this.fireChange();
   }
@@ -190,6 +203,69 @@ class WorkspaceQueryEngine implements QueryEngine {
       if (error) throw new BackendError('badResponse', `Refreshing the schema of "${source.name}" failed: ${error}`);
     }
     return this.status();
+  }
+
+  sourceNamed(name: string): SourceConfig | undefined {
+    const configured = Object.hasOwn(this.config.sources, name) ? this.config.sources[name] : undefined;
+    return configured ? this.withRootPaths(configured) : undefined;
+  }
+
+  async liveSchema(sourceName: string, documentPath: string | undefined, options: LiveSchemaOptions): Promise<AnalyticsSchema> {
+    const source = this.sourceNamed(sourceName);
+    if (!source) {
+      throw new BackendError('config', `No source named "${sourceName}" is configured (known: ${Object.keys(this.config.sources).join(', ') || 'none'}).`);
+    }
+    const contextPath = documentPath ?? join(this.config.rootDir ?? process.cwd(), 'aq.json');
+    if (source.kind === 'local') return this.localBackendFor(source).deriveFromData(await this.runContext(source, contextPath, options));
+    if (source.kind === 'piwik') {
+      throw new BackendError('config', `"${source.name}" is a Piwik PRO source: schema snapshots are for Mixpanel and local sources, whose events have a schema.`);
+    }
+    if (this.settings.trusted === false) {
+      throw new BackendError('config', 'This workspace is in Restricted Mode: aq does not ask remote sources for their schema until you trust the workspace.');
+    }
+    if (options.background && !this.hasBudgetToSpare(source.name)) {
+      throw new BackendError('rateLimited', `Less than ${BACKGROUND_BUDGET_RESERVE} requests of the hourly budget of "${source.name}" are left; they are kept for queries.`);
+    }
+    const context = await this.runContext(source, contextPath, options);
+    return this.remoteBackendFor(source).fetchSchema(context, { lexiconOnly: options.background });
+  }
+
+  async propertyValues(
+    ref: SourceRef | undefined,
+    documentPath: string | undefined,
+    event: string,
+    property: string,
+    options: Pick<RunOptions, 'signal' | 'getCredentials'>,
+  ): Promise<string[] | undefined> {
+    const source = this.resolveSource(ref, documentPath);
+    if (!source || source.kind === 'piwik') return undefined;
+    const key = `${sourceKey(source)}\u0000${event}\u0000${property}`;
+    const cached = this.propertyValueCache.get(key);
+    if (cached && this.now().getTime() - cached.at < PROPERTY_VALUES_MAX_AGE_MS) return cached.values;
+    const contextPath = documentPath ?? join(this.config.rootDir ?? process.cwd(), 'aq.json');
+    let values: string[];
+    if (source.kind === 'local') {
+      values = await this.localBackendFor(source).propertyValues(event, property, await this.runContext(source, contextPath, options));
+    } else {
+      if (this.settings.trusted === false || !this.hasBudgetToSpare(source.name)) return undefined;
+      const backend = this.remoteBackendFor(source);
+      if (!(backend instanceof MixpanelBackend)) return undefined;
+      const context = await this.runContext(source, contextPath, options);
+      // Completion never asks the user for a secret: without stored credentials there are just no values.
+      if (!context.credentials?.secret) return undefined;
+      values = await backend.propertyValues(event, property, context);
+    }
+    if (options.signal.aborted) throw new BackendError('cancelled', 'The lookup was cancelled.');
+    this.propertyValueCache.delete(key);
+    this.propertyValueCache.set(key, { values, at: this.now().getTime() });
+    while (this.propertyValueCache.size > PROPERTY_VALUES_CACHE_SIZE) this.propertyValueCache.delete(this.propertyValueCache.keys().next().value as string);
+    return values;
+  }
+
+  /** Whether a request nobody explicitly asked for may be sent without eating into what queries need. */
+  private hasBudgetToSpare(sourceName: string): boolean {
+    const budget = this.remoteServices.budgetOf(sourceName);
+    return budget === undefined || budget.remaining >= BACKGROUND_BUDGET_RESERVE;
   }
 
   status(): SourceStatus[] {

@@ -71,7 +71,9 @@ export async function schemaCommand(args: string[], rawIo: CliIo): Promise<numbe
     const source = engine.sourceNamed(parsed.file);
     if (!source) {
       const problem = engine.configurationProblems().find((text) => text.includes(`source "${parsed.file}"`));
-      io.stderr(`aq schema ${subcommand}: ${problem ?? `no source named "${parsed.file}" in ${WORKSPACE_CONFIG_FILE} (known: ${[...engine.knownSources()].join(', ') || 'none'})`}\n`);
+      io.stderr(
+        `aq schema ${subcommand}: ${problem ?? `no source named "${parsed.file}" in ${WORKSPACE_CONFIG_FILE} (known: ${[...engine.knownSources()].join(', ') || 'none'})`}\n`,
+      );
       return 2;
     }
     const setupProblems = [...allowHostProblems(allowHosts), ...baseUrlProblemsFromEnv([source.name], io.env)];
@@ -121,7 +123,9 @@ async function pull({ engine, source, rootDir, io, allowHosts }: SchemaCommandCo
 async function diff({ engine, source, rootDir, io, allowHosts }: SchemaCommandContext, format: 'text' | 'json'): Promise<number> {
   const file = schemaFileOf(source);
   if (!file) {
-    io.stderr(`aq schema diff: source "${source.name}" has no "schemaFile" in ${WORKSPACE_CONFIG_FILE} to compare with; write one with "aq schema pull ${source.name} --output FILE" and name it there.\n`);
+    io.stderr(
+      `aq schema diff: source "${source.name}" has no "schemaFile" in ${WORKSPACE_CONFIG_FILE} to compare with; write one with "aq schema pull ${source.name} --output FILE" and name it there.\n`,
+    );
     return 2;
   }
   const committed = await readCommitted(file, io);
@@ -169,7 +173,13 @@ async function readCommitted(file: string, io: CliIo): Promise<AnalyticsSchema |
 }
 
 /** The live schema, or the exit code after the error was said (1 for pull, 2 for diff, whose 1 means drift). */
-async function fetchLive(engine: QueryEngine, source: SourceConfig, io: CliIo, allowHosts: string[], subcommand: 'pull' | 'diff'): Promise<AnalyticsSchema | number> {
+async function fetchLive(
+  engine: QueryEngine,
+  source: SourceConfig,
+  io: CliIo,
+  allowHosts: string[],
+  subcommand: 'pull' | 'diff',
+): Promise<AnalyticsSchema | number> {
   const controller = new AbortController();
   const onInterrupt = (): void => controller.abort();
   process.once('SIGINT', onInterrupt);

@@ -63,9 +63,7 @@ export function schemaDrift(source: string, committed: AnalyticsSchema, live: An
 }
 
 export function hasDrift(drift: SchemaDrift): boolean {
-  return (
-    drift.addedEvents.length + drift.removedEvents.length + drift.addedProperties.length + drift.removedProperties.length + drift.changedTypes.length > 0
-  );
+  return drift.addedEvents.length + drift.removedEvents.length + drift.addedProperties.length + drift.removedProperties.length + drift.changedTypes.length > 0;
 }
 
 /** How many events and properties differ, for a one-line summary ("2 events, 3 properties"). */

@@ -218,13 +218,19 @@ class WorkspaceQueryEngine implements QueryEngine {
     const contextPath = documentPath ?? join(this.config.rootDir ?? process.cwd(), 'aq.json');
     if (source.kind === 'local') return this.localBackendFor(source).deriveFromData(await this.runContext(source, contextPath, options));
     if (source.kind === 'piwik') {
-      throw new BackendError('config', `"${source.name}" is a Piwik PRO source: schema snapshots are for Mixpanel and local sources, whose events have a schema.`);
+      throw new BackendError(
+        'config',
+        `"${source.name}" is a Piwik PRO source: schema snapshots are for Mixpanel and local sources, whose events have a schema.`,
+      );
     }
     if (this.settings.trusted === false) {
       throw new BackendError('config', 'This workspace is in Restricted Mode: aq does not ask remote sources for their schema until you trust the workspace.');
     }
     if (options.background && !this.hasBudgetToSpare(source.name)) {
-      throw new BackendError('rateLimited', `Less than ${BACKGROUND_BUDGET_RESERVE} requests of the hourly budget of "${source.name}" are left; they are kept for queries.`);
+      throw new BackendError(
+        'rateLimited',
+        `Less than ${BACKGROUND_BUDGET_RESERVE} requests of the hourly budget of "${source.name}" are left; they are kept for queries.`,
+      );
     }
     const context = await this.runContext(source, contextPath, options);
     return this.remoteBackendFor(source).fetchSchema(context, { lexiconOnly: options.background });

@@ -16,7 +16,7 @@ import type { QueryResult } from '../protocol/resultModel';
 import { cleanResult } from '../results/cleanSegments';
 import { resultHeadline } from '../results/headline';
 import type { AnalyticsBackend, Credentials, LocalSourceConfig, MparticleSourceConfig, RunContext, SourceConfig } from './analyticsBackend';
-import { BackendError } from './backendErrors';
+import { BackendError, isBackendError } from './backendErrors';
 import { defaultCacheDir } from './cacheDir';
 import { LocalBackend } from './backends/local/localBackend';
 import { MixpanelBackend } from './backends/mixpanel/mixpanelBackend';
@@ -50,6 +50,38 @@ const PROPERTY_VALUES_MAX_AGE_MS = 10 * 60 * 1000;
 /** Property-value lists kept; the oldest is forgotten first. */
 const PROPERTY_VALUES_CACHE_SIZE = 500;
 
+interface PropertyValueLookup {
+  promise: Promise<string[] | undefined>;
+  controller: AbortController;
+  /** Callers still waiting; the request is aborted when the last one gives up. */
+  waiting: number;
+}
+
+/** Waits for a shared lookup as one caller: rejects as cancelled when `signal` aborts, and aborts the lookup when nobody waits any more. */
+function waitForLookup(lookup: PropertyValueLookup, signal: AbortSignal): Promise<string[] | undefined> {
+  if (signal.aborted) return Promise.reject(new BackendError('cancelled', 'The lookup was cancelled.'));
+  lookup.waiting++;
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      if (--lookup.waiting === 0) lookup.controller.abort();
+      reject(new BackendError('cancelled', 'The lookup was cancelled.'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    lookup.promise.then(
+      (values) => {
+        signal.removeEventListener('abort', onAbort);
+        lookup.waiting--;
+        resolve(values);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        lookup.waiting--;
+        reject(error as Error);
+      },
+    );
+  });
+}
+
 interface SchemaEntry {
   schema: AnalyticsSchema | undefined;
   loading: Promise<AnalyticsSchema | undefined> | undefined;
@@ -69,6 +101,7 @@ class WorkspaceQueryEngine implements QueryEngine {
   private readonly remoteServices = new RemoteServices(() => this.fireChange());
   private readonly now: () => Date;
   private readonly propertyValueCache = new Map<string, { values: string[]; at: number }>();
+  private readonly propertyValueLookups = new Map<string, PropertyValueLookup>();
 
   constructor(private readonly options: QueryEngineOptions) {
     this.now = options.now ?? (() => new Date());
@@ -248,24 +281,57 @@ class WorkspaceQueryEngine implements QueryEngine {
     const key = `${sourceKey(source)}\u0000${event}\u0000${property}`;
     const cached = this.propertyValueCache.get(key);
     if (cached && this.now().getTime() - cached.at < PROPERTY_VALUES_MAX_AGE_MS) return cached.values;
-    const contextPath = documentPath ?? join(this.config.rootDir ?? process.cwd(), 'aq.json');
-    let values: string[];
-    if (source.kind === 'local') {
-      values = await this.localBackendFor(source).propertyValues(event, property, await this.runContext(source, contextPath, options));
-    } else {
-      if (this.settings.trusted === false || !this.hasBudgetToSpare(source.name)) return undefined;
-      const backend = this.remoteBackendFor(source);
-      if (!(backend instanceof MixpanelBackend)) return undefined;
-      const context = await this.runContext(source, contextPath, options);
-      // Completion never asks the user for a secret: without stored credentials there are just no values.
-      if (!context.credentials?.secret) return undefined;
-      values = await backend.propertyValues(event, property, context);
+    // Lookups of one key share one request; it is aborted only when every caller waiting for it gave up.
+    let lookup = this.propertyValueLookups.get(key);
+    if (!lookup) {
+      const controller = new AbortController();
+      const started: PropertyValueLookup = {
+        controller,
+        waiting: 0,
+        promise: this.lookUpPropertyValues(source, documentPath, event, property, { signal: controller.signal, getCredentials: options.getCredentials })
+          .then(
+            (values) => {
+              if (values !== undefined) this.rememberPropertyValues(key, values);
+              return values;
+            },
+            (error: unknown) => {
+              // A lookup that failed (no access, a bad answer) is not repeated at every keystroke either.
+              if (!isBackendError(error) || error.kind !== 'cancelled') this.rememberPropertyValues(key, []);
+              throw error;
+            },
+          )
+          .finally(() => {
+            if (this.propertyValueLookups.get(key) === started) this.propertyValueLookups.delete(key);
+          }),
+      };
+      lookup = started;
+      this.propertyValueLookups.set(key, lookup);
     }
-    if (options.signal.aborted) throw new BackendError('cancelled', 'The lookup was cancelled.');
+    return waitForLookup(lookup, options.signal);
+  }
+
+  private rememberPropertyValues(key: string, values: string[]): void {
     this.propertyValueCache.delete(key);
     this.propertyValueCache.set(key, { values, at: this.now().getTime() });
     while (this.propertyValueCache.size > PROPERTY_VALUES_CACHE_SIZE) this.propertyValueCache.delete(this.propertyValueCache.keys().next().value as string);
-    return values;
+  }
+
+  private async lookUpPropertyValues(
+    source: SourceConfig,
+    documentPath: string | undefined,
+    event: string,
+    property: string,
+    options: Pick<RunOptions, 'signal' | 'getCredentials'>,
+  ): Promise<string[] | undefined> {
+    const contextPath = documentPath ?? join(this.config.rootDir ?? process.cwd(), 'aq.json');
+    if (source.kind === 'local') return this.localBackendFor(source).propertyValues(event, property, await this.runContext(source, contextPath, options));
+    if (source.kind !== 'mixpanel' || this.settings.trusted === false || !this.hasBudgetToSpare(source.name)) return undefined;
+    const backend = this.remoteBackendFor(source);
+    if (!(backend instanceof MixpanelBackend)) return undefined;
+    const context = await this.runContext(source, contextPath, options);
+    // Completion never asks the user for a secret: without stored credentials there are just no values.
+    if (!context.credentials?.secret) return undefined;
+    return backend.propertyValues(event, property, context);
   }
 
   /** Whether a request nobody explicitly asked for may be sent without eating into what queries need. */

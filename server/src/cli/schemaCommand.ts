@@ -6,10 +6,7 @@
  * schema is the one derived from its data; a Mixpanel source's is its Lexicon (or, without Lexicon
  * access, its event listing).
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, relative, resolve } from 'node:path';
-import { lexiconFileText } from '../queryContract/lexiconWriter';
-import { schemaFromLexicon, validateLexiconFile } from '../queryContract/lexiconSchema';
+import { relative, resolve } from 'node:path';
 import { driftCounts, formatDriftText, hasDrift, schemaDrift } from '../queryContract/schemaDrift';
 import type { AnalyticsSchema } from '../queryContract/schemaTypes';
 import { isBackendError } from '../queryEngine/backendErrors';
@@ -18,6 +15,7 @@ import { createQueryEngine } from '../queryEngine/queryEngine';
 import type { QueryEngine } from '../queryEngine/queryEngineTypes';
 import type { SourceConfig } from '../queryEngine/sourceConfig';
 import { findWorkspaceRoot, WORKSPACE_CONFIG_FILE } from '../queryEngine/workspaceConfig';
+import { readSchemaSnapshot, writeSchemaSnapshot } from '../workflows/schema/schemaSnapshot';
 import { parseCliArguments, type OptionSpec } from './cliArguments';
 import { withMaskedOutput, type CliIo } from './cliIo';
 
@@ -108,7 +106,7 @@ async function pull({ engine, source, rootDir, io, allowHosts }: SchemaCommandCo
   const live = await fetchLive(engine, source, io, allowHosts, 'pull');
   if (typeof live === 'number') return live;
   try {
-    await writeFileAtomically(target, lexiconFileText(live));
+    await writeSchemaSnapshot(target, live);
   } catch (error) {
     io.stderr(`aq schema pull: could not write ${target}: ${(error as Error).message}\n`);
     return 2;
@@ -154,22 +152,13 @@ function schemaFileOf(source: SourceConfig): string | undefined {
 
 /** The committed Lexicon file, or undefined after saying why it cannot be read. */
 async function readCommitted(file: string, io: CliIo): Promise<AnalyticsSchema | undefined> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    io.stderr(`aq schema diff: the schema file ${file} cannot be read: ${reason}\n`);
+  const read = await readSchemaSnapshot(file);
+  if (!read.ok) {
+    io.stderr(`aq schema diff: ${read.reason}\n`);
     return undefined;
   }
-  const problems = validateLexiconFile(json);
-  const unreadable = problems.find((problem) => problem.path === '');
-  if (unreadable) {
-    io.stderr(`aq schema diff: ${file}: ${unreadable.message}\n`);
-    return undefined;
-  }
-  for (const problem of problems) io.stderr(`aq schema diff: ${file}: ${problem.path}: ${problem.message}\n`);
-  return schemaFromLexicon(json, { kind: 'file', label: file });
+  for (const problem of read.problems) io.stderr(`aq schema diff: ${file}: ${problem.path}: ${problem.message}\n`);
+  return read.schema;
 }
 
 /** The live schema, or the exit code after the error was said (1 for pull, 2 for diff, whose 1 means drift). */
@@ -195,14 +184,6 @@ async function fetchLive(
   } finally {
     process.removeListener('SIGINT', onInterrupt);
   }
-}
-
-/** Writes through a temporary file, so an interrupted write never leaves half a schema file behind. */
-async function writeFileAtomically(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, path);
 }
 
 function displayPath(path: string, rootDir: string): string {

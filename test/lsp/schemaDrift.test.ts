@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { schemaFromLexicon } from '../../server/src/queryContract/lexiconSchema';
 import type { SourceSchemaDrift } from '../../server/src/protocol/customRequests';
-import { fileUri, startSession, writeWorkspace, type LspSession } from './lspHarness';
+import { fileUri, messageOf, startSession, writeWorkspace, type LspSession } from './lspHarness';
 
 const event = (name: string, i: number, properties: Record<string, unknown>): string =>
   JSON.stringify({ event: name, properties: { time: 1_790_000_000 + i, distinct_id: `u${i}`, $insert_id: `${name}-${i}`, ...properties } });
@@ -89,7 +89,7 @@ describe('schema drift in the editor', () => {
 
   it('Update Schema Snapshot rewrites the file with the live schema, and the drift clears', async () => {
     // Before: lint checks against the committed file, which does not know Refund.
-    await session.waitForDiagnostics(uri, (items) => items.some((item) => /Refund/.test(item.message)));
+    await session.waitForDiagnostics(uri, (items) => items.some((item) => /Refund/.test(messageOf(item))));
     const updated = (await session.connection.sendRequest('aq/updateSchemaSnapshot', { uri, sourceName: 'shop' })) as SourceSchemaDrift;
     assert.deepEqual([updated.events, updated.properties, updated.text], [0, 0, '']);
     const written = schemaFromLexicon(JSON.parse(readFileSync(join(root, 'schema', 'shop.lexicon.json'), 'utf8')));
@@ -98,9 +98,9 @@ describe('schema drift in the editor', () => {
     const [after] = await driftOf();
     assert.deepEqual([after.events, after.properties], [0, 0]);
     // Lint reads the new file: the Refund event is known now.
-    const diagnostics = await session.waitForDiagnostics(uri, (items) => !items.some((item) => /Refund/.test(item.message)));
+    const diagnostics = await session.waitForDiagnostics(uri, (items) => !items.some((item) => /Refund/.test(messageOf(item))));
     assert.equal(
-      diagnostics.some((item) => /Refund/.test(item.message)),
+      diagnostics.some((item) => /Refund/.test(messageOf(item))),
       false,
     );
   });

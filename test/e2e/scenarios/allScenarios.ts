@@ -10,6 +10,7 @@ import { mixpanelCredentials } from './mixpanelCredentials';
 import { mparticleSchema } from './mparticleSchema';
 import { pullEvents } from './pullEvents';
 import { restrictedMode } from './restrictedMode';
+import { schemaDrift } from './schemaDrift';
 import { runQueryFromCodeLens } from './runFromCodeLens';
 import { sendMparticle } from './sendMparticle';
 import { watchRestart } from './watchRestart';
@@ -30,4 +31,5 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   comparePrevious,
   watchRestart,
   pullEvents,
+  schemaDrift,
 ];

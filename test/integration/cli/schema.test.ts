@@ -165,6 +165,36 @@ describe('aq schema on a local source', () => {
     assert.equal((await aq(['schema', 'diff', 'shop'])).code, 0);
   });
 
+  it('pull keeps the descriptions the replaced file had for what remains, as data carries none', async () => {
+    mkdirSync(join(dir, 'schema'), { recursive: true });
+    writeFileSync(
+      join(dir, 'schema', 'shop.lexicon.json'),
+      JSON.stringify({
+        results: [
+          {
+            entityType: 'event',
+            name: 'Purchase',
+            schemaJson: {
+              description: 'An order was paid.',
+              metadata: { 'com.mixpanel': { displayName: 'Order', tags: ['Revenue'] } },
+              properties: { amount: { type: 'number', description: 'Order total in EUR.' }, gone: { type: 'string', description: 'Old.' } },
+            },
+          },
+          { entityType: 'event', name: 'Old Event', schemaJson: { description: 'Not tracked any more.', properties: {} } },
+        ],
+      }),
+    );
+    assert.equal((await aq(['schema', 'pull', 'shop'])).code, 0);
+    const schema = schemaFromLexicon(JSON.parse(readFileSync(join(dir, 'schema', 'shop.lexicon.json'), 'utf8')));
+    assert.deepEqual(
+      [schema.events.Purchase.description, schema.events.Purchase.displayName, schema.events.Purchase.tags],
+      ['An order was paid.', 'Order', ['Revenue']],
+    );
+    assert.equal(schema.events.Purchase.properties.amount.description, 'Order total in EUR.');
+    assert.equal(schema.events.Purchase.properties.gone, undefined);
+    assert.equal(schema.events['Old Event'], undefined);
+  });
+
   it('pull --output writes where it says, relative to the working directory, and leaves the schemaFile alone', async () => {
     const result = await aq(['schema', 'pull', 'bare', '--output', 'out/bare.json'], { cwd: join(dir, 'queries') });
     assert.equal(result.code, 0, result.stderr);

@@ -262,7 +262,7 @@ class WorkspaceQueryEngine implements QueryEngine {
     if (options.background && !this.hasBudgetToSpare(source.name)) {
       throw new BackendError(
         'rateLimited',
-        `Less than ${BACKGROUND_BUDGET_RESERVE} requests of the hourly budget of "${source.name}" are left; they are kept for queries.`,
+        `The last ${BACKGROUND_BUDGET_RESERVE} requests of the hourly budget of "${source.name}" are kept for queries; the schema is compared again later.`,
       );
     }
     const context = await this.runContext(source, contextPath, options);
@@ -337,7 +337,7 @@ class WorkspaceQueryEngine implements QueryEngine {
   /** Whether a request nobody explicitly asked for may be sent without eating into what queries need. */
   private hasBudgetToSpare(sourceName: string): boolean {
     const budget = this.remoteServices.budgetOf(sourceName);
-    return budget === undefined || budget.remaining >= BACKGROUND_BUDGET_RESERVE;
+    return budget === undefined || budget.remaining > BACKGROUND_BUDGET_RESERVE;
   }
 
   status(): SourceStatus[] {

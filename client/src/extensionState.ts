@@ -62,7 +62,11 @@ export class ExtensionState implements vscode.Disposable {
     try {
       this.client ??= createLanguageClient(this.context, {
         credentials: this.credentials,
-        onSourceStatus: (sources) => this.statusBar.update(sources),
+        onSourceStatus: (sources) => {
+          this.statusBar.update(sources);
+          // A schema file changed on disk (a pull in a terminal) shows at once; the server answers from memory.
+          void this.driftBar.refresh();
+        },
         onSendProgress: (progress) => this.sendProgress.fire(progress),
         onWatchAlert: (alert) => this.showWatchAlert(alert),
         slackWebhook: () => slackWebhookAnswer(this.context.secrets),

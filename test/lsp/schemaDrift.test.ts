@@ -5,7 +5,7 @@
  * clears and lint reads the new file.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { schemaFromLexicon } from '../../server/src/queryContract/lexiconSchema';
@@ -85,6 +85,22 @@ describe('schema drift in the editor', () => {
     const [first] = await driftOf();
     const [second] = await driftOf();
     assert.equal(second.checkedAt, first.checkedAt);
+  });
+
+  it('reads the committed file again at each question: an edit shows at once, without fetching the live schema again', async () => {
+    const [before] = await driftOf();
+    const edited = structuredClone(COMMITTED);
+    edited.results.push({ entityType: 'event', name: 'Refund', schemaJson: { properties: {} } } as (typeof edited.results)[number]);
+    writeFileSync(join(root, 'schema', 'shop.lexicon.json'), JSON.stringify(edited));
+    const [after] = await driftOf();
+    assert.equal(after.checkedAt, before.checkedAt);
+    assert.deepEqual(after.drift?.addedEvents, []);
+    // Refund's properties are now what the file lacks.
+    assert.deepEqual(
+      after.drift?.addedProperties.map((ref) => `${ref.event}.${ref.property}`),
+      ['Refund.$insert_id', 'Refund.amount', 'Refund.distinct_id', 'Refund.time'],
+    );
+    writeFileSync(join(root, 'schema', 'shop.lexicon.json'), JSON.stringify(COMMITTED));
   });
 
   it('Update Schema Snapshot rewrites the file with the live schema, and the drift clears', async () => {

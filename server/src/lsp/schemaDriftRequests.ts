@@ -1,7 +1,8 @@
 /**
- * Schema drift in the editor: each source with a `schemaFile` is compared with its live schema at
- * most once per DRIFT_CHECK_INTERVAL_MS, and the answer is kept in memory in between, so the status
- * bar may ask at every editor switch without costing a request. Remote checks are background ones:
+ * Schema drift in the editor: each source's live schema is fetched at most once per
+ * DRIFT_CHECK_INTERVAL_MS and kept in memory in between, so the status bar may ask at every editor
+ * switch without costing a request; the committed `schemaFile` is read at each question, so a pull
+ * in a terminal or an edit of the file shows at once. Remote checks are background ones:
  * one Lexicon request, none when the hourly budget is nearly spent, none in an untrusted workspace.
  * "Update Schema Snapshot" rewrites the file with the live schema and the drift clears.
  */
@@ -19,10 +20,12 @@ import type { ServerContext } from './serverContext';
 /** A source's drift is looked at again after this long; never at each keystroke. */
 export const DRIFT_CHECK_INTERVAL_MS = 10 * 60 * 1000;
 
-interface DriftCheck {
+/** The live schema of a source as last fetched (or why it could not be), kept for DRIFT_CHECK_INTERVAL_MS. */
+interface LiveCheck {
   at: number;
-  result?: SourceSchemaDrift;
-  pending?: Promise<SourceSchemaDrift>;
+  live?: AnalyticsSchema;
+  error?: string;
+  pending?: Promise<LiveCheck>;
 }
 
 type SnapshotSource = SourceConfig & { kind: 'local' | 'mixpanel'; schemaFile: string };
@@ -33,19 +36,19 @@ export interface SchemaDriftRequests {
 }
 
 export function createSchemaDriftRequests(context: ServerContext, now: () => number = Date.now): SchemaDriftRequests {
-  const checks = new Map<string, DriftCheck>();
+  const checks = new Map<string, LiveCheck>();
   const keyOf = (source: SnapshotSource) => `${source.name}\u0000${source.schemaFile}`;
 
   function snapshotSource(source: SourceConfig | undefined): SnapshotSource | undefined {
     return source && source.kind !== 'piwik' && source.schemaFile ? (source as SnapshotSource) : undefined;
   }
 
-  function summary(source: SnapshotSource, committed: AnalyticsSchema, live: AnalyticsSchema): SourceSchemaDrift {
+  function summary(source: SnapshotSource, committed: AnalyticsSchema, live: AnalyticsSchema, at: number): SourceSchemaDrift {
     const drift = schemaDrift(source.name, committed, live);
     return {
       source: source.name,
       schemaFile: source.schemaFile,
-      checkedAt: new Date(now()).toISOString(),
+      checkedAt: new Date(at).toISOString(),
       liveLabel: live.origin?.label,
       drift,
       ...driftCounts(drift),
@@ -53,44 +56,47 @@ export function createSchemaDriftRequests(context: ServerContext, now: () => num
     };
   }
 
-  function failed(source: SnapshotSource, error: string): SourceSchemaDrift {
-    return { source: source.name, schemaFile: source.schemaFile, checkedAt: new Date(now()).toISOString(), events: 0, properties: 0, text: '', error };
+  function failed(source: SnapshotSource, error: string, at: number): SourceSchemaDrift {
+    return { source: source.name, schemaFile: source.schemaFile, checkedAt: new Date(at).toISOString(), events: 0, properties: 0, text: '', error };
   }
 
-  async function compare(source: SnapshotSource, path: string | undefined): Promise<SourceSchemaDrift> {
-    const committed = await readSchemaSnapshot(source.schemaFile);
-    if (!committed.ok) return failed(source, committed.reason);
-    try {
-      // A background check nobody waits for: it is not cancelled with the request that started it.
-      const live = await context.engine().liveSchema(source.name, path, {
-        signal: new AbortController().signal,
-        getCredentials: context.credentialsFor,
-        background: true,
-      });
-      return summary(source, committed.schema, live);
-    } catch (error) {
-      if (!isBackendError(error)) throw error;
-      return failed(source, error.message);
-    }
-  }
-
-  function check(source: SnapshotSource, path: string | undefined): Promise<SourceSchemaDrift> {
+  /** The live schema, fetched again only when the last fetch is older than the interval. */
+  function liveOf(source: SnapshotSource, path: string | undefined): Promise<LiveCheck> {
     const key = keyOf(source);
     const known = checks.get(key);
     if (known?.pending) return known.pending;
-    if (known?.result && now() - known.at < DRIFT_CHECK_INTERVAL_MS) return Promise.resolve(known.result);
-    const entry: DriftCheck = { at: now(), result: known?.result };
-    entry.pending = compare(source, path)
+    if (known && now() - known.at < DRIFT_CHECK_INTERVAL_MS) return Promise.resolve(known);
+    const entry: LiveCheck = { at: now() };
+    // A background check nobody waits for: it is not cancelled with the request that started it.
+    entry.pending = context
+      .engine()
+      .liveSchema(source.name, path, { signal: new AbortController().signal, getCredentials: context.credentialsFor, background: true })
+      .then(
+        (live) => ({ at: now(), live }),
+        (error: unknown) => {
+          if (!isBackendError(error)) throw error;
+          return { at: now(), error: error.message };
+        },
+      )
       .then((result) => {
-        entry.result = result;
-        entry.at = now();
+        checks.set(key, result);
         return result;
       })
       .finally(() => {
         entry.pending = undefined;
+        if (checks.get(key) === entry) checks.delete(key);
       });
     checks.set(key, entry);
     return entry.pending;
+  }
+
+  /** The committed file is read at every question (it is small, and a pull or an edit changes it); the live schema is not. */
+  async function compare(source: SnapshotSource, path: string | undefined): Promise<SourceSchemaDrift> {
+    const live = await liveOf(source, path);
+    const committed = await readSchemaSnapshot(source.schemaFile);
+    if (!committed.ok) return failed(source, committed.reason, live.at);
+    if (!live.live) return failed(source, live.error ?? 'the live schema is not known', live.at);
+    return summary(source, committed.schema, live.live, live.at);
   }
 
   return {
@@ -99,7 +105,7 @@ export function createSchemaDriftRequests(context: ServerContext, now: () => num
       const path = params.uri ? documentPathOf(params.uri) : undefined;
       const names = params.sourceName !== undefined ? [params.sourceName] : engine.status(path).map((status) => status.name);
       const sources = names.map((name) => snapshotSource(engine.sourceNamed(name, path))).filter((source): source is SnapshotSource => source !== undefined);
-      return Promise.all(sources.map((source) => check(source, path)));
+      return Promise.all(sources.map((source) => compare(source, path)));
     },
 
     async updateSchemaSnapshot(params, signal) {
@@ -126,8 +132,9 @@ export function createSchemaDriftRequests(context: ServerContext, now: () => num
         );
       }
       const written = await readSchemaSnapshot(source.schemaFile);
-      const result = written.ok ? summary(source, written.schema, live) : failed(source, written.reason);
-      checks.set(keyOf(source), { at: now(), result });
+      const at = now();
+      checks.set(keyOf(source), { at, live });
+      const result = written.ok ? summary(source, written.schema, live, at) : failed(source, written.reason, at);
       // Lint and completion read the file the source names: they take the new snapshot at once.
       await engine.refreshSchema(source.name, { signal, getCredentials: context.credentialsFor }).catch((error: unknown) => {
         context.log.warn(`aq: reloading the schema of "${source.name}" failed: ${(error as Error).message}`);

@@ -19,9 +19,11 @@ import { readSchemaSnapshot, writeSchemaSnapshot } from '../workflows/schema/sch
 import { parseCliArguments, type OptionSpec } from './cliArguments';
 import { withMaskedOutput, type CliIo } from './cliIo';
 
-const PULL_USAGE = 'usage: aq schema pull SOURCE [--output FILE] [--allow-host HOST]...';
-const DIFF_USAGE = 'usage: aq schema diff SOURCE [--format text|json] [--allow-host HOST]...';
-const USAGE = `${PULL_USAGE}\n       ${DIFF_USAGE}`;
+const PULL_FORM = 'aq schema pull SOURCE [--output FILE] [--allow-host HOST]...';
+const DIFF_FORM = 'aq schema diff SOURCE [--format text|json] [--allow-host HOST]...';
+const PULL_USAGE = `usage: ${PULL_FORM}`;
+const DIFF_USAGE = `usage: ${DIFF_FORM}`;
+const USAGE = `usage: ${PULL_FORM}\n       ${DIFF_FORM}`;
 const FORMATS = ['text', 'json'] as const;
 
 export async function schemaCommand(args: string[], rawIo: CliIo): Promise<number> {

@@ -203,6 +203,20 @@ describe('aq schema on a local source', () => {
   });
 });
 
+describe('aq schema help', () => {
+  it('aq --help lists both subcommands, and aq schema --help prints their usage (exit 0)', async () => {
+    const help = await aq(['--help']);
+    assert.match(help.stdout, /schema pull SOURCE \[--output FILE\]/);
+    assert.match(help.stdout, /schema diff SOURCE \[--format text\|json\]/);
+    const own = await aq(['schema', '--help']);
+    assert.equal(own.code, 0);
+    assert.equal(
+      own.stdout,
+      'usage: aq schema pull SOURCE [--output FILE] [--allow-host HOST]...\n       aq schema diff SOURCE [--format text|json] [--allow-host HOST]...\n',
+    );
+  });
+});
+
 describe('aq schema exit codes for usage and file errors (2)', () => {
   beforeEach(() => writeData(FIRST_DATA));
 

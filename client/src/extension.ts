@@ -3,7 +3,7 @@
  * language server. Activation happens on aq/jql files or an aq command only.
  */
 import * as vscode from 'vscode';
-import { ListSourcesRequest } from '../../server/src/protocol/customRequests';
+import { ListSourcesRequest, SchemaDriftRequest } from '../../server/src/protocol/customRequests';
 import { QueryCodeLensProvider } from './codeLens';
 import { RaiseLimitCodeActions, raiseLimit } from './commands/raiseLimitCommand';
 import { exportResult, savePng } from './commands/exportResultsCommand';
@@ -54,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): void {
     codeLens.refresh();
     workflowLens.refresh();
     extensionState.statusBar.connect(async (uri) => (await extensionState.languageClient())?.sendRequest(ListSourcesRequest, { uri }));
+    extensionState.driftBar.connect(async (uri) => (await extensionState.languageClient())?.sendRequest(SchemaDriftRequest, { uri }));
   });
 }
 

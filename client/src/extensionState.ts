@@ -13,7 +13,7 @@ import { CredentialStore } from './credentials';
 import { createLanguageClient } from './languageClient';
 import { QueryHistory } from './queryHistory';
 import { ResultsPanels, type ResultsPanelActions } from './results/resultsPanel';
-import { SourceStatusBar, WatchStatusBar } from './statusBar';
+import { SchemaDriftStatusBar, SourceStatusBar, WatchStatusBar } from './statusBar';
 import { slackWebhookAnswer } from './slackWebhookStore';
 import { startWatchParams, WatchedQueries } from './watchedQueries';
 
@@ -24,6 +24,7 @@ export class ExtensionState implements vscode.Disposable {
   readonly history: QueryHistory;
   readonly panels: ResultsPanels;
   readonly statusBar = new SourceStatusBar();
+  readonly driftBar = new SchemaDriftStatusBar();
   /** Running queries by panel title; "Cancel" cancels one or all. */
   readonly runs = new Map<string, vscode.CancellationTokenSource>();
   /** Debugger queries the server is watching (for the CodeLens). */
@@ -64,7 +65,11 @@ export class ExtensionState implements vscode.Disposable {
     try {
       this.client ??= createLanguageClient(this.context, {
         credentials: this.credentials,
-        onSourceStatus: (sources) => this.statusBar.update(sources),
+        onSourceStatus: (sources) => {
+          this.statusBar.update(sources);
+          // A schema file changed on disk (a pull in a terminal) shows at once; the server answers from memory.
+          void this.driftBar.refresh();
+        },
         onSendProgress: (progress) => this.sendProgress.fire(progress),
         onWatchAlert: (alert) => this.showWatchAlert(alert),
         slackWebhook: () => slackWebhookAnswer(this.context.secrets),
@@ -134,6 +139,7 @@ export class ExtensionState implements vscode.Disposable {
     this.expectationResults.dispose();
     this.panels.dispose();
     this.statusBar.dispose();
+    this.driftBar.dispose();
     this.outcomes.dispose();
     this.watchStatus.dispose();
     this.watched.dispose();

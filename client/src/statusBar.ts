@@ -4,7 +4,7 @@
  * aq.json), asked for whenever the file changes or the server says something changed.
  */
 import * as vscode from 'vscode';
-import type { SourceStatus } from '../../server/src/protocol/customRequests';
+import type { SourceSchemaDrift, SourceStatus } from '../../server/src/protocol/customRequests';
 import { CommandId } from './commands/commandIds';
 import type { WatchedQueries } from './watchedQueries';
 
@@ -130,4 +130,86 @@ export class WatchStatusBar implements vscode.Disposable {
     this.listener.dispose();
     this.item.dispose();
   }
+}
+
+/** The drift of the active file's sources (undefined when the server cannot answer yet). */
+export type DriftOf = (uri: string | undefined) => Promise<SourceSchemaDrift[] | undefined>;
+
+/** How often the bar asks again while a file stays open; the server compares at most this often too. */
+const DRIFT_REFRESH_MS = 10 * 60 * 1000;
+
+/**
+ * "$(warning) schema drift: 2 events, 3 properties" while a source of the active file differs from
+ * its committed schemaFile. It asks when the active file changes and every 10 minutes, never while
+ * typing; the server answers from memory in between. Clicking it shows the drift.
+ */
+export class SchemaDriftStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('aq.schemaDrift', vscode.StatusBarAlignment.Right, 98);
+  private readonly timer = setInterval(() => void this.refresh(), DRIFT_REFRESH_MS);
+  private readonly listener: vscode.Disposable;
+  private driftOf: DriftOf | undefined;
+  private asked = 0;
+  /** The last answer, for the commands (which source drifted, its text). */
+  drifts: SourceSchemaDrift[] = [];
+
+  constructor() {
+    this.item.name = 'aq schema drift';
+    this.item.command = CommandId.showSchemaDrift;
+    this.listener = vscode.window.onDidChangeActiveTextEditor(() => void this.refresh());
+  }
+
+  connect(driftOf: DriftOf): void {
+    this.driftOf = driftOf;
+    void this.refresh();
+  }
+
+  /** Shows an answer the caller already has (after Update Schema Snapshot) without asking again. */
+  replace(drift: SourceSchemaDrift): void {
+    this.drifts = [...this.drifts.filter((known) => known.source !== drift.source || known.schemaFile !== drift.schemaFile), drift];
+    this.render();
+  }
+
+  async refresh(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!this.driftOf || !editor || (editor.document.languageId !== 'aq' && editor.document.languageId !== 'jql')) {
+      this.item.hide();
+      return;
+    }
+    const ticket = ++this.asked;
+    const drifts = await this.driftOf(editor.document.uri.toString()).catch(() => undefined);
+    if (ticket !== this.asked) return;
+    if (drifts) this.drifts = drifts;
+    this.render();
+  }
+
+  private render(): void {
+    const drifting = this.drifts.filter((drift) => drift.events + drift.properties > 0);
+    if (drifting.length === 0) {
+      this.item.hide();
+      return;
+    }
+    const events = drifting.reduce((sum, drift) => sum + drift.events, 0);
+    const properties = drifting.reduce((sum, drift) => sum + drift.properties, 0);
+    const counts = [events > 0 ? counted(events, 'event', 'events') : '', properties > 0 ? counted(properties, 'property', 'properties') : ''].filter(Boolean);
+    this.item.text = `$(warning) schema drift: ${counts.join(', ')}`;
+    const tooltip = new vscode.MarkdownString();
+    for (const drift of drifting) {
+      tooltip.appendText(
+        `${drift.source}: ${vscode.workspace.asRelativePath(drift.schemaFile)} differs from the live schema (${drift.liveLabel ?? 'live'}): ${counted(drift.events, 'event', 'events')}, ${counted(drift.properties, 'property', 'properties')}.\n`,
+      );
+    }
+    tooltip.appendText('\nClick to show the drift; "aq: Update Schema Snapshot" rewrites the file.');
+    this.item.tooltip = tooltip;
+    this.item.show();
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    this.listener.dispose();
+    this.item.dispose();
+  }
+}
+
+function counted(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
 }

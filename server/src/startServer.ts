@@ -13,7 +13,9 @@ import {
   RunExpectationsRequest,
   RefreshSchemaRequest,
   RunQueryRequest,
+  SchemaDriftRequest,
   SendEventsRequest,
+  UpdateSchemaSnapshotRequest,
   PullEventsRequest,
   AddLocalSourceRequest,
   StartWatchRequest,
@@ -55,6 +57,8 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   onAqRequest(GeneratedRequestRequest, (params, token) => aq.generatedRequest(params, token));
   onAqRequest(ListSourcesRequest, (params, token) => aq.listSources(params, token));
   onAqRequest(RefreshSchemaRequest, (params, token) => aq.refreshSchema(params, token));
+  onAqRequest(SchemaDriftRequest, (params, token) => aq.schemaDrift(params, token));
+  onAqRequest(UpdateSchemaSnapshotRequest, (params, token) => aq.updateSchemaSnapshot(params, token));
   onAqRequest(ExportResultRequest, (params, token) => aq.exportResult(params, token));
   onAqRequest(SendEventsRequest, (params, token) => aq.sendEvents(params, token));
   onAqRequest(PullEventsRequest, (params, token) => aq.pullEvents(params, token));

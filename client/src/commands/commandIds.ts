@@ -9,6 +9,8 @@ export const CommandId = {
   setCredentials: 'aq.setCredentials',
   clearCredentials: 'aq.clearCredentials',
   refreshSchema: 'aq.refreshSchema',
+  showSchemaDrift: 'aq.showSchemaDrift',
+  updateSchemaSnapshot: 'aq.updateSchemaSnapshot',
   showGeneratedRequest: 'aq.showGeneratedRequest',
   showGeneratedJql: 'aq.showGeneratedJql',
   exportResults: 'aq.exportResults',

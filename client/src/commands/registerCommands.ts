@@ -11,6 +11,7 @@ import { cancelQueries, runAllQueries, runQueryAtCursor, showLastResult } from '
 import { addMixpanelSource, addPiwikSource } from './addSourceCommands';
 import { raiseLimit } from './raiseLimitCommand';
 import { refreshSchema } from './refreshSchemaCommand';
+import { showSchemaDrift, updateSchemaSnapshot } from './schemaDriftCommands';
 import { selectSource } from './selectSourceCommand';
 import { pullEvents } from './pullEventsCommand';
 import { sendEvents } from './sendEventsCommand';
@@ -30,6 +31,8 @@ const commands: Record<CommandIdValue, CommandFactory> = {
   [CommandId.setCredentials]: (state) => (name, kind, host) => setCredentials(state, name, kind, host),
   [CommandId.clearCredentials]: (state) => () => clearCredentials(state),
   [CommandId.refreshSchema]: (state) => (name) => refreshSchema(state, typeof name === 'string' ? name : undefined),
+  [CommandId.showSchemaDrift]: (state) => () => showSchemaDrift(state),
+  [CommandId.updateSchemaSnapshot]: (state) => () => updateSchemaSnapshot(state),
   [CommandId.showGeneratedRequest]: (state) => () => showGenerated(state, 'curl'),
   [CommandId.showGeneratedJql]: (state) => () => showGenerated(state, 'jql'),
   [CommandId.exportResults]: (state) => () => exportResultsCommand(state),

@@ -9,6 +9,7 @@ import { lintCommand } from './lintCommand';
 import { mcpCommand } from './mcpCommand';
 import { pullCommand } from './pullCommand';
 import { runCommand } from './runCommand';
+import { schemaCommand } from './schemaCommand';
 import { sendCommand } from './sendCommand';
 import { testCommand } from './testCommand';
 import { watchCommand } from './watchCommand';
@@ -30,6 +31,10 @@ commands:
                                                           to mParticle, without loss or duplicates
   pull SOURCE --from D --to D [--event NAME]... [--where EXPR] [--output DIR] [--force] [--add-source NAME] [--profiles]
                                                           copy a Mixpanel source's raw events to DIR/YYYY-MM-DD.ndjson.gz
+  schema pull SOURCE [--output FILE] [--allow-host HOST]...
+                                                          write the source's live schema as Lexicon JSON (default: its schemaFile)
+  schema diff SOURCE [--format text|json] [--allow-host HOST]...
+                                                          compare the committed schemaFile with the live schema (exit 1: drift)
   mcp [--workspace DIR]                                   serve lint, schemas and read-only runs to AI agents (MCP, stdio)
 
 Secrets come from AQ_<NAME>_* variables and go only to the vendor's own hosts, https://<account>.piwik.pro,
@@ -49,6 +54,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   send: sendCommand,
   pull: pullCommand,
   mcp: mcpCommand,
+  schema: schemaCommand,
 };
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {

@@ -5,7 +5,7 @@
  * the schema lookup) and never throws on user input.
  */
 import type { AnalyticsSchema, CompletionCandidate, FoldingSpan, HoverInfo, QueryDiagnostic, QuerySymbol, ValidationOptions } from './analyticsTypes';
-import { completeQuery } from './features/completeQuery';
+import { completeQuery, propertyValueTarget, type CompletionOptions, type PropertyValueTarget } from './features/completeQuery';
 import { documentSymbols, foldingRanges } from './features/documentSymbols';
 import { hoverQuery } from './features/hoverQuery';
 import { queryAt } from './queryFacts';
@@ -18,6 +18,7 @@ import { parseAqDocument } from './parser/queryParser';
 import { documentAround, type ChunkedDocument } from './parser/incrementalParser';
 
 export type { SchemaLookup } from './queryFacts';
+export type { CompletionOptions, PropertyValueTarget } from './features/completeQuery';
 export type { SemanticToken, SemanticTokenType } from './features/semanticTokens';
 export { SEMANTIC_TOKEN_TYPES } from './features/semanticTokens';
 export { sourceRefOf } from './queryFacts';
@@ -36,7 +37,10 @@ export interface AqLanguageService {
    * the same answers on it as on the whole document, without placing every chunk below an edit.
    */
   documentAround(chunked: ChunkedDocument, offset: number): AqDocument;
-  complete(document: AqDocument, text: string, offset: number, schemas: SchemaLookup): CompletionCandidate[];
+  /** `options.propertyValues`: values the host looked up live for the `propertyValueTarget` at the same offset. */
+  complete(document: AqDocument, text: string, offset: number, schemas: SchemaLookup, options?: CompletionOptions): CompletionCandidate[];
+  /** The event property whose value is being typed at `offset`, for the host to look up live values of. */
+  propertyValueTarget(document: AqDocument, text: string, offset: number, schemas: SchemaLookup): PropertyValueTarget | undefined;
   hover(document: AqDocument, text: string, offset: number, schemas: SchemaLookup): HoverInfo | undefined;
   /** One symbol per query, named by its title. */
   symbols(document: AqDocument): QuerySymbol[];
@@ -64,7 +68,9 @@ const service: AqLanguageService = {
   validate: (document, text, schemas, options) => guarded<QueryDiagnostic[]>([], () => validateDocument(document, text, schemas, options)),
   validateChunked: (chunked, schemas, options) => guarded<QueryDiagnostic[]>([], () => validateChunks(chunked, schemas, options)),
   documentAround: (chunked, offset) => documentAround(chunked, offset),
-  complete: (document, text, offset, schemas) => guarded<CompletionCandidate[]>([], () => completeQuery(document, text, offset, schemas)),
+  complete: (document, text, offset, schemas, options) => guarded<CompletionCandidate[]>([], () => completeQuery(document, text, offset, schemas, options)),
+  propertyValueTarget: (document, text, offset, schemas) =>
+    guarded<PropertyValueTarget | undefined>(undefined, () => propertyValueTarget(document, text, offset, schemas)),
   hover: (document, _text, offset, schemas) => guarded<HoverInfo | undefined>(undefined, () => hoverQuery(document, offset, schemas)),
   symbols: (document) => guarded<QuerySymbol[]>([], () => documentSymbols(document)),
   folding: (document, text) => guarded<FoldingSpan[]>([], () => foldingRanges(document, text)),

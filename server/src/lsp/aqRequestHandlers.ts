@@ -15,8 +15,10 @@ import type {
   PullEventsParams,
   PullEventsResult,
   RunQueryParams,
+  SchemaDriftParams,
   SendEventsParams,
   SendEventsResult,
+  SourceSchemaDrift,
   SourceStatus,
   StartWatchParams,
   WatchParams,
@@ -26,6 +28,7 @@ import { documentPathOf } from './documentPath';
 import { createPullRequests, type PullRequests } from './pullRequests';
 import { createQueryRequests, type QueryRequests } from './queryRequests';
 import { runSafe, runSafeAsync } from './runSafe';
+import { createSchemaDriftRequests, type SchemaDriftRequests } from './schemaDriftRequests';
 import type { ServerContext } from './serverContext';
 import { createWorkflowRequests, type WorkflowRequests } from './workflowRequests';
 
@@ -33,11 +36,13 @@ export class AqRequestHandlers {
   private readonly queries: QueryRequests;
   private readonly workflows: WorkflowRequests;
   private readonly pulls: PullRequests;
+  private readonly drift: SchemaDriftRequests;
 
   constructor(private readonly context: ServerContext) {
     this.queries = createQueryRequests(context);
     this.workflows = createWorkflowRequests(context);
     this.pulls = createPullRequests(context);
+    this.drift = createSchemaDriftRequests(context);
   }
 
   runQuery(params: RunQueryParams, token: CancellationToken) {
@@ -71,6 +76,19 @@ export class AqRequestHandlers {
       this.context.log,
       (signal) => this.queries.refreshSchema(params.sourceName, signal),
       'refreshing the schema',
+      token,
+    );
+  }
+
+  schemaDrift(params: SchemaDriftParams, token: CancellationToken) {
+    return runSafeAsync<SourceSchemaDrift[], BackendErrorData>(this.context.log, () => this.drift.schemaDrift(params), 'comparing the schema', token);
+  }
+
+  updateSchemaSnapshot(params: { uri?: string; sourceName: string }, token: CancellationToken) {
+    return runSafeAsync<SourceSchemaDrift, BackendErrorData>(
+      this.context.log,
+      (signal) => this.drift.updateSchemaSnapshot(params, signal),
+      'updating the schema snapshot',
       token,
     );
   }

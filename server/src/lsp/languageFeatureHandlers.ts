@@ -18,7 +18,7 @@ import { getAqLanguageService, narrowCompletions } from '../languageService/anal
 import type { CompletionCandidate } from '../languageService/analyticsTypes';
 import { lintEventFile } from '../workflows/send/eventFileLint';
 import { documentPathOf, isAqDocument, isEventFileDocument, isJqlDocument } from './documentPath';
-import { runSafe } from './runSafe';
+import { abortSignalFor, formatError, runSafe } from './runSafe';
 import type { LanguageFeatureContext } from './serverContext';
 import {
   codeActionsFromDiagnostics,
@@ -67,17 +67,54 @@ export class LanguageFeatureHandlers {
     return problems.map((problem) => toLspDiagnostic(document, problem));
   }
 
+  /**
+   * Completion; at the value of an event property it first asks the source for the values it
+   * holds (cached, and given up when the user types on: the cancelled request aborts the lookup).
+   */
   completion(params: PositionParams, token: CancellationToken) {
-    return this.atPosition(params, token, 'completion', (document, text, offset, path) => {
-      const candidates = isJqlDocument(document)
-        ? this.service.completeJql(text, offset, this.context.jqlSchema(path))
-        : this.service.complete(this.service.documentAround(this.context.chunks(document), offset), text, offset, this.context.schemaLookup(path));
-      const narrowed = narrowCompletions(candidates, text, offset);
-      const list = this.nextList++;
-      this.recentLists.push({ list, candidates: narrowed.candidates });
-      if (this.recentLists.length > RESOLVABLE_LISTS) this.recentLists.shift();
-      return toLspCompletionList(document, narrowed.candidates, this.context.canDefaultEditRange(), { isIncomplete: narrowed.isIncomplete, resolveList: list });
-    });
+    return this.atPosition<ReturnType<typeof toLspCompletionList>, string[]>(
+      params,
+      token,
+      'completion',
+      (document, text, offset, path, propertyValues) => {
+        const candidates = isJqlDocument(document)
+          ? this.service.completeJql(text, offset, this.context.jqlSchema(path))
+          : this.service.complete(this.service.documentAround(this.context.chunks(document), offset), text, offset, this.context.schemaLookup(path), {
+              propertyValues,
+            });
+        const narrowed = narrowCompletions(candidates, text, offset);
+        const list = this.nextList++;
+        this.recentLists.push({ list, candidates: narrowed.candidates });
+        if (this.recentLists.length > RESOLVABLE_LISTS) this.recentLists.shift();
+        return toLspCompletionList(document, narrowed.candidates, this.context.canDefaultEditRange(), {
+          isIncomplete: narrowed.isIncomplete,
+          resolveList: list,
+        });
+      },
+      (document, offset, path) => this.livePropertyValues(document, offset, path, token),
+    );
+  }
+
+  /** Values of the event property at the cursor from the source; undefined when there is no such cursor or no answer. */
+  private async livePropertyValues(document: TextDocument, offset: number, path: string | undefined, token: CancellationToken): Promise<string[] | undefined> {
+    if (!this.context.propertyValues || !isAqDocument(document)) return undefined;
+    const target = this.service.propertyValueTarget(
+      this.service.documentAround(this.context.chunks(document), offset),
+      document.getText(),
+      offset,
+      this.context.schemaLookup(path),
+    );
+    if (!target) return undefined;
+    const abort = abortSignalFor(token);
+    try {
+      return await this.context.propertyValues(path, target, abort.signal);
+    } catch (error) {
+      // No values is an answer too: the schema's examples are still offered.
+      if (!abort.signal.aborted) this.context.log.info(formatError(`aq: looking up values of "${target.property}" failed`, error));
+      return undefined;
+    } finally {
+      abort.dispose();
+    }
   }
 
   /** Adds the documentation left out of a completion item, from the answer it came in. */
@@ -162,19 +199,22 @@ export class LanguageFeatureHandlers {
    * Runs a position-based feature (completion, hover) once the schema of the query under the
    * cursor is loaded; event files to send have neither.
    */
-  private async atPosition<T>(
+  private async atPosition<T, Extra = undefined>(
     params: PositionParams,
     token: CancellationToken,
     label: string,
-    compute: (document: TextDocument, text: string, offset: number, path: string | undefined) => T | null,
+    compute: (document: TextDocument, text: string, offset: number, path: string | undefined, extra: Extra | undefined) => T | null,
+    prepare?: (document: TextDocument, offset: number, path: string | undefined) => Promise<Extra | undefined>,
   ) {
     await this.context.schemaReadyAt(params.textDocument.uri, params.position);
+    const prepared = this.context.document(params.textDocument.uri);
+    const extra = prepared && prepare ? await prepare(prepared, prepared.offsetAt(params.position), documentPathOf(prepared.uri)) : undefined;
     return runSafe<T | null>(
       this.context.log,
       () => {
         const document = this.context.document(params.textDocument.uri);
         if (!document || isEventFileDocument(document)) return null;
-        return compute(document, document.getText(), document.offsetAt(params.position), documentPathOf(document.uri));
+        return compute(document, document.getText(), document.offsetAt(params.position), documentPathOf(document.uri), extra);
       },
       null,
       label,

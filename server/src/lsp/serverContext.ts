@@ -4,7 +4,7 @@
  * interface so a test can hand them a small fake instead of a running server.
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { ChunkedDocument, SchemaLookup } from '../languageService/analyticsLanguageService';
+import type { ChunkedDocument, PropertyValueTarget, SchemaLookup } from '../languageService/analyticsLanguageService';
 import type { AnalyticsSchema, QueryDiagnostic, TextSpan, ValidationOptions } from '../languageService/analyticsTypes';
 import type { AqDocument } from '../languageService/parser/queryAst';
 import type { SourceStatus } from '../protocol/customRequests';
@@ -34,6 +34,8 @@ export interface LanguageFeatureContext {
   schemaReadyAt(uri: string, position: { line: number; character: number }): Promise<void>;
   /** Whether the editor takes one edit range for a whole completion list. */
   canDefaultEditRange(): boolean;
+  /** Values the source holds for an event property (cached; aborted with `signal`), for value completion. */
+  propertyValues?(path: string | undefined, target: PropertyValueTarget, signal: AbortSignal): Promise<string[] | undefined>;
   /** What an API found in the document's queries when they last ran, on the clauses concerned. */
   runDiagnostics?(document: TextDocument): QueryDiagnostic[];
   log: ServerLog;

@@ -18,7 +18,7 @@ import {
 } from 'vscode-languageserver';
 import type { NotificationType as AqNotificationType, RequestType as AqRequestType } from 'vscode-languageserver-protocol';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { getAqLanguageService, sourceRefOf, type ChunkedDocument, type SchemaLookup } from '../languageService/analyticsLanguageService';
+import { getAqLanguageService, sourceRefOf, type ChunkedDocument, type PropertyValueTarget, type SchemaLookup } from '../languageService/analyticsLanguageService';
 import type { AnalyticsSchema, QueryDiagnostic, TextSpan, ValidationOptions } from '../languageService/analyticsTypes';
 import type { AqDocument } from '../languageService/parser/queryAst';
 import { assembleDocument } from '../languageService/parser/incrementalParser';
@@ -193,6 +193,11 @@ export class ServerSession implements ServerContext {
       if (!cache.has(key)) cache.set(key, this.engines?.schemaFor(ref, path));
       return cache.get(key);
     };
+  }
+
+  propertyValues(path: string | undefined, target: PropertyValueTarget, signal: AbortSignal): Promise<string[] | undefined> {
+    if (!this.engines) return Promise.resolve(undefined);
+    return this.engines.propertyValues(target.source, path, target.event, target.property, { signal, getCredentials: this.credentialsFor });
   }
 
   validationOptions(path: string | undefined): ValidationOptions {

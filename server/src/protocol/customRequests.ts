@@ -281,3 +281,58 @@ export interface RunExpectationsParams extends ExpectationsParams {
  * not a failed request. Cancelling aborts the runs.
  */
 export const RunExpectationsRequest = new RequestType<RunExpectationsParams, ExpectationTestResult[], BackendErrorData>('aq/runExpectations');
+
+/** One event property in a drift report. */
+export interface DriftPropertyRef {
+  event: string;
+  property: string;
+}
+
+/** What differs between a source's committed `schemaFile` and its live schema (the JSON of `aq schema diff`). */
+export interface SchemaDriftReport {
+  source: string;
+  addedEvents: string[];
+  removedEvents: string[];
+  addedProperties: DriftPropertyRef[];
+  removedProperties: DriftPropertyRef[];
+  changedTypes: Array<DriftPropertyRef & { from: string; to: string }>;
+}
+
+/** The last comparison of one source that has a `schemaFile`. */
+export interface SourceSchemaDrift {
+  source: string;
+  /** The committed Lexicon file, absolute. */
+  schemaFile: string;
+  /** ISO time the live schema was compared. */
+  checkedAt: string;
+  /** Where the live schema came from ("derived from shop.ndjson.gz", "Lexicon (project 123)"). */
+  liveLabel?: string;
+  /** Absent when the comparison could not be made (see `error`). */
+  drift?: SchemaDriftReport;
+  /** How many events and properties differ (0 and 0: no drift). */
+  events: number;
+  properties: number;
+  /** The drift as a person reads it: `+` / `-` / `~` lines grouped by event; empty without drift. */
+  text: string;
+  /** Why the live schema could not be compared (no credentials, no Lexicon access, budget kept for queries…). */
+  error?: string;
+}
+
+export interface SchemaDriftParams {
+  /** The document whose aq.json names the sources; without one, the first folder's. */
+  uri?: string;
+  /** Only this source; otherwise every source of the document with a `schemaFile`. */
+  sourceName?: string;
+}
+
+/**
+ * Client → server, for the status bar and "Show Schema Drift": each source's comparison, made in the
+ * background at most every 10 minutes per source (and within the query budget) and answered from
+ * memory in between, so asking often costs nothing.
+ */
+export const SchemaDriftRequest = new RequestType<SchemaDriftParams, SourceSchemaDrift[], BackendErrorData>('aq/schemaDrift');
+
+/** Client → server, for "Update Schema Snapshot" (after the user confirmed): rewrites the source's `schemaFile` with its live schema. */
+export const UpdateSchemaSnapshotRequest = new RequestType<{ uri?: string; sourceName: string }, SourceSchemaDrift, BackendErrorData>(
+  'aq/updateSchemaSnapshot',
+);

@@ -16,12 +16,13 @@ import type { QueryResult } from '../protocol/resultModel';
 import { cleanResult } from '../results/cleanSegments';
 import { resultHeadline } from '../results/headline';
 import type { AnalyticsBackend, Credentials, LocalSourceConfig, MparticleSourceConfig, RunContext, SourceConfig } from './analyticsBackend';
-import { BackendError } from './backendErrors';
+import { BackendError, isBackendError } from './backendErrors';
 import { defaultCacheDir } from './cacheDir';
 import { LocalBackend } from './backends/local/localBackend';
+import { MixpanelBackend } from './backends/mixpanel/mixpanelBackend';
 import { credentialDestination } from './credentialDestination';
 import { RemoteServices, remoteHost, type RemoteBackend, type RemoteSourceConfig } from './remoteBackends';
-import type { EngineSettings, QueryEngine, RunOptions } from './queryEngineTypes';
+import type { EngineSettings, LiveSchemaOptions, QueryEngine, RunOptions } from './queryEngineTypes';
 import { readWorkspaceConfig, parseWorkspaceConfig, type WorkspaceConfig } from './workspaceConfig';
 
 export interface QueryEngineOptions {
@@ -38,6 +39,48 @@ export interface QueryEngineOptions {
 
 /** Remote schemas older than this are refreshed in the background when credentials are at hand. */
 const SCHEMA_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Requests of Mixpanel's hourly budget that lookups nobody explicitly asked for (a background drift
+ * check, values for completion) leave to the user's own queries.
+ */
+const BACKGROUND_BUDGET_RESERVE = 10;
+/** How long known property values are reused before asking again. */
+const PROPERTY_VALUES_MAX_AGE_MS = 10 * 60 * 1000;
+/** Property-value lists kept; the oldest is forgotten first. */
+const PROPERTY_VALUES_CACHE_SIZE = 500;
+
+interface PropertyValueLookup {
+  promise: Promise<string[] | undefined>;
+  controller: AbortController;
+  /** Callers still waiting; the request is aborted when the last one gives up. */
+  waiting: number;
+}
+
+/** Waits for a shared lookup as one caller: rejects as cancelled when `signal` aborts, and aborts the lookup when nobody waits any more. */
+function waitForLookup(lookup: PropertyValueLookup, signal: AbortSignal): Promise<string[] | undefined> {
+  if (signal.aborted) return Promise.reject(new BackendError('cancelled', 'The lookup was cancelled.'));
+  lookup.waiting++;
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      if (--lookup.waiting === 0) lookup.controller.abort();
+      reject(new BackendError('cancelled', 'The lookup was cancelled.'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    lookup.promise.then(
+      (values) => {
+        signal.removeEventListener('abort', onAbort);
+        lookup.waiting--;
+        resolve(values);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        lookup.waiting--;
+        reject(error as Error);
+      },
+    );
+  });
+}
 
 interface SchemaEntry {
   schema: AnalyticsSchema | undefined;
@@ -57,6 +100,8 @@ class WorkspaceQueryEngine implements QueryEngine {
   private readonly listeners = new Set<() => void>();
   private readonly remoteServices = new RemoteServices(() => this.fireChange());
   private readonly now: () => Date;
+  private readonly propertyValueCache = new Map<string, { values: string[]; at: number }>();
+  private readonly propertyValueLookups = new Map<string, PropertyValueLookup>();
 
   constructor(private readonly options: QueryEngineOptions) {
     this.now = options.now ?? (() => new Date());
@@ -75,6 +120,7 @@ class WorkspaceQueryEngine implements QueryEngine {
     this.remoteServices.setCacheTtl(settings.cacheTtlMs);
     this.schemas.clear();
     this.backends.clear();
+    this.propertyValueCache.clear();
     for (const problem of config.problems) this.options.log?.(problem);
     this.fireChange();
   }
@@ -190,6 +236,108 @@ class WorkspaceQueryEngine implements QueryEngine {
       if (error) throw new BackendError('badResponse', `Refreshing the schema of "${source.name}" failed: ${error}`);
     }
     return this.status();
+  }
+
+  sourceNamed(name: string): SourceConfig | undefined {
+    const configured = Object.hasOwn(this.config.sources, name) ? this.config.sources[name] : undefined;
+    return configured ? this.withRootPaths(configured) : undefined;
+  }
+
+  async liveSchema(sourceName: string, documentPath: string | undefined, options: LiveSchemaOptions): Promise<AnalyticsSchema> {
+    const source = this.sourceNamed(sourceName);
+    if (!source) {
+      throw new BackendError('config', `No source named "${sourceName}" is configured (known: ${Object.keys(this.config.sources).join(', ') || 'none'}).`);
+    }
+    const contextPath = documentPath ?? join(this.config.rootDir ?? process.cwd(), 'aq.json');
+    if (source.kind === 'local') return this.localBackendFor(source).deriveFromData(await this.runContext(source, contextPath, options));
+    if (source.kind === 'piwik') {
+      throw new BackendError(
+        'config',
+        `"${source.name}" is a Piwik PRO source: schema snapshots are for Mixpanel and local sources, whose events have a schema.`,
+      );
+    }
+    if (this.settings.trusted === false) {
+      throw new BackendError('config', 'This workspace is in Restricted Mode: aq does not ask remote sources for their schema until you trust the workspace.');
+    }
+    if (options.background && !this.hasBudgetToSpare(source.name)) {
+      throw new BackendError(
+        'rateLimited',
+        `The last ${BACKGROUND_BUDGET_RESERVE} requests of the hourly budget of "${source.name}" are kept for queries; the schema is compared again later.`,
+      );
+    }
+    const context = await this.runContext(source, contextPath, options);
+    return this.remoteBackendFor(source).fetchSchema(context, { lexiconOnly: options.background });
+  }
+
+  async propertyValues(
+    ref: SourceRef | undefined,
+    documentPath: string | undefined,
+    event: string,
+    property: string,
+    options: Pick<RunOptions, 'signal' | 'getCredentials'>,
+  ): Promise<string[] | undefined> {
+    const source = this.resolveSource(ref, documentPath);
+    if (!source || source.kind === 'piwik') return undefined;
+    const key = `${sourceKey(source)}\u0000${event}\u0000${property}`;
+    const cached = this.propertyValueCache.get(key);
+    if (cached && this.now().getTime() - cached.at < PROPERTY_VALUES_MAX_AGE_MS) return cached.values;
+    // Lookups of one key share one request; it is aborted only when every caller waiting for it gave up.
+    let lookup = this.propertyValueLookups.get(key);
+    if (!lookup) {
+      const controller = new AbortController();
+      const started: PropertyValueLookup = {
+        controller,
+        waiting: 0,
+        promise: this.lookUpPropertyValues(source, documentPath, event, property, { signal: controller.signal, getCredentials: options.getCredentials })
+          .then(
+            (values) => {
+              if (values !== undefined) this.rememberPropertyValues(key, values);
+              return values;
+            },
+            (error: unknown) => {
+              // A lookup that failed (no access, a bad answer) is not repeated at every keystroke either.
+              if (!isBackendError(error) || error.kind !== 'cancelled') this.rememberPropertyValues(key, []);
+              throw error;
+            },
+          )
+          .finally(() => {
+            if (this.propertyValueLookups.get(key) === started) this.propertyValueLookups.delete(key);
+          }),
+      };
+      lookup = started;
+      this.propertyValueLookups.set(key, lookup);
+    }
+    return waitForLookup(lookup, options.signal);
+  }
+
+  private rememberPropertyValues(key: string, values: string[]): void {
+    this.propertyValueCache.delete(key);
+    this.propertyValueCache.set(key, { values, at: this.now().getTime() });
+    while (this.propertyValueCache.size > PROPERTY_VALUES_CACHE_SIZE) this.propertyValueCache.delete(this.propertyValueCache.keys().next().value as string);
+  }
+
+  private async lookUpPropertyValues(
+    source: SourceConfig,
+    documentPath: string | undefined,
+    event: string,
+    property: string,
+    options: Pick<RunOptions, 'signal' | 'getCredentials'>,
+  ): Promise<string[] | undefined> {
+    const contextPath = documentPath ?? join(this.config.rootDir ?? process.cwd(), 'aq.json');
+    if (source.kind === 'local') return this.localBackendFor(source).propertyValues(event, property, await this.runContext(source, contextPath, options));
+    if (source.kind !== 'mixpanel' || this.settings.trusted === false || !this.hasBudgetToSpare(source.name)) return undefined;
+    const backend = this.remoteBackendFor(source);
+    if (!(backend instanceof MixpanelBackend)) return undefined;
+    const context = await this.runContext(source, contextPath, options);
+    // Completion never asks the user for a secret: without stored credentials there are just no values.
+    if (!context.credentials?.secret) return undefined;
+    return backend.propertyValues(event, property, context);
+  }
+
+  /** Whether a request nobody explicitly asked for may be sent without eating into what queries need. */
+  private hasBudgetToSpare(sourceName: string): boolean {
+    const budget = this.remoteServices.budgetOf(sourceName);
+    return budget === undefined || budget.remaining > BACKGROUND_BUDGET_RESERVE;
   }
 
   status(): SourceStatus[] {

@@ -43,6 +43,15 @@ export interface RunOptions {
   fullRaw?: boolean;
 }
 
+/** How a live schema may be fetched. */
+export interface LiveSchemaOptions extends Pick<RunOptions, 'signal' | 'getCredentials'> {
+  /**
+   * A check nobody asked for (the editor's drift check): it sends at most one request (Mixpanel's
+   * Lexicon, no per-event listing) and none at all when less than a reserve of the hourly budget is left.
+   */
+  background?: boolean;
+}
+
 export interface QueryEngine {
   /** (Re)loads aq.json from `rootDir` and applies settings. Cheap; call on start and on change. */
   configure(rootDir: string | undefined, settings: EngineSettings): void;
@@ -72,6 +81,25 @@ export interface QueryEngine {
   run(spec: QuerySpec, documentPath: string, options: RunOptions): Promise<QueryResult>;
   generatedRequest(spec: QuerySpec, documentPath: string): Promise<GeneratedRequestResult>;
   refreshSchema(sourceName: string | undefined, options: Pick<RunOptions, 'signal' | 'getCredentials'>): Promise<SourceStatus[]>;
+  /** A configured source by name (paths resolved against its aq.json's folder), whatever its kind. */
+  sourceNamed(name: string, documentPath?: string): SourceConfig | undefined;
+  /**
+   * The schema a source has now, ignoring its `schemaFile`: Mixpanel's Lexicon (or its event
+   * listing), a local source's derived from its data. Rejects with a BackendError.
+   */
+  liveSchema(sourceName: string, documentPath: string | undefined, options: LiveSchemaOptions): Promise<AnalyticsSchema>;
+  /**
+   * Known values of an event property, most common first, for completion: Mixpanel's
+   * `/events/properties/values` or the local data. Cached per (source, event, property); undefined
+   * when the source has none to give or the hourly budget is nearly spent. Rejects when cancelled.
+   */
+  propertyValues(
+    ref: SourceRef | undefined,
+    documentPath: string | undefined,
+    event: string,
+    property: string,
+    options: Pick<RunOptions, 'signal' | 'getCredentials'>,
+  ): Promise<string[] | undefined>;
   /** The sources (of a document, or all in use) with their schema, queue and budget state. */
   status(documentPath?: string): SourceStatus[];
   /** Fires when a schema, the queue or the budget changes. */

@@ -19,7 +19,7 @@ export type RemoteSourceConfig = MixpanelSourceConfig | PiwikSourceConfig;
 /** A remote backend: the common interface plus the per-run cache switch and request description. */
 export interface RemoteBackend {
   readonly source: RemoteSourceConfig;
-  fetchSchema(context: RunContext): ReturnType<MixpanelBackend['fetchSchema']>;
+  fetchSchema(context: RunContext, options?: { lexiconOnly?: boolean }): ReturnType<MixpanelBackend['fetchSchema']>;
   runQuery(spec: QuerySpec, context: RunContext, options?: { bypassCache?: boolean }): Promise<QueryResult>;
   describeRequest(spec: QuerySpec, readTextFile?: (path: string) => Promise<string>): GeneratedRequestResult | Promise<GeneratedRequestResult>;
 }

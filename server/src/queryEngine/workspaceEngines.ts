@@ -11,7 +11,7 @@ import type { QuerySpec, SourceRef } from '../queryContract/querySpec';
 import type { GeneratedRequestResult, SourceStatus } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
 import type { MparticleSourceConfig, SourceConfig } from './analyticsBackend';
-import type { EngineSettings, QueryEngine, RunOptions } from './queryEngineTypes';
+import type { EngineSettings, LiveSchemaOptions, QueryEngine, RunOptions } from './queryEngineTypes';
 import { findWorkspaceRoot } from './workspaceConfig';
 
 /** The key of the engine for documents outside every folder when there is no folder at all. */
@@ -104,6 +104,24 @@ export class WorkspaceEngines implements QueryEngine {
     const targets = owners.length > 0 ? owners : [this.engineFor(undefined)];
     for (const engine of targets) await engine.refreshSchema(sourceName, options);
     return this.status();
+  }
+
+  sourceNamed(name: string, documentPath?: string): SourceConfig | undefined {
+    return this.engineFor(documentPath).sourceNamed(name, documentPath);
+  }
+
+  liveSchema(sourceName: string, documentPath: string | undefined, options: LiveSchemaOptions): Promise<AnalyticsSchema> {
+    return this.engineFor(documentPath).liveSchema(sourceName, documentPath, options);
+  }
+
+  propertyValues(
+    ref: SourceRef | undefined,
+    documentPath: string | undefined,
+    event: string,
+    property: string,
+    options: Pick<RunOptions, 'signal' | 'getCredentials'>,
+  ): Promise<string[] | undefined> {
+    return this.engineFor(documentPath).propertyValues(ref, documentPath, event, property, options);
   }
 
   /** The sources a document sees; without one, those of every aq.json in use (a name once, the first folder's first). */

@@ -393,8 +393,9 @@ export function sampleLexicon(): object {
         ...PRODUCT_PROPERTIES,
         quantity: { type: 'integer', description: 'Items added.', examples: [1, 2] },
       }),
+      // A purchase carries the product's id, category and price but not its name (see the generator above).
       event('Purchase', 'An order was paid.', ['Revenue'], {
-        ...PRODUCT_PROPERTIES,
+        ...Object.fromEntries(Object.entries(PRODUCT_PROPERTIES).filter(([name]) => name !== 'product_name')),
         ...PLAN,
         quantity: { type: 'integer', description: 'Items bought.', examples: [1, 2] },
         revenue: { type: 'number', description: 'Order value in USD (price × quantity).', examples: [119, 90] },

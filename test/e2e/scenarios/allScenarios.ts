@@ -11,6 +11,7 @@ import { mixpanelCredentials } from './mixpanelCredentials';
 import { mparticleSchema } from './mparticleSchema';
 import { pullEvents } from './pullEvents';
 import { restrictedMode } from './restrictedMode';
+import { schemaDrift } from './schemaDrift';
 import { runQueryFromCodeLens } from './runFromCodeLens';
 import { sendMparticle } from './sendMparticle';
 import { testExplorer } from './testExplorer';
@@ -34,4 +35,5 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   pullEvents,
   mcpServer,
   testExplorer,
+  schemaDrift,
 ];

@@ -22,9 +22,25 @@ import {
 import { findPiwikColumn, type PiwikColumn, type PiwikColumnCatalog } from '../../queryContract/piwikColumns';
 import { columnDocumentation, reportCatalog, reportColumnUses } from '../reportColumns';
 import type { AqDocument, QueryBlock, QueryKind } from '../parser/queryAst';
+import type { SourceRef } from '../../queryContract/querySpec';
 import { eventPropertyScope, sortedEvents, userPropertyScope, type PropertyScope } from '../schemaNames';
 import { UNITS_BY_KIND, lookupSafely, queryEvents, sourceRefOf, type SchemaLookup } from '../queryFacts';
 import { QUERY_KIND_DESCRIPTIONS, SOURCE_DESCRIPTIONS, eventDocumentation, formatCount, propertyDocumentation } from '../schemaDocs';
+
+/** The value position of an event property (`properties["plan"] == "|"`), which live values can fill. */
+export interface PropertyValueTarget {
+  source: SourceRef | undefined;
+  /** The query's event the values are asked for: the first that has the property in the schema, else the first. */
+  event: string;
+  property: string;
+}
+
+export interface CompletionOptions {
+  /** Values the source holds now for the property at the cursor, most common first; offered before the schema's examples. */
+  propertyValues?: readonly string[];
+  /** Told where a value of an event property is being completed (the host then looks up live values). */
+  onValueTarget?: (target: PropertyValueTarget) => void;
+}
 
 function sortKey(rank: number): string {
   return String(rank).padStart(6, '0');
@@ -273,7 +289,23 @@ function scopeFor(scopeWord: string, schema: AnalyticsSchema, block: QueryBlock)
   return undefined;
 }
 
-function completeExpression(line: LineContext, exprPrefix: string, block: QueryBlock, schema: AnalyticsSchema | undefined): CompletionCandidate[] {
+/**
+ * A value as the source gave it (Mixpanel answers every value as text) written as a literal: bare
+ * for a number or boolean property when it reads as one, quoted otherwise.
+ */
+function liveValueLiteral(value: string, property: PropertySchema): string {
+  if (property.type === 'number' && /^-?\d+(\.\d+)?$/.test(value)) return value;
+  if (property.type === 'boolean' && (value === 'true' || value === 'false')) return value;
+  return JSON.stringify(value);
+}
+
+function completeExpression(
+  line: LineContext,
+  exprPrefix: string,
+  block: QueryBlock,
+  schema: AnalyticsSchema | undefined,
+  options: CompletionOptions,
+): CompletionCandidate[] {
   const inString = PROPERTY_STRING.exec(exprPrefix);
   if (inString) {
     const scope = schema ? scopeFor(inString[1], schema, block) : undefined;
@@ -302,8 +334,16 @@ function completeExpression(line: LineContext, exprPrefix: string, block: QueryB
   }
   const valueMatch = VALUE_AFTER_COMPARISON.exec(exprPrefix) ?? VALUE_IN_LIST.exec(exprPrefix);
   if (valueMatch) {
+    const name = decode(valueMatch[2]);
     const scope = schema ? scopeFor(valueMatch[1], schema, block) : undefined;
-    const property = scope?.lookup(decode(valueMatch[2]));
+    const events = queryEvents(block).map((e) => e.value);
+    if (valueMatch[1] === 'properties' && events.length > 0 && options.onValueTarget) {
+      const event =
+        events.find((e) => schema !== undefined && Object.hasOwn(schema.events, e) && Object.hasOwn(schema.events[e].properties, name)) ?? events[0];
+      options.onValueTarget({ source: sourceRefOf(block.source), event, property: name });
+    }
+    const live = valueMatch[1] === 'properties' ? (options.propertyValues ?? []) : [];
+    const property = scope?.lookup(name) ?? (live.length > 0 ? { name, type: 'unknown' as const } : undefined);
     if (!property) return [];
     const partial = valueMatch[3];
     const start = line.offset - partial.length;
@@ -314,13 +354,21 @@ function completeExpression(line: LineContext, exprPrefix: string, block: QueryB
     } else {
       while (end < line.lineEnd && /[\w.+-]/.test(line.text[end])) end++;
     }
-    const values: Array<string | number | boolean> = [...(property.examples ?? [])];
-    if (property.type === 'boolean') for (const b of [true, false]) if (!values.includes(b)) values.push(b);
-    return values.map((value, rank) => ({
-      label: typeof value === 'string' ? JSON.stringify(value) : String(value),
+    const literals = new Set<string>();
+    const values: string[] = [];
+    const add = (literal: string) => {
+      if (literals.has(literal)) return;
+      literals.add(literal);
+      values.push(literal);
+    };
+    for (const value of live) add(liveValueLiteral(value, property));
+    for (const value of property.examples ?? []) add(typeof value === 'string' ? JSON.stringify(value) : String(value));
+    if (property.type === 'boolean') for (const b of ['true', 'false']) add(b);
+    return values.map((literal, rank) => ({
+      label: literal,
       kind: 'value' as const,
       detail: `${property.name} (${property.type})`,
-      insertText: typeof value === 'string' ? JSON.stringify(value) : String(value),
+      insertText: literal,
       replaceSpan: { start, end },
       sortText: sortKey(rank),
     }));
@@ -374,7 +422,7 @@ function completeExpression(line: LineContext, exprPrefix: string, block: QueryB
   return [];
 }
 
-function completeInQuery(line: LineContext, document: AqDocument, schemas: SchemaLookup): CompletionCandidate[] {
+function completeInQuery(line: LineContext, document: AqDocument, schemas: SchemaLookup, options: CompletionOptions): CompletionCandidate[] {
   const block = blockBefore(document, line.offset);
   const kind = block?.head?.kind;
   if (!block || !kind) return [];
@@ -423,7 +471,7 @@ function completeInQuery(line: LineContext, document: AqDocument, schemas: Schem
         );
       }
       case 'expression':
-        return completeExpression(line, rest, block, schema());
+        return completeExpression(line, rest, block, schema(), options);
       case 'expectation':
         return completeExpectation(line, rest, block, kind);
       default:
@@ -431,7 +479,7 @@ function completeInQuery(line: LineContext, document: AqDocument, schemas: Schem
     }
   }
   const continued = continuedClause(line, block);
-  if (continued) return completeExpression(line, line.text.slice(continued.nameSpan.end, line.offset), block, schema());
+  if (continued) return completeExpression(line, line.text.slice(continued.nameSpan.end, line.offset), block, schema(), options);
   return [];
 }
 
@@ -644,7 +692,13 @@ function continuedClause(line: LineContext, block: QueryBlock) {
 }
 
 /** Completion candidates at `offset`. Never throws on broken text. */
-export function completeQuery(document: AqDocument, text: string, offset: number, schemas: SchemaLookup): CompletionCandidate[] {
+export function completeQuery(
+  document: AqDocument,
+  text: string,
+  offset: number,
+  schemas: SchemaLookup,
+  options: CompletionOptions = {},
+): CompletionCandidate[] {
   const at = Math.max(0, Math.min(offset, text.length));
   const lineStart = text.lastIndexOf('\n', at - 1) + 1;
   let lineEnd = text.indexOf('\n', at);
@@ -652,6 +706,13 @@ export function completeQuery(document: AqDocument, text: string, offset: number
   if (lineEnd > lineStart && text[lineEnd - 1] === '\r') lineEnd--;
   if (at > lineEnd) return [];
   const line: LineContext = { text, offset: at, lineStart, lineEnd, prefix: text.slice(lineStart, at), suffix: text.slice(at, lineEnd) };
-  if (line.prefix.length > 0 && /^[ \t]/.test(line.prefix)) return completeInQuery(line, document, schemas);
+  if (line.prefix.length > 0 && /^[ \t]/.test(line.prefix)) return completeInQuery(line, document, schemas, options);
   return completeTopLevel(line, schemas, document);
+}
+
+/** Where live values of an event property would go at `offset`, if the cursor is at such a value. */
+export function propertyValueTarget(document: AqDocument, text: string, offset: number, schemas: SchemaLookup): PropertyValueTarget | undefined {
+  let target: PropertyValueTarget | undefined;
+  completeQuery(document, text, offset, schemas, { onValueTarget: (found) => (target = found) });
+  return target;
 }

@@ -240,6 +240,48 @@ describe('complete: known values after a property', () => {
   });
 });
 
+describe('complete: live values of an event property', () => {
+  function target(marked: string) {
+    const { text, offset } = caret(marked);
+    return service.propertyValueTarget(service.parse(text), text, offset, () => schema);
+  }
+
+  function withLive(marked: string, propertyValues: string[]): string[] {
+    const { text, offset } = caret(marked);
+    return labels(service.complete(service.parse(text), text, offset, () => schema, { propertyValues }));
+  }
+
+  it('names the property and the query event that has it, at a value after == or in a list', () => {
+    assert.deepEqual(target('use mixpanel "prod"\n\nsegmentation "Sign Up"\n  where properties["plan"] == "|'), {
+      source: { kind: 'mixpanel', name: 'prod' },
+      event: 'Sign Up',
+      property: 'plan',
+    });
+    // In a funnel the first step lacks `currency`; Purchase has it.
+    assert.equal(target('funnel "Sign Up" -> "Purchase"\n  where properties["currency"] in ["USD", |]')?.event, 'Purchase');
+    // A property no event of the query has in the schema: the first event is asked.
+    assert.equal(target('funnel "Sign Up" -> "Purchase"\n  where properties["new_prop"] == |')?.event, 'Sign Up');
+  });
+
+  it('names nothing for profile properties, property names or a query without events', () => {
+    assert.equal(target('segmentation "Sign Up"\n  where user["plan"] == |'), undefined);
+    assert.equal(target('segmentation "Sign Up"\n  where properties["pl|'), undefined);
+    assert.equal(target('segmentation "Sign Up"\n  where |'), undefined);
+  });
+
+  it('offers the live values first, then the examples not among them; numbers stay bare', () => {
+    assert.deepEqual(withLive('segmentation "Sign Up"\n  where properties["plan"] == |', ['team', 'enterprise']), [
+      '"team"',
+      '"enterprise"',
+      '"free"',
+      '"premium"',
+    ]);
+    assert.deepEqual(withLive('segmentation "Purchase"\n  where properties["price"] == |', ['5.5', '12', 'n/a']), ['5.5', '12', '"n/a"', '19.99', '49']);
+    // A property the schema does not know yet still gets the values the source has.
+    assert.deepEqual(withLive('segmentation "Sign Up"\n  where properties["new_prop"] == |', ['x']), ['"x"']);
+  });
+});
+
 describe('complete: expression starts', () => {
   it('offers functions and property accessors where an expression may start', () => {
     const { items } = complete('segmentation "Sign Up"\n  where |');

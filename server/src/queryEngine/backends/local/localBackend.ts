@@ -64,8 +64,30 @@ export class LocalBackend implements AnalyticsBackend {
       }
       return schemaFromLexicon(json, { kind: 'file', label: schemaPath, fetchedAt });
     }
+    return this.deriveFromData(context);
+  }
+
+  /** The schema the data has now, whatever the schema file says: a local source's live schema. */
+  async deriveFromData(context: RunContext): Promise<AnalyticsSchema> {
     const dataset = await this.load(context);
-    return deriveSchema(dataset, `derived from ${basename(this.dataPath)}`, fetchedAt);
+    return deriveSchema(dataset, `derived from ${basename(this.dataPath)}`, context.now().toISOString());
+  }
+
+  /** The values `property` takes on `event` in the data, most frequent first (ties by value), as text. */
+  async propertyValues(event: string, property: string, context: RunContext, limit = 50): Promise<string[]> {
+    const dataset = await this.load(context);
+    const counts = new Map<string, number>();
+    for (const candidate of dataset.events) {
+      if (candidate.name !== event || !Object.hasOwn(candidate.properties, property)) continue;
+      const value = candidate.properties[property];
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') continue;
+      const text = String(value);
+      counts.set(text, (counts.get(text) ?? 0) + 1);
+    }
+    return [...counts]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .slice(0, limit)
+      .map(([value]) => value);
   }
 
   async runQuery(spec: QuerySpec, context: RunContext): Promise<QueryResult> {

@@ -86,8 +86,9 @@ export class MixpanelBackend implements AnalyticsBackend {
     this.http = options.http ?? defaultHttpClient();
   }
 
-  async fetchSchema(context: RunContext): Promise<AnalyticsSchema> {
-    return fetchMixpanelSchema(this.source, (call) => this.callJson(call, context), { now: context.now });
+  /** `lexiconOnly`: one Lexicon request and no fallback to the per-event listing (background checks). */
+  async fetchSchema(context: RunContext, options: { lexiconOnly?: boolean } = {}): Promise<AnalyticsSchema> {
+    return fetchMixpanelSchema(this.source, (call) => this.callJson(call, context), { now: context.now, lexiconOnly: options.lexiconOnly });
   }
 
   /** `bypassCache` asks Mixpanel again even when a fresh cached answer exists. */

@@ -16,6 +16,11 @@ export type CallMixpanel = (call: MixpanelCall) => Promise<unknown>;
 export interface SchemaFetchOptions {
   /** Events whose properties are listed in the fallback; default 15. */
   propertyEvents?: number;
+  /**
+   * Lexicon or nothing: no fallback to the listing, which costs a request per event. Background
+   * checks use it so they never spend more than one request of the hourly budget.
+   */
+  lexiconOnly?: boolean;
   now: () => Date;
 }
 
@@ -24,10 +29,10 @@ export async function fetchMixpanelSchema(source: MixpanelSourceConfig, callMixp
   try {
     const lexicon = await callMixpanel({ method: 'GET', path: `/api/app/projects/${source.projectId}/schemas`, query: workspaceOnly(source), retryable: true });
     const schema = schemaFromLexicon(lexicon, { kind: 'lexicon', label: `Lexicon (project ${source.projectId})`, fetchedAt });
-    if (Object.keys(schema.events).length > 0) return schema;
+    if (options.lexiconOnly || Object.keys(schema.events).length > 0) return schema;
   } catch (error) {
     // 403/404: the service account may not read Lexicon (or the project has none); the listing still works.
-    if (!isBackendError(error) || !(error.kind === 'notFound' || (error.kind === 'auth' && error.details.status === 403))) throw error;
+    if (options.lexiconOnly || !isBackendError(error) || !(error.kind === 'notFound' || (error.kind === 'auth' && error.details.status === 403))) throw error;
   }
   return fetchListingSchema(source, callMixpanel, options, fetchedAt);
 }

@@ -17,7 +17,7 @@ import { segmentKey, type CompiledExpressionOf } from './evaluateExpression';
 import type { RetentionSpec } from '../../../queryContract/querySpec';
 import type { RetentionData } from '../../../protocol/resultModel';
 import { isNoiseSegment } from '../../../results/cleanSegments';
-import { indexOf, type EventTable } from './datasetIndex';
+import { firstRowsOf, indexOf, type DatasetIndex, type EventTable } from './datasetIndex';
 import { columnsReadBy } from './queryColumns';
 import type { LocalDataset } from './localEvent';
 import type { LocalQueryOptions } from './localSegmentation';
@@ -48,7 +48,41 @@ const ROLLING_UNIT_MS = { day: DAY_MS, week: 7 * DAY_MS, month: 30 * DAY_MS } as
 /** Longest calendar bucket of each unit, to bound the return events worth reading. */
 const MAX_CALENDAR_UNIT_MS = { day: 25 * 3_600_000, week: 7 * DAY_MS + 3_600_000, month: 31 * DAY_MS + 3_600_000 } as const;
 
+/** What every way of counting a retention query starts from. */
+interface RetentionQuery {
+  index: DatasetIndex;
+  spec: RetentionSpec;
+  bucketer: TimeBucketer;
+  /** The range's instants: births (cohort events) happen in `[start, end)`. */
+  start: number;
+  end: number;
+  /** Interval 0 and the `interval_count` after it. */
+  intervals: number;
+  returns: EventTable;
+  where: ((row: number) => boolean) | undefined;
+  /** Return events after this instant cannot fall in any counted interval. */
+  readUntil: number;
+}
+
 export function runLocalRetention(dataset: LocalDataset, spec: RetentionSpec, options: LocalQueryOptions = {}): RetentionData {
+  const query = retentionQuery(dataset, spec, options);
+  if (spec.retentionType === 'birth' && spec.on === undefined) {
+    const counted = birthRetentionOverUsers(query);
+    if (counted) return counted;
+  }
+  return retentionByBirthRecords(query, options);
+}
+
+/**
+ * The same answer as `runLocalRetention`, always by the general path (one record per cohort entry,
+ * with its returns per segment), which counts every kind of retention query: the reference the fast
+ * path is tested against.
+ */
+export function runLocalRetentionByBirthRecords(dataset: LocalDataset, spec: RetentionSpec, options: LocalQueryOptions = {}): RetentionData {
+  return retentionByBirthRecords(retentionQuery(dataset, spec, options), options);
+}
+
+function retentionQuery(dataset: LocalDataset, spec: RetentionSpec, options: LocalQueryOptions): RetentionQuery {
   const index = indexOf(dataset);
   index.prepare(columnsReadBy(spec));
   const bucketer = index.bucketer(spec.unit, options.timezone);
@@ -56,7 +90,13 @@ export function runLocalRetention(dataset: LocalDataset, spec: RetentionSpec, op
   const intervals = spec.intervalCount + 1;
   const returns = spec.returnEvent === undefined ? index.all : index.table(spec.returnEvent);
   const where = spec.where ? returns.compilePredicate(spec.where) : undefined;
+  const readUntil = spec.unbounded ? Infinity : end + intervals * (spec.windows === 'rolling' ? ROLLING_UNIT_MS[spec.unit] : MAX_CALENDAR_UNIT_MS[spec.unit]);
+  return { index, spec, bucketer, start, end, intervals, returns, where, readUntil };
+}
 
+/** A cohort entry per user (or per user and bucket, compounded), each with its returns per segment. */
+function retentionByBirthRecords(query: RetentionQuery, options: LocalQueryOptions): RetentionData {
+  const { index, spec, bucketer, start, end, intervals, returns, where, readUntil } = query;
   const births =
     spec.retentionType === 'birth'
       ? firstBirths(index.table(spec.bornEvent), spec, bucketer, start, end, index.userIds.length)
@@ -64,7 +104,6 @@ export function runLocalRetention(dataset: LocalDataset, spec: RetentionSpec, op
 
   const intervalOf = spec.windows === 'rolling' ? rollingInterval(ROLLING_UNIT_MS[spec.unit]) : calendarInterval(returns.bucketsFor(bucketer));
   const on: CompiledExpressionOf<number> | undefined = spec.on ? returns.compile(spec.on) : undefined;
-  const readUntil = spec.unbounded ? Infinity : end + intervals * (spec.windows === 'rolling' ? ROLLING_UNIT_MS[spec.unit] : MAX_CALENDAR_UNIT_MS[spec.unit]);
   const returnRows = returns.rowsBetween(start, readUntil);
   for (let row = returnRows.from; row < returnRows.to; row++) {
     const userBirths = births[returns.users[row]];
@@ -96,6 +135,111 @@ export function runLocalRetention(dataset: LocalDataset, spec: RetentionSpec, op
     }
   }
   return summarise(births, spec, bucketer, intervals, options.onSegmentCount);
+}
+
+/** Above this many words of "came back in interval i" bits (128 MB), the general path counts instead. */
+const MAX_RETURN_MARK_WORDS = 1 << 25;
+
+/**
+ * Fast path for the common query, birth retention without `on`: every user has at most one cohort
+ * entry (their first born event in the whole data, matching `born_where`), so everything lives in
+ * typed arrays indexed by user number rather than in a record per birth.
+ * - Births: each user's first born event is kept by the index (built once per dataset); with
+ *   `born_where` it is found by one pass over the born events. Either way a user is in a cohort when
+ *   that first event lies in the range, exactly the general path's rule.
+ * - Returns: one tight loop over the return events in the range, a bit per user and interval
+ *   marking "came back", and the cohort's count for that interval raised the first time the bit is
+ *   set. "On or after" keeps each user's latest interval instead and counts it at the end.
+ * Gives the general path's numbers; a property test compares the two on random data. Returns
+ * undefined when the bits would take too much memory (many users and a very long `interval_count`).
+ */
+function birthRetentionOverUsers(query: RetentionQuery): RetentionData | undefined {
+  const { index, spec, bucketer, start, end, intervals, returns, where, readUntil } = query;
+  const userCount = index.userIds.length;
+  const wordsPerUser = (intervals + 31) >>> 5;
+  if (!spec.unbounded && userCount * wordsPerUser > MAX_RETURN_MARK_WORDS) return undefined;
+
+  const born = index.table(spec.bornEvent);
+  const firsts = spec.bornWhere ? firstRowsOf(born, userCount, born.compilePredicate(spec.bornWhere)) : born.firstRowsOfUsers();
+  const { rowOfUser } = firsts;
+  const bornTimes = born.times;
+  const bornRowIds = born.rowIds;
+  const bornBuckets = born.bucketsFor(bucketer);
+  // The births in the range: a slice of the first rows, which are in time order.
+  const firstBirth = firstAtOrAfter(firsts.rows, bornTimes, start);
+  const pastBirths = firstAtOrAfter(firsts.rows, bornTimes, end);
+  if (firstBirth === pastBirths) return { kind: 'retention', unit: spec.unit, retentionType: spec.retentionType, cohorts: [] };
+  let lowestBucket = Infinity;
+  let highestBucket = -Infinity;
+  for (let k = firstBirth; k < pastBirths; k++) {
+    const bucket = bornBuckets[firsts.rows[k]];
+    if (bucket < lowestBucket) lowestBucket = bucket;
+    if (bucket > highestBucket) highestBucket = bucket;
+  }
+  const cohortCount = highestBucket - lowestBucket + 1;
+  const sizes = new Float64Array(cohortCount);
+  for (let k = firstBirth; k < pastBirths; k++) sizes[bornBuckets[firsts.rows[k]] - lowestBucket]++;
+
+  // retained[cohort * intervals + interval]
+  const retained = new Float64Array(cohortCount * intervals);
+  const marks = spec.unbounded ? undefined : new Uint32Array(userCount * wordsPerUser);
+  const latest = spec.unbounded ? new Int32Array(userCount).fill(-1) : undefined;
+  const rolling = spec.windows === 'rolling';
+  const unitMs = ROLLING_UNIT_MS[spec.unit];
+  const returnBuckets = rolling ? undefined : returns.bucketsFor(bucketer);
+  const { users: returnUsers, times: returnTimes, rowIds: returnRowIds } = returns;
+  const returnRows = returns.rowsBetween(start, readUntil);
+  for (let row = returnRows.from; row < returnRows.to; row++) {
+    const user = returnUsers[row];
+    const birthRow = rowOfUser[user];
+    if (birthRow < 0) continue;
+    const birthTime = bornTimes[birthRow];
+    const time = returnTimes[row];
+    if (birthTime < start || birthTime >= end || time < birthTime || returnRowIds[row] === bornRowIds[birthRow]) continue;
+    if (where && !where(row)) continue;
+    const interval = returnBuckets ? returnBuckets[row] - bornBuckets[birthRow] : Math.floor((time - birthTime) / unitMs);
+    if (interval < 0) continue;
+    if (latest) {
+      if (interval > latest[user]) latest[user] = interval;
+      continue;
+    }
+    if (interval >= intervals) continue;
+    const word = user * wordsPerUser + (interval >>> 5);
+    const bit = 1 << (interval & 31);
+    if (marks![word] & bit) continue;
+    marks![word] |= bit;
+    retained[(bornBuckets[birthRow] - lowestBucket) * intervals + interval]++;
+  }
+  if (latest) {
+    // "On or after": counted in every interval up to the latest one the user came back in.
+    for (let k = firstBirth; k < pastBirths; k++) {
+      const birthRow = firsts.rows[k];
+      const through = Math.min(latest[born.users[birthRow]], intervals - 1);
+      const cohort = (bornBuckets[birthRow] - lowestBucket) * intervals;
+      for (let interval = 0; interval <= through; interval++) retained[cohort + interval]++;
+    }
+  }
+
+  const cohorts: RetentionData['cohorts'] = [];
+  for (let cohort = 0; cohort < cohortCount; cohort++) {
+    if (sizes[cohort] === 0) continue;
+    const counts = Array.from(retained.subarray(cohort * intervals, (cohort + 1) * intervals));
+    cohorts.push({ date: bucketer.labelOf(lowestBucket + cohort), size: sizes[cohort], retained: counts, segment: null });
+  }
+  cohorts.sort((a, b) => compareText(a.date, b.date));
+  return { kind: 'retention', unit: spec.unit, retentionType: spec.retentionType, cohorts };
+}
+
+/** The first position in `rows` (rows of a table, ascending) whose time is at least `time`. */
+function firstAtOrAfter(rows: Int32Array, times: Float64Array, time: number): number {
+  let low = 0;
+  let high = rows.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (times[rows[middle]] < time) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** birth: each user's first born event in the data; only those inside the range start a cohort. */

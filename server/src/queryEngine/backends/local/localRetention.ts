@@ -64,10 +64,15 @@ interface RetentionQuery {
   readUntil: number;
 }
 
+/**
+ * Birth retention, where a user has at most one cohort entry, is counted per user over typed arrays
+ * (`birthRetentionOverUsers`); compounded retention, with an entry per user and bucket, keeps a
+ * record per entry (`retentionByBirthRecords`), as does a birth query too large for the fast path.
+ */
 export function runLocalRetention(dataset: LocalDataset, spec: RetentionSpec, options: LocalQueryOptions = {}): RetentionData {
   const query = retentionQuery(dataset, spec, options);
-  if (spec.retentionType === 'birth' && spec.on === undefined) {
-    const counted = birthRetentionOverUsers(query);
+  if (spec.retentionType === 'birth') {
+    const counted = birthRetentionOverUsers(query, options);
     if (counted) return counted;
   }
   return retentionByBirthRecords(query, options);
@@ -139,54 +144,75 @@ function retentionByBirthRecords(query: RetentionQuery, options: LocalQueryOptio
 
 /** Above this many words of "came back in interval i" bits (128 MB), the general path counts instead. */
 const MAX_RETURN_MARK_WORDS = 1 << 25;
+/** With `on`, a user's intervals per segment are the bits of one number: up to this many intervals. */
+const MAX_SEGMENTED_INTERVALS = 30;
 
 /**
- * Fast path for the common query, birth retention without `on`: every user has at most one cohort
- * entry (their first born event in the whole data, matching `born_where`), so everything lives in
- * typed arrays indexed by user number rather than in a record per birth.
+ * Fast path for birth retention: every user has at most one cohort entry (their first born event
+ * in the whole data, matching `born_where`), so everything lives in typed arrays indexed by user
+ * number rather than in a record per birth.
  * - Births: each user's first born event is kept by the index (built once per dataset); with
  *   `born_where` it is found by one pass over the born events. Either way a user is in a cohort when
  *   that first event lies in the range, exactly the general path's rule.
  * - Returns: one tight loop over the return events in the range, a bit per user and interval
  *   marking "came back", and the cohort's count for that interval raised the first time the bit is
- *   set. "On or after" keeps each user's latest interval instead and counts it at the end.
+ *   set. "On or after" keeps each user's latest interval instead and counts it at the end. With
+ *   `on`, the same per user and segment, in a map keyed by both.
  * Gives the general path's numbers; a property test compares the two on random data. Returns
  * undefined when the bits would take too much memory (many users and a very long `interval_count`).
  */
-function birthRetentionOverUsers(query: RetentionQuery): RetentionData | undefined {
-  const { index, spec, bucketer, start, end, intervals, returns, where, readUntil } = query;
+function birthRetentionOverUsers(query: RetentionQuery, options: LocalQueryOptions): RetentionData | undefined {
+  const { index, spec, bucketer, start, end, intervals } = query;
   const userCount = index.userIds.length;
-  const wordsPerUser = (intervals + 31) >>> 5;
-  if (!spec.unbounded && userCount * wordsPerUser > MAX_RETURN_MARK_WORDS) return undefined;
+  if (spec.on ? !spec.unbounded && intervals > MAX_SEGMENTED_INTERVALS : !spec.unbounded && userCount * ((intervals + 31) >>> 5) > MAX_RETURN_MARK_WORDS)
+    return undefined;
 
   const born = index.table(spec.bornEvent);
   const firsts = spec.bornWhere ? firstRowsOf(born, userCount, born.compilePredicate(spec.bornWhere)) : born.firstRowsOfUsers();
-  const { rowOfUser } = firsts;
-  const bornTimes = born.times;
-  const bornRowIds = born.rowIds;
   const bornBuckets = born.bucketsFor(bucketer);
   // The births in the range: a slice of the first rows, which are in time order.
-  const firstBirth = firstAtOrAfter(firsts.rows, bornTimes, start);
-  const pastBirths = firstAtOrAfter(firsts.rows, bornTimes, end);
-  if (firstBirth === pastBirths) return { kind: 'retention', unit: spec.unit, retentionType: spec.retentionType, cohorts: [] };
-  let lowestBucket = Infinity;
-  let highestBucket = -Infinity;
+  const firstBirth = firstAtOrAfter(firsts.rows, born.times, start);
+  const pastBirths = firstAtOrAfter(firsts.rows, born.times, end);
+  let lowestBucket = 0;
+  let highestBucket = -1;
   for (let k = firstBirth; k < pastBirths; k++) {
     const bucket = bornBuckets[firsts.rows[k]];
-    if (bucket < lowestBucket) lowestBucket = bucket;
-    if (bucket > highestBucket) highestBucket = bucket;
+    if (k === firstBirth || bucket < lowestBucket) lowestBucket = bucket;
+    if (k === firstBirth || bucket > highestBucket) highestBucket = bucket;
   }
-  const cohortCount = highestBucket - lowestBucket + 1;
-  const sizes = new Float64Array(cohortCount);
+  const sizes = new Float64Array(highestBucket - lowestBucket + 1);
   for (let k = firstBirth; k < pastBirths; k++) sizes[bornBuckets[firsts.rows[k]] - lowestBucket]++;
+  const births: BirthsByUser = { born, rowOfUser: firsts.rowOfUser, bornBuckets, lowestBucket, sizes };
+  const cohorts = spec.on
+    ? segmentedReturns(query, births, query.returns.compile(spec.on), options)
+    : unsegmentedReturns(query, births, firsts.rows.subarray(firstBirth, pastBirths));
+  return { kind: 'retention', unit: spec.unit, retentionType: spec.retentionType, cohorts };
+}
 
-  // retained[cohort * intervals + interval]
-  const retained = new Float64Array(cohortCount * intervals);
-  const marks = spec.unbounded ? undefined : new Uint32Array(userCount * wordsPerUser);
-  const latest = spec.unbounded ? new Int32Array(userCount).fill(-1) : undefined;
-  const rolling = spec.windows === 'rolling';
+/** The births of a birth retention query, per user. */
+interface BirthsByUser {
+  born: EventTable;
+  /** Per user: the row (of `born`) of their first born event, or -1. Born in the range when its time is. */
+  rowOfUser: Int32Array;
+  bornBuckets: Int32Array;
+  /** The bucket of cohort 0. */
+  lowestBucket: number;
+  /** Users per cohort (born in bucket `lowestBucket + cohort`). */
+  sizes: Float64Array;
+}
+
+/**
+ * Calls `found` for each return event in the range of a user born in the
+ * range: at or after the birth, not the birth event itself, matching `where`, interval 0 or later
+ * (and before `intervals`, unless unbounded).
+ */
+function forEachReturn(query: RetentionQuery, births: BirthsByUser, found: (row: number, user: number, birthRow: number, interval: number) => void): void {
+  const { spec, bucketer, start, end, intervals, returns, where, readUntil } = query;
+  const { born, rowOfUser, bornBuckets } = births;
+  const { times: bornTimes, rowIds: bornRowIds } = born;
   const unitMs = ROLLING_UNIT_MS[spec.unit];
-  const returnBuckets = rolling ? undefined : returns.bucketsFor(bucketer);
+  const returnBuckets = spec.windows === 'rolling' ? undefined : returns.bucketsFor(bucketer);
+  const lastInterval = spec.unbounded ? Infinity : intervals - 1;
   const { users: returnUsers, times: returnTimes, rowIds: returnRowIds } = returns;
   const returnRows = returns.rowsBetween(start, readUntil);
   for (let row = returnRows.from; row < returnRows.to; row++) {
@@ -198,36 +224,109 @@ function birthRetentionOverUsers(query: RetentionQuery): RetentionData | undefin
     if (birthTime < start || birthTime >= end || time < birthTime || returnRowIds[row] === bornRowIds[birthRow]) continue;
     if (where && !where(row)) continue;
     const interval = returnBuckets ? returnBuckets[row] - bornBuckets[birthRow] : Math.floor((time - birthTime) / unitMs);
-    if (interval < 0) continue;
-    if (latest) {
-      if (interval > latest[user]) latest[user] = interval;
-      continue;
-    }
-    if (interval >= intervals) continue;
-    const word = user * wordsPerUser + (interval >>> 5);
-    const bit = 1 << (interval & 31);
-    if (marks![word] & bit) continue;
-    marks![word] |= bit;
-    retained[(bornBuckets[birthRow] - lowestBucket) * intervals + interval]++;
+    if (interval < 0 || interval > lastInterval) continue;
+    found(row, user, birthRow, interval);
   }
-  if (latest) {
+}
+
+/** A row per cohort with users, without segments. */
+function unsegmentedReturns(query: RetentionQuery, births: BirthsByUser, birthRows: Int32Array): RetentionData['cohorts'] {
+  const { spec, bucketer, intervals, index } = query;
+  const { born, bornBuckets, lowestBucket, sizes } = births;
+  // retained[cohort * intervals + interval]
+  const retained = new Float64Array(sizes.length * intervals);
+  if (spec.unbounded) {
+    const latest = new Int32Array(index.userIds.length).fill(-1);
+    forEachReturn(query, births, (_row, user, _birthRow, interval) => {
+      if (interval > latest[user]) latest[user] = interval;
+    });
     // "On or after": counted in every interval up to the latest one the user came back in.
-    for (let k = firstBirth; k < pastBirths; k++) {
-      const birthRow = firsts.rows[k];
+    for (const birthRow of birthRows) {
       const through = Math.min(latest[born.users[birthRow]], intervals - 1);
       const cohort = (bornBuckets[birthRow] - lowestBucket) * intervals;
       for (let interval = 0; interval <= through; interval++) retained[cohort + interval]++;
     }
+  } else {
+    const wordsPerUser = (intervals + 31) >>> 5;
+    const marks = new Uint32Array(index.userIds.length * wordsPerUser);
+    forEachReturn(query, births, (_row, user, birthRow, interval) => {
+      const word = user * wordsPerUser + (interval >>> 5);
+      const bit = 1 << (interval & 31);
+      if (marks[word] & bit) return;
+      marks[word] |= bit;
+      retained[(bornBuckets[birthRow] - lowestBucket) * intervals + interval]++;
+    });
   }
-
   const cohorts: RetentionData['cohorts'] = [];
-  for (let cohort = 0; cohort < cohortCount; cohort++) {
+  for (let cohort = 0; cohort < sizes.length; cohort++) {
     if (sizes[cohort] === 0) continue;
     const counts = Array.from(retained.subarray(cohort * intervals, (cohort + 1) * intervals));
     cohorts.push({ date: bucketer.labelOf(lowestBucket + cohort), size: sizes[cohort], retained: counts, segment: null });
   }
-  cohorts.sort((a, b) => compareText(a.date, b.date));
-  return { kind: 'retention', unit: spec.unit, retentionType: spec.retentionType, cohorts };
+  return cohorts.sort((a, b) => compareText(a.date, b.date));
+}
+
+/**
+ * A row per cohort and segment value that someone of the cohort came back with, the top `limit`
+ * segments by the users who came back with them, as the general path's summary ranks them.
+ */
+function segmentedReturns(query: RetentionQuery, births: BirthsByUser, on: CompiledExpressionOf<number>, options: LocalQueryOptions): RetentionData['cohorts'] {
+  const { spec, bucketer, intervals, index } = query;
+  const { rowOfUser, bornBuckets, lowestBucket, sizes } = births;
+  const userCount = index.userIds.length;
+  const segmentIds = new Map<string, number>();
+  const segments: string[] = [];
+  // Per segment: retained[cohort * intervals + interval], and the users who came back with it.
+  const retained: Float64Array[] = [];
+  const usersOf: number[] = [];
+  // Per segment and user (key segment × userCount + user): the bits of the intervals they came
+  // back in with it, or (unbounded) the latest such interval.
+  const marks = new Map<number, number>();
+  forEachReturn(query, births, (row, user, birthRow, interval) => {
+    const segment = segmentKey(on(row));
+    let id = segmentIds.get(segment);
+    if (id === undefined) {
+      id = segments.length;
+      segmentIds.set(segment, id);
+      segments.push(segment);
+      retained.push(new Float64Array(sizes.length * intervals));
+      usersOf.push(0);
+    }
+    const key = id * userCount + user;
+    const mark = marks.get(key);
+    if (mark === undefined) usersOf[id]++;
+    if (spec.unbounded) {
+      if (mark === undefined || interval > mark) marks.set(key, interval);
+      return;
+    }
+    const bit = 1 << interval;
+    if (mark !== undefined && mark & bit) return;
+    marks.set(key, (mark ?? 0) | bit);
+    retained[id][(bornBuckets[birthRow] - lowestBucket) * intervals + interval]++;
+  });
+  if (spec.unbounded) {
+    // "On or after": counted in every interval up to the latest one the user came back in.
+    for (const [key, latest] of marks) {
+      const id = Math.floor(key / userCount);
+      const cohort = (bornBuckets[rowOfUser[key - id * userCount]] - lowestBucket) * intervals;
+      for (let interval = 0; interval <= Math.min(latest, intervals - 1); interval++) retained[id][cohort + interval]++;
+    }
+  }
+
+  const counted = segments.map((segment, id) => ({ segment, users: usersOf[id], id })).filter(({ segment }) => !(spec.clean && isNoiseSegment(segment)));
+  options.onSegmentCount?.(counted.length);
+  const top = counted.sort((a, b) => b.users - a.users || compareText(a.segment, b.segment)).slice(0, spec.limit);
+  const cohorts: RetentionData['cohorts'] = [];
+  // By date, then by the segment's rank: cohorts outside, ranked segments inside.
+  for (let cohort = 0; cohort < sizes.length; cohort++) {
+    for (const { segment, id } of top) {
+      const counts = retained[id].subarray(cohort * intervals, (cohort + 1) * intervals);
+      // A segment's row exists where someone of the cohort came back with it, so counted something.
+      if (!counts.some((count) => count > 0)) continue;
+      cohorts.push({ date: bucketer.labelOf(lowestBucket + cohort), size: sizes[cohort], retained: Array.from(counts), segment });
+    }
+  }
+  return cohorts.sort((a, b) => compareText(a.date, b.date));
 }
 
 /** The first position in `rows` (rows of a table, ascending) whose time is at least `time`. */
@@ -247,7 +346,7 @@ function firstBirths(born: EventTable, spec: RetentionSpec, bucketer: TimeBucket
   const bornWhere = spec.bornWhere ? born.compilePredicate(spec.bornWhere) : undefined;
   const bornBuckets = born.bucketsFor(bucketer);
   const seen = new Uint8Array(userCount);
-  const births: Array<Birth[] | undefined> = new Array(userCount);
+  const births = emptyPerUser<Birth[]>(userCount);
   // From the first event in the data, not the range's start: a user born earlier is no newcomer.
   const rows = born.rowsBetween(-Infinity, end);
   for (let row = rows.from; row < rows.to; row++) {
@@ -271,7 +370,7 @@ function recurringBirths(
   userCount: number,
 ): Array<Birth[] | undefined> {
   const buckets = returns.bucketsFor(bucketer);
-  const births: Array<Birth[] | undefined> = new Array(userCount);
+  const births = emptyPerUser<Birth[]>(userCount);
   const rows = returns.rowsBetween(start, end);
   for (let row = rows.from; row < rows.to; row++) {
     if (where && !where(row)) continue;
@@ -283,6 +382,14 @@ function recurringBirths(
     else births[user] = [birth];
   }
   return births;
+}
+
+/**
+ * A slot per user, filled with undefined: `new Array(n)` would leave holes, and a large array with
+ * holes is kept as a dictionary by V8, slow to fill and to walk.
+ */
+function emptyPerUser<T>(userCount: number): Array<T | undefined> {
+  return Array.from<T | undefined>({ length: userCount });
 }
 
 function newBirth(bucket: number, rowId: number, time: number): Birth {

@@ -132,10 +132,13 @@ test('a return at the birth instant is day 0 and one exactly 24 hours later day 
 // for a handful of users: births before, inside and after the range, returns in several intervals.
 const eventArbitrary = fc.record({
   name: fc.constantFrom('A', 'B', 'C'),
-  user: fc.constantFrom('u1', 'u2', 'u3', 'u4'),
-  day: fc.oneof(fc.constantFrom(0, 12, 13, 14, 36, 37, 61, 62), fc.integer({ min: 0, max: 76 })),
+  user: fc.constantFrom('u1', 'u2', 'u3', 'u4', 'u5'),
+  day: fc.oneof(
+    { arbitrary: fc.constantFrom(5, 7, 8, 12, 13, 14, 26, 27, 36, 37, 61, 62), weight: 4 },
+    { arbitrary: fc.integer({ min: 0, max: 76 }), weight: 1 },
+  ),
   halfHour: fc.oneof(fc.constantFrom(0, 1, 47), fc.integer({ min: 0, max: 47 })),
-  plan: fc.constantFrom<unknown>('free', 'pro', 1, undefined),
+  plan: fc.constantFrom<unknown>('free', 'pro', 1, '', undefined),
 });
 
 const retentionSpecArbitrary = fc.record({
@@ -143,7 +146,7 @@ const retentionSpecArbitrary = fc.record({
   returnEvent: fc.constantFrom(undefined, 'A', 'B', 'C'),
   retentionType: fc.constantFrom('birth' as const, 'birth' as const, 'compounded' as const),
   unit: fc.constantFrom('day' as const, 'week' as const, 'month' as const),
-  intervalCount: fc.constantFrom(0, 1, 2, 4, 40),
+  intervalCount: fc.constantFrom(0, 1, 2, 4, 29, 40),
   windows: fc.constantFrom('rolling' as const, 'calendar' as const),
   unbounded: fc.boolean(),
   range: fc.constantFrom(
@@ -152,16 +155,18 @@ const retentionSpecArbitrary = fc.record({
     { from: '2026-09-20', to: '2026-10-31' },
     { from: '2026-10-25', to: '2026-10-26' },
   ),
-  on: fc.constantFrom(undefined, undefined, 'properties["plan"]'),
+  on: fc.constantFrom(undefined, 'properties["plan"]'),
   where: fc.constantFrom(undefined, undefined, 'properties["plan"] == "pro"'),
   bornWhere: fc.constantFrom(undefined, undefined, 'properties["plan"] != "free"'),
+  limit: fc.constantFrom(1, 2, 60),
+  clean: fc.boolean(),
 });
 
 test('retention by the per-user fast path equals the general path on random events, specs and zones', () => {
   const first = Date.parse('2026-08-25T00:00:00Z');
   fc.assert(
     fc.property(
-      fc.array(eventArbitrary, { maxLength: 40 }),
+      fc.array(eventArbitrary, { minLength: 30, maxLength: 80 }),
       fc.array(retentionSpecArbitrary, { minLength: 1, maxLength: 3 }),
       fc.constantFrom(undefined, 'Europe/Berlin', 'America/Santiago'),
       (events, specs, timezone) => {
@@ -180,7 +185,13 @@ test('retention by the per-user fast path equals the general path on random even
             where: options.where === undefined ? undefined : expr(options.where),
             bornWhere: options.bornWhere === undefined ? undefined : expr(options.bornWhere),
           });
-          assert.deepEqual(runLocalRetention(dataset, spec, { timezone }), runLocalRetentionByBirthRecords(dataset, spec, { timezone }));
+          const segmentCounts: number[] = [];
+          const onSegmentCount = (count: number): number => segmentCounts.push(count);
+          assert.deepEqual(
+            runLocalRetention(dataset, spec, { timezone, onSegmentCount }),
+            runLocalRetentionByBirthRecords(dataset, spec, { timezone, onSegmentCount }),
+          );
+          assert.equal(segmentCounts[0], segmentCounts[1]);
         }
       },
     ),

@@ -170,7 +170,7 @@ const specOf = (options: FunnelOptions, reentry: 'default' | 'optimized') =>
 test('next steps found through the step index count exactly as walking the events, in both re-entry modes', () => {
   fc.assert(
     fc.property(
-      fc.array(funnelEventArbitrary, { maxLength: 80 }),
+      fc.array(funnelEventArbitrary, { minLength: 10, maxLength: 80 }),
       funnelOptionsArbitrary,
       fc.constantFrom('default' as const, 'optimized' as const),
       (events, options, reentry) => {

@@ -65,17 +65,12 @@ interface RetentionQuery {
 }
 
 /**
- * Birth retention, where a user has at most one cohort entry, is counted per user over typed arrays
- * (`birthRetentionOverUsers`); compounded retention, with an entry per user and bucket, keeps a
- * record per entry (`retentionByBirthRecords`), as does a birth query too large for the fast path.
+ * Counted over typed arrays (`retentionOverEntries`), or with a record per cohort entry
+ * (`retentionByBirthRecords`) when a query is too large for the fast path's bits.
  */
 export function runLocalRetention(dataset: LocalDataset, spec: RetentionSpec, options: LocalQueryOptions = {}): RetentionData {
   const query = retentionQuery(dataset, spec, options);
-  if (spec.retentionType === 'birth') {
-    const counted = birthRetentionOverUsers(query, options);
-    if (counted) return counted;
-  }
-  return retentionByBirthRecords(query, options);
+  return retentionOverEntries(query, options) ?? retentionByBirthRecords(query, options);
 }
 
 /**
@@ -144,72 +139,112 @@ function retentionByBirthRecords(query: RetentionQuery, options: LocalQueryOptio
 
 /** Above this many words of "came back in interval i" bits (128 MB), the general path counts instead. */
 const MAX_RETURN_MARK_WORDS = 1 << 25;
-/** With `on`, a user's intervals per segment are the bits of one number: up to this many intervals. */
+/** With `on`, an entry's intervals per segment are the bits of one number: up to this many intervals. */
 const MAX_SEGMENTED_INTERVALS = 30;
 
 /**
- * Fast path for birth retention: every user has at most one cohort entry (their first born event
- * in the whole data, matching `born_where`), so everything lives in typed arrays indexed by user
- * number rather than in a record per birth.
- * - Births: each user's first born event is kept by the index (built once per dataset); with
- *   `born_where` it is found by one pass over the born events. Either way a user is in a cohort when
- *   that first event lies in the range, exactly the general path's rule.
- * - Returns: one tight loop over the return events in the range, a bit per user and interval
+ * The fast path: cohort entries and their returns in typed arrays instead of a record per entry.
+ * - Entries. birth: a user's first born event in the whole data (matching `born_where`) is kept by
+ *   the index, built once per dataset (with `born_where`, one pass over the born events); the user
+ *   is in a cohort when it lies in the range, exactly the general path's rule. compounded: the first
+ *   return event of each user in each bucket of the range, in one pass. Entries are grouped by user
+ *   in time order, so a return event finds its user's entries by two array reads.
+ * - Returns: one tight loop over the return events in the range, a bit per entry and interval
  *   marking "came back", and the cohort's count for that interval raised the first time the bit is
- *   set. "On or after" keeps each user's latest interval instead and counts it at the end. With
- *   `on`, the same per user and segment, in a map keyed by both.
+ *   set. "On or after" keeps each entry's latest interval instead and counts it at the end. With
+ *   `on`, the same per entry and segment, in a map keyed by both.
  * Gives the general path's numbers; a property test compares the two on random data. Returns
- * undefined when the bits would take too much memory (many users and a very long `interval_count`).
+ * undefined when the bits would take too much memory (many entries and a very long `interval_count`).
  */
-function birthRetentionOverUsers(query: RetentionQuery, options: LocalQueryOptions): RetentionData | undefined {
-  const { index, spec, bucketer, start, end, intervals } = query;
-  const userCount = index.userIds.length;
-  if (spec.on ? !spec.unbounded && intervals > MAX_SEGMENTED_INTERVALS : !spec.unbounded && userCount * ((intervals + 31) >>> 5) > MAX_RETURN_MARK_WORDS)
-    return undefined;
-
-  const born = index.table(spec.bornEvent);
-  const firsts = spec.bornWhere ? firstRowsOf(born, userCount, born.compilePredicate(spec.bornWhere)) : born.firstRowsOfUsers();
-  const bornBuckets = born.bucketsFor(bucketer);
-  // The births in the range: a slice of the first rows, which are in time order.
-  const firstBirth = firstAtOrAfter(firsts.rows, born.times, start);
-  const pastBirths = firstAtOrAfter(firsts.rows, born.times, end);
-  let lowestBucket = 0;
-  let highestBucket = -1;
-  for (let k = firstBirth; k < pastBirths; k++) {
-    const bucket = bornBuckets[firsts.rows[k]];
-    if (k === firstBirth || bucket < lowestBucket) lowestBucket = bucket;
-    if (k === firstBirth || bucket > highestBucket) highestBucket = bucket;
-  }
-  const sizes = new Float64Array(highestBucket - lowestBucket + 1);
-  for (let k = firstBirth; k < pastBirths; k++) sizes[bornBuckets[firsts.rows[k]] - lowestBucket]++;
-  const births: BirthsByUser = { born, rowOfUser: firsts.rowOfUser, bornBuckets, lowestBucket, sizes };
-  const cohorts = spec.on
-    ? segmentedReturns(query, births, query.returns.compile(spec.on), options)
-    : unsegmentedReturns(query, births, firsts.rows.subarray(firstBirth, pastBirths));
+function retentionOverEntries(query: RetentionQuery, options: LocalQueryOptions): RetentionData | undefined {
+  const { spec } = query;
+  const entries = spec.retentionType === 'birth' ? firstEntries(query) : recurringEntries(query);
+  const words = entries.times.length * ((query.intervals + 31) >>> 5);
+  if (spec.on ? !spec.unbounded && query.intervals > MAX_SEGMENTED_INTERVALS : !spec.unbounded && words > MAX_RETURN_MARK_WORDS) return undefined;
+  const cohorts = spec.on ? segmentedReturns(query, entries, query.returns.compile(spec.on), options) : unsegmentedReturns(query, entries);
   return { kind: 'retention', unit: spec.unit, retentionType: spec.retentionType, cohorts };
 }
 
-/** The births of a birth retention query, per user. */
-interface BirthsByUser {
-  born: EventTable;
-  /** Per user: the row (of `born`) of their first born event, or -1. Born in the range when its time is. */
-  rowOfUser: Int32Array;
-  bornBuckets: Int32Array;
+/** Cohort entries grouped by user, each user's in time order. */
+interface CohortEntries {
+  /** The entries of user u are `firstEntryOf[u]` up to (not including) `firstEntryOf[u + 1]`. */
+  firstEntryOf: Int32Array;
+  times: Float64Array;
+  /** The entry event's row in the dataset (its own return does not count). */
+  rowIds: Int32Array;
+  buckets: Int32Array;
   /** The bucket of cohort 0. */
   lowestBucket: number;
-  /** Users per cohort (born in bucket `lowestBucket + cohort`). */
+  /** Entries per cohort (cohort c is bucket `lowestBucket + c`). */
   sizes: Float64Array;
 }
 
+/** birth: the users whose first born event in the data lies in the range. */
+function firstEntries(query: RetentionQuery): CohortEntries {
+  const { index, spec, bucketer, start, end } = query;
+  const userCount = index.userIds.length;
+  const born = index.table(spec.bornEvent);
+  const firsts = spec.bornWhere ? firstRowsOf(born, userCount, born.compilePredicate(spec.bornWhere)) : born.firstRowsOfUsers();
+  // The births in the range: a slice of the first rows, which are in time order.
+  const from = firstAtOrAfter(firsts.rows, born.times, start);
+  const to = firstAtOrAfter(firsts.rows, born.times, end);
+  return groupedByUser(born, firsts.rows.subarray(from, to), born.bucketsFor(bucketer), userCount);
+}
+
+/** compounded: the first return event (matching `where`) of each user in each bucket of the range. */
+function recurringEntries(query: RetentionQuery): CohortEntries {
+  const { index, bucketer, start, end, returns, where } = query;
+  const userCount = index.userIds.length;
+  const buckets = returns.bucketsFor(bucketer);
+  const { from, to } = returns.rowsBetween(start, end);
+  const entryRows = new Int32Array(to - from);
+  let count = 0;
+  // The bucket of each user's latest entry, as the general path compares with its last record.
+  const latestBucket = new Int32Array(userCount);
+  const hasEntry = new Uint8Array(userCount);
+  for (let row = from; row < to; row++) {
+    if (where && !where(row)) continue;
+    const user = returns.users[row];
+    if (hasEntry[user] && latestBucket[user] === buckets[row]) continue;
+    hasEntry[user] = 1;
+    latestBucket[user] = buckets[row];
+    entryRows[count++] = row;
+  }
+  return groupedByUser(returns, entryRows.subarray(0, count), buckets, userCount);
+}
+
+/** Entries at `rows` of `table` (in time order), grouped by user by a counting sort that keeps their order. */
+function groupedByUser(table: EventTable, rows: Int32Array, tableBuckets: Int32Array, userCount: number): CohortEntries {
+  const firstEntryOf = new Int32Array(userCount + 1);
+  for (const row of rows) firstEntryOf[table.users[row] + 1]++;
+  for (let user = 0; user < userCount; user++) firstEntryOf[user + 1] += firstEntryOf[user];
+  const next = firstEntryOf.slice(0, userCount);
+  const times = new Float64Array(rows.length);
+  const rowIds = new Int32Array(rows.length);
+  const buckets = new Int32Array(rows.length);
+  let lowestBucket = 0;
+  let highestBucket = -1;
+  rows.forEach((row, k) => {
+    const entry = next[table.users[row]]++;
+    times[entry] = table.times[row];
+    rowIds[entry] = table.rowIds[row];
+    buckets[entry] = tableBuckets[row];
+    if (k === 0 || buckets[entry] < lowestBucket) lowestBucket = buckets[entry];
+    if (k === 0 || buckets[entry] > highestBucket) highestBucket = buckets[entry];
+  });
+  const sizes = new Float64Array(highestBucket - lowestBucket + 1);
+  for (const bucket of buckets) sizes[bucket - lowestBucket]++;
+  return { firstEntryOf, times, rowIds, buckets, lowestBucket, sizes };
+}
+
 /**
- * Calls `found` for each return event in the range of a user born in the
- * range: at or after the birth, not the birth event itself, matching `where`, interval 0 or later
- * (and before `intervals`, unless unbounded).
+ * Calls `found` for each pair of a return event in the range and an entry of its user that it
+ * counts for: at or after the entry, not the entry event itself, matching `where`, interval 0 or
+ * later (and before `intervals`, unless unbounded).
  */
-function forEachReturn(query: RetentionQuery, births: BirthsByUser, found: (row: number, user: number, birthRow: number, interval: number) => void): void {
-  const { spec, bucketer, start, end, intervals, returns, where, readUntil } = query;
-  const { born, rowOfUser, bornBuckets } = births;
-  const { times: bornTimes, rowIds: bornRowIds } = born;
+function forEachReturn(query: RetentionQuery, entries: CohortEntries, found: (row: number, entry: number, interval: number) => void): void {
+  const { spec, bucketer, start, intervals, returns, where, readUntil } = query;
+  const { firstEntryOf, times: entryTimes, rowIds: entryRowIds, buckets: entryBuckets } = entries;
   const unitMs = ROLLING_UNIT_MS[spec.unit];
   const returnBuckets = spec.windows === 'rolling' ? undefined : returns.bucketsFor(bucketer);
   const lastInterval = spec.unbounded ? Infinity : intervals - 1;
@@ -217,44 +252,48 @@ function forEachReturn(query: RetentionQuery, births: BirthsByUser, found: (row:
   const returnRows = returns.rowsBetween(start, readUntil);
   for (let row = returnRows.from; row < returnRows.to; row++) {
     const user = returnUsers[row];
-    const birthRow = rowOfUser[user];
-    if (birthRow < 0) continue;
-    const birthTime = bornTimes[birthRow];
+    const first = firstEntryOf[user];
+    const past = firstEntryOf[user + 1];
     const time = returnTimes[row];
-    if (birthTime < start || birthTime >= end || time < birthTime || returnRowIds[row] === bornRowIds[birthRow]) continue;
+    // The user's entries are in time order: none, or all later than this event, and it counts for none.
+    if (first === past || time < entryTimes[first]) continue;
     if (where && !where(row)) continue;
-    const interval = returnBuckets ? returnBuckets[row] - bornBuckets[birthRow] : Math.floor((time - birthTime) / unitMs);
-    if (interval < 0 || interval > lastInterval) continue;
-    found(row, user, birthRow, interval);
+    for (let entry = first; entry < past && entryTimes[entry] <= time; entry++) {
+      if (returnRowIds[row] === entryRowIds[entry]) continue;
+      const interval = returnBuckets ? returnBuckets[row] - entryBuckets[entry] : Math.floor((time - entryTimes[entry]) / unitMs);
+      if (interval < 0 || interval > lastInterval) continue;
+      found(row, entry, interval);
+    }
   }
 }
 
-/** A row per cohort with users, without segments. */
-function unsegmentedReturns(query: RetentionQuery, births: BirthsByUser, birthRows: Int32Array): RetentionData['cohorts'] {
-  const { spec, bucketer, intervals, index } = query;
-  const { born, bornBuckets, lowestBucket, sizes } = births;
+/** A row per cohort with entries, without segments. */
+function unsegmentedReturns(query: RetentionQuery, entries: CohortEntries): RetentionData['cohorts'] {
+  const { spec, bucketer, intervals } = query;
+  const { buckets, lowestBucket, sizes } = entries;
+  const entryCount = buckets.length;
   // retained[cohort * intervals + interval]
   const retained = new Float64Array(sizes.length * intervals);
   if (spec.unbounded) {
-    const latest = new Int32Array(index.userIds.length).fill(-1);
-    forEachReturn(query, births, (_row, user, _birthRow, interval) => {
-      if (interval > latest[user]) latest[user] = interval;
+    const latest = new Int32Array(entryCount).fill(-1);
+    forEachReturn(query, entries, (_row, entry, interval) => {
+      if (interval > latest[entry]) latest[entry] = interval;
     });
     // "On or after": counted in every interval up to the latest one the user came back in.
-    for (const birthRow of birthRows) {
-      const through = Math.min(latest[born.users[birthRow]], intervals - 1);
-      const cohort = (bornBuckets[birthRow] - lowestBucket) * intervals;
+    for (let entry = 0; entry < entryCount; entry++) {
+      const through = Math.min(latest[entry], intervals - 1);
+      const cohort = (buckets[entry] - lowestBucket) * intervals;
       for (let interval = 0; interval <= through; interval++) retained[cohort + interval]++;
     }
   } else {
-    const wordsPerUser = (intervals + 31) >>> 5;
-    const marks = new Uint32Array(index.userIds.length * wordsPerUser);
-    forEachReturn(query, births, (_row, user, birthRow, interval) => {
-      const word = user * wordsPerUser + (interval >>> 5);
+    const wordsPerEntry = (intervals + 31) >>> 5;
+    const marks = new Uint32Array(entryCount * wordsPerEntry);
+    forEachReturn(query, entries, (_row, entry, interval) => {
+      const word = entry * wordsPerEntry + (interval >>> 5);
       const bit = 1 << (interval & 31);
       if (marks[word] & bit) return;
       marks[word] |= bit;
-      retained[(bornBuckets[birthRow] - lowestBucket) * intervals + interval]++;
+      retained[(buckets[entry] - lowestBucket) * intervals + interval]++;
     });
   }
   const cohorts: RetentionData['cohorts'] = [];
@@ -268,33 +307,44 @@ function unsegmentedReturns(query: RetentionQuery, births: BirthsByUser, birthRo
 
 /**
  * A row per cohort and segment value that someone of the cohort came back with, the top `limit`
- * segments by the users who came back with them, as the general path's summary ranks them.
+ * segments by the entries that came back with them, as the general path's summary ranks them.
  */
-function segmentedReturns(query: RetentionQuery, births: BirthsByUser, on: CompiledExpressionOf<number>, options: LocalQueryOptions): RetentionData['cohorts'] {
-  const { spec, bucketer, intervals, index } = query;
-  const { rowOfUser, bornBuckets, lowestBucket, sizes } = births;
-  const userCount = index.userIds.length;
+function segmentedReturns(
+  query: RetentionQuery,
+  entries: CohortEntries,
+  on: CompiledExpressionOf<number>,
+  options: LocalQueryOptions,
+): RetentionData['cohorts'] {
+  const { spec, bucketer, intervals } = query;
+  const { buckets, lowestBucket, sizes } = entries;
+  const entryCount = buckets.length;
   const segmentIds = new Map<string, number>();
   const segments: string[] = [];
-  // Per segment: retained[cohort * intervals + interval], and the users who came back with it.
+  // Per segment: retained[cohort * intervals + interval], and the entries that came back with it.
   const retained: Float64Array[] = [];
-  const usersOf: number[] = [];
-  // Per segment and user (key segment × userCount + user): the bits of the intervals they came
-  // back in with it, or (unbounded) the latest such interval.
+  const entriesOf: number[] = [];
+  // Per segment and entry (key segment × entryCount + entry): the bits of the intervals it came
+  // back in with that segment, or (unbounded) the latest such interval.
   const marks = new Map<number, number>();
-  forEachReturn(query, births, (row, user, birthRow, interval) => {
-    const segment = segmentKey(on(row));
-    let id = segmentIds.get(segment);
-    if (id === undefined) {
-      id = segments.length;
-      segmentIds.set(segment, id);
-      segments.push(segment);
-      retained.push(new Float64Array(sizes.length * intervals));
-      usersOf.push(0);
+  let segmentRow = -1;
+  let id = -1;
+  forEachReturn(query, entries, (row, entry, interval) => {
+    if (row !== segmentRow) {
+      segmentRow = row;
+      const segment = segmentKey(on(row));
+      const known = segmentIds.get(segment);
+      if (known !== undefined) id = known;
+      else {
+        id = segments.length;
+        segmentIds.set(segment, id);
+        segments.push(segment);
+        retained.push(new Float64Array(sizes.length * intervals));
+        entriesOf.push(0);
+      }
     }
-    const key = id * userCount + user;
+    const key = id * entryCount + entry;
     const mark = marks.get(key);
-    if (mark === undefined) usersOf[id]++;
+    if (mark === undefined) entriesOf[id]++;
     if (spec.unbounded) {
       if (mark === undefined || interval > mark) marks.set(key, interval);
       return;
@@ -302,20 +352,20 @@ function segmentedReturns(query: RetentionQuery, births: BirthsByUser, on: Compi
     const bit = 1 << interval;
     if (mark !== undefined && mark & bit) return;
     marks.set(key, (mark ?? 0) | bit);
-    retained[id][(bornBuckets[birthRow] - lowestBucket) * intervals + interval]++;
+    retained[id][(buckets[entry] - lowestBucket) * intervals + interval]++;
   });
   if (spec.unbounded) {
     // "On or after": counted in every interval up to the latest one the user came back in.
     for (const [key, latest] of marks) {
-      const id = Math.floor(key / userCount);
-      const cohort = (bornBuckets[rowOfUser[key - id * userCount]] - lowestBucket) * intervals;
-      for (let interval = 0; interval <= Math.min(latest, intervals - 1); interval++) retained[id][cohort + interval]++;
+      const segment = Math.floor(key / entryCount);
+      const cohort = (buckets[key - segment * entryCount] - lowestBucket) * intervals;
+      for (let interval = 0; interval <= Math.min(latest, intervals - 1); interval++) retained[segment][cohort + interval]++;
     }
   }
 
-  const counted = segments.map((segment, id) => ({ segment, users: usersOf[id], id })).filter(({ segment }) => !(spec.clean && isNoiseSegment(segment)));
+  const counted = segments.map((segment, id) => ({ segment, entries: entriesOf[id], id })).filter(({ segment }) => !(spec.clean && isNoiseSegment(segment)));
   options.onSegmentCount?.(counted.length);
-  const top = counted.sort((a, b) => b.users - a.users || compareText(a.segment, b.segment)).slice(0, spec.limit);
+  const top = counted.sort((a, b) => b.entries - a.entries || compareText(a.segment, b.segment)).slice(0, spec.limit);
   const cohorts: RetentionData['cohorts'] = [];
   // By date, then by the segment's rank: cohorts outside, ranked segments inside.
   for (let cohort = 0; cohort < sizes.length; cohort++) {

@@ -162,7 +162,7 @@ const retentionSpecArbitrary = fc.record({
   clean: fc.boolean(),
 });
 
-test('retention by the per-user fast path equals the general path on random events, specs and zones', () => {
+test('retention over typed arrays (the fast path) equals the record-per-entry general path on random events, specs and zones', () => {
   const first = Date.parse('2026-08-25T00:00:00Z');
   fc.assert(
     fc.property(

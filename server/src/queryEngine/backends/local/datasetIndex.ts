@@ -25,6 +25,7 @@ const WHOLE_PASS_SHARE = 0.25;
 export class EventTable {
   private readonly columns = new Map<string, unknown[]>();
   private readonly bucketColumns = new Map<TimeBucketer, Int32Array>();
+  private firstRows: FirstRows | undefined;
 
   constructor(
     private readonly index: DatasetIndex,
@@ -61,6 +62,15 @@ export class EventTable {
     return buckets;
   }
 
+  /**
+   * Each user's first row of this table over the whole data, built once and kept: a birth
+   * retention's cohorts are "the first time in the whole data", and with this a query finds its
+   * newcomers from the births alone instead of scanning every born event before the range again.
+   */
+  firstRowsOfUsers(): FirstRows {
+    return (this.firstRows ??= firstRowsOf(this, this.index.userIds.length));
+  }
+
   /** Compiles an expression into a function of the row number. */
   compile(expression: Expression): CompiledExpressionOf<number> {
     return compileExpressionWith(expression, this.readProperty);
@@ -80,6 +90,29 @@ export class EventTable {
     const column = this.column(columnNameOf(scope, name));
     return (row) => column[row];
   };
+}
+
+/** Each user's first row of a table (that passes a test). */
+export interface FirstRows {
+  /** Per user number: the row of the user's first event, or -1 for a user without one. */
+  rowOfUser: Int32Array;
+  /** Those rows in ascending order, so also in time order: a time range of them is a binary search away. */
+  rows: Int32Array;
+}
+
+/** Each user's first row of `table` among those `accept` keeps (all without it), in one pass. */
+export function firstRowsOf(table: EventTable, userCount: number, accept?: (row: number) => boolean): FirstRows {
+  const rowOfUser = new Int32Array(userCount).fill(-1);
+  const rows = new Int32Array(Math.min(userCount, table.times.length));
+  let count = 0;
+  const users = table.users;
+  for (let row = 0; row < users.length; row++) {
+    const user = users[row];
+    if (rowOfUser[user] >= 0 || (accept && !accept(row))) continue;
+    rowOfUser[user] = row;
+    rows[count++] = row;
+  }
+  return { rowOfUser, rows: rows.slice(0, count) };
 }
 
 /** The event property an expression's reference reads (`$time` is the event's `time`). */

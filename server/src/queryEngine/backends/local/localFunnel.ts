@@ -78,6 +78,35 @@ interface PeriodTotals {
 }
 
 export function runLocalFunnel(dataset: LocalDataset, spec: FunnelSpec, options: LocalQueryOptions = {}): FunnelData {
+  return countFunnel(dataset, spec, options, 'by user');
+}
+
+/**
+ * How an attempt finds each next step. `scan` walks the user's events from the grace period before
+ * the previous step: a walk through the window, which optimized re-entry repeats for every entry,
+ * quadratic in a user's entries. `step index` builds, per user, the position of the next event of
+ * each step, so the step is a lookup. `by user` (what queries use) builds the index only for users
+ * with at least STEP_INDEX_MIN_EVENTS step events in optimized re-entry, where walking could cost
+ * more than building; a property test checks that `scan` and `step index` count alike.
+ */
+export type StepSearch = 'scan' | 'step index' | 'by user';
+
+/** `runLocalFunnel` with every user's next steps found one way: what the test of the step index compares. */
+export function runLocalFunnelBy(search: StepSearch, dataset: LocalDataset, spec: FunnelSpec, options: LocalQueryOptions = {}): FunnelData {
+  return countFunnel(dataset, spec, options, search);
+}
+
+/** Fewer step events than this, and walking them is cheaper than indexing them. */
+const STEP_INDEX_MIN_EVENTS = 64;
+
+/** The number of step events from which a user's next steps are found through the step index. */
+function stepIndexFrom(search: StepSearch, optimized: boolean): number {
+  if (search === 'scan') return Infinity;
+  if (search === 'step index') return 0;
+  return optimized ? STEP_INDEX_MIN_EVENTS : Infinity;
+}
+
+function countFunnel(dataset: LocalDataset, spec: FunnelSpec, options: LocalQueryOptions, search: StepSearch): FunnelData {
   if (spec.steps.length === 0) {
     throw new BackendError(
       'config',
@@ -119,9 +148,12 @@ export function runLocalFunnel(dataset: LocalDataset, spec: FunnelSpec, options:
   const totals: PeriodTotals[] = periods.map(() => ({ overall: newAccumulator(spec.steps.length), segments: new Map() }));
   const segmentOf = on ? (row: number): string => segmentKey(on(row)) : (): null => null;
   const rules: FunnelRules = { stepIds, windowMs, optimized: spec.reentry === 'optimized', segmented: on !== undefined };
+  const indexFrom = stepIndexFrom(search, rules.optimized);
   for (let user = 0; user < index.userIds.length; user++) {
     if (offsets[user] === offsets[user + 1]) continue;
-    const events: UserEvents = { rows: grouped.subarray(offsets[user], offsets[user + 1]), times: all.times, nameIds: index.nameIds, segmentOf };
+    const userRows = grouped.subarray(offsets[user], offsets[user + 1]);
+    const nextOfStep = userRows.length >= indexFrom ? nextOccurrences(userRows, index.nameIds, stepIds) : undefined;
+    const events: UserEvents = { rows: userRows, times: all.times, nameIds: index.nameIds, segmentOf, nextOfStep };
     periods.forEach((period, p) => {
       for (const attempt of userAttempts(events, rules, period)) {
         record(totals[p].overall, attempt.times);
@@ -164,6 +196,28 @@ interface UserEvents {
   times: Float64Array;
   nameIds: Int32Array;
   segmentOf: (row: number) => string | null;
+  /** Per step, with the step index: at each position, the position of the next event of that step (`rows.length` when none). */
+  nextOfStep: Int32Array[] | undefined;
+}
+
+/**
+ * The step index of one user: per step, at each position of the user's events, the position of
+ * their first event of that step at or after it (`rows.length` when there is none). One backward
+ * pass per distinct step event.
+ */
+function nextOccurrences(rows: Int32Array, nameIds: Int32Array, stepIds: number[]): Int32Array[] {
+  const byName = new Map<number, Int32Array>();
+  for (const id of stepIds) {
+    if (byName.has(id)) continue;
+    const next = new Int32Array(rows.length);
+    let following = rows.length;
+    for (let position = rows.length - 1; position >= 0; position--) {
+      if (nameIds[rows[position]] === id) following = position;
+      next[position] = following;
+    }
+    byName.set(id, next);
+  }
+  return stepIds.map((id) => byName.get(id)!);
 }
 
 /** The attempts one user contributes to one period's funnel. */
@@ -173,8 +227,9 @@ function userAttempts(events: UserEvents, rules: FunnelRules, period: FunnelPeri
   // Default mode: the time the current attempt ends, and the segments already entered.
   let busyUntil = -Infinity;
   const entered = new Set<string | null>();
-  // Optimized mode, per segment: the latest entry, and whether a converted entry has been closed.
+  // Optimized mode, per segment: the latest entry (and where it is in `attempts`), and whether a converted entry has been closed.
   const latest = new Map<string | null, Attempt>();
+  const latestAt = new Map<string | null, number>();
   const finished = new Set<string | null>();
   for (let position = lowerBound(events, period.start); position < rows.length; position++) {
     const row = rows[position];
@@ -199,12 +254,13 @@ function userAttempts(events: UserEvents, rules: FunnelRules, period: FunnelPeri
     const previous = latest.get(segment);
     if (previous && attempt.stepTwo >= 0 && attempt.stepTwo === previous.stepTwo) {
       // Several entries before the same step 2: the most recent one is the funnel.
-      attempts[attempts.indexOf(previous)] = attempt;
+      attempts[latestAt.get(segment)!] = attempt;
     } else if (previous && previous.times.length === rules.stepIds.length) {
       // Only the first converted funnel counts; later entries of this segment are not considered.
       finished.add(segment);
       continue;
     } else {
+      latestAt.set(segment, attempts.length);
       attempts.push(attempt);
     }
     latest.set(segment, attempt);
@@ -214,7 +270,7 @@ function userAttempts(events: UserEvents, rules: FunnelRules, period: FunnelPeri
 
 /** The steps reached from the entry at `entry`: each next step is the first unused event in [previous − grace, entry + window]. */
 function attemptFrom(events: UserEvents, rules: FunnelRules, entry: number, segment: string | null): Attempt {
-  const { rows, times, nameIds } = events;
+  const { rows, times } = events;
   const entryTime = times[rows[entry]];
   const deadline = entryTime + rules.windowMs;
   const used = [entry];
@@ -222,15 +278,10 @@ function attemptFrom(events: UserEvents, rules: FunnelRules, entry: number, segm
   let previous = entryTime;
   let stepTwo = -1;
   for (let step = 1; step < rules.stepIds.length; step++) {
-    let found = -1;
-    for (let position = lowerBound(events, previous - FUNNEL_GRACE_MS); position < rows.length; position++) {
-      const time = times[rows[position]];
-      if (time > deadline) break;
-      if (nameIds[rows[position]] === rules.stepIds[step] && !used.includes(position)) {
-        found = position;
-        break;
-      }
-    }
+    const from = lowerBound(events, previous - FUNNEL_GRACE_MS);
+    const found = events.nextOfStep
+      ? nextFromIndex(events, events.nextOfStep[step], from, deadline, used)
+      : nextByScanning(events, rules.stepIds[step], from, deadline, used);
     if (found < 0) break;
     used.push(found);
     previous = times[rows[found]];
@@ -238,6 +289,28 @@ function attemptFrom(events: UserEvents, rules: FunnelRules, entry: number, segm
     if (step === 1) stepTwo = found;
   }
   return { segment, times: reached, stepTwo };
+}
+
+/** The first position from `from` with an unused event of step `stepId`, no later than `deadline`; -1 if none. */
+function nextByScanning(events: UserEvents, stepId: number, from: number, deadline: number, used: number[]): number {
+  const { rows, times, nameIds } = events;
+  for (let position = from; position < rows.length; position++) {
+    if (times[rows[position]] > deadline) break;
+    if (nameIds[rows[position]] === stepId && !used.includes(position)) return position;
+  }
+  return -1;
+}
+
+/**
+ * `nextByScanning` through the step index: the step's next event at or after `from`, skipping the
+ * few the attempt has used already (a step repeating an earlier step's event), then the deadline
+ * test: the events are in time order, so the scan would have stopped before a later one.
+ */
+function nextFromIndex(events: UserEvents, next: Int32Array, from: number, deadline: number, used: number[]): number {
+  const count = events.rows.length;
+  let position = from < count ? next[from] : count;
+  while (position < count && used.includes(position)) position = position + 1 < count ? next[position + 1] : count;
+  return position < count && events.times[events.rows[position]] <= deadline ? position : -1;
 }
 
 /** The first position whose time is at least `time`. */

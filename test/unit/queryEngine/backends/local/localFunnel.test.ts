@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runLocalFunnel } from '../../../../../server/src/queryEngine/backends/local/localFunnel';
+import fc from 'fast-check';
+import { runLocalFunnel, runLocalFunnelBy } from '../../../../../server/src/queryEngine/backends/local/localFunnel';
 import { datasetOf, expr, funnel, type EventRow } from './localFixtures';
 
 const chrome = { $browser: 'Chrome' };
@@ -125,4 +126,70 @@ test('unit week buckets entries by the week they entered in, in the source time 
   const result = runLocalFunnel(events, weekly);
   assert.equal(result.unit, 'week');
   assert.deepEqual(result.segments[0].counts, [2, 1]);
+});
+
+// Times cluster on a few hours with sub-three-second jitter, so next steps land inside and just
+// outside the two-second grace period and on window edges; two users with many entries each.
+const funnelEventArbitrary = fc.record({
+  name: fc.constantFrom('A', 'B', 'C'),
+  user: fc.constantFrom('u1', 'u2'),
+  hour: fc.constantFrom(2, 3, 4, 5, 26, 27, 28),
+  jitterMs: fc.constantFrom(0, 1000, 2000, 2001),
+  plan: fc.constantFrom<unknown>('free', 'pro', undefined),
+});
+
+const funnelOptionsArbitrary = fc.record({
+  steps: fc.constantFrom(['A', 'B'], ['A', 'B', 'C'], ['A', 'B', 'A'], ['A', 'A'], ['A', 'B', 'B', 'A'], ['B', 'A'], ['A', 'D']),
+  window: fc.constantFrom({ count: 1, unit: 'hour' as const }, { count: 3, unit: 'hour' as const }, { count: 1, unit: 'day' as const }),
+  on: fc.constantFrom(undefined, 'properties["plan"]'),
+  where: fc.constantFrom(undefined, 'properties["plan"] != "free"'),
+  unit: fc.constantFrom(undefined, 'day' as const),
+});
+
+type FunnelEvent = typeof funnelEventArbitrary extends fc.Arbitrary<infer T> ? T : never;
+type FunnelOptions = typeof funnelOptionsArbitrary extends fc.Arbitrary<infer T> ? T : never;
+
+const eventRowsOf = (events: FunnelEvent[]): EventRow[] =>
+  events.map((event) => [
+    event.name,
+    event.user,
+    new Date(Date.parse('2026-09-30T22:00:00Z') + event.hour * 3_600_000 + event.jitterMs).toISOString(),
+    event.plan === undefined ? {} : { plan: event.plan },
+  ]);
+
+const specOf = (options: FunnelOptions, reentry: 'default' | 'optimized') =>
+  funnel({
+    ...options,
+    steps: [...options.steps],
+    range: { from: '2026-10-01', to: '2026-10-02' },
+    reentry,
+    on: options.on === undefined ? undefined : expr(options.on),
+    where: options.where === undefined ? undefined : expr(options.where),
+  });
+
+test('next steps found through the step index count exactly as walking the events, in both re-entry modes', () => {
+  fc.assert(
+    fc.property(
+      fc.array(funnelEventArbitrary, { minLength: 10, maxLength: 80 }),
+      funnelOptionsArbitrary,
+      fc.constantFrom('default' as const, 'optimized' as const),
+      (events, options, reentry) => {
+        const dataset = datasetOf(eventRowsOf(events));
+        const spec = specOf(options, reentry);
+        assert.deepEqual(runLocalFunnelBy('step index', dataset, spec), runLocalFunnelBy('scan', dataset, spec));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('optimized re-entry counts users with many entries (the step index) as walking their events does', () => {
+  fc.assert(
+    fc.property(fc.array(funnelEventArbitrary, { minLength: 130, maxLength: 200 }), funnelOptionsArbitrary, (events, options) => {
+      const dataset = datasetOf(eventRowsOf(events));
+      const spec = specOf(options, 'optimized');
+      assert.deepEqual(runLocalFunnel(dataset, spec), runLocalFunnelBy('scan', dataset, spec));
+    }),
+    { numRuns: 50 },
+  );
 });

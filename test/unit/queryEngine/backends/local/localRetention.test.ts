@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runLocalRetention } from '../../../../../server/src/queryEngine/backends/local/localRetention';
-import { datasetOf, expr, retention } from './localFixtures';
+import fc from 'fast-check';
+import { runLocalRetention, runLocalRetentionByBirthRecords } from '../../../../../server/src/queryEngine/backends/local/localRetention';
+import { datasetOf, expr, retention, type EventRow } from './localFixtures';
 
 const data = datasetOf([
   ['Sign Up', 'u1', '2026-10-01T09:00:00', { plan: 'free' }],
@@ -111,4 +112,89 @@ test('unbounded_retention counts a user in every interval up to their latest ret
 test('unit week labels cohorts by their Monday', () => {
   const result = runLocalRetention(data, signUps({ unit: 'week', intervalCount: 1 }));
   assert.deepEqual(result.cohorts, [{ date: '2026-09-28', size: 3, retained: [3, 0], segment: null }]);
+});
+
+test('a return at the birth instant is day 0 and one exactly 24 hours later day 1, by either path', () => {
+  const ties = datasetOf([
+    ['Sign Up', 'u1', '2026-10-01T09:00:00'],
+    ['Purchase', 'u1', '2026-10-01T09:00:00'],
+    ['Sign Up', 'u2', '2026-10-01T10:00:00'],
+    ['Purchase', 'u2', '2026-10-02T10:00:00'],
+  ]);
+  const spec = signUps({ range: { from: '2026-10-01', to: '2026-10-01' }, intervalCount: 1 });
+  const expected = [{ date: '2026-10-01', size: 2, retained: [1, 1], segment: null }];
+  assert.deepEqual(runLocalRetention(ties, spec).cohorts, expected);
+  assert.deepEqual(runLocalRetentionByBirthRecords(ties, spec).cohorts, expected);
+});
+
+// Events on a few days over eleven weeks around the ranges (their edges, the days of the
+// daylight-saving changes of the zones below) and a few times of day, so that events share times,
+// for a handful of users: births before, inside and after the range, returns in several intervals.
+const eventArbitrary = fc.record({
+  name: fc.constantFrom('A', 'B', 'C'),
+  user: fc.constantFrom('u1', 'u2', 'u3', 'u4', 'u5'),
+  day: fc.oneof(
+    { arbitrary: fc.constantFrom(5, 7, 8, 12, 13, 14, 26, 27, 36, 37, 61, 62), weight: 4 },
+    { arbitrary: fc.integer({ min: 0, max: 76 }), weight: 1 },
+  ),
+  halfHour: fc.oneof(fc.constantFrom(0, 1, 47), fc.integer({ min: 0, max: 47 })),
+  plan: fc.constantFrom<unknown>('free', 'pro', 1, '', undefined),
+});
+
+const retentionSpecArbitrary = fc.record({
+  bornEvent: fc.constantFrom('A', 'B'),
+  returnEvent: fc.constantFrom(undefined, 'A', 'B', 'C'),
+  retentionType: fc.constantFrom('birth' as const, 'birth' as const, 'compounded' as const),
+  unit: fc.constantFrom('day' as const, 'week' as const, 'month' as const),
+  intervalCount: fc.constantFrom(0, 1, 2, 4, 29, 40),
+  windows: fc.constantFrom('rolling' as const, 'calendar' as const),
+  unbounded: fc.boolean(),
+  range: fc.constantFrom(
+    { from: '2026-09-01', to: '2026-09-30' },
+    { from: '2026-09-06', to: '2026-09-08' },
+    { from: '2026-09-20', to: '2026-10-31' },
+    { from: '2026-10-25', to: '2026-10-26' },
+  ),
+  on: fc.constantFrom(undefined, 'properties["plan"]'),
+  where: fc.constantFrom(undefined, undefined, 'properties["plan"] == "pro"'),
+  bornWhere: fc.constantFrom(undefined, undefined, 'properties["plan"] != "free"'),
+  limit: fc.constantFrom(1, 2, 60),
+  clean: fc.boolean(),
+});
+
+test('retention over typed arrays (the fast path) equals the record-per-entry general path on random events, specs and zones', () => {
+  const first = Date.parse('2026-08-25T00:00:00Z');
+  fc.assert(
+    fc.property(
+      fc.array(eventArbitrary, { minLength: 30, maxLength: 80 }),
+      fc.array(retentionSpecArbitrary, { minLength: 1, maxLength: 3 }),
+      fc.constantFrom(undefined, 'Europe/Berlin', 'America/Santiago'),
+      (events, specs, timezone) => {
+        const rows: EventRow[] = events.map((event) => [
+          event.name,
+          event.user,
+          new Date(first + event.day * 86_400_000 + event.halfHour * 1_800_000).toISOString(),
+          event.plan === undefined ? {} : { plan: event.plan },
+        ]);
+        // One dataset for several queries: what the index keeps from one query serves the next.
+        const dataset = datasetOf(rows);
+        for (const options of specs) {
+          const spec = retention({
+            ...options,
+            on: options.on === undefined ? undefined : expr(options.on),
+            where: options.where === undefined ? undefined : expr(options.where),
+            bornWhere: options.bornWhere === undefined ? undefined : expr(options.bornWhere),
+          });
+          const segmentCounts: number[] = [];
+          const onSegmentCount = (count: number): number => segmentCounts.push(count);
+          assert.deepEqual(
+            runLocalRetention(dataset, spec, { timezone, onSegmentCount }),
+            runLocalRetentionByBirthRecords(dataset, spec, { timezone, onSegmentCount }),
+          );
+          assert.equal(segmentCounts[0], segmentCounts[1]);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
 });

@@ -101,6 +101,8 @@ const MODULES: Array<[name: string, path: RegExp]> = [
   ['results', /^server\/src\/results\//],
   ['sample', /^server\/src\/sample\//],
   ['queryEngine', /^server\/src\/queryEngine\//],
+  // Before workflows: checking expectations only runs queries, so the read-only hosts may use it.
+  ['expectations', /^server\/src\/workflows\/expectations\//],
   ['workflows', /^server\/src\/workflows\//],
   ['lsp', /^server\/src\/(lsp\/|startServer\.ts$|serverMain\.ts$)/],
   ['mcp', /^server\/src\/mcp\//],
@@ -121,11 +123,13 @@ const ALLOWED_IMPORTS: Record<string, readonly string[]> = {
   results: ['protocol'],
   sample: [],
   queryEngine: ['syntax', 'contract', 'protocol', 'results', 'sample'],
-  workflows: ['syntax', 'contract', 'languageCore', 'protocol', 'results', 'queryEngine'],
-  lsp: ['syntax', 'contract', 'languageCore', 'protocol', 'results', 'queryEngine', 'workflows'],
-  // The MCP server is a host like the CLI, but read-only: it reaches no workflow (send, watch, pull).
-  mcp: ['syntax', 'contract', 'languageCore', 'protocol', 'results', 'queryEngine'],
-  cli: ['syntax', 'contract', 'languageCore', 'protocol', 'results', 'queryEngine', 'workflows', 'mcp'],
+  expectations: ['syntax', 'contract', 'languageCore', 'protocol', 'results', 'queryEngine'],
+  workflows: ['syntax', 'contract', 'languageCore', 'protocol', 'results', 'queryEngine', 'expectations'],
+  lsp: ['syntax', 'contract', 'languageCore', 'protocol', 'results', 'queryEngine', 'workflows', 'expectations'],
+  // The MCP server is a host like the CLI, but read-only: it reaches no workflow that writes or sends
+  // (send, watch, pull), only the expectation checks, which run queries.
+  mcp: ['syntax', 'contract', 'languageCore', 'protocol', 'results', 'queryEngine', 'expectations'],
+  cli: ['syntax', 'contract', 'languageCore', 'protocol', 'results', 'queryEngine', 'workflows', 'expectations', 'mcp'],
   client: ['protocol', 'results'],
 };
 

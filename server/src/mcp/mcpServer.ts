@@ -14,6 +14,7 @@ import { McpInputError, McpWorkspace, type LintOutcome, type QueryInput } from '
 import { readReferenceDoc, REFERENCE_DOCS } from './referenceDocs';
 import { DEFAULT_PAGE_SIZE, eventPage, eventPropertyPage, MAX_PAGE_SIZE, similarEventNames, userPropertyPage } from './schemaCatalog';
 import { schemaSummary } from './schemaSummary';
+import { expectationJsonElement, expectationsSummary, expectationsText } from '../workflows/expectations/expectationReports';
 
 export interface AqMcpServerOptions {
   workspace: string;
@@ -213,6 +214,23 @@ function aqTools(workspace: McpWorkspace) {
         if (explained.curl) parts.push(`Request:\n\`\`\`sh\n${explained.curl}\n\`\`\``);
         if (explained.jql) parts.push(`Generated JQL:\n\`\`\`js\n${explained.jql}\n\`\`\``);
         return { text: parts.join('\n\n'), structured: { query: selected.number, title: selected.title, ...explained } };
+      },
+    }),
+    tool({
+      name: 'run_tests',
+      title: 'Check the expectations of a file',
+      description:
+        "Runs the `expect` clauses of an .aq file in the workspace, as `aq test FILE` does: only the queries that have expectations run, and each expectation is passed, failed (with the measured number) or error (the query failed). Remote sources count against the query budget. Read-only.",
+      input: {
+        file: z.string().min(1).describe('An .aq file, relative to the workspace (or absolute inside it).'),
+      },
+      async run(args, context) {
+        workspace.logLine(`run_tests: ${args.file} …`);
+        const results = await workspace.runTests(args.file, context.signal);
+        const summary = results.length === 0 ? `No query in ${args.file} has an expect clause.` : expectationsSummary(results);
+        workspace.logLine(`run_tests: ${args.file}: ${summary}`);
+        const text = results.length === 0 ? summary : expectationsText(results);
+        return { text, structured: { summary, expectations: results.map(expectationJsonElement) } };
       },
     }),
   ];

@@ -13,6 +13,7 @@ import type { QueryBlock } from '../languageService/parser/queryAst';
 import { queryTitle } from '../languageService/parser/queryTitle';
 import { LineIndex } from '../languageService/textPositions';
 import { buildQuerySpec } from '../queryContract/buildQuerySpec';
+import { expectationsOf } from '../queryContract/expectations';
 import type { QuerySpec, SourceRef } from '../queryContract/querySpec';
 import type { GeneratedRequestResult, SourceStatus } from '../protocol/customRequests';
 import type { QueryResult } from '../protocol/resultModel';
@@ -29,6 +30,7 @@ import {
 import { createQueryEngine } from '../queryEngine/queryEngine';
 import { WorkspaceEngines } from '../queryEngine/workspaceEngines';
 import { WORKSPACE_CONFIG_FILE } from '../queryEngine/workspaceConfig';
+import { runExpectations, type ExpectationResult } from '../workflows/expectations/runExpectations';
 
 type Env = Record<string, string | undefined>;
 
@@ -272,6 +274,35 @@ export class McpWorkspace {
 
   async run(selected: SelectedQuery, signal: AbortSignal): Promise<QueryResult> {
     return this.engines.run(selected.spec, selected.documentPath, {
+      signal,
+      getCredentials: (config) => this.credentialsFor(config),
+    });
+  }
+
+  /**
+   * Checks the `expect` clauses of an .aq file in the workspace, as `aq test FILE` does (only the
+   * queries that have them run). Every such query's reads must stay inside the workspace first.
+   */
+  async runTests(file: string, signal: AbortSignal): Promise<ExpectationResult[]> {
+    this.refreshConfiguration();
+    const documentPath = this.insideWorkspace(file, { mustExist: true });
+    if (extname(documentPath).toLowerCase() !== '.aq') throw new McpInputError(`"${file}" is not an .aq file.`);
+    const text = readFileSync(documentPath, 'utf8');
+    const document = this.service.parse(text);
+    const engineDefault = this.engines.defaultSource(documentPath);
+    for (const block of document.queries) {
+      if (block.head === undefined || expectationsOf(block, text).length === 0) continue;
+      const source = this.engines.resolveSource(sourceRefOf(block.source) ?? engineDefault, documentPath);
+      const built = buildQuerySpec(block, { now: new Date(), timezone: source?.timezone, defaultSource: engineDefault });
+      // A query that does not build needs no check: the run reports it as an error of its expectations.
+      if (built.ok) this.checkReadsStayInside(built.spec, source, documentPath);
+    }
+    return runExpectations({
+      engine: this.engines,
+      path: documentPath,
+      displayPath: relative(this.root, documentPath),
+      text,
+      document,
       signal,
       getCredentials: (config) => this.credentialsFor(config),
     });

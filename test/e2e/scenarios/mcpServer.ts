@@ -7,7 +7,7 @@ import type { Scenario } from './scenario';
 
 export const mcpServer: Scenario = {
   id: 'mcp-server',
-  title: 'agent mode: MCP: List Servers shows aq, which starts and offers its five tools',
+  title: 'agent mode: MCP: List Servers shows aq, which starts and offers its six tools',
   fixture: 'offline',
   async prepare() {
     // The harness turns AI features off to keep the workbench quiet; MCP lives under them.
@@ -45,8 +45,8 @@ export const mcpServer: Scenario = {
     await showOutput.click();
     const output = await waitUntil('the server output to list its tools', async () => {
       const text = (await page.locator('.part.panel .monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
-      return /Discovered 5 tools/i.test(text) ? text : undefined;
+      return /Discovered 6 tools/i.test(text) ? text : undefined;
     });
-    assert.match(output, /Discovered 5 tools/i);
+    assert.match(output, /Discovered 6 tools/i);
   },
 };

@@ -58,6 +58,7 @@ interface StructuredAnswer {
   truncated?: unknown;
   budgetRemaining?: unknown;
   curl?: string;
+  expectations?: Array<{ status: string; actual: number | null; expectation: string; message: string }>;
 }
 
 interface ToolAnswer {
@@ -144,7 +145,7 @@ describe('aq mcp over stdio', () => {
     const { tools } = await client.listTools();
     assert.deepEqual(
       tools.map((tool) => tool.name),
-      ['list_sources', 'get_schema', 'lint_query', 'run_query', 'explain_query'],
+      ['list_sources', 'get_schema', 'lint_query', 'run_query', 'explain_query', 'run_tests'],
     );
     for (const tool of tools) {
       assert.equal(tool.inputSchema.type, 'object', tool.name);
@@ -248,6 +249,34 @@ describe('aq mcp over stdio', () => {
     assert.deepEqual(cut.structuredContent?.rows, table.rows.slice(0, 2));
     assert.deepEqual(cut.structuredContent?.truncated, { shownRows: 2, totalRows: table.rows.length });
     assert.match(textOf(cut), new RegExp(`Showing 2 of ${table.rows.length} rows`));
+  });
+
+  it('checks the expectations of a file with the same outcome as aq test, and a failed one says what it measured', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [join(DIST_DIR, 'cli.js'), 'test', 'shop.aq', '--format', 'json'], {
+      cwd: workspace,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+    const expected = JSON.parse(stdout) as Array<{ status: string }>;
+    assert.ok(expected.length > 0 && expected.every((element) => element.status === 'passed'), stdout);
+    const answer = await call('run_tests', { file: 'shop.aq' });
+    assert.equal(answer.isError, undefined, textOf(answer));
+    assert.deepEqual(answer.structuredContent?.expectations, expected);
+    assert.match(textOf(answer), new RegExp(`${expected.length} passed, 0 failed, 0 errors`));
+
+    writeFileSync(join(workspace, 'checks.aq'), '### Purchases\nsegmentation "Purchase"\n  from 2026-10-01 to 2026-10-07\n  expect total > 1000000000\n');
+    const failing = await call('run_tests', { file: 'checks.aq' });
+    assert.equal(failing.isError, undefined, textOf(failing));
+    const [only] = failing.structuredContent!.expectations!;
+    assert.equal(only.status, 'failed');
+    assert.equal(only.expectation, 'total > 1000000000');
+    assert.equal(typeof only.actual, 'number');
+    assert.match(only.message, /^total [\d,]+, expected > 1,000,000,000/);
+    assert.match(textOf(failing), /0 passed, 1 failed, 0 errors/);
+
+    const outside = await call('run_tests', { file: '../outside.aq' });
+    assert.equal(outside.isError, true);
+    assert.match(textOf(outside), /outside the workspace/);
   });
 
   it('runs a query on Mixpanel with the same numbers as aq run and reports the query budget', async () => {

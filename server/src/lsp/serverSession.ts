@@ -18,7 +18,13 @@ import {
 } from 'vscode-languageserver';
 import type { NotificationType as AqNotificationType, RequestType as AqRequestType } from 'vscode-languageserver-protocol';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { getAqLanguageService, sourceRefOf, type ChunkedDocument, type PropertyValueTarget, type SchemaLookup } from '../languageService/analyticsLanguageService';
+import {
+  getAqLanguageService,
+  sourceRefOf,
+  type ChunkedDocument,
+  type PropertyValueTarget,
+  type SchemaLookup,
+} from '../languageService/analyticsLanguageService';
 import type { AnalyticsSchema, QueryDiagnostic, TextSpan, ValidationOptions } from '../languageService/analyticsTypes';
 import type { AqDocument } from '../languageService/parser/queryAst';
 import { assembleDocument } from '../languageService/parser/incrementalParser';

@@ -220,7 +220,7 @@ function aqTools(workspace: McpWorkspace) {
       name: 'run_tests',
       title: 'Check the expectations of a file',
       description:
-        "Runs the `expect` clauses of an .aq file in the workspace, as `aq test FILE` does: only the queries that have expectations run, and each expectation is passed, failed (with the measured number) or error (the query failed). Remote sources count against the query budget. Read-only.",
+        'Runs the `expect` clauses of an .aq file in the workspace, as `aq test FILE` does: only the queries that have expectations run, and each expectation is passed, failed (with the measured number) or error (the query failed). Remote sources count against the query budget. Read-only.',
       input: {
         file: z.string().min(1).describe('An .aq file, relative to the workspace (or absolute inside it).'),
       },

@@ -9,7 +9,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createGunzip, type ZlibOptions } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { BackendError } from '../../backendErrors';
@@ -17,6 +17,7 @@ import type { LocalDataset, LocalEvent, LocalProfile, SkippedLine } from './loca
 import { MAX_NESTING_DEPTH, nestingDepthExceeds, parseEventChunk, TOO_LONG_MARKER, type ExtractRequest, type ParsedChunk } from './parseEventChunk';
 import { defaultParseWorkers, ParsePool, type ParsedChunkOf } from './parsePool';
 import { decompressionCapOf, formatBytes, localLimitsFromEnv, type LocalLimits } from './localLimits';
+import { datasetCacheSettingsFromEnv, readDatasetCache, writeDatasetCacheInBackground, type CacheIdentity, type DatasetCacheSettings } from './datasetCache';
 
 export interface LoadOptions {
   signal?: AbortSignal;
@@ -32,6 +33,11 @@ export interface LoadOptions {
   extract?: ExtractRequest;
   /** Line length and decompression caps; default: from the environment (localLimitsFromEnv). */
   limits?: Pick<LocalLimits, 'maxLineBytes' | 'maxDecompressedBytes'>;
+  /**
+   * The persistent dataset cache (datasetCache.ts): read from when it holds the source as it is
+   * now, written after a load from the files; false: neither. Default: datasetCacheSettingsFromEnv.
+   */
+  persistentCache?: DatasetCacheSettings | false;
 }
 
 type ReadLimits = NonNullable<LoadOptions['limits']>;
@@ -64,12 +70,68 @@ export async function loadLocalDataset(path: string, options: LoadOptions = {}):
     cache.set(path, cached);
     return cached.dataset;
   }
-  const dataset = readDataset(files, options.signal, options.parseWorkers, options.extract, options.limits ?? localLimitsFromEnv());
+  const dataset = loadDataset(path, files, options);
   cache.set(path, { fingerprint, dataset });
   while (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   // A failed or cancelled load must not be served to the next caller.
   dataset.catch(() => {
     if (cache.get(path)?.dataset === dataset) cache.delete(path);
+  });
+  return dataset;
+}
+
+/** What the persistent cache keys and checks an entry of `path` by, read with `limits` (default: from the environment). */
+export async function cacheIdentityOf(path: string, limits: ReadLimits = localLimitsFromEnv()): Promise<CacheIdentity> {
+  return identityOf(path, await listSourceFiles(path), limits);
+}
+
+async function identityOf(path: string, files: SourceFiles, limits: ReadLimits): Promise<CacheIdentity> {
+  const infos = await Promise.all(files.events.map((file) => stat(file)));
+  return {
+    path: resolve(path),
+    files: files.events.map((file, i) => ({ file: resolve(file), size: infos[i].size, mtimeMs: infos[i].mtimeMs })),
+    limits: { maxLineBytes: limits.maxLineBytes, maxDecompressedBytes: limits.maxDecompressedBytes ?? null },
+  };
+}
+
+/** From the persistent cache when it holds the source as it is now, else from the files (and then cached). */
+async function loadDataset(path: string, files: SourceFiles, options: LoadOptions): Promise<LocalDataset> {
+  const limits = options.limits ?? localLimitsFromEnv();
+  const settings = options.persistentCache ?? datasetCacheSettingsFromEnv();
+  const identity = await identityOf(path, files, limits);
+  const cacheable = settings !== false && settings !== undefined && identity.files.reduce((sum, file) => sum + file.size, 0) >= settings.minSourceBytes;
+  if (cacheable) {
+    const cached = await readDatasetCache(settings, identity);
+    throwIfAborted(options.signal);
+    if (cached) {
+      const { profiles, skipped } = await readProfiles(files.people, options.signal, limits);
+      return datasetOf(cached, {
+        profiles,
+        skipped: [...cached.skipped, ...skipped],
+        duplicates: cached.duplicates,
+        files: [...files.events, ...files.people],
+      });
+    }
+  }
+  const { dataset, rows, eventsSkipped } = await readDataset(files, options.signal, options.parseWorkers, options.extract, limits);
+  if (cacheable) writeDatasetCacheInBackground(settings, identity, { ...rows, skipped: eventsSkipped, duplicates: dataset.duplicates });
+  return dataset;
+}
+
+/** A dataset over loaded rows, whose event objects are built on first use of `dataset.events`. */
+function datasetOf(rows: LoadedRows, rest: Omit<LocalDataset, 'events'>): LocalDataset {
+  const dataset = { ...rest } as unknown as LocalDataset;
+  // Event objects cost more to build than a whole query over columns: only on first use.
+  Object.defineProperty(dataset, 'events', { enumerable: true, configurable: true, get: () => materialize(dataset, rows) });
+  loadedRows.set(dataset, {
+    times: rows.times,
+    users: rows.users,
+    userIds: rows.userIds,
+    names: rows.names,
+    nameIds: rows.nameIds,
+    fileRows: rows.fileRows,
+    lines: rows.lines,
+    columns: rows.columns,
   });
   return dataset;
 }
@@ -421,7 +483,7 @@ async function readDataset(
   parseWorkers: number | undefined,
   extract: ExtractRequest | undefined,
   limits: ReadLimits,
-): Promise<LocalDataset> {
+): Promise<{ dataset: LocalDataset; rows: LoadedRows; eventsSkipped: SkippedLine[] }> {
   const request = extract && extract.properties.length > 0 ? { properties: [...new Set(extract.properties)], events: extract.events } : undefined;
   const collector = new ChunkCollector(request?.properties.length ?? 0);
   const skipped: SkippedLine[] = [];
@@ -444,29 +506,11 @@ async function readDataset(
     }
   };
   // Profiles are read meanwhile: this thread mostly waits for the parse workers.
-  const readProfiles = async (): Promise<{ profiles: LocalProfile[]; skipped: SkippedLine[] }> => {
-    const read = { profiles: [] as LocalProfile[], skipped: [] as SkippedLine[] };
-    for (const file of files.people) {
-      await forEachLine(
-        file,
-        signal,
-        limits,
-        (line, lineNumber) => {
-          const result = parseProfileLine(line);
-          if (typeof result === 'string') read.skipped.push({ file, line: lineNumber, reason: result });
-          else read.profiles.push(result);
-        },
-        (lineNumber, reason) => read.skipped.push({ file, line: lineNumber, reason }),
-      );
-    }
-    return read;
-  };
-  const profilesRead = readProfiles();
+  const profilesRead = readProfiles(files.people, signal, limits);
   // Settled either way, so a failed event read does not leave this rejection unhandled.
   profilesRead.catch(() => undefined);
   await readEvents();
   const { profiles, skipped: skippedProfiles } = await profilesRead;
-  for (const entry of skippedProfiles) skipped.push(entry);
 
   const fileRows = fileRowsOf(collector);
   collector.chunks.length = 0;
@@ -500,11 +544,31 @@ async function readDataset(
   }
   request?.properties.forEach((name, j) => rows.columns.set(name, { ...fileRows.columns[j], texts: collector.texts[j] }));
 
-  const dataset = { profiles, skipped, duplicates, files: [...files.events, ...files.people] } as unknown as LocalDataset;
-  // Event objects cost more to build than a whole query over columns: only on first use.
-  Object.defineProperty(dataset, 'events', { enumerable: true, configurable: true, get: () => materialize(dataset, rows) });
-  loadedRows.set(dataset, rows);
-  return dataset;
+  const dataset = datasetOf(rows, { profiles, skipped: [...skipped, ...skippedProfiles], duplicates, files: [...files.events, ...files.people] });
+  return { dataset, rows, eventsSkipped: skipped };
+}
+
+/** The profiles of the people files, and their malformed lines. */
+async function readProfiles(
+  people: string[],
+  signal: AbortSignal | undefined,
+  limits: ReadLimits,
+): Promise<{ profiles: LocalProfile[]; skipped: SkippedLine[] }> {
+  const read = { profiles: [] as LocalProfile[], skipped: [] as SkippedLine[] };
+  for (const file of people) {
+    await forEachLine(
+      file,
+      signal,
+      limits,
+      (line, lineNumber) => {
+        const result = parseProfileLine(line);
+        if (typeof result === 'string') read.skipped.push({ file, line: lineNumber, reason: result });
+        else read.profiles.push(result);
+      },
+      (lineNumber, reason) => read.skipped.push({ file, line: lineNumber, reason }),
+    );
+  }
+  return read;
 }
 
 /** Events in time order: position in file order, time, user and name number. */

@@ -11,7 +11,11 @@
  * whole new one, never half of one. Everything read back is checked — the magic bytes, the format
  * version, every length against the footer and a CRC-32 of the footer and of each section — and
  * an entry that fails a check is ignored (the source is read, and the entry written again): a
- * damaged cache costs time, never a wrong answer. The folder is bounded: after a write, entries
+ * damaged cache costs time, never a wrong answer. The line text, most of an entry, is read only
+ * when something needs it (properties no stored column holds, JQL, event objects): a query over
+ * times, users, names and stored columns reads a tenth of the file. It is checked when it is read;
+ * if it fails then, the entry is deleted and a `DamagedCacheError` thrown, which the local backend
+ * answers by loading the export again. The folder is bounded: after a write, entries
  * are deleted least recently used first until the total fits (a read touches its entry).
  *
  * Layout (little-endian): `MAGIC` (8 bytes), format version (u32), 4 zero bytes, the sections one
@@ -19,9 +23,11 @@
  * CRC-32), the footer's length (u32), its CRC-32 (u32) and `MAGIC` again.
  */
 import { randomBytes, createHash } from 'node:crypto';
+import { readSync } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { BackendError } from '../../backendErrors';
 import { defaultCacheDir } from '../../cacheDir';
 import type { SkippedLine } from './localEvent';
 
@@ -114,6 +120,19 @@ export function cacheFileOf(settings: DatasetCacheSettings, identity: CacheIdent
     .slice(0, 32);
   return join(settings.dir, `${key}${ENTRY_SUFFIX}`);
 }
+
+/**
+ * The line text of an entry read from the cache turned out damaged when it was first needed (the
+ * rest of the entry had passed its checks). The entry is deleted already; loading again reads the export.
+ */
+export class DamagedCacheError extends BackendError {
+  constructor(readonly path: string) {
+    super('badResponse', `The cached copy of the local data "${path}" is damaged; it was deleted, and the data is read again from the export.`);
+  }
+}
+
+/** Closes an entry's file once nothing can read its line text any more. */
+const openEntries = new FinalizationRegistry<FileHandle>((handle) => void handle.close().catch(() => undefined));
 
 const bytesOf = (array: ArrayBufferView): Buffer => Buffer.from(array.buffer, array.byteOffset, array.byteLength);
 
@@ -263,19 +282,20 @@ export async function readDatasetCache(settings: DatasetCacheSettings, identity:
   } catch {
     return undefined;
   }
+  let rows: CachedRows | undefined;
   try {
-    const rows = await readEntry(handle, identity);
-    if (rows) {
-      // Least recently used goes first when the folder is trimmed.
-      const now = new Date();
-      await utimes(file, now, now).catch(() => undefined);
-    }
-    return rows;
+    rows = await readEntry(handle, identity, file);
   } catch {
-    return undefined;
-  } finally {
-    await handle.close().catch(() => undefined);
+    rows = undefined;
   }
+  if (!rows) {
+    await handle.close().catch(() => undefined);
+    return undefined;
+  }
+  // Least recently used goes first when the folder is trimmed.
+  const now = new Date();
+  await utimes(file, now, now).catch(() => undefined);
+  return rows;
 }
 
 async function readExactly(handle: FileHandle, length: number, position: number): Promise<Buffer | undefined> {
@@ -290,7 +310,7 @@ async function readExactly(handle: FileHandle, length: number, position: number)
   return buffer;
 }
 
-async function readEntry(handle: FileHandle, identity: CacheIdentity): Promise<CachedRows | undefined> {
+async function readEntry(handle: FileHandle, identity: CacheIdentity, file: string): Promise<CachedRows | undefined> {
   const size = (await handle.stat()).size;
   if (size < PREFIX_BYTES + TRAILER_BYTES) return undefined;
   const prefix = await readExactly(handle, PREFIX_BYTES, 0);
@@ -306,8 +326,13 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity): Promise<C
   if (JSON.stringify(footer.identity) !== JSON.stringify(identity)) return undefined;
 
   const byName = new Map<string, Buffer>();
+  const textSections: SectionEntry[] = [];
   for (const entry of footer.sections) {
     if (!(entry.offset >= PREFIX_BYTES && entry.length >= 0 && entry.offset + entry.length <= footerStart)) return undefined;
+    if (entry.name.startsWith('text')) {
+      textSections.push(entry);
+      continue;
+    }
     const data = await readExactly(handle, entry.length, entry.offset);
     if (!data || crc32(data) !== entry.crc) return undefined;
     byName.set(entry.name, data);
@@ -327,22 +352,21 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity): Promise<C
   const i32 = (buffer: ArrayBuffer, length: number): Int32Array => new Int32Array(buffer, 0, length);
   const u8 = (buffer: ArrayBuffer, length: number): Uint8Array => new Uint8Array(buffer, 0, length);
 
-  const buffers: Buffer[] = [];
+  const sectionLengths: number[] = [];
   for (let i = 0; i < footer.textSections; i++) {
-    const text = byName.get(`text${i}`);
-    if (!text) return undefined;
-    buffers.push(text);
+    const entry = textSections.find((section) => section.name === `text${i}`);
+    if (!entry) return undefined;
+    sectionLengths.push(entry.length);
   }
-  const lines = {
-    buffers,
+  const lines = lazyLines(handle, file, identity.path, textSections, {
     bufferIds: typed('lineBuffers', i32, 4, lineCount),
     starts: typed('lineStarts', i32, 4, lineCount),
     ends: typed('lineEnds', i32, 4, lineCount),
-  };
+  });
   // Every line lies inside its section, so no read of a line can run past the text.
   for (let line = 0; line < lineCount; line++) {
-    const buffer = buffers[lines.bufferIds[line]];
-    if (!buffer || lines.starts[line] < 0 || lines.starts[line] > lines.ends[line] || lines.ends[line] > buffer.length) return undefined;
+    const length = sectionLengths[lines.bufferIds[line]];
+    if (length === undefined || lines.starts[line] < 0 || lines.starts[line] > lines.ends[line] || lines.ends[line] > length) return undefined;
   }
   const rows: CachedRows = {
     times: typed('times', f64, 8, count),
@@ -368,6 +392,56 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity): Promise<C
     });
   }
   return rows;
+}
+
+/**
+ * The lines of an entry, whose `buffers` (the text sections) are read from the still open file
+ * on first use, each checked against its CRC-32. The handle stays open until the lines are
+ * garbage: an entry replaced or evicted meanwhile by another process is still read whole (a file
+ * is only ever renamed into place or deleted, never written over).
+ */
+function lazyLines(
+  handle: FileHandle,
+  file: string,
+  source: string,
+  sections: SectionEntry[],
+  ranges: { bufferIds: Int32Array; starts: Int32Array; ends: Int32Array },
+): CachedRows['lines'] {
+  const lines = { ...ranges } as CachedRows['lines'];
+  let open = true;
+  const readText = (): Buffer[] => {
+    const buffers = sections
+      .sort((a, b) => Number(a.name.slice(4)) - Number(b.name.slice(4)))
+      .map((entry) => {
+        const data = Buffer.allocUnsafeSlow(entry.length);
+        let done = 0;
+        while (open && done < entry.length) {
+          const read = readSync(handle.fd, data, done, entry.length - done, entry.offset + done);
+          if (read === 0) break;
+          done += read;
+        }
+        if (done !== entry.length || crc32(data) !== entry.crc) {
+          void unlink(file).catch(() => undefined);
+          throw new DamagedCacheError(source);
+        }
+        return data;
+      });
+    open = false;
+    openEntries.unregister(lines);
+    void handle.close().catch(() => undefined);
+    return buffers;
+  };
+  Object.defineProperty(lines, 'buffers', {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const buffers = readText();
+      Object.defineProperty(lines, 'buffers', { value: buffers, enumerable: true, writable: true, configurable: true });
+      return buffers;
+    },
+  });
+  openEntries.register(lines, handle, lines);
+  return lines;
 }
 
 /**

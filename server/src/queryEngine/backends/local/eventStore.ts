@@ -136,6 +136,11 @@ function datasetOf(rows: LoadedRows, rest: Omit<LocalDataset, 'events'>): LocalD
   return dataset;
 }
 
+/** Forgets the dataset of `path` kept in memory, so the next load reads it again. */
+export function forgetLocalDataset(path: string): void {
+  cache.delete(path);
+}
+
 /** Forgets every cached dataset (tests, and the bench's cold runs). */
 export function clearDatasetCache(): void {
   cache.clear();

@@ -8,12 +8,21 @@ import { crc32, gzipSync } from 'node:zlib';
 import {
   cacheFileOf,
   CACHE_FORMAT_VERSION,
+  DamagedCacheError,
   datasetCacheSettingsFromEnv,
   datasetCacheWritesSettled,
   readDatasetCache,
   type DatasetCacheSettings,
 } from '../../../../../server/src/queryEngine/backends/local/datasetCache';
-import { cacheIdentityOf, clearDatasetCache, loadedRowsOf, loadLocalDataset } from '../../../../../server/src/queryEngine/backends/local/eventStore';
+import {
+  cacheIdentityOf,
+  clearDatasetCache,
+  forgetLocalDataset,
+  loadedRowsOf,
+  loadLocalDataset,
+} from '../../../../../server/src/queryEngine/backends/local/eventStore';
+import { LocalBackend } from '../../../../../server/src/queryEngine/backends/local/localBackend';
+import type { RunContext } from '../../../../../server/src/queryEngine/analyticsBackend';
 import { runLocalSegmentation } from '../../../../../server/src/queryEngine/backends/local/localSegmentation';
 import { columnsReadBy } from '../../../../../server/src/queryEngine/backends/local/queryColumns';
 import type { ExtractRequest } from '../../../../../server/src/queryEngine/backends/local/parseEventChunk';
@@ -254,10 +263,10 @@ test('two processes loading the same file at once both answer right and leave on
   assertSameDataset(await loadFresh(path), expected);
 });
 
-/** Ways an entry is found damaged; each must be detected, the data read from the export, and the entry rebuilt. */
+/** Ways an entry is found damaged; each must be detected on opening, the data read from the export, and the entry rebuilt. */
 const damages: Array<[string, (file: string) => void]> = [
-  ['a flipped byte in the line text', (file) => flipByte(file, 100)],
-  ['a flipped byte in the middle', (file) => flipByte(file, Math.floor(statSync(file).size / 2))],
+  ['a flipped byte in the per-row arrays', (file) => flipByte(file, sectionOf(file, 'times').offset + 3)],
+  ['a flipped byte in a stored column', (file) => flipByte(file, sectionOf(file, 'column0.values').offset + 7)],
   ['a flipped byte in the footer', (file) => flipByte(file, statSync(file).size - 40)],
   ['truncated to half', (file) => truncateSync(file, Math.floor(statSync(file).size / 2))],
   ['one byte short', (file) => truncateSync(file, statSync(file).size - 1)],
@@ -275,7 +284,7 @@ for (const [what, damage] of damages) {
   test(`a damaged entry (${what}) is detected and rebuilt, never read`, async () => {
     const path = writeSource(`damaged-${what.replace(/\W+/g, '-')}.ndjson`, exportLines(71, 500));
     const expected = await loadUncached(path);
-    await loadFresh(path);
+    await loadFresh(path, { properties: ['price'] });
     const file = cacheFileOf(settings, await cacheIdentityOf(path));
     damage(file);
     assert.equal(await entryIsValid(path), false);
@@ -284,6 +293,51 @@ for (const [what, damage] of damages) {
     assertSameDataset(await loadFresh(path), expected);
   });
 }
+
+test('damaged line text (read only when first needed) is detected then: the entry is deleted and the next load rebuilds it', async () => {
+  const path = writeSource('damaged-text.ndjson', exportLines(81, 500));
+  const expected = await loadUncached(path);
+  await loadFresh(path);
+  const file = cacheFileOf(settings, await cacheIdentityOf(path));
+  flipByte(file, sectionOf(file, 'text0').offset + 200);
+  // The rest of the entry passes its checks: times, users and names answer without the text.
+  const cached = await loadFresh(path);
+  assert.deepEqual(loadedRowsOf(cached)!.times, Float64Array.from(expected.events.map((event) => event.time)));
+  assert.throws(() => cached.events[0].properties, DamagedCacheError);
+  assert.equal(await entryIsValid(path), false, 'the damaged entry was deleted');
+  forgetLocalDataset(path);
+  assertSameDataset(await loadFresh(path), expected);
+  assert.equal(await entryIsValid(path), true, 'the entry was written again');
+});
+
+test('a query on the local source answers right when the cached line text turns out damaged', async () => {
+  const previous = process.env.AQ_CACHE_DIR;
+  process.env.AQ_CACHE_DIR = cacheDir;
+  try {
+    // Large enough to be cached with the default settings.
+    let text = '';
+    for (let seed = 91; Buffer.byteLength(text) < 4.2 * (1 << 20); seed++) text += exportLines(seed, 5000);
+    const path = writeSource('backend-source.ndjson', text);
+    const backend = new LocalBackend({ kind: 'local', name: 'shop', path }, { rootDir: root });
+    const context: RunContext = { signal: new AbortController().signal, now: () => new Date('2026-11-01T12:00:00Z'), readTextFile: async () => '' };
+    const first = segmentationSpec(`segmentation "Purchase"\n  from 2026-09-01 to 2026-10-31`);
+    await backend.runQuery(first, context);
+    await datasetCacheWritesSettled();
+    const defaults = datasetCacheSettingsFromEnv()!;
+    const file = cacheFileOf(defaults, await cacheIdentityOf(path));
+    flipByte(file, sectionOf(file, 'text0').offset + 1000);
+    clearDatasetCache();
+    // `on` reads a property the entry holds no column of, so this query needs the line text.
+    const spec = segmentationSpec(`segmentation "Purchase"\n  on properties["ünï key"]\n  from 2026-09-01 to 2026-10-31`);
+    const answered = await backend.runQuery(spec, context);
+    const expected = runLocalSegmentation(await loadUncached(path), spec);
+    assert.deepEqual(answered.data, expected);
+    assert.ok((expected as { series: unknown[] }).series.length > 1);
+  } finally {
+    if (previous === undefined) delete process.env.AQ_CACHE_DIR;
+    else process.env.AQ_CACHE_DIR = previous;
+  }
+});
 
 test('AQ_LOCAL_CACHE_MB bounds the folder under AQ_CACHE_DIR, and 0 turns the cache off', () => {
   assert.deepEqual(datasetCacheSettingsFromEnv({ AQ_CACHE_DIR: '/c', AQ_LOCAL_CACHE_MB: '10' }), {
@@ -300,6 +354,17 @@ function segmentationSpec(text: string): SegmentationSpec {
   const built = buildQuerySpec(block, { now: new Date('2026-11-01T00:00:00Z'), defaultSource: { kind: 'local', name: 'test' } });
   if (!built.ok) throw new Error(built.errors.map((error) => error.message).join('; '));
   return built.spec as SegmentationSpec;
+}
+
+/** Where a section of an entry lies, from its footer. */
+function sectionOf(file: string, name: string): { offset: number; length: number } {
+  const bytes = readFileSync(file);
+  const footerLength = bytes.readUInt32LE(bytes.length - 16);
+  const footerStart = bytes.length - 16 - footerLength;
+  const footer = JSON.parse(bytes.toString('utf8', footerStart, footerStart + footerLength)) as FooterShape;
+  const section = footer.sections.find((entry) => entry.name === name);
+  if (!section) throw new Error(`no section ${name}`);
+  return section;
 }
 
 function flipByte(file: string, position: number): void {

@@ -86,10 +86,11 @@ export async function cacheIdentityOf(path: string, limits: ReadLimits = localLi
 }
 
 async function identityOf(path: string, files: SourceFiles, limits: ReadLimits): Promise<CacheIdentity> {
-  const infos = await Promise.all(files.events.map((file) => stat(file)));
+  const all = [...files.events, ...files.people];
+  const infos = await Promise.all(all.map((file) => stat(file)));
   return {
     path: resolve(path),
-    files: files.events.map((file, i) => ({ file: resolve(file), size: infos[i].size, mtimeMs: infos[i].mtimeMs })),
+    files: all.map((file, i) => ({ file: resolve(file), size: infos[i].size, mtimeMs: infos[i].mtimeMs })),
     limits: { maxLineBytes: limits.maxLineBytes, maxDecompressedBytes: limits.maxDecompressedBytes ?? null },
   };
 }
@@ -104,17 +105,15 @@ async function loadDataset(path: string, files: SourceFiles, options: LoadOption
     const cached = await readDatasetCache(settings, identity);
     throwIfAborted(options.signal);
     if (cached) {
-      const { profiles, skipped } = await readProfiles(files.people, options.signal, limits);
-      return datasetOf(cached, {
-        profiles,
-        skipped: [...cached.skipped, ...skipped],
-        duplicates: cached.duplicates,
-        files: [...files.events, ...files.people],
-      });
+      const profiles = cached.profileRecords.map(profileOf);
+      return datasetOf(cached, { profiles, skipped: cached.skipped, duplicates: cached.duplicates, files: [...files.events, ...files.people] });
     }
   }
-  const { dataset, rows, eventsSkipped } = await readDataset(files, options.signal, options.parseWorkers, options.extract, limits);
-  if (cacheable) writeDatasetCacheInBackground(settings, identity, { ...rows, skipped: eventsSkipped, duplicates: dataset.duplicates });
+  const { dataset, rows, profileLines } = await readDataset(files, options.signal, options.parseWorkers, options.extract, limits, cacheable);
+  if (cacheable) {
+    const { skipped, duplicates } = dataset;
+    writeDatasetCacheInBackground(settings, identity, { ...rows, skipped, duplicates, profileRecords: [] }, profileLines);
+  }
   return dataset;
 }
 
@@ -488,7 +487,8 @@ async function readDataset(
   parseWorkers: number | undefined,
   extract: ExtractRequest | undefined,
   limits: ReadLimits,
-): Promise<{ dataset: LocalDataset; rows: LoadedRows; eventsSkipped: SkippedLine[] }> {
+  keepProfileLines = false,
+): Promise<{ dataset: LocalDataset; rows: LoadedRows; profileLines: string[] }> {
   const request = extract && extract.properties.length > 0 ? { properties: [...new Set(extract.properties)], events: extract.events } : undefined;
   const collector = new ChunkCollector(request?.properties.length ?? 0);
   const skipped: SkippedLine[] = [];
@@ -511,11 +511,11 @@ async function readDataset(
     }
   };
   // Profiles are read meanwhile: this thread mostly waits for the parse workers.
-  const profilesRead = readProfiles(files.people, signal, limits);
+  const profilesRead = readProfiles(files.people, signal, limits, keepProfileLines);
   // Settled either way, so a failed event read does not leave this rejection unhandled.
   profilesRead.catch(() => undefined);
   await readEvents();
-  const { profiles, skipped: skippedProfiles } = await profilesRead;
+  const { profiles, skipped: skippedProfiles, lines: profileLines } = await profilesRead;
 
   const fileRows = fileRowsOf(collector);
   collector.chunks.length = 0;
@@ -550,16 +550,17 @@ async function readDataset(
   request?.properties.forEach((name, j) => rows.columns.set(name, { ...fileRows.columns[j], texts: collector.texts[j] }));
 
   const dataset = datasetOf(rows, { profiles, skipped: [...skipped, ...skippedProfiles], duplicates, files: [...files.events, ...files.people] });
-  return { dataset, rows, eventsSkipped: skipped };
+  return { dataset, rows, profileLines };
 }
 
-/** The profiles of the people files, and their malformed lines. */
+/** The profiles of the people files, their malformed lines, and (when asked to keep them) the text of the good ones. */
 async function readProfiles(
   people: string[],
   signal: AbortSignal | undefined,
   limits: ReadLimits,
-): Promise<{ profiles: LocalProfile[]; skipped: SkippedLine[] }> {
-  const read = { profiles: [] as LocalProfile[], skipped: [] as SkippedLine[] };
+  keepLines: boolean,
+): Promise<{ profiles: LocalProfile[]; skipped: SkippedLine[]; lines: string[] }> {
+  const read = { profiles: [] as LocalProfile[], skipped: [] as SkippedLine[], lines: [] as string[] };
   for (const file of people) {
     await forEachLine(
       file,
@@ -568,7 +569,10 @@ async function readProfiles(
       (line, lineNumber) => {
         const result = parseProfileLine(line);
         if (typeof result === 'string') read.skipped.push({ file, line: lineNumber, reason: result });
-        else read.profiles.push(result);
+        else {
+          read.profiles.push(result);
+          if (keepLines) read.lines.push(line);
+        }
       },
       (lineNumber, reason) => read.skipped.push({ file, line: lineNumber, reason }),
     );
@@ -1073,5 +1077,11 @@ function parseProfileLine(line: string): LocalProfile | string {
   if (typeof record.$distinct_id !== 'string' && typeof record.$distinct_id !== 'number') return 'no "$distinct_id"';
   const properties = record.$properties;
   if (properties !== undefined && (typeof properties !== 'object' || properties === null || Array.isArray(properties))) return '"$properties" is not an object';
-  return { distinctId: String(record.$distinct_id), properties: (properties ?? {}) as Record<string, unknown> };
+  return profileOf(record);
+}
+
+/** The profile of a line `parseProfileLine` accepted, parsed again (from the dataset cache). */
+function profileOf(value: unknown): LocalProfile {
+  const record = value as { $distinct_id: string | number; $properties?: Record<string, unknown> };
+  return { distinctId: String(record.$distinct_id), properties: record.$properties ?? {} };
 }

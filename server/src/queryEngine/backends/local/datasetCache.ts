@@ -232,21 +232,24 @@ async function writeEntry(handle: FileHandle, identity: CacheIdentity, rows: Cac
     sectionLength = 0;
     sectionCrc = 0;
   };
+  // Each line is followed by a newline, as in the export: a run of lines is then a chunk the
+  // parser reads whole (readColumnsFromLines).
   for (let line = 0; line < lineCount; line++) {
     const text = lines.buffers[lines.bufferIds[line]].subarray(lines.starts[line], lines.ends[line]);
-    if (sectionLength > 0 && sectionLength + text.length > TEXT_SECTION_BYTES) await endSection();
+    if (sectionLength > 0 && sectionLength + text.length + 1 > TEXT_SECTION_BYTES) await endSection();
     bufferIds[line] = textSections;
     starts[line] = sectionLength;
     ends[line] = sectionLength + text.length;
-    sectionLength += text.length;
-    if (staged + text.length > STAGING_BYTES) await flush();
-    if (text.length > STAGING_BYTES) {
+    sectionLength += text.length + 1;
+    if (staged + text.length + 1 > STAGING_BYTES) await flush();
+    if (text.length + 1 > STAGING_BYTES) {
       sectionCrc = crc32(text, sectionCrc);
       await put(text);
     } else {
       text.copy(staging, staged);
       staged += text.length;
     }
+    staging[staged++] = 10;
   }
   await endSection();
 

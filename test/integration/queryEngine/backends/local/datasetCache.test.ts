@@ -20,7 +20,9 @@ import {
   forgetLocalDataset,
   loadedRowsOf,
   loadLocalDataset,
+  readColumnsFromLines,
 } from '../../../../../server/src/queryEngine/backends/local/eventStore';
+import { indexOf } from '../../../../../server/src/queryEngine/backends/local/datasetIndex';
 import { LocalBackend } from '../../../../../server/src/queryEngine/backends/local/localBackend';
 import type { RunContext } from '../../../../../server/src/queryEngine/analyticsBackend';
 import { runLocalSegmentation } from '../../../../../server/src/queryEngine/backends/local/localSegmentation';
@@ -205,6 +207,25 @@ test('columns read while loading are kept in the entry, and a query over them an
   const cached = await loadFresh(path);
   assert.deepEqual([...loadedRowsOf(cached)!.columns.keys()].sort(), ['$browser', 'price']);
   assert.deepEqual(runLocalSegmentation(cached, spec), expected);
+});
+
+test('properties no stored column holds are read out of the cached line text in one pass, equal to the plain load', async () => {
+  const path = writeSource('later-columns.ndjson.gz', exportLines(22, 800), true);
+  const plain = await loadUncached(path);
+  await loadFresh(path);
+  const cached = await loadFresh(path);
+  const properties = ['$browser', 'nested', 'list', 'big', 'ünï key', '10', 'time', 'distinct_id', 'absent'];
+  const rows = loadedRowsOf(cached)!;
+  readColumnsFromLines(rows, properties);
+  // The lines were parsed together (as a chunk), not left to be parsed one by one.
+  const left = [...rows.columns.get('$browser')!.kinds].filter((kind) => kind === 7).length;
+  const lineCount = rows.columns.get('$browser')!.kinds.length;
+  assert.ok(left < lineCount / 10, `${left} of ${lineCount} lines were not read in the pass`);
+  for (const name of ['Viewed Product', 'Purchase', 'Sign Up', 'Ëvent']) {
+    for (const property of properties) {
+      assert.deepStrictEqual(indexOf(cached).table(name).column(property), indexOf(plain).table(name).column(property), `${name} ${property}`);
+    }
+  }
 });
 
 test('the next process answers from the entry: it is keyed by path, size and modification time', async () => {

@@ -5,7 +5,9 @@
  * columns (time, user and name numbers per row, plus the properties the query being loaded for
  * reads, picked out by the parser) and the decompressed text of the lines, from which anything else
  * is parsed on first read. Event objects (`dataset.events`) are only built when something asks for
- * them. Kept free of heavy imports: the JQL worker bundles it too.
+ * them. A source of a few MB or more is also kept in the persistent dataset cache (datasetCache.ts)
+ * once loaded, and the next process reads it from there. Kept free of heavy imports: the JQL worker
+ * bundles it too.
  */
 import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
@@ -217,7 +219,11 @@ export interface LoadedRows {
   nameIds: Int32Array;
   /** The position in file order (in `lines` and `columns`) of each row. */
   fileRows: Int32Array;
-  /** Where each event's line is, in file order: its piece of text (`buffers[bufferIds[i]]`) and byte range. */
+  /**
+   * Where each event's line is, in file order: its piece of text (`buffers[bufferIds[i]]`) and byte
+   * range. From the dataset cache, `buffers` is read from the entry on first use (and may throw a
+   * `DamagedCacheError` then).
+   */
   lines: { buffers: Buffer[]; bufferIds: Int32Array; starts: Int32Array; ends: Int32Array };
   /** Properties read out of the lines while they were parsed (`LoadOptions.extract`), by name. */
   columns: Map<string, LoadedColumn>;

@@ -74,6 +74,8 @@ export interface CachedRows {
    * joined into an array gives the values parsing each line gave.
    */
   profileRecords: unknown[];
+  /** The profiles section as stored (a JSON array of the accepted lines), for writing the entry again. */
+  profilesJson: string;
 }
 
 /** Which source, read how, an entry was made from: an entry is used only when this is equal. */
@@ -153,24 +155,22 @@ export async function datasetCacheWritesSettled(): Promise<void> {
  * Writes an entry for `rows` in the background (the caller does not wait: the answer is ready
  * before the file is); a failure (full disk, read-only folder) only means no entry.
  */
-export function writeDatasetCacheInBackground(settings: DatasetCacheSettings, identity: CacheIdentity, rows: CachedRows, profileLines: string[]): void {
-  const write = writeDatasetCache(settings, identity, rows, profileLines).catch(() => undefined);
+export function writeDatasetCacheInBackground(settings: DatasetCacheSettings, identity: CacheIdentity, rows: CachedRows): Promise<void> {
+  const write = writeDatasetCache(settings, identity, rows).catch(() => undefined);
   pendingWrites.add(write);
   void write.finally(() => pendingWrites.delete(write));
+  return write;
 }
 
-/**
- * Writes an entry under a temporary name, renames it into place, then trims the folder to its
- * bound. `profileLines`: the text of the profile lines the loader accepted.
- */
-export async function writeDatasetCache(settings: DatasetCacheSettings, identity: CacheIdentity, rows: CachedRows, profileLines: string[]): Promise<void> {
+/** Writes an entry under a temporary name, renames it into place, then trims the folder to its bound. */
+export async function writeDatasetCache(settings: DatasetCacheSettings, identity: CacheIdentity, rows: CachedRows): Promise<void> {
   const file = cacheFileOf(settings, identity);
   await mkdir(settings.dir, { recursive: true });
   const temp = `${file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
   const handle = await open(temp, 'wx');
   let renamed = false;
   try {
-    const written = await writeEntry(handle, identity, rows, profileLines, settings.maxBytes);
+    const written = await writeEntry(handle, identity, rows, settings.maxBytes);
     await handle.close();
     if (!written) return;
     await rename(temp, file);
@@ -185,7 +185,7 @@ export async function writeDatasetCache(settings: DatasetCacheSettings, identity
 }
 
 /** The entry's bytes, section by section; false (nothing worth keeping) when it would not fit the bound. */
-async function writeEntry(handle: FileHandle, identity: CacheIdentity, rows: CachedRows, profileLines: string[], maxBytes: number): Promise<boolean> {
+async function writeEntry(handle: FileHandle, identity: CacheIdentity, rows: CachedRows, maxBytes: number): Promise<boolean> {
   const { lines } = rows;
   const lineCount = lines.bufferIds.length;
   let textBytes = 0;
@@ -263,7 +263,7 @@ async function writeEntry(handle: FileHandle, identity: CacheIdentity, rows: Cac
   await section('userIds', Buffer.from(JSON.stringify(rows.userIds)));
   await section('names', Buffer.from(JSON.stringify(rows.names)));
   await section('skipped', Buffer.from(JSON.stringify(rows.skipped)));
-  await section('profiles', Buffer.from(`[${profileLines.join(',')}]`));
+  await section('profiles', Buffer.from(rows.profilesJson));
   const columns = [...rows.columns.keys()];
   for (const [j, name] of columns.entries()) {
     const column = rows.columns.get(name)!;
@@ -392,6 +392,7 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity, file: stri
     skipped: json<SkippedLine[]>('skipped'),
     duplicates: footer.duplicates,
     profileRecords: json<unknown[]>('profiles'),
+    profilesJson: byName.get('profiles')?.toString('utf8') ?? '[]',
   };
   for (let row = 0; row < count; row++) {
     if (rows.users[row] >= rows.userIds.length || rows.nameIds[row] >= rows.names.length || rows.fileRows[row] >= lineCount) return undefined;

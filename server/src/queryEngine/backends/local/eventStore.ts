@@ -19,7 +19,14 @@ import type { LocalDataset, LocalEvent, LocalProfile, SkippedLine } from './loca
 import { MAX_NESTING_DEPTH, nestingDepthExceeds, parseEventChunk, TOO_LONG_MARKER, type ExtractRequest, type ParsedChunk } from './parseEventChunk';
 import { defaultParseWorkers, ParsePool, type ParsedChunkOf } from './parsePool';
 import { decompressionCapOf, formatBytes, localLimitsFromEnv, type LocalLimits } from './localLimits';
-import { datasetCacheSettingsFromEnv, readDatasetCache, writeDatasetCacheInBackground, type CacheIdentity, type DatasetCacheSettings } from './datasetCache';
+import {
+  datasetCacheSettingsFromEnv,
+  readDatasetCache,
+  writeDatasetCacheInBackground,
+  type CachedRows,
+  type CacheIdentity,
+  type DatasetCacheSettings,
+} from './datasetCache';
 
 export interface LoadOptions {
   signal?: AbortSignal;
@@ -108,15 +115,58 @@ async function loadDataset(path: string, files: SourceFiles, options: LoadOption
     throwIfAborted(options.signal);
     if (cached) {
       const profiles = cached.profileRecords.map(profileOf);
-      return datasetOf(cached, { profiles, skipped: cached.skipped, duplicates: cached.duplicates, files: [...files.events, ...files.people] });
+      const dataset = datasetOf(cached, { profiles, skipped: cached.skipped, duplicates: cached.duplicates, files: [...files.events, ...files.people] });
+      cacheEntries.set(loadedRows.get(dataset)!, { settings, identity, rows: { ...cached, profileRecords: [] }, writing: undefined, again: false });
+      return dataset;
     }
   }
   const { dataset, rows, profileLines } = await readDataset(files, options.signal, options.parseWorkers, options.extract, limits, cacheable);
   if (cacheable) {
     const { skipped, duplicates } = dataset;
-    writeDatasetCacheInBackground(settings, identity, { ...rows, skipped, duplicates, profileRecords: [] }, profileLines);
+    const entry: CacheEntryOf = {
+      settings,
+      identity,
+      rows: { ...rows, skipped, duplicates, profileRecords: [], profilesJson: `[${profileLines.join(',')}]` },
+      writing: undefined,
+      again: false,
+    };
+    const loaded = loadedRows.get(dataset)!;
+    cacheEntries.set(loaded, entry);
+    writeEntryOf(loaded, entry);
   }
   return dataset;
+}
+
+/** Where a loaded dataset's cache entry is and what it holds, so columns read later can be added to it. */
+interface CacheEntryOf {
+  settings: DatasetCacheSettings;
+  identity: CacheIdentity;
+  /** The entry's content; its `columns` is the dataset's own map, so it grows with it. */
+  rows: CachedRows;
+  /** The write in progress, if any, and whether columns were added since it started. */
+  writing: Promise<void> | undefined;
+  again: boolean;
+}
+
+const cacheEntries = new WeakMap<LoadedRows, CacheEntryOf>();
+
+/**
+ * (Re)writes the cache entry of loaded rows in the background: after a load from the export, and
+ * whenever properties are read into new columns later, so the next process has them too. One
+ * write at a time per dataset; columns added during a write cause one more after it.
+ */
+function writeEntryOf(rows: LoadedRows, entry: CacheEntryOf): void {
+  if (entry.writing) {
+    entry.again = true;
+    return;
+  }
+  entry.writing = writeDatasetCacheInBackground(entry.settings, entry.identity, entry.rows).then(() => {
+    entry.writing = undefined;
+    if (entry.again) {
+      entry.again = false;
+      writeEntryOf(rows, entry);
+    }
+  });
 }
 
 /** A dataset over loaded rows, whose event objects are built on first use of `dataset.events`. */
@@ -334,6 +384,8 @@ export function readColumnsFromLines(rows: LoadedRows, names: string[]): void {
     first = last;
   }
   missing.forEach((name, j) => rows.columns.set(name, columns[j]));
+  const entry = cacheEntries.get(rows);
+  if (entry) writeEntryOf(rows, entry);
 }
 
 /** The properties of one loaded row, parsed from its line (not kept). */

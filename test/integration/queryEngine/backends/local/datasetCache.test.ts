@@ -209,6 +209,29 @@ test('columns read while loading are kept in the entry, and a query over them an
   assert.deepEqual(runLocalSegmentation(cached, spec), expected);
 });
 
+test('columns a later query reads are added to the entry, for the next process', async () => {
+  const path = writeSource('added-columns.ndjson', exportLines(23, 600));
+  const plain = await loadUncached(path);
+  await loadFresh(path, { properties: ['price'] });
+  const cached = await loadFresh(path);
+  assert.deepEqual([...loadedRowsOf(cached)!.columns.keys()], ['price']);
+  readColumnsFromLines(loadedRowsOf(cached)!, ['$browser', 'nested']);
+  await datasetCacheWritesSettled();
+  const next = await loadFresh(path);
+  assert.deepEqual([...loadedRowsOf(next)!.columns.keys()], ['price', '$browser', 'nested']);
+  for (const property of ['price', '$browser', 'nested']) {
+    assert.deepStrictEqual(indexOf(next).all.column(property), indexOf(plain).all.column(property), property);
+  }
+  assertSameDataset(next, plain);
+  // After a load from the export too, even while its first write is still going on.
+  const other = writeSource('added-columns-2.ndjson', exportLines(24, 600));
+  clearDatasetCache();
+  const loaded = await loadLocalDataset(other, { persistentCache: settings, extract: { properties: ['price'] } });
+  readColumnsFromLines(loadedRowsOf(loaded)!, ['list']);
+  await datasetCacheWritesSettled();
+  assert.deepEqual([...loadedRowsOf(await loadFresh(other))!.columns.keys()], ['price', 'list']);
+});
+
 test('properties no stored column holds are read out of the cached line text in one pass, equal to the plain load', async () => {
   const path = writeSource('later-columns.ndjson.gz', exportLines(22, 800), true);
   const plain = await loadUncached(path);

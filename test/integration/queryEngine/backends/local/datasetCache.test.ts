@@ -23,6 +23,7 @@ import {
   readColumnsFromLines,
 } from '../../../../../server/src/queryEngine/backends/local/eventStore';
 import { indexOf } from '../../../../../server/src/queryEngine/backends/local/datasetIndex';
+import { runJql } from '../../../../../server/src/queryEngine/backends/local/jql/jqlRuntime';
 import { LocalBackend } from '../../../../../server/src/queryEngine/backends/local/localBackend';
 import type { RunContext } from '../../../../../server/src/queryEngine/analyticsBackend';
 import { runLocalSegmentation } from '../../../../../server/src/queryEngine/backends/local/localSegmentation';
@@ -396,6 +397,39 @@ test('a query on the local source answers right when the cached line text turns 
     else process.env.AQ_CACHE_DIR = previous;
   }
 });
+
+test('the JQL worker keeps its entries in the cache folder of the process that starts it', async () => {
+  const previous = process.env.AQ_CACHE_DIR;
+  process.env.AQ_CACHE_DIR = cacheDir;
+  try {
+    let text = '';
+    for (let seed = 101; Buffer.byteLength(text) < 4.2 * (1 << 20); seed++) text += exportLines(seed, 5000);
+    const path = writeSource('jql-source.ndjson', text);
+    const expected = await loadUncached(path);
+    const script = `function main() { return Events({ from_date: '2026-01-01', to_date: '2027-12-31' }).reduce(mixpanel.reducer.count()); }`;
+    const { output } = await runJql({ script, params: {}, dataPath: path });
+    assert.deepEqual(output, [expected.events.length]);
+    const entry = cacheFileOf(datasetCacheSettingsFromEnv()!, await cacheIdentityOf(path));
+    assert.ok(
+      await waitUntil(() => readdirSync(join(cacheDir, 'datasets')).includes(entry.slice(entry.lastIndexOf('/') + 1))),
+      'the worker wrote its entry there',
+    );
+  } finally {
+    if (previous === undefined) delete process.env.AQ_CACHE_DIR;
+    else process.env.AQ_CACHE_DIR = previous;
+  }
+});
+
+async function waitUntil(check: () => boolean, ms = 10_000): Promise<boolean> {
+  for (const started = Date.now(); Date.now() - started < ms; await sleep(50)) {
+    try {
+      if (check()) return true;
+    } catch {
+      // The folder is not there yet.
+    }
+  }
+  return false;
+}
 
 test('AQ_LOCAL_CACHE_MB bounds the folder under AQ_CACHE_DIR, and 0 turns the cache off', () => {
   assert.deepEqual(datasetCacheSettingsFromEnv({ AQ_CACHE_DIR: '/c', AQ_LOCAL_CACHE_MB: '10' }), {

@@ -5,11 +5,13 @@
  * columns (time, user and name numbers per row, plus the properties the query being loaded for
  * reads, picked out by the parser) and the decompressed text of the lines, from which anything else
  * is parsed on first read. Event objects (`dataset.events`) are only built when something asks for
- * them. Kept free of heavy imports: the JQL worker bundles it too.
+ * them. A source of a few MB or more is also kept in the persistent dataset cache (datasetCache.ts)
+ * once loaded, and the next process reads it from there. Kept free of heavy imports: the JQL worker
+ * bundles it too.
  */
 import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createGunzip, type ZlibOptions } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { BackendError } from '../../backendErrors';
@@ -17,6 +19,14 @@ import type { LocalDataset, LocalEvent, LocalProfile, SkippedLine } from './loca
 import { MAX_NESTING_DEPTH, nestingDepthExceeds, parseEventChunk, TOO_LONG_MARKER, type ExtractRequest, type ParsedChunk } from './parseEventChunk';
 import { defaultParseWorkers, ParsePool, type ParsedChunkOf } from './parsePool';
 import { decompressionCapOf, formatBytes, localLimitsFromEnv, type LocalLimits } from './localLimits';
+import {
+  datasetCacheSettingsFromEnv,
+  readDatasetCache,
+  writeDatasetCacheInBackground,
+  type CachedRows,
+  type CacheIdentity,
+  type DatasetCacheSettings,
+} from './datasetCache';
 
 export interface LoadOptions {
   signal?: AbortSignal;
@@ -32,6 +42,11 @@ export interface LoadOptions {
   extract?: ExtractRequest;
   /** Line length and decompression caps; default: from the environment (localLimitsFromEnv). */
   limits?: Pick<LocalLimits, 'maxLineBytes' | 'maxDecompressedBytes'>;
+  /**
+   * The persistent dataset cache (datasetCache.ts): read from when it holds the source as it is
+   * now, written after a load from the files; false: neither. Default: datasetCacheSettingsFromEnv.
+   */
+  persistentCache?: DatasetCacheSettings | false;
 }
 
 type ReadLimits = NonNullable<LoadOptions['limits']>;
@@ -64,7 +79,7 @@ export async function loadLocalDataset(path: string, options: LoadOptions = {}):
     cache.set(path, cached);
     return cached.dataset;
   }
-  const dataset = readDataset(files, options.signal, options.parseWorkers, options.extract, options.limits ?? localLimitsFromEnv());
+  const dataset = loadDataset(path, files, options);
   cache.set(path, { fingerprint, dataset });
   while (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   // A failed or cancelled load must not be served to the next caller.
@@ -72,6 +87,109 @@ export async function loadLocalDataset(path: string, options: LoadOptions = {}):
     if (cache.get(path)?.dataset === dataset) cache.delete(path);
   });
   return dataset;
+}
+
+/** What the persistent cache keys and checks an entry of `path` by, read with `limits` (default: from the environment). */
+export async function cacheIdentityOf(path: string, limits: ReadLimits = localLimitsFromEnv()): Promise<CacheIdentity> {
+  return identityOf(path, await listSourceFiles(path), limits);
+}
+
+async function identityOf(path: string, files: SourceFiles, limits: ReadLimits): Promise<CacheIdentity> {
+  const all = [...files.events, ...files.people];
+  const infos = await Promise.all(all.map((file) => stat(file)));
+  return {
+    path: resolve(path),
+    files: all.map((file, i) => ({ file: resolve(file), size: infos[i].size, mtimeMs: infos[i].mtimeMs })),
+    limits: { maxLineBytes: limits.maxLineBytes, maxDecompressedBytes: limits.maxDecompressedBytes ?? null },
+  };
+}
+
+/** From the persistent cache when it holds the source as it is now, else from the files (and then cached). */
+async function loadDataset(path: string, files: SourceFiles, options: LoadOptions): Promise<LocalDataset> {
+  const limits = options.limits ?? localLimitsFromEnv();
+  const settings = options.persistentCache ?? datasetCacheSettingsFromEnv();
+  const identity = await identityOf(path, files, limits);
+  const cacheable = settings !== false && settings !== undefined && identity.files.reduce((sum, file) => sum + file.size, 0) >= settings.minSourceBytes;
+  if (cacheable) {
+    const cached = await readDatasetCache(settings, identity);
+    throwIfAborted(options.signal);
+    if (cached) {
+      const profiles = cached.profileRecords.map(profileOf);
+      const dataset = datasetOf(cached, { profiles, skipped: cached.skipped, duplicates: cached.duplicates, files: [...files.events, ...files.people] });
+      cacheEntries.set(loadedRows.get(dataset)!, { settings, identity, rows: { ...cached, profileRecords: [] }, writing: undefined, again: false });
+      return dataset;
+    }
+  }
+  const { dataset, rows, profileLines } = await readDataset(files, options.signal, options.parseWorkers, options.extract, limits, cacheable);
+  if (cacheable) {
+    const { skipped, duplicates } = dataset;
+    const entry: CacheEntryOf = {
+      settings,
+      identity,
+      rows: { ...rows, skipped, duplicates, profileRecords: [], profilesJson: `[${profileLines.join(',')}]` },
+      writing: undefined,
+      again: false,
+    };
+    const loaded = loadedRows.get(dataset)!;
+    cacheEntries.set(loaded, entry);
+    writeEntryOf(loaded, entry);
+  }
+  return dataset;
+}
+
+/** Where a loaded dataset's cache entry is and what it holds, so columns read later can be added to it. */
+interface CacheEntryOf {
+  settings: DatasetCacheSettings;
+  identity: CacheIdentity;
+  /** The entry's content; its `columns` is the dataset's own map, so it grows with it. */
+  rows: CachedRows;
+  /** The write in progress, if any, and whether columns were added since it started. */
+  writing: Promise<void> | undefined;
+  again: boolean;
+}
+
+const cacheEntries = new WeakMap<LoadedRows, CacheEntryOf>();
+
+/**
+ * (Re)writes the cache entry of loaded rows in the background: after a load from the export, and
+ * whenever properties are read into new columns later, so the next process has them too. One
+ * write at a time per dataset; columns added during a write cause one more after it.
+ */
+function writeEntryOf(rows: LoadedRows, entry: CacheEntryOf): void {
+  if (entry.writing) {
+    entry.again = true;
+    return;
+  }
+  entry.writing = writeDatasetCacheInBackground(entry.settings, entry.identity, entry.rows).then(() => {
+    entry.writing = undefined;
+    if (entry.again) {
+      entry.again = false;
+      writeEntryOf(rows, entry);
+    }
+  });
+}
+
+/** A dataset over loaded rows, whose event objects are built on first use of `dataset.events`. */
+function datasetOf(rows: LoadedRows, rest: Omit<LocalDataset, 'events'>): LocalDataset {
+  const dataset = { ...rest } as unknown as LocalDataset;
+  // Event objects cost more to build than a whole query over columns: only on first use.
+  Object.defineProperty(dataset, 'events', { enumerable: true, configurable: true, get: () => materialize(dataset, rows) });
+  loadedRows.set(dataset, {
+    times: rows.times,
+    users: rows.users,
+    userIds: rows.userIds,
+    names: rows.names,
+    nameIds: rows.nameIds,
+    fileRows: rows.fileRows,
+    lines: rows.lines,
+    columns: rows.columns,
+  });
+  return dataset;
+}
+
+/** Forgets the dataset of `path` kept in memory, so the next load reads it again. */
+export function forgetLocalDataset(path: string): void {
+  cache.delete(path);
 }
 
 /** Forgets every cached dataset (tests, and the bench's cold runs). */
@@ -151,7 +269,11 @@ export interface LoadedRows {
   nameIds: Int32Array;
   /** The position in file order (in `lines` and `columns`) of each row. */
   fileRows: Int32Array;
-  /** Where each event's line is, in file order: its piece of text (`buffers[bufferIds[i]]`) and byte range. */
+  /**
+   * Where each event's line is, in file order: its piece of text (`buffers[bufferIds[i]]`) and byte
+   * range. From the dataset cache, `buffers` is read from the entry on first use (and may throw a
+   * `DamagedCacheError` then).
+   */
   lines: { buffers: Buffer[]; bufferIds: Int32Array; starts: Int32Array; ends: Int32Array };
   /** Properties read out of the lines while they were parsed (`LoadOptions.extract`), by name. */
   columns: Map<string, LoadedColumn>;
@@ -262,6 +384,8 @@ export function readColumnsFromLines(rows: LoadedRows, names: string[]): void {
     first = last;
   }
   missing.forEach((name, j) => rows.columns.set(name, columns[j]));
+  const entry = cacheEntries.get(rows);
+  if (entry) writeEntryOf(rows, entry);
 }
 
 /** The properties of one loaded row, parsed from its line (not kept). */
@@ -421,7 +545,8 @@ async function readDataset(
   parseWorkers: number | undefined,
   extract: ExtractRequest | undefined,
   limits: ReadLimits,
-): Promise<LocalDataset> {
+  keepProfileLines = false,
+): Promise<{ dataset: LocalDataset; rows: LoadedRows; profileLines: string[] }> {
   const request = extract && extract.properties.length > 0 ? { properties: [...new Set(extract.properties)], events: extract.events } : undefined;
   const collector = new ChunkCollector(request?.properties.length ?? 0);
   const skipped: SkippedLine[] = [];
@@ -444,29 +569,11 @@ async function readDataset(
     }
   };
   // Profiles are read meanwhile: this thread mostly waits for the parse workers.
-  const readProfiles = async (): Promise<{ profiles: LocalProfile[]; skipped: SkippedLine[] }> => {
-    const read = { profiles: [] as LocalProfile[], skipped: [] as SkippedLine[] };
-    for (const file of files.people) {
-      await forEachLine(
-        file,
-        signal,
-        limits,
-        (line, lineNumber) => {
-          const result = parseProfileLine(line);
-          if (typeof result === 'string') read.skipped.push({ file, line: lineNumber, reason: result });
-          else read.profiles.push(result);
-        },
-        (lineNumber, reason) => read.skipped.push({ file, line: lineNumber, reason }),
-      );
-    }
-    return read;
-  };
-  const profilesRead = readProfiles();
+  const profilesRead = readProfiles(files.people, signal, limits, keepProfileLines);
   // Settled either way, so a failed event read does not leave this rejection unhandled.
   profilesRead.catch(() => undefined);
   await readEvents();
-  const { profiles, skipped: skippedProfiles } = await profilesRead;
-  for (const entry of skippedProfiles) skipped.push(entry);
+  const { profiles, skipped: skippedProfiles, lines: profileLines } = await profilesRead;
 
   const fileRows = fileRowsOf(collector);
   collector.chunks.length = 0;
@@ -500,11 +607,35 @@ async function readDataset(
   }
   request?.properties.forEach((name, j) => rows.columns.set(name, { ...fileRows.columns[j], texts: collector.texts[j] }));
 
-  const dataset = { profiles, skipped, duplicates, files: [...files.events, ...files.people] } as unknown as LocalDataset;
-  // Event objects cost more to build than a whole query over columns: only on first use.
-  Object.defineProperty(dataset, 'events', { enumerable: true, configurable: true, get: () => materialize(dataset, rows) });
-  loadedRows.set(dataset, rows);
-  return dataset;
+  const dataset = datasetOf(rows, { profiles, skipped: [...skipped, ...skippedProfiles], duplicates, files: [...files.events, ...files.people] });
+  return { dataset, rows, profileLines };
+}
+
+/** The profiles of the people files, their malformed lines, and (when asked to keep them) the text of the good ones. */
+async function readProfiles(
+  people: string[],
+  signal: AbortSignal | undefined,
+  limits: ReadLimits,
+  keepLines: boolean,
+): Promise<{ profiles: LocalProfile[]; skipped: SkippedLine[]; lines: string[] }> {
+  const read = { profiles: [] as LocalProfile[], skipped: [] as SkippedLine[], lines: [] as string[] };
+  for (const file of people) {
+    await forEachLine(
+      file,
+      signal,
+      limits,
+      (line, lineNumber) => {
+        const result = parseProfileLine(line);
+        if (typeof result === 'string') read.skipped.push({ file, line: lineNumber, reason: result });
+        else {
+          read.profiles.push(result);
+          if (keepLines) read.lines.push(line);
+        }
+      },
+      (lineNumber, reason) => read.skipped.push({ file, line: lineNumber, reason }),
+    );
+  }
+  return read;
 }
 
 /** Events in time order: position in file order, time, user and name number. */
@@ -1004,5 +1135,11 @@ function parseProfileLine(line: string): LocalProfile | string {
   if (typeof record.$distinct_id !== 'string' && typeof record.$distinct_id !== 'number') return 'no "$distinct_id"';
   const properties = record.$properties;
   if (properties !== undefined && (typeof properties !== 'object' || properties === null || Array.isArray(properties))) return '"$properties" is not an object';
-  return { distinctId: String(record.$distinct_id), properties: (properties ?? {}) as Record<string, unknown> };
+  return profileOf(record);
+}
+
+/** The profile of a line `parseProfileLine` accepted, parsed again (from the dataset cache). */
+function profileOf(value: unknown): LocalProfile {
+  const record = value as { $distinct_id: string | number; $properties?: Record<string, unknown> };
+  return { distinctId: String(record.$distinct_id), properties: record.$properties ?? {} };
 }

@@ -18,7 +18,8 @@ import { BackendError, isBackendError } from '../../backendErrors';
 import { deriveSchema } from './deriveSchema';
 import { runJql } from './jql/jqlRuntime';
 import { jqlOutputToRows } from './jqlOutputToRows';
-import { eventCountOf, eventTimeOf, loadLocalDataset } from './eventStore';
+import { eventCountOf, eventTimeOf, forgetLocalDataset, loadLocalDataset } from './eventStore';
+import { DamagedCacheError } from './datasetCache';
 import type { LocalDataset } from './localEvent';
 import { runLocalFunnel } from './localFunnel';
 import { runLocalRetention } from './localRetention';
@@ -154,18 +155,29 @@ export class LocalBackend implements AnalyticsBackend {
       case 'segmentation':
       case 'funnel':
       case 'retention': {
-        const dataset = await this.load(context, spec);
-        warnings.push(...datasetWarnings(dataset, this.dataPath));
-        context.onProgress?.({ message: `Computing "${spec.title}" over ${eventCountOf(dataset).toLocaleString('en-US')} events…` });
-        const data =
-          spec.kind === 'segmentation'
-            ? runLocalSegmentation(dataset, spec, options)
-            : spec.kind === 'funnel'
-              ? runLocalFunnel(dataset, spec, options)
-              : runLocalRetention(dataset, spec, options);
-        const coverage = coverageWarning(dataset, spec.range, this.source.timezone);
-        if (coverage) warnings.push(coverage);
-        return { data, raw: JSON.stringify(data) };
+        const run = async (): Promise<{ data: ResultData; raw: string }> => {
+          const dataset = await this.load(context, spec);
+          const found = datasetWarnings(dataset, this.dataPath);
+          context.onProgress?.({ message: `Computing "${spec.title}" over ${eventCountOf(dataset).toLocaleString('en-US')} events…` });
+          const data =
+            spec.kind === 'segmentation'
+              ? runLocalSegmentation(dataset, spec, options)
+              : spec.kind === 'funnel'
+                ? runLocalFunnel(dataset, spec, options)
+                : runLocalRetention(dataset, spec, options);
+          const coverage = coverageWarning(dataset, spec.range, this.source.timezone);
+          warnings.push(...found, ...(coverage ? [coverage] : []));
+          return { data, raw: JSON.stringify(data) };
+        };
+        try {
+          return await run();
+        } catch (error) {
+          // The cache entry's line text failed its check when the query first needed it: the entry
+          // is gone, so loading again reads the export.
+          if (!(error instanceof DamagedCacheError)) throw error;
+          forgetLocalDataset(this.dataPath);
+          return run();
+        }
       }
     }
   }

@@ -13,6 +13,7 @@ import { existsSync, openSync, readSync, closeSync, readdirSync, statSync } from
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BackendError } from '../../../backendErrors';
+import { defaultCacheDir } from '../../../cacheDir';
 import { DEFAULT_JQL_TIMEOUT_MS, DEFAULT_MAX_LINE_BYTES } from '../localLimits';
 import type { JqlWorkerReply, JqlWorkerRequest } from './jqlWorkerProtocol';
 
@@ -178,9 +179,10 @@ function spawnWorker(workerPath: string, memoryMb: number): ChildProcess {
   const loader = workerPath.endsWith('.ts') ? ['--require', require.resolve(TSX_REQUIRE_HOOK)] : [];
   const worker = fork(workerPath, [], {
     execArgv: [...loader, `--max-old-space-size=${memoryMb}`, '--disallow-code-generation-from-strings'],
-    // The worker never needs the environment, which may hold the CLI's credentials. Inside VS Code
-    // the server runs on Electron's binary, which only behaves as Node with this variable set.
-    env: { ELECTRON_RUN_AS_NODE: '1' },
+    // The worker never needs the rest of the environment, which may hold the CLI's credentials; it
+    // is told where this process keeps the dataset cache. Inside VS Code the server runs on
+    // Electron's binary, which only behaves as Node with ELECTRON_RUN_AS_NODE set.
+    env: { ELECTRON_RUN_AS_NODE: '1', AQ_CACHE_DIR: defaultCacheDir(), AQ_LOCAL_CACHE_MB: process.env.AQ_LOCAL_CACHE_MB ?? '' },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     serialization: 'json',
   });

@@ -1,0 +1,493 @@
+/**
+ * The persistent dataset cache: the first load of a large local source writes what the loader
+ * built — the per-row arrays (time, user and name numbers in time order), the text of every event's
+ * line and the property columns read so far — to one file in `<cache folder>/datasets/`, and the
+ * next process reads that file instead of gunzipping and parsing the export again.
+ *
+ * An entry is keyed by the source's path (and the line limits, which change what a load keeps);
+ * it holds the size and modification time of every file it was read from, and is used only while
+ * they are all unchanged. A file is written under a temporary name and renamed into place, so a
+ * reader (another process loading the same source at the same moment) sees a whole old entry or a
+ * whole new one, never half of one. Everything read back is checked — the magic bytes, the format
+ * version, every length against the footer and a CRC-32 of the footer and of each section — and
+ * an entry that fails a check is ignored (the source is read, and the entry written again): a
+ * damaged cache costs time, never a wrong answer. The line text, most of an entry, is read only
+ * when something needs it (properties no stored column holds, JQL, event objects): a query over
+ * times, users, names and stored columns reads a tenth of the file. It is checked when it is read;
+ * if it fails then, the entry is deleted and a `DamagedCacheError` thrown, which the local backend
+ * answers by loading the export again. The folder is bounded: after a write, entries
+ * are deleted least recently used first until the total fits (a read touches its entry).
+ *
+ * Layout (little-endian): `MAGIC` (8 bytes), format version (u32), 4 zero bytes, the sections one
+ * after another, the footer (JSON: the identity, counts and each section's offset, length and
+ * CRC-32), the footer's length (u32), its CRC-32 (u32) and `MAGIC` again.
+ */
+import { randomBytes, createHash } from 'node:crypto';
+import { readSync } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { BackendError } from '../../backendErrors';
+import { defaultCacheDir } from '../../cacheDir';
+import type { SkippedLine } from './localEvent';
+
+/** Where the cache lives and how large it may grow. */
+export interface DatasetCacheSettings {
+  /** The folder of cache entries. */
+  dir: string;
+  /** The folder's bound: after a write, least recently used entries are deleted until the total fits. */
+  maxBytes: number;
+  /** Sources smaller than this on disk load in well under a second from the export and are not cached. */
+  minSourceBytes: number;
+}
+
+export const DEFAULT_CACHE_MAX_MB = 4096;
+/** Below this a source loads from the export about as fast as from the cache. */
+export const DEFAULT_CACHE_MIN_SOURCE_BYTES = 4 << 20;
+
+/**
+ * The cache settings of this process: `<AQ_CACHE_DIR or ~/.cache/aq>/datasets`, bounded by
+ * AQ_LOCAL_CACHE_MB (default 4096); AQ_LOCAL_CACHE_MB=0 turns the cache off.
+ */
+export function datasetCacheSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): DatasetCacheSettings | undefined {
+  const text = env.AQ_LOCAL_CACHE_MB;
+  const megabytes = text === undefined || text.trim() === '' ? DEFAULT_CACHE_MAX_MB : Number(text);
+  if (!Number.isFinite(megabytes) || megabytes <= 0) return undefined;
+  return { dir: join(defaultCacheDir(env), 'datasets'), maxBytes: Math.round(megabytes * (1 << 20)), minSourceBytes: DEFAULT_CACHE_MIN_SOURCE_BYTES };
+}
+
+/** What an entry holds: the loader's arrays (see `LoadedRows` in eventStore.ts) and what the load reported. */
+export interface CachedRows {
+  times: Float64Array;
+  users: Int32Array;
+  userIds: string[];
+  names: string[];
+  nameIds: Int32Array;
+  fileRows: Int32Array;
+  lines: { buffers: Buffer[]; bufferIds: Int32Array; starts: Int32Array; ends: Int32Array };
+  columns: Map<string, { kinds: Uint8Array; values: Float64Array; texts: string[] }>;
+  /** Malformed lines, of the event files then of the people files. */
+  skipped: SkippedLine[];
+  duplicates: number;
+  /**
+   * The profile lines the loader accepted, parsed (read only): one `JSON.parse` of the kept lines
+   * joined into an array gives the values parsing each line gave.
+   */
+  profileRecords: unknown[];
+  /** The profiles section as stored (a JSON array of the accepted lines), for writing the entry again. */
+  profilesJson: string;
+}
+
+/** Which source, read how, an entry was made from: an entry is used only when this is equal. */
+export interface CacheIdentity {
+  /** The source as given (file or folder), made absolute. */
+  path: string;
+  /** Every event and people file, with its size and modification time. */
+  files: Array<{ file: string; size: number; mtimeMs: number }>;
+  /** Limits that change what a load keeps (a line past the line limit is skipped). */
+  limits: { maxLineBytes: number; maxDecompressedBytes: number | null };
+}
+
+const MAGIC = Buffer.from('AQDSCACH', 'latin1');
+/** Raised whenever what a load produces from the same file changes (parser, layout): older entries are then ignored. */
+export const CACHE_FORMAT_VERSION = 1;
+const PREFIX_BYTES = 16;
+const TRAILER_BYTES = 16;
+/** Line text is kept in sections of at most this size (whole lines), each one buffer once read. */
+const TEXT_SECTION_BYTES = 256 << 20;
+/** Line text is copied into the file through a buffer of this size. */
+const STAGING_BYTES = 8 << 20;
+/** A temporary file this old was left by a process that stopped while writing it. */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+const ENTRY_SUFFIX = '.aqds';
+
+interface SectionEntry {
+  name: string;
+  offset: number;
+  length: number;
+  crc: number;
+}
+
+interface Footer {
+  identity: CacheIdentity;
+  /** Events kept (time order) and lines read (file order, duplicates included). */
+  count: number;
+  lineCount: number;
+  duplicates: number;
+  textSections: number;
+  columns: string[];
+  sections: SectionEntry[];
+}
+
+/** The entry file of a source: one per path and limits. */
+export function cacheFileOf(settings: DatasetCacheSettings, identity: CacheIdentity): string {
+  const key = createHash('sha256')
+    .update(JSON.stringify([resolve(identity.path), identity.limits]))
+    .digest('hex')
+    .slice(0, 32);
+  return join(settings.dir, `${key}${ENTRY_SUFFIX}`);
+}
+
+/**
+ * The line text of an entry read from the cache turned out damaged when it was first needed (the
+ * rest of the entry had passed its checks). The entry is deleted already; loading again reads the export.
+ */
+export class DamagedCacheError extends BackendError {
+  constructor(readonly path: string) {
+    super('badResponse', `The cached copy of the local data "${path}" is damaged; it was deleted, and the data is read again from the export.`);
+  }
+}
+
+/** Closes an entry's file once nothing can read its line text any more. */
+const openEntries = new FinalizationRegistry<FileHandle>((handle) => void handle.close().catch(() => undefined));
+
+const bytesOf = (array: ArrayBufferView): Buffer => Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+
+/** Writes progress in pending (not yet renamed) cache files, for `datasetCacheWritesSettled`. */
+const pendingWrites = new Set<Promise<unknown>>();
+
+/** Resolves once every cache write this process started has finished (written and renamed, or given up). */
+export async function datasetCacheWritesSettled(): Promise<void> {
+  while (pendingWrites.size > 0) await Promise.allSettled([...pendingWrites]);
+}
+
+/**
+ * Writes an entry for `rows` in the background (the caller does not wait: the answer is ready
+ * before the file is); a failure (full disk, read-only folder) only means no entry.
+ */
+export function writeDatasetCacheInBackground(settings: DatasetCacheSettings, identity: CacheIdentity, rows: CachedRows): Promise<void> {
+  const write = writeDatasetCache(settings, identity, rows).catch(() => undefined);
+  pendingWrites.add(write);
+  void write.finally(() => pendingWrites.delete(write));
+  return write;
+}
+
+/** Writes an entry under a temporary name, renames it into place, then trims the folder to its bound. */
+export async function writeDatasetCache(settings: DatasetCacheSettings, identity: CacheIdentity, rows: CachedRows): Promise<void> {
+  const file = cacheFileOf(settings, identity);
+  await mkdir(settings.dir, { recursive: true });
+  const temp = `${file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(temp, 'wx');
+  let renamed = false;
+  try {
+    const written = await writeEntry(handle, identity, rows, settings.maxBytes);
+    await handle.close();
+    if (!written) return;
+    await rename(temp, file);
+    renamed = true;
+  } finally {
+    if (!renamed) {
+      await handle.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+    }
+  }
+  await trimCacheFolder(settings, file);
+}
+
+/** The entry's bytes, section by section; false (nothing worth keeping) when it would not fit the bound. */
+async function writeEntry(handle: FileHandle, identity: CacheIdentity, rows: CachedRows, maxBytes: number): Promise<boolean> {
+  const { lines } = rows;
+  const lineCount = lines.bufferIds.length;
+  let textBytes = 0;
+  for (let line = 0; line < lineCount; line++) textBytes += lines.ends[line] - lines.starts[line];
+  // Arrays and texts are a small share next to the line text: a first estimate of the entry's size.
+  if (textBytes + 20 * lineCount > maxBytes) return false;
+
+  const sections: SectionEntry[] = [];
+  let offset = 0;
+  const put = async (data: Buffer): Promise<void> => {
+    await handle.write(data, 0, data.length, offset);
+    offset += data.length;
+  };
+  const section = async (name: string, data: Buffer): Promise<void> => {
+    sections.push({ name, offset, length: data.length, crc: crc32(data) });
+    await put(data);
+  };
+  const prefix = Buffer.alloc(PREFIX_BYTES);
+  MAGIC.copy(prefix, 0);
+  prefix.writeUInt32LE(CACHE_FORMAT_VERSION, 8);
+  await put(prefix);
+
+  // The line text, whole lines in sections of at most TEXT_SECTION_BYTES, and where each line now is.
+  const bufferIds = new Int32Array(lineCount);
+  const starts = new Int32Array(lineCount);
+  const ends = new Int32Array(lineCount);
+  const staging = Buffer.allocUnsafe(STAGING_BYTES);
+  let staged = 0;
+  let textSections = 0;
+  let sectionStart = offset;
+  let sectionLength = 0;
+  let sectionCrc = 0;
+  const flush = async (): Promise<void> => {
+    if (staged === 0) return;
+    sectionCrc = crc32(staging.subarray(0, staged), sectionCrc);
+    await put(staging.subarray(0, staged));
+    staged = 0;
+  };
+  const endSection = async (): Promise<void> => {
+    await flush();
+    sections.push({ name: `text${textSections}`, offset: sectionStart, length: sectionLength, crc: sectionCrc });
+    textSections++;
+    sectionStart = offset;
+    sectionLength = 0;
+    sectionCrc = 0;
+  };
+  // Each line is followed by a newline, as in the export: a run of lines is then a chunk the
+  // parser reads whole (readColumnsFromLines).
+  for (let line = 0; line < lineCount; line++) {
+    const text = lines.buffers[lines.bufferIds[line]].subarray(lines.starts[line], lines.ends[line]);
+    if (sectionLength > 0 && sectionLength + text.length + 1 > TEXT_SECTION_BYTES) await endSection();
+    bufferIds[line] = textSections;
+    starts[line] = sectionLength;
+    ends[line] = sectionLength + text.length;
+    sectionLength += text.length + 1;
+    if (staged + text.length + 1 > STAGING_BYTES) await flush();
+    if (text.length + 1 > STAGING_BYTES) {
+      sectionCrc = crc32(text, sectionCrc);
+      await put(text);
+    } else {
+      text.copy(staging, staged);
+      staged += text.length;
+    }
+    staging[staged++] = 10;
+  }
+  await endSection();
+
+  await section('times', bytesOf(rows.times));
+  await section('users', bytesOf(rows.users));
+  await section('nameIds', bytesOf(rows.nameIds));
+  await section('fileRows', bytesOf(rows.fileRows));
+  await section('lineBuffers', bytesOf(bufferIds));
+  await section('lineStarts', bytesOf(starts));
+  await section('lineEnds', bytesOf(ends));
+  await section('userIds', Buffer.from(JSON.stringify(rows.userIds)));
+  await section('names', Buffer.from(JSON.stringify(rows.names)));
+  await section('skipped', Buffer.from(JSON.stringify(rows.skipped)));
+  await section('profiles', Buffer.from(rows.profilesJson));
+  const columns = [...rows.columns.keys()];
+  for (const [j, name] of columns.entries()) {
+    const column = rows.columns.get(name)!;
+    await section(`column${j}.kinds`, bytesOf(column.kinds));
+    await section(`column${j}.values`, bytesOf(column.values));
+    await section(`column${j}.texts`, Buffer.from(JSON.stringify(column.texts)));
+  }
+  const footer: Footer = { identity, count: rows.times.length, lineCount, duplicates: rows.duplicates, textSections, columns, sections };
+  const footerBytes = Buffer.from(JSON.stringify(footer));
+  const trailer = Buffer.alloc(TRAILER_BYTES);
+  trailer.writeUInt32LE(footerBytes.length, 0);
+  trailer.writeUInt32LE(crc32(footerBytes), 4);
+  MAGIC.copy(trailer, 8);
+  await put(footerBytes);
+  await put(trailer);
+  return offset <= maxBytes;
+}
+
+/**
+ * The entry for `identity`, checked whole, or undefined when there is none or it does not match
+ * the source as it is now or fails a check (see the top of this file).
+ */
+export async function readDatasetCache(settings: DatasetCacheSettings, identity: CacheIdentity): Promise<CachedRows | undefined> {
+  const file = cacheFileOf(settings, identity);
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch {
+    return undefined;
+  }
+  let rows: CachedRows | undefined;
+  try {
+    rows = await readEntry(handle, identity, file);
+  } catch {
+    rows = undefined;
+  }
+  if (!rows) {
+    await handle.close().catch(() => undefined);
+    return undefined;
+  }
+  // Least recently used goes first when the folder is trimmed.
+  const now = new Date();
+  await utimes(file, now, now).catch(() => undefined);
+  return rows;
+}
+
+async function readExactly(handle: FileHandle, length: number, position: number): Promise<Buffer | undefined> {
+  // Its own ArrayBuffer, so typed arrays over it start aligned.
+  const buffer = Buffer.allocUnsafeSlow(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
+    if (bytesRead === 0) return undefined;
+    done += bytesRead;
+  }
+  return buffer;
+}
+
+async function readEntry(handle: FileHandle, identity: CacheIdentity, file: string): Promise<CachedRows | undefined> {
+  const size = (await handle.stat()).size;
+  if (size < PREFIX_BYTES + TRAILER_BYTES) return undefined;
+  const prefix = await readExactly(handle, PREFIX_BYTES, 0);
+  if (!prefix || !prefix.subarray(0, 8).equals(MAGIC) || prefix.readUInt32LE(8) !== CACHE_FORMAT_VERSION) return undefined;
+  const trailer = await readExactly(handle, TRAILER_BYTES, size - TRAILER_BYTES);
+  if (!trailer || !trailer.subarray(8).equals(MAGIC)) return undefined;
+  const footerLength = trailer.readUInt32LE(0);
+  const footerStart = size - TRAILER_BYTES - footerLength;
+  if (footerStart < PREFIX_BYTES) return undefined;
+  const footerBytes = await readExactly(handle, footerLength, footerStart);
+  if (!footerBytes || crc32(footerBytes) !== trailer.readUInt32LE(4)) return undefined;
+  const footer = JSON.parse(footerBytes.toString('utf8')) as Footer;
+  if (JSON.stringify(footer.identity) !== JSON.stringify(identity)) return undefined;
+
+  const byName = new Map<string, Buffer>();
+  const textSections: SectionEntry[] = [];
+  for (const entry of footer.sections) {
+    if (!(entry.offset >= PREFIX_BYTES && entry.length >= 0 && entry.offset + entry.length <= footerStart)) return undefined;
+    if (entry.name.startsWith('text')) {
+      textSections.push(entry);
+      continue;
+    }
+    const data = await readExactly(handle, entry.length, entry.offset);
+    if (!data || crc32(data) !== entry.crc) return undefined;
+    byName.set(entry.name, data);
+  }
+  const { count, lineCount } = footer;
+  const typed = <T>(name: string, make: (buffer: ArrayBuffer, length: number) => T, bytesPer: number, length: number): T => {
+    const data = byName.get(name);
+    if (!data || data.length !== length * bytesPer) throw new Error(`cache section ${name} has the wrong length`);
+    return make(data.buffer as ArrayBuffer, length);
+  };
+  const json = <T>(name: string): T => {
+    const data = byName.get(name);
+    if (!data) throw new Error(`cache section ${name} is missing`);
+    return JSON.parse(data.toString('utf8')) as T;
+  };
+  const f64 = (buffer: ArrayBuffer, length: number): Float64Array => new Float64Array(buffer, 0, length);
+  const i32 = (buffer: ArrayBuffer, length: number): Int32Array => new Int32Array(buffer, 0, length);
+  const u8 = (buffer: ArrayBuffer, length: number): Uint8Array => new Uint8Array(buffer, 0, length);
+
+  const sectionLengths: number[] = [];
+  for (let i = 0; i < footer.textSections; i++) {
+    const entry = textSections.find((section) => section.name === `text${i}`);
+    if (!entry) return undefined;
+    sectionLengths.push(entry.length);
+  }
+  const lines = lazyLines(handle, file, identity.path, textSections, {
+    bufferIds: typed('lineBuffers', i32, 4, lineCount),
+    starts: typed('lineStarts', i32, 4, lineCount),
+    ends: typed('lineEnds', i32, 4, lineCount),
+  });
+  // Every line lies inside its section, so no read of a line can run past the text.
+  for (let line = 0; line < lineCount; line++) {
+    const length = sectionLengths[lines.bufferIds[line]];
+    if (length === undefined || lines.starts[line] < 0 || lines.starts[line] > lines.ends[line] || lines.ends[line] > length) return undefined;
+  }
+  const rows: CachedRows = {
+    times: typed('times', f64, 8, count),
+    users: typed('users', i32, 4, count),
+    nameIds: typed('nameIds', i32, 4, count),
+    fileRows: typed('fileRows', i32, 4, count),
+    userIds: json<string[]>('userIds'),
+    names: json<string[]>('names'),
+    lines,
+    columns: new Map(),
+    skipped: json<SkippedLine[]>('skipped'),
+    duplicates: footer.duplicates,
+    profileRecords: json<unknown[]>('profiles'),
+    profilesJson: byName.get('profiles')?.toString('utf8') ?? '[]',
+  };
+  for (let row = 0; row < count; row++) {
+    if (rows.users[row] >= rows.userIds.length || rows.nameIds[row] >= rows.names.length || rows.fileRows[row] >= lineCount) return undefined;
+    if (rows.users[row] < 0 || rows.nameIds[row] < 0 || rows.fileRows[row] < 0) return undefined;
+  }
+  for (const [j, name] of footer.columns.entries()) {
+    rows.columns.set(name, {
+      kinds: typed(`column${j}.kinds`, u8, 1, lineCount),
+      values: typed(`column${j}.values`, f64, 8, lineCount),
+      texts: json<string[]>(`column${j}.texts`),
+    });
+  }
+  return rows;
+}
+
+/**
+ * The lines of an entry, whose `buffers` (the text sections) are read from the still open file
+ * on first use, each checked against its CRC-32. The handle stays open until the lines are
+ * garbage: an entry replaced or evicted meanwhile by another process is still read whole (a file
+ * is only ever renamed into place or deleted, never written over).
+ */
+function lazyLines(
+  handle: FileHandle,
+  file: string,
+  source: string,
+  sections: SectionEntry[],
+  ranges: { bufferIds: Int32Array; starts: Int32Array; ends: Int32Array },
+): CachedRows['lines'] {
+  const lines = { ...ranges } as CachedRows['lines'];
+  let open = true;
+  const readText = (): Buffer[] => {
+    const buffers = sections
+      .sort((a, b) => Number(a.name.slice(4)) - Number(b.name.slice(4)))
+      .map((entry) => {
+        const data = Buffer.allocUnsafeSlow(entry.length);
+        let done = 0;
+        while (open && done < entry.length) {
+          const read = readSync(handle.fd, data, done, entry.length - done, entry.offset + done);
+          if (read === 0) break;
+          done += read;
+        }
+        if (done !== entry.length || crc32(data) !== entry.crc) {
+          void unlink(file).catch(() => undefined);
+          throw new DamagedCacheError(source);
+        }
+        return data;
+      });
+    open = false;
+    openEntries.unregister(lines);
+    void handle.close().catch(() => undefined);
+    return buffers;
+  };
+  Object.defineProperty(lines, 'buffers', {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const buffers = readText();
+      Object.defineProperty(lines, 'buffers', { value: buffers, enumerable: true, writable: true, configurable: true });
+      return buffers;
+    },
+  });
+  openEntries.register(lines, handle, lines);
+  return lines;
+}
+
+/**
+ * Deletes entries, least recently used first, until the folder fits its bound (never `keep`, the
+ * entry just written), and temporary files a stopped process left behind. Another process may be
+ * trimming at the same time: a file already gone is not an error.
+ */
+export async function trimCacheFolder(settings: DatasetCacheSettings, keep?: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(settings.dir);
+  } catch {
+    return;
+  }
+  const now = Date.now();
+  const entries: Array<{ file: string; size: number; used: number }> = [];
+  for (const name of names) {
+    const file = join(settings.dir, name);
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile()) continue;
+    if (name.endsWith('.tmp')) {
+      if (now - info.mtimeMs > STALE_TEMP_MS) await unlink(file).catch(() => undefined);
+      continue;
+    }
+    if (name.endsWith(ENTRY_SUFFIX)) entries.push({ file, size: info.size, used: info.mtimeMs });
+  }
+  let total = entries.reduce((sum, entry) => sum + entry.size, 0);
+  entries.sort((a, b) => a.used - b.used);
+  for (const entry of entries) {
+    if (total <= settings.maxBytes) break;
+    if (entry.file === keep) continue;
+    await unlink(entry.file).catch(() => undefined);
+    total -= entry.size;
+  }
+}

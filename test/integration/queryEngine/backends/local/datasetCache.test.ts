@@ -1,0 +1,511 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, beforeEach, test } from 'node:test';
+import { crc32, gzipSync } from 'node:zlib';
+import {
+  cacheFileOf,
+  CACHE_FORMAT_VERSION,
+  DamagedCacheError,
+  datasetCacheSettingsFromEnv,
+  datasetCacheWritesSettled,
+  readDatasetCache,
+  type DatasetCacheSettings,
+} from '../../../../../server/src/queryEngine/backends/local/datasetCache';
+import {
+  cacheIdentityOf,
+  clearDatasetCache,
+  forgetLocalDataset,
+  loadedRowsOf,
+  loadLocalDataset,
+  readColumnsFromLines,
+} from '../../../../../server/src/queryEngine/backends/local/eventStore';
+import { indexOf } from '../../../../../server/src/queryEngine/backends/local/datasetIndex';
+import { runJql } from '../../../../../server/src/queryEngine/backends/local/jql/jqlRuntime';
+import { LocalBackend } from '../../../../../server/src/queryEngine/backends/local/localBackend';
+import type { RunContext } from '../../../../../server/src/queryEngine/analyticsBackend';
+import { runLocalSegmentation } from '../../../../../server/src/queryEngine/backends/local/localSegmentation';
+import { columnsReadBy } from '../../../../../server/src/queryEngine/backends/local/queryColumns';
+import type { ExtractRequest } from '../../../../../server/src/queryEngine/backends/local/parseEventChunk';
+import type { LocalDataset } from '../../../../../server/src/queryEngine/backends/local/localEvent';
+import { buildQuerySpec } from '../../../../../server/src/queryContract/buildQuerySpec';
+import { parseAqDocument } from '../../../../../server/src/languageService/parser/queryParser';
+import type { SegmentationSpec } from '../../../../../server/src/queryContract/querySpec';
+
+const root = mkdtempSync(join(tmpdir(), 'aq-dataset-cache-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+const eventStorePath = join(__dirname, '../../../../../server/src/queryEngine/backends/local/eventStore.ts');
+
+let cacheDir = '';
+let settings: DatasetCacheSettings;
+beforeEach(() => {
+  cacheDir = mkdtempSync(join(root, 'cache-'));
+  settings = { dir: cacheDir, maxBytes: 1 << 30, minSourceBytes: 0 };
+  clearDatasetCache();
+});
+
+/** A small seeded generator, so a failure can be replayed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
+    state ^= state >>> 12;
+    return state / 2 ** 32;
+  };
+}
+
+/**
+ * Lines of an export with every kind of value the loader meets: strings with escapes and
+ * characters outside ASCII, integers past 2^53, floats, booleans, null, nested objects and arrays,
+ * keys in varied order, times in seconds, milliseconds and text, numeric user ids, duplicates,
+ * malformed and blank lines, and Windows line ends.
+ */
+function exportLines(seed: number, count: number): string {
+  const next = random(seed);
+  const pick = <T>(values: T[]): T => values[Math.floor(next() * values.length)];
+  const values: unknown[] = [
+    'plain',
+    'ünïcödé ✓',
+    'quote " and \\ backslash',
+    'tab\tnew\nline',
+    '',
+    0,
+    -3,
+    2.5,
+    1e21,
+    true,
+    false,
+    null,
+    { a: [1, { b: 'c' }] },
+    [],
+  ];
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const roll = next();
+    if (roll < 0.03) {
+      lines.push(pick(['{"event": "Broken", "properties": {', '[1, 2]', '', '{"event":"NoTime","properties":{"distinct_id":"u"}}']));
+      continue;
+    }
+    if (roll < 0.06 && lines.length > 0) {
+      lines.push(lines[lines.length - 1]);
+      continue;
+    }
+    const properties: Record<string, unknown> = {};
+    const keys = ['$browser', 'price', 'nested', 'list', 'flag', 'big', 'ünï key', '10', 'time', 'distinct_id', '$insert_id'];
+    for (const key of keys.sort(() => next() - 0.5)) {
+      if (key === 'time') properties.time = pick([1790000000 + Math.floor(next() * 1e6), 1790000000000 + Math.floor(next() * 1e9), String(1790000000 + i)]);
+      else if (key === 'distinct_id') properties.distinct_id = pick([`user-${Math.floor(next() * 50)}`, Math.floor(next() * 50)]);
+      else if (key === '$insert_id') properties.$insert_id = `id-${Math.floor(next() * count)}`;
+      else if (next() < 0.7) properties[key] = pick(values);
+    }
+    let text = JSON.stringify({ event: pick(['Viewed Product', 'Purchase', 'Sign Up', 'Ëvent']), properties });
+    if (next() < 0.05) text = text.replace('"big":', '"big": 123456789012345678901234567890, "big2":');
+    lines.push(text);
+  }
+  return lines.map((line, i) => (i % 7 === 0 ? `${line}\r` : line)).join('\n') + '\n';
+}
+
+function writeSource(name: string, text: string, gzip = false): string {
+  const path = join(root, name);
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, gzip ? gzipSync(text) : text);
+  return path;
+}
+
+/** Everything a reader of a dataset sees, property values and key order included. */
+function assertSameDataset(actual: LocalDataset, expected: LocalDataset): void {
+  assert.equal(actual.events.length, expected.events.length);
+  for (let i = 0; i < expected.events.length; i++) {
+    const a = actual.events[i];
+    const b = expected.events[i];
+    assert.deepEqual([a.name, a.distinctId, a.time, a.insertId], [b.name, b.distinctId, b.time, b.insertId], `event ${i}`);
+    assert.deepEqual(a.properties, b.properties, `properties of event ${i}`);
+    assert.equal(JSON.stringify(a.properties), JSON.stringify(b.properties), `key order of event ${i}`);
+  }
+  assert.deepEqual(actual.skipped, expected.skipped);
+  assert.equal(actual.duplicates, expected.duplicates);
+  assert.deepEqual(actual.profiles, expected.profiles);
+  assert.deepEqual(actual.files, expected.files);
+}
+
+async function loadUncached(path: string): Promise<LocalDataset> {
+  clearDatasetCache();
+  const dataset = await loadLocalDataset(path, { persistentCache: false });
+  clearDatasetCache();
+  return dataset;
+}
+
+/** Loads as a new process would: nothing in memory, the cache folder as it is. */
+async function loadFresh(path: string, extract?: ExtractRequest): Promise<LocalDataset> {
+  clearDatasetCache();
+  const dataset = await loadLocalDataset(path, { persistentCache: settings, extract });
+  await datasetCacheWritesSettled();
+  return dataset;
+}
+
+async function entryIsValid(path: string): Promise<boolean> {
+  return (await readDatasetCache(settings, await cacheIdentityOf(path))) !== undefined;
+}
+
+function entryFiles(): string[] {
+  return readdirSync(cacheDir).sort();
+}
+
+test('a dataset loaded from the cache equals the one loaded from the export, for every property of every event', async () => {
+  for (const [seed, gzip] of [
+    [1, false],
+    [2, true],
+    [3, false],
+  ] as const) {
+    const path = writeSource(`equal-${seed}.ndjson${gzip ? '.gz' : ''}`, exportLines(seed, 400), gzip);
+    const expected = await loadUncached(path);
+    await loadFresh(path);
+    assert.ok(await entryIsValid(path), 'the first load wrote an entry');
+    const cached = await loadFresh(path);
+    assertSameDataset(cached, expected);
+  }
+});
+
+test('a folder source with profiles comes back whole from the cache; a changed people file is read again', async () => {
+  const folder = join(root, 'folder-source');
+  writeSource('folder-source/a.ndjson', exportLines(11, 200));
+  writeSource('folder-source/b.ndjson.gz', exportLines(12, 200), true);
+  writeSource(
+    'folder-source/shop.people.ndjson',
+    [
+      '{"$distinct_id": "user-1", "$properties": {"plan": "pro", "nested": {"b": [1, 2.5e3, null]}, "10": "x", "a": "\\u00e9"}}',
+      'not json',
+      '{"$distinct_id": 7}',
+      '{"$distinct_id": "user-2", "$properties": "no"}',
+      '{"$distinct_id": "user-3", "$properties": {"big": 123456789012345678901234567890}}\r',
+    ].join('\n'),
+  );
+  const expected = await loadUncached(folder);
+  assert.equal(expected.profiles.length, 3);
+  await loadFresh(folder);
+  assert.ok(await entryIsValid(folder));
+  const cached = await loadFresh(folder);
+  assertSameDataset(cached, expected);
+  assert.deepEqual(
+    cached.profiles.map((profile) => JSON.stringify(profile.properties)),
+    expected.profiles.map((profile) => JSON.stringify(profile.properties)),
+  );
+  writeSource('folder-source/shop.people.ndjson', '{"$distinct_id": "user-1", "$properties": {"plan": "free"}}\n');
+  const changed = await loadFresh(folder);
+  assert.deepEqual(changed.profiles, [{ distinctId: 'user-1', properties: { plan: 'free' } }]);
+  assertSameDataset(changed, await loadUncached(folder));
+});
+
+test('columns read while loading are kept in the entry, and a query over them answers the same', async () => {
+  const path = writeSource('columns.ndjson', exportLines(21, 600));
+  const spec = segmentationSpec(
+    `segmentation "Viewed Product"\n  on properties["$browser"]\n  where properties["price"] >= 0\n  from 2026-09-01 to 2026-10-31`,
+  );
+  const expected = runLocalSegmentation(await loadUncached(path), spec);
+  await loadFresh(path, columnsReadBy(spec));
+  const cached = await loadFresh(path);
+  assert.deepEqual([...loadedRowsOf(cached)!.columns.keys()].sort(), ['$browser', 'price']);
+  assert.deepEqual(runLocalSegmentation(cached, spec), expected);
+});
+
+test('columns a later query reads are added to the entry, for the next process', async () => {
+  const path = writeSource('added-columns.ndjson', exportLines(23, 600));
+  const plain = await loadUncached(path);
+  await loadFresh(path, { properties: ['price'] });
+  const cached = await loadFresh(path);
+  assert.deepEqual([...loadedRowsOf(cached)!.columns.keys()], ['price']);
+  readColumnsFromLines(loadedRowsOf(cached)!, ['$browser', 'nested']);
+  await datasetCacheWritesSettled();
+  const next = await loadFresh(path);
+  assert.deepEqual([...loadedRowsOf(next)!.columns.keys()], ['price', '$browser', 'nested']);
+  for (const property of ['price', '$browser', 'nested']) {
+    assert.deepStrictEqual(indexOf(next).all.column(property), indexOf(plain).all.column(property), property);
+  }
+  assertSameDataset(next, plain);
+  // After a load from the export too, even while its first write is still going on.
+  const other = writeSource('added-columns-2.ndjson', exportLines(24, 600));
+  clearDatasetCache();
+  const loaded = await loadLocalDataset(other, { persistentCache: settings, extract: { properties: ['price'] } });
+  readColumnsFromLines(loadedRowsOf(loaded)!, ['list']);
+  await datasetCacheWritesSettled();
+  assert.deepEqual([...loadedRowsOf(await loadFresh(other))!.columns.keys()], ['price', 'list']);
+});
+
+test('properties no stored column holds are read out of the cached line text in one pass, equal to the plain load', async () => {
+  const path = writeSource('later-columns.ndjson.gz', exportLines(22, 800), true);
+  const plain = await loadUncached(path);
+  await loadFresh(path);
+  const cached = await loadFresh(path);
+  const properties = ['$browser', 'nested', 'list', 'big', 'ünï key', '10', 'time', 'distinct_id', 'absent'];
+  const rows = loadedRowsOf(cached)!;
+  readColumnsFromLines(rows, properties);
+  // The lines were parsed together (as a chunk), not left to be parsed one by one.
+  const left = [...rows.columns.get('$browser')!.kinds].filter((kind) => kind === 7).length;
+  const lineCount = rows.columns.get('$browser')!.kinds.length;
+  assert.ok(left < lineCount / 10, `${left} of ${lineCount} lines were not read in the pass`);
+  for (const name of ['Viewed Product', 'Purchase', 'Sign Up', 'Ëvent']) {
+    for (const property of properties) {
+      assert.deepStrictEqual(indexOf(cached).table(name).column(property), indexOf(plain).table(name).column(property), `${name} ${property}`);
+    }
+  }
+});
+
+test('the next process answers from the entry: it is keyed by path, size and modification time', async () => {
+  const path = writeSource('next-process.ndjson', exportLines(31, 300));
+  // A whole second, which utimes can set back exactly.
+  const mtime = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+  utimesSync(path, mtime, mtime);
+  const expected = await loadUncached(path);
+  await loadFresh(path);
+  // Same size and modification time, other content: only an answer from the cache still has the old events.
+  const { size } = statSync(path);
+  const other = readFileSync(path, 'utf8').replace(/Purchase/g, 'Purchasf');
+  assert.equal(Buffer.byteLength(other), size);
+  writeFileSync(path, other);
+  utimesSync(path, mtime, mtime);
+  const child = await runChild(path);
+  assert.equal(child.code, 0, child.stderr);
+  const answer = JSON.parse(child.stdout) as { count: number; purchases: number };
+  assert.equal(answer.count, expected.events.length);
+  assert.equal(answer.purchases, expected.events.filter((event) => event.name === 'Purchase').length);
+  assert.ok(answer.purchases > 0);
+});
+
+test('an entry is not used once the file changes: the data is read again and the entry replaced', async () => {
+  const path = writeSource('changes.ndjson', exportLines(41, 300));
+  await loadFresh(path);
+  writeFileSync(path, exportLines(42, 350));
+  // A different modification time even on a file system with coarse times.
+  utimesSync(path, new Date(Date.now() + 5000), new Date(Date.now() + 5000));
+  const expected = await loadUncached(path);
+  assertSameDataset(await loadFresh(path), expected);
+  assert.ok(await entryIsValid(path), 'the entry was written again for the new content');
+  assertSameDataset(await loadFresh(path), expected);
+  assert.equal(entryFiles().length, 1, 'one entry per source');
+});
+
+test('the folder is bounded: the least recently used entries are evicted first', async () => {
+  const paths = ['bound-a', 'bound-b', 'bound-c'].map((name, i) => writeSource(`${name}.ndjson`, exportLines(51 + i, 300)));
+  await loadFresh(paths[0]);
+  const entrySize = statSync(join(cacheDir, entryFiles()[0])).size;
+  settings = { ...settings, maxBytes: Math.floor(entrySize * 2.5) };
+  await sleep(30);
+  await loadFresh(paths[1]);
+  await sleep(30);
+  // Reading A from its entry makes B the least recently used.
+  await loadFresh(paths[0]);
+  await sleep(30);
+  await loadFresh(paths[2]);
+  assert.equal(await entryIsValid(paths[0]), true);
+  assert.equal(await entryIsValid(paths[1]), false, 'B, used longest ago, was evicted');
+  assert.equal(await entryIsValid(paths[2]), true);
+  assert.equal(entryFiles().length, 2);
+  // An entry larger than the whole bound is not written at all.
+  settings = { ...settings, maxBytes: 1000 };
+  const big = writeSource('bound-big.ndjson', exportLines(59, 300));
+  assertSameDataset(await loadFresh(big), await loadUncached(big));
+  assert.equal(await entryIsValid(big), false);
+});
+
+test('two processes loading the same file at once both answer right and leave one whole entry', async () => {
+  const path = writeSource('concurrent.ndjson.gz', exportLines(61, 3000), true);
+  const expected = await loadUncached(path);
+  const purchases = expected.events.filter((event) => event.name === 'Purchase').length;
+  const children = await Promise.all([runChild(path), runChild(path), runChild(path)]);
+  for (const child of children) {
+    assert.equal(child.code, 0, child.stderr);
+    assert.deepEqual(JSON.parse(child.stdout), { count: expected.events.length, purchases });
+  }
+  assert.deepEqual(entryFiles(), [cacheFileOf(settings, await cacheIdentityOf(path)).slice(cacheDir.length + 1)], 'no temporary file is left');
+  assertSameDataset(await loadFresh(path), expected);
+});
+
+/** Ways an entry is found damaged; each must be detected on opening, the data read from the export, and the entry rebuilt. */
+const damages: Array<[string, (file: string) => void]> = [
+  ['a flipped byte in the per-row arrays', (file) => flipByte(file, sectionOf(file, 'times').offset + 3)],
+  ['a flipped byte in a stored column', (file) => flipByte(file, sectionOf(file, 'column0.values').offset + 7)],
+  ['a flipped byte in the footer', (file) => flipByte(file, statSync(file).size - 40)],
+  ['truncated to half', (file) => truncateSync(file, Math.floor(statSync(file).size / 2))],
+  ['one byte short', (file) => truncateSync(file, statSync(file).size - 1)],
+  ['empty', (file) => truncateSync(file, 0)],
+  ['another format version', (file) => rewriteUInt32(file, 8, CACHE_FORMAT_VERSION + 1)],
+  ['not a cache file', (file) => writeFileSync(file, 'x'.repeat(statSync(file).size))],
+  [
+    'a section length off by 8',
+    (file) => damageFooter(file, (footer) => ({ ...footer, sections: footer.sections.map((s, i) => (i === 1 ? { ...s, length: s.length - 8 } : s)) })),
+  ],
+  ['a wrong event count', (file) => damageFooter(file, (footer) => ({ ...footer, count: footer.count + 1 }))],
+];
+
+for (const [what, damage] of damages) {
+  test(`a damaged entry (${what}) is detected and rebuilt, never read`, async () => {
+    const path = writeSource(`damaged-${what.replace(/\W+/g, '-')}.ndjson`, exportLines(71, 500));
+    const expected = await loadUncached(path);
+    await loadFresh(path, { properties: ['price'] });
+    const file = cacheFileOf(settings, await cacheIdentityOf(path));
+    damage(file);
+    assert.equal(await entryIsValid(path), false);
+    assertSameDataset(await loadFresh(path), expected);
+    assert.equal(await entryIsValid(path), true, 'the entry was written again');
+    assertSameDataset(await loadFresh(path), expected);
+  });
+}
+
+test('damaged line text (read only when first needed) is detected then: the entry is deleted and the next load rebuilds it', async () => {
+  const path = writeSource('damaged-text.ndjson', exportLines(81, 500));
+  const expected = await loadUncached(path);
+  await loadFresh(path);
+  const file = cacheFileOf(settings, await cacheIdentityOf(path));
+  flipByte(file, sectionOf(file, 'text0').offset + 200);
+  // The rest of the entry passes its checks: times, users and names answer without the text.
+  const cached = await loadFresh(path);
+  assert.deepEqual(loadedRowsOf(cached)!.times, Float64Array.from(expected.events.map((event) => event.time)));
+  assert.throws(() => cached.events[0].properties, DamagedCacheError);
+  assert.equal(await entryIsValid(path), false, 'the damaged entry was deleted');
+  forgetLocalDataset(path);
+  assertSameDataset(await loadFresh(path), expected);
+  assert.equal(await entryIsValid(path), true, 'the entry was written again');
+});
+
+test('a query on the local source answers right when the cached line text turns out damaged', async () => {
+  const previous = process.env.AQ_CACHE_DIR;
+  process.env.AQ_CACHE_DIR = cacheDir;
+  try {
+    // Large enough to be cached with the default settings.
+    let text = '';
+    for (let seed = 91; Buffer.byteLength(text) < 4.2 * (1 << 20); seed++) text += exportLines(seed, 5000);
+    const path = writeSource('backend-source.ndjson', text);
+    const backend = new LocalBackend({ kind: 'local', name: 'shop', path }, { rootDir: root });
+    const context: RunContext = { signal: new AbortController().signal, now: () => new Date('2026-11-01T12:00:00Z'), readTextFile: async () => '' };
+    const first = segmentationSpec(`segmentation "Purchase"\n  from 2026-09-01 to 2026-10-31`);
+    await backend.runQuery(first, context);
+    await datasetCacheWritesSettled();
+    const defaults = datasetCacheSettingsFromEnv()!;
+    const file = cacheFileOf(defaults, await cacheIdentityOf(path));
+    flipByte(file, sectionOf(file, 'text0').offset + 1000);
+    clearDatasetCache();
+    // `on` reads a property the entry holds no column of, so this query needs the line text.
+    const spec = segmentationSpec(`segmentation "Purchase"\n  on properties["ünï key"]\n  from 2026-09-01 to 2026-10-31`);
+    const answered = await backend.runQuery(spec, context);
+    const expected = runLocalSegmentation(await loadUncached(path), spec);
+    assert.deepEqual(answered.data, expected);
+    assert.ok((expected as { series: unknown[] }).series.length > 1);
+  } finally {
+    if (previous === undefined) delete process.env.AQ_CACHE_DIR;
+    else process.env.AQ_CACHE_DIR = previous;
+  }
+});
+
+test('the JQL worker keeps its entries in the cache folder of the process that starts it', async () => {
+  const previous = process.env.AQ_CACHE_DIR;
+  process.env.AQ_CACHE_DIR = cacheDir;
+  try {
+    let text = '';
+    for (let seed = 101; Buffer.byteLength(text) < 4.2 * (1 << 20); seed++) text += exportLines(seed, 5000);
+    const path = writeSource('jql-source.ndjson', text);
+    const expected = await loadUncached(path);
+    const script = `function main() { return Events({ from_date: '2026-01-01', to_date: '2027-12-31' }).reduce(mixpanel.reducer.count()); }`;
+    const { output } = await runJql({ script, params: {}, dataPath: path });
+    assert.deepEqual(output, [expected.events.length]);
+    const entry = cacheFileOf(datasetCacheSettingsFromEnv()!, await cacheIdentityOf(path));
+    assert.ok(
+      await waitUntil(() => readdirSync(join(cacheDir, 'datasets')).includes(entry.slice(entry.lastIndexOf('/') + 1))),
+      'the worker wrote its entry there',
+    );
+  } finally {
+    if (previous === undefined) delete process.env.AQ_CACHE_DIR;
+    else process.env.AQ_CACHE_DIR = previous;
+  }
+});
+
+async function waitUntil(check: () => boolean, ms = 10_000): Promise<boolean> {
+  for (const started = Date.now(); Date.now() - started < ms; await sleep(50)) {
+    try {
+      if (check()) return true;
+    } catch {
+      // The folder is not there yet.
+    }
+  }
+  return false;
+}
+
+test('AQ_LOCAL_CACHE_MB bounds the folder under AQ_CACHE_DIR, and 0 turns the cache off', () => {
+  assert.deepEqual(datasetCacheSettingsFromEnv({ AQ_CACHE_DIR: '/c', AQ_LOCAL_CACHE_MB: '10' }), {
+    dir: join('/c', 'datasets'),
+    maxBytes: 10 << 20,
+    minSourceBytes: 4 << 20,
+  });
+  assert.equal(datasetCacheSettingsFromEnv({ AQ_CACHE_DIR: '/c' })?.maxBytes, 4096 * (1 << 20));
+  assert.equal(datasetCacheSettingsFromEnv({ AQ_LOCAL_CACHE_MB: '0' }), undefined);
+});
+
+function segmentationSpec(text: string): SegmentationSpec {
+  const [block] = parseAqDocument(text).queries;
+  const built = buildQuerySpec(block, { now: new Date('2026-11-01T00:00:00Z'), defaultSource: { kind: 'local', name: 'test' } });
+  if (!built.ok) throw new Error(built.errors.map((error) => error.message).join('; '));
+  return built.spec as SegmentationSpec;
+}
+
+/** Where a section of an entry lies, from its footer. */
+function sectionOf(file: string, name: string): { offset: number; length: number } {
+  const bytes = readFileSync(file);
+  const footerLength = bytes.readUInt32LE(bytes.length - 16);
+  const footerStart = bytes.length - 16 - footerLength;
+  const footer = JSON.parse(bytes.toString('utf8', footerStart, footerStart + footerLength)) as FooterShape;
+  const section = footer.sections.find((entry) => entry.name === name);
+  if (!section) throw new Error(`no section ${name}`);
+  return section;
+}
+
+function flipByte(file: string, position: number): void {
+  const bytes = readFileSync(file);
+  bytes[position] ^= 0x20;
+  writeFileSync(file, bytes);
+}
+
+function rewriteUInt32(file: string, position: number, value: number): void {
+  const bytes = readFileSync(file);
+  bytes.writeUInt32LE(value, position);
+  writeFileSync(file, bytes);
+}
+
+interface FooterShape {
+  count: number;
+  sections: Array<{ name: string; offset: number; length: number; crc: number }>;
+}
+
+/** Rewrites the footer (with a correct checksum of its own), so only the checks of its content can catch the change. */
+function damageFooter(file: string, change: (footer: FooterShape) => FooterShape): void {
+  const bytes = readFileSync(file);
+  const footerLength = bytes.readUInt32LE(bytes.length - 16);
+  const footerStart = bytes.length - 16 - footerLength;
+  const footer = Buffer.from(JSON.stringify(change(JSON.parse(bytes.toString('utf8', footerStart, footerStart + footerLength)) as FooterShape)));
+  const trailer = Buffer.from(bytes.subarray(bytes.length - 16));
+  trailer.writeUInt32LE(footer.length, 0);
+  trailer.writeUInt32LE(crc32(footer), 4);
+  writeFileSync(file, Buffer.concat([bytes.subarray(0, footerStart), footer, trailer]));
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A separate process that loads `path` with this test's cache folder and prints what it found. */
+function runChild(path: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const script = `
+    const { loadLocalDataset } = require(${JSON.stringify(eventStorePath)});
+    const { datasetCacheWritesSettled } = require(${JSON.stringify(eventStorePath.replace('eventStore.ts', 'datasetCache.ts'))});
+    (async () => {
+      const dataset = await loadLocalDataset(${JSON.stringify(path)}, { persistentCache: ${JSON.stringify(settings)} });
+      await datasetCacheWritesSettled();
+      process.stdout.write(JSON.stringify({ count: dataset.events.length, purchases: dataset.events.filter((e) => e.name === 'Purchase').length }));
+    })().catch((error) => { console.error(error); process.exit(1); });`;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
+    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

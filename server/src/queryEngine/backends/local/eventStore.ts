@@ -181,6 +181,7 @@ function datasetOf(rows: LoadedRows, rest: Omit<LocalDataset, 'events'>): LocalD
     names: rows.names,
     nameIds: rows.nameIds,
     fileRows: rows.fileRows,
+    nameOrder: rows.nameOrder,
     lines: rows.lines,
     columns: rows.columns,
   });
@@ -269,6 +270,8 @@ export interface LoadedRows {
   nameIds: Int32Array;
   /** The position in file order (in `lines` and `columns`) of each row. */
   fileRows: Int32Array;
+  /** Row numbers grouped by name (see rowsByName.ts), when the load has them (from the dataset cache); else the query index groups them. */
+  nameOrder?: Int32Array;
   /**
    * Where each event's line is, in file order: its piece of text (`buffers[bufferIds[i]]`) and byte
    * range. From the dataset cache, `buffers` is read from the entry on first use (and may throw a

@@ -25,6 +25,8 @@ const WHOLE_PASS_SHARE = 0.25;
 /** Events of one name (or all events), sorted by time, with per-row arrays. */
 export class EventTable {
   private readonly columns = new Map<string, unknown[]>();
+  /** Columns read once straight from the loader's column (see `readProperty`). */
+  private readonly readDirectly = new Set<string>();
   private readonly bucketColumns = new Map<TimeBucketer, Int32Array>();
   private firstRows: FirstRows | undefined;
 
@@ -89,9 +91,14 @@ export class EventTable {
       return (row) => profiles[users[row]]?.[name];
     }
     const columnName = columnNameOf(scope, name);
-    if (!this.columns.has(columnName)) {
+    // The first query reading a property decodes it from the loader's column as it goes (a fresh
+    // process mostly runs one query); a second one builds the array, which every later one reuses.
+    if (!this.columns.has(columnName) && !this.readDirectly.has(columnName)) {
       const direct = this.index.columnReader(columnName, this.rowIds);
-      if (direct) return direct;
+      if (direct) {
+        this.readDirectly.add(columnName);
+        return direct;
+      }
     }
     const column = this.column(columnName);
     return (row) => column[row];

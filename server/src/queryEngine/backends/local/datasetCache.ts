@@ -32,7 +32,7 @@ import { crc32 } from 'node:zlib';
 import { BackendError } from '../../backendErrors';
 import { defaultCacheDir } from '../../cacheDir';
 import type { SkippedLine } from './localEvent';
-import { rowsGroupedByName } from './rowsByName';
+import { groupStartsOf, rowsGroupedByName } from './rowsByName';
 
 /** Where the cache lives and how large it may grow. */
 export interface DatasetCacheSettings {
@@ -69,6 +69,8 @@ export interface CachedRows {
   fileRows: Int32Array;
   /** Row numbers grouped by name (see rowsByName.ts); from an entry always, after a load from the export not yet. */
   nameOrder?: Int32Array;
+  /** Where each name's rows start in `nameOrder` (and, last, the row count); with `nameOrder`. */
+  nameStarts?: Int32Array;
   lines: { buffers: Buffer[]; bufferIds: Int32Array; starts: Int32Array; ends: Int32Array };
   columns: Map<string, { kinds: Uint8Array; values: Float64Array; texts: string[] }>;
   /** Malformed lines, of the event files then of the people files. */
@@ -264,7 +266,9 @@ async function writeEntry(handle: FileHandle, identity: CacheIdentity, rows: Cac
   await section('users', bytesOf(rows.users));
   await section('nameIds', bytesOf(rows.nameIds));
   await section('fileRows', bytesOf(rows.fileRows));
-  await section('nameOrder', bytesOf(rows.nameOrder ?? rowsGroupedByName(rows.nameIds, rows.names.length)));
+  const nameOrder = rows.nameOrder ?? rowsGroupedByName(rows.nameIds, rows.names.length);
+  await section('nameOrder', bytesOf(nameOrder));
+  await section('nameStarts', bytesOf(rows.nameStarts ?? groupStartsOf(nameOrder, rows.nameIds, rows.names.length)));
   await section('lineBuffers', bytesOf(bufferIds));
   await section('lineStarts', bytesOf(starts));
   await section('lineEnds', bytesOf(ends));
@@ -391,39 +395,81 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity, file: stri
   }
   // The line ranges' sections exist with the right lengths; their content is checked when first read.
   for (const name of LINE_RANGE_SECTIONS) if (sectionByName.get(name)?.length !== lineCount * 4) return undefined;
-  const lines = lazyLines(handle, file, identity.path, textSections, () => {
-    const ranges = {
-      bufferIds: typed('lineBuffers', i32, 4, lineCount),
-      starts: typed('lineStarts', i32, 4, lineCount),
-      ends: typed('lineEnds', i32, 4, lineCount),
-    };
-    // Every line lies inside its section, so no read of a line can run past the text.
-    for (let line = 0; line < lineCount; line++) {
-      const length = sectionLengths[ranges.bufferIds[line]];
-      if (length === undefined || ranges.starts[line] < 0 || ranges.starts[line] > ranges.ends[line] || ranges.ends[line] > length) {
-        throw new Error('a line of the cache lies outside its text');
+  // Sections some queries never use (a name number per row: funnels; a file position per row:
+  // stored columns, the line text) are read when first used, then checked as those read on opening.
+  const lazySections: Array<() => void> = [];
+  const lazyRows = <T>(
+    name: string,
+    make: (buffer: ArrayBuffer, length: number) => T,
+    bytesPer: number,
+    length: number,
+    inRange: (value: T) => boolean,
+  ): (() => T) => {
+    let value: T | undefined;
+    const load = (): T => {
+      if (value === undefined) {
+        let read: T | undefined;
+        try {
+          read = typed(name, make, bytesPer, length);
+        } catch {
+          read = undefined;
+        }
+        if (read === undefined || !inRange(read)) {
+          void unlink(file).catch(() => undefined);
+          throw new DamagedCacheError(identity.path);
+        }
+        value = read;
       }
-    }
-    return ranges;
-  });
+      return value;
+    };
+    lazySections.push(load);
+    return load;
+  };
+  for (const name of ['nameIds', 'fileRows']) if (sectionByName.get(name)?.length !== count * 4) return undefined;
+  const lines = lazyLines(
+    handle,
+    file,
+    identity.path,
+    textSections,
+    () => lazySections.forEach((load) => load()),
+    () => {
+      const ranges = {
+        bufferIds: typed('lineBuffers', i32, 4, lineCount),
+        starts: typed('lineStarts', i32, 4, lineCount),
+        ends: typed('lineEnds', i32, 4, lineCount),
+      };
+      // Every line lies inside its section, so no read of a line can run past the text.
+      for (let line = 0; line < lineCount; line++) {
+        const length = sectionLengths[ranges.bufferIds[line]];
+        if (length === undefined || ranges.starts[line] < 0 || ranges.starts[line] > ranges.ends[line] || ranges.ends[line] > length) {
+          throw new Error('a line of the cache lies outside its text');
+        }
+      }
+      return ranges;
+    },
+  );
   const profilesJson = bytesOfSection('profiles')?.toString('utf8');
   if (profilesJson === undefined) return undefined;
-  const rows: CachedRows = {
+  const names = json<string[]>('names');
+  const nameIds = lazyRows('nameIds', i32, 4, count, (ids) => allBelow(ids, names.length));
+  const fileRows = lazyRows('fileRows', i32, 4, count, (positions) => allBelow(positions, lineCount));
+  const rows = {
     times: typed('times', f64, 8, count),
     users: typed('users', i32, 4, count),
-    nameIds: typed('nameIds', i32, 4, count),
-    fileRows: typed('fileRows', i32, 4, count),
     nameOrder: typed('nameOrder', i32, 4, count),
+    nameStarts: typed('nameStarts', i32, 4, names.length + 1),
     userIds: json<string[]>('userIds'),
-    names: json<string[]>('names'),
+    names,
     lines,
     columns: new Map(),
     skipped: json<SkippedLine[]>('skipped'),
     duplicates: footer.duplicates,
     profileRecords: JSON.parse(profilesJson) as unknown[],
     profilesJson,
-  };
-  if (!rowNumbersInRange(rows, lineCount)) return undefined;
+  } as CachedRows;
+  Object.defineProperty(rows, 'nameIds', { enumerable: true, configurable: true, get: nameIds });
+  Object.defineProperty(rows, 'fileRows', { enumerable: true, configurable: true, get: fileRows });
+  if (!allBelow(rows.users, rows.userIds.length) || !groupedByName(rows.nameOrder!, rows.nameStarts!)) return undefined;
   for (const [j, name] of footer.columns.entries()) {
     rows.columns.set(name, {
       kinds: typed(`column${j}.kinds`, u8, 1, lineCount),
@@ -434,30 +480,21 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity, file: stri
   return rows;
 }
 
-/**
- * Every number an entry's rows index with lies inside what it indexes, and the name order holds
- * each row once, grouped by name: the query index relies on both without checking again.
- */
-function rowNumbersInRange(rows: CachedRows, lineCount: number): boolean {
-  const { users, nameIds, fileRows, nameOrder } = rows;
-  const userCount = rows.userIds.length;
-  const nameCount = rows.names.length;
-  for (let row = 0; row < users.length; row++) {
-    if (!(users[row] >= 0 && users[row] < userCount && nameIds[row] >= 0 && nameIds[row] < nameCount && fileRows[row] >= 0 && fileRows[row] < lineCount))
-      return false;
-  }
-  if (!nameOrder) return true;
-  const seen = new Uint8Array(users.length);
-  let previousName = 0;
-  let previousRow = -1;
-  for (let i = 0; i < nameOrder.length; i++) {
-    const row = nameOrder[i];
-    if (!(row >= 0 && row < users.length) || seen[row] === 1) return false;
+/** Every number is at least 0 and below `end`: an index the query code relies on without checking again. */
+function allBelow(numbers: Int32Array, end: number): boolean {
+  for (let i = 0; i < numbers.length; i++) if (!(numbers[i] >= 0 && numbers[i] < end)) return false;
+  return true;
+}
+
+/** The stored name order holds every row once, and its groups' starts run from 0 to the row count in order. */
+function groupedByName(order: Int32Array, starts: Int32Array): boolean {
+  if (starts[0] !== 0 || starts[starts.length - 1] !== order.length) return false;
+  for (let name = 1; name < starts.length; name++) if (starts[name] < starts[name - 1]) return false;
+  const seen = new Uint8Array(order.length);
+  for (let i = 0; i < order.length; i++) {
+    const row = order[i];
+    if (!(row >= 0 && row < order.length) || seen[row] === 1) return false;
     seen[row] = 1;
-    const name = nameIds[row];
-    if (name < previousName || (name === previousName && row < previousRow)) return false;
-    previousName = name;
-    previousRow = row;
   }
   return true;
 }
@@ -473,6 +510,8 @@ function lazyLines(
   file: string,
   source: string,
   sections: SectionEntry[],
+  /** Reads what else of the entry is read only when needed: once the text is read, the file is closed. */
+  readTheRest: () => void,
   readRanges: () => { bufferIds: Int32Array; starts: Int32Array; ends: Int32Array },
 ): CachedRows['lines'] {
   const lines = {} as CachedRows['lines'];
@@ -500,6 +539,7 @@ function lazyLines(
   };
   const readText = (): Buffer[] => {
     rangesChecked();
+    readTheRest();
     const buffers = sections
       .sort((a, b) => Number(a.name.slice(4)) - Number(b.name.slice(4)))
       .map((entry) => {

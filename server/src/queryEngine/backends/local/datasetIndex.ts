@@ -138,12 +138,14 @@ export class DatasetIndex {
   readonly userIds: string[];
   /** Profile properties per user number. */
   readonly profilesByUser: Array<Record<string, unknown> | undefined> = [];
-  /** Name number per row of `all`. */
-  readonly nameIds: Int32Array;
+  /** Name number per row of `all` (read on first use: from the dataset cache, only funnels need it). */
+  get nameIds(): Int32Array {
+    return this.rows.nameIds;
+  }
   readonly names: string[];
   private readonly byName = new Map<string, EventTable>();
   private allRows: EventTable | undefined;
-  private readonly rows: Pick<LoadedRows, 'times' | 'users'>;
+  private readonly rows: Pick<LoadedRows, 'times' | 'users' | 'nameIds'>;
   /** Row numbers grouped by name, and where each name's group starts: a name's table is built from its group on first use. */
   private readonly nameOrder: Int32Array;
   private readonly groupStarts: Int32Array;
@@ -156,11 +158,10 @@ export class DatasetIndex {
     // Copies: profile-only users are appended below, and the loader's arrays stay as loaded.
     this.userIds = rows.userIds.slice();
     this.names = rows.names.slice();
-    this.nameIds = rows.nameIds;
     this.rows = rows;
     // A dataset from the cache has its rows grouped by name already; else they are grouped here.
     this.nameOrder = loaded?.nameOrder ?? rowsGroupedByName(rows.nameIds, this.names.length);
-    this.groupStarts = groupStartsOf(this.nameOrder, rows.nameIds, this.names.length);
+    this.groupStarts = loaded?.nameOrder && loaded.nameStarts ? loaded.nameStarts : groupStartsOf(this.nameOrder, rows.nameIds, this.names.length);
 
     attachProfiles(this.userIds, this.profilesByUser, dataset.profiles);
   }

@@ -328,6 +328,7 @@ const damages: Array<[string, (file: string) => void]> = [
   ['a flipped byte in a stored column', (file) => flipByte(file, sectionOf(file, 'column0.values').offset + 7)],
   ['a flipped byte in the rows grouped by name', (file) => flipByte(file, sectionOf(file, 'nameOrder').offset + 5)],
   ['a flipped byte in the user ids', (file) => flipByte(file, sectionOf(file, 'userIds').offset + 3)],
+  ['a flipped byte in where each name starts', (file) => flipByte(file, sectionOf(file, 'nameStarts').offset + 4)],
   ['a flipped byte in the footer', (file) => flipByte(file, statSync(file).size - 40)],
   ['truncated to half', (file) => truncateSync(file, Math.floor(statSync(file).size / 2))],
   ['one byte short', (file) => truncateSync(file, statSync(file).size - 1)],
@@ -384,6 +385,39 @@ test('damaged line ranges (read with the line text, when first needed) are detec
   forgetLocalDataset(path);
   assertSameDataset(await loadFresh(path), expected);
   assert.equal(await entryIsValid(path), true, 'the entry was written again');
+});
+
+for (const section of ['fileRows', 'nameIds']) {
+  test(`a damaged ${section} section (read when first used) is detected then: the entry is deleted, and a query on the source answers right`, async () => {
+    const path = writeSource(`damaged-${section}.ndjson`, exportLines(83, 500));
+    const expected = await loadUncached(path);
+    await loadFresh(path, { properties: ['price'] });
+    const file = cacheFileOf(settings, await cacheIdentityOf(path));
+    flipByte(file, sectionOf(file, section).offset + 2);
+    const cached = await loadFresh(path);
+    // Opening does not read it: times and the tables of names answer.
+    assert.deepEqual(loadedRowsOf(cached)!.times, Float64Array.from(expected.events.map((event) => event.time)));
+    assert.deepEqual(indexOf(cached).table('Purchase').times, indexOf(expected).table('Purchase').times);
+    const rows = loadedRowsOf(cached)!;
+    assert.throws(() => (section === 'fileRows' ? rows.fileRows : rows.nameIds), DamagedCacheError);
+    assert.equal(await entryIsValid(path), false, 'the damaged entry was deleted');
+    forgetLocalDataset(path);
+    assertSameDataset(await loadFresh(path), expected);
+    assert.equal(await entryIsValid(path), true, 'the entry was written again');
+  });
+}
+
+test('the arrays read when first used are read before the file closes: line text first, then the rest, all equal to the plain load', async () => {
+  const path = writeSource('text-then-rest.ndjson', exportLines(84, 500));
+  const expected = await loadUncached(path);
+  await loadFresh(path, { properties: ['price'] });
+  const cached = await loadFresh(path);
+  const rows = loadedRowsOf(cached)!;
+  assert.ok(rows.lines.buffers.length > 0);
+  assert.deepEqual(rows.nameIds, Int32Array.from(expected.events.map((event) => rows.names.indexOf(event.name))));
+  assert.equal(rows.fileRows.length, expected.events.length);
+  assert.deepEqual(indexOf(cached).table('Purchase').column('price'), indexOf(expected).table('Purchase').column('price'));
+  assertSameDataset(cached, expected);
 });
 
 test('the query index of a dataset from the cache (rows grouped by name as stored) equals the one of the plain load', async () => {

@@ -13,10 +13,11 @@
  * an entry that fails a check is ignored (the source is read, and the entry written again): a
  * damaged cache costs time, never a wrong answer. The line text, most of an entry, and where each
  * line is in it are read only when something needs them (properties no stored column holds, JQL,
- * event objects): a query over times, users, names and stored columns reads a tenth of the file,
- * and the rows grouped by event name are stored too, so the query index starts without sorting
- * (in a fresh process, memory touched for the first time is what costs most). They are checked when read;
- * if it fails then, the entry is deleted and a `DamagedCacheError` thrown, which the local backend
+ * event objects), and so are each row's name number (funnels) and file position (stored columns):
+ * a query over times, users, names and stored columns reads less than a tenth of the file. The rows
+ * grouped by event name are stored too, so the query index starts without sorting (in a fresh
+ * process, memory touched for the first time is what costs most). Sections read later are checked then;
+ * if one fails, the entry is deleted and a `DamagedCacheError` thrown, which the local backend
  * answers by loading the export again. The folder is bounded: after a write, entries
  * are deleted least recently used first until the total fits (a read touches its entry).
  *

@@ -11,10 +11,13 @@
  * whole new one, never half of one. Everything read back is checked — the magic bytes, the format
  * version, every length against the footer and a CRC-32 of the footer and of each section — and
  * an entry that fails a check is ignored (the source is read, and the entry written again): a
- * damaged cache costs time, never a wrong answer. The line text, most of an entry, is read only
- * when something needs it (properties no stored column holds, JQL, event objects): a query over
- * times, users, names and stored columns reads a tenth of the file. It is checked when it is read;
- * if it fails then, the entry is deleted and a `DamagedCacheError` thrown, which the local backend
+ * damaged cache costs time, never a wrong answer. The line text, most of an entry, and where each
+ * line is in it are read only when something needs them (properties no stored column holds, JQL,
+ * event objects), and so are each row's name number (funnels) and file position (stored columns):
+ * a query over times, users, names and stored columns reads less than a tenth of the file. The rows
+ * grouped by event name are stored too, so the query index starts without sorting (in a fresh
+ * process, memory touched for the first time is what costs most). Sections read later are checked then;
+ * if one fails, the entry is deleted and a `DamagedCacheError` thrown, which the local backend
  * answers by loading the export again. The folder is bounded: after a write, entries
  * are deleted least recently used first until the total fits (a read touches its entry).
  *
@@ -23,13 +26,14 @@
  * CRC-32), the footer's length (u32), its CRC-32 (u32) and `MAGIC` again.
  */
 import { randomBytes, createHash } from 'node:crypto';
-import { readSync } from 'node:fs';
+import { fstatSync, readSync } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { BackendError } from '../../backendErrors';
 import { defaultCacheDir } from '../../cacheDir';
 import type { SkippedLine } from './localEvent';
+import { groupStartsOf, rowsGroupedByName } from './rowsByName';
 
 /** Where the cache lives and how large it may grow. */
 export interface DatasetCacheSettings {
@@ -64,6 +68,10 @@ export interface CachedRows {
   names: string[];
   nameIds: Int32Array;
   fileRows: Int32Array;
+  /** Row numbers grouped by name (see rowsByName.ts); from an entry always, after a load from the export not yet. */
+  nameOrder?: Int32Array;
+  /** Where each name's rows start in `nameOrder` (and, last, the row count); with `nameOrder`. */
+  nameStarts?: Int32Array;
   lines: { buffers: Buffer[]; bufferIds: Int32Array; starts: Int32Array; ends: Int32Array };
   columns: Map<string, { kinds: Uint8Array; values: Float64Array; texts: string[] }>;
   /** Malformed lines, of the event files then of the people files. */
@@ -90,7 +98,9 @@ export interface CacheIdentity {
 
 const MAGIC = Buffer.from('AQDSCACH', 'latin1');
 /** Raised whenever what a load produces from the same file changes (parser, layout): older entries are then ignored. */
-export const CACHE_FORMAT_VERSION = 1;
+export const CACHE_FORMAT_VERSION = 2;
+/** The sections read only with the line text (where each line is in it). */
+const LINE_RANGE_SECTIONS = new Set(['lineBuffers', 'lineStarts', 'lineEnds']);
 const PREFIX_BYTES = 16;
 const TRAILER_BYTES = 16;
 /** Line text is kept in sections of at most this size (whole lines), each one buffer once read. */
@@ -257,6 +267,9 @@ async function writeEntry(handle: FileHandle, identity: CacheIdentity, rows: Cac
   await section('users', bytesOf(rows.users));
   await section('nameIds', bytesOf(rows.nameIds));
   await section('fileRows', bytesOf(rows.fileRows));
+  const nameOrder = rows.nameOrder ?? rowsGroupedByName(rows.nameIds, rows.names.length);
+  await section('nameOrder', bytesOf(nameOrder));
+  await section('nameStarts', bytesOf(rows.nameStarts ?? groupStartsOf(nameOrder, rows.nameIds, rows.names.length)));
   await section('lineBuffers', bytesOf(bufferIds));
   await section('lineStarts', bytesOf(starts));
   await section('lineEnds', bytesOf(ends));
@@ -310,54 +323,65 @@ export async function readDatasetCache(settings: DatasetCacheSettings, identity:
   return rows;
 }
 
-async function readExactly(handle: FileHandle, length: number, position: number): Promise<Buffer | undefined> {
-  // Its own ArrayBuffer, so typed arrays over it start aligned.
+/** Reads `length` bytes at `position` into a buffer of its own (so typed arrays over it start aligned), or undefined past the end. */
+function readExactly(fd: number, length: number, position: number): Buffer | undefined {
   const buffer = Buffer.allocUnsafeSlow(length);
   let done = 0;
   while (done < length) {
-    const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
-    if (bytesRead === 0) return undefined;
-    done += bytesRead;
+    const read = readSync(fd, buffer, done, length - done, position + done);
+    if (read === 0) return undefined;
+    done += read;
   }
   return buffer;
 }
 
+/**
+ * Reads the sections a query over times, users, names and stored columns uses, each with one
+ * synchronous read into a buffer of its own (typed arrays are views over it, not copies) and
+ * checked against its CRC-32. Fresh memory is what costs most here (each page is faulted in on
+ * first touch), so the line text and the line ranges (where each line is in it) are read, and
+ * checked, only when something first needs them (see `lazyLines`).
+ */
 async function readEntry(handle: FileHandle, identity: CacheIdentity, file: string): Promise<CachedRows | undefined> {
-  const size = (await handle.stat()).size;
+  const fd = handle.fd;
+  const size = fstatSync(fd).size;
   if (size < PREFIX_BYTES + TRAILER_BYTES) return undefined;
-  const prefix = await readExactly(handle, PREFIX_BYTES, 0);
+  const prefix = readExactly(fd, PREFIX_BYTES, 0);
   if (!prefix || !prefix.subarray(0, 8).equals(MAGIC) || prefix.readUInt32LE(8) !== CACHE_FORMAT_VERSION) return undefined;
-  const trailer = await readExactly(handle, TRAILER_BYTES, size - TRAILER_BYTES);
+  const trailer = readExactly(fd, TRAILER_BYTES, size - TRAILER_BYTES);
   if (!trailer || !trailer.subarray(8).equals(MAGIC)) return undefined;
   const footerLength = trailer.readUInt32LE(0);
   const footerStart = size - TRAILER_BYTES - footerLength;
   if (footerStart < PREFIX_BYTES) return undefined;
-  const footerBytes = await readExactly(handle, footerLength, footerStart);
+  const footerBytes = readExactly(fd, footerLength, footerStart);
   if (!footerBytes || crc32(footerBytes) !== trailer.readUInt32LE(4)) return undefined;
   const footer = JSON.parse(footerBytes.toString('utf8')) as Footer;
   if (JSON.stringify(footer.identity) !== JSON.stringify(identity)) return undefined;
 
-  const byName = new Map<string, Buffer>();
   const textSections: SectionEntry[] = [];
+  const sectionByName = new Map<string, SectionEntry>();
   for (const entry of footer.sections) {
     if (!(entry.offset >= PREFIX_BYTES && entry.length >= 0 && entry.offset + entry.length <= footerStart)) return undefined;
-    if (entry.name.startsWith('text')) {
-      textSections.push(entry);
-      continue;
-    }
-    const data = await readExactly(handle, entry.length, entry.offset);
-    if (!data || crc32(data) !== entry.crc) return undefined;
-    byName.set(entry.name, data);
+    if (entry.name.startsWith('text')) textSections.push(entry);
+    else sectionByName.set(entry.name, entry);
   }
+  /** A section's bytes, read and checked against its CRC-32 (undefined when it is missing or fails). */
+  const bytesOfSection = (name: string): Buffer | undefined => {
+    const entry = sectionByName.get(name);
+    const data = entry && readExactly(fd, entry.length, entry.offset);
+    return data && crc32(data) === entry.crc ? data : undefined;
+  };
   const { count, lineCount } = footer;
   const typed = <T>(name: string, make: (buffer: ArrayBuffer, length: number) => T, bytesPer: number, length: number): T => {
-    const data = byName.get(name);
-    if (!data || data.length !== length * bytesPer) throw new Error(`cache section ${name} has the wrong length`);
+    const entry = sectionByName.get(name);
+    // The length first, from the footer: a wrong one is not worth reading.
+    const data = entry?.length === length * bytesPer ? bytesOfSection(name) : undefined;
+    if (!data) throw new Error(`cache section ${name} is damaged or has the wrong length`);
     return make(data.buffer as ArrayBuffer, length);
   };
   const json = <T>(name: string): T => {
-    const data = byName.get(name);
-    if (!data) throw new Error(`cache section ${name} is missing`);
+    const data = bytesOfSection(name);
+    if (!data) throw new Error(`cache section ${name} is damaged or missing`);
     return JSON.parse(data.toString('utf8')) as T;
   };
   const f64 = (buffer: ArrayBuffer, length: number): Float64Array => new Float64Array(buffer, 0, length);
@@ -370,34 +394,83 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity, file: stri
     if (!entry) return undefined;
     sectionLengths.push(entry.length);
   }
-  const lines = lazyLines(handle, file, identity.path, textSections, {
-    bufferIds: typed('lineBuffers', i32, 4, lineCount),
-    starts: typed('lineStarts', i32, 4, lineCount),
-    ends: typed('lineEnds', i32, 4, lineCount),
-  });
-  // Every line lies inside its section, so no read of a line can run past the text.
-  for (let line = 0; line < lineCount; line++) {
-    const length = sectionLengths[lines.bufferIds[line]];
-    if (length === undefined || lines.starts[line] < 0 || lines.starts[line] > lines.ends[line] || lines.ends[line] > length) return undefined;
-  }
-  const rows: CachedRows = {
+  // The line ranges' sections exist with the right lengths; their content is checked when first read.
+  for (const name of LINE_RANGE_SECTIONS) if (sectionByName.get(name)?.length !== lineCount * 4) return undefined;
+  // Sections some queries never use (a name number per row: funnels; a file position per row:
+  // stored columns, the line text) are read when first used, then checked as those read on opening.
+  const lazySections: Array<() => void> = [];
+  const lazyRows = <T>(
+    name: string,
+    make: (buffer: ArrayBuffer, length: number) => T,
+    bytesPer: number,
+    length: number,
+    inRange: (value: T) => boolean,
+  ): (() => T) => {
+    let value: T | undefined;
+    const load = (): T => {
+      if (value === undefined) {
+        let read: T | undefined;
+        try {
+          read = typed(name, make, bytesPer, length);
+        } catch {
+          read = undefined;
+        }
+        if (read === undefined || !inRange(read)) {
+          void unlink(file).catch(() => undefined);
+          throw new DamagedCacheError(identity.path);
+        }
+        value = read;
+      }
+      return value;
+    };
+    lazySections.push(load);
+    return load;
+  };
+  for (const name of ['nameIds', 'fileRows']) if (sectionByName.get(name)?.length !== count * 4) return undefined;
+  const lines = lazyLines(
+    handle,
+    file,
+    identity.path,
+    textSections,
+    () => lazySections.forEach((load) => load()),
+    () => {
+      const ranges = {
+        bufferIds: typed('lineBuffers', i32, 4, lineCount),
+        starts: typed('lineStarts', i32, 4, lineCount),
+        ends: typed('lineEnds', i32, 4, lineCount),
+      };
+      // Every line lies inside its section, so no read of a line can run past the text.
+      for (let line = 0; line < lineCount; line++) {
+        const length = sectionLengths[ranges.bufferIds[line]];
+        if (length === undefined || ranges.starts[line] < 0 || ranges.starts[line] > ranges.ends[line] || ranges.ends[line] > length) {
+          throw new Error('a line of the cache lies outside its text');
+        }
+      }
+      return ranges;
+    },
+  );
+  const profilesJson = bytesOfSection('profiles')?.toString('utf8');
+  if (profilesJson === undefined) return undefined;
+  const names = json<string[]>('names');
+  const nameIds = lazyRows('nameIds', i32, 4, count, (ids) => allBelow(ids, names.length));
+  const fileRows = lazyRows('fileRows', i32, 4, count, (positions) => allBelow(positions, lineCount));
+  const rows = {
     times: typed('times', f64, 8, count),
     users: typed('users', i32, 4, count),
-    nameIds: typed('nameIds', i32, 4, count),
-    fileRows: typed('fileRows', i32, 4, count),
+    nameOrder: typed('nameOrder', i32, 4, count),
+    nameStarts: typed('nameStarts', i32, 4, names.length + 1),
     userIds: json<string[]>('userIds'),
-    names: json<string[]>('names'),
+    names,
     lines,
     columns: new Map(),
     skipped: json<SkippedLine[]>('skipped'),
     duplicates: footer.duplicates,
-    profileRecords: json<unknown[]>('profiles'),
-    profilesJson: byName.get('profiles')?.toString('utf8') ?? '[]',
-  };
-  for (let row = 0; row < count; row++) {
-    if (rows.users[row] >= rows.userIds.length || rows.nameIds[row] >= rows.names.length || rows.fileRows[row] >= lineCount) return undefined;
-    if (rows.users[row] < 0 || rows.nameIds[row] < 0 || rows.fileRows[row] < 0) return undefined;
-  }
+    profileRecords: JSON.parse(profilesJson) as unknown[],
+    profilesJson,
+  } as CachedRows;
+  Object.defineProperty(rows, 'nameIds', { enumerable: true, configurable: true, get: nameIds });
+  Object.defineProperty(rows, 'fileRows', { enumerable: true, configurable: true, get: fileRows });
+  if (!allBelow(rows.users, rows.userIds.length) || !groupedByName(rows.nameOrder!, rows.nameStarts!)) return undefined;
   for (const [j, name] of footer.columns.entries()) {
     rows.columns.set(name, {
       kinds: typed(`column${j}.kinds`, u8, 1, lineCount),
@@ -406,6 +479,25 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity, file: stri
     });
   }
   return rows;
+}
+
+/** Every number is at least 0 and below `end`: an index the query code relies on without checking again. */
+function allBelow(numbers: Int32Array, end: number): boolean {
+  for (let i = 0; i < numbers.length; i++) if (!(numbers[i] >= 0 && numbers[i] < end)) return false;
+  return true;
+}
+
+/** The stored name order holds every row once, and its groups' starts run from 0 to the row count in order. */
+function groupedByName(order: Int32Array, starts: Int32Array): boolean {
+  if (starts[0] !== 0 || starts[starts.length - 1] !== order.length) return false;
+  for (let name = 1; name < starts.length; name++) if (starts[name] < starts[name - 1]) return false;
+  const seen = new Uint8Array(order.length);
+  for (let i = 0; i < order.length; i++) {
+    const row = order[i];
+    if (!(row >= 0 && row < order.length) || seen[row] === 1) return false;
+    seen[row] = 1;
+  }
+  return true;
 }
 
 /**
@@ -419,11 +511,36 @@ function lazyLines(
   file: string,
   source: string,
   sections: SectionEntry[],
-  ranges: { bufferIds: Int32Array; starts: Int32Array; ends: Int32Array },
+  /** Reads what else of the entry is read only when needed: once the text is read, the file is closed. */
+  readTheRest: () => void,
+  readRanges: () => { bufferIds: Int32Array; starts: Int32Array; ends: Int32Array },
 ): CachedRows['lines'] {
-  const lines = { ...ranges } as CachedRows['lines'];
+  const lines = {} as CachedRows['lines'];
   let open = true;
+  const damaged = (): DamagedCacheError => {
+    void unlink(file).catch(() => undefined);
+    return new DamagedCacheError(source);
+  };
+  const settle = <K extends keyof CachedRows['lines']>(key: K, value: CachedRows['lines'][K]): void => {
+    Object.defineProperty(lines, key, { value, enumerable: true, writable: true, configurable: true });
+  };
+  let ranges: ReturnType<typeof readRanges> | undefined;
+  const rangesChecked = (): NonNullable<typeof ranges> => {
+    if (!ranges) {
+      try {
+        ranges = readRanges();
+      } catch {
+        throw damaged();
+      }
+      settle('bufferIds', ranges.bufferIds);
+      settle('starts', ranges.starts);
+      settle('ends', ranges.ends);
+    }
+    return ranges;
+  };
   const readText = (): Buffer[] => {
+    rangesChecked();
+    readTheRest();
     const buffers = sections
       .sort((a, b) => Number(a.name.slice(4)) - Number(b.name.slice(4)))
       .map((entry) => {
@@ -434,10 +551,7 @@ function lazyLines(
           if (read === 0) break;
           done += read;
         }
-        if (done !== entry.length || crc32(data) !== entry.crc) {
-          void unlink(file).catch(() => undefined);
-          throw new DamagedCacheError(source);
-        }
+        if (done !== entry.length || crc32(data) !== entry.crc) throw damaged();
         return data;
       });
     open = false;
@@ -450,10 +564,13 @@ function lazyLines(
     configurable: true,
     get: () => {
       const buffers = readText();
-      Object.defineProperty(lines, 'buffers', { value: buffers, enumerable: true, writable: true, configurable: true });
+      settle('buffers', buffers);
       return buffers;
     },
   });
+  for (const key of ['bufferIds', 'starts', 'ends'] as const) {
+    Object.defineProperty(lines, key, { enumerable: true, configurable: true, get: () => rangesChecked()[key] });
+  }
   openEntries.register(lines, handle, lines);
   return lines;
 }

@@ -9,6 +9,7 @@ import type { Expression } from '../../../languageService/parser/queryAst';
 import { eventsIfBuilt, loadedRowsOf, propertiesOfRow, readColumnsFromLines, type LoadedRows } from './eventStore';
 import type { ExtractRequest } from './parseEventChunk';
 import type { LocalDataset, LocalEvent } from './localEvent';
+import { everyRowOf, gatherFloat64, gatherInt32, groupStartsOf, rowsGroupedByName } from './rowsByName';
 import { TimeBucketer, ZoneClock, type BucketUnit } from './timeBuckets';
 
 /** What a property holds on an event without it (a plain object's inherited member, if any). */
@@ -24,6 +25,8 @@ const WHOLE_PASS_SHARE = 0.25;
 /** Events of one name (or all events), sorted by time, with per-row arrays. */
 export class EventTable {
   private readonly columns = new Map<string, unknown[]>();
+  /** Columns read once straight from the loader's column (see `readProperty`). */
+  private readonly readDirectly = new Set<string>();
   private readonly bucketColumns = new Map<TimeBucketer, Int32Array>();
   private firstRows: FirstRows | undefined;
 
@@ -87,7 +90,17 @@ export class EventTable {
       const users = this.users;
       return (row) => profiles[users[row]]?.[name];
     }
-    const column = this.column(columnNameOf(scope, name));
+    const columnName = columnNameOf(scope, name);
+    // The first query reading a property decodes it from the loader's column as it goes (a fresh
+    // process mostly runs one query); a second one builds the array, which every later one reuses.
+    if (!this.columns.has(columnName) && !this.readDirectly.has(columnName)) {
+      const direct = this.index.columnReader(columnName, this.rowIds);
+      if (direct) {
+        this.readDirectly.add(columnName);
+        return direct;
+      }
+    }
+    const column = this.column(columnName);
     return (row) => column[row];
   };
 }
@@ -125,55 +138,49 @@ export class DatasetIndex {
   readonly userIds: string[];
   /** Profile properties per user number. */
   readonly profilesByUser: Array<Record<string, unknown> | undefined> = [];
-  /** Every event, in time order. */
-  readonly all: EventTable;
-  /** Name number per row of `all`. */
-  readonly nameIds: Int32Array;
+  /** Name number per row of `all` (read on first use: from the dataset cache, only funnels need it). */
+  get nameIds(): Int32Array {
+    return this.rows.nameIds;
+  }
   readonly names: string[];
   private readonly byName = new Map<string, EventTable>();
+  private allRows: EventTable | undefined;
+  private readonly rows: Pick<LoadedRows, 'times' | 'users' | 'nameIds'>;
+  /** Row numbers grouped by name, and where each name's group starts: a name's table is built from its group on first use. */
+  private readonly nameOrder: Int32Array;
+  private readonly groupStarts: Int32Array;
   /** Bucketers shared by queries, so bucket columns are reused across queries. */
   private readonly bucketers = new Map<string, TimeBucketer>();
 
   constructor(private readonly dataset: LocalDataset) {
-    const rows = loadedRowsOf(dataset) ?? rowsOf(dataset.events);
-    const count = rows.times.length;
+    const loaded = loadedRowsOf(dataset);
+    const rows = loaded ?? rowsOf(dataset.events);
     // Copies: profile-only users are appended below, and the loader's arrays stay as loaded.
     this.userIds = rows.userIds.slice();
     this.names = rows.names.slice();
-    this.nameIds = rows.nameIds;
-    const everyRow = new Int32Array(count);
-    for (let row = 0; row < count; row++) everyRow[row] = row;
-    this.all = new EventTable(this, everyRow, rows.times, rows.users);
+    this.rows = rows;
+    // A dataset from the cache has its rows grouped by name already; else they are grouped here.
+    this.nameOrder = loaded?.nameOrder ?? rowsGroupedByName(rows.nameIds, this.names.length);
+    this.groupStarts = loaded?.nameOrder && loaded.nameStarts ? loaded.nameStarts : groupStartsOf(this.nameOrder, rows.nameIds, this.names.length);
 
-    const counts = new Array<number>(this.names.length).fill(0);
-    for (let row = 0; row < count; row++) counts[rows.nameIds[row]]++;
-    const groups = counts.map((size) => ({ rowIds: new Int32Array(size), times: new Float64Array(size), users: new Int32Array(size), size: 0 }));
-    for (let row = 0; row < count; row++) {
-      const group = groups[rows.nameIds[row]];
-      group.rowIds[group.size] = row;
-      group.times[group.size] = rows.times[row];
-      group.users[group.size] = rows.users[row];
-      group.size++;
-    }
-    this.names.forEach((name, id) => this.byName.set(name, new EventTable(this, groups[id].rowIds, groups[id].times, groups[id].users)));
-
-    const userNumbers = new Map(this.userIds.map((id, number) => [id, number]));
-    for (const profile of dataset.profiles) {
-      let number = userNumbers.get(profile.distinctId);
-      if (number === undefined) {
-        number = this.userIds.length;
-        this.userIds.push(profile.distinctId);
-        userNumbers.set(profile.distinctId, number);
-      }
-      this.profilesByUser[number] = profile.properties;
-    }
+    attachProfiles(this.userIds, this.profilesByUser, dataset.profiles);
   }
 
-  /** The events of one name; an empty table for a name the data does not have. */
+  /** Every event, in time order (built on first use: a query over named events never needs it). */
+  get all(): EventTable {
+    return (this.allRows ??= new EventTable(this, everyRowOf(this.rows.times.length), this.rows.times, this.rows.users));
+  }
+
+  /**
+   * The events of one name; an empty table for a name the data does not have. Built on first use:
+   * a query reads the tables of the names it asks about, and each costs memory proportional to its events.
+   */
   table(name: string): EventTable {
     let table = this.byName.get(name);
     if (!table) {
-      table = new EventTable(this, new Int32Array(0), new Float64Array(0), new Int32Array(0));
+      const id = this.names.indexOf(name);
+      const rowIds = id < 0 ? new Int32Array(0) : this.nameOrder.subarray(this.groupStarts[id], this.groupStarts[id + 1]);
+      table = new EventTable(this, rowIds, gatherFloat64(this.rows.times, rowIds), gatherInt32(this.rows.users, rowIds));
       this.byName.set(name, table);
     }
     return table;
@@ -205,6 +212,39 @@ export class DatasetIndex {
     if (!rows || !request || request.properties.every((name) => rows.columns.has(name))) return;
     const read = request.events ? request.events.reduce((sum, name) => sum + this.table(name).times.length, 0) : rows.times.length;
     if (read >= WHOLE_PASS_SHARE * rows.times.length) readColumnsFromLines(rows, request.properties);
+  }
+
+  /**
+   * A reader of `properties[name]` by position in `rowIds`, straight from the column the loader
+   * read, when it holds the value of every one of those rows (none left to parse from its line):
+   * the values `readColumn` gives, decoded on each read instead of into an array first. A query
+   * reads a row's value once or twice, so this costs less than building (and later collecting) an
+   * array as long as the table. Undefined when some row's value must come from its line.
+   */
+  columnReader(name: string, rowIds: Int32Array): ((row: number) => unknown) | undefined {
+    const rows = loadedRowsOf(this.dataset);
+    const loaded = rows?.columns.get(name);
+    if (!rows || !loaded) return undefined;
+    const { kinds, values, texts } = loaded;
+    const { fileRows } = rows;
+    for (let row = 0; row < rowIds.length; row++) if (kinds[fileRows[rowIds[row]]] === 7) return undefined;
+    // Objects and arrays parsed once per distinct text, so rows with equal text share one value, as in `readColumn`.
+    const parsedTexts = new Map<number, unknown>();
+    const missing = NO_PROPERTIES[name];
+    return (row) => {
+      const at = fileRows[rowIds[row]];
+      const kind = kinds[at];
+      if (kind === 1) return values[at];
+      if (kind === 2) return texts[values[at]];
+      if (kind === 0) return missing;
+      if (kind === 3) return true;
+      if (kind === 4) return false;
+      if (kind === 5) return null;
+      const text = values[at];
+      let value = parsedTexts.get(text);
+      if (value === undefined && !parsedTexts.has(text)) parsedTexts.set(text, (value = JSON.parse(texts[text]) as unknown));
+      return value;
+    };
   }
 
   /**
@@ -250,6 +290,31 @@ export class DatasetIndex {
       column[row] = value;
     }
     return column;
+  }
+}
+
+/**
+ * Gives each user their profile's properties (the last profile of a distinct_id wins), and users
+ * with a profile but no event numbers after the others, in the order of their first profile.
+ * Keyed by the profiles rather than by every user: there are usually fewer of them, and a lookup
+ * costs less than an insertion.
+ */
+function attachProfiles(userIds: string[], profilesByUser: Array<Record<string, unknown> | undefined>, profiles: LocalDataset['profiles']): void {
+  if (profiles.length === 0) return;
+  const lastProfileOf = new Map<string, number>();
+  for (let i = 0; i < profiles.length; i++) lastProfileOf.set(profiles[i].distinctId, i);
+  const eventUsers = userIds.length;
+  for (let user = 0; user < eventUsers; user++) {
+    const id = userIds[user];
+    const profile = lastProfileOf.get(id);
+    if (profile === undefined) continue;
+    profilesByUser[user] = profiles[profile].properties;
+    lastProfileOf.delete(id);
+  }
+  // What is left belongs to users without events; a Map iterates in first-insertion order.
+  for (const [id, profile] of lastProfileOf) {
+    profilesByUser[userIds.length] = profiles[profile].properties;
+    userIds.push(id);
   }
 }
 

@@ -116,7 +116,10 @@ async function loadDataset(path: string, files: SourceFiles, options: LoadOption
     if (cached) {
       const profiles = cached.profileRecords.map(profileOf);
       const dataset = datasetOf(cached, { profiles, skipped: cached.skipped, duplicates: cached.duplicates, files: [...files.events, ...files.people] });
-      cacheEntries.set(loadedRows.get(dataset)!, { settings, identity, rows: { ...cached, profileRecords: [] }, writing: undefined, again: false });
+      // A copy rather than a spread, which would read the arrays read only when first used.
+      const entryRows: CachedRows = copyOf(cached, Object.keys(cached) as Array<keyof CachedRows>);
+      entryRows.profileRecords = [];
+      cacheEntries.set(loadedRows.get(dataset)!, { settings, identity, rows: entryRows, writing: undefined, again: false });
       return dataset;
     }
   }
@@ -174,17 +177,21 @@ function datasetOf(rows: LoadedRows, rest: Omit<LocalDataset, 'events'>): LocalD
   const dataset = { ...rest } as unknown as LocalDataset;
   // Event objects cost more to build than a whole query over columns: only on first use.
   Object.defineProperty(dataset, 'events', { enumerable: true, configurable: true, get: () => materialize(dataset, rows) });
-  loadedRows.set(dataset, {
-    times: rows.times,
-    users: rows.users,
-    userIds: rows.userIds,
-    names: rows.names,
-    nameIds: rows.nameIds,
-    fileRows: rows.fileRows,
-    lines: rows.lines,
-    columns: rows.columns,
-  });
+  loadedRows.set(dataset, copyOf(rows, ['times', 'users', 'userIds', 'names', 'nameIds', 'fileRows', 'nameOrder', 'nameStarts', 'lines', 'columns']));
   return dataset;
+}
+
+/**
+ * The fields `keys` of `object`, getters kept as getters: a dataset from the cache reads some of
+ * its arrays only when first used, and copying must not read them.
+ */
+function copyOf<T extends object, K extends keyof T>(object: T, keys: K[]): Pick<T, K> {
+  const copy = {} as Pick<T, K>;
+  for (const key of keys) {
+    const descriptor = Object.getOwnPropertyDescriptor(object, key);
+    if (descriptor) Object.defineProperty(copy, key, descriptor);
+  }
+  return copy;
 }
 
 /** Forgets the dataset of `path` kept in memory, so the next load reads it again. */
@@ -269,6 +276,10 @@ export interface LoadedRows {
   nameIds: Int32Array;
   /** The position in file order (in `lines` and `columns`) of each row. */
   fileRows: Int32Array;
+  /** Row numbers grouped by name (see rowsByName.ts), when the load has them (from the dataset cache); else the query index groups them. */
+  nameOrder?: Int32Array;
+  /** Where each name's rows start in `nameOrder` (and, last, the row count); with `nameOrder`. */
+  nameStarts?: Int32Array;
   /**
    * Where each event's line is, in file order: its piece of text (`buffers[bufferIds[i]]`) and byte
    * range. From the dataset cache, `buffers` is read from the entry on first use (and may throw a

@@ -326,6 +326,9 @@ test('two processes loading the same file at once both answer right and leave on
 const damages: Array<[string, (file: string) => void]> = [
   ['a flipped byte in the per-row arrays', (file) => flipByte(file, sectionOf(file, 'times').offset + 3)],
   ['a flipped byte in a stored column', (file) => flipByte(file, sectionOf(file, 'column0.values').offset + 7)],
+  ['a flipped byte in the rows grouped by name', (file) => flipByte(file, sectionOf(file, 'nameOrder').offset + 5)],
+  ['a flipped byte in the user ids', (file) => flipByte(file, sectionOf(file, 'userIds').offset + 3)],
+  ['a flipped byte in where each name starts', (file) => flipByte(file, sectionOf(file, 'nameStarts').offset + 4)],
   ['a flipped byte in the footer', (file) => flipByte(file, statSync(file).size - 40)],
   ['truncated to half', (file) => truncateSync(file, Math.floor(statSync(file).size / 2))],
   ['one byte short', (file) => truncateSync(file, statSync(file).size - 1)],
@@ -367,6 +370,117 @@ test('damaged line text (read only when first needed) is detected then: the entr
   forgetLocalDataset(path);
   assertSameDataset(await loadFresh(path), expected);
   assert.equal(await entryIsValid(path), true, 'the entry was written again');
+});
+
+test('damaged line ranges (read with the line text, when first needed) are detected then, like damaged text', async () => {
+  const path = writeSource('damaged-ranges.ndjson', exportLines(82, 500));
+  const expected = await loadUncached(path);
+  await loadFresh(path);
+  const file = cacheFileOf(settings, await cacheIdentityOf(path));
+  flipByte(file, sectionOf(file, 'lineStarts').offset + 41);
+  const cached = await loadFresh(path);
+  assert.deepEqual(loadedRowsOf(cached)!.times, Float64Array.from(expected.events.map((event) => event.time)));
+  assert.throws(() => loadedRowsOf(cached)!.lines.starts, DamagedCacheError);
+  assert.equal(await entryIsValid(path), false, 'the damaged entry was deleted');
+  forgetLocalDataset(path);
+  assertSameDataset(await loadFresh(path), expected);
+  assert.equal(await entryIsValid(path), true, 'the entry was written again');
+});
+
+for (const section of ['fileRows', 'nameIds']) {
+  test(`a damaged ${section} section (read when first used) is detected then: the entry is deleted, and a query on the source answers right`, async () => {
+    const path = writeSource(`damaged-${section}.ndjson`, exportLines(83, 500));
+    const expected = await loadUncached(path);
+    await loadFresh(path, { properties: ['price'] });
+    const file = cacheFileOf(settings, await cacheIdentityOf(path));
+    flipByte(file, sectionOf(file, section).offset + 2);
+    const cached = await loadFresh(path);
+    // Opening does not read it: times and the tables of names answer.
+    assert.deepEqual(loadedRowsOf(cached)!.times, Float64Array.from(expected.events.map((event) => event.time)));
+    assert.deepEqual(indexOf(cached).table('Purchase').times, indexOf(expected).table('Purchase').times);
+    const rows = loadedRowsOf(cached)!;
+    assert.throws(() => (section === 'fileRows' ? rows.fileRows : rows.nameIds), DamagedCacheError);
+    assert.equal(await entryIsValid(path), false, 'the damaged entry was deleted');
+    forgetLocalDataset(path);
+    assertSameDataset(await loadFresh(path), expected);
+    assert.equal(await entryIsValid(path), true, 'the entry was written again');
+  });
+}
+
+test('the arrays read when first used are read before the file closes: line text first, then the rest, all equal to the plain load', async () => {
+  const path = writeSource('text-then-rest.ndjson', exportLines(84, 500));
+  const expected = await loadUncached(path);
+  await loadFresh(path, { properties: ['price'] });
+  const cached = await loadFresh(path);
+  const rows = loadedRowsOf(cached)!;
+  assert.ok(rows.lines.buffers.length > 0);
+  assert.deepEqual(rows.nameIds, Int32Array.from(expected.events.map((event) => rows.names.indexOf(event.name))));
+  assert.equal(rows.fileRows.length, expected.events.length);
+  assert.deepEqual(indexOf(cached).table('Purchase').column('price'), indexOf(expected).table('Purchase').column('price'));
+  assertSameDataset(cached, expected);
+});
+
+test('the query index of a dataset from the cache (rows grouped by name as stored) equals the one of the plain load', async () => {
+  const folder = join(root, 'index-source');
+  writeSource('index-source/events.ndjson', exportLines(41, 900));
+  // Profiles of users with and without events, one of them twice (the last one counts).
+  writeSource(
+    'index-source/shop.people.ndjson',
+    [
+      '{"$distinct_id": "nobody-1", "$properties": {"plan": "a"}}',
+      '{"$distinct_id": "user-1", "$properties": {"plan": "b"}}',
+      '{"$distinct_id": "nobody-1", "$properties": {"plan": "c"}}',
+    ].join('\n'),
+  );
+  const plain = indexOf(await loadUncached(folder));
+  await loadFresh(folder, { properties: ['price', '$browser', 'nested'] });
+  const cachedDataset = await loadFresh(folder);
+  assert.ok(loadedRowsOf(cachedDataset)!.nameOrder, 'the entry holds the rows grouped by name');
+  const cached = indexOf(cachedDataset);
+  assert.deepEqual(cached.userIds, plain.userIds);
+  assert.deepEqual(cached.profilesByUser, plain.profilesByUser);
+  assert.deepEqual(cached.all.rowIds, plain.all.rowIds);
+  for (const name of [...plain.names, 'Not An Event']) {
+    const [a, b] = [cached.table(name), plain.table(name)];
+    assert.deepEqual([a.rowIds, a.times, a.users], [b.rowIds, b.times, b.users], name);
+    // The rows of a table are the events of that name, in time order.
+    assert.deepEqual(
+      [...a.rowIds].map((row) => cachedDataset.events[row].name),
+      new Array(a.rowIds.length).fill(name),
+    );
+  }
+});
+
+test('reading a stored column row by row (the fast path) gives what the column array gives, for every kind of value', async () => {
+  const path = writeSource('column-reader.ndjson', exportLines(42, 900));
+  const properties = ['price', '$browser', 'nested', 'list', 'big', 'absent'];
+  await loadFresh(path, { properties });
+  const dataset = await loadFresh(path);
+  const index = indexOf(dataset);
+  let compared = 0;
+  const fastPaths = new Set<string>();
+  for (const name of [...index.names, 'Not An Event']) {
+    const rowIds = index.table(name).rowIds;
+    for (const property of properties) {
+      const read = index.columnReader(property, rowIds);
+      const column = index.readColumn(property, rowIds);
+      // Rows the loader left to JSON.parse have no fast path.
+      const leftToParse = [...rowIds].some((row) => loadedRowsOf(dataset)!.columns.get(property)!.kinds[loadedRowsOf(dataset)!.fileRows[row]] === 7);
+      assert.equal(read === undefined, leftToParse, `${name} ${property}`);
+      if (!read) continue;
+      for (let row = 0; row < rowIds.length; row++) assert.deepStrictEqual(read(row), column[row], `${name} ${property} row ${row}`);
+      compared += rowIds.length;
+      fastPaths.add(property);
+    }
+  }
+  assert.ok(compared > 500, `${compared} values compared`);
+  assert.deepEqual([...fastPaths].sort(), [...properties].sort(), 'every kind of value went through the fast path');
+  // And so compiled over, the same answers as over the plain load: the first query reads the
+  // stored columns directly, the second over the arrays it then builds.
+  const spec = segmentationSpec(`segmentation "Viewed Product"\n  on properties["nested"]\n  where properties["price"] >= 0\n  from 2026-09-01 to 2026-10-31`);
+  const expected = runLocalSegmentation(await loadUncached(path), spec);
+  assert.deepEqual(runLocalSegmentation(dataset, spec), expected);
+  assert.deepEqual(runLocalSegmentation(dataset, spec), expected);
 });
 
 test('a query on the local source answers right when the cached line text turns out damaged', async () => {

@@ -636,7 +636,17 @@ export function parseEventChunk(chunk: Uint8Array, final: boolean, extract?: Ext
         continue;
       }
       const distinct = props.distinct_id;
-      distinctId = distinct === undefined || distinct === null ? '' : String(distinct);
+      // The user as String() names it ("" when missing or null); a value String() cannot convert
+      // (an object whose toString and valueOf are not functions, `{"toString": {}}`) is named by
+      // its kind instead of failing the whole load.
+      if (distinct === undefined || distinct === null) distinctId = '';
+      else {
+        try {
+          distinctId = String(distinct);
+        } catch {
+          distinctId = Object.prototype.toString.call(distinct);
+        }
+      }
       // The requested properties are read from the line when needed.
       for (let j = 0; j < wantCount; j++) lineKinds[j] = 7;
     }

@@ -80,7 +80,14 @@ function reference(bytes: Buffer, final: boolean, extract?: ExtractRequest): Rea
     const time = Math.abs(rawTime) < 1e11 ? Math.round(rawTime * 1000) : Math.round(rawTime);
     const distinct = props.distinct_id;
     const values = (extract?.properties ?? []).map((name) => (Object.prototype.hasOwnProperty.call(props, name) ? props[name] : MISSING));
-    result.events.push({ name: record.event, user: distinct === undefined || distinct === null ? '' : String(distinct), time, line, values });
+    let user: string;
+    try {
+      user = distinct === undefined || distinct === null ? '' : String(distinct);
+    } catch {
+      // A value String() cannot convert ({"toString": {}}) is named by its kind.
+      user = Object.prototype.toString.call(distinct);
+    }
+    result.events.push({ name: record.event, user, time, line, values });
   }
   return result;
 }
@@ -142,6 +149,8 @@ const EDGE_LINES = [
   event({ time: 1790000000, distinct_id: 'u1', __proto__: 'x', toString: 5 }),
   event({ time: 1790000000, distinct_id: { id: 1 } }),
   event({ time: 1790000000, distinct_id: ['a', 'b'] }),
+  event({ time: 1790000000, distinct_id: { toString: {} } }),
+  event({ time: 1790000000, distinct_id: [{ valueOf: 1, toString: null }] }),
   event({ time: 1790000000, distinct_id: 1e21 }),
   event({ time: 1790000000, distinct_id: '' }),
   // Escapes in keys and values the scanner reads.

@@ -32,7 +32,7 @@ import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { BackendError } from '../../backendErrors';
 import { defaultCacheDir } from '../../cacheDir';
-import type { SkippedLine } from './localEvent';
+import type { LoadedRows, SkippedLine } from './localEvent';
 import { groupStartsOf, rowsGroupedByName } from './rowsByName';
 
 /** Where the cache lives and how large it may grow. */
@@ -60,20 +60,8 @@ export function datasetCacheSettingsFromEnv(env: NodeJS.ProcessEnv = process.env
   return { dir: join(defaultCacheDir(env), 'datasets'), maxBytes: Math.round(megabytes * (1 << 20)), minSourceBytes: DEFAULT_CACHE_MIN_SOURCE_BYTES };
 }
 
-/** What an entry holds: the loader's arrays (see `LoadedRows` in eventStore.ts) and what the load reported. */
-export interface CachedRows {
-  times: Float64Array;
-  users: Int32Array;
-  userIds: string[];
-  names: string[];
-  nameIds: Int32Array;
-  fileRows: Int32Array;
-  /** Row numbers grouped by name (see rowsByName.ts); from an entry always, after a load from the export not yet. */
-  nameOrder?: Int32Array;
-  /** Where each name's rows start in `nameOrder` (and, last, the row count); with `nameOrder`. */
-  nameStarts?: Int32Array;
-  lines: { buffers: Buffer[]; bufferIds: Int32Array; starts: Int32Array; ends: Int32Array };
-  columns: Map<string, { kinds: Uint8Array; values: Float64Array; texts: string[] }>;
+/** What an entry holds: the loader's arrays and what the load reported. */
+export interface CachedRows extends LoadedRows {
   /** Malformed lines, of the event files then of the people files. */
   skipped: SkippedLine[];
   duplicates: number;

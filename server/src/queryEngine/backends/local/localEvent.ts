@@ -35,3 +35,43 @@ export interface LocalDataset {
   duplicates: number;
   files: string[];
 }
+
+/**
+ * Per-row arrays of a loaded dataset (rows in time order, as `dataset.events`), made from the
+ * parser's columns: the query index starts from them, and never needs the event objects.
+ */
+export interface LoadedRows {
+  times: Float64Array;
+  /** User number per row; `userIds[n]` is user n's distinct_id. */
+  users: Int32Array;
+  userIds: string[];
+  /** Event-name number per row; `names[n]` is name n. */
+  names: string[];
+  nameIds: Int32Array;
+  /** The position in file order (in `lines` and `columns`) of each row. */
+  fileRows: Int32Array;
+  /** Row numbers grouped by name (see rowsByName.ts), when the load has them (from the dataset cache); else the query index groups them. */
+  nameOrder?: Int32Array;
+  /** Where each name's rows start in `nameOrder` (and, last, the row count); with `nameOrder`. */
+  nameStarts?: Int32Array;
+  /**
+   * Where each event's line is, in file order: its piece of text (`buffers[bufferIds[i]]`) and byte
+   * range. From the dataset cache, `buffers` is read from the entry on first use (and may throw a
+   * `DamagedCacheError` then).
+   */
+  lines: { buffers: Buffer[]; bufferIds: Int32Array; starts: Int32Array; ends: Int32Array };
+  /** Properties read out of the lines while they were parsed (`LoadOptions.extract`), by name. */
+  columns: Map<string, LoadedColumn>;
+}
+
+/**
+ * One property's value per event in file order (read row `r` at `fileRows[r]`), as the parser read
+ * it: `kinds[i]` as in `ExtractedColumn` (1 a number in `values`, 2 a string and 6 an object or
+ * array's JSON text at `texts[values[i]]`, 7 read the event's line), `texts` shared by all events.
+ * Dropped duplicates keep their entries.
+ */
+export interface LoadedColumn {
+  kinds: Uint8Array;
+  values: Float64Array;
+  texts: string[];
+}

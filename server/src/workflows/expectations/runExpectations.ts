@@ -81,19 +81,21 @@ export function listExpectations(document: AqDocument, text: string): Expectatio
   const items: ExpectationItem[] = [];
   for (const block of document.queries) {
     if (!block.head) continue;
-    expectationsOf(block, text).forEach((expectation, expectationIndex) => {
-      items.push({
-        query: queryTitle(block),
-        queryIndex: block.index,
-        expectationIndex,
-        expectation: expectation.text,
-        span: expectation.span,
-        range: lines.rangeOf(expectation.span),
-        queryRange: lines.rangeOf(block.head?.span ?? block.span),
-      });
-    });
+    expectationsOf(block, text).forEach((expectation, expectationIndex) => items.push(expectationItem(block, expectation, expectationIndex, lines)));
   }
   return items;
+}
+
+function expectationItem(block: QueryBlock, expectation: Expectation, expectationIndex: number, lines: LineIndex): ExpectationItem {
+  return {
+    query: queryTitle(block),
+    queryIndex: block.index,
+    expectationIndex,
+    expectation: expectation.text,
+    span: expectation.span,
+    range: lines.rangeOf(expectation.span),
+    queryRange: lines.rangeOf(block.head?.span ?? block.span),
+  };
 }
 
 /** Runs the document's queries that have expectations (only those) and checks every expectation. */
@@ -120,14 +122,8 @@ export async function runExpectations(options: RunExpectationsOptions): Promise<
       actual: number | null,
       message: string,
     ): ExpectationResult => ({
+      ...expectationItem(block, expectation, expectationIndex, lines),
       file: options.displayPath ?? options.path,
-      query: title,
-      queryIndex: block.index,
-      expectationIndex,
-      expectation: expectation.text,
-      span: expectation.span,
-      range: lines.rangeOf(expectation.span),
-      queryRange: lines.rangeOf(block.head?.span ?? block.span),
       status,
       actual,
       message,

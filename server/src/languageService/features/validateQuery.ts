@@ -872,14 +872,19 @@ class QueryCache {
 const cachesBySchema = new WeakMap<AnalyticsSchema, QueryCache>();
 const cacheWithoutSchema = new QueryCache();
 
-function cacheFor(schema: AnalyticsSchema | undefined): QueryCache {
-  if (!schema) return cacheWithoutSchema;
-  let cache = cachesBySchema.get(schema);
-  if (!cache) {
-    cache = new QueryCache();
-    cachesBySchema.set(schema, cache);
+/** What is kept for `schema` in `bySchema` (in `withoutSchema` for queries without one), made on first use. */
+function perSchema<T>(bySchema: WeakMap<AnalyticsSchema, T>, withoutSchema: T, schema: AnalyticsSchema | undefined, create: () => T): T {
+  if (!schema) return withoutSchema;
+  let kept = bySchema.get(schema);
+  if (kept === undefined) {
+    kept = create();
+    bySchema.set(schema, kept);
   }
-  return cache;
+  return kept;
+}
+
+function cacheFor(schema: AnalyticsSchema | undefined): QueryCache {
+  return perSchema(cachesBySchema, cacheWithoutSchema, schema, () => new QueryCache());
 }
 
 function shiftSpan(span: TextSpan, delta: number): TextSpan {
@@ -932,13 +937,7 @@ const chunkFindingsBySchema = new WeakMap<AnalyticsSchema, WeakMap<QueryBlock, C
 const chunkFindingsWithoutSchema = new WeakMap<QueryBlock, ChunkFindings>();
 
 function chunkFindingsFor(schema: AnalyticsSchema | undefined): WeakMap<QueryBlock, ChunkFindings> {
-  if (!schema) return chunkFindingsWithoutSchema;
-  let findings = chunkFindingsBySchema.get(schema);
-  if (!findings) {
-    findings = new WeakMap();
-    chunkFindingsBySchema.set(schema, findings);
-  }
-  return findings;
+  return perSchema(chunkFindingsBySchema, chunkFindingsWithoutSchema, schema, () => new WeakMap<QueryBlock, ChunkFindings>());
 }
 
 /**

@@ -34,12 +34,17 @@ export const schemaDrift: Scenario = {
       .locator('.monaco-button', { hasText: /^Update$/ })
       .first()
       .click();
-    await drift.waitFor({ state: 'hidden', timeout: 30_000 });
-
-    const written = JSON.parse(readFileSync(join(workspaceDir, 'schema', 'shop.lexicon.json'), 'utf8')) as { results: Array<{ name: string }> };
+    // The item also hides while the drift document is the active editor, so its hiding does not
+    // show that the file was written: wait for the file, then for the item.
+    const snapshotFile = join(workspaceDir, 'schema', 'shop.lexicon.json');
+    const written = await waitUntil('the snapshot to be rewritten', async () => {
+      const text = readFileSync(snapshotFile, 'utf8');
+      return text.includes('"Refund"') ? (JSON.parse(text) as { results: Array<{ name: string }> }) : undefined;
+    });
     assert.deepEqual(
       written.results.map((entry) => entry.name),
       ['Purchase', 'Refund'],
     );
+    await drift.waitFor({ state: 'hidden', timeout: 30_000 });
   },
 };

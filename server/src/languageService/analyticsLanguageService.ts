@@ -15,14 +15,14 @@ import type { SchemaLookup } from './queryFacts';
 import { completeJql, hoverJql, validateJql } from './jql/jqlAnalysis';
 import type { AqDocument, QueryBlock } from './parser/queryAst';
 import { parseAqDocument } from './parser/queryParser';
-import { documentAround, type ChunkedDocument } from './parser/incrementalParser';
+import { documentAround, windowAround, type ChunkedDocument, type ChunkWindow } from './parser/incrementalParser';
 
 export type { SchemaLookup } from './queryFacts';
 export type { CompletionOptions, PropertyValueTarget } from './features/completeQuery';
 export type { SemanticToken, SemanticTokenType } from './features/semanticTokens';
 export { SEMANTIC_TOKEN_TYPES } from './features/semanticTokens';
 export { sourceRefOf } from './queryFacts';
-export type { ChunkedDocument } from './parser/incrementalParser';
+export type { ChunkedDocument, ChunkWindow } from './parser/incrementalParser';
 export { COMPLETION_LIST_LIMIT, narrowCompletions, type NarrowedCompletions } from './completionNarrowing';
 
 export interface AqLanguageService {
@@ -37,6 +37,12 @@ export interface AqLanguageService {
    * the same answers on it as on the whole document, without placing every chunk below an edit.
    */
   documentAround(chunked: ChunkedDocument, offset: number): AqDocument;
+  /**
+   * `documentAround` with the text it covers, spans counted from `start`: `complete`, `hover` and
+   * `propertyValueTarget` at `offset - start` on it answer what they answer at `offset` on the
+   * whole text (their spans moved by `-start`), without the whole text.
+   */
+  windowAround(chunked: ChunkedDocument, offset: number): ChunkWindow;
   /** `options.propertyValues`: values the host looked up live for the `propertyValueTarget` at the same offset. */
   complete(document: AqDocument, text: string, offset: number, schemas: SchemaLookup, options?: CompletionOptions): CompletionCandidate[];
   /** The event property whose value is being typed at `offset`, for the host to look up live values of. */
@@ -68,6 +74,7 @@ const service: AqLanguageService = {
   validate: (document, text, schemas, options) => guarded<QueryDiagnostic[]>([], () => validateDocument(document, text, schemas, options)),
   validateChunked: (chunked, schemas, options) => guarded<QueryDiagnostic[]>([], () => validateChunks(chunked, schemas, options)),
   documentAround: (chunked, offset) => documentAround(chunked, offset),
+  windowAround: (chunked, offset) => windowAround(chunked, offset),
   complete: (document, text, offset, schemas, options) => guarded<CompletionCandidate[]>([], () => completeQuery(document, text, offset, schemas, options)),
   propertyValueTarget: (document, text, offset, schemas) =>
     guarded<PropertyValueTarget | undefined>(undefined, () => propertyValueTarget(document, text, offset, schemas)),

@@ -32,12 +32,42 @@ import type {
 } from './queryAst';
 import { parseAqChunk } from './queryParser';
 
+/**
+ * Where a new version of a text differs from an earlier one: `[start, oldEnd)` of the earlier text
+ * became `[start, newEnd)`; everything before `start` and after the ends is the same. It may cover
+ * more than what really changed (replacing a character by itself), never less.
+ */
+export interface TextChange {
+  readonly start: number;
+  readonly oldEnd: number;
+  readonly newEnd: number;
+}
+
+/**
+ * A text that knows how it was edited: an editor document applying the editor's changes. The
+ * parser reads only the part of it around the change, so a keystroke in a large file never needs
+ * the whole text as one string (building that string is what a keystroke would cost most).
+ */
+export interface EditedText {
+  readonly length: number;
+  /** The text in `[start, end)`. */
+  slice(start: number, end: number): string;
+  /** Names this version; a new object after every change. */
+  readonly revision: object;
+  /** Where this version differs from the one named `revision`; undefined when that is not known (too old, another document, the whole text replaced). */
+  changeSince(revision: object): TextChange | undefined;
+}
+
 /** Parses successive versions of one document, reusing the parse of unchanged chunks. */
 export interface IncrementalParser {
   /** Deeply equal to `parseAqDocument(text)`. Never throws. */
-  parse(text: string): AqDocument;
-  /** The same parse, chunk by chunk, without placing every chunk's nodes in the document. Never throws. */
-  parseChunks(text: string): ChunkedDocument;
+  parse(text: string | EditedText): AqDocument;
+  /**
+   * The same parse, chunk by chunk, without placing every chunk's nodes in the document. A string
+   * is compared with the previous version to find what changed; an `EditedText` says so itself.
+   * Never throws.
+   */
+  parseChunks(text: string | EditedText): ChunkedDocument;
 }
 
 /** How many distinct chunk texts one parser remembers. */
@@ -129,29 +159,37 @@ function classifyLine(text: string, start: number, end: number): LineKind {
  * blank or comment lines between) belongs to the title's chunk, since the title waits for it.
  */
 export function chunkStarts(text: string): number[] {
-  return scanChunkStarts(text, 0).starts;
+  return scanChunkStarts(text, 0, true).starts;
 }
 
 /**
- * The chunk starts from `from` (a chunk start: the line before it is unchanged, and so is whether
- * it starts a chunk) on. With `isKnownStart`, the scan stops at the first later chunk start it
- * accepts, returned as `stoppedAt`: from a start where the old and new text agree onwards, the
- * old chunks still hold, since no line's kind depends on anything above the last chunk start.
+ * The chunk starts in `window`, the text from `from` (a chunk start: the line before it is
+ * unchanged, and so is whether it starts a chunk) up to a line start or the end of the text
+ * (`reachesTextEnd`). Offsets are the document's. With `isKnownStart`, the scan stops at the first
+ * later chunk start it accepts, returned as `stoppedAt`: from a start where the old and new text
+ * agree onwards, the old chunks still hold, since no line's kind depends on anything above the
+ * last chunk start.
  */
-function scanChunkStarts(text: string, from: number, isKnownStart?: (offset: number) => boolean): { starts: number[]; stoppedAt: number | undefined } {
+function scanChunkStarts(
+  window: string,
+  from: number,
+  reachesTextEnd: boolean,
+  isKnownStart?: (offset: number) => boolean,
+): { starts: number[]; stoppedAt: number | undefined } {
   const starts = [from];
   let previousKind: LineKind | undefined;
-  let lineStart = from;
-  while (lineStart <= text.length) {
-    let lineEnd = text.indexOf('\n', lineStart);
-    const nextStart = lineEnd === -1 ? text.length + 1 : lineEnd + 1;
-    if (lineEnd === -1) lineEnd = text.length;
-    if (lineEnd > lineStart && text.charCodeAt(lineEnd - 1) === 13) lineEnd--;
-    const kind = classifyLine(text, lineStart, lineEnd);
+  let lineStart = 0;
+  // The empty line after a final line break is scanned only at the real end (it never starts a chunk).
+  while (lineStart < window.length || (reachesTextEnd && lineStart === window.length)) {
+    let lineEnd = window.indexOf('\n', lineStart);
+    const nextStart = lineEnd === -1 ? window.length + 1 : lineEnd + 1;
+    if (lineEnd === -1) lineEnd = window.length;
+    if (lineEnd > lineStart && window.charCodeAt(lineEnd - 1) === 13) lineEnd--;
+    const kind = classifyLine(window, lineStart, lineEnd);
     const startsChunk = kind === 'title' || kind === 'use' || (kind === 'head' && previousKind !== 'title');
-    if (startsChunk && lineStart > from) {
-      if (isKnownStart?.(lineStart)) return { starts, stoppedAt: lineStart };
-      starts.push(lineStart);
+    if (startsChunk && lineStart > 0) {
+      if (isKnownStart?.(from + lineStart)) return { starts, stoppedAt: from + lineStart };
+      starts.push(from + lineStart);
     }
     if (kind !== 'blank') previousKind = kind;
     lineStart = nextStart;
@@ -412,6 +450,19 @@ export function chunkQuerySource(chunk: DocumentChunk, query: QueryBlock): UseDi
 
 const placedNodesByChunk = new WeakMap<DocumentChunk, PlacedNodes>();
 
+/** The queries of `chunk.parsed` moved by `delta`, indexed in the document, with sources from `placedUse`. */
+function placeQueries(chunk: DocumentChunk, delta: number, placedUse: (source: UseDirective | undefined) => UseDirective | undefined): QueryBlock[] {
+  return chunk.parsed.queries.map((query): QueryBlock => ({
+    ...query,
+    span: shiftSpan(query.span, delta),
+    index: chunk.indexBase + query.index,
+    titleSpan: shiftOptionalSpan(query.titleSpan, delta),
+    head: query.head === undefined ? undefined : shiftHead(query.head, delta),
+    clauses: query.clauses.map((clause) => shiftClause(clause, delta)),
+    source: placedUse(query.source),
+  }));
+}
+
 /**
  * The chunk's nodes with document spans, indices and sources. Copying a chunk's tree is the
  * expensive part of moving it, so it happens only for chunks whose absolute nodes are asked for,
@@ -420,22 +471,13 @@ const placedNodesByChunk = new WeakMap<DocumentChunk, PlacedNodes>();
 function placedNodes(chunk: DocumentChunk): PlacedNodes {
   let placed = placedNodesByChunk.get(chunk);
   if (placed !== undefined) return placed;
-  const { parsed, offset, indexBase } = chunk;
-  const placedUse = (source: UseDirective | undefined): UseDirective | undefined => {
-    if (source === undefined) return undefined;
-    if (source === INHERITED_USE) return chunk.inheritedUse;
-    return chunk.uses[parsed.uses.indexOf(source)];
-  };
+  const { parsed, offset } = chunk;
   placed = {
-    queries: parsed.queries.map((query): QueryBlock => ({
-      ...query,
-      span: shiftSpan(query.span, offset),
-      index: indexBase + query.index,
-      titleSpan: shiftOptionalSpan(query.titleSpan, offset),
-      head: query.head === undefined ? undefined : shiftHead(query.head, offset),
-      clauses: query.clauses.map((clause) => shiftClause(clause, offset)),
-      source: placedUse(query.source),
-    })),
+    queries: placeQueries(chunk, offset, (source) => {
+      if (source === undefined) return undefined;
+      if (source === INHERITED_USE) return chunk.inheritedUse;
+      return chunk.uses[parsed.uses.indexOf(source)];
+    }),
     comments: parsed.comments.map((comment) => shiftSpan(comment, offset)),
     problems: parsed.problems.map((problem) => shiftProblem(problem, offset)),
   };
@@ -474,6 +516,15 @@ export function chunkIndexAt(chunked: ChunkedDocument, offset: number): number {
   return low;
 }
 
+/** The chunks `documentAround` reads at `offset`: from `first` to `at`. */
+function chunksAround(chunked: ChunkedDocument, offset: number): { first: number; at: number } {
+  const at = chunkIndexAt(chunked, offset);
+  const startsAtOrBefore = (chunk: DocumentChunk) => chunk.parsed.queries.length > 0 && chunk.offset + chunk.parsed.queries[0].span.start <= offset;
+  let first = at;
+  while (first > 0 && !startsAtOrBefore(chunked.chunks[first])) first--;
+  return { first, at };
+}
+
 /**
  * The part of the document that completion and hover at `offset` read, as a small document with
  * document spans: the queries of the chunk containing `offset`, back to the nearest query that
@@ -483,10 +534,7 @@ export function chunkIndexAt(chunked: ChunkedDocument, offset: number): number {
  * every tree below the edit. Comments and syntax problems are left out.
  */
 export function documentAround(chunked: ChunkedDocument, offset: number): AqDocument {
-  const at = chunkIndexAt(chunked, offset);
-  const startsAtOrBefore = (chunk: DocumentChunk) => chunk.parsed.queries.length > 0 && chunk.offset + chunk.parsed.queries[0].span.start <= offset;
-  let first = at;
-  while (first > 0 && !startsAtOrBefore(chunked.chunks[first])) first--;
+  const { first, at } = chunksAround(chunked, offset);
   const chunk = chunked.chunks[at];
   const document: AqDocument = { textLength: chunked.textLength, uses: [], queries: [], comments: [], problems: [] };
   if (chunk === undefined) return document;
@@ -500,6 +548,58 @@ export function documentAround(chunked: ChunkedDocument, offset: number): AqDocu
   return document;
 }
 
+/** The text `documentAround` covers, and its document with spans counted from where that text starts. */
+export interface ChunkWindow {
+  /** The document offset the window starts at: subtract it from document offsets to get window offsets, add it back to the answers' spans. */
+  readonly start: number;
+  /** The text of the window's chunks: every line completion and hover at the offset read. */
+  readonly text: string;
+  /** `documentAround`, moved by `-start`; `use` lines above the window get negative spans. */
+  readonly document: AqDocument;
+}
+
+/**
+ * `documentAround` with the text it covers, counted from the window's start. Completion and hover
+ * read only the lines of the query at the cursor (and the `use` line in force), all inside the
+ * window, so on the window they answer what they answer on the whole text (a test compares them
+ * at every offset), and no keystroke needs the whole text as one string: the window is made of
+ * the chunks' own texts.
+ */
+export function windowAround(chunked: ChunkedDocument, offset: number): ChunkWindow {
+  const { first, at } = chunksAround(chunked, offset);
+  const firstChunk = chunked.chunks[first];
+  if (firstChunk === undefined) return { start: 0, text: '', document: { textLength: 0, uses: [], queries: [], comments: [], problems: [] } };
+  const start = firstChunk.offset;
+  const texts: string[] = [];
+  const document: AqDocument = { textLength: 0, uses: [], queries: [], comments: [], problems: [] };
+  // The window's copy of each `use` directive in the document, so that a query's source is one of the window's uses, as on the whole document.
+  const windowUses = new Map<UseDirective, UseDirective>();
+  const windowUse = (use: UseDirective): UseDirective => {
+    let moved = windowUses.get(use);
+    if (moved === undefined) {
+      moved = shiftUse(use, -start);
+      windowUses.set(use, moved);
+      document.uses.push(moved);
+    }
+    return moved;
+  };
+  if (firstChunk.inheritedUse !== undefined) windowUse(firstChunk.inheritedUse);
+  for (let i = first; i <= at; i++) {
+    const chunk = chunked.chunks[i];
+    for (const use of chunk.uses) windowUse(use);
+    const queries = placeQueries(chunk, chunk.offset - start, (source) => {
+      if (source === undefined) return undefined;
+      const placed = source === INHERITED_USE ? chunk.inheritedUse : chunk.uses[chunk.parsed.uses.indexOf(source)];
+      return placed === undefined ? undefined : windowUse(placed);
+    });
+    for (const query of queries) document.queries.push(query);
+    texts.push(chunk.text);
+  }
+  const text = texts.length === 1 ? texts[0] : texts.join('');
+  document.textLength = text.length;
+  return { start, text, document };
+}
+
 /**
  * Creates a parser for the successive versions of one document. Chunks whose text and place are
  * unchanged since the previous call keep their objects (and so their placed nodes); moved chunks
@@ -509,7 +609,11 @@ export function createIncrementalParser(maxCachedChunks = DEFAULT_MAX_CACHED_CHU
   /** Chunk text → its parse at offset 0, least recently used first. */
   const parsedChunks = new Map<string, CachedChunk>();
   let previous: readonly DocumentChunk[] = [];
-  let previousText = '';
+  let previousLength = 0;
+  /** The previous version as a string, when it came as one (an edited text is never copied whole). */
+  let previousText: string | undefined = '';
+  /** The previous version's revision, when it came as an edited text. */
+  let previousRevision: object | undefined;
 
   const parseChunk = (chunkText: string): CachedChunk => {
     let cached = parsedChunks.get(chunkText);
@@ -549,30 +653,41 @@ export function createIncrementalParser(maxCachedChunks = DEFAULT_MAX_CACHED_CHU
   };
 
   /**
-   * Only the text between the chunks that lie in the common prefix of the old and new text and
-   * those that lie in the common suffix is cut into chunks again, from the last chunk of the
-   * prefix (the line after it may now join it) until a chunk start of the old end is reached; the
-   * chunks around keep their parses.
+   * Only the text between the chunks that lie before the change and those that lie after it is
+   * cut into chunks again, from the last chunk before it (the line after that chunk may now join
+   * it) until a chunk start of the old text after the change is reached; the chunks around keep
+   * their parses. The text is read through `slice`, from the first re-cut chunk to a few chunks
+   * past the change (further only when the scan does not stop there).
    */
-  const parseChunks = (text: string): ChunkedDocument => {
+  const reparse = (change: TextChange, text: Pick<EditedText, 'length' | 'slice'>): ChunkedDocument => {
     const old = previous;
-    const delta = text.length - previousText.length;
-    const prefix = commonPrefixLength(previousText, text);
-    const suffix = commonSuffixLength(previousText, text, Math.min(previousText.length, text.length) - prefix);
+    const delta = text.length - previousLength;
     let matchingBefore = 0;
-    while (matchingBefore < old.length && old[matchingBefore].offset + old[matchingBefore].text.length <= prefix) matchingBefore++;
+    while (matchingBefore < old.length && old[matchingBefore].offset + old[matchingBefore].text.length <= change.start) matchingBefore++;
     const kept = Math.max(0, matchingBefore - 1);
     const scanFrom = kept < old.length ? old[kept].offset : 0;
-    const oldSuffixStart = previousText.length - suffix;
     let firstAfter = old.length;
-    while (firstAfter - 1 > kept && old[firstAfter - 1].offset >= oldSuffixStart && old[firstAfter - 1].offset + delta > scanFrom) firstAfter--;
+    while (firstAfter - 1 > kept && old[firstAfter - 1].offset >= change.oldEnd && old[firstAfter - 1].offset + delta > scanFrom) firstAfter--;
     const changedEnd = firstAfter < old.length ? old[firstAfter].offset + delta : text.length;
-    let candidate = firstAfter;
-    const { starts, stoppedAt } = scanChunkStarts(text, scanFrom, (offset) => {
-      if (offset < changedEnd) return false;
-      while (candidate < old.length && old[candidate].offset + delta < offset) candidate++;
-      return candidate < old.length && old[candidate].offset + delta === offset;
-    });
+    // The window ends at an old chunk start after `firstAfter`'s: the line break before it lies
+    // after the change, so it is a line start of the new text too, and every line the scan
+    // classifies is whole.
+    let windowEndChunk = firstAfter + 1;
+    let scanned: { starts: number[]; stoppedAt: number | undefined; window: string };
+    let candidate: number;
+    for (;;) {
+      const windowEnd = windowEndChunk < old.length ? old[windowEndChunk].offset + delta : text.length;
+      const window = text.slice(scanFrom, windowEnd);
+      candidate = firstAfter;
+      const { starts, stoppedAt } = scanChunkStarts(window, scanFrom, windowEnd === text.length, (offset) => {
+        if (offset < changedEnd) return false;
+        while (candidate < old.length && old[candidate].offset + delta < offset) candidate++;
+        return candidate < old.length && old[candidate].offset + delta === offset;
+      });
+      scanned = { starts, stoppedAt, window };
+      if (stoppedAt !== undefined || windowEnd === text.length) break;
+      windowEndChunk += 2 * (windowEndChunk - firstAfter);
+    }
 
     const chunks: DocumentChunk[] = old.slice(0, kept);
     const last = chunks[chunks.length - 1];
@@ -583,18 +698,44 @@ export function createIncrementalParser(maxCachedChunks = DEFAULT_MAX_CACHED_CHU
       queryCount += chunk.parsed.queries.length;
       if (chunk.uses.length > 0) currentUse = chunk.uses[chunk.uses.length - 1];
     };
+    const { starts, stoppedAt, window } = scanned;
     const end = stoppedAt ?? text.length;
     for (let i = 0; i < starts.length; i++) {
       const offset = starts[i];
-      const chunkText = text.slice(offset, i + 1 < starts.length ? starts[i + 1] : end);
+      const chunkText = window.slice(offset - scanFrom, (i + 1 < starts.length ? starts[i + 1] : end) - scanFrom);
       add(place(parseChunk(chunkText), offset, queryCount, currentUse, old[kept + i]));
     }
     if (stoppedAt !== undefined) {
       for (let k = candidate; k < old.length; k++) add(place(old[k], old[k].offset + delta, queryCount, currentUse, old[k]));
     }
     previous = chunks;
-    previousText = text;
+    previousLength = text.length;
     return { textLength: text.length, chunks };
+  };
+
+  /** The previous version's text: kept when it came as a string, else put back together from its chunks (which hold all of it). */
+  const previousWholeText = (): string => previousText ?? previous.map((chunk) => chunk.text).join('');
+
+  /** Finds the change by comparing the whole texts (a string, or an edited text whose change is not known). */
+  const reparseText = (text: string): ChunkedDocument => {
+    const before = previousWholeText();
+    const prefix = commonPrefixLength(before, text);
+    const suffix = commonSuffixLength(before, text, Math.min(before.length, text.length) - prefix);
+    const chunked = reparse({ start: prefix, oldEnd: before.length - suffix, newEnd: text.length - suffix }, text);
+    previousText = text;
+    return chunked;
+  };
+
+  const parseChunks = (input: string | EditedText): ChunkedDocument => {
+    if (typeof input === 'string') {
+      previousRevision = undefined;
+      return reparseText(input);
+    }
+    const change = previousRevision === undefined ? undefined : input.changeSince(previousRevision);
+    previousRevision = input.revision;
+    if (change === undefined) return reparseText(input.slice(0, input.length));
+    previousText = undefined;
+    return reparse(change, input);
   };
 
   return {

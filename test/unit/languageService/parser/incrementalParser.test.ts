@@ -11,9 +11,12 @@ import {
   createIncrementalParser,
   documentAround,
   shiftExpression,
+  windowAround,
+  type EditedText,
   type IncrementalParser,
+  type TextChange,
 } from '../../../../server/src/languageService/parser/incrementalParser';
-import { getAqLanguageService } from '../../../../server/src/languageService/analyticsLanguageService';
+import { getAqLanguageService, narrowCompletions } from '../../../../server/src/languageService/analyticsLanguageService';
 import { queryAt } from '../../../../server/src/languageService/queryFacts';
 import { shopSchema } from '../languageServiceHelpers';
 import { parseAqDocument } from '../../../../server/src/languageService/parser/queryParser';
@@ -119,6 +122,112 @@ test('after any sequence of edits the incremental parse equals a full parse', ()
     }),
     { numRuns: NUM_RUNS },
   );
+});
+
+/**
+ * The simplest `EditedText`: a string and the change of each edit. The server's piece document is
+ * another (its own tests compare its changes with its texts); this one lets the parser be checked
+ * on edits alone.
+ */
+class EditedString implements EditedText {
+  revision: object = {};
+  private changes: Array<{ revision: object; change: TextChange | undefined }> = [{ revision: this.revision, change: undefined }];
+
+  constructor(public text: string) {}
+
+  get length(): number {
+    return this.text.length;
+  }
+
+  slice(start: number, end: number): string {
+    return this.text.slice(start, end);
+  }
+
+  /** Applies `change`, remembering it (or, with `forget`, that the change is unknown). */
+  edit(change: Edit, forget = false): void {
+    const start = change.at % (this.text.length + 1);
+    const end = Math.min(this.text.length, start + change.deleteCount);
+    this.text = applyEdit(this.text, change);
+    this.revision = {};
+    this.changes.push({ revision: this.revision, change: forget ? undefined : { start, oldEnd: end, newEnd: start + change.insert.length } });
+  }
+
+  changeSince(revision: object): TextChange | undefined {
+    const index = this.changes.findIndex((entry) => entry.revision === revision);
+    if (index < 0) return undefined;
+    let combined: TextChange | undefined;
+    for (const { change } of this.changes.slice(index + 1)) {
+      if (change === undefined) return undefined;
+      combined =
+        combined === undefined
+          ? change
+          : {
+              start: Math.min(combined.start, change.start),
+              oldEnd: Math.max(combined.oldEnd, change.oldEnd - combined.newEnd + combined.oldEnd),
+              newEnd: Math.max(combined.newEnd, change.oldEnd) + change.newEnd - change.oldEnd,
+            };
+    }
+    return combined ?? { start: 0, oldEnd: 0, newEnd: 0 };
+  }
+}
+
+/** `document` as the parser sees it, counting the characters it reads. */
+function watched(document: EditedString): { text: EditedText; charactersRead: () => number; reset: () => void } {
+  let read = 0;
+  const text: EditedText = {
+    get length() {
+      return document.length;
+    },
+    get revision() {
+      return document.revision;
+    },
+    slice: (start, end) => {
+      read += end - start;
+      return document.slice(start, end);
+    },
+    changeSince: (revision) => document.changeSince(revision),
+  };
+  return { text, charactersRead: () => read, reset: () => (read = 0) };
+}
+
+test('told where the edits were, the parser equals a full parse (also when a change is unknown or a string comes instead)', () => {
+  const step = fc.record({ edits: fc.array(edit, { minLength: 1, maxLength: 3 }), forget: fc.boolean(), asString: fc.boolean() });
+  fc.assert(
+    fc.property(baseDocument, fc.array(step, { minLength: 1, maxLength: 8 }), (base, steps) => {
+      const parser = createIncrementalParser();
+      const document = new EditedString(base);
+      assertSameAsFullParse(parser.parse(document), document.text);
+      for (const { edits, forget, asString } of steps) {
+        edits.forEach((change, index) => document.edit(change, forget && index === 0));
+        const chunked = parser.parseChunks(asString ? document.text : document);
+        assert.deepStrictEqual(
+          chunked.chunks.map((chunk) => chunk.offset),
+          chunkStarts(document.text),
+        );
+        assertSameAsFullParse(assembleDocument(chunked), document.text);
+      }
+    }),
+    { numRuns: NUM_RUNS },
+  );
+});
+
+test('after a keystroke in a large file, the parser reads a few chunks of it, not the whole text', () => {
+  const query = (n: number) => `### Query ${n}\nsegmentation "Event ${n}"\n  last 30 days\n\n`;
+  const document = new EditedString(Array.from({ length: 2000 }, (_, n) => query(n)).join(''));
+  const parser = createIncrementalParser();
+  const { text, charactersRead, reset } = watched(document);
+  parser.parseChunks(text);
+  assert.equal(charactersRead(), document.length, 'the first version is read whole');
+  for (const [replaced, typed] of [
+    ['### Query 1234\n', '### Query 1235\n'],
+    ['### Query 7\n', '### Query 77\n'],
+    ['"Event 1999"', '"Event 199"'],
+  ]) {
+    document.edit({ at: document.text.indexOf(replaced), deleteCount: replaced.length, insert: typed });
+    reset();
+    assertSameAsFullParse(assembleDocument(parser.parseChunks(text)), document.text);
+    assert.ok(charactersRead() > 0 && charactersRead() < 4 * query(1234).length, `${charactersRead()} characters read`);
+  }
 });
 
 test('a tiny chunk cache still gives full-parse results', () => {
@@ -290,10 +399,40 @@ function assertSameAroundEveryOffset(text: string, chunked: ReturnType<Increment
     assert.deepStrictEqual(service.complete(around, text, offset, lookup), service.complete(full, text, offset, lookup), `completion ${where}`);
     assert.deepStrictEqual(service.hover(around, text, offset, lookup), service.hover(full, text, offset, lookup), `hover ${where}`);
     assert.deepStrictEqual(queryAt(around, offset), queryAt(full, offset), `query ${where}`);
+    // The window: the same answers, with spans counted from its start, read from its own text.
+    const window = windowAround(chunked, offset);
+    const at = offset - window.start;
+    assert.equal(window.text, text.slice(window.start, window.start + window.text.length), `window text ${where}`);
+    const inWindow = service.complete(window.document, window.text, at, lookup);
+    assert.deepStrictEqual(
+      inWindow.map((candidate) => (candidate.replaceSpan ? { ...candidate, replaceSpan: shiftSpan(candidate.replaceSpan, window.start) } : candidate)),
+      service.complete(full, text, offset, lookup),
+      `completion in the window ${where}`,
+    );
+    assert.deepStrictEqual(
+      narrowCompletions(inWindow, window.text, at, 3).candidates.map((candidate) => candidate.label),
+      narrowCompletions(service.complete(full, text, offset, lookup), text, offset, 3).candidates.map((candidate) => candidate.label),
+      `narrowed completion in the window ${where}`,
+    );
+    const hover = service.hover(window.document, window.text, at, lookup);
+    assert.deepStrictEqual(
+      hover && { ...hover, span: shiftSpan(hover.span, window.start) },
+      service.hover(full, text, offset, lookup),
+      `hover in the window ${where}`,
+    );
+    assert.deepStrictEqual(
+      service.propertyValueTarget(window.document, window.text, at, lookup),
+      service.propertyValueTarget(full, text, offset, lookup),
+      `value target in the window ${where}`,
+    );
   }
 }
 
-test('completion and hover answer the same on the chunks around the cursor as on the whole document', () => {
+function shiftSpan(span: { start: number; end: number }, delta: number): { start: number; end: number } {
+  return { start: span.start + delta, end: span.end + delta };
+}
+
+test('completion and hover answer the same on the chunks around the cursor, and on their text alone, as on the whole document', () => {
   const parser = createIncrementalParser();
   assertSameAroundEveryOffset(ISSUE_EXAMPLE, parser.parseChunks(ISSUE_EXAMPLE));
   const edge =

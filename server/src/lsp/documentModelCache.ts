@@ -23,7 +23,7 @@ interface Entry<T> {
 }
 
 export function createDocumentModelCache<T>(
-  /** `parser` belongs to this document's uri: `parser.parse(document.getText())` is incremental. */
+  /** `parser` belongs to this document's uri: `parser.parse(document.getText())` (or of the document itself, when it is an `EditedText`) is incremental. */
   parse: (document: TextDocument, parser: IncrementalParser) => T,
   maxEntries = 20,
   cleanupIntervalSeconds = 60,

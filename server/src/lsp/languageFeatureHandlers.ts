@@ -14,7 +14,7 @@ import {
   type SemanticTokens,
 } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { getAqLanguageService, narrowCompletions } from '../languageService/analyticsLanguageService';
+import { getAqLanguageService, narrowCompletions, type SchemaLookup } from '../languageService/analyticsLanguageService';
 import type { CompletionCandidate } from '../languageService/analyticsTypes';
 import { lintEventFile } from '../workflows/send/eventFileLint';
 import { documentPathOf, isAqDocument, isEventFileDocument, isJqlDocument } from './documentPath';
@@ -29,6 +29,7 @@ import {
   toLspFoldingRange,
   toLspHover,
   type CompletionResolveData,
+  type PositionSource,
 } from './toLsp';
 
 interface PositionParams {
@@ -54,12 +55,12 @@ export class LanguageFeatureHandlers {
   /** The diagnostics of one document: event-file lint, JQL checks or the aq analyser. */
   diagnostics(document: TextDocument): Diagnostic[] {
     const path = documentPathOf(document.uri);
-    const text = document.getText();
     const context = this.context;
+    // An aq document is checked chunk by chunk: its whole text is not needed (nor built).
     const problems = isEventFileDocument(document)
-      ? lintEventFile(document.uri, text, { schema: context.jqlSchema(path) })
+      ? lintEventFile(document.uri, document.getText(), { schema: context.jqlSchema(path) })
       : isJqlDocument(document)
-        ? this.service.validateJql(text, context.jqlSchema(path))
+        ? this.service.validateJql(document.getText(), context.jqlSchema(path))
         : [
             ...this.service.validateChunked(context.chunks(document), context.schemaLookup(path), context.validationOptions(path)),
             ...(context.runDiagnostics?.(document) ?? []),
@@ -76,17 +77,24 @@ export class LanguageFeatureHandlers {
       params,
       token,
       'completion',
-      (document, text, offset, path, propertyValues) => {
-        const candidates = isJqlDocument(document)
-          ? this.service.completeJql(text, offset, this.context.jqlSchema(path))
-          : this.service.complete(this.service.documentAround(this.context.chunks(document), offset), text, offset, this.context.schemaLookup(path), {
-              propertyValues,
-            });
-        const narrowed = narrowCompletions(candidates, text, offset);
+      (document, offset, path, propertyValues) => {
+        let text: string;
+        let at: number;
+        let positions: PositionSource;
+        let candidates: CompletionCandidate[];
+        if (isJqlDocument(document)) {
+          [text, at, positions] = [document.getText(), offset, document];
+          candidates = this.service.completeJql(text, offset, this.context.jqlSchema(path));
+        } else {
+          const around = this.aroundCursor(document, offset);
+          ({ text, at, positions } = around);
+          candidates = around.complete(this.context.schemaLookup(path), propertyValues);
+        }
+        const narrowed = narrowCompletions(candidates, text, at);
         const list = this.nextList++;
         this.recentLists.push({ list, candidates: narrowed.candidates });
         if (this.recentLists.length > RESOLVABLE_LISTS) this.recentLists.shift();
-        return toLspCompletionList(document, narrowed.candidates, this.context.canDefaultEditRange(), {
+        return toLspCompletionList(positions, narrowed.candidates, this.context.canDefaultEditRange(), {
           isIncomplete: narrowed.isIncomplete,
           resolveList: list,
         });
@@ -95,15 +103,30 @@ export class LanguageFeatureHandlers {
     );
   }
 
+  /**
+   * What completion and hover in an aq document read: the chunks around the cursor, as text with
+   * the cursor's offset in it and the document's positions of its offsets. A keystroke in a large
+   * file so never builds the file's whole text.
+   */
+  private aroundCursor(document: TextDocument, offset: number) {
+    const window = this.service.windowAround(this.context.chunks(document), offset);
+    const at = offset - window.start;
+    const positions: PositionSource = window.start === 0 ? document : { positionAt: (windowOffset) => document.positionAt(window.start + windowOffset) };
+    return {
+      text: window.text,
+      at,
+      positions,
+      complete: (schemas: SchemaLookup, propertyValues: string[] | undefined) =>
+        this.service.complete(window.document, window.text, at, schemas, { propertyValues }),
+      hover: (schemas: SchemaLookup) => this.service.hover(window.document, window.text, at, schemas),
+      valueTarget: (schemas: SchemaLookup) => this.service.propertyValueTarget(window.document, window.text, at, schemas),
+    };
+  }
+
   /** Values of the event property at the cursor from the source; undefined when there is no such cursor or no answer. */
   private async livePropertyValues(document: TextDocument, offset: number, path: string | undefined, token: CancellationToken): Promise<string[] | undefined> {
     if (!this.context.propertyValues || !isAqDocument(document)) return undefined;
-    const target = this.service.propertyValueTarget(
-      this.service.documentAround(this.context.chunks(document), offset),
-      document.getText(),
-      offset,
-      this.context.schemaLookup(path),
-    );
+    const target = this.aroundCursor(document, offset).valueTarget(this.context.schemaLookup(path));
     if (!target) return undefined;
     const abort = abortSignalFor(token);
     try {
@@ -126,11 +149,14 @@ export class LanguageFeatureHandlers {
   }
 
   hover(params: PositionParams, token: CancellationToken) {
-    return this.atPosition(params, token, 'hover', (document, text, offset, path) => {
-      const hover = isJqlDocument(document)
-        ? this.service.hoverJql(text, offset, this.context.jqlSchema(path))
-        : this.service.hover(this.service.documentAround(this.context.chunks(document), offset), text, offset, this.context.schemaLookup(path));
-      return hover ? toLspHover(document, hover) : null;
+    return this.atPosition(params, token, 'hover', (document, offset, path) => {
+      if (isJqlDocument(document)) {
+        const hover = this.service.hoverJql(document.getText(), offset, this.context.jqlSchema(path));
+        return hover ? toLspHover(document, hover) : null;
+      }
+      const around = this.aroundCursor(document, offset);
+      const hover = around.hover(this.context.schemaLookup(path));
+      return hover ? toLspHover(around.positions, hover) : null;
     });
   }
 
@@ -203,7 +229,7 @@ export class LanguageFeatureHandlers {
     params: PositionParams,
     token: CancellationToken,
     label: string,
-    compute: (document: TextDocument, text: string, offset: number, path: string | undefined, extra: Extra | undefined) => T | null,
+    compute: (document: TextDocument, offset: number, path: string | undefined, extra: Extra | undefined) => T | null,
     prepare?: (document: TextDocument, offset: number, path: string | undefined) => Promise<Extra | undefined>,
   ) {
     await this.context.schemaReadyAt(params.textDocument.uri, params.position);
@@ -214,7 +240,7 @@ export class LanguageFeatureHandlers {
       () => {
         const document = this.context.document(params.textDocument.uri);
         if (!document || isEventFileDocument(document)) return null;
-        return compute(document, document.getText(), document.offsetAt(params.position), documentPathOf(document.uri), extra);
+        return compute(document, document.offsetAt(params.position), documentPathOf(document.uri), extra);
       },
       null,
       label,

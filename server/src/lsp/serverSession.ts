@@ -17,7 +17,7 @@ import {
   type WorkspaceFolder,
 } from 'vscode-languageserver';
 import type { NotificationType as AqNotificationType, RequestType as AqRequestType } from 'vscode-languageserver-protocol';
-import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   getAqLanguageService,
   sourceRefOf,
@@ -43,6 +43,7 @@ import type { QueryEngine } from '../queryEngine/queryEngineTypes';
 import { WorkspaceEngines } from '../queryEngine/workspaceEngines';
 import { registerDiagnosticsPullSupport, registerDiagnosticsPushSupport, type DiagnosticsSupport, type DocumentValidator } from './diagnosticsSupport';
 import { createDocumentModelCache } from './documentModelCache';
+import { PieceTextDocument } from './pieceTextDocument';
 import { documentPathOf, isAqDocument } from './documentPath';
 import { askEditorForCredentials } from './editorCredentials';
 import type { CredentialDestination } from '../protocol/credentialHostRule';
@@ -73,10 +74,14 @@ const ENGINE_CHANGE_COALESCE_MS = 50;
 
 export class ServerSession implements ServerContext {
   readonly log: ServerLog;
-  readonly documents = new TextDocuments(TextDocument);
+  /** Kept in pieces, so that a keystroke in a large file never rebuilds its whole text. */
+  readonly documents = new TextDocuments(PieceTextDocument);
   readonly cacheDir = defaultCacheDir();
   private readonly service = getAqLanguageService();
-  private readonly models = createDocumentModelCache<ChunkedDocument>((document, parser) => parser.parseChunks(document.getText()));
+  // A piece document tells the parser what changed, so the parser reads only that part of it.
+  private readonly models = createDocumentModelCache<ChunkedDocument>((document, parser) =>
+    parser.parseChunks(document instanceof PieceTextDocument ? document : document.getText()),
+  );
   private engines: WorkspaceEngines | undefined;
   private diagnosticsSupport: DiagnosticsSupport | undefined;
   private settingsResolver: SettingsResolver | undefined;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { CompletionList, Diagnostic, DocumentSymbol, FoldingRange, Range } from 'vscode-languageserver-protocol';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import { fileUri, shopWorkspace, startSession, type LspSession } from './lspHarness';
 
 const EXAMPLE = `use mixpanel "shop"
@@ -109,6 +110,77 @@ describe('language server properties (fast-check)', () => {
         await session.connection.sendRequest('textDocument/semanticTokens/full', { textDocument: { uri } });
       }),
       { numRuns: 60 },
+    );
+    assert.equal(session.child.exitCode, null);
+  });
+});
+
+describe('incremental edits (fast-check)', () => {
+  let session: LspSession;
+  let root: string;
+
+  before(async () => {
+    root = shopWorkspace();
+    session = await startSession({ rootDir: root, pull: true });
+  });
+  after(async () => {
+    await session?.close();
+  });
+
+  // Large enough to be kept in several pieces and parsed in many chunks.
+  const LARGE = Array.from({ length: 14 }, () => EXAMPLE).join('\n');
+
+  it('after any keystrokes sent as ranges, every answer equals that of the same text opened afresh', async () => {
+    let documents = 0;
+    const ask = async (uri: string, position: { line: number; character: number }) => ({
+      diagnostics: ((await session.connection.sendRequest('textDocument/diagnostic', { textDocument: { uri } })) as { items: Diagnostic[] }).items,
+      completion: await session.connection.sendRequest('textDocument/completion', { textDocument: { uri }, position }),
+      hover: await session.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position }),
+      symbols: await session.connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri } }),
+      folding: await session.connection.sendRequest('textDocument/foldingRange', { textDocument: { uri } }),
+      tokens: await session.connection.sendRequest('textDocument/semanticTokens/full', { textDocument: { uri } }),
+    });
+    // Completion items carry the number of the answer they came in (for resolve); that differs between any two answers.
+    const withoutAnswerNumbers = (answers: Awaited<ReturnType<typeof ask>>) =>
+      JSON.parse(
+        JSON.stringify(answers, (key, value: unknown) =>
+          key === 'data' && typeof value === 'object' && value !== null && 'list' in value ? undefined : value,
+        ),
+      );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(mutation, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 5 }),
+        fc.nat(),
+        async (keystrokes, cursorSeed) => {
+          const uri = fileUri(join(root, `edited-${++documents}.aq`));
+          let client = TextDocument.create(uri, 'aq', 1, LARGE);
+          await session.open(uri, LARGE);
+          // A first answer, so that later ones come from the incremental parse.
+          await session.connection.sendRequest('textDocument/diagnostic', { textDocument: { uri } });
+          for (const changes of keystrokes) {
+            const contentChanges = changes.map(({ at, remove, insert }) => {
+              const start = at % (client.getText().length + 1);
+              const range = { start: client.positionAt(start), end: client.positionAt(start + remove) };
+              client = TextDocument.update(client, [{ range, text: insert }], client.version);
+              return { range, text: insert };
+            });
+            await session.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: client.version + 1 }, contentChanges });
+            client = TextDocument.create(uri, 'aq', client.version + 1, client.getText());
+            await session.connection.sendRequest('textDocument/diagnostic', { textDocument: { uri } });
+          }
+          const text = client.getText();
+          const lengths = lineLengths(text);
+          const line = cursorSeed % lengths.length;
+          const position = { line, character: Math.floor(cursorSeed / lengths.length) % (lengths[line] + 1) };
+          const fresh = fileUri(join(root, `fresh-${documents}.aq`));
+          await session.open(fresh, text);
+          const edited = withoutAnswerNumbers(await ask(uri, position));
+          const opened = withoutAnswerNumbers(await ask(fresh, position));
+          assert.deepStrictEqual(edited, opened);
+          for (const closed of [uri, fresh]) await session.connection.sendNotification('textDocument/didClose', { textDocument: { uri: closed } });
+        },
+      ),
+      { numRuns: 40 },
     );
     assert.equal(session.child.exitCode, null);
   });

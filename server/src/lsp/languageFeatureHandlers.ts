@@ -14,7 +14,13 @@ import {
   type SemanticTokens,
 } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { getAqLanguageService, narrowCompletions, type SchemaLookup } from '../languageService/analyticsLanguageService';
+import {
+  getAqLanguageService,
+  narrowCompletions,
+  type CompletionOptions,
+  type PropertyValueTarget,
+  type SchemaLookup,
+} from '../languageService/analyticsLanguageService';
 import type { CompletionCandidate } from '../languageService/analyticsTypes';
 import { lintEventFile } from '../workflows/send/eventFileLint';
 import { documentPathOf, isAqDocument, isEventFileDocument, isJqlDocument } from './documentPath';
@@ -39,6 +45,14 @@ interface PositionParams {
 
 interface DocumentParams {
   textDocument: { uri: string };
+}
+
+/** What completion found before it ran: live values to offer, or (with no value to look up) the answer itself, for one version and offset. */
+interface PreparedCompletion {
+  propertyValues?: string[];
+  version?: number;
+  offset?: number;
+  answer?: CompletionCandidate[];
 }
 
 /** How many recent completion answers keep their documentation for `completionItem/resolve`. */
@@ -73,11 +87,11 @@ export class LanguageFeatureHandlers {
    * holds (cached, and given up when the user types on: the cancelled request aborts the lookup).
    */
   completion(params: PositionParams, token: CancellationToken) {
-    return this.atPosition<ReturnType<typeof toLspCompletionList>, string[]>(
+    return this.atPosition<ReturnType<typeof toLspCompletionList>, PreparedCompletion>(
       params,
       token,
       'completion',
-      (document, offset, path, propertyValues) => {
+      (document, offset, path, prepared) => {
         let text: string;
         let at: number;
         let positions: PositionSource;
@@ -88,7 +102,8 @@ export class LanguageFeatureHandlers {
         } else {
           const around = this.aroundCursor(document, offset);
           ({ text, at, positions } = around);
-          candidates = around.complete(this.context.schemaLookup(path), propertyValues);
+          const answered = prepared?.version === document.version && prepared.offset === offset ? prepared.answer : undefined;
+          candidates = answered ?? around.complete(this.context.schemaLookup(path), { propertyValues: prepared?.propertyValues });
         }
         const narrowed = narrowCompletions(candidates, text, at);
         const list = this.nextList++;
@@ -99,7 +114,7 @@ export class LanguageFeatureHandlers {
           resolveList: list,
         });
       },
-      (document, offset, path) => this.livePropertyValues(document, offset, path, token),
+      (document, offset, path) => this.prepareCompletion(document, offset, path, token),
     );
   }
 
@@ -116,25 +131,30 @@ export class LanguageFeatureHandlers {
       text: window.text,
       at,
       positions,
-      complete: (schemas: SchemaLookup, propertyValues: string[] | undefined) =>
-        this.service.complete(window.document, window.text, at, schemas, { propertyValues }),
+      complete: (schemas: SchemaLookup, options: CompletionOptions) => this.service.complete(window.document, window.text, at, schemas, options),
       hover: (schemas: SchemaLookup) => this.service.hover(window.document, window.text, at, schemas),
-      valueTarget: (schemas: SchemaLookup) => this.service.propertyValueTarget(window.document, window.text, at, schemas),
     };
   }
 
-  /** Values of the event property at the cursor from the source; undefined when there is no such cursor or no answer. */
-  private async livePropertyValues(document: TextDocument, offset: number, path: string | undefined, token: CancellationToken): Promise<string[] | undefined> {
-    if (!this.context.propertyValues || !isAqDocument(document)) return undefined;
-    const target = this.aroundCursor(document, offset).valueTarget(this.context.schemaLookup(path));
-    if (!target) return undefined;
+  /**
+   * Completes once without live values; only when that finds the cursor at the value of an event
+   * property are the source's values looked up (and completion runs again, with them). Otherwise
+   * — nearly always — the answer is kept for the version and offset it was computed at, instead
+   * of being computed a second time.
+   */
+  private async prepareCompletion(document: TextDocument, offset: number, path: string | undefined, token: CancellationToken): Promise<PreparedCompletion> {
+    if (!isAqDocument(document)) return {};
+    let target: PropertyValueTarget | undefined;
+    const answer = this.aroundCursor(document, offset).complete(this.context.schemaLookup(path), { onValueTarget: (found) => (target = found) });
+    if (!target || !this.context.propertyValues) return { version: document.version, offset, answer };
+    const found: PropertyValueTarget = target;
     const abort = abortSignalFor(token);
     try {
-      return await this.context.propertyValues(path, target, abort.signal);
+      return { propertyValues: await this.context.propertyValues(path, found, abort.signal) };
     } catch (error) {
       // No values is an answer too: the schema's examples are still offered.
-      if (!abort.signal.aborted) this.context.log.info(formatError(`aq: looking up values of "${target.property}" failed`, error));
-      return undefined;
+      if (!abort.signal.aborted) this.context.log.info(formatError(`aq: looking up values of "${found.property}" failed`, error));
+      return {};
     } finally {
       abort.dispose();
     }

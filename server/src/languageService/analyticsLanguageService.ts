@@ -5,7 +5,8 @@
  * the schema lookup) and never throws on user input.
  */
 import type { AnalyticsSchema, CompletionCandidate, FoldingSpan, HoverInfo, QueryDiagnostic, QuerySymbol, ValidationOptions } from './analyticsTypes';
-import { completeQuery, propertyValueTarget, type CompletionOptions, type PropertyValueTarget } from './features/completeQuery';
+import { completeNarrowed, completeQuery, propertyValueTarget, type CompletionOptions, type PropertyValueTarget } from './features/completeQuery';
+import type { NarrowedCompletions } from './completionNarrowing';
 import { documentSymbols, foldingRanges } from './features/documentSymbols';
 import { hoverQuery } from './features/hoverQuery';
 import { queryAt } from './queryFacts';
@@ -45,6 +46,11 @@ export interface AqLanguageService {
   windowAround(chunked: ChunkedDocument, offset: number): ChunkWindow;
   /** `options.propertyValues`: values the host looked up live for the `propertyValueTarget` at the same offset. */
   complete(document: AqDocument, text: string, offset: number, schemas: SchemaLookup, options?: CompletionOptions): CompletionCandidate[];
+  /**
+   * `narrowCompletions(complete(…), text, offset, limit)` — what an editor is sent — building only
+   * the candidates it keeps of the long lists (thousands of event names).
+   */
+  completeNarrowed(document: AqDocument, text: string, offset: number, schemas: SchemaLookup, options?: CompletionOptions, limit?: number): NarrowedCompletions;
   /** The event property whose value is being typed at `offset`, for the host to look up live values of. */
   propertyValueTarget(document: AqDocument, text: string, offset: number, schemas: SchemaLookup): PropertyValueTarget | undefined;
   hover(document: AqDocument, text: string, offset: number, schemas: SchemaLookup): HoverInfo | undefined;
@@ -76,6 +82,8 @@ const service: AqLanguageService = {
   documentAround: (chunked, offset) => documentAround(chunked, offset),
   windowAround: (chunked, offset) => windowAround(chunked, offset),
   complete: (document, text, offset, schemas, options) => guarded<CompletionCandidate[]>([], () => completeQuery(document, text, offset, schemas, options)),
+  completeNarrowed: (document, text, offset, schemas, options, limit) =>
+    guarded<NarrowedCompletions>({ candidates: [], isIncomplete: false }, () => completeNarrowed(document, text, offset, schemas, options, limit)),
   propertyValueTarget: (document, text, offset, schemas) =>
     guarded<PropertyValueTarget | undefined>(undefined, () => propertyValueTarget(document, text, offset, schemas)),
   hover: (document, _text, offset, schemas) => guarded<HoverInfo | undefined>(undefined, () => hoverQuery(document, offset, schemas)),

@@ -76,6 +76,29 @@ export function matchRank(typed: string, target: string): number {
 }
 
 /**
+ * Which of `count` candidates to keep when there are more than `limit`: the best `limit` matches
+ * of the typed text (by match, then by the candidates' own order), as indices in that order.
+ * `typedAt(index)` is the text typed for a candidate, asked in index order; `filterTextAt(index)`
+ * what the editor matches it against.
+ */
+export function narrowedIndices(count: number, typedAt: (index: number) => string, filterTextAt: (index: number) => string, limit: number): number[] {
+  const ranked: Array<{ index: number; rank: number }> = [];
+  let prefixes = 0;
+  for (let index = 0; index < count; index++) {
+    const rank = matchRank(typedAt(index), filterTextAt(index));
+    if (rank < 0) continue;
+    ranked.push({ index, rank });
+    // Prefixes rank first and ties keep the candidates' order: once `limit` of them are found, the rest cannot get in.
+    if (rank === 0 && ++prefixes === limit) break;
+  }
+  ranked.sort((a, b) => a.rank - b.rank || a.index - b.index);
+  return ranked
+    .slice(0, limit)
+    .map((entry) => entry.index)
+    .sort((a, b) => a - b);
+}
+
+/**
  * The candidates to send for a cursor at `offset` in `text`: all of them when they fit in
  * `limit`, else the best `limit` matches of the typed text (by match, then by the candidates'
  * own order), in the candidates' order.
@@ -87,28 +110,18 @@ export function narrowCompletions(
   limit = COMPLETION_LIST_LIMIT,
 ): NarrowedCompletions {
   if (candidates.length <= limit) return { candidates: [...candidates], isIncomplete: false };
-  const ranked: Array<{ index: number; rank: number }> = [];
   // Candidates of one list mostly replace the same span: the typed text is sliced once per span.
   let lastSpanStart = -1;
   let typed = '';
-  let prefixes = 0;
-  for (let index = 0; index < candidates.length; index++) {
+  const typedAt = (index: number) => {
     const candidate = candidates[index];
     const spanStart = candidate.replaceSpan?.start ?? -1;
     if (spanStart !== lastSpanStart || index === 0) {
       typed = typedBefore(candidate, text, offset);
       lastSpanStart = spanStart;
     }
-    const rank = matchRank(typed, filterTextOf(candidate));
-    if (rank < 0) continue;
-    ranked.push({ index, rank });
-    // Prefixes rank first and ties keep the candidates' order: once `limit` of them are found, the rest cannot get in.
-    if (rank === 0 && ++prefixes === limit) break;
-  }
-  ranked.sort((a, b) => a.rank - b.rank || a.index - b.index);
-  const kept = ranked
-    .slice(0, limit)
-    .map((entry) => entry.index)
-    .sort((a, b) => a - b);
+    return typed;
+  };
+  const kept = narrowedIndices(candidates.length, typedAt, (index) => filterTextOf(candidates[index]), limit);
   return { candidates: kept.map((index) => candidates[index]), isIncomplete: true };
 }

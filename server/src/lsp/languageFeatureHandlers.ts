@@ -18,6 +18,7 @@ import {
   getAqLanguageService,
   narrowCompletions,
   type CompletionOptions,
+  type NarrowedCompletions,
   type PropertyValueTarget,
   type SchemaLookup,
 } from '../languageService/analyticsLanguageService';
@@ -52,7 +53,7 @@ interface PreparedCompletion {
   propertyValues?: string[];
   version?: number;
   offset?: number;
-  answer?: CompletionCandidate[];
+  answer?: NarrowedCompletions;
 }
 
 /** How many recent completion answers keep their documentation for `completionItem/resolve`. */
@@ -92,20 +93,18 @@ export class LanguageFeatureHandlers {
       token,
       'completion',
       (document, offset, path, prepared) => {
-        let text: string;
-        let at: number;
+        let narrowed: NarrowedCompletions;
         let positions: PositionSource;
-        let candidates: CompletionCandidate[];
         if (isJqlDocument(document)) {
-          [text, at, positions] = [document.getText(), offset, document];
-          candidates = this.service.completeJql(text, offset, this.context.jqlSchema(path));
+          const text = document.getText();
+          narrowed = narrowCompletions(this.service.completeJql(text, offset, this.context.jqlSchema(path)), text, offset);
+          positions = document;
         } else {
           const around = this.aroundCursor(document, offset);
-          ({ text, at, positions } = around);
           const answered = prepared?.version === document.version && prepared.offset === offset ? prepared.answer : undefined;
-          candidates = answered ?? around.complete(this.context.schemaLookup(path), { propertyValues: prepared?.propertyValues });
+          narrowed = answered ?? around.complete(this.context.schemaLookup(path), { propertyValues: prepared?.propertyValues });
+          positions = around.positions;
         }
-        const narrowed = narrowCompletions(candidates, text, at);
         const list = this.nextList++;
         this.recentLists.push({ list, candidates: narrowed.candidates });
         if (this.recentLists.length > RESOLVABLE_LISTS) this.recentLists.shift();
@@ -119,19 +118,17 @@ export class LanguageFeatureHandlers {
   }
 
   /**
-   * What completion and hover in an aq document read: the chunks around the cursor, as text with
-   * the cursor's offset in it and the document's positions of its offsets. A keystroke in a large
-   * file so never builds the file's whole text.
+   * Completion and hover in an aq document, run on the chunks around the cursor (their text and
+   * the cursor's offset in it), with the document's positions of offsets in that text. A
+   * keystroke in a large file so never builds the file's whole text.
    */
   private aroundCursor(document: TextDocument, offset: number) {
     const window = this.service.windowAround(this.context.chunks(document), offset);
     const at = offset - window.start;
     const positions: PositionSource = window.start === 0 ? document : { positionAt: (windowOffset) => document.positionAt(window.start + windowOffset) };
     return {
-      text: window.text,
-      at,
       positions,
-      complete: (schemas: SchemaLookup, options: CompletionOptions) => this.service.complete(window.document, window.text, at, schemas, options),
+      complete: (schemas: SchemaLookup, options: CompletionOptions) => this.service.completeNarrowed(window.document, window.text, at, schemas, options),
       hover: (schemas: SchemaLookup) => this.service.hover(window.document, window.text, at, schemas),
     };
   }

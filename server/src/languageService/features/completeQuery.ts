@@ -26,6 +26,7 @@ import type { SourceRef } from '../../queryContract/querySpec';
 import { eventPropertyScope, sortedEvents, userPropertyScope, type PropertyScope } from '../schemaNames';
 import { UNITS_BY_KIND, lookupSafely, queryEvents, sourceRefOf, type SchemaLookup } from '../queryFacts';
 import { QUERY_KIND_DESCRIPTIONS, SOURCE_DESCRIPTIONS, eventDocumentation, formatCount, propertyDocumentation } from '../schemaDocs';
+import { COMPLETION_LIST_LIMIT, narrowCompletions, narrowedIndices, type NarrowedCompletions } from '../completionNarrowing';
 
 /** The value position of an event property (`properties["plan"] == "|"`), which live values can fill. */
 export interface PropertyValueTarget {
@@ -81,22 +82,78 @@ function eventCandidates(schema: AnalyticsSchema): CompletionCandidate[] {
   return candidates;
 }
 
-/** The schema's event candidates replacing `replaceSpan`, their escaped names wrapped in `before`/`after`. */
-function eventItems(schema: AnalyticsSchema, replaceSpan: TextSpan, before: string, after: string): CompletionCandidate[] {
+const eventInsertTextCache = new WeakMap<AnalyticsSchema, Map<string, string[]>>();
+
+/** The schema's escaped event names wrapped in `before`/`after` (a handful of wrappings occur), built once per schema. */
+function eventInsertTexts(schema: AnalyticsSchema, before: string, after: string): string[] {
+  let byWrapping = eventInsertTextCache.get(schema);
+  if (byWrapping === undefined) {
+    byWrapping = new Map();
+    eventInsertTextCache.set(schema, byWrapping);
+  }
+  const key = `${before}\u0000${after}`;
+  let texts = byWrapping.get(key);
+  if (texts === undefined) {
+    texts = eventCandidates(schema).map((candidate) => before + candidate.insertText + after);
+    byWrapping.set(key, texts);
+  }
+  return texts;
+}
+
+/**
+ * The schema's event candidates replacing `replaceSpan`, their escaped names wrapped in
+ * `before`/`after`. With `narrowing`, only those `narrowCompletions` would keep are built (it
+ * says whether some were left out): a schema can hold 10,000 events, and building an item for
+ * each on every keystroke, to send a hundred, is most of what completing an event name costs.
+ * Both ways pick by the same function (`narrowedIndices`), and a test compares them.
+ */
+function eventItems(
+  schema: AnalyticsSchema,
+  replaceSpan: TextSpan,
+  before: string,
+  after: string,
+  line: LineContext,
+  narrowing?: Narrowing,
+): CompletionCandidate[] {
+  const candidates = eventCandidates(schema);
+  const insertTexts = eventInsertTexts(schema, before, after);
   // Built field by field: with 10,000 events an object spread per candidate is the slow part.
-  return eventCandidates(schema).map((c) => {
+  const item = (index: number): CompletionCandidate => {
+    const c = candidates[index];
     const result: CompletionCandidate = {
       label: c.label,
       kind: c.kind,
       detail: c.detail,
       documentation: c.documentation,
-      insertText: before + c.insertText + after,
+      insertText: insertTexts[index],
       replaceSpan,
       sortText: c.sortText,
     };
     if (c.deprecated) result.deprecated = true;
     return result;
-  });
+  };
+  if (narrowing !== undefined) narrowing.applied = true;
+  if (narrowing === undefined || candidates.length <= narrowing.limit) return candidates.map((_, index) => item(index));
+  // Every item replaces the same span, so the typed text is the same for all; each is matched on its insert text.
+  const typed = replaceSpan.start < line.offset ? line.text.slice(replaceSpan.start, line.offset) : '';
+  narrowing.isIncomplete = true;
+  return narrowedIndices(
+    candidates.length,
+    () => typed,
+    (index) => insertTexts[index],
+    narrowing.limit,
+  ).map(item);
+}
+
+/**
+ * Asks the completion below to narrow a long list itself: only event lists do (they are the long
+ * ones). `isIncomplete` is set when one did and left candidates out.
+ */
+interface Narrowing {
+  readonly limit: number;
+  isIncomplete: boolean;
+  /** Set when a list was narrowed where it was built. */
+  applied: boolean;
 }
 
 const propertyCandidateCache = new WeakMap<PropertyScope, Array<{ candidate: CompletionCandidate; property: PropertySchema }>>();
@@ -198,7 +255,7 @@ function blockBefore(document: AqDocument, offset: number): QueryBlock | undefin
 // Contexts
 // ---------------------------------------------------------------------------------------------
 
-function completeTopLevel(line: LineContext, schemas: SchemaLookup, document: AqDocument): CompletionCandidate[] {
+function completeTopLevel(line: LineContext, schemas: SchemaLookup, document: AqDocument, narrowing?: Narrowing): CompletionCandidate[] {
   const { prefix } = line;
   const stringStart = openStringStart(prefix);
   if (stringStart === -2 || prefix.startsWith('#')) return [];
@@ -208,13 +265,13 @@ function completeTopLevel(line: LineContext, schemas: SchemaLookup, document: Aq
     if (!schema) return [];
     const contentStart = line.lineStart + stringStart + 1;
     const { end, closed } = stringContentEnd(line);
-    return eventItems(schema, { start: contentStart, end }, '', closed ? '' : '"');
+    return eventItems(schema, { start: contentStart, end }, '', closed ? '' : '"', line, narrowing);
   }
   // Before the opening quote of a head event: insert the whole quoted name.
   if (/^(segmentation|funnel|retention)\s+(?:"(?:[^"\\]|\\.)*"\s*->\s*)*$/.test(prefix)) {
     const schema = lookupSafely(schemas, sourceRefOf(document.uses.filter((u) => u.span.end <= line.lineStart).pop()));
     if (!schema) return [];
-    return eventItems(schema, { start: line.offset, end: line.offset }, '"', '"');
+    return eventItems(schema, { start: line.offset, end: line.offset }, '"', '"', line, narrowing);
   }
   const useMatch = /^use\s+([A-Za-z_]*)$/.exec(prefix);
   if (useMatch) {
@@ -698,6 +755,7 @@ export function completeQuery(
   offset: number,
   schemas: SchemaLookup,
   options: CompletionOptions = {},
+  narrowing?: Narrowing,
 ): CompletionCandidate[] {
   const at = Math.max(0, Math.min(offset, text.length));
   const lineStart = text.lastIndexOf('\n', at - 1) + 1;
@@ -707,7 +765,24 @@ export function completeQuery(
   if (at > lineEnd) return [];
   const line: LineContext = { text, offset: at, lineStart, lineEnd, prefix: text.slice(lineStart, at), suffix: text.slice(at, lineEnd) };
   if (line.prefix.length > 0 && /^[ \t]/.test(line.prefix)) return completeInQuery(line, document, schemas, options);
-  return completeTopLevel(line, schemas, document);
+  return completeTopLevel(line, schemas, document, narrowing);
+}
+
+/**
+ * `narrowCompletions(completeQuery(…), text, offset, limit)`, with the long lists narrowed while
+ * they are built instead of after (see `eventItems`).
+ */
+export function completeNarrowed(
+  document: AqDocument,
+  text: string,
+  offset: number,
+  schemas: SchemaLookup,
+  options: CompletionOptions = {},
+  limit = COMPLETION_LIST_LIMIT,
+): NarrowedCompletions {
+  const narrowing: Narrowing = { limit, isIncomplete: false, applied: false };
+  const candidates = completeQuery(document, text, offset, schemas, options, narrowing);
+  return narrowing.applied ? { candidates, isIncomplete: narrowing.isIncomplete } : narrowCompletions(candidates, text, offset, limit);
 }
 
 /** Where live values of an event property would go at `offset`, if the cursor is at such a value. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { getAqLanguageService } from '../../../../server/src/languageService/analyticsLanguageService';
+import { getAqLanguageService, narrowCompletions } from '../../../../server/src/languageService/analyticsLanguageService';
 import type { AnalyticsSchema, CompletionCandidate, EventSchema } from '../../../../server/src/languageService/analyticsTypes';
 import { acceptCompletion, caret, shopSchema } from '../languageServiceHelpers';
 
@@ -296,5 +296,46 @@ describe('complete: expression starts', () => {
 
   it('offers nothing right after an operand', () => {
     assert.deepEqual(complete('segmentation "Sign Up"\n  where properties["plan"] |').items, []);
+  });
+});
+
+describe('completeNarrowed', () => {
+  /** Many events, some needing escapes, some hidden, sharing prefixes in different cases. */
+  function manyEvents(): AnalyticsSchema {
+    const events: Record<string, EventSchema> = {};
+    for (let i = 0; i < 260; i++) {
+      const name = [`Event ${i}`, `event_${i}`, `Sign "Up" ${i}`, `Ünïcode ${i}`, `Checkout\\Step ${i}`][i % 5];
+      events[name] = { name, properties: {}, ...(i % 17 === 0 ? { hidden: true } : {}) };
+    }
+    return { events, userProperties: {} };
+  }
+
+  it('answers at every offset exactly what narrowing the whole list gives', () => {
+    const text = [
+      'use mixpanel "shop"',
+      '### One',
+      'segmentation "Ev',
+      'segmentation ',
+      'funnel "Sign \\"Up\\" 1" -> "e',
+      'retention "Ü" -> "Checkout\\\\St"',
+      'segmentation "event_2" -> ',
+      '  where properties["plan"] == "fr',
+      '',
+    ].join('\n');
+    const document = service.parse(text);
+    for (const lookup of [() => manyEvents(), () => schema]) {
+      const big = lookup();
+      for (let offset = 0; offset <= text.length; offset++) {
+        for (const limit of [100, 3, 1]) {
+          const whole = service.complete(document, text, offset, () => big);
+          const narrowed = service.completeNarrowed(document, text, offset, () => big, {}, limit);
+          assert.deepStrictEqual(
+            narrowed,
+            narrowCompletions(whole, text, offset, limit),
+            `at ${offset} (${JSON.stringify(text.slice(offset - 5, offset))}), limit ${limit}`,
+          );
+        }
+      }
+    }
   });
 });

@@ -77,16 +77,17 @@ function cutIntoPieces(text: string, pieceLength: number): Piece[] {
   return pieces;
 }
 
+// A malformed change (even null) is neither kind, and `update` throws, as vscode-languageserver-textdocument does.
 function isIncrementalChange(change: TextDocumentContentChangeEvent): change is { range: Range; rangeLength?: number; text: string } {
-  const candidate = change as { range?: Range; rangeLength?: number; text?: unknown };
+  const candidate = change as { range?: Range; rangeLength?: number; text?: unknown } | null;
   return (
-    typeof candidate.text === 'string' && candidate.range !== undefined && (candidate.rangeLength === undefined || typeof candidate.rangeLength === 'number')
+    typeof candidate?.text === 'string' && candidate.range !== undefined && (candidate.rangeLength === undefined || typeof candidate.rangeLength === 'number')
   );
 }
 
 function isFullChange(change: TextDocumentContentChangeEvent): change is { text: string } {
-  const candidate = change as { range?: Range; rangeLength?: number; text?: unknown };
-  return typeof candidate.text === 'string' && candidate.range === undefined && candidate.rangeLength === undefined;
+  const candidate = change as { range?: Range; rangeLength?: number; text?: unknown } | null;
+  return typeof candidate?.text === 'string' && candidate.range === undefined && candidate.rangeLength === undefined;
 }
 
 /** The range with its ends in order, as the editor may send them reversed. */

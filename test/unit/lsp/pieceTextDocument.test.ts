@@ -156,3 +156,14 @@ test('a large file is kept in pieces: an edit leaves the other pieces as they we
   assert.equal(document.offsetAt({ line: 1999, character: 0 }), 1999 * line.length);
   assert.deepStrictEqual(document.changeSince(document.revision), { start: content.length, oldEnd: content.length, newEnd: content.length });
 });
+
+test('a change that is neither a range edit nor a whole text is refused, as by vscode-languageserver-textdocument', () => {
+  for (const malformed of [null, {}, { text: 1 }, { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }]) {
+    const document = new PieceTextDocument('file:///a.aq', 'aq', 1, 'a\n');
+    const reference = TextDocument.create('file:///a.aq', 'aq', 1, 'a\n');
+    const changes = [malformed as unknown as TextDocumentContentChangeEvent];
+    assert.throws(() => TextDocument.update(reference, changes, 2));
+    assert.throws(() => PieceTextDocument.update(document, changes, 2), /Unknown change event received/);
+    assert.equal(document.getText(), 'a\n');
+  }
+});

@@ -20,7 +20,9 @@ import { MAX_NESTING_DEPTH, nestingDepthExceeds, parseEventChunk, TOO_LONG_MARKE
 import { defaultParseWorkers, ParsePool, type ParsedChunkOf } from './parsePool';
 import { decompressionCapOf, formatBytes, localLimitsFromEnv, type LocalLimits } from './localLimits';
 import {
+  CacheEntryWriter,
   datasetCacheSettingsFromEnv,
+  finishDatasetCacheInBackground,
   readDatasetCache,
   writeDatasetCacheInBackground,
   type CachedRows,
@@ -123,8 +125,19 @@ async function loadDataset(path: string, files: SourceFiles, options: LoadOption
       return dataset;
     }
   }
-  const { dataset, rows, profileLines } = await readDataset(files, options.signal, options.parseWorkers, options.extract, limits, cacheable);
-  if (cacheable) {
+  // The entry is written while the source loads: its line text goes straight to the file (see readDataset).
+  const writer = cacheable && settings ? await CacheEntryWriter.create(settings, identity).catch(() => undefined) : undefined;
+  let read: Awaited<ReturnType<typeof readDataset>>;
+  try {
+    read = await readDataset(files, options.signal, options.parseWorkers, options.extract, limits, writer);
+  } catch (error) {
+    writer?.abandon();
+    // The cache folder could not take the text (a full disk): load again, keeping it in memory.
+    if (error instanceof LineTextNotWritten) return (await readDataset(files, options.signal, options.parseWorkers, options.extract, limits)).dataset;
+    throw error;
+  }
+  const { dataset, rows, profileLines } = read;
+  if (writer && settings) {
     const { skipped, duplicates } = dataset;
     const entry: CacheEntryOf = {
       settings,
@@ -135,10 +148,14 @@ async function loadDataset(path: string, files: SourceFiles, options: LoadOption
     };
     const loaded = loadedRows.get(dataset)!;
     cacheEntries.set(loaded, entry);
-    writeEntryOf(loaded, entry);
+    // The rest of the entry, after the answer (the caller does not wait for it).
+    startWrite(loaded, entry, () => finishDatasetCacheInBackground(writer, entry.rows, rows.lines));
   }
   return dataset;
 }
+
+/** The line text of a load could not be written to the cache entry that was to hold it. */
+class LineTextNotWritten extends Error {}
 
 /** Where a loaded dataset's cache entry is and what it holds, so columns read later can be added to it. */
 interface CacheEntryOf {
@@ -163,7 +180,11 @@ function writeEntryOf(rows: LoadedRows, entry: CacheEntryOf): void {
     entry.again = true;
     return;
   }
-  entry.writing = writeDatasetCacheInBackground(entry.settings, entry.identity, entry.rows).then(() => {
+  startWrite(rows, entry, () => writeDatasetCacheInBackground(entry.settings, entry.identity, entry.rows));
+}
+
+function startWrite(rows: LoadedRows, entry: CacheEntryOf, write: () => Promise<void>): void {
+  entry.writing = write().then(() => {
     entry.writing = undefined;
     if (entry.again) {
       entry.again = false;
@@ -519,7 +540,7 @@ async function readDataset(
   parseWorkers: number | undefined,
   extract: ExtractRequest | undefined,
   limits: ReadLimits,
-  keepProfileLines = false,
+  writer?: CacheEntryWriter,
 ): Promise<{ dataset: LocalDataset; rows: LoadedRows; profileLines: string[] }> {
   const request = extract && extract.properties.length > 0 ? { properties: [...new Set(extract.properties)], events: extract.events } : undefined;
   const collector = new ChunkCollector(request?.properties.length ?? 0);
@@ -530,10 +551,20 @@ async function readDataset(
   // Starting workers costs tens of milliseconds: small sources parse faster on this thread.
   const workers = parseWorkers ?? (total >= PARALLEL_PARSE_BYTES ? defaultParseWorkers() : 0);
   const pool = workers > 0 ? new ParsePool(workers) : undefined;
+  // With an entry being written, each chunk's lines go to its file as soon as they are parsed, and
+  // the dataset reads them back from there on first use (as one read from the cache later does):
+  // the text, most of a source, is never all in memory. Without, the text is kept in memory.
+  const keepLines: LineKeeper = writer
+    ? (parsed, work, _pieces, release) => writer.appendLines(work, parsed.starts, parsed.ends, release)
+    : (parsed, work, pieces, release) => {
+        const located = locateLines(parsed, work, pieces, collector.buffers);
+        release();
+        return located;
+      };
   const readEvents = async (): Promise<void> => {
     try {
       for (const file of files.events) {
-        await forEachChunk(file, signal, pool, request, limits, collector.buffers, (parsed, lines, firstLine) => {
+        await forEachChunk(file, signal, pool, request, limits, keepLines, (parsed, lines, firstLine) => {
           parsed.skippedLines.forEach((line, i) => skipped.push({ file, line: firstLine + line, reason: parsed.skippedReasons[i] }));
           collector.addChunk(parsed, lines);
         });
@@ -543,17 +574,29 @@ async function readDataset(
     }
   };
   // Profiles are read meanwhile: this thread mostly waits for the parse workers.
-  const profilesRead = readProfiles(files.people, signal, limits, keepProfileLines);
+  const profilesRead = readProfiles(files.people, signal, limits, writer !== undefined);
   // Settled either way, so a failed event read does not leave this rejection unhandled.
   profilesRead.catch(() => undefined);
   await readEvents();
   const { profiles, skipped: skippedProfiles, lines: profileLines } = await profilesRead;
 
+  if (writer) {
+    try {
+      await writer.endText();
+    } catch (error) {
+      throw new LineTextNotWritten((error as Error).message);
+    }
+  }
+
   const fileRows = fileRowsOf(collector);
   collector.chunks.length = 0;
-  const lines = { buffers: collector.buffers, bufferIds: fileRows.bufferIds, starts: fileRows.starts, ends: fileRows.ends };
+  const ranges = { bufferIds: fileRows.bufferIds, starts: fileRows.starts, ends: fileRows.ends };
+  const lines = writer ? await writer.linesOf(ranges) : { buffers: collector.buffers, ...ranges };
+  const lineText = writer
+    ? (line: number): Buffer => writer.readLine(ranges.bufferIds[line], ranges.starts[line], ranges.ends[line])
+    : (line: number): Buffer => collector.buffers[ranges.bufferIds[line]].subarray(ranges.starts[line], ranges.ends[line]);
   const sorted = sortByTime(fileRows);
-  const { kept, duplicates } = dropDuplicates(sorted, lines);
+  const { kept, duplicates } = dropDuplicates(sorted, lineText);
   const count = kept.length;
   const rows: LoadedRows = {
     times: sorted.times,
@@ -695,13 +738,14 @@ const SMALL_RUN = 16;
  * copy in file order is the one kept. Insert ids are read from the lines, and only for events that
  * share their time, user and name with another.
  */
-function dropDuplicates(sorted: SortedRows, lines: LoadedRows['lines']): { kept: Int32Array; duplicates: number } {
+function dropDuplicates(sorted: SortedRows, lineText: (line: number) => Buffer): { kept: Int32Array; duplicates: number } {
   const { order, times, users, nameIds } = sorted;
   const insertIds = new Map<number, string | undefined>();
   const insertIdAt = (position: number): string | undefined => {
     const line = order[position];
     if (insertIds.has(line)) return insertIds.get(line);
-    const id = insertIdOf(propertiesOfLine(lines.buffers[lines.bufferIds[line]], lines.starts[line], lines.ends[line]));
+    const text = lineText(line);
+    const id = insertIdOf(propertiesOfLine(text, 0, text.length));
     insertIds.set(line, id);
     return id;
   };
@@ -834,12 +878,17 @@ async function* piecesOf(stream: Readable): AsyncGenerator<Buffer> {
 type ChunkHandler = (parsed: ParsedChunk, lines: LocatedLines, firstLine: number) => void;
 
 /**
+ * Keeps the lines of a parsed chunk (`work`, copied from the stream's `pieces`) and says where
+ * each now is; calls `release` once `work` may be reused.
+ */
+type LineKeeper = (parsed: ParsedChunk, work: Buffer, pieces: Buffer[], release: () => void) => LocatedLines;
+
+/**
  * Reads a file of events in line-aligned chunks and hands each parsed chunk, in file order, to
  * `onChunk` with the number of lines before it. With a pool, several chunks are parsed at once.
  *
- * The text is kept as the stream delivered it (no copy of the file is made on this thread to keep
- * it): `buffers` receives the pieces that hold events' lines, and a line that spans two pieces is
- * copied on its own. Each chunk is parsed in a work buffer that is reused for later chunks.
+ * `keepLines` keeps each chunk's lines (in memory or in the cache entry being written). Each chunk
+ * is parsed in a work buffer that is reused for later chunks.
  */
 async function forEachChunk(
   file: string,
@@ -847,7 +896,7 @@ async function forEachChunk(
   pool: ParsePool | undefined,
   extract: ExtractRequest | undefined,
   limits: ReadLimits,
-  buffers: Buffer[],
+  keepLines: LineKeeper,
   onChunk: ChunkHandler,
 ): Promise<void> {
   throwIfAborted(signal);
@@ -862,8 +911,7 @@ async function forEachChunk(
   const spare: Buffer[] = [];
   let linesBefore = 0;
   const deliver = (parsed: ParsedChunk, work: Buffer, pieces: Buffer[]): void => {
-    const lines = locateLines(parsed, work, pieces, buffers);
-    spare.push(Buffer.from(work.buffer, work.byteOffset, work.buffer.byteLength - work.byteOffset));
+    const lines = keepLines(parsed, work, pieces, () => spare.push(Buffer.from(work.buffer, work.byteOffset, work.buffer.byteLength - work.byteOffset)));
     onChunk(parsed, lines, linesBefore);
     linesBefore += parsed.lineCount;
   };
@@ -990,7 +1038,8 @@ async function forEachChunk(
 /**
  * Where each event's line of a chunk lies among the pieces the chunk was copied from: a piece is
  * added to `buffers` when a line lies in it, and a line across two pieces is copied out of the
- * work buffer into one of its own.
+ * work buffer into one of its own. (The text is kept as the stream delivered it: no copy of the
+ * file is made on this thread to keep it.)
  */
 function locateLines(parsed: ParsedChunk, work: Buffer, pieces: Buffer[], buffers: Buffer[]): LocatedLines {
   const count = parsed.starts.length;

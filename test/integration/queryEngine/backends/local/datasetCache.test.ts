@@ -27,12 +27,14 @@ import { runJql } from '../../../../../server/src/queryEngine/backends/local/jql
 import { LocalBackend } from '../../../../../server/src/queryEngine/backends/local/localBackend';
 import type { RunContext } from '../../../../../server/src/queryEngine/analyticsBackend';
 import { runLocalSegmentation } from '../../../../../server/src/queryEngine/backends/local/localSegmentation';
+import { runLocalFunnel } from '../../../../../server/src/queryEngine/backends/local/localFunnel';
+import { runLocalRetention } from '../../../../../server/src/queryEngine/backends/local/localRetention';
 import { columnsReadBy } from '../../../../../server/src/queryEngine/backends/local/queryColumns';
 import type { ExtractRequest } from '../../../../../server/src/queryEngine/backends/local/parseEventChunk';
 import type { LocalDataset } from '../../../../../server/src/queryEngine/backends/local/localEvent';
 import { buildQuerySpec } from '../../../../../server/src/queryContract/buildQuerySpec';
 import { parseAqDocument } from '../../../../../server/src/languageService/parser/queryParser';
-import type { SegmentationSpec } from '../../../../../server/src/queryContract/querySpec';
+import type { FunnelSpec, QuerySpec, RetentionSpec, SegmentationSpec } from '../../../../../server/src/queryContract/querySpec';
 
 const root = mkdtempSync(join(tmpdir(), 'aq-dataset-cache-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -165,6 +167,40 @@ test('a dataset loaded from the cache equals the one loaded from the export, for
     assert.ok(await entryIsValid(path), 'the first load wrote an entry');
     const cached = await loadFresh(path);
     assertSameDataset(cached, expected);
+  }
+});
+
+test('a first load that writes the entry (its line text goes to the file as it is parsed, and is read back from there) answers like the plain load', async () => {
+  writeSource('first-load/a.ndjson', exportLines(41, 700));
+  writeSource('first-load/b.ndjson.gz', `\n\n${exportLines(42, 700)}\n`, true);
+  writeSource('first-load/shop.people.ndjson', '{"$distinct_id": "user-1", "$properties": {"plan": "pro"}}\n');
+  const segmentation = specOf<SegmentationSpec>(
+    `segmentation "Viewed Product"\n  on properties["$browser"]\n  where properties["price"] >= 0\n  from 2026-09-01 to 2026-10-31`,
+  );
+  const byUnreadProperty = specOf<SegmentationSpec>(`segmentation "Purchase"\n  on properties["ünï key"]\n  from 2026-09-01 to 2026-10-31`);
+  const funnel = specOf<FunnelSpec>(`funnel "Viewed Product" -> "Purchase"\n  window 7 days\n  from 2026-09-01 to 2026-10-31`);
+  const retention = specOf<RetentionSpec>(`retention "Sign Up" -> "Purchase"\n  unit day\n  from 2026-09-01 to 2026-10-31`);
+  for (const path of [join(root, 'first-load'), join(root, 'first-load/b.ndjson.gz')]) {
+    const plain = await loadUncached(path);
+    // On this thread and in parse workers: chunks come back from a worker before their text is written.
+    for (const parseWorkers of [0, 2]) {
+      rmSync(cacheDir, { recursive: true, force: true });
+      clearDatasetCache();
+      const loaded = await loadLocalDataset(path, { persistentCache: settings, extract: columnsReadBy(segmentation), parseWorkers });
+      assert.deepEqual(runLocalSegmentation(loaded, segmentation), runLocalSegmentation(plain, segmentation));
+      assert.deepEqual(runLocalSegmentation(loaded, byUnreadProperty), runLocalSegmentation(plain, byUnreadProperty));
+      assert.deepEqual(runLocalFunnel(loaded, funnel), runLocalFunnel(plain, funnel));
+      assert.deepEqual(runLocalRetention(loaded, retention), runLocalRetention(plain, retention));
+      assertSameDataset(loaded, plain);
+      await datasetCacheWritesSettled();
+      assert.ok(await entryIsValid(path), 'the first load wrote a whole entry');
+      assertSameDataset(await loadFresh(path), plain);
+      assert.deepEqual(
+        readdirSync(join(cacheDir)).filter((name) => name.endsWith('.tmp')),
+        [],
+        'no temporary file is left',
+      );
+    }
   }
 });
 
@@ -556,10 +592,14 @@ test('AQ_LOCAL_CACHE_MB bounds the folder under AQ_CACHE_DIR, and 0 turns the ca
 });
 
 function segmentationSpec(text: string): SegmentationSpec {
+  return specOf<SegmentationSpec>(text);
+}
+
+function specOf<T extends QuerySpec>(text: string): T {
   const [block] = parseAqDocument(text).queries;
   const built = buildQuerySpec(block, { now: new Date('2026-11-01T00:00:00Z'), defaultSource: { kind: 'local', name: 'test' } });
   if (!built.ok) throw new Error(built.errors.map((error) => error.message).join('; '));
-  return built.spec as SegmentationSpec;
+  return built.spec as T;
 }
 
 /** Where a section of an entry lies, from its footer. */

@@ -63,6 +63,8 @@ export const PULL_MANIFEST_FILE = 'aq-pull.json';
 const PARALLEL_PARSE_BYTES = 4 << 20;
 /** Decompressed bytes per parse chunk: big enough to amortise a message, small enough to keep every worker busy. */
 const CHUNK_BYTES = 2 << 20;
+/** The largest piece a file's stream delivers (read or gunzipped): a chunk is usually at most this past CHUNK_BYTES. */
+const PIECE_BYTES = 1 << 20;
 
 /** Datasets kept in memory; each may be hundreds of MB, so only the most recent few. */
 const CACHE_SIZE = 2;
@@ -422,60 +424,114 @@ interface LocatedLines {
   ends: Int32Array;
 }
 
-/** One chunk's events with dataset-wide numbers, ready to be joined with the others'. */
-interface CollectedChunk {
-  times: Float64Array;
-  users: Int32Array;
-  nameIds: Int32Array;
-  lines: LocatedLines;
-  /** Per requested property: kinds, and values with texts numbered in the column's table. */
-  columns: Array<{ kinds: Uint8Array; values: Float64Array }>;
-}
-
 /**
- * Collects parsed chunks in file order, numbering users, names and texts dataset-wide as each
- * chunk arrives (the loading thread mostly waits for the parse workers meanwhile).
+ * Collects parsed chunks in file order into one set of arrays (`rows`), numbering users, names
+ * and texts dataset-wide as each chunk arrives (the loading thread mostly waits for the parse
+ * workers meanwhile). The arrays are sized once, from the source's decompressed size and the
+ * first chunk's bytes per event, with a little to spare: neither a copy of every chunk's arrays
+ * nor arrays grown by doubling (each up to twice the memory) at the peak of the load.
  */
 class ChunkCollector {
-  /** The text the lines are kept in (pieces of the decompressed files), shared by every file. */
+  /** The text the lines are kept in (pieces of the decompressed files), shared by every file; unused when lines go to a cache entry. */
   readonly buffers: Buffer[] = [];
-  readonly chunks: CollectedChunk[] = [];
   readonly userIds: string[] = [];
   readonly names: string[] = [];
   /** Per requested property, the texts its values refer to. */
   readonly texts: string[][] = [];
   count = 0;
+  private rows: FileRows;
   private readonly userNumbers = new Map<string, number>();
   private readonly nameNumbers = new Map<string, number>();
   private readonly textNumbers: Array<Map<string, number>> = [];
+  private sized = false;
 
-  constructor(readonly columnCount: number) {
+  constructor(
+    readonly columnCount: number,
+    /** The source's events' text, decompressed (an estimate): what the arrays are sized by. */
+    private readonly expectedBytes: number,
+  ) {
     for (let j = 0; j < columnCount; j++) {
       this.texts.push([]);
       this.textNumbers.push(new Map());
     }
+    this.rows = fileRowsWith(0, columnCount);
   }
 
   /** Adds the events of one parsed chunk, whose lines are at `lines`. */
   addChunk(parsed: ParsedChunk, lines: LocatedLines): void {
     const count = parsed.times.length;
     if (count === 0) return;
+    if (!this.sized) {
+      this.sized = true;
+      const bytesPerEvent = (parsed.ends[count - 1] + 1) / count;
+      this.grow(Math.ceil((1.03 * this.expectedBytes) / bytesPerEvent) + count);
+    }
+    if (this.count + count > this.rows.times.length) this.grow(Math.ceil(1.5 * (this.count + count)));
     const userMap = numbersOf(this.userNumbers, this.userIds, parsed.users);
     const nameMap = numbersOf(this.nameNumbers, this.names, parsed.names);
-    // Renumbered in place: the parsed arrays are this thread's own.
-    const { userIndexes: users, nameIndexes: nameIds } = parsed;
+    const { rows } = this;
+    const first = this.count;
+    rows.times.set(parsed.times, first);
+    rows.bufferIds.set(lines.bufferIds, first);
+    rows.starts.set(lines.starts, first);
+    rows.ends.set(lines.ends, first);
+    const { userIndexes, nameIndexes } = parsed;
     for (let i = 0; i < count; i++) {
-      users[i] = userMap[users[i]];
-      nameIds[i] = nameMap[nameIds[i]];
+      rows.users[first + i] = userMap[userIndexes[i]];
+      rows.nameIds[first + i] = nameMap[nameIndexes[i]];
     }
-    const columns = parsed.columns.map(({ kinds, values, texts }, j) => {
+    parsed.columns.forEach(({ kinds, values, texts }, j) => {
       const renumbered = numbersOf(this.textNumbers[j], this.texts[j], texts);
-      for (let i = 0; i < count; i++) if (kinds[i] === 2 || kinds[i] === 6) values[i] = renumbered[values[i]];
-      return { kinds, values };
+      const target = rows.columns[j];
+      target.kinds.set(kinds, first);
+      for (let i = 0; i < count; i++) target.values[first + i] = kinds[i] === 2 || kinds[i] === 6 ? renumbered[values[i]] : values[i];
     });
-    this.chunks.push({ times: parsed.times, users, nameIds, lines, columns });
     this.count += count;
   }
+
+  /** The events collected, in file order. */
+  fileRows(): FileRows {
+    const { rows, count } = this;
+    return {
+      times: rows.times.subarray(0, count),
+      users: rows.users.subarray(0, count),
+      nameIds: rows.nameIds.subarray(0, count),
+      bufferIds: rows.bufferIds.subarray(0, count),
+      starts: rows.starts.subarray(0, count),
+      ends: rows.ends.subarray(0, count),
+      columns: rows.columns.map(({ kinds, values }) => ({ kinds: kinds.subarray(0, count), values: values.subarray(0, count) })),
+    };
+  }
+
+  private grow(capacity: number): void {
+    const grown = fileRowsWith(capacity, this.columnCount);
+    const { rows, count } = this;
+    grown.times.set(rows.times.subarray(0, count));
+    grown.users.set(rows.users.subarray(0, count));
+    grown.nameIds.set(rows.nameIds.subarray(0, count));
+    grown.bufferIds.set(rows.bufferIds.subarray(0, count));
+    grown.starts.set(rows.starts.subarray(0, count));
+    grown.ends.set(rows.ends.subarray(0, count));
+    rows.columns.forEach((column, j) => {
+      grown.columns[j].kinds.set(column.kinds.subarray(0, count));
+      grown.columns[j].values.set(column.values.subarray(0, count));
+    });
+    this.rows = grown;
+  }
+}
+
+function fileRowsWith(capacity: number, columnCount: number): FileRows {
+  const rows: FileRows = {
+    times: new Float64Array(capacity),
+    users: new Int32Array(capacity),
+    nameIds: new Int32Array(capacity),
+    bufferIds: new Int32Array(capacity),
+    starts: new Int32Array(capacity),
+    ends: new Int32Array(capacity),
+    columns: [],
+  };
+  for (let j = 0; j < columnCount; j++) rows.columns.push({ kinds: new Uint8Array(capacity), values: new Float64Array(capacity) });
+  return rows;
 }
 
 /** The dataset-wide numbers of `keys`, numbering new ones in `list`. */
@@ -505,35 +561,6 @@ interface FileRows {
   columns: Array<{ kinds: Uint8Array; values: Float64Array }>;
 }
 
-function fileRowsOf(collector: ChunkCollector): FileRows {
-  const count = collector.count;
-  const rows: FileRows = {
-    times: new Float64Array(count),
-    users: new Int32Array(count),
-    nameIds: new Int32Array(count),
-    bufferIds: new Int32Array(count),
-    starts: new Int32Array(count),
-    ends: new Int32Array(count),
-    columns: [],
-  };
-  for (let j = 0; j < collector.columnCount; j++) rows.columns.push({ kinds: new Uint8Array(count), values: new Float64Array(count) });
-  let first = 0;
-  for (const chunk of collector.chunks) {
-    rows.times.set(chunk.times, first);
-    rows.users.set(chunk.users, first);
-    rows.nameIds.set(chunk.nameIds, first);
-    rows.bufferIds.set(chunk.lines.bufferIds, first);
-    rows.starts.set(chunk.lines.starts, first);
-    rows.ends.set(chunk.lines.ends, first);
-    chunk.columns.forEach((column, j) => {
-      rows.columns[j].kinds.set(column.kinds, first);
-      rows.columns[j].values.set(column.values, first);
-    });
-    first += chunk.times.length;
-  }
-  return rows;
-}
-
 async function readDataset(
   files: SourceFiles,
   signal: AbortSignal | undefined,
@@ -543,11 +570,10 @@ async function readDataset(
   writer?: CacheEntryWriter,
 ): Promise<{ dataset: LocalDataset; rows: LoadedRows; profileLines: string[] }> {
   const request = extract && extract.properties.length > 0 ? { properties: [...new Set(extract.properties)], events: extract.events } : undefined;
-  const collector = new ChunkCollector(request?.properties.length ?? 0);
   const skipped: SkippedLine[] = [];
-
   const sizes = await Promise.all(files.events.map((file) => stat(file).then((info) => info.size)));
   const total = sizes.reduce((sum, size) => sum + size, 0);
+  const collector = new ChunkCollector(request?.properties.length ?? 0, await decompressedSizeOf(files.events, sizes, limits));
   // Starting workers costs tens of milliseconds: small sources parse faster on this thread.
   const workers = parseWorkers ?? (total >= PARALLEL_PARSE_BYTES ? defaultParseWorkers() : 0);
   const pool = workers > 0 ? new ParsePool(workers) : undefined;
@@ -588,8 +614,7 @@ async function readDataset(
     }
   }
 
-  const fileRows = fileRowsOf(collector);
-  collector.chunks.length = 0;
+  const fileRows = collector.fileRows();
   const ranges = { bufferIds: fileRows.bufferIds, starts: fileRows.starts, ends: fileRows.ends };
   const lines = writer ? await writer.linesOf(ranges) : { buffers: collector.buffers, ...ranges };
   const lineText = writer
@@ -609,18 +634,19 @@ async function readDataset(
     columns: new Map(),
   };
   if (duplicates > 0) {
-    // Only the kept positions, still in time order.
-    rows.times = new Float64Array(count);
-    rows.users = new Int32Array(count);
-    rows.nameIds = new Int32Array(count);
-    rows.fileRows = new Int32Array(count);
+    // Only the kept positions, still in time order, moved forward in place (a kept position is
+    // never before its row): no second set of arrays.
     for (let row = 0; row < count; row++) {
       const position = kept[row];
-      rows.times[row] = sorted.times[position];
-      rows.users[row] = sorted.users[position];
-      rows.nameIds[row] = sorted.nameIds[position];
-      rows.fileRows[row] = sorted.order[position];
+      sorted.times[row] = sorted.times[position];
+      sorted.users[row] = sorted.users[position];
+      sorted.nameIds[row] = sorted.nameIds[position];
+      sorted.order[row] = sorted.order[position];
     }
+    rows.times = sorted.times.subarray(0, count);
+    rows.users = sorted.users.subarray(0, count);
+    rows.nameIds = sorted.nameIds.subarray(0, count);
+    rows.fileRows = sorted.order.subarray(0, count);
   }
   request?.properties.forEach((name, j) => rows.columns.set(name, { ...fileRows.columns[j], texts: collector.texts[j] }));
 
@@ -664,47 +690,56 @@ interface SortedRows {
 }
 
 /**
- * The events in ascending, stable time order, in linear time: a counting sort into about one
- * bucket per event, then an insertion pass that only moves entries within their bucket. A
- * comparison sort of a million events costs more than parsing them. Times, users and names move
- * with the positions (written out of order, read in order), so nothing after this reads the file
- * order's arrays at random.
+ * The events in ascending, stable time order, in linear time: a counting sort of the positions
+ * into about one bucket per event, then an insertion pass that only moves entries within their
+ * bucket. A comparison sort of a million events costs more than parsing them. Times, users and
+ * names are moved into that order in place, along the permutation's cycles (the file order's
+ * arrays are not needed after this, and a second set would be most of the load's peak memory);
+ * the insertion pass then reads them in order.
  */
 function sortByTime(rows: FileRows): SortedRows {
-  const fileTimes = rows.times;
-  const count = fileTimes.length;
+  const { times, users, nameIds } = rows;
+  const count = times.length;
   const order = new Int32Array(count);
   let min = Infinity;
   let max = -Infinity;
   let sorted = true;
   for (let i = 0; i < count; i++) {
-    const time = fileTimes[i];
+    const time = times[i];
     order[i] = i;
     if (time < min) min = time;
     if (time > max) max = time;
-    if (i > 0 && time < fileTimes[i - 1]) sorted = false;
+    if (i > 0 && time < times[i - 1]) sorted = false;
   }
-  if (sorted) return { order, times: fileTimes, users: rows.users, nameIds: rows.nameIds };
+  if (sorted) return { order, times, users, nameIds };
   const bucketCount = Math.max(1, Math.min(count, 1 << 22));
   const width = (max - min) / bucketCount || 1;
   const scale = 1 / width;
-  const keys = new Uint32Array(count);
+  // Each event's bucket is computed twice (counting, then placing) rather than kept: 4 bytes an event less.
+  const bucketOf = (time: number): number => Math.min(bucketCount - 1, Math.floor((time - min) * scale));
   const starts = new Uint32Array(bucketCount + 1);
-  for (let i = 0; i < count; i++) {
-    const key = Math.min(bucketCount - 1, Math.floor((fileTimes[i] - min) * scale));
-    keys[i] = key;
-    starts[key + 1]++;
-  }
+  for (let i = 0; i < count; i++) starts[bucketOf(times[i]) + 1]++;
   for (let bucket = 0; bucket < bucketCount; bucket++) starts[bucket + 1] += starts[bucket];
-  const times = new Float64Array(count);
-  const users = new Int32Array(count);
-  const nameIds = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    const position = starts[keys[i]]++;
-    order[position] = i;
-    times[position] = fileTimes[i];
-    users[position] = rows.users[i];
-    nameIds[position] = rows.nameIds[i];
+  for (let i = 0; i < count; i++) order[starts[bucketOf(times[i])]++] = i;
+  // Position p takes what was at order[p]: each cycle of the permutation is walked once.
+  const placed = new Uint8Array(count);
+  for (let first = 0; first < count; first++) {
+    if (placed[first] === 1 || order[first] === first) continue;
+    const time = times[first];
+    const user = users[first];
+    const nameId = nameIds[first];
+    let position = first;
+    for (let from = order[position]; from !== first; from = order[position]) {
+      times[position] = times[from];
+      users[position] = users[from];
+      nameIds[position] = nameIds[from];
+      placed[position] = 1;
+      position = from;
+    }
+    times[position] = time;
+    users[position] = user;
+    nameIds[position] = nameId;
+    placed[position] = 1;
   }
   for (let i = 1; i < count; i++) {
     const time = times[i];
@@ -789,12 +824,39 @@ function dropDuplicates(sorted: SortedRows, lineText: (line: number) => Buffer):
   return { kept: kept.subarray(0, keptCount), duplicates: count - keptCount };
 }
 
+/**
+ * About how many bytes the files hold decompressed: a gzipped file's size as its gzip trailer
+ * states it (exact for a file of one gzip member under 4 GB; never more than the decompression
+ * limit, so a trailer that lies costs no memory), a plain file's size on disk.
+ */
+async function decompressedSizeOf(files: string[], sizes: number[], limits: ReadLimits): Promise<number> {
+  const expanded = await Promise.all(
+    files.map(async (file, i) => {
+      if (sizes[i] < 18) return sizes[i];
+      const handle = await open(file, 'r');
+      try {
+        const head = Buffer.alloc(2);
+        const tail = Buffer.alloc(4);
+        await handle.read(head, 0, 2, 0);
+        if (head[0] !== 0x1f || head[1] !== 0x8b) return sizes[i];
+        await handle.read(tail, 0, 4, sizes[i] - 4);
+        // The trailer holds the size modulo 2^32: a smaller number than the file itself means it wrapped (or several members).
+        return Math.min(Math.max(tail.readUInt32LE(0), sizes[i]), decompressionCapOf(limits, sizes[i]));
+      } finally {
+        await handle.close();
+      }
+    }),
+  );
+  return expanded.reduce((sum, size) => sum + size, 0);
+}
+
 /** The file's bytes, gunzipped when it starts with the gzip magic bytes. */
 async function openData(file: string): Promise<{ raw: Readable; stream: Readable; gzipped: boolean }> {
   const gzipped = await startsWithGzipMagic(file);
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
-  // A deep read-ahead buffer lets gunzip (on the thread pool) run while this thread parses.
-  const stream: Readable = gzipped ? raw.pipe(createGunzip({ chunkSize: 1 << 20, readableHighWaterMark: 8 << 20 } as ZlibOptions)) : raw;
+  const raw = createReadStream(file, { highWaterMark: PIECE_BYTES });
+  // A read-ahead buffer lets gunzip (on the thread pool) run while this thread waits for the
+  // parse workers; each MB held here is memory at the load's peak.
+  const stream: Readable = gzipped ? raw.pipe(createGunzip({ chunkSize: PIECE_BYTES, readableHighWaterMark: 2 << 20 } as ZlibOptions)) : raw;
   if (gzipped) raw.on('error', (error) => stream.destroy(error));
   return { raw, stream, gzipped };
 }
@@ -824,7 +886,7 @@ function tooLongReason(limits: ReadLimits): string {
 }
 
 /** Pieces read ahead of the parsing before the stream is paused. */
-const MAX_QUEUED_PIECES = 8;
+const MAX_QUEUED_PIECES = 4;
 
 /**
  * The stream's pieces one by one, as the stream made them. (A `for await` over the stream joins
@@ -918,7 +980,7 @@ async function forEachChunk(
   const submit = async (pieces: Buffer[], length: number, final: boolean): Promise<void> => {
     // A reused work buffer (pages already touched), or a new one with room to spare.
     const index = spare.findIndex((buffer) => buffer.length >= length);
-    const work = (index >= 0 ? spare.splice(index, 1)[0] : Buffer.allocUnsafeSlow(Math.max(length, 2 * CHUNK_BYTES))).subarray(0, length);
+    const work = (index >= 0 ? spare.splice(index, 1)[0] : Buffer.allocUnsafeSlow(Math.max(length, CHUNK_BYTES + PIECE_BYTES))).subarray(0, length);
     let offset = 0;
     for (const piece of pieces) offset += piece.copy(work, offset);
     if (!pool) {

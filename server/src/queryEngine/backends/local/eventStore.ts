@@ -127,8 +127,11 @@ async function loadDataset(path: string, files: SourceFiles, options: LoadOption
       return dataset;
     }
   }
-  // The entry is written while the source loads: its line text goes straight to the file (see readDataset).
-  const writer = cacheable && settings ? await CacheEntryWriter.create(settings, identity).catch(() => undefined) : undefined;
+  // The entry is written while the source loads: its line text goes straight to the file (see
+  // readDataset). An entry that would not fit the folder's bound is not started: the text stays in memory.
+  const eventSizes = identity.files.slice(0, files.events.length).map((file) => file.size);
+  const fits = cacheable && settings && ENTRY_OVERHEAD * (await decompressedSizeOf(files.events, eventSizes, limits)) <= settings.maxBytes;
+  const writer = fits ? await CacheEntryWriter.create(settings, identity).catch(() => undefined) : undefined;
   let read: Awaited<ReturnType<typeof readDataset>>;
   try {
     read = await readDataset(files, options.signal, options.parseWorkers, options.extract, limits, writer);
@@ -158,6 +161,9 @@ async function loadDataset(path: string, files: SourceFiles, options: LoadOption
 
 /** The line text of a load could not be written to the cache entry that was to hold it. */
 class LineTextNotWritten extends Error {}
+
+/** An entry's size for each byte of event text: the per-row arrays and columns come on top of the text (about 10% in the sample). */
+const ENTRY_OVERHEAD = 1.1;
 
 /** Where a loaded dataset's cache entry is and what it holds, so columns read later can be added to it. */
 interface CacheEntryOf {

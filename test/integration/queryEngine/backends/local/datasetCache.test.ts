@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, test } from 'node:test';
@@ -201,6 +201,13 @@ test('a first load that writes the entry (its line text goes to the file as it i
         'no temporary file is left',
       );
     }
+    // An entry that would not fit the folder's bound is not started: the text stays in memory, and nothing is written.
+    rmSync(cacheDir, { recursive: true, force: true });
+    clearDatasetCache();
+    const unbounded = await loadLocalDataset(path, { persistentCache: { ...settings, maxBytes: 10_000 } });
+    await datasetCacheWritesSettled();
+    assert.equal(existsSync(cacheDir), false);
+    assertSameDataset(unbounded, plain);
   }
 });
 

@@ -245,17 +245,23 @@ export class CacheEntryWriter {
   private put(data: Buffer, written?: () => void): void {
     const position = this.offset;
     this.offset += data.length;
-    const write = this.handle.write(data, 0, data.length, position).then(
-      () => undefined,
-      (error: Error) => {
-        this.failure ??= error;
-      },
-    );
+    const write = this.writeAll(data, position).catch((error: Error) => {
+      this.failure ??= error;
+    });
     this.writes.add(write);
     void write.finally(() => {
       this.writes.delete(write);
       written?.();
     });
+  }
+
+  /** A write can be short (a file size limit, a full disk): the rest is written again, which then reports why. */
+  private async writeAll(data: Buffer, position: number): Promise<void> {
+    for (let done = 0; done < data.length;) {
+      const { bytesWritten } = await this.handle.write(data, done, data.length - done, position + done);
+      if (bytesWritten <= 0) throw new Error('the cache file takes no more bytes');
+      done += bytesWritten;
+    }
   }
 
   private async allWritten(): Promise<void> {

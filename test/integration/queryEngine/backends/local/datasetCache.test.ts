@@ -352,14 +352,30 @@ test('the folder is bounded: the least recently used entries are evicted first',
   assert.equal(await entryIsValid(big), false);
 });
 
+test(
+  'a first load whose line text cannot be written to the cache folder loads again with the text in memory',
+  { skip: process.platform === 'win32' },
+  async () => {
+    const path = writeSource('full-disk.ndjson', exportLines(63, 3000));
+    const expected = await loadUncached(path);
+    const purchases = expected.events.filter((event) => event.name === 'Purchase').length;
+    const priced = expected.events.filter((event) => event.properties.price !== undefined).length;
+    const child = await runChild(path, 8);
+    assert.equal(child.code, 0, child.stderr);
+    assert.deepEqual(JSON.parse(child.stdout), { count: expected.events.length, purchases, priced });
+    assert.deepEqual(entryFiles(), [], 'no entry and no temporary file is left');
+  },
+);
+
 test('two processes loading the same file at once both answer right and leave one whole entry', async () => {
   const path = writeSource('concurrent.ndjson.gz', exportLines(61, 3000), true);
   const expected = await loadUncached(path);
   const purchases = expected.events.filter((event) => event.name === 'Purchase').length;
+  const priced = expected.events.filter((event) => event.properties.price !== undefined).length;
   const children = await Promise.all([runChild(path), runChild(path), runChild(path)]);
   for (const child of children) {
     assert.equal(child.code, 0, child.stderr);
-    assert.deepEqual(JSON.parse(child.stdout), { count: expected.events.length, purchases });
+    assert.deepEqual(JSON.parse(child.stdout), { count: expected.events.length, purchases, priced });
   }
   assert.deepEqual(entryFiles(), [cacheFileOf(settings, await cacheIdentityOf(path)).slice(cacheDir.length + 1)], 'no temporary file is left');
   assertSameDataset(await loadFresh(path), expected);
@@ -652,17 +668,26 @@ function damageFooter(file: string, change: (footer: FooterShape) => FooterShape
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A separate process that loads `path` with this test's cache folder and prints what it found. */
-function runChild(path: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Loads `path` in a new process; with `maxFileKb`, a process that cannot write a file past that size (a full disk, as far as it can tell). */
+function runChild(path: string, maxFileKb?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const script = `
     const { loadLocalDataset } = require(${JSON.stringify(eventStorePath)});
     const { datasetCacheWritesSettled } = require(${JSON.stringify(eventStorePath.replace('eventStore.ts', 'datasetCache.ts'))});
     (async () => {
       const dataset = await loadLocalDataset(${JSON.stringify(path)}, { persistentCache: ${JSON.stringify(settings)} });
       await datasetCacheWritesSettled();
-      process.stdout.write(JSON.stringify({ count: dataset.events.length, purchases: dataset.events.filter((e) => e.name === 'Purchase').length }));
+      const purchases = dataset.events.filter((e) => e.name === 'Purchase').length;
+      // Properties are read from the line text.
+      const priced = dataset.events.filter((e) => e.properties.price !== undefined).length;
+      process.stdout.write(JSON.stringify({ count: dataset.events.length, purchases, priced }));
     })().catch((error) => { console.error(error); process.exit(1); });`;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const command = [process.execPath, '--import', 'tsx', '-e', script];
+    // Node ignores SIGXFSZ, so a write past the limit fails with EFBIG instead of stopping the process.
+    const child =
+      maxFileKb === undefined
+        ? spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn('bash', ['-c', `ulimit -f ${maxFileKb} && exec "$0" "$@"`, ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));

@@ -93,6 +93,8 @@ const PREFIX_BYTES = 16;
 const TRAILER_BYTES = 16;
 /** Line text is kept in sections of at most this size (whole lines), each one buffer once read. */
 const TEXT_SECTION_BYTES = 256 << 20;
+/** Bytes of an entry waiting to be written before the writer waits for them (a slow disk then holds back the reading, not memory). */
+export const WRITE_BACKLOG_BYTES = 16 << 20;
 /** A temporary file this old was left by a process that stopped while writing it. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
 const ENTRY_SUFFIX = '.aqds';
@@ -183,6 +185,7 @@ export async function writeDatasetCache(settings: DatasetCacheSettings, identity
       ranges.starts.set(located.starts, first);
       ranges.ends.set(located.ends, first);
       first = last;
+      await writer.backlogBelow(WRITE_BACKLOG_BYTES);
     }
     await writer.endText();
     await writer.finish(rows, ranges);
@@ -216,6 +219,7 @@ export class CacheEntryWriter {
   private sectionCrc = 0;
   private textEnded = false;
   private readonly writes = new Set<Promise<void>>();
+  private pendingBytes = 0;
   private failure: Error | undefined;
 
   private constructor(
@@ -245,12 +249,14 @@ export class CacheEntryWriter {
   private put(data: Buffer, written?: () => void): void {
     const position = this.offset;
     this.offset += data.length;
+    this.pendingBytes += data.length;
     const write = this.writeAll(data, position).catch((error: Error) => {
       this.failure ??= error;
     });
     this.writes.add(write);
     void write.finally(() => {
       this.writes.delete(write);
+      this.pendingBytes -= data.length;
       written?.();
     });
   }
@@ -262,6 +268,11 @@ export class CacheEntryWriter {
       if (bytesWritten <= 0) throw new Error('the cache file takes no more bytes');
       done += bytesWritten;
     }
+  }
+
+  /** Resolves once at most `bytes` wait to be written. */
+  async backlogBelow(bytes: number): Promise<void> {
+    while (this.pendingBytes > bytes && this.writes.size > 0) await Promise.race(this.writes);
   }
 
   private async allWritten(): Promise<void> {

@@ -21,6 +21,7 @@ import { defaultParseWorkers, ParsePool, type ParsedChunkOf } from './parsePool'
 import { decompressionCapOf, formatBytes, localLimitsFromEnv, type LocalLimits } from './localLimits';
 import {
   CacheEntryWriter,
+  WRITE_BACKLOG_BYTES,
   datasetCacheSettingsFromEnv,
   finishDatasetCacheInBackground,
   readDatasetCache,
@@ -596,10 +597,19 @@ async function readDataset(
   const readEvents = async (): Promise<void> => {
     try {
       for (const file of files.events) {
-        await forEachChunk(file, signal, pool, request, limits, keepLines, (parsed, lines, firstLine) => {
-          parsed.skippedLines.forEach((line, i) => skipped.push({ file, line: firstLine + line, reason: parsed.skippedReasons[i] }));
-          collector.addChunk(parsed, lines);
-        });
+        await forEachChunk(
+          file,
+          signal,
+          pool,
+          request,
+          limits,
+          keepLines,
+          (parsed, lines, firstLine) => {
+            parsed.skippedLines.forEach((line, i) => skipped.push({ file, line: firstLine + line, reason: parsed.skippedReasons[i] }));
+            collector.addChunk(parsed, lines);
+          },
+          writer && (() => writer.backlogBelow(WRITE_BACKLOG_BYTES)),
+        );
       }
     } finally {
       pool?.close();
@@ -966,6 +976,8 @@ async function forEachChunk(
   limits: ReadLimits,
   keepLines: LineKeeper,
   onChunk: ChunkHandler,
+  /** Waited for before each chunk is parsed: where the lines go may need to catch up. */
+  beforeChunk?: () => Promise<void>,
 ): Promise<void> {
   throwIfAborted(signal);
   const { raw, stream, gzipped } = await openData(file);
@@ -984,6 +996,7 @@ async function forEachChunk(
     linesBefore += parsed.lineCount;
   };
   const submit = async (pieces: Buffer[], length: number, final: boolean): Promise<void> => {
+    await beforeChunk?.();
     // A reused work buffer (pages already touched), or a new one with room to spare.
     const index = spare.findIndex((buffer) => buffer.length >= length);
     const work = (index >= 0 ? spare.splice(index, 1)[0] : Buffer.allocUnsafeSlow(Math.max(length, CHUNK_BYTES + PIECE_BYTES))).subarray(0, length);

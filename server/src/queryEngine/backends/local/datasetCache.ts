@@ -93,8 +93,8 @@ const PREFIX_BYTES = 16;
 const TRAILER_BYTES = 16;
 /** Line text is kept in sections of at most this size (whole lines), each one buffer once read. */
 const TEXT_SECTION_BYTES = 256 << 20;
-/** Line text is copied into the file through a buffer of this size. */
-const STAGING_BYTES = 8 << 20;
+/** Bytes of an entry waiting to be written before the writer waits for them (a slow disk then holds back the reading, not memory). */
+export const WRITE_BACKLOG_BYTES = 16 << 20;
 /** A temporary file this old was left by a process that stopped while writing it. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
 const ENTRY_SUFFIX = '.aqds';
@@ -160,127 +160,295 @@ export function writeDatasetCacheInBackground(settings: DatasetCacheSettings, id
   return write;
 }
 
-/** Writes an entry under a temporary name, renames it into place, then trims the folder to its bound. */
+/**
+ * Writes an entry for rows held in memory (or read from an entry), under a temporary name, renames
+ * it into place, then trims the folder to its bound.
+ */
 export async function writeDatasetCache(settings: DatasetCacheSettings, identity: CacheIdentity, rows: CachedRows): Promise<void> {
-  const file = cacheFileOf(settings, identity);
-  await mkdir(settings.dir, { recursive: true });
-  const temp = `${file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(temp, 'wx');
-  let renamed = false;
-  try {
-    const written = await writeEntry(handle, identity, rows, settings.maxBytes);
-    await handle.close();
-    if (!written) return;
-    await rename(temp, file);
-    renamed = true;
-  } finally {
-    if (!renamed) {
-      await handle.close().catch(() => undefined);
-      await unlink(temp).catch(() => undefined);
-    }
-  }
-  await trimCacheFolder(settings, file);
-}
-
-/** The entry's bytes, section by section; false (nothing worth keeping) when it would not fit the bound. */
-async function writeEntry(handle: FileHandle, identity: CacheIdentity, rows: CachedRows, maxBytes: number): Promise<boolean> {
   const { lines } = rows;
   const lineCount = lines.bufferIds.length;
   let textBytes = 0;
   for (let line = 0; line < lineCount; line++) textBytes += lines.ends[line] - lines.starts[line];
   // Arrays and texts are a small share next to the line text: a first estimate of the entry's size.
-  if (textBytes + 20 * lineCount > maxBytes) return false;
-
-  const sections: SectionEntry[] = [];
-  let offset = 0;
-  const put = async (data: Buffer): Promise<void> => {
-    await handle.write(data, 0, data.length, offset);
-    offset += data.length;
-  };
-  const section = async (name: string, data: Buffer): Promise<void> => {
-    sections.push({ name, offset, length: data.length, crc: crc32(data) });
-    await put(data);
-  };
-  const prefix = Buffer.alloc(PREFIX_BYTES);
-  MAGIC.copy(prefix, 0);
-  prefix.writeUInt32LE(CACHE_FORMAT_VERSION, 8);
-  await put(prefix);
-
-  // The line text, whole lines in sections of at most TEXT_SECTION_BYTES, and where each line now is.
-  const bufferIds = new Int32Array(lineCount);
-  const starts = new Int32Array(lineCount);
-  const ends = new Int32Array(lineCount);
-  const staging = Buffer.allocUnsafe(STAGING_BYTES);
-  let staged = 0;
-  let textSections = 0;
-  let sectionStart = offset;
-  let sectionLength = 0;
-  let sectionCrc = 0;
-  const flush = async (): Promise<void> => {
-    if (staged === 0) return;
-    sectionCrc = crc32(staging.subarray(0, staged), sectionCrc);
-    await put(staging.subarray(0, staged));
-    staged = 0;
-  };
-  const endSection = async (): Promise<void> => {
-    await flush();
-    sections.push({ name: `text${textSections}`, offset: sectionStart, length: sectionLength, crc: sectionCrc });
-    textSections++;
-    sectionStart = offset;
-    sectionLength = 0;
-    sectionCrc = 0;
-  };
-  // Each line is followed by a newline, as in the export: a run of lines is then a chunk the
-  // parser reads whole (readColumnsFromLines).
-  for (let line = 0; line < lineCount; line++) {
-    const text = lines.buffers[lines.bufferIds[line]].subarray(lines.starts[line], lines.ends[line]);
-    if (sectionLength > 0 && sectionLength + text.length + 1 > TEXT_SECTION_BYTES) await endSection();
-    bufferIds[line] = textSections;
-    starts[line] = sectionLength;
-    ends[line] = sectionLength + text.length;
-    sectionLength += text.length + 1;
-    if (staged + text.length + 1 > STAGING_BYTES) await flush();
-    if (text.length + 1 > STAGING_BYTES) {
-      sectionCrc = crc32(text, sectionCrc);
-      await put(text);
-    } else {
-      text.copy(staging, staged);
-      staged += text.length;
+  if (textBytes + 20 * lineCount > settings.maxBytes) return;
+  const writer = await CacheEntryWriter.create(settings, identity);
+  try {
+    const ranges = { bufferIds: new Int32Array(lineCount), starts: new Int32Array(lineCount), ends: new Int32Array(lineCount) };
+    // Lines of one piece of text, one after another, go to the file together.
+    let first = 0;
+    while (first < lineCount) {
+      const bufferId = lines.bufferIds[first];
+      let last = first + 1;
+      while (last < lineCount && lines.bufferIds[last] === bufferId) last++;
+      const located = writer.appendLines(lines.buffers[bufferId], lines.starts.subarray(first, last), lines.ends.subarray(first, last));
+      ranges.bufferIds.set(located.bufferIds, first);
+      ranges.starts.set(located.starts, first);
+      ranges.ends.set(located.ends, first);
+      first = last;
+      await writer.backlogBelow(WRITE_BACKLOG_BYTES);
     }
-    staging[staged++] = 10;
+    await writer.endText();
+    await writer.finish(rows, ranges);
+  } catch (error) {
+    writer.abandon();
+    throw error;
   }
-  await endSection();
+}
 
-  await section('times', bytesOf(rows.times));
-  await section('users', bytesOf(rows.users));
-  await section('nameIds', bytesOf(rows.nameIds));
-  await section('fileRows', bytesOf(rows.fileRows));
-  const nameOrder = rows.nameOrder ?? rowsGroupedByName(rows.nameIds, rows.names.length);
-  await section('nameOrder', bytesOf(nameOrder));
-  await section('nameStarts', bytesOf(rows.nameStarts ?? groupStartsOf(nameOrder, rows.nameIds, rows.names.length)));
-  await section('lineBuffers', bytesOf(bufferIds));
-  await section('lineStarts', bytesOf(starts));
-  await section('lineEnds', bytesOf(ends));
-  await section('userIds', Buffer.from(JSON.stringify(rows.userIds)));
-  await section('names', Buffer.from(JSON.stringify(rows.names)));
-  await section('skipped', Buffer.from(JSON.stringify(rows.skipped)));
-  await section('profiles', Buffer.from(rows.profilesJson));
-  const columns = [...rows.columns.keys()];
-  for (const [j, name] of columns.entries()) {
-    const column = rows.columns.get(name)!;
-    await section(`column${j}.kinds`, bytesOf(column.kinds));
-    await section(`column${j}.values`, bytesOf(column.values));
-    await section(`column${j}.texts`, Buffer.from(JSON.stringify(column.texts)));
+/** Where lines went: per line, its text section and byte range there. */
+export interface LineRanges {
+  bufferIds: Int32Array;
+  starts: Int32Array;
+  ends: Int32Array;
+}
+
+/**
+ * One entry being written, under a temporary name: first the line text, appended chunk by chunk
+ * (a first load appends each chunk as soon as it is parsed, so it never holds the whole text:
+ * `linesOf` reads it back from this file when something needs it, as an entry read by a later
+ * process does), then, once the load is done, the rest (`finish`), which renames it into place.
+ * Writes run in the background; a failure is reported by `endText` and `finish`.
+ */
+export class CacheEntryWriter {
+  private offset = 0;
+  private readonly sections: SectionEntry[] = [];
+  /** The text section being written: its number, where it starts, its length and CRC-32 so far. */
+  private textSections = 0;
+  private readonly textStarts: number[] = [];
+  private sectionLength = 0;
+  private sectionCrc = 0;
+  private textEnded = false;
+  private readonly writes = new Set<Promise<void>>();
+  private pendingBytes = 0;
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly settings: DatasetCacheSettings,
+    private readonly identity: CacheIdentity,
+    private readonly file: string,
+    private readonly temp: string,
+    private readonly handle: FileHandle,
+  ) {
+    const prefix = Buffer.alloc(PREFIX_BYTES);
+    MAGIC.copy(prefix, 0);
+    prefix.writeUInt32LE(CACHE_FORMAT_VERSION, 8);
+    this.put(prefix);
+    this.textStarts.push(this.offset);
   }
-  const footer: Footer = { identity, count: rows.times.length, lineCount, duplicates: rows.duplicates, textSections, columns, sections };
-  const footerBytes = Buffer.from(JSON.stringify(footer));
-  const trailer = Buffer.alloc(TRAILER_BYTES);
-  trailer.writeUInt32LE(footerBytes.length, 0);
-  trailer.writeUInt32LE(crc32(footerBytes), 4);
-  MAGIC.copy(trailer, 8);
-  await put(footerBytes);
-  await put(trailer);
-  return offset <= maxBytes;
+
+  /** Opens a new temporary file for the entry of `identity`. */
+  static async create(settings: DatasetCacheSettings, identity: CacheIdentity): Promise<CacheEntryWriter> {
+    const file = cacheFileOf(settings, identity);
+    await mkdir(settings.dir, { recursive: true });
+    const temp = `${file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+    // Read too: a first load reads a few lines back while it loads (the de-duplication's insert ids).
+    return new CacheEntryWriter(settings, identity, file, temp, await open(temp, 'wx+'));
+  }
+
+  /** Writes `data` next, in the background; `written` runs once it is on file (or failed), when the caller may reuse `data`. */
+  private put(data: Buffer, written?: () => void): void {
+    const position = this.offset;
+    this.offset += data.length;
+    this.pendingBytes += data.length;
+    const write = this.writeAll(data, position).catch((error: Error) => {
+      this.failure ??= error;
+    });
+    this.writes.add(write);
+    void write.finally(() => {
+      this.writes.delete(write);
+      this.pendingBytes -= data.length;
+      written?.();
+    });
+  }
+
+  /** A write can be short (a file size limit, a full disk): the rest is written again, which then reports why. */
+  private async writeAll(data: Buffer, position: number): Promise<void> {
+    for (let done = 0; done < data.length;) {
+      const { bytesWritten } = await this.handle.write(data, done, data.length - done, position + done);
+      if (bytesWritten <= 0) throw new Error('the cache file takes no more bytes');
+      done += bytesWritten;
+    }
+  }
+
+  /** Resolves once at most `bytes` wait to be written. */
+  async backlogBelow(bytes: number): Promise<void> {
+    while (this.pendingBytes > bytes && this.writes.size > 0) await Promise.race(this.writes);
+  }
+
+  private async allWritten(): Promise<void> {
+    while (this.writes.size > 0) await Promise.all([...this.writes]);
+    if (this.failure) throw this.failure;
+  }
+
+  /**
+   * Appends the lines at `starts`/`ends` of `text`, each followed by a newline (as in the export,
+   * so a run of lines is a chunk the parser reads whole), and returns where each now is. `written`
+   * runs once `text` is no longer needed.
+   */
+  appendLines(text: Buffer, starts: Int32Array, ends: Int32Array, written?: () => void): LineRanges {
+    const count = starts.length;
+    const located: LineRanges = { bufferIds: new Int32Array(count), starts: new Int32Array(count), ends: new Int32Array(count) };
+    if (count === 0) {
+      written?.();
+      return located;
+    }
+    // Lines one after another, each ended by one newline (most chunks of an export), are written
+    // as they are; others (blank or malformed lines between, CRLF, no final newline) are copied together first.
+    let contiguous = true;
+    for (let i = 0; i < count && contiguous; i++) contiguous = text[ends[i]] === 10 && (i + 1 === count || starts[i + 1] === ends[i] + 1);
+    let run: Buffer;
+    if (contiguous) {
+      run = text.subarray(starts[0], ends[count - 1] + 1);
+    } else {
+      let length = 0;
+      for (let i = 0; i < count; i++) length += ends[i] - starts[i] + 1;
+      run = Buffer.allocUnsafe(length);
+      let at = 0;
+      for (let i = 0; i < count; i++) {
+        at += text.copy(run, at, starts[i], ends[i]);
+        run[at++] = 10;
+      }
+    }
+    if (this.sectionLength > 0 && this.sectionLength + run.length > TEXT_SECTION_BYTES) this.endTextSection();
+    let position = this.sectionLength;
+    for (let i = 0; i < count; i++) {
+      located.bufferIds[i] = this.textSections;
+      located.starts[i] = position;
+      located.ends[i] = position + ends[i] - starts[i];
+      position = located.ends[i] + 1;
+    }
+    this.sectionCrc = crc32(run, this.sectionCrc);
+    this.sectionLength += run.length;
+    if (contiguous) {
+      this.put(run, written);
+    } else {
+      this.put(run);
+      written?.();
+    }
+    return located;
+  }
+
+  private endTextSection(): void {
+    this.sections.push({ name: `text${this.textSections}`, offset: this.textStarts[this.textSections], length: this.sectionLength, crc: this.sectionCrc });
+    this.textSections++;
+    this.textStarts.push(this.offset);
+    this.sectionLength = 0;
+    this.sectionCrc = 0;
+  }
+
+  /** Ends the line text: waits for it to be on file (throws if a write failed). */
+  async endText(): Promise<void> {
+    if (!this.textEnded) this.endTextSection();
+    this.textEnded = true;
+    await this.allWritten();
+  }
+
+  /** The bytes of one line already on file (after `endText`), read synchronously. */
+  readLine(bufferId: number, start: number, end: number): Buffer {
+    const line = Buffer.allocUnsafe(end - start);
+    let done = 0;
+    while (done < line.length) {
+      const read = readSync(this.handle.fd, line, done, line.length - done, this.textStarts[bufferId] + start + done);
+      if (read === 0) throw new Error('the line text ends early');
+      done += read;
+    }
+    return line;
+  }
+
+  /**
+   * The lines at `ranges` (after `endText`) as a loaded dataset holds them: the text is read from
+   * this file on first use, exactly as from an entry a later process reads (through a handle of
+   * their own, which stays valid when the entry is renamed, evicted or never kept).
+   */
+  async linesOf(ranges: LineRanges): Promise<CachedRows['lines']> {
+    const handle = await open(this.temp, 'r');
+    const textSections = this.sections.filter((section) => section.name.startsWith('text'));
+    return lazyLines(
+      handle,
+      this.file,
+      this.identity.path,
+      textSections,
+      () => undefined,
+      () => ranges,
+    );
+  }
+
+  /**
+   * Writes the rest of the entry (after `endText`): `rows` but their line text, which is on file
+   * already at `ranges`; then renames the file into place and trims the folder. An entry past the
+   * folder's bound, or one whose writes failed, is deleted instead.
+   */
+  async finish(rows: CachedRows, ranges: LineRanges): Promise<void> {
+    let renamed = false;
+    try {
+      const section = (name: string, data: Buffer): void => {
+        this.sections.push({ name, offset: this.offset, length: data.length, crc: crc32(data) });
+        this.put(data);
+      };
+      section('times', bytesOf(rows.times));
+      section('users', bytesOf(rows.users));
+      section('nameIds', bytesOf(rows.nameIds));
+      section('fileRows', bytesOf(rows.fileRows));
+      const nameOrder = rows.nameOrder ?? rowsGroupedByName(rows.nameIds, rows.names.length);
+      section('nameOrder', bytesOf(nameOrder));
+      section('nameStarts', bytesOf(rows.nameStarts ?? groupStartsOf(nameOrder, rows.nameIds, rows.names.length)));
+      section('lineBuffers', bytesOf(ranges.bufferIds));
+      section('lineStarts', bytesOf(ranges.starts));
+      section('lineEnds', bytesOf(ranges.ends));
+      section('userIds', Buffer.from(JSON.stringify(rows.userIds)));
+      section('names', Buffer.from(JSON.stringify(rows.names)));
+      section('skipped', Buffer.from(JSON.stringify(rows.skipped)));
+      section('profiles', Buffer.from(rows.profilesJson));
+      const columns = [...rows.columns.keys()];
+      for (const [j, name] of columns.entries()) {
+        const column = rows.columns.get(name)!;
+        section(`column${j}.kinds`, bytesOf(column.kinds));
+        section(`column${j}.values`, bytesOf(column.values));
+        section(`column${j}.texts`, Buffer.from(JSON.stringify(column.texts)));
+      }
+      const footer: Footer = {
+        identity: this.identity,
+        count: rows.times.length,
+        lineCount: ranges.bufferIds.length,
+        duplicates: rows.duplicates,
+        textSections: this.textSections,
+        columns,
+        sections: this.sections,
+      };
+      const footerBytes = Buffer.from(JSON.stringify(footer));
+      const trailer = Buffer.alloc(TRAILER_BYTES);
+      trailer.writeUInt32LE(footerBytes.length, 0);
+      trailer.writeUInt32LE(crc32(footerBytes), 4);
+      MAGIC.copy(trailer, 8);
+      this.put(footerBytes);
+      this.put(trailer);
+      await this.allWritten();
+      await this.handle.close();
+      if (this.offset > this.settings.maxBytes) return;
+      await rename(this.temp, this.file);
+      renamed = true;
+    } finally {
+      if (!renamed) this.abandon();
+    }
+    await trimCacheFolder(this.settings, this.file);
+  }
+
+  /** Gives the entry up: the temporary file is deleted (a dataset reading lines from it keeps its own handle). */
+  abandon(): void {
+    void this.handle.close().catch(() => undefined);
+    void unlink(this.temp).catch(() => undefined);
+  }
+}
+
+/**
+ * Writes the rest of a first load's entry (`CacheEntryWriter.finish`) in the background, as
+ * `writeDatasetCacheInBackground` writes a whole one.
+ */
+export function finishDatasetCacheInBackground(writer: CacheEntryWriter, rows: CachedRows, ranges: LineRanges): Promise<void> {
+  const write = writer.finish(rows, ranges).catch(() => undefined);
+  pendingWrites.add(write);
+  void write.finally(() => pendingWrites.delete(write));
+  return write;
 }
 
 /**

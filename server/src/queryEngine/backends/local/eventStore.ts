@@ -20,7 +20,10 @@ import { MAX_NESTING_DEPTH, nestingDepthExceeds, parseEventChunk, TOO_LONG_MARKE
 import { defaultParseWorkers, ParsePool, type ParsedChunkOf } from './parsePool';
 import { decompressionCapOf, formatBytes, localLimitsFromEnv, type LocalLimits } from './localLimits';
 import {
+  CacheEntryWriter,
+  WRITE_BACKLOG_BYTES,
   datasetCacheSettingsFromEnv,
+  finishDatasetCacheInBackground,
   readDatasetCache,
   writeDatasetCacheInBackground,
   type CachedRows,
@@ -61,6 +64,8 @@ export const PULL_MANIFEST_FILE = 'aq-pull.json';
 const PARALLEL_PARSE_BYTES = 4 << 20;
 /** Decompressed bytes per parse chunk: big enough to amortise a message, small enough to keep every worker busy. */
 const CHUNK_BYTES = 2 << 20;
+/** The largest piece a file's stream delivers (read or gunzipped): a chunk is usually at most this past CHUNK_BYTES. */
+const PIECE_BYTES = 1 << 20;
 
 /** Datasets kept in memory; each may be hundreds of MB, so only the most recent few. */
 const CACHE_SIZE = 2;
@@ -123,8 +128,22 @@ async function loadDataset(path: string, files: SourceFiles, options: LoadOption
       return dataset;
     }
   }
-  const { dataset, rows, profileLines } = await readDataset(files, options.signal, options.parseWorkers, options.extract, limits, cacheable);
-  if (cacheable) {
+  // The entry is written while the source loads: its line text goes straight to the file (see
+  // readDataset). An entry that would not fit the folder's bound is not started: the text stays in memory.
+  const eventSizes = identity.files.slice(0, files.events.length).map((file) => file.size);
+  const fits = cacheable && settings && ENTRY_OVERHEAD * (await decompressedSizeOf(files.events, eventSizes, limits)) <= settings.maxBytes;
+  const writer = fits ? await CacheEntryWriter.create(settings, identity).catch(() => undefined) : undefined;
+  let read: Awaited<ReturnType<typeof readDataset>>;
+  try {
+    read = await readDataset(files, options.signal, options.parseWorkers, options.extract, limits, writer);
+  } catch (error) {
+    writer?.abandon();
+    // The cache folder could not take the text (a full disk): load again, keeping it in memory.
+    if (error instanceof LineTextNotWritten) return (await readDataset(files, options.signal, options.parseWorkers, options.extract, limits)).dataset;
+    throw error;
+  }
+  const { dataset, rows, profileLines } = read;
+  if (writer && settings) {
     const { skipped, duplicates } = dataset;
     const entry: CacheEntryOf = {
       settings,
@@ -135,10 +154,17 @@ async function loadDataset(path: string, files: SourceFiles, options: LoadOption
     };
     const loaded = loadedRows.get(dataset)!;
     cacheEntries.set(loaded, entry);
-    writeEntryOf(loaded, entry);
+    // The rest of the entry, after the answer (the caller does not wait for it).
+    startWrite(loaded, entry, () => finishDatasetCacheInBackground(writer, entry.rows, rows.lines));
   }
   return dataset;
 }
+
+/** The line text of a load could not be written to the cache entry that was to hold it. */
+class LineTextNotWritten extends Error {}
+
+/** An entry's size for each byte of event text: the per-row arrays and columns come on top of the text (about 10% in the sample). */
+const ENTRY_OVERHEAD = 1.1;
 
 /** Where a loaded dataset's cache entry is and what it holds, so columns read later can be added to it. */
 interface CacheEntryOf {
@@ -163,7 +189,11 @@ function writeEntryOf(rows: LoadedRows, entry: CacheEntryOf): void {
     entry.again = true;
     return;
   }
-  entry.writing = writeDatasetCacheInBackground(entry.settings, entry.identity, entry.rows).then(() => {
+  startWrite(rows, entry, () => writeDatasetCacheInBackground(entry.settings, entry.identity, entry.rows));
+}
+
+function startWrite(rows: LoadedRows, entry: CacheEntryOf, write: () => Promise<void>): void {
+  entry.writing = write().then(() => {
     entry.writing = undefined;
     if (entry.again) {
       entry.again = false;
@@ -401,60 +431,114 @@ interface LocatedLines {
   ends: Int32Array;
 }
 
-/** One chunk's events with dataset-wide numbers, ready to be joined with the others'. */
-interface CollectedChunk {
-  times: Float64Array;
-  users: Int32Array;
-  nameIds: Int32Array;
-  lines: LocatedLines;
-  /** Per requested property: kinds, and values with texts numbered in the column's table. */
-  columns: Array<{ kinds: Uint8Array; values: Float64Array }>;
-}
-
 /**
- * Collects parsed chunks in file order, numbering users, names and texts dataset-wide as each
- * chunk arrives (the loading thread mostly waits for the parse workers meanwhile).
+ * Collects parsed chunks in file order into one set of arrays (`rows`), numbering users, names
+ * and texts dataset-wide as each chunk arrives (the loading thread mostly waits for the parse
+ * workers meanwhile). The arrays are sized once, from the source's decompressed size and the
+ * first chunk's bytes per event, with a little to spare: neither a copy of every chunk's arrays
+ * nor arrays grown by doubling (each up to twice the memory) at the peak of the load.
  */
 class ChunkCollector {
-  /** The text the lines are kept in (pieces of the decompressed files), shared by every file. */
+  /** The text the lines are kept in (pieces of the decompressed files), shared by every file; unused when lines go to a cache entry. */
   readonly buffers: Buffer[] = [];
-  readonly chunks: CollectedChunk[] = [];
   readonly userIds: string[] = [];
   readonly names: string[] = [];
   /** Per requested property, the texts its values refer to. */
   readonly texts: string[][] = [];
   count = 0;
+  private rows: FileRows;
   private readonly userNumbers = new Map<string, number>();
   private readonly nameNumbers = new Map<string, number>();
   private readonly textNumbers: Array<Map<string, number>> = [];
+  private sized = false;
 
-  constructor(readonly columnCount: number) {
+  constructor(
+    readonly columnCount: number,
+    /** The source's events' text, decompressed (an estimate): what the arrays are sized by. */
+    private readonly expectedBytes: number,
+  ) {
     for (let j = 0; j < columnCount; j++) {
       this.texts.push([]);
       this.textNumbers.push(new Map());
     }
+    this.rows = fileRowsWith(0, columnCount);
   }
 
   /** Adds the events of one parsed chunk, whose lines are at `lines`. */
   addChunk(parsed: ParsedChunk, lines: LocatedLines): void {
     const count = parsed.times.length;
     if (count === 0) return;
+    if (!this.sized) {
+      this.sized = true;
+      const bytesPerEvent = (parsed.ends[count - 1] + 1) / count;
+      this.grow(Math.ceil((1.03 * this.expectedBytes) / bytesPerEvent) + count);
+    }
+    if (this.count + count > this.rows.times.length) this.grow(Math.ceil(1.5 * (this.count + count)));
     const userMap = numbersOf(this.userNumbers, this.userIds, parsed.users);
     const nameMap = numbersOf(this.nameNumbers, this.names, parsed.names);
-    // Renumbered in place: the parsed arrays are this thread's own.
-    const { userIndexes: users, nameIndexes: nameIds } = parsed;
+    const { rows } = this;
+    const first = this.count;
+    rows.times.set(parsed.times, first);
+    rows.bufferIds.set(lines.bufferIds, first);
+    rows.starts.set(lines.starts, first);
+    rows.ends.set(lines.ends, first);
+    const { userIndexes, nameIndexes } = parsed;
     for (let i = 0; i < count; i++) {
-      users[i] = userMap[users[i]];
-      nameIds[i] = nameMap[nameIds[i]];
+      rows.users[first + i] = userMap[userIndexes[i]];
+      rows.nameIds[first + i] = nameMap[nameIndexes[i]];
     }
-    const columns = parsed.columns.map(({ kinds, values, texts }, j) => {
+    parsed.columns.forEach(({ kinds, values, texts }, j) => {
       const renumbered = numbersOf(this.textNumbers[j], this.texts[j], texts);
-      for (let i = 0; i < count; i++) if (kinds[i] === 2 || kinds[i] === 6) values[i] = renumbered[values[i]];
-      return { kinds, values };
+      const target = rows.columns[j];
+      target.kinds.set(kinds, first);
+      for (let i = 0; i < count; i++) target.values[first + i] = kinds[i] === 2 || kinds[i] === 6 ? renumbered[values[i]] : values[i];
     });
-    this.chunks.push({ times: parsed.times, users, nameIds, lines, columns });
     this.count += count;
   }
+
+  /** The events collected, in file order. */
+  fileRows(): FileRows {
+    const { rows, count } = this;
+    return {
+      times: rows.times.subarray(0, count),
+      users: rows.users.subarray(0, count),
+      nameIds: rows.nameIds.subarray(0, count),
+      bufferIds: rows.bufferIds.subarray(0, count),
+      starts: rows.starts.subarray(0, count),
+      ends: rows.ends.subarray(0, count),
+      columns: rows.columns.map(({ kinds, values }) => ({ kinds: kinds.subarray(0, count), values: values.subarray(0, count) })),
+    };
+  }
+
+  private grow(capacity: number): void {
+    const grown = fileRowsWith(capacity, this.columnCount);
+    const { rows, count } = this;
+    grown.times.set(rows.times.subarray(0, count));
+    grown.users.set(rows.users.subarray(0, count));
+    grown.nameIds.set(rows.nameIds.subarray(0, count));
+    grown.bufferIds.set(rows.bufferIds.subarray(0, count));
+    grown.starts.set(rows.starts.subarray(0, count));
+    grown.ends.set(rows.ends.subarray(0, count));
+    rows.columns.forEach((column, j) => {
+      grown.columns[j].kinds.set(column.kinds.subarray(0, count));
+      grown.columns[j].values.set(column.values.subarray(0, count));
+    });
+    this.rows = grown;
+  }
+}
+
+function fileRowsWith(capacity: number, columnCount: number): FileRows {
+  const rows: FileRows = {
+    times: new Float64Array(capacity),
+    users: new Int32Array(capacity),
+    nameIds: new Int32Array(capacity),
+    bufferIds: new Int32Array(capacity),
+    starts: new Int32Array(capacity),
+    ends: new Int32Array(capacity),
+    columns: [],
+  };
+  for (let j = 0; j < columnCount; j++) rows.columns.push({ kinds: new Uint8Array(capacity), values: new Float64Array(capacity) });
+  return rows;
 }
 
 /** The dataset-wide numbers of `keys`, numbering new ones in `list`. */
@@ -484,76 +568,76 @@ interface FileRows {
   columns: Array<{ kinds: Uint8Array; values: Float64Array }>;
 }
 
-function fileRowsOf(collector: ChunkCollector): FileRows {
-  const count = collector.count;
-  const rows: FileRows = {
-    times: new Float64Array(count),
-    users: new Int32Array(count),
-    nameIds: new Int32Array(count),
-    bufferIds: new Int32Array(count),
-    starts: new Int32Array(count),
-    ends: new Int32Array(count),
-    columns: [],
-  };
-  for (let j = 0; j < collector.columnCount; j++) rows.columns.push({ kinds: new Uint8Array(count), values: new Float64Array(count) });
-  let first = 0;
-  for (const chunk of collector.chunks) {
-    rows.times.set(chunk.times, first);
-    rows.users.set(chunk.users, first);
-    rows.nameIds.set(chunk.nameIds, first);
-    rows.bufferIds.set(chunk.lines.bufferIds, first);
-    rows.starts.set(chunk.lines.starts, first);
-    rows.ends.set(chunk.lines.ends, first);
-    chunk.columns.forEach((column, j) => {
-      rows.columns[j].kinds.set(column.kinds, first);
-      rows.columns[j].values.set(column.values, first);
-    });
-    first += chunk.times.length;
-  }
-  return rows;
-}
-
 async function readDataset(
   files: SourceFiles,
   signal: AbortSignal | undefined,
   parseWorkers: number | undefined,
   extract: ExtractRequest | undefined,
   limits: ReadLimits,
-  keepProfileLines = false,
+  writer?: CacheEntryWriter,
 ): Promise<{ dataset: LocalDataset; rows: LoadedRows; profileLines: string[] }> {
   const request = extract && extract.properties.length > 0 ? { properties: [...new Set(extract.properties)], events: extract.events } : undefined;
-  const collector = new ChunkCollector(request?.properties.length ?? 0);
   const skipped: SkippedLine[] = [];
-
   const sizes = await Promise.all(files.events.map((file) => stat(file).then((info) => info.size)));
   const total = sizes.reduce((sum, size) => sum + size, 0);
+  const collector = new ChunkCollector(request?.properties.length ?? 0, await decompressedSizeOf(files.events, sizes, limits));
   // Starting workers costs tens of milliseconds: small sources parse faster on this thread.
   const workers = parseWorkers ?? (total >= PARALLEL_PARSE_BYTES ? defaultParseWorkers() : 0);
   const pool = workers > 0 ? new ParsePool(workers) : undefined;
+  // With an entry being written, each chunk's lines go to its file as soon as they are parsed, and
+  // the dataset reads them back from there on first use (as one read from the cache later does):
+  // the text, most of a source, is never all in memory. Without, the text is kept in memory.
+  const keepLines: LineKeeper = writer
+    ? (parsed, work, _pieces, release) => writer.appendLines(work, parsed.starts, parsed.ends, release)
+    : (parsed, work, pieces, release) => {
+        const located = locateLines(parsed, work, pieces, collector.buffers);
+        release();
+        return located;
+      };
   const readEvents = async (): Promise<void> => {
     try {
       for (const file of files.events) {
-        await forEachChunk(file, signal, pool, request, limits, collector.buffers, (parsed, lines, firstLine) => {
-          parsed.skippedLines.forEach((line, i) => skipped.push({ file, line: firstLine + line, reason: parsed.skippedReasons[i] }));
-          collector.addChunk(parsed, lines);
-        });
+        await forEachChunk(
+          file,
+          signal,
+          pool,
+          request,
+          limits,
+          keepLines,
+          (parsed, lines, firstLine) => {
+            parsed.skippedLines.forEach((line, i) => skipped.push({ file, line: firstLine + line, reason: parsed.skippedReasons[i] }));
+            collector.addChunk(parsed, lines);
+          },
+          writer && (() => writer.backlogBelow(WRITE_BACKLOG_BYTES)),
+        );
       }
     } finally {
       pool?.close();
     }
   };
   // Profiles are read meanwhile: this thread mostly waits for the parse workers.
-  const profilesRead = readProfiles(files.people, signal, limits, keepProfileLines);
+  const profilesRead = readProfiles(files.people, signal, limits, writer !== undefined);
   // Settled either way, so a failed event read does not leave this rejection unhandled.
   profilesRead.catch(() => undefined);
   await readEvents();
   const { profiles, skipped: skippedProfiles, lines: profileLines } = await profilesRead;
 
-  const fileRows = fileRowsOf(collector);
-  collector.chunks.length = 0;
-  const lines = { buffers: collector.buffers, bufferIds: fileRows.bufferIds, starts: fileRows.starts, ends: fileRows.ends };
+  if (writer) {
+    try {
+      await writer.endText();
+    } catch (error) {
+      throw new LineTextNotWritten((error as Error).message);
+    }
+  }
+
+  const fileRows = collector.fileRows();
+  const ranges = { bufferIds: fileRows.bufferIds, starts: fileRows.starts, ends: fileRows.ends };
+  const lines = writer ? await writer.linesOf(ranges) : { buffers: collector.buffers, ...ranges };
+  const lineText = writer
+    ? (line: number): Buffer => writer.readLine(ranges.bufferIds[line], ranges.starts[line], ranges.ends[line])
+    : (line: number): Buffer => collector.buffers[ranges.bufferIds[line]].subarray(ranges.starts[line], ranges.ends[line]);
   const sorted = sortByTime(fileRows);
-  const { kept, duplicates } = dropDuplicates(sorted, lines);
+  const { kept, duplicates } = dropDuplicates(sorted, lineText);
   const count = kept.length;
   const rows: LoadedRows = {
     times: sorted.times,
@@ -566,18 +650,19 @@ async function readDataset(
     columns: new Map(),
   };
   if (duplicates > 0) {
-    // Only the kept positions, still in time order.
-    rows.times = new Float64Array(count);
-    rows.users = new Int32Array(count);
-    rows.nameIds = new Int32Array(count);
-    rows.fileRows = new Int32Array(count);
+    // Only the kept positions, still in time order, moved forward in place (a kept position is
+    // never before its row): no second set of arrays.
     for (let row = 0; row < count; row++) {
       const position = kept[row];
-      rows.times[row] = sorted.times[position];
-      rows.users[row] = sorted.users[position];
-      rows.nameIds[row] = sorted.nameIds[position];
-      rows.fileRows[row] = sorted.order[position];
+      sorted.times[row] = sorted.times[position];
+      sorted.users[row] = sorted.users[position];
+      sorted.nameIds[row] = sorted.nameIds[position];
+      sorted.order[row] = sorted.order[position];
     }
+    rows.times = sorted.times.subarray(0, count);
+    rows.users = sorted.users.subarray(0, count);
+    rows.nameIds = sorted.nameIds.subarray(0, count);
+    rows.fileRows = sorted.order.subarray(0, count);
   }
   request?.properties.forEach((name, j) => rows.columns.set(name, { ...fileRows.columns[j], texts: collector.texts[j] }));
 
@@ -621,47 +706,56 @@ interface SortedRows {
 }
 
 /**
- * The events in ascending, stable time order, in linear time: a counting sort into about one
- * bucket per event, then an insertion pass that only moves entries within their bucket. A
- * comparison sort of a million events costs more than parsing them. Times, users and names move
- * with the positions (written out of order, read in order), so nothing after this reads the file
- * order's arrays at random.
+ * The events in ascending, stable time order, in linear time: a counting sort of the positions
+ * into about one bucket per event, then an insertion pass that only moves entries within their
+ * bucket. A comparison sort of a million events costs more than parsing them. Times, users and
+ * names are moved into that order in place, along the permutation's cycles (the file order's
+ * arrays are not needed after this, and a second set would be most of the load's peak memory);
+ * the insertion pass then reads them in order.
  */
 function sortByTime(rows: FileRows): SortedRows {
-  const fileTimes = rows.times;
-  const count = fileTimes.length;
+  const { times, users, nameIds } = rows;
+  const count = times.length;
   const order = new Int32Array(count);
   let min = Infinity;
   let max = -Infinity;
   let sorted = true;
   for (let i = 0; i < count; i++) {
-    const time = fileTimes[i];
+    const time = times[i];
     order[i] = i;
     if (time < min) min = time;
     if (time > max) max = time;
-    if (i > 0 && time < fileTimes[i - 1]) sorted = false;
+    if (i > 0 && time < times[i - 1]) sorted = false;
   }
-  if (sorted) return { order, times: fileTimes, users: rows.users, nameIds: rows.nameIds };
+  if (sorted) return { order, times, users, nameIds };
   const bucketCount = Math.max(1, Math.min(count, 1 << 22));
   const width = (max - min) / bucketCount || 1;
   const scale = 1 / width;
-  const keys = new Uint32Array(count);
+  // Each event's bucket is computed twice (counting, then placing) rather than kept: 4 bytes an event less.
+  const bucketOf = (time: number): number => Math.min(bucketCount - 1, Math.floor((time - min) * scale));
   const starts = new Uint32Array(bucketCount + 1);
-  for (let i = 0; i < count; i++) {
-    const key = Math.min(bucketCount - 1, Math.floor((fileTimes[i] - min) * scale));
-    keys[i] = key;
-    starts[key + 1]++;
-  }
+  for (let i = 0; i < count; i++) starts[bucketOf(times[i]) + 1]++;
   for (let bucket = 0; bucket < bucketCount; bucket++) starts[bucket + 1] += starts[bucket];
-  const times = new Float64Array(count);
-  const users = new Int32Array(count);
-  const nameIds = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    const position = starts[keys[i]]++;
-    order[position] = i;
-    times[position] = fileTimes[i];
-    users[position] = rows.users[i];
-    nameIds[position] = rows.nameIds[i];
+  for (let i = 0; i < count; i++) order[starts[bucketOf(times[i])]++] = i;
+  // Position p takes what was at order[p]: each cycle of the permutation is walked once.
+  const placed = new Uint8Array(count);
+  for (let first = 0; first < count; first++) {
+    if (placed[first] === 1 || order[first] === first) continue;
+    const time = times[first];
+    const user = users[first];
+    const nameId = nameIds[first];
+    let position = first;
+    for (let from = order[position]; from !== first; from = order[position]) {
+      times[position] = times[from];
+      users[position] = users[from];
+      nameIds[position] = nameIds[from];
+      placed[position] = 1;
+      position = from;
+    }
+    times[position] = time;
+    users[position] = user;
+    nameIds[position] = nameId;
+    placed[position] = 1;
   }
   for (let i = 1; i < count; i++) {
     const time = times[i];
@@ -695,13 +789,14 @@ const SMALL_RUN = 16;
  * copy in file order is the one kept. Insert ids are read from the lines, and only for events that
  * share their time, user and name with another.
  */
-function dropDuplicates(sorted: SortedRows, lines: LoadedRows['lines']): { kept: Int32Array; duplicates: number } {
+function dropDuplicates(sorted: SortedRows, lineText: (line: number) => Buffer): { kept: Int32Array; duplicates: number } {
   const { order, times, users, nameIds } = sorted;
   const insertIds = new Map<number, string | undefined>();
   const insertIdAt = (position: number): string | undefined => {
     const line = order[position];
     if (insertIds.has(line)) return insertIds.get(line);
-    const id = insertIdOf(propertiesOfLine(lines.buffers[lines.bufferIds[line]], lines.starts[line], lines.ends[line]));
+    const text = lineText(line);
+    const id = insertIdOf(propertiesOfLine(text, 0, text.length));
     insertIds.set(line, id);
     return id;
   };
@@ -745,12 +840,39 @@ function dropDuplicates(sorted: SortedRows, lines: LoadedRows['lines']): { kept:
   return { kept: kept.subarray(0, keptCount), duplicates: count - keptCount };
 }
 
+/**
+ * About how many bytes the files hold decompressed: a gzipped file's size as its gzip trailer
+ * states it (exact for a file of one gzip member under 4 GB; never more than the decompression
+ * limit, so a trailer that lies costs no memory), a plain file's size on disk.
+ */
+async function decompressedSizeOf(files: string[], sizes: number[], limits: ReadLimits): Promise<number> {
+  const expanded = await Promise.all(
+    files.map(async (file, i) => {
+      if (sizes[i] < 18) return sizes[i];
+      const handle = await open(file, 'r');
+      try {
+        const head = Buffer.alloc(2);
+        const tail = Buffer.alloc(4);
+        await handle.read(head, 0, 2, 0);
+        if (head[0] !== 0x1f || head[1] !== 0x8b) return sizes[i];
+        await handle.read(tail, 0, 4, sizes[i] - 4);
+        // The trailer holds the size modulo 2^32: a smaller number than the file itself means it wrapped (or several members).
+        return Math.min(Math.max(tail.readUInt32LE(0), sizes[i]), decompressionCapOf(limits, sizes[i]));
+      } finally {
+        await handle.close();
+      }
+    }),
+  );
+  return expanded.reduce((sum, size) => sum + size, 0);
+}
+
 /** The file's bytes, gunzipped when it starts with the gzip magic bytes. */
 async function openData(file: string): Promise<{ raw: Readable; stream: Readable; gzipped: boolean }> {
   const gzipped = await startsWithGzipMagic(file);
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
-  // A deep read-ahead buffer lets gunzip (on the thread pool) run while this thread parses.
-  const stream: Readable = gzipped ? raw.pipe(createGunzip({ chunkSize: 1 << 20, readableHighWaterMark: 8 << 20 } as ZlibOptions)) : raw;
+  const raw = createReadStream(file, { highWaterMark: PIECE_BYTES });
+  // A read-ahead buffer lets gunzip (on the thread pool) run while this thread waits for the
+  // parse workers; each MB held here is memory at the load's peak.
+  const stream: Readable = gzipped ? raw.pipe(createGunzip({ chunkSize: PIECE_BYTES, readableHighWaterMark: 2 << 20 } as ZlibOptions)) : raw;
   if (gzipped) raw.on('error', (error) => stream.destroy(error));
   return { raw, stream, gzipped };
 }
@@ -780,7 +902,7 @@ function tooLongReason(limits: ReadLimits): string {
 }
 
 /** Pieces read ahead of the parsing before the stream is paused. */
-const MAX_QUEUED_PIECES = 8;
+const MAX_QUEUED_PIECES = 4;
 
 /**
  * The stream's pieces one by one, as the stream made them. (A `for await` over the stream joins
@@ -834,12 +956,17 @@ async function* piecesOf(stream: Readable): AsyncGenerator<Buffer> {
 type ChunkHandler = (parsed: ParsedChunk, lines: LocatedLines, firstLine: number) => void;
 
 /**
+ * Keeps the lines of a parsed chunk (`work`, copied from the stream's `pieces`) and says where
+ * each now is; calls `release` once `work` may be reused.
+ */
+type LineKeeper = (parsed: ParsedChunk, work: Buffer, pieces: Buffer[], release: () => void) => LocatedLines;
+
+/**
  * Reads a file of events in line-aligned chunks and hands each parsed chunk, in file order, to
  * `onChunk` with the number of lines before it. With a pool, several chunks are parsed at once.
  *
- * The text is kept as the stream delivered it (no copy of the file is made on this thread to keep
- * it): `buffers` receives the pieces that hold events' lines, and a line that spans two pieces is
- * copied on its own. Each chunk is parsed in a work buffer that is reused for later chunks.
+ * `keepLines` keeps each chunk's lines (in memory or in the cache entry being written). Each chunk
+ * is parsed in a work buffer that is reused for later chunks.
  */
 async function forEachChunk(
   file: string,
@@ -847,8 +974,10 @@ async function forEachChunk(
   pool: ParsePool | undefined,
   extract: ExtractRequest | undefined,
   limits: ReadLimits,
-  buffers: Buffer[],
+  keepLines: LineKeeper,
   onChunk: ChunkHandler,
+  /** Waited for before each chunk is parsed: where the lines go may need to catch up. */
+  beforeChunk?: () => Promise<void>,
 ): Promise<void> {
   throwIfAborted(signal);
   const { raw, stream, gzipped } = await openData(file);
@@ -862,15 +991,15 @@ async function forEachChunk(
   const spare: Buffer[] = [];
   let linesBefore = 0;
   const deliver = (parsed: ParsedChunk, work: Buffer, pieces: Buffer[]): void => {
-    const lines = locateLines(parsed, work, pieces, buffers);
-    spare.push(Buffer.from(work.buffer, work.byteOffset, work.buffer.byteLength - work.byteOffset));
+    const lines = keepLines(parsed, work, pieces, () => spare.push(Buffer.from(work.buffer, work.byteOffset, work.buffer.byteLength - work.byteOffset)));
     onChunk(parsed, lines, linesBefore);
     linesBefore += parsed.lineCount;
   };
   const submit = async (pieces: Buffer[], length: number, final: boolean): Promise<void> => {
+    await beforeChunk?.();
     // A reused work buffer (pages already touched), or a new one with room to spare.
     const index = spare.findIndex((buffer) => buffer.length >= length);
-    const work = (index >= 0 ? spare.splice(index, 1)[0] : Buffer.allocUnsafeSlow(Math.max(length, 2 * CHUNK_BYTES))).subarray(0, length);
+    const work = (index >= 0 ? spare.splice(index, 1)[0] : Buffer.allocUnsafeSlow(Math.max(length, CHUNK_BYTES + PIECE_BYTES))).subarray(0, length);
     let offset = 0;
     for (const piece of pieces) offset += piece.copy(work, offset);
     if (!pool) {
@@ -990,7 +1119,8 @@ async function forEachChunk(
 /**
  * Where each event's line of a chunk lies among the pieces the chunk was copied from: a piece is
  * added to `buffers` when a line lies in it, and a line across two pieces is copied out of the
- * work buffer into one of its own.
+ * work buffer into one of its own. (The text is kept as the stream delivered it: no copy of the
+ * file is made on this thread to keep it.)
  */
 function locateLines(parsed: ParsedChunk, work: Buffer, pieces: Buffer[], buffers: Buffer[]): LocatedLines {
   const count = parsed.starts.length;

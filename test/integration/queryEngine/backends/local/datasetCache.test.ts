@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, test } from 'node:test';
@@ -27,12 +27,14 @@ import { runJql } from '../../../../../server/src/queryEngine/backends/local/jql
 import { LocalBackend } from '../../../../../server/src/queryEngine/backends/local/localBackend';
 import type { RunContext } from '../../../../../server/src/queryEngine/analyticsBackend';
 import { runLocalSegmentation } from '../../../../../server/src/queryEngine/backends/local/localSegmentation';
+import { runLocalFunnel } from '../../../../../server/src/queryEngine/backends/local/localFunnel';
+import { runLocalRetention } from '../../../../../server/src/queryEngine/backends/local/localRetention';
 import { columnsReadBy } from '../../../../../server/src/queryEngine/backends/local/queryColumns';
 import type { ExtractRequest } from '../../../../../server/src/queryEngine/backends/local/parseEventChunk';
 import type { LocalDataset } from '../../../../../server/src/queryEngine/backends/local/localEvent';
 import { buildQuerySpec } from '../../../../../server/src/queryContract/buildQuerySpec';
 import { parseAqDocument } from '../../../../../server/src/languageService/parser/queryParser';
-import type { SegmentationSpec } from '../../../../../server/src/queryContract/querySpec';
+import type { FunnelSpec, QuerySpec, RetentionSpec, SegmentationSpec } from '../../../../../server/src/queryContract/querySpec';
 
 const root = mkdtempSync(join(tmpdir(), 'aq-dataset-cache-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -165,6 +167,47 @@ test('a dataset loaded from the cache equals the one loaded from the export, for
     assert.ok(await entryIsValid(path), 'the first load wrote an entry');
     const cached = await loadFresh(path);
     assertSameDataset(cached, expected);
+  }
+});
+
+test('a first load that writes the entry (its line text goes to the file as it is parsed, and is read back from there) answers like the plain load', async () => {
+  writeSource('first-load/a.ndjson', exportLines(41, 700));
+  writeSource('first-load/b.ndjson.gz', `\n\n${exportLines(42, 700)}\n`, true);
+  writeSource('first-load/shop.people.ndjson', '{"$distinct_id": "user-1", "$properties": {"plan": "pro"}}\n');
+  const segmentation = specOf<SegmentationSpec>(
+    `segmentation "Viewed Product"\n  on properties["$browser"]\n  where properties["price"] >= 0\n  from 2026-09-01 to 2026-10-31`,
+  );
+  const byUnreadProperty = specOf<SegmentationSpec>(`segmentation "Purchase"\n  on properties["ünï key"]\n  from 2026-09-01 to 2026-10-31`);
+  const funnel = specOf<FunnelSpec>(`funnel "Viewed Product" -> "Purchase"\n  window 7 days\n  from 2026-09-01 to 2026-10-31`);
+  const retention = specOf<RetentionSpec>(`retention "Sign Up" -> "Purchase"\n  unit day\n  from 2026-09-01 to 2026-10-31`);
+  for (const path of [join(root, 'first-load'), join(root, 'first-load/b.ndjson.gz')]) {
+    const plain = await loadUncached(path);
+    // On this thread and in parse workers: chunks come back from a worker before their text is written.
+    for (const parseWorkers of [0, 2]) {
+      rmSync(cacheDir, { recursive: true, force: true });
+      clearDatasetCache();
+      const loaded = await loadLocalDataset(path, { persistentCache: settings, extract: columnsReadBy(segmentation), parseWorkers });
+      assert.deepEqual(runLocalSegmentation(loaded, segmentation), runLocalSegmentation(plain, segmentation));
+      assert.deepEqual(runLocalSegmentation(loaded, byUnreadProperty), runLocalSegmentation(plain, byUnreadProperty));
+      assert.deepEqual(runLocalFunnel(loaded, funnel), runLocalFunnel(plain, funnel));
+      assert.deepEqual(runLocalRetention(loaded, retention), runLocalRetention(plain, retention));
+      assertSameDataset(loaded, plain);
+      await datasetCacheWritesSettled();
+      assert.ok(await entryIsValid(path), 'the first load wrote a whole entry');
+      assertSameDataset(await loadFresh(path), plain);
+      assert.deepEqual(
+        readdirSync(join(cacheDir)).filter((name) => name.endsWith('.tmp')),
+        [],
+        'no temporary file is left',
+      );
+    }
+    // An entry that would not fit the folder's bound is not started: the text stays in memory, and nothing is written.
+    rmSync(cacheDir, { recursive: true, force: true });
+    clearDatasetCache();
+    const unbounded = await loadLocalDataset(path, { persistentCache: { ...settings, maxBytes: 10_000 } });
+    await datasetCacheWritesSettled();
+    assert.equal(existsSync(cacheDir), false);
+    assertSameDataset(unbounded, plain);
   }
 });
 
@@ -309,14 +352,30 @@ test('the folder is bounded: the least recently used entries are evicted first',
   assert.equal(await entryIsValid(big), false);
 });
 
+test(
+  'a first load whose line text cannot be written to the cache folder loads again with the text in memory',
+  { skip: process.platform === 'win32' },
+  async () => {
+    const path = writeSource('full-disk.ndjson', exportLines(63, 3000));
+    const expected = await loadUncached(path);
+    const purchases = expected.events.filter((event) => event.name === 'Purchase').length;
+    const priced = expected.events.filter((event) => event.properties.price !== undefined).length;
+    const child = await runChild(path, 8);
+    assert.equal(child.code, 0, child.stderr);
+    assert.deepEqual(JSON.parse(child.stdout), { count: expected.events.length, purchases, priced });
+    assert.deepEqual(entryFiles(), [], 'no entry and no temporary file is left');
+  },
+);
+
 test('two processes loading the same file at once both answer right and leave one whole entry', async () => {
   const path = writeSource('concurrent.ndjson.gz', exportLines(61, 3000), true);
   const expected = await loadUncached(path);
   const purchases = expected.events.filter((event) => event.name === 'Purchase').length;
+  const priced = expected.events.filter((event) => event.properties.price !== undefined).length;
   const children = await Promise.all([runChild(path), runChild(path), runChild(path)]);
   for (const child of children) {
     assert.equal(child.code, 0, child.stderr);
-    assert.deepEqual(JSON.parse(child.stdout), { count: expected.events.length, purchases });
+    assert.deepEqual(JSON.parse(child.stdout), { count: expected.events.length, purchases, priced });
   }
   assert.deepEqual(entryFiles(), [cacheFileOf(settings, await cacheIdentityOf(path)).slice(cacheDir.length + 1)], 'no temporary file is left');
   assertSameDataset(await loadFresh(path), expected);
@@ -556,10 +615,14 @@ test('AQ_LOCAL_CACHE_MB bounds the folder under AQ_CACHE_DIR, and 0 turns the ca
 });
 
 function segmentationSpec(text: string): SegmentationSpec {
+  return specOf<SegmentationSpec>(text);
+}
+
+function specOf<T extends QuerySpec>(text: string): T {
   const [block] = parseAqDocument(text).queries;
   const built = buildQuerySpec(block, { now: new Date('2026-11-01T00:00:00Z'), defaultSource: { kind: 'local', name: 'test' } });
   if (!built.ok) throw new Error(built.errors.map((error) => error.message).join('; '));
-  return built.spec as SegmentationSpec;
+  return built.spec as T;
 }
 
 /** Where a section of an entry lies, from its footer. */
@@ -605,17 +668,26 @@ function damageFooter(file: string, change: (footer: FooterShape) => FooterShape
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A separate process that loads `path` with this test's cache folder and prints what it found. */
-function runChild(path: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Loads `path` in a new process; with `maxFileKb`, a process that cannot write a file past that size (a full disk, as far as it can tell). */
+function runChild(path: string, maxFileKb?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const script = `
     const { loadLocalDataset } = require(${JSON.stringify(eventStorePath)});
     const { datasetCacheWritesSettled } = require(${JSON.stringify(eventStorePath.replace('eventStore.ts', 'datasetCache.ts'))});
     (async () => {
       const dataset = await loadLocalDataset(${JSON.stringify(path)}, { persistentCache: ${JSON.stringify(settings)} });
       await datasetCacheWritesSettled();
-      process.stdout.write(JSON.stringify({ count: dataset.events.length, purchases: dataset.events.filter((e) => e.name === 'Purchase').length }));
+      const purchases = dataset.events.filter((e) => e.name === 'Purchase').length;
+      // Properties are read from the line text.
+      const priced = dataset.events.filter((e) => e.properties.price !== undefined).length;
+      process.stdout.write(JSON.stringify({ count: dataset.events.length, purchases, priced }));
     })().catch((error) => { console.error(error); process.exit(1); });`;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const command = [process.execPath, '--import', 'tsx', '-e', script];
+    // Node ignores SIGXFSZ, so a write past the limit fails with EFBIG instead of stopping the process.
+    const child =
+      maxFileKb === undefined
+        ? spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn('bash', ['-c', `ulimit -f ${maxFileKb} && exec "$0" "$@"`, ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));

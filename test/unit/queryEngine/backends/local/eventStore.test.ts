@@ -82,6 +82,48 @@ test('time is read as seconds or milliseconds; events end up sorted by time', as
   );
 });
 
+test('events end up in the order of a plain stable sort by time, duplicates dropped after their first copy', async () => {
+  // Times clustered and spread (equal times, runs, far outliers), users and names that tie: the
+  // linear-time sort and its in-place moves are checked against Array.prototype.sort.
+  let state = 7;
+  const next = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const lines: string[] = [];
+  const expected: Array<{ time: number; user: string; name: string; index: number; id: string }> = [];
+  for (let index = 0; index < 5000; index++) {
+    if (index > 0 && next() < 0.1) {
+      // A copy of an earlier event, further down the file.
+      const earlier = expected[Math.floor(next() * expected.length)];
+      lines.push(line(earlier.name, earlier.user, earlier.time / 1000, earlier.id));
+      expected.push({ ...earlier, index });
+      continue;
+    }
+    const roll = next();
+    const time =
+      roll < 0.3 ? 1790000000 + Math.floor(next() * 20) : roll < 0.95 ? 1790000000 + Math.floor(next() * 1e6) : 1600000000 + Math.floor(next() * 1e8);
+    const user = `u${Math.floor(next() * 30)}`;
+    const name = next() < 0.5 ? 'A' : 'B';
+    const id = `id-${Math.floor(next() * 3000)}`;
+    lines.push(line(name, user, time, id));
+    expected.push({ time: time * 1000, user, name, index, id });
+  }
+  const seen = new Set<string>();
+  const kept = expected
+    .sort((a, b) => a.time - b.time || a.index - b.index)
+    .filter((event) => {
+      const key = `${event.id}|${event.name}|${event.user}|${event.time}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  const dataset = await loadLocalDataset(write('sort.ndjson', lines), { persistentCache: false });
+  assert.equal(dataset.duplicates, 5000 - kept.length);
+  assert.ok(dataset.duplicates > 0);
+  assert.deepEqual(
+    dataset.events.map((event) => [event.time, event.distinctId, event.name, event.insertId]),
+    kept.map((event) => [event.time, event.user, event.name, event.id]),
+  );
+});
+
 test('gzip files are read, and a sibling x.people.ndjson gives the profiles', async () => {
   const path = join(root, 'shop.ndjson.gz');
   writeFileSync(path, gzipSync(`${line('A', 'u1', 1790000000)}\n${line('B', 'u2', 1790000001)}\n`));

@@ -32,8 +32,8 @@ import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { BackendError } from '../../backendErrors';
 import { defaultCacheDir } from '../../cacheDir';
-import type { LoadedRows, SkippedLine } from './localEvent';
-import { groupStartsOf, rowsGroupedByName } from './rowsByName';
+import type { LoadedColumn, LoadedRows, NameGroups, SkippedLine } from './localEvent';
+import { gatherFloat64, gatherInt32, groupStartsOf, rowsGroupedByName } from './rowsByName';
 
 /** Where the cache lives and how large it may grow. */
 export interface DatasetCacheSettings {
@@ -86,7 +86,7 @@ export interface CacheIdentity {
 
 const MAGIC = Buffer.from('AQDSCACH', 'latin1');
 /** Raised whenever what a load produces from the same file changes (parser, layout): older entries are then ignored. */
-export const CACHE_FORMAT_VERSION = 2;
+export const CACHE_FORMAT_VERSION = 3;
 /** The sections read only with the line text (where each line is in it). */
 const LINE_RANGE_SECTIONS = new Set(['lineBuffers', 'lineStarts', 'lineEnds']);
 const PREFIX_BYTES = 16;
@@ -104,12 +104,16 @@ interface SectionEntry {
   offset: number;
   length: number;
   crc: number;
+  /** Sections of rows grouped by name: the CRC-32 of each name's part, so one name's rows are read and checked alone. */
+  groups?: number[];
 }
 
 interface Footer {
   identity: CacheIdentity;
   /** Events kept (time order) and lines read (file order, duplicates included). */
   count: number;
+  /** Distinct users with events (the length of `userIds`, read only when needed). */
+  userCount: number;
   lineCount: number;
   duplicates: number;
   textSections: number;
@@ -136,7 +140,7 @@ export class DamagedCacheError extends BackendError {
   }
 }
 
-/** Closes an entry's file once nothing can read its line text any more. */
+/** Closes an entry's file once nothing can read from it any more (every reader of an entry holds its `{ fd }`). */
 const openEntries = new FinalizationRegistry<FileHandle>((handle) => void handle.close().catch(() => undefined));
 
 const bytesOf = (array: ArrayBufferView): Buffer => Buffer.from(array.buffer, array.byteOffset, array.byteLength);
@@ -201,6 +205,22 @@ async function writeEntry(handle: FileHandle, identity: CacheIdentity, rows: Cac
     sections.push({ name, offset, length: data.length, crc: crc32(data) });
     await put(data);
   };
+  const nameOrder = rows.nameOrder ?? rowsGroupedByName(rows.nameIds, rows.names.length);
+  const nameStarts = rows.nameStarts ?? groupStartsOf(nameOrder, rows.nameIds, rows.names.length);
+  /** A section of per-row values in `nameOrder`'s order, with each name's part's CRC-32 (the whole one chained from them). */
+  const groupedSection = async (name: string, values: Float64Array | Int32Array | Uint8Array): Promise<void> => {
+    const data = bytesOf(values);
+    const bytesPer = values.BYTES_PER_ELEMENT;
+    const groups: number[] = [];
+    let crc = 0;
+    for (let id = 0; id < rows.names.length; id++) {
+      const part = data.subarray(nameStarts[id] * bytesPer, nameStarts[id + 1] * bytesPer);
+      groups.push(crc32(part));
+      crc = crc32(part, crc);
+    }
+    sections.push({ name, offset, length: data.length, crc, groups });
+    await put(data);
+  };
   const prefix = Buffer.alloc(PREFIX_BYTES);
   MAGIC.copy(prefix, 0);
   prefix.writeUInt32LE(CACHE_FORMAT_VERSION, 8);
@@ -255,9 +275,10 @@ async function writeEntry(handle: FileHandle, identity: CacheIdentity, rows: Cac
   await section('users', bytesOf(rows.users));
   await section('nameIds', bytesOf(rows.nameIds));
   await section('fileRows', bytesOf(rows.fileRows));
-  const nameOrder = rows.nameOrder ?? rowsGroupedByName(rows.nameIds, rows.names.length);
-  await section('nameOrder', bytesOf(nameOrder));
-  await section('nameStarts', bytesOf(rows.nameStarts ?? groupStartsOf(nameOrder, rows.nameIds, rows.names.length)));
+  await groupedSection('nameOrder', nameOrder);
+  await section('nameStarts', bytesOf(nameStarts));
+  await groupedSection('timesByName', gatherFloat64(rows.times, nameOrder));
+  await groupedSection('usersByName', gatherInt32(rows.users, nameOrder));
   await section('lineBuffers', bytesOf(bufferIds));
   await section('lineStarts', bytesOf(starts));
   await section('lineEnds', bytesOf(ends));
@@ -271,8 +292,27 @@ async function writeEntry(handle: FileHandle, identity: CacheIdentity, rows: Cac
     await section(`column${j}.kinds`, bytesOf(column.kinds));
     await section(`column${j}.values`, bytesOf(column.values));
     await section(`column${j}.texts`, Buffer.from(JSON.stringify(column.texts)));
+    // The column again in `nameOrder`'s order: a query over one name reads that name's part only.
+    const kinds = new Uint8Array(nameOrder.length);
+    const values = new Float64Array(nameOrder.length);
+    for (let i = 0; i < nameOrder.length; i++) {
+      const at = rows.fileRows[nameOrder[i]];
+      kinds[i] = column.kinds[at];
+      values[i] = column.values[at];
+    }
+    await groupedSection(`column${j}.kindsByName`, kinds);
+    await groupedSection(`column${j}.valuesByName`, values);
   }
-  const footer: Footer = { identity, count: rows.times.length, lineCount, duplicates: rows.duplicates, textSections, columns, sections };
+  const footer: Footer = {
+    identity,
+    count: rows.times.length,
+    userCount: rows.userIds.length,
+    lineCount,
+    duplicates: rows.duplicates,
+    textSections,
+    columns,
+    sections,
+  };
   const footerBytes = Buffer.from(JSON.stringify(footer));
   const trailer = Buffer.alloc(TRAILER_BYTES);
   trailer.writeUInt32LE(footerBytes.length, 0);
@@ -324,13 +364,18 @@ function readExactly(fd: number, length: number, position: number): Buffer | und
 }
 
 /**
- * Reads the sections a query over times, users, names and stored columns uses, each with one
- * synchronous read into a buffer of its own (typed arrays are views over it, not copies) and
- * checked against its CRC-32. Fresh memory is what costs most here (each page is faulted in on
- * first touch), so the line text and the line ranges (where each line is in it) are read, and
- * checked, only when something first needs them (see `lazyLines`).
+ * Opens an entry: checks the prefix, the footer and the identity, and reads only the small
+ * sections (names, where each name's rows start, skipped lines). Everything else is read when
+ * first used, each with one synchronous read into a buffer of its own (typed arrays are views over
+ * it, not copies) and checked then against its CRC-32 (see the top of this file). In a fresh
+ * process, memory touched for the first time is what costs most (each page is faulted in), so a
+ * query reads the rows of the names it asks about (`nameGroups`: times, users and stored columns
+ * of one name, in one read each) and none of the whole-dataset arrays, user ids or profiles
+ * unless it needs them.
  */
 async function readEntry(handle: FileHandle, identity: CacheIdentity, file: string): Promise<CachedRows | undefined> {
+  // What reads the entry later holds this, and the file stays open until it is garbage.
+  const opened = { fd: handle.fd };
   const fd = handle.fd;
   const size = fstatSync(fd).size;
   if (size < PREFIX_BYTES + TRAILER_BYTES) return undefined;
@@ -356,10 +401,11 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity, file: stri
   /** A section's bytes, read and checked against its CRC-32 (undefined when it is missing or fails). */
   const bytesOfSection = (name: string): Buffer | undefined => {
     const entry = sectionByName.get(name);
-    const data = entry && readExactly(fd, entry.length, entry.offset);
+    const data = entry && readExactly(opened.fd, entry.length, entry.offset);
     return data && crc32(data) === entry.crc ? data : undefined;
   };
-  const { count, lineCount } = footer;
+  const { count, lineCount, userCount } = footer;
+  if (!Number.isInteger(userCount) || userCount < 0 || userCount > count) return undefined;
   const typed = <T>(name: string, make: (buffer: ArrayBuffer, length: number) => T, bytesPer: number, length: number): T => {
     const entry = sectionByName.get(name);
     // The length first, from the footer: a wrong one is not worth reading.
@@ -382,90 +428,178 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity, file: stri
     if (!entry) return undefined;
     sectionLengths.push(entry.length);
   }
-  // The line ranges' sections exist with the right lengths; their content is checked when first read.
-  for (const name of LINE_RANGE_SECTIONS) if (sectionByName.get(name)?.length !== lineCount * 4) return undefined;
-  // Sections some queries never use (a name number per row: funnels; a file position per row:
-  // stored columns, the line text) are read when first used, then checked as those read on opening.
-  const lazySections: Array<() => void> = [];
-  const lazyRows = <T>(
-    name: string,
-    make: (buffer: ArrayBuffer, length: number) => T,
-    bytesPer: number,
-    length: number,
-    inRange: (value: T) => boolean,
-  ): (() => T) => {
+  // Every section read later exists with the right length (and, grouped by name, a CRC-32 per
+  // name): what is left to find damaged on first use is content.
+  const names = json<string[]>('names');
+  const grouped = ['nameOrder', 'timesByName', 'usersByName', ...footer.columns.flatMap((_, j) => [`column${j}.kindsByName`, `column${j}.valuesByName`])];
+  const expectedLengths = new Map<string, number>([
+    ['times', count * 8],
+    ['users', count * 4],
+    ['nameIds', count * 4],
+    ['fileRows', count * 4],
+    ['nameOrder', count * 4],
+    ['timesByName', count * 8],
+    ['usersByName', count * 4],
+    ['nameStarts', (names.length + 1) * 4],
+    ...[...LINE_RANGE_SECTIONS].map((name): [string, number] => [name, lineCount * 4]),
+    ...footer.columns.flatMap((_, j): Array<[string, number]> => [
+      [`column${j}.kinds`, lineCount],
+      [`column${j}.values`, lineCount * 8],
+      [`column${j}.kindsByName`, count],
+      [`column${j}.valuesByName`, count * 8],
+    ]),
+  ]);
+  for (const [name, length] of expectedLengths) if (sectionByName.get(name)?.length !== length) return undefined;
+  for (const name of grouped) if (sectionByName.get(name)?.groups?.length !== names.length) return undefined;
+  for (const name of ['userIds', 'profiles', 'skipped', ...footer.columns.map((_, j) => `column${j}.texts`)]) if (!sectionByName.has(name)) return undefined;
+  const nameStarts = typed('nameStarts', i32, 4, names.length + 1);
+  if (!startsInOrder(nameStarts, count)) return undefined;
+
+  const damaged = (): DamagedCacheError => {
+    void unlink(file).catch(() => undefined);
+    return new DamagedCacheError(identity.path);
+  };
+  // Sections read when first used, then checked as those read on opening were.
+  const lazy = <T>(read: () => T, valid: (value: T) => boolean = () => true): (() => T) => {
     let value: T | undefined;
+    let done = false;
     const load = (): T => {
-      if (value === undefined) {
-        let read: T | undefined;
+      if (!done) {
+        let readValue: T | undefined;
         try {
-          read = typed(name, make, bytesPer, length);
+          readValue = read();
         } catch {
-          read = undefined;
+          throw damaged();
         }
-        if (read === undefined || !inRange(read)) {
-          void unlink(file).catch(() => undefined);
-          throw new DamagedCacheError(identity.path);
-        }
-        value = read;
+        if (!valid(readValue)) throw damaged();
+        value = readValue;
+        done = true;
       }
-      return value;
+      return value as T;
     };
-    lazySections.push(load);
     return load;
   };
-  for (const name of ['nameIds', 'fileRows']) if (sectionByName.get(name)?.length !== count * 4) return undefined;
-  const lines = lazyLines(
-    handle,
-    file,
-    identity.path,
-    textSections,
-    () => lazySections.forEach((load) => load()),
-    () => {
-      const ranges = {
-        bufferIds: typed('lineBuffers', i32, 4, lineCount),
-        starts: typed('lineStarts', i32, 4, lineCount),
-        ends: typed('lineEnds', i32, 4, lineCount),
-      };
-      // Every line lies inside its section, so no read of a line can run past the text.
-      for (let line = 0; line < lineCount; line++) {
-        const length = sectionLengths[ranges.bufferIds[line]];
-        if (length === undefined || ranges.starts[line] < 0 || ranges.starts[line] > ranges.ends[line] || ranges.ends[line] > length) {
-          throw new Error('a line of the cache lies outside its text');
-        }
+  const lines = lazyLines(opened, textSections, damaged, () => {
+    const ranges = {
+      bufferIds: typed('lineBuffers', i32, 4, lineCount),
+      starts: typed('lineStarts', i32, 4, lineCount),
+      ends: typed('lineEnds', i32, 4, lineCount),
+    };
+    // Every line lies inside its section, so no read of a line can run past the text.
+    for (let line = 0; line < lineCount; line++) {
+      const length = sectionLengths[ranges.bufferIds[line]];
+      if (length === undefined || ranges.starts[line] < 0 || ranges.starts[line] > ranges.ends[line] || ranges.ends[line] > length) {
+        throw new Error('a line of the cache lies outside its text');
       }
-      return ranges;
-    },
+    }
+    return ranges;
+  });
+  const userIds = lazy(
+    () => json<string[]>('userIds'),
+    (ids) => Array.isArray(ids) && ids.length === userCount,
   );
-  const profilesJson = bytesOfSection('profiles')?.toString('utf8');
-  if (profilesJson === undefined) return undefined;
-  const names = json<string[]>('names');
-  const nameIds = lazyRows('nameIds', i32, 4, count, (ids) => allBelow(ids, names.length));
-  const fileRows = lazyRows('fileRows', i32, 4, count, (positions) => allBelow(positions, lineCount));
+  const profilesJson = lazy(() => {
+    const data = bytesOfSection('profiles');
+    if (!data) throw new Error('cache section profiles is damaged');
+    return data.toString('utf8');
+  });
+  const profileRecords = lazy(() => JSON.parse(profilesJson()) as unknown[]);
+  const rowsLazily: Record<string, () => unknown> = {
+    times: lazy(() => typed('times', f64, 8, count)),
+    users: lazy(
+      () => typed('users', i32, 4, count),
+      (users) => allBelow(users, userCount),
+    ),
+    nameIds: lazy(
+      () => typed('nameIds', i32, 4, count),
+      (ids) => allBelow(ids, names.length),
+    ),
+    fileRows: lazy(
+      () => typed('fileRows', i32, 4, count),
+      (positions) => allBelow(positions, lineCount),
+    ),
+    nameOrder: lazy(
+      () => typed('nameOrder', i32, 4, count),
+      (order) => groupedByName(order, nameStarts),
+    ),
+    userIds,
+    profileRecords,
+    profilesJson,
+  };
+
+  /** One name's part of a section grouped by name, read and checked against that part's CRC-32 on its own. */
+  const groupOf = <T extends Float64Array | Int32Array | Uint8Array>(
+    name: string,
+    make: new (buffer: ArrayBuffer, offset: number, length: number) => T,
+    nameId: number,
+  ): T => {
+    const entry = sectionByName.get(name)!;
+    const bytesPer = make === (Float64Array as unknown) ? 8 : make === (Int32Array as unknown) ? 4 : 1;
+    const length = nameStarts[nameId + 1] - nameStarts[nameId];
+    const data = readExactly(opened.fd, length * bytesPer, entry.offset + nameStarts[nameId] * bytesPer);
+    if (!data || crc32(data) !== entry.groups![nameId]) throw new Error(`cache section ${name} is damaged`);
+    return new make(data.buffer as ArrayBuffer, 0, length);
+  };
+  /** Reads each name's part once, on first use. */
+  const perName = <T>(read: (nameId: number) => T, valid: (value: T, nameId: number) => boolean = () => true): ((nameId: number) => T) => {
+    const loaded = new Map<number, () => T>();
+    return (nameId) => {
+      let load = loaded.get(nameId);
+      if (!load) {
+        load = lazy(
+          () => read(nameId),
+          (value) => valid(value, nameId),
+        );
+        loaded.set(nameId, load);
+      }
+      return load();
+    };
+  };
+  const columnNumber = new Map(footer.columns.map((name, j) => [name, j]));
+  const columnGroups = footer.columns.map((_, j) => ({
+    kinds: perName((nameId) => groupOf(`column${j}.kindsByName`, Uint8Array, nameId)),
+    values: perName((nameId) => groupOf(`column${j}.valuesByName`, Float64Array, nameId)),
+    texts: lazy(() => json<string[]>(`column${j}.texts`)),
+  }));
+  const nameGroups: NameGroups = {
+    rowIds: perName(
+      (nameId) => groupOf('nameOrder', Int32Array, nameId),
+      (rowIds) => ascendingBelow(rowIds, count),
+    ),
+    times: perName((nameId) => groupOf('timesByName', Float64Array, nameId)),
+    users: perName(
+      (nameId) => groupOf('usersByName', Int32Array, nameId),
+      (users) => allBelow(users, userCount),
+    ),
+    column: (property, nameId) => {
+      const j = columnNumber.get(property);
+      if (j === undefined) return undefined;
+      const group = columnGroups[j];
+      return { kinds: group.kinds(nameId), values: group.values(nameId), texts: group.texts() };
+    },
+  };
+
   const rows = {
-    times: typed('times', f64, 8, count),
-    users: typed('users', i32, 4, count),
-    nameOrder: typed('nameOrder', i32, 4, count),
-    nameStarts: typed('nameStarts', i32, 4, names.length + 1),
-    userIds: json<string[]>('userIds'),
     names,
+    nameStarts,
+    userCount,
+    nameGroups,
     lines,
     columns: new Map(),
     skipped: json<SkippedLine[]>('skipped'),
     duplicates: footer.duplicates,
-    profileRecords: JSON.parse(profilesJson) as unknown[],
-    profilesJson,
-  } as CachedRows;
-  Object.defineProperty(rows, 'nameIds', { enumerable: true, configurable: true, get: nameIds });
-  Object.defineProperty(rows, 'fileRows', { enumerable: true, configurable: true, get: fileRows });
-  if (!allBelow(rows.users, rows.userIds.length) || !groupedByName(rows.nameOrder!, rows.nameStarts!)) return undefined;
+  } as unknown as CachedRows;
+  for (const [key, load] of Object.entries(rowsLazily)) Object.defineProperty(rows, key, { enumerable: true, configurable: true, get: load });
   for (const [j, name] of footer.columns.entries()) {
-    rows.columns.set(name, {
-      kinds: typed(`column${j}.kinds`, u8, 1, lineCount),
-      values: typed(`column${j}.values`, f64, 8, lineCount),
-      texts: json<string[]>(`column${j}.texts`),
-    });
+    const column = {} as LoadedColumn;
+    const kinds = lazy(() => typed(`column${j}.kinds`, u8, 1, lineCount));
+    const values = lazy(() => typed(`column${j}.values`, f64, 8, lineCount));
+    Object.defineProperty(column, 'kinds', { enumerable: true, get: kinds });
+    Object.defineProperty(column, 'values', { enumerable: true, get: values });
+    Object.defineProperty(column, 'texts', { enumerable: true, get: columnGroups[j].texts });
+    rows.columns.set(name, column);
   }
+  openEntries.register(opened, handle);
   return rows;
 }
 
@@ -475,10 +609,26 @@ function allBelow(numbers: Int32Array, end: number): boolean {
   return true;
 }
 
-/** The stored name order holds every row once, and its groups' starts run from 0 to the row count in order. */
-function groupedByName(order: Int32Array, starts: Int32Array): boolean {
-  if (starts[0] !== 0 || starts[starts.length - 1] !== order.length) return false;
+/** Row numbers of one name: each at least 0, below `end`, and above the one before (so each row once). */
+function ascendingBelow(numbers: Int32Array, end: number): boolean {
+  let previous = -1;
+  for (let i = 0; i < numbers.length; i++) {
+    if (!(numbers[i] > previous && numbers[i] < end)) return false;
+    previous = numbers[i];
+  }
+  return true;
+}
+
+/** Where each name's rows start: from 0 to the row count, never going back. */
+function startsInOrder(starts: Int32Array, count: number): boolean {
+  if (starts[0] !== 0 || starts[starts.length - 1] !== count) return false;
   for (let name = 1; name < starts.length; name++) if (starts[name] < starts[name - 1]) return false;
+  return true;
+}
+
+/** The stored name order holds every row once, each name's rows where its start says. */
+function groupedByName(order: Int32Array, starts: Int32Array): boolean {
+  if (!startsInOrder(starts, order.length)) return false;
   const seen = new Uint8Array(order.length);
   for (let i = 0; i < order.length; i++) {
     const row = order[i];
@@ -490,25 +640,17 @@ function groupedByName(order: Int32Array, starts: Int32Array): boolean {
 
 /**
  * The lines of an entry, whose `buffers` (the text sections) are read from the still open file
- * on first use, each checked against its CRC-32. The handle stays open until the lines are
- * garbage: an entry replaced or evicted meanwhile by another process is still read whole (a file
- * is only ever renamed into place or deleted, never written over).
+ * on first use, each checked against its CRC-32. The file stays open while anything can still read
+ * from it (see `openEntries`): an entry replaced or evicted meanwhile by another process is still
+ * read whole (a file is only ever renamed into place or deleted, never written over).
  */
 function lazyLines(
-  handle: FileHandle,
-  file: string,
-  source: string,
+  opened: { fd: number },
   sections: SectionEntry[],
-  /** Reads what else of the entry is read only when needed: once the text is read, the file is closed. */
-  readTheRest: () => void,
+  damaged: () => DamagedCacheError,
   readRanges: () => { bufferIds: Int32Array; starts: Int32Array; ends: Int32Array },
 ): CachedRows['lines'] {
   const lines = {} as CachedRows['lines'];
-  let open = true;
-  const damaged = (): DamagedCacheError => {
-    void unlink(file).catch(() => undefined);
-    return new DamagedCacheError(source);
-  };
   const settle = <K extends keyof CachedRows['lines']>(key: K, value: CachedRows['lines'][K]): void => {
     Object.defineProperty(lines, key, { value, enumerable: true, writable: true, configurable: true });
   };
@@ -528,24 +670,13 @@ function lazyLines(
   };
   const readText = (): Buffer[] => {
     rangesChecked();
-    readTheRest();
-    const buffers = sections
+    return sections
       .sort((a, b) => Number(a.name.slice(4)) - Number(b.name.slice(4)))
       .map((entry) => {
-        const data = Buffer.allocUnsafeSlow(entry.length);
-        let done = 0;
-        while (open && done < entry.length) {
-          const read = readSync(handle.fd, data, done, entry.length - done, entry.offset + done);
-          if (read === 0) break;
-          done += read;
-        }
-        if (done !== entry.length || crc32(data) !== entry.crc) throw damaged();
+        const data = readExactly(opened.fd, entry.length, entry.offset);
+        if (!data || crc32(data) !== entry.crc) throw damaged();
         return data;
       });
-    open = false;
-    openEntries.unregister(lines);
-    void handle.close().catch(() => undefined);
-    return buffers;
   };
   Object.defineProperty(lines, 'buffers', {
     enumerable: true,
@@ -559,7 +690,6 @@ function lazyLines(
   for (const key of ['bufferIds', 'starts', 'ends'] as const) {
     Object.defineProperty(lines, key, { enumerable: true, configurable: true, get: () => rangesChecked()[key] });
   }
-  openEntries.register(lines, handle, lines);
   return lines;
 }
 

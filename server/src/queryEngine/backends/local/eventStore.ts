@@ -114,11 +114,18 @@ async function loadDataset(path: string, files: SourceFiles, options: LoadOption
     const cached = await readDatasetCache(settings, identity);
     throwIfAborted(options.signal);
     if (cached) {
-      const profiles = cached.profileRecords.map(profileOf);
-      const dataset = datasetOf(cached, { profiles, skipped: cached.skipped, duplicates: cached.duplicates, files: [...files.events, ...files.people] });
+      const dataset = datasetOf(cached, { profiles: [], skipped: cached.skipped, duplicates: cached.duplicates, files: [...files.events, ...files.people] });
+      // Profiles are parsed when something reads them (a `user[…]` property, JQL): most queries do not.
+      let profiles: LocalProfile[] | undefined;
+      Object.defineProperty(dataset, 'profiles', {
+        enumerable: true,
+        configurable: true,
+        get: () => (profiles ??= cached.profileRecords.map(profileOf)),
+        set: (value: LocalProfile[]) => (profiles = value),
+      });
       // A copy rather than a spread, which would read the arrays read only when first used.
       const entryRows: CachedRows = copyOf(cached, Object.keys(cached) as Array<keyof CachedRows>);
-      entryRows.profileRecords = [];
+      Object.defineProperty(entryRows, 'profileRecords', { value: [], enumerable: true, writable: true, configurable: true });
       cacheEntries.set(loadedRows.get(dataset)!, { settings, identity, rows: entryRows, writing: undefined, again: false });
       return dataset;
     }
@@ -177,7 +184,10 @@ function datasetOf(rows: LoadedRows, rest: Omit<LocalDataset, 'events'>): LocalD
   const dataset = { ...rest } as unknown as LocalDataset;
   // Event objects cost more to build than a whole query over columns: only on first use.
   Object.defineProperty(dataset, 'events', { enumerable: true, configurable: true, get: () => materialize(dataset, rows) });
-  loadedRows.set(dataset, copyOf(rows, ['times', 'users', 'userIds', 'names', 'nameIds', 'fileRows', 'nameOrder', 'nameStarts', 'lines', 'columns']));
+  loadedRows.set(
+    dataset,
+    copyOf(rows, ['times', 'users', 'userIds', 'names', 'nameIds', 'fileRows', 'nameOrder', 'nameStarts', 'userCount', 'nameGroups', 'lines', 'columns']),
+  );
   return dataset;
 }
 

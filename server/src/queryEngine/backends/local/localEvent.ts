@@ -54,6 +54,10 @@ export interface LoadedRows {
   nameOrder?: Int32Array;
   /** Where each name's rows start in `nameOrder` (and, last, the row count); with `nameOrder`. */
   nameStarts?: Int32Array;
+  /** Distinct users with events (`userIds.length`), known without reading `userIds` (from the dataset cache). */
+  userCount?: number;
+  /** From the dataset cache: each name's rows read on their own, when first used (see `NameGroups`). */
+  nameGroups?: NameGroups;
   /**
    * Where each event's line is, in file order: its piece of text (`buffers[bufferIds[i]]`) and byte
    * range. From the dataset cache, `buffers` is read from the entry on first use (and may throw a
@@ -74,4 +78,18 @@ export interface LoadedColumn {
   kinds: Uint8Array;
   values: Float64Array;
   texts: string[];
+}
+
+/**
+ * One event name's rows (its group in `nameOrder`, so in time order), read straight from the
+ * dataset cache: a query reads the names it asks about and nothing of the others. Each call reads
+ * that part of the entry (and checks it) the first time, and may throw a `DamagedCacheError`.
+ */
+export interface NameGroups {
+  /** The rows' numbers in the whole dataset (`nameOrder`'s group). */
+  rowIds(nameId: number): Int32Array;
+  times(nameId: number): Float64Array;
+  users(nameId: number): Int32Array;
+  /** A stored column's kinds and values of the name's rows, in the same order; undefined when the entry stores no such column. */
+  column(property: string, nameId: number): LoadedColumn | undefined;
 }

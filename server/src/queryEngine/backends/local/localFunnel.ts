@@ -138,10 +138,10 @@ function countFunnel(dataset: LocalDataset, spec: FunnelSpec, options: LocalQuer
 
   // Group the rows by user, keeping time order within a user (a counting sort on user numbers).
   const users = all.users;
-  const offsets = new Int32Array(index.userIds.length + 1);
+  const offsets = new Int32Array(index.userCount + 1);
   for (const row of rows) offsets[users[row] + 1]++;
-  for (let user = 0; user < index.userIds.length; user++) offsets[user + 1] += offsets[user];
-  const cursor = offsets.slice(0, index.userIds.length);
+  for (let user = 0; user < index.userCount; user++) offsets[user + 1] += offsets[user];
+  const cursor = offsets.slice(0, index.userCount);
   const grouped = new Int32Array(rows.length);
   for (const row of rows) grouped[cursor[users[row]]++] = row;
 
@@ -149,7 +149,7 @@ function countFunnel(dataset: LocalDataset, spec: FunnelSpec, options: LocalQuer
   const segmentOf = on ? (row: number): string => segmentKey(on(row)) : (): null => null;
   const rules: FunnelRules = { stepIds, windowMs, optimized: spec.reentry === 'optimized', segmented: on !== undefined };
   const indexFrom = stepIndexFrom(search, rules.optimized);
-  for (let user = 0; user < index.userIds.length; user++) {
+  for (let user = 0; user < index.userCount; user++) {
     if (offsets[user] === offsets[user + 1]) continue;
     const userRows = grouped.subarray(offsets[user], offsets[user + 1]);
     const nextOfStep = userRows.length >= indexFrom ? nextOccurrences(userRows, index.nameIds, stepIds) : undefined;

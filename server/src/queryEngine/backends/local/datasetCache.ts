@@ -32,7 +32,7 @@ import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { BackendError } from '../../backendErrors';
 import { defaultCacheDir } from '../../cacheDir';
-import type { LoadedColumn, LoadedRows, NameGroups, SkippedLine } from './localEvent';
+import type { GroupColumn, LoadedColumn, LoadedRows, NameGroups, SkippedLine } from './localEvent';
 import { gatherFloat64, gatherInt32, groupStartsOf, rowsGroupedByName } from './rowsByName';
 
 /** Where the cache lives and how large it may grow. */
@@ -108,6 +108,31 @@ interface SectionEntry {
   groups?: number[];
 }
 
+/**
+ * How one name's rows of a stored column are kept: `kind` is the kind every row has (-1: they
+ * differ, and a section holds a kind per row), `width` the bytes of each value (0: none, every
+ * row's kind carries no value; 1 or 2: every value is a text's number, fewer than 256 or 65,536
+ * texts; 8: numbers as they are).
+ */
+interface ColumnGroupForm {
+  kind: number;
+  width: 0 | 1 | 2 | 8;
+}
+
+/** The narrowest form that holds a column's `kinds` (and the values they have) over one name's rows. */
+function formOf(kinds: Uint8Array, textCount: number): ColumnGroupForm {
+  let kind = kinds.length > 0 ? kinds[0] : 0;
+  let numbers = false;
+  let texts = false;
+  for (let i = 0; i < kinds.length; i++) {
+    if (kinds[i] !== kind) kind = -1;
+    if (kinds[i] === 1) numbers = true;
+    else if (kinds[i] === 2 || kinds[i] === 6) texts = true;
+  }
+  const width = numbers ? 8 : !texts ? 0 : textCount <= 256 ? 1 : textCount <= 65_536 ? 2 : 8;
+  return { kind, width };
+}
+
 interface Footer {
   identity: CacheIdentity;
   /** Events kept (time order) and lines read (file order, duplicates included). */
@@ -118,6 +143,8 @@ interface Footer {
   duplicates: number;
   textSections: number;
   columns: string[];
+  /** Per column, per name: how that name's rows of the column are stored. */
+  columnForms: ColumnGroupForm[][];
   sections: SectionEntry[];
 }
 
@@ -287,27 +314,41 @@ async function writeEntry(handle: FileHandle, identity: CacheIdentity, rows: Cac
   await section('skipped', Buffer.from(JSON.stringify(rows.skipped)));
   await section('profiles', Buffer.from(rows.profilesJson));
   const columns = [...rows.columns.keys()];
+  const columnForms: ColumnGroupForm[][] = [];
   for (const [j, name] of columns.entries()) {
     const column = rows.columns.get(name)!;
     await section(`column${j}.kinds`, bytesOf(column.kinds));
     await section(`column${j}.values`, bytesOf(column.values));
     await section(`column${j}.texts`, Buffer.from(JSON.stringify(column.texts)));
-    // The column again in `nameOrder`'s order: a query over one name reads that name's part only.
-    const kinds = new Uint8Array(nameOrder.length);
-    const values = new Float64Array(nameOrder.length);
-    for (let i = 0; i < nameOrder.length; i++) {
-      const at = rows.fileRows[nameOrder[i]];
-      kinds[i] = column.kinds[at];
-      values[i] = column.values[at];
+    // Each name's rows of the column again, in `nameOrder`'s order and in the narrowest form that
+    // holds them: a query over one name reads that name's part only, and little of it.
+    const forms: ColumnGroupForm[] = [];
+    for (let id = 0; id < rows.names.length; id++) {
+      const length = nameStarts[id + 1] - nameStarts[id];
+      const kinds = new Uint8Array(length);
+      const values = new Float64Array(length);
+      for (let i = 0; i < length; i++) {
+        const at = rows.fileRows[nameOrder[nameStarts[id] + i]];
+        kinds[i] = column.kinds[at];
+        values[i] = column.values[at];
+      }
+      const form = formOf(kinds, column.texts.length);
+      forms.push(form);
+      if (form.kind < 0) await section(`column${j}.name${id}.kinds`, bytesOf(kinds));
+      if (form.width > 0)
+        await section(
+          `column${j}.name${id}.values`,
+          bytesOf(form.width === 1 ? Uint8Array.from(values) : form.width === 2 ? Uint16Array.from(values) : values),
+        );
     }
-    await groupedSection(`column${j}.kindsByName`, kinds);
-    await groupedSection(`column${j}.valuesByName`, values);
+    columnForms.push(forms);
   }
   const footer: Footer = {
     identity,
     count: rows.times.length,
     userCount: rows.userIds.length,
     lineCount,
+    columnForms,
     duplicates: rows.duplicates,
     textSections,
     columns,
@@ -431,7 +472,7 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity, file: stri
   // Every section read later exists with the right length (and, grouped by name, a CRC-32 per
   // name): what is left to find damaged on first use is content.
   const names = json<string[]>('names');
-  const grouped = ['nameOrder', 'timesByName', 'usersByName', ...footer.columns.flatMap((_, j) => [`column${j}.kindsByName`, `column${j}.valuesByName`])];
+  const grouped = ['nameOrder', 'timesByName', 'usersByName'];
   const expectedLengths = new Map<string, number>([
     ['times', count * 8],
     ['users', count * 4],
@@ -445,8 +486,6 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity, file: stri
     ...footer.columns.flatMap((_, j): Array<[string, number]> => [
       [`column${j}.kinds`, lineCount],
       [`column${j}.values`, lineCount * 8],
-      [`column${j}.kindsByName`, count],
-      [`column${j}.valuesByName`, count * 8],
     ]),
   ]);
   for (const [name, length] of expectedLengths) if (sectionByName.get(name)?.length !== length) return undefined;
@@ -454,6 +493,16 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity, file: stri
   for (const name of ['userIds', 'profiles', 'skipped', ...footer.columns.map((_, j) => `column${j}.texts`)]) if (!sectionByName.has(name)) return undefined;
   const nameStarts = typed('nameStarts', i32, 4, names.length + 1);
   if (!startsInOrder(nameStarts, count)) return undefined;
+  if (footer.columnForms?.length !== footer.columns.length) return undefined;
+  for (const [j, forms] of footer.columnForms.entries()) {
+    if (forms.length !== names.length) return undefined;
+    for (const [id, { kind, width }] of forms.entries()) {
+      const length = nameStarts[id + 1] - nameStarts[id];
+      if (!(Number.isInteger(kind) && kind >= -1 && kind <= 7 && [0, 1, 2, 8].includes(width))) return undefined;
+      if (kind < 0 && sectionByName.get(`column${j}.name${id}.kinds`)?.length !== length) return undefined;
+      if (width > 0 && sectionByName.get(`column${j}.name${id}.values`)?.length !== length * width) return undefined;
+    }
+  }
 
   const damaged = (): DamagedCacheError => {
     void unlink(file).catch(() => undefined);
@@ -556,11 +605,29 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity, file: stri
     };
   };
   const columnNumber = new Map(footer.columns.map((name, j) => [name, j]));
-  const columnGroups = footer.columns.map((_, j) => ({
-    kinds: perName((nameId) => groupOf(`column${j}.kindsByName`, Uint8Array, nameId)),
-    values: perName((nameId) => groupOf(`column${j}.valuesByName`, Float64Array, nameId)),
-    texts: lazy(() => json<string[]>(`column${j}.texts`)),
-  }));
+  const columnGroups = footer.columns.map((_, j) => {
+    const texts = lazy(() => json<string[]>(`column${j}.texts`));
+    const group = perName(
+      (nameId): GroupColumn => {
+        const { kind, width } = footer.columnForms[j][nameId];
+        const length = nameStarts[nameId + 1] - nameStarts[nameId];
+        const kinds = kind >= 0 ? kind : typed(`column${j}.name${nameId}.kinds`, u8, 1, length);
+        const values =
+          width === 0
+            ? new Uint8Array(0)
+            : width === 1
+              ? typed(`column${j}.name${nameId}.values`, u8, 1, length)
+              : width === 2
+                ? typed(`column${j}.name${nameId}.values`, (buffer, n) => new Uint16Array(buffer, 0, n), 2, length)
+                : typed(`column${j}.name${nameId}.values`, f64, 8, length);
+        return { kinds, values, texts: texts() };
+      },
+      // Text numbers of one or two bytes are used as they are: each names one of the texts.
+      ({ kinds, values, texts }) =>
+        (typeof kinds === 'number' || kinds.every((kind) => kind <= 7)) && (values instanceof Float64Array || values.every((text) => text < texts.length)),
+    );
+    return { texts, group };
+  });
   const nameGroups: NameGroups = {
     rowIds: perName(
       (nameId) => groupOf('nameOrder', Int32Array, nameId),
@@ -573,9 +640,7 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity, file: stri
     ),
     column: (property, nameId) => {
       const j = columnNumber.get(property);
-      if (j === undefined) return undefined;
-      const group = columnGroups[j];
-      return { kinds: group.kinds(nameId), values: group.values(nameId), texts: group.texts() };
+      return j === undefined ? undefined : columnGroups[j].group(nameId);
     },
   };
 

@@ -4,11 +4,11 @@
  * and property values from flat arrays instead of chasing a million event objects around the heap:
  * that is what makes a warm query fast. Columns and bucket arrays are built on first use.
  */
-import { compileExpressionWith, compilePredicateWith, type CompiledExpressionOf, type PropertyReader } from './evaluateExpression';
+import { compileExpressionWith, compilePredicateWith, segmentKey, type CompiledExpressionOf, type PropertyReader } from './evaluateExpression';
 import type { Expression } from '../../../languageService/parser/queryAst';
 import { eventsIfBuilt, loadedRowsOf, propertiesOfRow, readColumnsFromLines, type LoadedRows } from './eventStore';
 import type { ExtractRequest } from './parseEventChunk';
-import type { LoadedColumn, LocalDataset, LocalEvent } from './localEvent';
+import type { GroupColumn, LocalDataset, LocalEvent } from './localEvent';
 import { everyRowOf, gatherFloat64, gatherInt32, groupStartsOf, rowsGroupedByName } from './rowsByName';
 import { TimeBucketer, ZoneClock, type BucketUnit } from './timeBuckets';
 
@@ -83,7 +83,7 @@ export class EventTable {
     let buckets = this.bucketColumns.get(bucketer);
     if (!buckets) {
       buckets = new Int32Array(this.times.length);
-      for (let row = 0; row < this.times.length; row++) buckets[row] = bucketer.bucketOf(this.times[row]);
+      bucketer.fillBuckets(this.times, buckets);
       this.bucketColumns.set(bucketer, buckets);
     }
     return buckets;
@@ -131,6 +131,32 @@ export class EventTable {
   };
 
   /**
+   * `on` as a segment number per row, when `on` is a bare event property whose stored column holds
+   * on every row a text or a value without one (missing, true, false or null): a query then counts
+   * by number instead of making each row's segment key and looking it up. `keys[id]` is the
+   * segment key (`segmentKey`) of number `id`; two numbers may share a key (the text "true" and
+   * true), so a counter is found by key once per number. Undefined for any other `on`.
+   */
+  segmentIdsOf(expression: Expression): { idOf: (row: number) => number; keys: string[] } | undefined {
+    if (expression.type !== 'property' || expression.scope === 'user') return undefined;
+    const name = columnNameOf(expression.scope, expression.name);
+    const column = this.typedColumn(name);
+    if (!column) return undefined;
+    const { kinds, values, texts } = column;
+    // The numbers after the texts': kinds 0 (missing), 3 (true), 4 (false) and 5 (null).
+    const keyOf = segmentKey;
+    const keys = [...texts, ...[NO_PROPERTIES[name], true, false, null].map((value) => keyOf(value))];
+    const idOfKind = [texts.length, -1, -1, texts.length + 1, texts.length + 2, texts.length + 3];
+    if (typeof kinds === 'number') {
+      if (kinds === 2) return { idOf: (row) => values[row], keys };
+      const id = idOfKind[kinds] ?? -1;
+      return id < 0 ? undefined : { idOf: () => id, keys };
+    }
+    for (let row = 0; row < kinds.length; row++) if (kinds[row] === 1 || kinds[row] > 5) return undefined;
+    return { idOf: (row) => (kinds[row] === 2 ? values[row] : idOfKind[kinds[row]]), keys };
+  }
+
+  /**
    * A property's stored column (the loader's, or the dataset cache's) in this table's row order:
    * kinds and values as typed arrays, so a query reads a row's value with two array reads and no
    * value is boxed. From the dataset cache it is the name's part of the column, read on its own;
@@ -147,13 +173,26 @@ export class EventTable {
   }
 }
 
-/** A stored column in a table's row order: `LoadedColumn`'s kinds and values, row by row. */
-type TypedColumn = LoadedColumn;
+/** A stored column in a table's row order. */
+type TypedColumn = GroupColumn;
 
 /** Reads a value of a typed column, as `readColumn` would give it (objects and arrays parsed once per distinct text). */
 function typedReader({ kinds, values, texts }: TypedColumn, name: string): (row: number) => unknown {
   const parsedTexts = new Map<number, unknown>();
   const missing = NO_PROPERTIES[name];
+  const parsed = (text: number): unknown => {
+    let value = parsedTexts.get(text);
+    if (value === undefined && !parsedTexts.has(text)) parsedTexts.set(text, (value = JSON.parse(texts[text]) as unknown));
+    return value;
+  };
+  // Every row of one kind (the usual case): a reader that does not look at the kind.
+  if (typeof kinds === 'number') {
+    if (kinds === 1) return (row) => values[row];
+    if (kinds === 2) return (row) => texts[values[row]];
+    if (kinds === 6) return (row) => parsed(values[row]);
+    const value = kinds === 3 ? true : kinds === 4 ? false : kinds === 5 ? null : missing;
+    return () => value;
+  }
   return (row) => {
     const kind = kinds[row];
     if (kind === 1) return values[row];
@@ -162,10 +201,7 @@ function typedReader({ kinds, values, texts }: TypedColumn, name: string): (row:
     if (kind === 3) return true;
     if (kind === 4) return false;
     if (kind === 5) return null;
-    const text = values[row];
-    let value = parsedTexts.get(text);
-    if (value === undefined && !parsedTexts.has(text)) parsedTexts.set(text, (value = JSON.parse(texts[text]) as unknown));
-    return value;
+    return parsed(values[row]);
   };
 }
 
@@ -297,10 +333,10 @@ export class DatasetIndex {
    * The stored column of `name` in `table`'s row order (see `EventTable.typedColumn`), or
    * undefined when there is none or some row's value is left to its line (kind 7).
    */
-  typedColumnOf(name: string, table: EventTable): LoadedColumn | undefined {
+  typedColumnOf(name: string, table: EventTable): GroupColumn | undefined {
     const rows = loadedRowsOf(this.dataset);
     if (!rows) return undefined;
-    let column: LoadedColumn | undefined;
+    let column: GroupColumn | undefined;
     const stored = table.nameId >= 0 ? rows.nameGroups?.column(name, table.nameId) : undefined;
     if (stored) column = stored;
     else {
@@ -317,7 +353,7 @@ export class DatasetIndex {
       }
       column = { kinds, values, texts: loaded.texts };
     }
-    return column.kinds.includes(7) ? undefined : column;
+    return (typeof column.kinds === 'number' ? column.kinds === 7 : column.kinds.includes(7)) ? undefined : column;
   }
 
   nameId(name: string): number {

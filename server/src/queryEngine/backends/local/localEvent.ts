@@ -91,5 +91,16 @@ export interface NameGroups {
   times(nameId: number): Float64Array;
   users(nameId: number): Int32Array;
   /** A stored column's kinds and values of the name's rows, in the same order; undefined when the entry stores no such column. */
-  column(property: string, nameId: number): LoadedColumn | undefined;
+  column(property: string, nameId: number): GroupColumn | undefined;
+}
+
+/**
+ * A stored column over some rows (a table's, in its order), as `LoadedColumn` but possibly
+ * narrower: `kinds` one number when every row has that kind, and `values` text numbers of one or
+ * two bytes when every value is a text's number (empty when no row's kind has a value).
+ */
+export interface GroupColumn {
+  kinds: Uint8Array | number;
+  values: Float64Array | Uint16Array | Uint8Array;
+  texts: string[];
 }

@@ -60,8 +60,9 @@ export function runLocalSegmentation(dataset: LocalDataset, spec: SegmentationSp
     return sumOrAverage(rows, on, positionOf, dates, spec, spec.measure);
   }
 
-  const users = table.users;
   const tracksUsers = spec.type !== 'general';
+  // Only unique and average read users: from the dataset cache, a general count never reads them.
+  const users = tracksUsers ? table.users : new Int32Array(0);
   const accumulators = new Map<string | null, Accumulator>();
   const accumulatorFor = (segment: string | null): Accumulator => {
     let accumulator = accumulators.get(segment);
@@ -88,16 +89,29 @@ export function runLocalSegmentation(dataset: LocalDataset, spec: SegmentationSp
   const overall = on ? undefined : accumulatorFor(null);
   // Read once: a module export is a getter when this file runs unbundled (tsx, tests, bench).
   const keyOf = segmentKey;
-  // A list value puts the event in each of its distinct elements.
-  for (const row of rows) {
-    const position = positionOf(row);
-    if (overall) {
-      add(overall, row, position);
-      continue;
+  // `on` a property whose values are texts (and missing, true, false, null): a number per segment
+  // (see `EventTable.segmentIdsOf`), each number's counter found once, not a key made per row.
+  const segmentIds = spec.on ? table.segmentIdsOf(spec.on) : undefined;
+  if (segmentIds) {
+    const { idOf, keys } = segmentIds;
+    const byId = new Array<Accumulator | undefined>(keys.length).fill(undefined);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      const id = idOf(row);
+      add((byId[id] ??= accumulatorFor(keys[id])), row, positionOf(row));
     }
-    const value = on!(row);
-    if (!Array.isArray(value)) add(accumulatorFor(keyOf(value)), row, position);
-    else for (const segment of new Set(value.map(keyOf))) add(accumulatorFor(segment), row, position);
+  } else {
+    // A list value puts the event in each of its distinct elements.
+    for (const row of rows) {
+      const position = positionOf(row);
+      if (overall) {
+        add(overall, row, position);
+        continue;
+      }
+      const value = on!(row);
+      if (!Array.isArray(value)) add(accumulatorFor(keyOf(value)), row, position);
+      else for (const segment of new Set(value.map(keyOf))) add(accumulatorFor(segment), row, position);
+    }
   }
 
   const series = [...accumulators].map(([segment, accumulator]) => {

@@ -139,6 +139,8 @@ interface Footer {
   count: number;
   /** Distinct users with events (the length of `userIds`, read only when needed). */
   userCount: number;
+  /** The first and last event's time (none without events). */
+  timeSpan: [number, number] | [];
   lineCount: number;
   duplicates: number;
   textSections: number;
@@ -347,6 +349,7 @@ async function writeEntry(handle: FileHandle, identity: CacheIdentity, rows: Cac
     identity,
     count: rows.times.length,
     userCount: rows.userIds.length,
+    timeSpan: rows.times.length === 0 ? [] : [rows.times[0], rows.times[rows.times.length - 1]],
     lineCount,
     columnForms,
     duplicates: rows.duplicates,
@@ -447,6 +450,8 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity, file: stri
   };
   const { count, lineCount, userCount } = footer;
   if (!Number.isInteger(userCount) || userCount < 0 || userCount > count) return undefined;
+  const { timeSpan } = footer;
+  if (!(Array.isArray(timeSpan) && timeSpan.length === (count === 0 ? 0 : 2) && timeSpan.every(Number.isFinite))) return undefined;
   const typed = <T>(name: string, make: (buffer: ArrayBuffer, length: number) => T, bytesPer: number, length: number): T => {
     const entry = sectionByName.get(name);
     // The length first, from the footer: a wrong one is not worth reading.
@@ -648,6 +653,7 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity, file: stri
     names,
     nameStarts,
     userCount,
+    span: count === 0 ? undefined : { count, first: timeSpan[0], last: timeSpan[1] },
     nameGroups,
     lines,
     columns: new Map(),

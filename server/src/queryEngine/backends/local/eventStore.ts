@@ -186,7 +186,21 @@ function datasetOf(rows: LoadedRows, rest: Omit<LocalDataset, 'events'>): LocalD
   Object.defineProperty(dataset, 'events', { enumerable: true, configurable: true, get: () => materialize(dataset, rows) });
   loadedRows.set(
     dataset,
-    copyOf(rows, ['times', 'users', 'userIds', 'names', 'nameIds', 'fileRows', 'nameOrder', 'nameStarts', 'userCount', 'nameGroups', 'lines', 'columns']),
+    copyOf(rows, [
+      'times',
+      'users',
+      'userIds',
+      'names',
+      'nameIds',
+      'fileRows',
+      'nameOrder',
+      'nameStarts',
+      'userCount',
+      'span',
+      'nameGroups',
+      'lines',
+      'columns',
+    ]),
   );
   return dataset;
 }
@@ -293,13 +307,18 @@ export function eventsIfBuilt(dataset: LocalDataset): LocalEvent[] | undefined {
 
 /** How many events a dataset holds, without building its event objects. */
 export function eventCountOf(dataset: LocalDataset): number {
-  return loadedRows.get(dataset)?.times.length ?? dataset.events.length;
+  const rows = loadedRows.get(dataset);
+  return rows ? (rows.span?.count ?? rows.times.length) : dataset.events.length;
 }
 
 /** The time of one event (rows in time order), without building its event objects. */
 export function eventTimeOf(dataset: LocalDataset, row: number): number {
   const rows = loadedRows.get(dataset);
-  return rows ? rows.times[row] : dataset.events[row].time;
+  if (!rows) return dataset.events[row].time;
+  // The first and last time are in the cache entry's footer: the whole column is not read for them.
+  if (rows.span && row === 0) return rows.span.first;
+  if (rows.span && row === rows.span.count - 1) return rows.span.last;
+  return rows.times[row];
 }
 
 /**

@@ -56,6 +56,8 @@ export interface LoadedRows {
   nameStarts?: Int32Array;
   /** Distinct users with events (`userIds.length`), known without reading `userIds` (from the dataset cache). */
   userCount?: number;
+  /** The number of events and the first and last time, known without reading `times` (from the dataset cache). */
+  span?: { count: number; first: number; last: number };
   /** From the dataset cache: each name's rows read on their own, when first used (see `NameGroups`). */
   nameGroups?: NameGroups;
   /**

@@ -17,6 +17,8 @@ import {
 import {
   cacheIdentityOf,
   clearDatasetCache,
+  eventCountOf,
+  eventTimeOf,
   forgetLocalDataset,
   loadedRowsOf,
   loadLocalDataset,
@@ -421,6 +423,12 @@ for (const [sectionName, read] of readLater) {
     // Opening does not read it: the tables of names whose rows it does not touch answer.
     const other = rows.names.find((_, name) => name !== id)!;
     assert.deepEqual(indexOf(cached).table(other).times, indexOf(expected).table(other).times);
+    // Nor does what a query reports besides its answer: the event count, the first and last time.
+    const count = expected.events.length;
+    assert.deepEqual(
+      [eventCountOf(cached), eventTimeOf(cached, 0), eventTimeOf(cached, count - 1)],
+      [count, expected.events[0].time, expected.events[count - 1].time],
+    );
     assert.throws(() => read(cached, id), DamagedCacheError);
     assert.equal(await entryIsValid(path), false, 'the damaged entry was deleted');
     forgetLocalDataset(path);

@@ -90,6 +90,21 @@ export class EventTable {
   }
 
   /**
+   * The bucket of a row: from its time by arithmetic where the bucketer has it (UTC, below a
+   * month: no column to build, which in a fresh process costs more than the arithmetic), else from
+   * the bucket column (`bucketsFor`).
+   */
+  bucketReader(bucketer: TimeBucketer): (row: number) => number {
+    const plain = bucketer.plainBucketOf();
+    if (plain) {
+      const times = this.times;
+      return (row) => plain(times[row]);
+    }
+    const column = this.bucketsFor(bucketer);
+    return (row) => column[row];
+  }
+
+  /**
    * Each user's first row of this table over the whole data, built once and kept: a birth
    * retention's cohorts are "the first time in the whole data", and with this a query finds its
    * newcomers from the births alone instead of scanning every born event before the range again.

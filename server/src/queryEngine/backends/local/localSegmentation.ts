@@ -41,14 +41,17 @@ export function runLocalSegmentation(dataset: LocalDataset, spec: SegmentationSp
   const { from, to } = table.rowsBetween(start, end);
   const where = spec.where ? table.compilePredicate(spec.where) : undefined;
   const on = spec.on ? table.compile(spec.on) : undefined;
-  const bucketColumn = table.bucketsFor(bucketer);
-  // Typed arrays, not growing JS arrays: a warm query should leave little garbage, because a major
-  // GC over a million loaded events costs more than the query itself.
-  const matched = new Int32Array(to - from);
-  let matchedCount = 0;
-  for (let row = from; row < to; row++) if (!where || where(row)) matched[matchedCount++] = row;
-  const rows = matched.subarray(0, matchedCount);
-  const positionOf = (row: number): number => bucketColumn[row] - firstBucket;
+  const bucketOf = table.bucketReader(bucketer);
+  const positionOf = (row: number): number => bucketOf(row) - firstBucket;
+  // The measures walk the rows that pass `where` in a typed array (not a growing JS array: a warm
+  // query should leave little garbage, because a major GC over a million loaded events costs more
+  // than the query itself); counting tests each row as it goes, without one.
+  const matchedRows = (): Int32Array => {
+    const matched = new Int32Array(to - from);
+    let matchedCount = 0;
+    for (let row = from; row < to; row++) if (!where || where(row)) matched[matchedCount++] = row;
+    return matched.subarray(0, matchedCount);
+  };
 
   if (spec.measure !== 'count') {
     if (!on)
@@ -56,8 +59,8 @@ export function runLocalSegmentation(dataset: LocalDataset, spec: SegmentationSp
         'config',
         `\`measure ${spec.measure}\` needs an \`on\` expression giving the number to ${spec.measure === 'numeric' ? 'bucket' : spec.measure === 'sum' ? 'sum' : 'average'}.`,
       );
-    if (spec.measure === 'numeric') return numericBuckets(rows, on, positionOf, dates, spec);
-    return sumOrAverage(rows, on, positionOf, dates, spec, spec.measure);
+    if (spec.measure === 'numeric') return numericBuckets(matchedRows(), on, positionOf, dates, spec);
+    return sumOrAverage(matchedRows(), on, positionOf, dates, spec, spec.measure);
   }
 
   const tracksUsers = spec.type !== 'general';
@@ -95,14 +98,15 @@ export function runLocalSegmentation(dataset: LocalDataset, spec: SegmentationSp
   if (segmentIds) {
     const { idOf, keys } = segmentIds;
     const byId = new Array<Accumulator | undefined>(keys.length).fill(undefined);
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i];
+    for (let row = from; row < to; row++) {
+      if (where && !where(row)) continue;
       const id = idOf(row);
       add((byId[id] ??= accumulatorFor(keys[id])), row, positionOf(row));
     }
   } else {
     // A list value puts the event in each of its distinct elements.
-    for (const row of rows) {
+    for (let row = from; row < to; row++) {
+      if (where && !where(row)) continue;
       const position = positionOf(row);
       if (overall) {
         add(overall, row, position);

@@ -130,18 +130,20 @@ export class TimeBucketer {
   }
 
   /**
-   * `bucketOf` of every time, into `buckets`. In UTC and below a month a bucket is plain
-   * arithmetic on the time, done here in one loop instead of a call (and a zone lookup) per time.
+   * `bucketOf` as plain arithmetic on the time, in UTC below a month (no zone lookup, no calendar):
+   * cheaper to compute again than to keep in a column. Undefined in other zones and for months.
    */
+  plainBucketOf(): ((utcMs: number) => number) | undefined {
+    if (!this.clock.isUtc || this.unit === 'month') return undefined;
+    if (this.unit === 'week') return (utcMs) => Math.floor((Math.floor(utcMs / DAY_MS) + 3) / 7);
+    const unitMs = this.unit === 'minute' ? MINUTE_MS : this.unit === 'hour' ? HOUR_MS : DAY_MS;
+    return (utcMs) => Math.floor(utcMs / unitMs);
+  }
+
+  /** `bucketOf` of every time, into `buckets` (by `plainBucketOf` where there is one). */
   fillBuckets(times: Float64Array, buckets: Int32Array): void {
-    if (!this.clock.isUtc || this.unit === 'month') {
-      for (let row = 0; row < times.length; row++) buckets[row] = this.bucketOf(times[row]);
-    } else if (this.unit === 'week') {
-      for (let row = 0; row < times.length; row++) buckets[row] = Math.floor((Math.floor(times[row] / DAY_MS) + 3) / 7);
-    } else {
-      const unitMs = this.unit === 'minute' ? MINUTE_MS : this.unit === 'hour' ? HOUR_MS : DAY_MS;
-      for (let row = 0; row < times.length; row++) buckets[row] = Math.floor(times[row] / unitMs);
-    }
+    const bucketOf = this.plainBucketOf() ?? ((utcMs: number): number => this.bucketOf(utcMs));
+    for (let row = 0; row < times.length; row++) buckets[row] = bucketOf(times[row]);
   }
 
   /** The bucket's label: `YYYY-MM-DD` of its first day, or `YYYY-MM-DDTHH:MM` below a day. */

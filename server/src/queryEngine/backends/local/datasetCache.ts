@@ -32,8 +32,8 @@ import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { BackendError } from '../../backendErrors';
 import { defaultCacheDir } from '../../cacheDir';
-import type { LoadedRows, SkippedLine } from './localEvent';
-import { groupStartsOf, rowsGroupedByName } from './rowsByName';
+import type { GroupColumn, LoadedColumn, LoadedRows, NameGroups, SkippedLine } from './localEvent';
+import { gatherFloat64, gatherInt32, groupStartsOf, rowsGroupedByName } from './rowsByName';
 
 /** Where the cache lives and how large it may grow. */
 export interface DatasetCacheSettings {
@@ -86,7 +86,7 @@ export interface CacheIdentity {
 
 const MAGIC = Buffer.from('AQDSCACH', 'latin1');
 /** Raised whenever what a load produces from the same file changes (parser, layout): older entries are then ignored. */
-export const CACHE_FORMAT_VERSION = 2;
+export const CACHE_FORMAT_VERSION = 3;
 /** The sections read only with the line text (where each line is in it). */
 const LINE_RANGE_SECTIONS = new Set(['lineBuffers', 'lineStarts', 'lineEnds']);
 const PREFIX_BYTES = 16;
@@ -104,16 +104,49 @@ interface SectionEntry {
   offset: number;
   length: number;
   crc: number;
+  /** Sections of rows grouped by name: the CRC-32 of each name's part, so one name's rows are read and checked alone. */
+  groups?: number[];
+}
+
+/**
+ * How one name's rows of a stored column are kept: `kind` is the kind every row has (-1: they
+ * differ, and a section holds a kind per row), `width` the bytes of each value (0: none, every
+ * row's kind carries no value; 1 or 2: every value is a text's number, fewer than 256 or 65,536
+ * texts; 8: numbers as they are).
+ */
+interface ColumnGroupForm {
+  kind: number;
+  width: 0 | 1 | 2 | 8;
+}
+
+/** The narrowest form that holds a column's `kinds` (and the values they have) over one name's rows. */
+function formOf(kinds: Uint8Array, textCount: number): ColumnGroupForm {
+  let kind = kinds.length > 0 ? kinds[0] : 0;
+  let numbers = false;
+  let texts = false;
+  for (let i = 0; i < kinds.length; i++) {
+    if (kinds[i] !== kind) kind = -1;
+    if (kinds[i] === 1) numbers = true;
+    else if (kinds[i] === 2 || kinds[i] === 6) texts = true;
+  }
+  const width = numbers ? 8 : !texts ? 0 : textCount <= 256 ? 1 : textCount <= 65_536 ? 2 : 8;
+  return { kind, width };
 }
 
 interface Footer {
   identity: CacheIdentity;
   /** Events kept (time order) and lines read (file order, duplicates included). */
   count: number;
+  /** Distinct users with events (the length of `userIds`, read only when needed). */
+  userCount: number;
+  /** The first and last event's time (none without events). */
+  timeSpan: [number, number] | [];
   lineCount: number;
   duplicates: number;
   textSections: number;
   columns: string[];
+  /** Per column, per name: how that name's rows of the column are stored. */
+  columnForms: ColumnGroupForm[][];
   sections: SectionEntry[];
 }
 
@@ -136,7 +169,7 @@ export class DamagedCacheError extends BackendError {
   }
 }
 
-/** Closes an entry's file once nothing can read its line text any more. */
+/** Closes an entry's file once nothing can read from it any more (every reader of an entry holds its `{ fd }`). */
 const openEntries = new FinalizationRegistry<FileHandle>((handle) => void handle.close().catch(() => undefined));
 
 const bytesOf = (array: ArrayBufferView): Buffer => Buffer.from(array.buffer, array.byteOffset, array.byteLength);
@@ -362,15 +395,15 @@ export class CacheEntryWriter {
    */
   async linesOf(ranges: LineRanges): Promise<CachedRows['lines']> {
     const handle = await open(this.temp, 'r');
+    const opened = { fd: handle.fd };
+    // Closed when the dataset reading from it is collected, as an entry's handle is.
+    openEntries.register(opened, handle);
     const textSections = this.sections.filter((section) => section.name.startsWith('text'));
-    return lazyLines(
-      handle,
-      this.file,
-      this.identity.path,
-      textSections,
-      () => undefined,
-      () => ranges,
-    );
+    const damaged = (): DamagedCacheError => {
+      void unlink(this.file).catch(() => undefined);
+      return new DamagedCacheError(this.identity.path);
+    };
+    return lazyLines(opened, textSections, damaged, () => ranges);
   }
 
   /**
@@ -385,13 +418,30 @@ export class CacheEntryWriter {
         this.sections.push({ name, offset: this.offset, length: data.length, crc: crc32(data) });
         this.put(data);
       };
+      const nameOrder = rows.nameOrder ?? rowsGroupedByName(rows.nameIds, rows.names.length);
+      const nameStarts = rows.nameStarts ?? groupStartsOf(nameOrder, rows.nameIds, rows.names.length);
+      /** A section of per-row values in `nameOrder`'s order, with each name's part's CRC-32 (the whole one chained from them). */
+      const groupedSection = (name: string, values: Float64Array | Int32Array | Uint8Array): void => {
+        const data = bytesOf(values);
+        const bytesPer = values.BYTES_PER_ELEMENT;
+        const groups: number[] = [];
+        let crc = 0;
+        for (let id = 0; id < rows.names.length; id++) {
+          const part = data.subarray(nameStarts[id] * bytesPer, nameStarts[id + 1] * bytesPer);
+          groups.push(crc32(part));
+          crc = crc32(part, crc);
+        }
+        this.sections.push({ name, offset: this.offset, length: data.length, crc, groups });
+        this.put(data);
+      };
       section('times', bytesOf(rows.times));
       section('users', bytesOf(rows.users));
       section('nameIds', bytesOf(rows.nameIds));
       section('fileRows', bytesOf(rows.fileRows));
-      const nameOrder = rows.nameOrder ?? rowsGroupedByName(rows.nameIds, rows.names.length);
-      section('nameOrder', bytesOf(nameOrder));
-      section('nameStarts', bytesOf(rows.nameStarts ?? groupStartsOf(nameOrder, rows.nameIds, rows.names.length)));
+      groupedSection('nameOrder', nameOrder);
+      section('nameStarts', bytesOf(nameStarts));
+      groupedSection('timesByName', gatherFloat64(rows.times, nameOrder));
+      groupedSection('usersByName', gatherInt32(rows.users, nameOrder));
       section('lineBuffers', bytesOf(ranges.bufferIds));
       section('lineStarts', bytesOf(ranges.starts));
       section('lineEnds', bytesOf(ranges.ends));
@@ -400,16 +450,39 @@ export class CacheEntryWriter {
       section('skipped', Buffer.from(JSON.stringify(rows.skipped)));
       section('profiles', Buffer.from(rows.profilesJson));
       const columns = [...rows.columns.keys()];
+      const columnForms: ColumnGroupForm[][] = [];
       for (const [j, name] of columns.entries()) {
         const column = rows.columns.get(name)!;
         section(`column${j}.kinds`, bytesOf(column.kinds));
         section(`column${j}.values`, bytesOf(column.values));
         section(`column${j}.texts`, Buffer.from(JSON.stringify(column.texts)));
+        // Each name's rows of the column again, in `nameOrder`'s order and in the narrowest form that
+        // holds them: a query over one name reads that name's part only, and little of it.
+        const forms: ColumnGroupForm[] = [];
+        for (let id = 0; id < rows.names.length; id++) {
+          const length = nameStarts[id + 1] - nameStarts[id];
+          const kinds = new Uint8Array(length);
+          const values = new Float64Array(length);
+          for (let i = 0; i < length; i++) {
+            const at = rows.fileRows[nameOrder[nameStarts[id] + i]];
+            kinds[i] = column.kinds[at];
+            values[i] = column.values[at];
+          }
+          const form = formOf(kinds, column.texts.length);
+          forms.push(form);
+          if (form.kind < 0) section(`column${j}.name${id}.kinds`, bytesOf(kinds));
+          if (form.width > 0)
+            section(`column${j}.name${id}.values`, bytesOf(form.width === 1 ? Uint8Array.from(values) : form.width === 2 ? Uint16Array.from(values) : values));
+        }
+        columnForms.push(forms);
       }
       const footer: Footer = {
         identity: this.identity,
         count: rows.times.length,
+        userCount: rows.userIds.length,
+        timeSpan: rows.times.length === 0 ? [] : [rows.times[0], rows.times[rows.times.length - 1]],
         lineCount: ranges.bufferIds.length,
+        columnForms,
         duplicates: rows.duplicates,
         textSections: this.textSections,
         columns,
@@ -492,13 +565,18 @@ function readExactly(fd: number, length: number, position: number): Buffer | und
 }
 
 /**
- * Reads the sections a query over times, users, names and stored columns uses, each with one
- * synchronous read into a buffer of its own (typed arrays are views over it, not copies) and
- * checked against its CRC-32. Fresh memory is what costs most here (each page is faulted in on
- * first touch), so the line text and the line ranges (where each line is in it) are read, and
- * checked, only when something first needs them (see `lazyLines`).
+ * Opens an entry: checks the prefix, the footer and the identity, and reads only the small
+ * sections (names, where each name's rows start, skipped lines). Everything else is read when
+ * first used, each with one synchronous read into a buffer of its own (typed arrays are views over
+ * it, not copies) and checked then against its CRC-32 (see the top of this file). In a fresh
+ * process, memory touched for the first time is what costs most (each page is faulted in), so a
+ * query reads the rows of the names it asks about (`nameGroups`: times, users and stored columns
+ * of one name, in one read each) and none of the whole-dataset arrays, user ids or profiles
+ * unless it needs them.
  */
 async function readEntry(handle: FileHandle, identity: CacheIdentity, file: string): Promise<CachedRows | undefined> {
+  // What reads the entry later holds this, and the file stays open until it is garbage.
+  const opened = { fd: handle.fd };
   const fd = handle.fd;
   const size = fstatSync(fd).size;
   if (size < PREFIX_BYTES + TRAILER_BYTES) return undefined;
@@ -524,10 +602,13 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity, file: stri
   /** A section's bytes, read and checked against its CRC-32 (undefined when it is missing or fails). */
   const bytesOfSection = (name: string): Buffer | undefined => {
     const entry = sectionByName.get(name);
-    const data = entry && readExactly(fd, entry.length, entry.offset);
+    const data = entry && readExactly(opened.fd, entry.length, entry.offset);
     return data && crc32(data) === entry.crc ? data : undefined;
   };
-  const { count, lineCount } = footer;
+  const { count, lineCount, userCount } = footer;
+  if (!Number.isInteger(userCount) || userCount < 0 || userCount > count) return undefined;
+  const { timeSpan } = footer;
+  if (!(Array.isArray(timeSpan) && timeSpan.length === (count === 0 ? 0 : 2) && timeSpan.every(Number.isFinite))) return undefined;
   const typed = <T>(name: string, make: (buffer: ArrayBuffer, length: number) => T, bytesPer: number, length: number): T => {
     const entry = sectionByName.get(name);
     // The length first, from the footer: a wrong one is not worth reading.
@@ -550,90 +631,203 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity, file: stri
     if (!entry) return undefined;
     sectionLengths.push(entry.length);
   }
-  // The line ranges' sections exist with the right lengths; their content is checked when first read.
-  for (const name of LINE_RANGE_SECTIONS) if (sectionByName.get(name)?.length !== lineCount * 4) return undefined;
-  // Sections some queries never use (a name number per row: funnels; a file position per row:
-  // stored columns, the line text) are read when first used, then checked as those read on opening.
-  const lazySections: Array<() => void> = [];
-  const lazyRows = <T>(
-    name: string,
-    make: (buffer: ArrayBuffer, length: number) => T,
-    bytesPer: number,
-    length: number,
-    inRange: (value: T) => boolean,
-  ): (() => T) => {
+  // Every section read later exists with the right length (and, grouped by name, a CRC-32 per
+  // name): what is left to find damaged on first use is content.
+  const names = json<string[]>('names');
+  const grouped = ['nameOrder', 'timesByName', 'usersByName'];
+  const expectedLengths = new Map<string, number>([
+    ['times', count * 8],
+    ['users', count * 4],
+    ['nameIds', count * 4],
+    ['fileRows', count * 4],
+    ['nameOrder', count * 4],
+    ['timesByName', count * 8],
+    ['usersByName', count * 4],
+    ['nameStarts', (names.length + 1) * 4],
+    ...[...LINE_RANGE_SECTIONS].map((name): [string, number] => [name, lineCount * 4]),
+    ...footer.columns.flatMap((_, j): Array<[string, number]> => [
+      [`column${j}.kinds`, lineCount],
+      [`column${j}.values`, lineCount * 8],
+    ]),
+  ]);
+  for (const [name, length] of expectedLengths) if (sectionByName.get(name)?.length !== length) return undefined;
+  for (const name of grouped) if (sectionByName.get(name)?.groups?.length !== names.length) return undefined;
+  for (const name of ['userIds', 'profiles', 'skipped', ...footer.columns.map((_, j) => `column${j}.texts`)]) if (!sectionByName.has(name)) return undefined;
+  const nameStarts = typed('nameStarts', i32, 4, names.length + 1);
+  if (!startsInOrder(nameStarts, count)) return undefined;
+  if (footer.columnForms?.length !== footer.columns.length) return undefined;
+  for (const [j, forms] of footer.columnForms.entries()) {
+    if (forms.length !== names.length) return undefined;
+    for (const [id, { kind, width }] of forms.entries()) {
+      const length = nameStarts[id + 1] - nameStarts[id];
+      if (!(Number.isInteger(kind) && kind >= -1 && kind <= 7 && [0, 1, 2, 8].includes(width))) return undefined;
+      if (kind < 0 && sectionByName.get(`column${j}.name${id}.kinds`)?.length !== length) return undefined;
+      if (width > 0 && sectionByName.get(`column${j}.name${id}.values`)?.length !== length * width) return undefined;
+    }
+  }
+
+  const damaged = (): DamagedCacheError => {
+    void unlink(file).catch(() => undefined);
+    return new DamagedCacheError(identity.path);
+  };
+  // Sections read when first used, then checked as those read on opening were.
+  const lazy = <T>(read: () => T, valid: (value: T) => boolean = () => true): (() => T) => {
     let value: T | undefined;
+    let done = false;
     const load = (): T => {
-      if (value === undefined) {
-        let read: T | undefined;
+      if (!done) {
+        let readValue: T | undefined;
         try {
-          read = typed(name, make, bytesPer, length);
+          readValue = read();
         } catch {
-          read = undefined;
+          throw damaged();
         }
-        if (read === undefined || !inRange(read)) {
-          void unlink(file).catch(() => undefined);
-          throw new DamagedCacheError(identity.path);
-        }
-        value = read;
+        if (!valid(readValue)) throw damaged();
+        value = readValue;
+        done = true;
       }
-      return value;
+      return value as T;
     };
-    lazySections.push(load);
     return load;
   };
-  for (const name of ['nameIds', 'fileRows']) if (sectionByName.get(name)?.length !== count * 4) return undefined;
-  const lines = lazyLines(
-    handle,
-    file,
-    identity.path,
-    textSections,
-    () => lazySections.forEach((load) => load()),
-    () => {
-      const ranges = {
-        bufferIds: typed('lineBuffers', i32, 4, lineCount),
-        starts: typed('lineStarts', i32, 4, lineCount),
-        ends: typed('lineEnds', i32, 4, lineCount),
-      };
-      // Every line lies inside its section, so no read of a line can run past the text.
-      for (let line = 0; line < lineCount; line++) {
-        const length = sectionLengths[ranges.bufferIds[line]];
-        if (length === undefined || ranges.starts[line] < 0 || ranges.starts[line] > ranges.ends[line] || ranges.ends[line] > length) {
-          throw new Error('a line of the cache lies outside its text');
-        }
+  const lines = lazyLines(opened, textSections, damaged, () => {
+    const ranges = {
+      bufferIds: typed('lineBuffers', i32, 4, lineCount),
+      starts: typed('lineStarts', i32, 4, lineCount),
+      ends: typed('lineEnds', i32, 4, lineCount),
+    };
+    // Every line lies inside its section, so no read of a line can run past the text.
+    for (let line = 0; line < lineCount; line++) {
+      const length = sectionLengths[ranges.bufferIds[line]];
+      if (length === undefined || ranges.starts[line] < 0 || ranges.starts[line] > ranges.ends[line] || ranges.ends[line] > length) {
+        throw new Error('a line of the cache lies outside its text');
       }
-      return ranges;
-    },
+    }
+    return ranges;
+  });
+  const userIds = lazy(
+    () => json<string[]>('userIds'),
+    (ids) => Array.isArray(ids) && ids.length === userCount,
   );
-  const profilesJson = bytesOfSection('profiles')?.toString('utf8');
-  if (profilesJson === undefined) return undefined;
-  const names = json<string[]>('names');
-  const nameIds = lazyRows('nameIds', i32, 4, count, (ids) => allBelow(ids, names.length));
-  const fileRows = lazyRows('fileRows', i32, 4, count, (positions) => allBelow(positions, lineCount));
+  const profilesJson = lazy(() => {
+    const data = bytesOfSection('profiles');
+    if (!data) throw new Error('cache section profiles is damaged');
+    return data.toString('utf8');
+  });
+  const profileRecords = lazy(() => JSON.parse(profilesJson()) as unknown[]);
+  const rowsLazily: Record<string, () => unknown> = {
+    times: lazy(() => typed('times', f64, 8, count)),
+    users: lazy(
+      () => typed('users', i32, 4, count),
+      (users) => allBelow(users, userCount),
+    ),
+    nameIds: lazy(
+      () => typed('nameIds', i32, 4, count),
+      (ids) => allBelow(ids, names.length),
+    ),
+    fileRows: lazy(
+      () => typed('fileRows', i32, 4, count),
+      (positions) => allBelow(positions, lineCount),
+    ),
+    nameOrder: lazy(
+      () => typed('nameOrder', i32, 4, count),
+      (order) => groupedByName(order, nameStarts),
+    ),
+    userIds,
+    profileRecords,
+    profilesJson,
+  };
+
+  /** One name's part of a section grouped by name, read and checked against that part's CRC-32 on its own. */
+  const groupOf = <T extends Float64Array | Int32Array | Uint8Array>(
+    name: string,
+    make: new (buffer: ArrayBuffer, offset: number, length: number) => T,
+    nameId: number,
+  ): T => {
+    const entry = sectionByName.get(name)!;
+    const bytesPer = make === (Float64Array as unknown) ? 8 : make === (Int32Array as unknown) ? 4 : 1;
+    const length = nameStarts[nameId + 1] - nameStarts[nameId];
+    const data = readExactly(opened.fd, length * bytesPer, entry.offset + nameStarts[nameId] * bytesPer);
+    if (!data || crc32(data) !== entry.groups![nameId]) throw new Error(`cache section ${name} is damaged`);
+    return new make(data.buffer as ArrayBuffer, 0, length);
+  };
+  /** Reads each name's part once, on first use. */
+  const perName = <T>(read: (nameId: number) => T, valid: (value: T, nameId: number) => boolean = () => true): ((nameId: number) => T) => {
+    const loaded = new Map<number, () => T>();
+    return (nameId) => {
+      let load = loaded.get(nameId);
+      if (!load) {
+        load = lazy(
+          () => read(nameId),
+          (value) => valid(value, nameId),
+        );
+        loaded.set(nameId, load);
+      }
+      return load();
+    };
+  };
+  const columnNumber = new Map(footer.columns.map((name, j) => [name, j]));
+  const columnGroups = footer.columns.map((_, j) => {
+    const texts = lazy(() => json<string[]>(`column${j}.texts`));
+    const group = perName(
+      (nameId): GroupColumn => {
+        const { kind, width } = footer.columnForms[j][nameId];
+        const length = nameStarts[nameId + 1] - nameStarts[nameId];
+        const kinds = kind >= 0 ? kind : typed(`column${j}.name${nameId}.kinds`, u8, 1, length);
+        const values =
+          width === 0
+            ? new Uint8Array(0)
+            : width === 1
+              ? typed(`column${j}.name${nameId}.values`, u8, 1, length)
+              : width === 2
+                ? typed(`column${j}.name${nameId}.values`, (buffer, n) => new Uint16Array(buffer, 0, n), 2, length)
+                : typed(`column${j}.name${nameId}.values`, f64, 8, length);
+        return { kinds, values, texts: texts() };
+      },
+      // Text numbers of one or two bytes are used as they are: each names one of the texts.
+      ({ kinds, values, texts }) =>
+        (typeof kinds === 'number' || kinds.every((kind) => kind <= 7)) && (values instanceof Float64Array || values.every((text) => text < texts.length)),
+    );
+    return { texts, group };
+  });
+  const nameGroups: NameGroups = {
+    rowIds: perName(
+      (nameId) => groupOf('nameOrder', Int32Array, nameId),
+      (rowIds) => ascendingBelow(rowIds, count),
+    ),
+    times: perName((nameId) => groupOf('timesByName', Float64Array, nameId)),
+    users: perName(
+      (nameId) => groupOf('usersByName', Int32Array, nameId),
+      (users) => allBelow(users, userCount),
+    ),
+    column: (property, nameId) => {
+      const j = columnNumber.get(property);
+      return j === undefined ? undefined : columnGroups[j].group(nameId);
+    },
+  };
+
   const rows = {
-    times: typed('times', f64, 8, count),
-    users: typed('users', i32, 4, count),
-    nameOrder: typed('nameOrder', i32, 4, count),
-    nameStarts: typed('nameStarts', i32, 4, names.length + 1),
-    userIds: json<string[]>('userIds'),
     names,
+    nameStarts,
+    userCount,
+    span: count === 0 ? undefined : { count, first: timeSpan[0], last: timeSpan[1] },
+    nameGroups,
     lines,
     columns: new Map(),
     skipped: json<SkippedLine[]>('skipped'),
     duplicates: footer.duplicates,
-    profileRecords: JSON.parse(profilesJson) as unknown[],
-    profilesJson,
-  } as CachedRows;
-  Object.defineProperty(rows, 'nameIds', { enumerable: true, configurable: true, get: nameIds });
-  Object.defineProperty(rows, 'fileRows', { enumerable: true, configurable: true, get: fileRows });
-  if (!allBelow(rows.users, rows.userIds.length) || !groupedByName(rows.nameOrder!, rows.nameStarts!)) return undefined;
+  } as unknown as CachedRows;
+  for (const [key, load] of Object.entries(rowsLazily)) Object.defineProperty(rows, key, { enumerable: true, configurable: true, get: load });
   for (const [j, name] of footer.columns.entries()) {
-    rows.columns.set(name, {
-      kinds: typed(`column${j}.kinds`, u8, 1, lineCount),
-      values: typed(`column${j}.values`, f64, 8, lineCount),
-      texts: json<string[]>(`column${j}.texts`),
-    });
+    const column = {} as LoadedColumn;
+    const kinds = lazy(() => typed(`column${j}.kinds`, u8, 1, lineCount));
+    const values = lazy(() => typed(`column${j}.values`, f64, 8, lineCount));
+    Object.defineProperty(column, 'kinds', { enumerable: true, get: kinds });
+    Object.defineProperty(column, 'values', { enumerable: true, get: values });
+    Object.defineProperty(column, 'texts', { enumerable: true, get: columnGroups[j].texts });
+    rows.columns.set(name, column);
   }
+  openEntries.register(opened, handle);
   return rows;
 }
 
@@ -643,10 +837,26 @@ function allBelow(numbers: Int32Array, end: number): boolean {
   return true;
 }
 
-/** The stored name order holds every row once, and its groups' starts run from 0 to the row count in order. */
-function groupedByName(order: Int32Array, starts: Int32Array): boolean {
-  if (starts[0] !== 0 || starts[starts.length - 1] !== order.length) return false;
+/** Row numbers of one name: each at least 0, below `end`, and above the one before (so each row once). */
+function ascendingBelow(numbers: Int32Array, end: number): boolean {
+  let previous = -1;
+  for (let i = 0; i < numbers.length; i++) {
+    if (!(numbers[i] > previous && numbers[i] < end)) return false;
+    previous = numbers[i];
+  }
+  return true;
+}
+
+/** Where each name's rows start: from 0 to the row count, never going back. */
+function startsInOrder(starts: Int32Array, count: number): boolean {
+  if (starts[0] !== 0 || starts[starts.length - 1] !== count) return false;
   for (let name = 1; name < starts.length; name++) if (starts[name] < starts[name - 1]) return false;
+  return true;
+}
+
+/** The stored name order holds every row once, each name's rows where its start says. */
+function groupedByName(order: Int32Array, starts: Int32Array): boolean {
+  if (!startsInOrder(starts, order.length)) return false;
   const seen = new Uint8Array(order.length);
   for (let i = 0; i < order.length; i++) {
     const row = order[i];
@@ -658,25 +868,17 @@ function groupedByName(order: Int32Array, starts: Int32Array): boolean {
 
 /**
  * The lines of an entry, whose `buffers` (the text sections) are read from the still open file
- * on first use, each checked against its CRC-32. The handle stays open until the lines are
- * garbage: an entry replaced or evicted meanwhile by another process is still read whole (a file
- * is only ever renamed into place or deleted, never written over).
+ * on first use, each checked against its CRC-32. The file stays open while anything can still read
+ * from it (see `openEntries`): an entry replaced or evicted meanwhile by another process is still
+ * read whole (a file is only ever renamed into place or deleted, never written over).
  */
 function lazyLines(
-  handle: FileHandle,
-  file: string,
-  source: string,
+  opened: { fd: number },
   sections: SectionEntry[],
-  /** Reads what else of the entry is read only when needed: once the text is read, the file is closed. */
-  readTheRest: () => void,
+  damaged: () => DamagedCacheError,
   readRanges: () => { bufferIds: Int32Array; starts: Int32Array; ends: Int32Array },
 ): CachedRows['lines'] {
   const lines = {} as CachedRows['lines'];
-  let open = true;
-  const damaged = (): DamagedCacheError => {
-    void unlink(file).catch(() => undefined);
-    return new DamagedCacheError(source);
-  };
   const settle = <K extends keyof CachedRows['lines']>(key: K, value: CachedRows['lines'][K]): void => {
     Object.defineProperty(lines, key, { value, enumerable: true, writable: true, configurable: true });
   };
@@ -696,24 +898,13 @@ function lazyLines(
   };
   const readText = (): Buffer[] => {
     rangesChecked();
-    readTheRest();
-    const buffers = sections
+    return sections
       .sort((a, b) => Number(a.name.slice(4)) - Number(b.name.slice(4)))
       .map((entry) => {
-        const data = Buffer.allocUnsafeSlow(entry.length);
-        let done = 0;
-        while (open && done < entry.length) {
-          const read = readSync(handle.fd, data, done, entry.length - done, entry.offset + done);
-          if (read === 0) break;
-          done += read;
-        }
-        if (done !== entry.length || crc32(data) !== entry.crc) throw damaged();
+        const data = readExactly(opened.fd, entry.length, entry.offset);
+        if (!data || crc32(data) !== entry.crc) throw damaged();
         return data;
       });
-    open = false;
-    openEntries.unregister(lines);
-    void handle.close().catch(() => undefined);
-    return buffers;
   };
   Object.defineProperty(lines, 'buffers', {
     enumerable: true,
@@ -727,7 +918,6 @@ function lazyLines(
   for (const key of ['bufferIds', 'starts', 'ends'] as const) {
     Object.defineProperty(lines, key, { enumerable: true, configurable: true, get: () => rangesChecked()[key] });
   }
-  openEntries.register(lines, handle, lines);
   return lines;
 }
 

@@ -4,11 +4,11 @@
  * and property values from flat arrays instead of chasing a million event objects around the heap:
  * that is what makes a warm query fast. Columns and bucket arrays are built on first use.
  */
-import { compileExpressionWith, compilePredicateWith, type CompiledExpressionOf, type PropertyReader } from './evaluateExpression';
+import { compileExpressionWith, compilePredicateWith, segmentKey, type CompiledExpressionOf, type PropertyReader } from './evaluateExpression';
 import type { Expression } from '../../../languageService/parser/queryAst';
 import { eventsIfBuilt, loadedRowsOf, propertiesOfRow, readColumnsFromLines, type LoadedRows } from './eventStore';
 import type { ExtractRequest } from './parseEventChunk';
-import type { LocalDataset, LocalEvent } from './localEvent';
+import type { GroupColumn, LocalDataset, LocalEvent } from './localEvent';
 import { everyRowOf, gatherFloat64, gatherInt32, groupStartsOf, rowsGroupedByName } from './rowsByName';
 import { TimeBucketer, ZoneClock, type BucketUnit } from './timeBuckets';
 
@@ -22,22 +22,46 @@ const FEW_ROWS = 256;
  */
 const WHOLE_PASS_SHARE = 0.25;
 
+/** Where a table's per-row arrays come from: each is made (or read from the dataset cache) on first use. */
+export interface TableParts {
+  rowIds: () => Int32Array;
+  times: () => Float64Array;
+  users: () => Int32Array;
+}
+
 /** Events of one name (or all events), sorted by time, with per-row arrays. */
 export class EventTable {
   private readonly columns = new Map<string, unknown[]>();
   /** Columns read once straight from the loader's column (see `readProperty`). */
   private readonly readDirectly = new Set<string>();
+  /** Stored columns in this table's row order (see `typedColumn`), or null when some row's value is not in one. */
+  private readonly typedColumns = new Map<string, TypedColumn | null>();
   private readonly bucketColumns = new Map<TimeBucketer, Int32Array>();
   private firstRows: FirstRows | undefined;
+  private rowIdsMade: Int32Array | undefined;
+  private timesMade: Float64Array | undefined;
+  private usersMade: Int32Array | undefined;
 
   constructor(
     private readonly index: DatasetIndex,
-    /** Row number in the whole dataset (`dataset.events`) per row. */
-    readonly rowIds: Int32Array,
-    readonly times: Float64Array,
-    /** User number (index into `DatasetIndex.userIds`) per row. */
-    readonly users: Int32Array,
+    /** The event name's number, or -1 for the table of every event (or of a name the data does not have). */
+    readonly nameId: number,
+    private readonly parts: TableParts,
   ) {}
+
+  /** Row number in the whole dataset (`dataset.events`) per row. */
+  get rowIds(): Int32Array {
+    return (this.rowIdsMade ??= this.parts.rowIds());
+  }
+
+  get times(): Float64Array {
+    return (this.timesMade ??= this.parts.times());
+  }
+
+  /** User number (below `DatasetIndex.userCount`) per row. */
+  get users(): Int32Array {
+    return (this.usersMade ??= this.parts.users());
+  }
 
   /** The rows with `start <= time < end`, as `[from, to)`. */
   rowsBetween(start: number, end: number): { from: number; to: number } {
@@ -59,10 +83,25 @@ export class EventTable {
     let buckets = this.bucketColumns.get(bucketer);
     if (!buckets) {
       buckets = new Int32Array(this.times.length);
-      for (let row = 0; row < this.times.length; row++) buckets[row] = bucketer.bucketOf(this.times[row]);
+      bucketer.fillBuckets(this.times, buckets);
       this.bucketColumns.set(bucketer, buckets);
     }
     return buckets;
+  }
+
+  /**
+   * The bucket of a row: from its time by arithmetic where the bucketer has it (UTC, below a
+   * month: no column to build, which in a fresh process costs more than the arithmetic), else from
+   * the bucket column (`bucketsFor`).
+   */
+  bucketReader(bucketer: TimeBucketer): (row: number) => number {
+    const plain = bucketer.plainBucketOf();
+    if (plain) {
+      const times = this.times;
+      return (row) => plain(times[row]);
+    }
+    const column = this.bucketsFor(bucketer);
+    return (row) => column[row];
   }
 
   /**
@@ -71,7 +110,7 @@ export class EventTable {
    * newcomers from the births alone instead of scanning every born event before the range again.
    */
   firstRowsOfUsers(): FirstRows {
-    return (this.firstRows ??= firstRowsOf(this, this.index.userIds.length));
+    return (this.firstRows ??= firstRowsOf(this, this.index.userCount));
   }
 
   /** Compiles an expression into a function of the row number. */
@@ -91,6 +130,8 @@ export class EventTable {
       return (row) => profiles[users[row]]?.[name];
     }
     const columnName = columnNameOf(scope, name);
+    const typed = this.typedColumn(columnName);
+    if (typed) return typedReader(typed, columnName);
     // The first query reading a property decodes it from the loader's column as it goes (a fresh
     // process mostly runs one query); a second one builds the array, which every later one reuses.
     if (!this.columns.has(columnName) && !this.readDirectly.has(columnName)) {
@@ -102,6 +143,80 @@ export class EventTable {
     }
     const column = this.column(columnName);
     return (row) => column[row];
+  };
+
+  /**
+   * `on` as a segment number per row, when `on` is a bare event property whose stored column holds
+   * on every row a text or a value without one (missing, true, false or null): a query then counts
+   * by number instead of making each row's segment key and looking it up. `keys[id]` is the
+   * segment key (`segmentKey`) of number `id`; two numbers may share a key (the text "true" and
+   * true), so a counter is found by key once per number. Undefined for any other `on`.
+   */
+  segmentIdsOf(expression: Expression): { idOf: (row: number) => number; keys: string[] } | undefined {
+    if (expression.type !== 'property' || expression.scope === 'user') return undefined;
+    const name = columnNameOf(expression.scope, expression.name);
+    const column = this.typedColumn(name);
+    if (!column) return undefined;
+    const { kinds, values, texts } = column;
+    // The numbers after the texts': kinds 0 (missing), 3 (true), 4 (false) and 5 (null).
+    const keyOf = segmentKey;
+    const keys = [...texts, ...[NO_PROPERTIES[name], true, false, null].map((value) => keyOf(value))];
+    const idOfKind = [texts.length, -1, -1, texts.length + 1, texts.length + 2, texts.length + 3];
+    if (typeof kinds === 'number') {
+      if (kinds === 2) return { idOf: (row) => values[row], keys };
+      const id = idOfKind[kinds] ?? -1;
+      return id < 0 ? undefined : { idOf: () => id, keys };
+    }
+    for (let row = 0; row < kinds.length; row++) if (kinds[row] === 1 || kinds[row] > 5) return undefined;
+    return { idOf: (row) => (kinds[row] === 2 ? values[row] : idOfKind[kinds[row]]), keys };
+  }
+
+  /**
+   * A property's stored column (the loader's, or the dataset cache's) in this table's row order:
+   * kinds and values as typed arrays, so a query reads a row's value with two array reads and no
+   * value is boxed. From the dataset cache it is the name's part of the column, read on its own;
+   * otherwise gathered from the loader's column once (two typed arrays as long as the table, much
+   * less than an array of values). Null when some row's value is not in the column (left to its line).
+   */
+  private typedColumn(name: string): TypedColumn | null {
+    let column = this.typedColumns.get(name);
+    if (column === undefined) {
+      column = this.index.typedColumnOf(name, this) ?? null;
+      this.typedColumns.set(name, column);
+    }
+    return column;
+  }
+}
+
+/** A stored column in a table's row order. */
+type TypedColumn = GroupColumn;
+
+/** Reads a value of a typed column, as `readColumn` would give it (objects and arrays parsed once per distinct text). */
+function typedReader({ kinds, values, texts }: TypedColumn, name: string): (row: number) => unknown {
+  const parsedTexts = new Map<number, unknown>();
+  const missing = NO_PROPERTIES[name];
+  const parsed = (text: number): unknown => {
+    let value = parsedTexts.get(text);
+    if (value === undefined && !parsedTexts.has(text)) parsedTexts.set(text, (value = JSON.parse(texts[text]) as unknown));
+    return value;
+  };
+  // Every row of one kind (the usual case): a reader that does not look at the kind.
+  if (typeof kinds === 'number') {
+    if (kinds === 1) return (row) => values[row];
+    if (kinds === 2) return (row) => texts[values[row]];
+    if (kinds === 6) return (row) => parsed(values[row]);
+    const value = kinds === 3 ? true : kinds === 4 ? false : kinds === 5 ? null : missing;
+    return () => value;
+  }
+  return (row) => {
+    const kind = kinds[row];
+    if (kind === 1) return values[row];
+    if (kind === 2) return texts[values[row]];
+    if (kind === 0) return missing;
+    if (kind === 3) return true;
+    if (kind === 4) return false;
+    if (kind === 5) return null;
+    return parsed(values[row]);
   };
 }
 
@@ -134,41 +249,69 @@ export function columnNameOf(scope: 'properties' | 'event', name: string): strin
 }
 
 export class DatasetIndex {
-  /** distinct_id per user number. */
-  readonly userIds: string[];
-  /** Profile properties per user number. */
-  readonly profilesByUser: Array<Record<string, unknown> | undefined> = [];
-  /** Name number per row of `all` (read on first use: from the dataset cache, only funnels need it). */
-  get nameIds(): Int32Array {
-    return this.rows.nameIds;
-  }
+  /** Users with events: user numbers of events are below this. */
+  readonly userCount: number;
   readonly names: string[];
   private readonly byName = new Map<string, EventTable>();
   private allRows: EventTable | undefined;
-  private readonly rows: Pick<LoadedRows, 'times' | 'users' | 'nameIds'>;
+  private readonly rows: Pick<LoadedRows, 'times' | 'users' | 'nameIds' | 'userIds' | 'names'> & Partial<Pick<LoadedRows, 'nameGroups'>>;
   /** Row numbers grouped by name, and where each name's group starts: a name's table is built from its group on first use. */
-  private readonly nameOrder: Int32Array;
-  private readonly groupStarts: Int32Array;
+  private grouped: { order: Int32Array; starts: Int32Array } | undefined;
+  private profiles: { userIds: string[]; profilesByUser: Array<Record<string, unknown> | undefined> } | undefined;
   /** Bucketers shared by queries, so bucket columns are reused across queries. */
   private readonly bucketers = new Map<string, TimeBucketer>();
 
   constructor(private readonly dataset: LocalDataset) {
     const loaded = loadedRowsOf(dataset);
-    const rows = loaded ?? rowsOf(dataset.events);
-    // Copies: profile-only users are appended below, and the loader's arrays stay as loaded.
-    this.userIds = rows.userIds.slice();
-    this.names = rows.names.slice();
-    this.rows = rows;
-    // A dataset from the cache has its rows grouped by name already; else they are grouped here.
-    this.nameOrder = loaded?.nameOrder ?? rowsGroupedByName(rows.nameIds, this.names.length);
-    this.groupStarts = loaded?.nameOrder && loaded.nameStarts ? loaded.nameStarts : groupStartsOf(this.nameOrder, rows.nameIds, this.names.length);
+    // From the dataset cache, the user ids (and every whole-dataset array) are read only when used.
+    this.rows = loaded ?? rowsOf(dataset.events);
+    this.userCount = loaded?.userCount ?? this.rows.userIds.length;
+    this.names = this.rows.names.slice();
+  }
 
-    attachProfiles(this.userIds, this.profilesByUser, dataset.profiles);
+  /** distinct_id per user number: the users with events, then those with only a profile (built on first use). */
+  get userIds(): string[] {
+    return this.profilesAttached().userIds;
+  }
+
+  /** Profile properties per user number (built on first use: only `user[…]` properties read them). */
+  get profilesByUser(): Array<Record<string, unknown> | undefined> {
+    return this.profilesAttached().profilesByUser;
+  }
+
+  private profilesAttached(): NonNullable<DatasetIndex['profiles']> {
+    if (!this.profiles) {
+      // A copy: profile-only users are appended, and the loader's array stays as loaded.
+      const profiles = { userIds: this.rows.userIds.slice(), profilesByUser: [] as Array<Record<string, unknown> | undefined> };
+      attachProfiles(profiles.userIds, profiles.profilesByUser, this.dataset.profiles);
+      this.profiles = profiles;
+    }
+    return this.profiles;
+  }
+
+  /** Name number per row of `all` (read on first use: from the dataset cache, only funnels need it). */
+  get nameIds(): Int32Array {
+    return this.rows.nameIds;
   }
 
   /** Every event, in time order (built on first use: a query over named events never needs it). */
   get all(): EventTable {
-    return (this.allRows ??= new EventTable(this, everyRowOf(this.rows.times.length), this.rows.times, this.rows.users));
+    return (this.allRows ??= new EventTable(this, -1, {
+      rowIds: () => everyRowOf(this.rows.times.length),
+      times: () => this.rows.times,
+      users: () => this.rows.users,
+    }));
+  }
+
+  /** Rows grouped by name: as loaded (the dataset cache stores them), else grouped here on first use. */
+  private groupedRows(): { order: Int32Array; starts: Int32Array } {
+    if (!this.grouped) {
+      const loaded = loadedRowsOf(this.dataset);
+      const order = loaded?.nameOrder ?? rowsGroupedByName(this.rows.nameIds, this.names.length);
+      const starts = loaded?.nameOrder && loaded.nameStarts ? loaded.nameStarts : groupStartsOf(order, this.rows.nameIds, this.names.length);
+      this.grouped = { order, starts };
+    }
+    return this.grouped;
   }
 
   /**
@@ -179,11 +322,53 @@ export class DatasetIndex {
     let table = this.byName.get(name);
     if (!table) {
       const id = this.names.indexOf(name);
-      const rowIds = id < 0 ? new Int32Array(0) : this.nameOrder.subarray(this.groupStarts[id], this.groupStarts[id + 1]);
-      table = new EventTable(this, rowIds, gatherFloat64(this.rows.times, rowIds), gatherInt32(this.rows.users, rowIds));
+      const groups = this.rows.nameGroups;
+      if (id < 0) {
+        table = new EventTable(this, -1, { rowIds: () => new Int32Array(0), times: () => new Float64Array(0), users: () => new Int32Array(0) });
+      } else if (groups) {
+        // From the dataset cache: the name's own rows, read on their own (not gathered from the whole-dataset arrays).
+        table = new EventTable(this, id, { rowIds: () => groups.rowIds(id), times: () => groups.times(id), users: () => groups.users(id) });
+      } else {
+        const rowIds = (): Int32Array => {
+          const { order, starts } = this.groupedRows();
+          return order.subarray(starts[id], starts[id + 1]);
+        };
+        table = new EventTable(this, id, {
+          rowIds,
+          times: () => gatherFloat64(this.rows.times, rowIds()),
+          users: () => gatherInt32(this.rows.users, rowIds()),
+        });
+      }
       this.byName.set(name, table);
     }
     return table;
+  }
+
+  /**
+   * The stored column of `name` in `table`'s row order (see `EventTable.typedColumn`), or
+   * undefined when there is none or some row's value is left to its line (kind 7).
+   */
+  typedColumnOf(name: string, table: EventTable): GroupColumn | undefined {
+    const rows = loadedRowsOf(this.dataset);
+    if (!rows) return undefined;
+    let column: GroupColumn | undefined;
+    const stored = table.nameId >= 0 ? rows.nameGroups?.column(name, table.nameId) : undefined;
+    if (stored) column = stored;
+    else {
+      const loaded = rows.columns.get(name);
+      if (!loaded) return undefined;
+      const { rowIds } = table;
+      const { fileRows } = rows;
+      const kinds = new Uint8Array(rowIds.length);
+      const values = new Float64Array(rowIds.length);
+      for (let row = 0; row < rowIds.length; row++) {
+        const at = fileRows[rowIds[row]];
+        kinds[row] = loaded.kinds[at];
+        values[row] = loaded.values[at];
+      }
+      column = { kinds, values, texts: loaded.texts };
+    }
+    return (typeof column.kinds === 'number' ? column.kinds === 7 : column.kinds.includes(7)) ? undefined : column;
   }
 
   nameId(name: string): number {

@@ -119,11 +119,18 @@ async function loadDataset(path: string, files: SourceFiles, options: LoadOption
     const cached = await readDatasetCache(settings, identity);
     throwIfAborted(options.signal);
     if (cached) {
-      const profiles = cached.profileRecords.map(profileOf);
-      const dataset = datasetOf(cached, { profiles, skipped: cached.skipped, duplicates: cached.duplicates, files: [...files.events, ...files.people] });
+      const dataset = datasetOf(cached, { profiles: [], skipped: cached.skipped, duplicates: cached.duplicates, files: [...files.events, ...files.people] });
+      // Profiles are parsed when something reads them (a `user[…]` property, JQL): most queries do not.
+      let profiles: LocalProfile[] | undefined;
+      Object.defineProperty(dataset, 'profiles', {
+        enumerable: true,
+        configurable: true,
+        get: () => (profiles ??= cached.profileRecords.map(profileOf)),
+        set: (value: LocalProfile[]) => (profiles = value),
+      });
       // A copy rather than a spread, which would read the arrays read only when first used.
       const entryRows: CachedRows = copyOf(cached, Object.keys(cached) as Array<keyof CachedRows>);
-      entryRows.profileRecords = [];
+      Object.defineProperty(entryRows, 'profileRecords', { value: [], enumerable: true, writable: true, configurable: true });
       cacheEntries.set(loadedRows.get(dataset)!, { settings, identity, rows: entryRows, writing: undefined, again: false });
       return dataset;
     }
@@ -163,8 +170,8 @@ async function loadDataset(path: string, files: SourceFiles, options: LoadOption
 /** The line text of a load could not be written to the cache entry that was to hold it. */
 class LineTextNotWritten extends Error {}
 
-/** An entry's size for each byte of event text: the per-row arrays and columns come on top of the text (about 10% in the sample). */
-const ENTRY_OVERHEAD = 1.1;
+/** An entry's size for each byte of event text: the per-row arrays, the rows grouped by name and the columns come on top of the text (about a quarter in the sample). */
+const ENTRY_OVERHEAD = 1.25;
 
 /** Where a loaded dataset's cache entry is and what it holds, so columns read later can be added to it. */
 interface CacheEntryOf {
@@ -207,7 +214,24 @@ function datasetOf(rows: LoadedRows, rest: Omit<LocalDataset, 'events'>): LocalD
   const dataset = { ...rest } as unknown as LocalDataset;
   // Event objects cost more to build than a whole query over columns: only on first use.
   Object.defineProperty(dataset, 'events', { enumerable: true, configurable: true, get: () => materialize(dataset, rows) });
-  loadedRows.set(dataset, copyOf(rows, ['times', 'users', 'userIds', 'names', 'nameIds', 'fileRows', 'nameOrder', 'nameStarts', 'lines', 'columns']));
+  loadedRows.set(
+    dataset,
+    copyOf(rows, [
+      'times',
+      'users',
+      'userIds',
+      'names',
+      'nameIds',
+      'fileRows',
+      'nameOrder',
+      'nameStarts',
+      'userCount',
+      'span',
+      'nameGroups',
+      'lines',
+      'columns',
+    ]),
+  );
   return dataset;
 }
 
@@ -313,13 +337,18 @@ export function eventsIfBuilt(dataset: LocalDataset): LocalEvent[] | undefined {
 
 /** How many events a dataset holds, without building its event objects. */
 export function eventCountOf(dataset: LocalDataset): number {
-  return loadedRows.get(dataset)?.times.length ?? dataset.events.length;
+  const rows = loadedRows.get(dataset);
+  return rows ? (rows.span?.count ?? rows.times.length) : dataset.events.length;
 }
 
 /** The time of one event (rows in time order), without building its event objects. */
 export function eventTimeOf(dataset: LocalDataset, row: number): number {
   const rows = loadedRows.get(dataset);
-  return rows ? rows.times[row] : dataset.events[row].time;
+  if (!rows) return dataset.events[row].time;
+  // The first and last time are in the cache entry's footer: the whole column is not read for them.
+  if (rows.span && row === 0) return rows.span.first;
+  if (rows.span && row === rows.span.count - 1) return rows.span.last;
+  return rows.times[row];
 }
 
 /**

@@ -54,6 +54,12 @@ export interface LoadedRows {
   nameOrder?: Int32Array;
   /** Where each name's rows start in `nameOrder` (and, last, the row count); with `nameOrder`. */
   nameStarts?: Int32Array;
+  /** Distinct users with events (`userIds.length`), known without reading `userIds` (from the dataset cache). */
+  userCount?: number;
+  /** The number of events and the first and last time, known without reading `times` (from the dataset cache). */
+  span?: { count: number; first: number; last: number };
+  /** From the dataset cache: each name's rows read on their own, when first used (see `NameGroups`). */
+  nameGroups?: NameGroups;
   /**
    * Where each event's line is, in file order: its piece of text (`buffers[bufferIds[i]]`) and byte
    * range. From the dataset cache, `buffers` is read from the entry on first use (and may throw a
@@ -73,5 +79,30 @@ export interface LoadedRows {
 export interface LoadedColumn {
   kinds: Uint8Array;
   values: Float64Array;
+  texts: string[];
+}
+
+/**
+ * One event name's rows (its group in `nameOrder`, so in time order), read straight from the
+ * dataset cache: a query reads the names it asks about and nothing of the others. Each call reads
+ * that part of the entry (and checks it) the first time, and may throw a `DamagedCacheError`.
+ */
+export interface NameGroups {
+  /** The rows' numbers in the whole dataset (`nameOrder`'s group). */
+  rowIds(nameId: number): Int32Array;
+  times(nameId: number): Float64Array;
+  users(nameId: number): Int32Array;
+  /** A stored column's kinds and values of the name's rows, in the same order; undefined when the entry stores no such column. */
+  column(property: string, nameId: number): GroupColumn | undefined;
+}
+
+/**
+ * A stored column over some rows (a table's, in its order), as `LoadedColumn` but possibly
+ * narrower: `kinds` one number when every row has that kind, and `values` text numbers of one or
+ * two bytes when every value is a text's number (empty when no row's kind has a value).
+ */
+export interface GroupColumn {
+  kinds: Uint8Array | number;
+  values: Float64Array | Uint16Array | Uint8Array;
   texts: string[];
 }

@@ -131,17 +131,20 @@ function countFunnel(dataset: LocalDataset, spec: FunnelSpec, options: LocalQuer
   const { from, to } = all.rowsBetween(start - FUNNEL_GRACE_MS, end + windowMs + 1);
   const matched = new Int32Array(to - from);
   let matchedCount = 0;
+  // Read once: from the dataset cache, `nameIds` is read from the entry on first use, behind a getter.
+  const nameIds = index.nameIds;
   for (let row = from; row < to; row++) {
-    if (isStep[index.nameIds[row]] === 1 && (!where || where(row))) matched[matchedCount++] = row;
+    if (isStep[nameIds[row]] === 1 && (!where || where(row))) matched[matchedCount++] = row;
   }
   const rows = matched.subarray(0, matchedCount);
 
   // Group the rows by user, keeping time order within a user (a counting sort on user numbers).
   const users = all.users;
-  const offsets = new Int32Array(index.userIds.length + 1);
+  const allTimes = all.times;
+  const offsets = new Int32Array(index.userCount + 1);
   for (const row of rows) offsets[users[row] + 1]++;
-  for (let user = 0; user < index.userIds.length; user++) offsets[user + 1] += offsets[user];
-  const cursor = offsets.slice(0, index.userIds.length);
+  for (let user = 0; user < index.userCount; user++) offsets[user + 1] += offsets[user];
+  const cursor = offsets.slice(0, index.userCount);
   const grouped = new Int32Array(rows.length);
   for (const row of rows) grouped[cursor[users[row]]++] = row;
 
@@ -149,11 +152,11 @@ function countFunnel(dataset: LocalDataset, spec: FunnelSpec, options: LocalQuer
   const segmentOf = on ? (row: number): string => segmentKey(on(row)) : (): null => null;
   const rules: FunnelRules = { stepIds, windowMs, optimized: spec.reentry === 'optimized', segmented: on !== undefined };
   const indexFrom = stepIndexFrom(search, rules.optimized);
-  for (let user = 0; user < index.userIds.length; user++) {
+  for (let user = 0; user < index.userCount; user++) {
     if (offsets[user] === offsets[user + 1]) continue;
     const userRows = grouped.subarray(offsets[user], offsets[user + 1]);
-    const nextOfStep = userRows.length >= indexFrom ? nextOccurrences(userRows, index.nameIds, stepIds) : undefined;
-    const events: UserEvents = { rows: userRows, times: all.times, nameIds: index.nameIds, segmentOf, nextOfStep };
+    const nextOfStep = userRows.length >= indexFrom ? nextOccurrences(userRows, nameIds, stepIds) : undefined;
+    const events: UserEvents = { rows: userRows, times: allTimes, nameIds, segmentOf, nextOfStep };
     periods.forEach((period, p) => {
       for (const attempt of userAttempts(events, rules, period)) {
         record(totals[p].overall, attempt.times);

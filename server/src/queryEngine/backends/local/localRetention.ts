@@ -99,8 +99,8 @@ function retentionByBirthRecords(query: RetentionQuery, options: LocalQueryOptio
   const { index, spec, bucketer, start, end, intervals, returns, where, readUntil } = query;
   const births =
     spec.retentionType === 'birth'
-      ? firstBirths(index.table(spec.bornEvent), spec, bucketer, start, end, index.userIds.length)
-      : recurringBirths(returns, where, bucketer, start, end, index.userIds.length);
+      ? firstBirths(index.table(spec.bornEvent), spec, bucketer, start, end, index.userCount)
+      : recurringBirths(returns, where, bucketer, start, end, index.userCount);
 
   const intervalOf = spec.windows === 'rolling' ? rollingInterval(ROLLING_UNIT_MS[spec.unit]) : calendarInterval(returns.bucketsFor(bucketer));
   const on: CompiledExpressionOf<number> | undefined = spec.on ? returns.compile(spec.on) : undefined;
@@ -182,7 +182,7 @@ interface CohortEntries {
 /** birth: the users whose first born event in the data lies in the range. */
 function firstEntries(query: RetentionQuery): CohortEntries {
   const { index, spec, bucketer, start, end } = query;
-  const userCount = index.userIds.length;
+  const userCount = index.userCount;
   const born = index.table(spec.bornEvent);
   const firsts = spec.bornWhere ? firstRowsOf(born, userCount, born.compilePredicate(spec.bornWhere)) : born.firstRowsOfUsers();
   // The births in the range: a slice of the first rows, which are in time order.
@@ -194,7 +194,7 @@ function firstEntries(query: RetentionQuery): CohortEntries {
 /** compounded: the first return event (matching `where`) of each user in each bucket of the range. */
 function recurringEntries(query: RetentionQuery): CohortEntries {
   const { index, bucketer, start, end, returns, where } = query;
-  const userCount = index.userIds.length;
+  const userCount = index.userCount;
   const buckets = returns.bucketsFor(bucketer);
   const { from, to } = returns.rowsBetween(start, end);
   const entryRows = new Int32Array(to - from);

@@ -41,14 +41,17 @@ export function runLocalSegmentation(dataset: LocalDataset, spec: SegmentationSp
   const { from, to } = table.rowsBetween(start, end);
   const where = spec.where ? table.compilePredicate(spec.where) : undefined;
   const on = spec.on ? table.compile(spec.on) : undefined;
-  const bucketColumn = table.bucketsFor(bucketer);
-  // Typed arrays, not growing JS arrays: a warm query should leave little garbage, because a major
-  // GC over a million loaded events costs more than the query itself.
-  const matched = new Int32Array(to - from);
-  let matchedCount = 0;
-  for (let row = from; row < to; row++) if (!where || where(row)) matched[matchedCount++] = row;
-  const rows = matched.subarray(0, matchedCount);
-  const positionOf = (row: number): number => bucketColumn[row] - firstBucket;
+  const bucketOf = table.bucketReader(bucketer);
+  const positionOf = (row: number): number => bucketOf(row) - firstBucket;
+  // The measures walk the rows that pass `where` in a typed array (not a growing JS array: a warm
+  // query should leave little garbage, because a major GC over a million loaded events costs more
+  // than the query itself); counting tests each row as it goes, without one.
+  const matchedRows = (): Int32Array => {
+    const matched = new Int32Array(to - from);
+    let matchedCount = 0;
+    for (let row = from; row < to; row++) if (!where || where(row)) matched[matchedCount++] = row;
+    return matched.subarray(0, matchedCount);
+  };
 
   if (spec.measure !== 'count') {
     if (!on)
@@ -56,12 +59,13 @@ export function runLocalSegmentation(dataset: LocalDataset, spec: SegmentationSp
         'config',
         `\`measure ${spec.measure}\` needs an \`on\` expression giving the number to ${spec.measure === 'numeric' ? 'bucket' : spec.measure === 'sum' ? 'sum' : 'average'}.`,
       );
-    if (spec.measure === 'numeric') return numericBuckets(rows, on, positionOf, dates, spec);
-    return sumOrAverage(rows, on, positionOf, dates, spec, spec.measure);
+    if (spec.measure === 'numeric') return numericBuckets(matchedRows(), on, positionOf, dates, spec);
+    return sumOrAverage(matchedRows(), on, positionOf, dates, spec, spec.measure);
   }
 
-  const users = table.users;
   const tracksUsers = spec.type !== 'general';
+  // Only unique and average read users: from the dataset cache, a general count never reads them.
+  const users = tracksUsers ? table.users : new Int32Array(0);
   const accumulators = new Map<string | null, Accumulator>();
   const accumulatorFor = (segment: string | null): Accumulator => {
     let accumulator = accumulators.get(segment);
@@ -88,16 +92,30 @@ export function runLocalSegmentation(dataset: LocalDataset, spec: SegmentationSp
   const overall = on ? undefined : accumulatorFor(null);
   // Read once: a module export is a getter when this file runs unbundled (tsx, tests, bench).
   const keyOf = segmentKey;
-  // A list value puts the event in each of its distinct elements.
-  for (const row of rows) {
-    const position = positionOf(row);
-    if (overall) {
-      add(overall, row, position);
-      continue;
+  // `on` a property whose values are texts (and missing, true, false, null): a number per segment
+  // (see `EventTable.segmentIdsOf`), each number's counter found once, not a key made per row.
+  const segmentIds = spec.on ? table.segmentIdsOf(spec.on) : undefined;
+  if (segmentIds) {
+    const { idOf, keys } = segmentIds;
+    const byId = new Array<Accumulator | undefined>(keys.length).fill(undefined);
+    for (let row = from; row < to; row++) {
+      if (where && !where(row)) continue;
+      const id = idOf(row);
+      add((byId[id] ??= accumulatorFor(keys[id])), row, positionOf(row));
     }
-    const value = on!(row);
-    if (!Array.isArray(value)) add(accumulatorFor(keyOf(value)), row, position);
-    else for (const segment of new Set(value.map(keyOf))) add(accumulatorFor(segment), row, position);
+  } else {
+    // A list value puts the event in each of its distinct elements.
+    for (let row = from; row < to; row++) {
+      if (where && !where(row)) continue;
+      const position = positionOf(row);
+      if (overall) {
+        add(overall, row, position);
+        continue;
+      }
+      const value = on!(row);
+      if (!Array.isArray(value)) add(accumulatorFor(keyOf(value)), row, position);
+      else for (const segment of new Set(value.map(keyOf))) add(accumulatorFor(segment), row, position);
+    }
   }
 
   const series = [...accumulators].map(([segment, accumulator]) => {

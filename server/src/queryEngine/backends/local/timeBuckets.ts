@@ -35,6 +35,11 @@ export class ZoneClock {
     }
   }
 
+  /** Whether wall-clock time is UTC itself (no offset ever). */
+  get isUtc(): boolean {
+    return this.format === undefined;
+  }
+
   /** Milliseconds to add to a UTC instant to get the wall-clock time in this zone. */
   offsetAt(utcMs: number): number {
     if (!this.format) return 0;
@@ -122,6 +127,23 @@ export class TimeBucketer {
         return date.getUTCFullYear() * 12 + date.getUTCMonth();
       }
     }
+  }
+
+  /**
+   * `bucketOf` as plain arithmetic on the time, in UTC below a month (no zone lookup, no calendar):
+   * cheaper to compute again than to keep in a column. Undefined in other zones and for months.
+   */
+  plainBucketOf(): ((utcMs: number) => number) | undefined {
+    if (!this.clock.isUtc || this.unit === 'month') return undefined;
+    if (this.unit === 'week') return (utcMs) => Math.floor((Math.floor(utcMs / DAY_MS) + 3) / 7);
+    const unitMs = this.unit === 'minute' ? MINUTE_MS : this.unit === 'hour' ? HOUR_MS : DAY_MS;
+    return (utcMs) => Math.floor(utcMs / unitMs);
+  }
+
+  /** `bucketOf` of every time, into `buckets` (by `plainBucketOf` where there is one). */
+  fillBuckets(times: Float64Array, buckets: Int32Array): void {
+    const bucketOf = this.plainBucketOf() ?? ((utcMs: number): number => this.bucketOf(utcMs));
+    for (let row = 0; row < times.length; row++) buckets[row] = bucketOf(times[row]);
   }
 
   /** The bucket's label: `YYYY-MM-DD` of its first day, or `YYYY-MM-DDTHH:MM` below a day. */

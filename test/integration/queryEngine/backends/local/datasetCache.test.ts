@@ -17,6 +17,8 @@ import {
 import {
   cacheIdentityOf,
   clearDatasetCache,
+  eventCountOf,
+  eventTimeOf,
   forgetLocalDataset,
   loadedRowsOf,
   loadLocalDataset,
@@ -383,10 +385,7 @@ test('two processes loading the same file at once both answer right and leave on
 
 /** Ways an entry is found damaged; each must be detected on opening, the data read from the export, and the entry rebuilt. */
 const damages: Array<[string, (file: string) => void]> = [
-  ['a flipped byte in the per-row arrays', (file) => flipByte(file, sectionOf(file, 'times').offset + 3)],
-  ['a flipped byte in a stored column', (file) => flipByte(file, sectionOf(file, 'column0.values').offset + 7)],
-  ['a flipped byte in the rows grouped by name', (file) => flipByte(file, sectionOf(file, 'nameOrder').offset + 5)],
-  ['a flipped byte in the user ids', (file) => flipByte(file, sectionOf(file, 'userIds').offset + 3)],
+  ['a flipped byte in the event names', (file) => flipByte(file, sectionOf(file, 'names').offset + 3)],
   ['a flipped byte in where each name starts', (file) => flipByte(file, sectionOf(file, 'nameStarts').offset + 4)],
   ['a flipped byte in the footer', (file) => flipByte(file, statSync(file).size - 40)],
   ['truncated to half', (file) => truncateSync(file, Math.floor(statSync(file).size / 2))],
@@ -446,19 +445,48 @@ test('damaged line ranges (read with the line text, when first needed) are detec
   assert.equal(await entryIsValid(path), true, 'the entry was written again');
 });
 
-for (const section of ['fileRows', 'nameIds']) {
+/**
+ * Sections read when first used, and how a reader first uses each: `id` is the name whose rows
+ * hold the flipped byte (sections grouped by name are read, and checked, one name at a time).
+ */
+const readLater: Array<[string | ((id: number | string) => string), (dataset: LocalDataset, id: number) => unknown]> = [
+  ['times', (dataset) => loadedRowsOf(dataset)!.times],
+  ['users', (dataset) => loadedRowsOf(dataset)!.users],
+  ['fileRows', (dataset) => loadedRowsOf(dataset)!.fileRows],
+  ['nameIds', (dataset) => loadedRowsOf(dataset)!.nameIds],
+  ['nameOrder', (dataset) => loadedRowsOf(dataset)!.nameOrder],
+  ['userIds', (dataset) => loadedRowsOf(dataset)!.userIds],
+  ['column0.values', (dataset) => loadedRowsOf(dataset)!.columns.get('price')!.values],
+  ['timesByName', (dataset, id) => loadedRowsOf(dataset)!.nameGroups!.times(id)],
+  ['usersByName', (dataset, id) => loadedRowsOf(dataset)!.nameGroups!.users(id)],
+  // One name's part of a stored column (the first name's: its values are of mixed kinds, so a kind per row and 8-byte values).
+  [(id) => `column0.name${id}.kinds`, (dataset, id) => loadedRowsOf(dataset)!.nameGroups!.column('price', id)],
+  [(id) => `column0.name${id}.values`, (dataset, id) => loadedRowsOf(dataset)!.nameGroups!.column('price', id)],
+];
+
+for (const [sectionName, read] of readLater) {
+  const section = typeof sectionName === 'string' ? sectionName : sectionName('N');
   test(`a damaged ${section} section (read when first used) is detected then: the entry is deleted, and a query on the source answers right`, async () => {
     const path = writeSource(`damaged-${section}.ndjson`, exportLines(83, 500));
     const expected = await loadUncached(path);
     await loadFresh(path, { properties: ['price'] });
     const file = cacheFileOf(settings, await cacheIdentityOf(path));
-    flipByte(file, sectionOf(file, section).offset + 2);
+    const before = loadedRowsOf(await loadFresh(path))!;
+    // The first name with rows: the flipped byte is in its first row (or the section's first row).
+    const id = before.names.findIndex((_, name) => before.nameStarts![name + 1] > 0);
+    flipByte(file, sectionOf(file, typeof sectionName === 'string' ? sectionName : sectionName(id)).offset + 2);
     const cached = await loadFresh(path);
-    // Opening does not read it: times and the tables of names answer.
-    assert.deepEqual(loadedRowsOf(cached)!.times, Float64Array.from(expected.events.map((event) => event.time)));
-    assert.deepEqual(indexOf(cached).table('Purchase').times, indexOf(expected).table('Purchase').times);
     const rows = loadedRowsOf(cached)!;
-    assert.throws(() => (section === 'fileRows' ? rows.fileRows : rows.nameIds), DamagedCacheError);
+    // Opening does not read it: the tables of names whose rows it does not touch answer.
+    const other = rows.names.find((_, name) => name !== id)!;
+    assert.deepEqual(indexOf(cached).table(other).times, indexOf(expected).table(other).times);
+    // Nor does what a query reports besides its answer: the event count, the first and last time.
+    const count = expected.events.length;
+    assert.deepEqual(
+      [eventCountOf(cached), eventTimeOf(cached, 0), eventTimeOf(cached, count - 1)],
+      [count, expected.events[0].time, expected.events[count - 1].time],
+    );
+    assert.throws(() => read(cached, id), DamagedCacheError);
     assert.equal(await entryIsValid(path), false, 'the damaged entry was deleted');
     forgetLocalDataset(path);
     assertSameDataset(await loadFresh(path), expected);
@@ -542,6 +570,68 @@ test('reading a stored column row by row (the fast path) gives what the column a
   assert.deepEqual(runLocalSegmentation(dataset, spec), expected);
 });
 
+/**
+ * Queries of every kind, with segments (texts, numbers, mixed kinds, objects), filters and several
+ * events: each must answer the same from the cache (names' rows and stored columns read on their
+ * own, segments counted by text number) as from the export and as over plain event objects.
+ */
+const QUERIES_OF_EVERY_KIND = [
+  `segmentation "Opened App"\n  on properties["plan"]\n  where properties["price"] >= 1\n  from 2026-09-01 to 2026-10-31`,
+  `segmentation "Paid"\n  type unique\n  on properties["plan"]\n  from 2026-09-01 to 2026-10-31`,
+  `funnel "Opened App" -> "Paid"\n  on properties["plan"]\n  from 2026-09-01 to 2026-10-31`,
+  `retention "Joined" -> "Paid"\n  on properties["plan"]\n  where properties["plan"] != "free"\n  from 2026-09-01 to 2026-10-31`,
+  `segmentation "Viewed Product"\n  on properties["$browser"]\n  where properties["price"] >= 1\n  from 2026-09-01 to 2026-10-31`,
+  `segmentation "Purchase"\n  type unique\n  on properties["flag"]\n  from 2026-09-01 to 2026-10-31`,
+  `segmentation "Sign Up"\n  type average\n  unit week\n  on properties["nested"]\n  where properties["$browser"] == "plain" or properties["big"] > 0\n  from 2026-09-01 to 2026-10-31`,
+  `segmentation "Ëvent"\n  on properties["big"]\n  from 2026-09-01 to 2026-10-31`,
+  `segmentation "Viewed Product"\n  measure sum\n  on properties["price"]\n  from 2026-09-01 to 2026-10-31`,
+  `segmentation "Purchase"\n  on properties["absent"]\n  unit hour\n  from 2026-09-20 to 2026-10-05`,
+  `funnel "Viewed Product" -> "Purchase" -> "Sign Up"\n  on properties["$browser"]\n  where properties["price"] != 2.5\n  from 2026-09-01 to 2026-10-31`,
+  `funnel "Sign Up" -> "Purchase"\n  reentry optimized\n  window 3 days\n  from 2026-09-01 to 2026-10-31`,
+  `retention "Sign Up" -> "Purchase"\n  unit day\n  on properties["$browser"]\n  born_where properties["flag"] == true or properties["price"] >= 0\n  from 2026-09-01 to 2026-10-31`,
+  `retention "Viewed Product" -> "Purchase"\n  retention_type compounded\n  where not properties["flag"]\n  from 2026-09-01 to 2026-10-31`,
+  `retention "Purchase"\n  unit week\n  from 2026-09-01 to 2026-10-31`,
+];
+
+test('every kind of query answers the same over a dataset from the cache, from the export and over plain events', async () => {
+  // Besides every kind of value, a property whose values are texts, or true, null or missing,
+  // which a segmentation counts by text number (the text "true" and true are one segment).
+  const generator = random(44);
+  // The generator's numbers lie in [-0.5, 0.5): shifted into [0, 1).
+  const next = (): number => (generator() + 1) % 1;
+  const plans = ['free', 'pro', 'true', 'null', true, false, null, undefined];
+  const planLines = Array.from({ length: 1500 }, (_, i) =>
+    JSON.stringify({
+      event: ['Opened App', 'Paid', 'Joined'][i % 3],
+      properties: {
+        time: 1790000000 + Math.floor(next() * 1e6),
+        distinct_id: `user-${Math.floor(next() * 40)}`,
+        plan: plans[Math.floor(next() * plans.length)],
+        price: Math.floor(next() * 5),
+      },
+    }),
+  );
+  const path = writeSource('every-kind.ndjson', exportLines(43, 3000) + planLines.join('\n') + '\n');
+  const specs = QUERIES_OF_EVERY_KIND.map(specOf);
+  const loaded = await loadUncached(path);
+  // Plain event objects, not the loader's rows: the queries' general paths.
+  const plain: LocalDataset = { events: [...loaded.events], profiles: loaded.profiles, skipped: [], duplicates: 0, files: [] };
+  // The entry stores the columns of the first queries (the others read their lines).
+  await loadFresh(path, { properties: ['plan', '$browser', 'price', 'flag', 'nested'] });
+  const cached = await loadFresh(path);
+  assert.ok(loadedRowsOf(cached)!.nameGroups, 'the dataset is read from the entry');
+  let answers = 0;
+  for (const spec of specs) {
+    const expected = answerOf(plain, spec);
+    assert.deepEqual(answerOf(await loadUncached(path), spec), expected, `from the export: ${spec.title}`);
+    assert.deepEqual(answerOf(cached, spec), expected, `from the cache: ${spec.title}`);
+    // A second run reuses what the first built (columns, buckets): the same answer.
+    assert.deepEqual(answerOf(cached, spec), expected, `from the cache, again: ${spec.title}`);
+    answers += JSON.stringify(expected).length;
+  }
+  assert.ok(answers > 5000, 'the queries count something');
+});
+
 test('a query on the local source answers right when the cached line text turns out damaged', async () => {
   const previous = process.env.AQ_CACHE_DIR;
   process.env.AQ_CACHE_DIR = cacheDir;
@@ -618,11 +708,19 @@ function segmentationSpec(text: string): SegmentationSpec {
   return specOf<SegmentationSpec>(text);
 }
 
-function specOf<T extends QuerySpec>(text: string): T {
+function specOf<T extends QuerySpec = QuerySpec>(text: string): T {
   const [block] = parseAqDocument(text).queries;
   const built = buildQuerySpec(block, { now: new Date('2026-11-01T00:00:00Z'), defaultSource: { kind: 'local', name: 'test' } });
   if (!built.ok) throw new Error(built.errors.map((error) => error.message).join('; '));
   return built.spec as T;
+}
+
+/** Runs a segmentation, funnel or retention query over `dataset`. */
+function answerOf(dataset: LocalDataset, spec: QuerySpec): unknown {
+  if (spec.kind === 'segmentation') return runLocalSegmentation(dataset, spec);
+  if (spec.kind === 'funnel') return runLocalFunnel(dataset, spec);
+  if (spec.kind === 'retention') return runLocalRetention(dataset, spec);
+  throw new Error(`no local runner for ${spec.kind}`);
 }
 
 /** Where a section of an entry lies, from its footer. */

@@ -48,3 +48,32 @@ test('an unknown time zone is a configuration error', () => {
     (error: unknown) => error instanceof BackendError && error.kind === 'config' && /Mars\/Olympus/.test(error.message),
   );
 });
+
+test('fillBuckets (plain arithmetic in UTC below a month) gives bucketOf of every time, in every unit and zone', () => {
+  // Times around the epoch, day and week edges, a daylight-saving change, and fractions of a millisecond.
+  const times = Float64Array.from([
+    0,
+    -1,
+    1,
+    86_399_999,
+    86_400_000,
+    -86_400_001,
+    1_790_000_000_000,
+    1_790_000_000_000.5,
+    Date.parse('2026-03-29T00:59:59.999Z'),
+    Date.parse('2026-03-29T01:00:00Z'),
+    ...Array.from({ length: 200 }, (_, i) => 1_785_000_000_000 + i * 37_123_457),
+  ]);
+  for (const zone of ['UTC', 'Europe/Berlin', 'America/Los_Angeles']) {
+    for (const unit of ['minute', 'hour', 'day', 'week', 'month'] as const) {
+      const bucketer = new TimeBucketer(unit, new ZoneClock(zone));
+      const filled = new Int32Array(times.length);
+      bucketer.fillBuckets(times, filled);
+      assert.deepEqual(
+        [...filled],
+        [...times].map((time) => bucketer.bucketOf(time)),
+        `${unit} in ${zone}`,
+      );
+    }
+  }
+});

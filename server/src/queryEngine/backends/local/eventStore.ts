@@ -19,6 +19,7 @@ import type { LoadedColumn, LoadedRows, LocalDataset, LocalEvent, LocalProfile, 
 import { MAX_NESTING_DEPTH, nestingDepthExceeds, parseEventChunk, TOO_LONG_MARKER, type ExtractRequest, type ParsedChunk } from './parseEventChunk';
 import { defaultParseWorkers, ParsePool, type ParsedChunkOf } from './parsePool';
 import { decompressionCapOf, formatBytes, localLimitsFromEnv, type LocalLimits } from './localLimits';
+import { sortByTime, type SortedRows } from './sortByTime';
 import {
   CacheEntryWriter,
   WRITE_BACKLOG_BYTES,
@@ -724,88 +725,6 @@ async function readProfiles(
     );
   }
   return read;
-}
-
-/** Events in time order: position in file order, time, user and name number. */
-interface SortedRows {
-  order: Int32Array;
-  times: Float64Array;
-  users: Int32Array;
-  nameIds: Int32Array;
-}
-
-/**
- * The events in ascending, stable time order, in linear time: a counting sort of the positions
- * into about one bucket per event, then an insertion pass that only moves entries within their
- * bucket. A comparison sort of a million events costs more than parsing them. Times, users and
- * names are moved into that order in place, along the permutation's cycles (the file order's
- * arrays are not needed after this, and a second set would be most of the load's peak memory);
- * the insertion pass then reads them in order.
- */
-function sortByTime(rows: FileRows): SortedRows {
-  const { times, users, nameIds } = rows;
-  const count = times.length;
-  const order = new Int32Array(count);
-  let min = Infinity;
-  let max = -Infinity;
-  let sorted = true;
-  for (let i = 0; i < count; i++) {
-    const time = times[i];
-    order[i] = i;
-    if (time < min) min = time;
-    if (time > max) max = time;
-    if (i > 0 && time < times[i - 1]) sorted = false;
-  }
-  if (sorted) return { order, times, users, nameIds };
-  const bucketCount = Math.max(1, Math.min(count, 1 << 22));
-  const width = (max - min) / bucketCount || 1;
-  const scale = 1 / width;
-  // Each event's bucket is computed twice (counting, then placing) rather than kept: 4 bytes an event less.
-  const bucketOf = (time: number): number => Math.min(bucketCount - 1, Math.floor((time - min) * scale));
-  const starts = new Uint32Array(bucketCount + 1);
-  for (let i = 0; i < count; i++) starts[bucketOf(times[i]) + 1]++;
-  for (let bucket = 0; bucket < bucketCount; bucket++) starts[bucket + 1] += starts[bucket];
-  for (let i = 0; i < count; i++) order[starts[bucketOf(times[i])]++] = i;
-  // Position p takes what was at order[p]: each cycle of the permutation is walked once.
-  const placed = new Uint8Array(count);
-  for (let first = 0; first < count; first++) {
-    if (placed[first] === 1 || order[first] === first) continue;
-    const time = times[first];
-    const user = users[first];
-    const nameId = nameIds[first];
-    let position = first;
-    for (let from = order[position]; from !== first; from = order[position]) {
-      times[position] = times[from];
-      users[position] = users[from];
-      nameIds[position] = nameIds[from];
-      placed[position] = 1;
-      position = from;
-    }
-    times[position] = time;
-    users[position] = user;
-    nameIds[position] = nameId;
-    placed[position] = 1;
-  }
-  for (let i = 1; i < count; i++) {
-    const time = times[i];
-    if (times[i - 1] <= time) continue;
-    const position = order[i];
-    const user = users[i];
-    const nameId = nameIds[i];
-    let j = i - 1;
-    while (j >= 0 && times[j] > time) {
-      times[j + 1] = times[j];
-      order[j + 1] = order[j];
-      users[j + 1] = users[j];
-      nameIds[j + 1] = nameIds[j];
-      j--;
-    }
-    times[j + 1] = time;
-    order[j + 1] = position;
-    users[j + 1] = user;
-    nameIds[j + 1] = nameId;
-  }
-  return { order, times, users, nameIds };
 }
 
 /** Runs of equal time at most this long are de-duplicated by pairwise comparison, longer ones by a set. */

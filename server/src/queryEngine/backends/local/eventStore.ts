@@ -121,14 +121,7 @@ async function loadDataset(path: string, files: SourceFiles, options: LoadOption
     throwIfAborted(options.signal);
     if (cached) {
       const dataset = datasetOf(cached, { profiles: [], skipped: cached.skipped, duplicates: cached.duplicates, files: [...files.events, ...files.people] });
-      // Profiles are parsed when something reads them (a `user[…]` property, JQL): most queries do not.
-      let profiles: LocalProfile[] | undefined;
-      Object.defineProperty(dataset, 'profiles', {
-        enumerable: true,
-        configurable: true,
-        get: () => (profiles ??= cached.profileRecords.map(profileOf)),
-        set: (value: LocalProfile[]) => (profiles = value),
-      });
+      withLazyProfiles(dataset, () => cached.profileRecords.map(profileOf));
       // A copy rather than a spread, which would read the arrays read only when first used.
       const entryRows: CachedRows = copyOf(cached, Object.keys(cached) as Array<keyof CachedRows>);
       Object.defineProperty(entryRows, 'profileRecords', { value: [], enumerable: true, writable: true, configurable: true });
@@ -211,6 +204,20 @@ function startWrite(rows: LoadedRows, entry: CacheEntryOf, write: () => Promise<
 }
 
 /** A dataset over loaded rows, whose event objects are built on first use of `dataset.events`. */
+/**
+ * Profiles are made when something reads them (a `user[…]` property, JQL): most queries do not,
+ * and a profile object takes several times the memory of its line.
+ */
+function withLazyProfiles(dataset: LocalDataset, make: () => LocalProfile[]): void {
+  let profiles: LocalProfile[] | undefined;
+  Object.defineProperty(dataset, 'profiles', {
+    enumerable: true,
+    configurable: true,
+    get: () => (profiles ??= make()),
+    set: (value: LocalProfile[]) => (profiles = value),
+  });
+}
+
 function datasetOf(rows: LoadedRows, rest: Omit<LocalDataset, 'events'>): LocalDataset {
   const dataset = { ...rest } as unknown as LocalDataset;
   // Event objects cost more to build than a whole query over columns: only on first use.
@@ -646,11 +653,11 @@ async function readDataset(
     }
   };
   // Profiles are read meanwhile: this thread mostly waits for the parse workers.
-  const profilesRead = readProfiles(files.people, signal, limits, writer !== undefined);
+  const profilesRead = readProfiles(files.people, signal, limits);
   // Settled either way, so a failed event read does not leave this rejection unhandled.
   profilesRead.catch(() => undefined);
   await readEvents();
-  const { profiles, skipped: skippedProfiles, lines: profileLines } = await profilesRead;
+  const { skipped: skippedProfiles, lines: profileLines } = await profilesRead;
 
   if (writer) {
     try {
@@ -696,30 +703,24 @@ async function readDataset(
   }
   request?.properties.forEach((name, j) => rows.columns.set(name, { ...fileRows.columns[j], texts: collector.texts[j] }));
 
-  const dataset = datasetOf(rows, { profiles, skipped: [...skipped, ...skippedProfiles], duplicates, files: [...files.events, ...files.people] });
+  const dataset = datasetOf(rows, { profiles: [], skipped: [...skipped, ...skippedProfiles], duplicates, files: [...files.events, ...files.people] });
+  // The lines were checked as they were read; kept as text until a profile is asked for.
+  withLazyProfiles(dataset, () => profileLines.map((line) => profileOf(JSON.parse(line))));
   return { dataset, rows, profileLines };
 }
 
-/** The profiles of the people files, their malformed lines, and (when asked to keep them) the text of the good ones. */
-async function readProfiles(
-  people: string[],
-  signal: AbortSignal | undefined,
-  limits: ReadLimits,
-  keepLines: boolean,
-): Promise<{ profiles: LocalProfile[]; skipped: SkippedLine[]; lines: string[] }> {
-  const read = { profiles: [] as LocalProfile[], skipped: [] as SkippedLine[], lines: [] as string[] };
+/** The text of the people files' good profile lines, and their malformed lines. */
+async function readProfiles(people: string[], signal: AbortSignal | undefined, limits: ReadLimits): Promise<{ skipped: SkippedLine[]; lines: string[] }> {
+  const read = { skipped: [] as SkippedLine[], lines: [] as string[] };
   for (const file of people) {
     await forEachLine(
       file,
       signal,
       limits,
       (line, lineNumber) => {
-        const result = parseProfileLine(line);
-        if (typeof result === 'string') read.skipped.push({ file, line: lineNumber, reason: result });
-        else {
-          read.profiles.push(result);
-          if (keepLines) read.lines.push(line);
-        }
+        const problem = profileLineProblem(line);
+        if (problem === undefined) read.lines.push(line);
+        else read.skipped.push({ file, line: lineNumber, reason: problem });
       },
       (lineNumber, reason) => read.skipped.push({ file, line: lineNumber, reason }),
     );
@@ -1174,7 +1175,8 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new BackendError('cancelled', 'The query was cancelled.');
 }
 
-function parseProfileLine(line: string): LocalProfile | string {
+/** Why a people-file line is not a profile, or undefined when it is one. */
+function profileLineProblem(line: string): string | undefined {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -1187,10 +1189,10 @@ function parseProfileLine(line: string): LocalProfile | string {
   if (typeof record.$distinct_id !== 'string' && typeof record.$distinct_id !== 'number') return 'no "$distinct_id"';
   const properties = record.$properties;
   if (properties !== undefined && (typeof properties !== 'object' || properties === null || Array.isArray(properties))) return '"$properties" is not an object';
-  return profileOf(record);
+  return undefined;
 }
 
-/** The profile of a line `parseProfileLine` accepted, parsed again (from the dataset cache). */
+/** The profile of a line `profileLineProblem` accepted, parsed again. */
 function profileOf(value: unknown): LocalProfile {
   const record = value as { $distinct_id: string | number; $properties?: Record<string, unknown> };
   return { distinctId: String(record.$distinct_id), properties: record.$properties ?? {} };

@@ -5,14 +5,6 @@
  */
 import packageJson from '../../../package.json';
 import { handleOutputErrors, processIo, withMaskedOutput, type CliIo } from './cliIo';
-import { lintCommand } from './lintCommand';
-import { mcpCommand } from './mcpCommand';
-import { pullCommand } from './pullCommand';
-import { runCommand } from './runCommand';
-import { schemaCommand } from './schemaCommand';
-import { sendCommand } from './sendCommand';
-import { testCommand } from './testCommand';
-import { watchCommand } from './watchCommand';
 
 const HELP = `aq ${packageJson.version} — lint and run analytics queries (.aq, .jql)
 
@@ -46,15 +38,19 @@ options:
 
 Exit status: 0 success, 1 problems found or a query failed, 2 usage or file error.`;
 
+/**
+ * Each command's module is loaded when that command runs: loading all of them (the MCP SDK, the
+ * HTTP client, every backend) would cost every `aq` invocation its time and memory.
+ */
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
-  lint: lintCommand,
-  run: runCommand,
-  test: testCommand,
-  watch: watchCommand,
-  send: sendCommand,
-  pull: pullCommand,
-  mcp: mcpCommand,
-  schema: schemaCommand,
+  lint: async (args, io) => (await import('./lintCommand.js')).lintCommand(args, io),
+  run: async (args, io) => (await import('./runCommand.js')).runCommand(args, io),
+  test: async (args, io) => (await import('./testCommand.js')).testCommand(args, io),
+  watch: async (args, io) => (await import('./watchCommand.js')).watchCommand(args, io),
+  send: async (args, io) => (await import('./sendCommand.js')).sendCommand(args, io),
+  pull: async (args, io) => (await import('./pullCommand.js')).pullCommand(args, io),
+  mcp: async (args, io) => (await import('./mcpCommand.js')).mcpCommand(args, io),
+  schema: async (args, io) => (await import('./schemaCommand.js')).schemaCommand(args, io),
 };
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {

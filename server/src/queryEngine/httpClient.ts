@@ -7,7 +7,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { Agent, request as undiciRequest } from 'undici';
+import type { Agent, request as undiciRequestType } from 'undici';
 import { BackendError } from './backendErrors';
 import { credentialForms, maskCredentialForms, type SecretMaterial } from './credentialMasking';
 
@@ -76,17 +76,36 @@ export interface HttpClient {
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
-/** Creates a client with its own connection pool; `close()` it when the engine is disposed. */
+/** A connection pool and the function that sends through it. */
+interface Connection {
+  agent: Agent;
+  undiciRequest: typeof undiciRequestType;
+}
+
+let undici: Promise<typeof import('undici')> | undefined;
+
+/**
+ * Creates a client with its own connection pool; `close()` it when the engine is disposed. The HTTP
+ * library is loaded with the first request: loading it takes longer than a whole offline query,
+ * and most CLI runs and editor sessions on local sources never send one.
+ */
 export function createHttpClient(options: { connectTimeoutMs?: number } = {}): HttpClient {
-  const agent = new Agent({ connect: { timeout: options.connectTimeoutMs ?? 10_000 }, keepAliveTimeout: 4_000 });
+  let connection: Promise<Connection> | undefined;
+  const connected = (): Promise<Connection> =>
+    (connection ??= (undici ??= import('undici')).then((library) => ({
+      agent: new library.Agent({ connect: { timeout: options.connectTimeoutMs ?? 10_000 }, keepAliveTimeout: 4_000 }),
+      undiciRequest: library.request,
+    })));
   return {
-    send: (request, sendOptions) => sendRequest(agent, request, sendOptions),
-    openStream: (request, streamOptions) => openStream(agent, request, streamOptions),
-    close: () => agent.close(),
+    send: async (request, sendOptions) => sendRequest(await connected(), request, sendOptions),
+    openStream: async (request, streamOptions) => openStream(await connected(), request, streamOptions),
+    close: async () => {
+      if (connection) await (await connection).agent.close();
+    },
   };
 }
 
-async function sendRequest(agent: Agent, request: HttpRequest, options: SendOptions): Promise<HttpResponse> {
+async function sendRequest({ agent, undiciRequest }: Connection, request: HttpRequest, options: SendOptions): Promise<HttpResponse> {
   const where = describeTarget(request.url);
   if (options.signal.aborted) throw new BackendError('cancelled', `The request to ${where} was cancelled.`);
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -173,7 +192,7 @@ function inflate(body: Buffer, maxBytes: number, where: string): Buffer {
   }
 }
 
-async function openStream(agent: Agent, request: HttpRequest, options: StreamOptions): Promise<HttpStreamResponse> {
+async function openStream({ agent, undiciRequest }: Connection, request: HttpRequest, options: StreamOptions): Promise<HttpStreamResponse> {
   const where = describeTarget(request.url);
   if (options.signal.aborted) throw new BackendError('cancelled', `The request to ${where} was cancelled.`);
   try {

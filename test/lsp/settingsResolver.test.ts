@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createDocumentModelCache } from '../../server/src/lsp/documentModelCache';
 import { toEngineSettings } from '../../server/src/lsp/settingsResolver';
@@ -86,7 +86,7 @@ describe('documentModelCache', () => {
 
   it('evicts the least recently used document beyond its size', () => {
     let parses = 0;
-    const cache = createDocumentModelCache(() => ++parses, 2);
+    const cache = createDocumentModelCache(() => ++parses, { maxEntries: 2 });
     const docs = ['a', 'b', 'c'].map((name) => TextDocument.create(`file:///${name}.aq`, 'aq', 1, name));
     cache.get(docs[0]);
     cache.get(docs[1]);
@@ -98,6 +98,32 @@ describe('documentModelCache', () => {
     cache.get(docs[1]);
     assert.equal(parses, 4, 'the least recently used document was kept');
     cache.dispose();
+  });
+
+  it('drops an idle closed document after a while, but keeps an idle open one until it is closed', () => {
+    mock.timers.enable({ apis: ['setInterval', 'Date'] });
+    try {
+      let parses = 0;
+      const open = new Set(['file:///open.aq']);
+      const cache = createDocumentModelCache(() => ++parses, { cleanupIntervalSeconds: 60, isOpen: (uri) => open.has(uri) });
+      const opened = TextDocument.create('file:///open.aq', 'aq', 1, 'a');
+      const closed = TextDocument.create('file:///closed.aq', 'aq', 1, 'b');
+      cache.get(opened);
+      cache.get(closed);
+      assert.equal(parses, 2);
+      mock.timers.tick(10 * 60 * 1000);
+      cache.get(opened);
+      assert.equal(parses, 2, 'the open document, idle for ten minutes, was not parsed again');
+      cache.get(closed);
+      assert.equal(parses, 3, 'the closed document was dropped and parsed again');
+      open.delete('file:///open.aq');
+      mock.timers.tick(3 * 60 * 1000);
+      cache.get(opened);
+      assert.equal(parses, 4, 'once closed, it is dropped like any other');
+      cache.dispose();
+    } finally {
+      mock.timers.reset();
+    }
   });
 });
 

@@ -79,8 +79,9 @@ export class ServerSession implements ServerContext {
   readonly cacheDir = defaultCacheDir();
   private readonly service = getAqLanguageService();
   // A piece document tells the parser what changed, so the parser reads only that part of it.
-  private readonly models = createDocumentModelCache<ChunkedDocument>((document, parser) =>
-    parser.parseChunks(document instanceof PieceTextDocument ? document : document.getText()),
+  private readonly models = createDocumentModelCache<ChunkedDocument>(
+    (document, parser) => parser.parseChunks(document instanceof PieceTextDocument ? document : document.getText()),
+    { isOpen: (uri) => this.documents.get(uri) !== undefined },
   );
   private engines: WorkspaceEngines | undefined;
   private diagnosticsSupport: DiagnosticsSupport | undefined;

@@ -131,16 +131,17 @@ async function loadDataset(path: string, files: SourceFiles, options: LoadOption
   }
   // The entry is written while the source loads: its line text goes straight to the file (see
   // readDataset). An entry that would not fit the folder's bound is not started: the text stays in memory.
-  const eventSizes = identity.files.slice(0, files.events.length).map((file) => file.size);
-  const fits = cacheable && settings && ENTRY_OVERHEAD * (await decompressedSizeOf(files.events, eventSizes, limits)) <= settings.maxBytes;
+  const onDisk = identity.files.slice(0, files.events.length).map((file) => file.size);
+  const sizes: EventFileSizes = { onDisk, decompressed: await decompressedSizeOf(files.events, onDisk, limits) };
+  const fits = cacheable && settings && ENTRY_OVERHEAD * sizes.decompressed <= settings.maxBytes;
   const writer = fits ? await CacheEntryWriter.create(settings, identity).catch(() => undefined) : undefined;
   let read: Awaited<ReturnType<typeof readDataset>>;
   try {
-    read = await readDataset(files, options.signal, options.parseWorkers, options.extract, limits, writer);
+    read = await readDataset(files, sizes, options.signal, options.parseWorkers, options.extract, limits, writer);
   } catch (error) {
     writer?.abandon();
     // The cache folder could not take the text (a full disk): load again, keeping it in memory.
-    if (error instanceof LineTextNotWritten) return (await readDataset(files, options.signal, options.parseWorkers, options.extract, limits)).dataset;
+    if (error instanceof LineTextNotWritten) return (await readDataset(files, sizes, options.signal, options.parseWorkers, options.extract, limits)).dataset;
     throw error;
   }
   const { dataset, rows, profileLines } = read;
@@ -605,8 +606,17 @@ interface FileRows {
   columns: Array<{ kinds: Uint8Array; values: Float64Array }>;
 }
 
+/** The sizes of a source's event files, measured once per load. */
+interface EventFileSizes {
+  /** Each event file's size on disk, in `files.events` order. */
+  onDisk: number[];
+  /** About how many bytes they hold decompressed (`decompressedSizeOf`). */
+  decompressed: number;
+}
+
 async function readDataset(
   files: SourceFiles,
+  sizes: EventFileSizes,
   signal: AbortSignal | undefined,
   parseWorkers: number | undefined,
   extract: ExtractRequest | undefined,
@@ -615,9 +625,8 @@ async function readDataset(
 ): Promise<{ dataset: LocalDataset; rows: LoadedRows; profileLines: string[] }> {
   const request = extract && extract.properties.length > 0 ? { properties: [...new Set(extract.properties)], events: extract.events } : undefined;
   const skipped: SkippedLine[] = [];
-  const sizes = await Promise.all(files.events.map((file) => stat(file).then((info) => info.size)));
-  const total = sizes.reduce((sum, size) => sum + size, 0);
-  const collector = new ChunkCollector(request?.properties.length ?? 0, await decompressedSizeOf(files.events, sizes, limits));
+  const total = sizes.onDisk.reduce((sum, size) => sum + size, 0);
+  const collector = new ChunkCollector(request?.properties.length ?? 0, sizes.decompressed);
   // Starting workers costs tens of milliseconds: small sources parse faster on this thread.
   const workers = parseWorkers ?? (total >= PARALLEL_PARSE_BYTES ? defaultParseWorkers() : 0);
   const pool = workers > 0 ? new ParsePool(workers) : undefined;

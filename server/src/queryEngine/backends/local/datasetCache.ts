@@ -409,11 +409,7 @@ export class CacheEntryWriter {
     // Closed when the dataset reading from it is collected, as an entry's handle is.
     openEntries.register(opened, handle);
     const textSections = this.sections.filter((section) => section.name.startsWith('text'));
-    const damaged = (): DamagedCacheError => {
-      void unlink(this.file).catch(() => undefined);
-      return new DamagedCacheError(this.identity.path);
-    };
-    return lazyLines(opened, textSections, damaged, () => ranges);
+    return lazyLines(opened, textSections, damagedEntry(this.file, this.identity.path), () => ranges);
   }
 
   /**
@@ -681,10 +677,7 @@ async function readEntry(handle: FileHandle, identity: CacheIdentity, file: stri
     }
   }
 
-  const damaged = (): DamagedCacheError => {
-    void unlink(file).catch(() => undefined);
-    return new DamagedCacheError(identity.path);
-  };
+  const damaged = damagedEntry(file, identity.path);
   // Sections read when first used, then checked as those read on opening were.
   const lazy = <T>(read: () => T, valid: (value: T) => boolean = () => true): (() => T) => {
     let value: T | undefined;
@@ -887,6 +880,14 @@ function groupedByName(order: Int32Array, starts: Int32Array): boolean {
  * from it (see `openEntries`): an entry replaced or evicted meanwhile by another process is still
  * read whole (a file is only ever renamed into place or deleted, never written over).
  */
+/** What a section of the entry `file` that fails a check is answered with: the entry is deleted, and the error says the source will be read again. */
+function damagedEntry(file: string, source: string): () => DamagedCacheError {
+  return () => {
+    void unlink(file).catch(() => undefined);
+    return new DamagedCacheError(source);
+  };
+}
+
 function lazyLines(
   opened: { fd: number },
   sections: SectionEntry[],

@@ -191,8 +191,15 @@ export class EventTable {
 /** A stored column in a table's row order. */
 type TypedColumn = GroupColumn;
 
-/** Reads a value of a typed column, as `readColumn` would give it (objects and arrays parsed once per distinct text). */
-function typedReader({ kinds, values, texts }: TypedColumn, name: string): (row: number) => unknown {
+/**
+ * Turns a stored value of `properties[name]` (its kind and number, as in `LoadedColumn`) into the
+ * value `readColumn` gives: objects and arrays parsed once per distinct text, so rows with equal
+ * text share one value.
+ */
+function storedValueDecoder(
+  texts: string[],
+  name: string,
+): { missing: unknown; parsed: (text: number) => unknown; decode: (kind: number, value: number) => unknown } {
   const parsedTexts = new Map<number, unknown>();
   const missing = NO_PROPERTIES[name];
   const parsed = (text: number): unknown => {
@@ -200,6 +207,21 @@ function typedReader({ kinds, values, texts }: TypedColumn, name: string): (row:
     if (value === undefined && !parsedTexts.has(text)) parsedTexts.set(text, (value = JSON.parse(texts[text]) as unknown));
     return value;
   };
+  const decode = (kind: number, value: number): unknown => {
+    if (kind === 1) return value;
+    if (kind === 2) return texts[value];
+    if (kind === 0) return missing;
+    if (kind === 3) return true;
+    if (kind === 4) return false;
+    if (kind === 5) return null;
+    return parsed(value);
+  };
+  return { missing, parsed, decode };
+}
+
+/** Reads a value of a typed column, as `readColumn` would give it. */
+function typedReader({ kinds, values, texts }: TypedColumn, name: string): (row: number) => unknown {
+  const { missing, parsed, decode } = storedValueDecoder(texts, name);
   // Every row of one kind (the usual case): a reader that does not look at the kind.
   if (typeof kinds === 'number') {
     if (kinds === 1) return (row) => values[row];
@@ -208,16 +230,7 @@ function typedReader({ kinds, values, texts }: TypedColumn, name: string): (row:
     const value = kinds === 3 ? true : kinds === 4 ? false : kinds === 5 ? null : missing;
     return () => value;
   }
-  return (row) => {
-    const kind = kinds[row];
-    if (kind === 1) return values[row];
-    if (kind === 2) return texts[values[row]];
-    if (kind === 0) return missing;
-    if (kind === 3) return true;
-    if (kind === 4) return false;
-    if (kind === 5) return null;
-    return parsed(values[row]);
-  };
+  return (row) => decode(kinds[row], values[row]);
 }
 
 /** Each user's first row of a table (that passes a test). */
@@ -413,22 +426,10 @@ export class DatasetIndex {
     const { kinds, values, texts } = loaded;
     const { fileRows } = rows;
     for (let row = 0; row < rowIds.length; row++) if (kinds[fileRows[rowIds[row]]] === 7) return undefined;
-    // Objects and arrays parsed once per distinct text, so rows with equal text share one value, as in `readColumn`.
-    const parsedTexts = new Map<number, unknown>();
-    const missing = NO_PROPERTIES[name];
+    const { decode } = storedValueDecoder(texts, name);
     return (row) => {
       const at = fileRows[rowIds[row]];
-      const kind = kinds[at];
-      if (kind === 1) return values[at];
-      if (kind === 2) return texts[values[at]];
-      if (kind === 0) return missing;
-      if (kind === 3) return true;
-      if (kind === 4) return false;
-      if (kind === 5) return null;
-      const text = values[at];
-      let value = parsedTexts.get(text);
-      if (value === undefined && !parsedTexts.has(text)) parsedTexts.set(text, (value = JSON.parse(texts[text]) as unknown));
-      return value;
+      return decode(kinds[at], values[at]);
     };
   }
 

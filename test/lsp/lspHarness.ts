@@ -115,6 +115,8 @@ export interface SessionOptions {
   initializationOptions?: unknown;
   /** The `aq` settings section the fake editor answers workspace/configuration with. */
   settings?: Record<string, unknown>;
+  /** How long the fake editor takes to answer workspace/configuration (a busy editor answers late). */
+  settingsDelayMs?: number;
   /** More workspace folders after rootDir (a multi-root workspace); the editor then also announces folder changes. */
   moreFolders?: string[];
 }
@@ -176,7 +178,10 @@ export async function startSession(options: SessionOptions): Promise<LspSession>
       }
     }
   });
-  connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => params.items.map(() => options.settings ?? {}));
+  connection.onRequest('workspace/configuration', async (params: { items: unknown[] }) => {
+    if (options.settingsDelayMs) await new Promise((resolve) => setTimeout(resolve, options.settingsDelayMs));
+    return params.items.map(() => options.settings ?? {});
+  });
   connection.onRequest('client/registerCapability', () => null);
   connection.onRequest('window/workDoneProgress/create', () => null);
   connection.onRequest('workspace/semanticTokens/refresh', () => null);

@@ -4,7 +4,8 @@
  * `/events/properties/values` gives (over real HTTP to the fake), cached per (source, event,
  * property) so a second completion sends nothing; a completion cancelled while the lookup runs
  * answers nothing and aborts the HTTP call; a local source gives the values of its data, most
- * frequent first.
+ * frequent first. An editor slow to answer its settings is waited for: the lookup and a run go to
+ * the configured URL, not to Mixpanel's own.
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -135,5 +136,50 @@ describe('live property value completion', () => {
     await completeAtEnd('use mixpanel "prod"\n\n### Users\nsegmentation "Sign Up"\n  last 7 days\n  where user["plan"] == "');
     await completeAtEnd('use mixpanel "prod"\n\n### Props\nsegmentation "Sign Up"\n  last 7 days\n  where properties["');
     assert.equal(fake.store.requests.length, before);
+  });
+});
+
+describe('an editor that answers its settings late', () => {
+  let slowRoot: string;
+  let slow: LspSession;
+
+  before(async () => {
+    slowRoot = writeWorkspace({
+      'aq.json': JSON.stringify({ sources: { prod: { kind: 'mixpanel', projectId: 77, region: 'US', schemaFile: 'lexicon.json' } }, default: 'prod' }),
+      'lexicon.json': JSON.stringify(LEXICON),
+    });
+    slow = await startSession({ rootDir: slowRoot, settings: { baseUrlOverrides: { prod: fake.url } }, settingsDelayMs: 700 });
+    slow.connection.onRequest('aq/credentials', () => ({ username: 'sa.user', secret: 'sa-secret-4242' }));
+  });
+
+  after(async () => {
+    await slow?.close();
+    rmSync(slowRoot, { recursive: true, force: true });
+  });
+
+  it('completes values and runs a query right after start against the configured URL', async () => {
+    const uri = fileUri(join(slowRoot, 'early.aq'));
+    const text = 'use mixpanel "prod"\n\n### Plans\nsegmentation "Sign Up"\n  last 7 days\n  where properties["plan"] == "';
+    const runUri = fileUri(join(slowRoot, 'run.aq'));
+    await slow.open(uri, text);
+    await slow.open(runUri, 'use mixpanel "prod"\n\n### Sign ups\nsegmentation "Sign Up"\n  last 7 days\n');
+    const lines = text.split('\n');
+    const valuesBefore = valuesRequests().length;
+    const runsBefore = fake.store.requestsTo('/api/query/segmentation').length;
+    const [list, result] = await Promise.all([
+      slow.connection.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: lines.length - 1, character: lines.at(-1)!.length } }),
+      slow.connection.sendRequest('aq/runQuery', { uri: runUri, queryIndex: 0 }).then(
+        () => 'ran',
+        (error: { message: string }) => error.message,
+      ),
+    ]);
+    const items = Array.isArray(list) ? list : ((list as CompletionList | null)?.items ?? []);
+    assert.deepEqual(
+      items.map((item: CompletionItem) => item.label),
+      ['"free"', '"pro"', '"enterprise"'],
+    );
+    assert.equal(valuesRequests().length, valuesBefore + 1);
+    assert.equal(result, 'ran');
+    assert.equal(fake.store.requestsTo('/api/query/segmentation').length, runsBefore + 1);
   });
 });

@@ -114,6 +114,7 @@ export function createQueryRequests(context: ServerContext): QueryRequests {
       if (!context.trusted()) {
         throw badRequest('aq does not run queries in Restricted Mode: trust the workspace to run its expectations.');
       }
+      await context.settingsReady();
       const results = await runExpectations({
         engine: context.engine(),
         path: documentPath,
@@ -133,6 +134,7 @@ export function createQueryRequests(context: ServerContext): QueryRequests {
     },
     async runQuery(params, signal) {
       const { spec, documentPath, source } = querySpecFor(params);
+      await context.settingsReady();
       return mapBackendErrors(async () => {
         try {
           const result = await context.engine().run(spec, documentPath, { signal, getCredentials: credentialsFor, bypassCache: params.bypassCache === true });
@@ -150,7 +152,8 @@ export function createQueryRequests(context: ServerContext): QueryRequests {
       const { spec, documentPath, source } = querySpecFor(params);
       return mapBackendErrors(() => context.engine().generatedRequest(spec, documentPath), source);
     },
-    refreshSchema(sourceName, signal) {
+    async refreshSchema(sourceName, signal) {
+      await context.settingsReady();
       return mapBackendErrors(() => context.engine().refreshSchema(sourceName, { signal, getCredentials: credentialsFor }));
     },
     exportResult(params) {

@@ -51,7 +51,7 @@ export interface ServerContext extends LanguageFeatureContext {
   /** `aq.timezone`, for sources that set none. */
   timezone(): string | undefined;
   trusted(): boolean;
-  /** Settles once the editor's settings are applied; sends and watches wait for it so they use the configured URLs. */
+  /** Settles once the editor's settings are applied; whatever calls a source waits for it so it uses the configured URLs. */
   settingsReady(): Promise<void>;
   /** `aq.baseUrlOverrides[name]` as currently applied. */
   baseUrlOverride(sourceName: string): string | undefined;

@@ -207,8 +207,10 @@ export class ServerSession implements ServerContext {
     };
   }
 
-  propertyValues(path: string | undefined, target: PropertyValueTarget, signal: AbortSignal): Promise<string[] | undefined> {
-    if (!this.engines) return Promise.resolve(undefined);
+  async propertyValues(path: string | undefined, target: PropertyValueTarget, signal: AbortSignal): Promise<string[] | undefined> {
+    // Before the editor's settings arrive the source's URL may not be the configured one yet.
+    await this.settingsApplied;
+    if (!this.engines) return undefined;
     return this.engines.propertyValues(target.source, path, target.event, target.property, { signal, getCredentials: this.credentialsFor });
   }
 
@@ -226,9 +228,11 @@ export class ServerSession implements ServerContext {
   /**
    * Waits until the schema of the query at a position is in memory. Schemas load lazily, so
    * without this the first completion after opening a file (or changing settings) would offer
-   * no names at all. Never rejects: a schema that cannot load just means no names.
+   * no names at all. Never rejects: a schema that cannot load just means no names. The editor's
+   * settings are waited for first: applying them drops the schemas loaded before.
    */
   async schemaReadyAt(uri: string, position: { line: number; character: number }): Promise<void> {
+    await this.settingsApplied;
     const document = this.documents.get(uri);
     const engines = this.engines;
     if (!document || !engines) return;

@@ -33,7 +33,7 @@ import { crc32 } from 'node:zlib';
 import { BackendError } from '../../backendErrors';
 import { defaultCacheDir } from '../../cacheDir';
 import type { GroupColumn, LoadedColumn, LoadedRows, NameGroups, SkippedLine } from './localEvent';
-import { gatherFloat64, gatherInt32, groupStartsOf, rowsGroupedByName } from './rowsByName';
+import { nameGroupsOf } from './rowsByName';
 
 /** Where the cache lives and how large it may grow. */
 export interface DatasetCacheSettings {
@@ -95,6 +95,8 @@ const TRAILER_BYTES = 16;
 const TEXT_SECTION_BYTES = 256 << 20;
 /** Bytes of an entry waiting to be written before the writer waits for them (a slow disk then holds back the reading, not memory). */
 export const WRITE_BACKLOG_BYTES = 16 << 20;
+/** The staging buffer sections made for an entry are written through (and the pieces they are made in). */
+const STAGED_BYTES = 1 << 20;
 /** A temporary file this old was left by a process that stopped while writing it. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
 const ENTRY_SUFFIX = '.aqds';
@@ -119,18 +121,37 @@ interface ColumnGroupForm {
   width: 0 | 1 | 2 | 8;
 }
 
-/** The narrowest form that holds a column's `kinds` (and the values they have) over one name's rows. */
-function formOf(kinds: Uint8Array, textCount: number): ColumnGroupForm {
-  let kind = kinds.length > 0 ? kinds[0] : 0;
+/** The narrowest form that holds a column's kinds (and the values they have) at rows `at(0)`, …, `at(length - 1)`: one name's rows. */
+function formOfRows(kinds: Uint8Array, length: number, at: (i: number) => number, textCount: number): ColumnGroupForm {
+  let kind = length > 0 ? kinds[at(0)] : 0;
   let numbers = false;
   let texts = false;
-  for (let i = 0; i < kinds.length; i++) {
-    if (kinds[i] !== kind) kind = -1;
-    if (kinds[i] === 1) numbers = true;
-    else if (kinds[i] === 2 || kinds[i] === 6) texts = true;
+  for (let i = 0; i < length; i++) {
+    const rowKind = kinds[at(i)];
+    if (rowKind !== kind) kind = -1;
+    if (rowKind === 1) numbers = true;
+    else if (rowKind === 2 || rowKind === 6) texts = true;
   }
   const width = numbers ? 8 : !texts ? 0 : textCount <= 256 ? 1 : textCount <= 65_536 ? 2 : 8;
   return { kind, width };
+}
+
+/**
+ * `value(0)`, …, `value(length - 1)` as `Kind`s, in pieces that are views of `scratch`: each piece
+ * is overwritten by the next, so it must be used (copied) before asking for the next one.
+ */
+function* piecesOf<Kind extends Float64Array | Int32Array | Uint16Array | Uint8Array>(
+  kind: { new (buffer: ArrayBuffer, offset: number, length: number): Kind; BYTES_PER_ELEMENT: number },
+  scratch: ArrayBuffer,
+  length: number,
+  value: (i: number) => number,
+): Generator<Kind> {
+  const per = scratch.byteLength / kind.BYTES_PER_ELEMENT;
+  for (let start = 0; start < length; start += per) {
+    const piece = new kind(scratch, 0, Math.min(per, length - start));
+    for (let i = 0; i < piece.length; i++) piece[i] = value(start + i);
+    yield piece;
+  }
 }
 
 interface Footer {
@@ -264,6 +285,8 @@ export class CacheEntryWriter {
   private readonly writes = new Set<Promise<void>>();
   private pendingBytes = 0;
   private failure: Error | undefined;
+  /** Sections made while the entry is finished are written through this, as they are made (see `finish`). */
+  private readonly staged = new StagedBytes((data) => this.putAndWait(data));
 
   private constructor(
     private readonly settings: DatasetCacheSettings,
@@ -302,6 +325,11 @@ export class CacheEntryWriter {
       this.pendingBytes -= data.length;
       written?.();
     });
+  }
+
+  /** Writes `data` next; resolves once it is on file, rejects if a write failed. */
+  private putAndWait(data: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.put(data, () => (this.failure ? reject(this.failure) : resolve())));
   }
 
   /** A write can be short (a file size limit, a full disk): the rest is written again, which then reports why. */
@@ -420,68 +448,99 @@ export class CacheEntryWriter {
   async finish(rows: CachedRows, ranges: LineRanges): Promise<void> {
     let renamed = false;
     try {
-      const section = (name: string, data: Buffer): void => {
+      const names = rows.names.length;
+      const { order: nameOrder, starts: nameStarts } =
+        rows.nameOrder && rows.nameStarts ? { order: rows.nameOrder, starts: rows.nameStarts } : nameGroupsOf(rows.nameIds, names);
+      /** Arrays the rows hold already: written as they are, without a copy. */
+      const section = async (name: string, data: Buffer): Promise<void> => {
+        await this.staged.flush();
         this.sections.push({ name, offset: this.offset, length: data.length, crc: crc32(data) });
         this.put(data);
       };
-      const nameOrder = rows.nameOrder ?? rowsGroupedByName(rows.nameIds, rows.names.length);
-      const nameStarts = rows.nameStarts ?? groupStartsOf(nameOrder, rows.nameIds, rows.names.length);
-      /** A section of per-row values in `nameOrder`'s order, with each name's part's CRC-32 (the whole one chained from them). */
-      const groupedSection = (name: string, values: Float64Array | Int32Array | Uint8Array): void => {
-        const data = bytesOf(values);
-        const bytesPer = values.BYTES_PER_ELEMENT;
+      /**
+       * A section made here, written through the staging buffer as it is made: at most that
+       * buffer's worth of it is in memory. Made per name (`parts`, one per name, each one or more
+       * pieces), with each name's part's CRC-32 (the whole one chained from them) when `grouped`.
+       */
+      const madeSection = async (name: string, parts: Iterable<Iterable<ArrayBufferView>>, grouped: boolean): Promise<void> => {
+        const offset = this.offset + this.staged.length;
         const groups: number[] = [];
         let crc = 0;
-        for (let id = 0; id < rows.names.length; id++) {
-          const part = data.subarray(nameStarts[id] * bytesPer, nameStarts[id + 1] * bytesPer);
-          groups.push(crc32(part));
-          crc = crc32(part, crc);
+        for (const part of parts) {
+          let partCrc = 0;
+          for (const piece of part) {
+            const bytes = bytesOf(piece);
+            partCrc = crc32(bytes, partCrc);
+            crc = crc32(bytes, crc);
+            await this.staged.add(bytes);
+          }
+          groups.push(partCrc);
         }
-        this.sections.push({ name, offset: this.offset, length: data.length, crc, groups });
-        this.put(data);
+        this.sections.push({ name, offset, length: this.offset + this.staged.length - offset, crc, ...(grouped ? { groups } : {}) });
       };
-      section('times', bytesOf(rows.times));
-      section('users', bytesOf(rows.users));
-      section('nameIds', bytesOf(rows.nameIds));
-      section('fileRows', bytesOf(rows.fileRows));
-      groupedSection('nameOrder', nameOrder);
-      section('nameStarts', bytesOf(nameStarts));
-      groupedSection('timesByName', gatherFloat64(rows.times, nameOrder));
-      groupedSection('usersByName', gatherInt32(rows.users, nameOrder));
-      section('lineBuffers', bytesOf(ranges.bufferIds));
-      section('lineStarts', bytesOf(ranges.starts));
-      section('lineEnds', bytesOf(ranges.ends));
-      section('userIds', Buffer.from(JSON.stringify(rows.userIds)));
-      section('names', Buffer.from(JSON.stringify(rows.names)));
-      section('skipped', Buffer.from(JSON.stringify(rows.skipped)));
-      section('profiles', Buffer.from(rows.profilesJson));
+      const perName = <T>(each: (start: number, end: number) => Iterable<T>): Iterable<Iterable<T>> =>
+        Array.from({ length: names }, (_, id) => each(nameStarts[id], nameStarts[id + 1]));
+      await section('times', bytesOf(rows.times));
+      await section('users', bytesOf(rows.users));
+      await section('nameIds', bytesOf(rows.nameIds));
+      await section('fileRows', bytesOf(rows.fileRows));
+      await madeSection(
+        'nameOrder',
+        perName((start, end) => [nameOrder.subarray(start, end)]),
+        true,
+      );
+      await section('nameStarts', bytesOf(nameStarts));
+      // The rows' times and users per name are made in pieces of one scratch buffer, each copied
+      // into the staging buffer before the next is made.
+      const scratch = new ArrayBuffer(STAGED_BYTES);
+      await madeSection(
+        'timesByName',
+        perName((start, end) => piecesOf(Float64Array, scratch, end - start, (i) => rows.times[nameOrder[start + i]])),
+        true,
+      );
+      await madeSection(
+        'usersByName',
+        perName((start, end) => piecesOf(Int32Array, scratch, end - start, (i) => rows.users[nameOrder[start + i]])),
+        true,
+      );
+      await section('lineBuffers', bytesOf(ranges.bufferIds));
+      await section('lineStarts', bytesOf(ranges.starts));
+      await section('lineEnds', bytesOf(ranges.ends));
+      await section('userIds', Buffer.from(JSON.stringify(rows.userIds)));
+      await section('names', Buffer.from(JSON.stringify(rows.names)));
+      await section('skipped', Buffer.from(JSON.stringify(rows.skipped)));
+      await section('profiles', Buffer.from(rows.profilesJson));
       const columns = [...rows.columns.keys()];
       const columnForms: ColumnGroupForm[][] = [];
       for (const [j, name] of columns.entries()) {
         const column = rows.columns.get(name)!;
-        section(`column${j}.kinds`, bytesOf(column.kinds));
-        section(`column${j}.values`, bytesOf(column.values));
-        section(`column${j}.texts`, Buffer.from(JSON.stringify(column.texts)));
+        await section(`column${j}.kinds`, bytesOf(column.kinds));
+        await section(`column${j}.values`, bytesOf(column.values));
+        await section(`column${j}.texts`, Buffer.from(JSON.stringify(column.texts)));
         // Each name's rows of the column again, in `nameOrder`'s order and in the narrowest form that
         // holds them: a query over one name reads that name's part only, and little of it.
         const forms: ColumnGroupForm[] = [];
-        for (let id = 0; id < rows.names.length; id++) {
-          const length = nameStarts[id + 1] - nameStarts[id];
-          const kinds = new Uint8Array(length);
-          const values = new Float64Array(length);
-          for (let i = 0; i < length; i++) {
-            const at = rows.fileRows[nameOrder[nameStarts[id] + i]];
-            kinds[i] = column.kinds[at];
-            values[i] = column.values[at];
-          }
-          const form = formOf(kinds, column.texts.length);
+        for (let id = 0; id < names; id++) {
+          const start = nameStarts[id];
+          const length = nameStarts[id + 1] - start;
+          const at = (i: number): number => rows.fileRows[nameOrder[start + i]];
+          const form = formOfRows(column.kinds, length, at, column.texts.length);
           forms.push(form);
-          if (form.kind < 0) section(`column${j}.name${id}.kinds`, bytesOf(kinds));
-          if (form.width > 0)
-            section(`column${j}.name${id}.values`, bytesOf(form.width === 1 ? Uint8Array.from(values) : form.width === 2 ? Uint16Array.from(values) : values));
+          if (form.kind < 0) await madeSection(`column${j}.name${id}.kinds`, [piecesOf(Uint8Array, scratch, length, (i) => column.kinds[at(i)])], false);
+          if (form.width > 0) {
+            const value = (i: number): number => column.values[at(i)];
+            const pieces =
+              form.width === 1
+                ? piecesOf(Uint8Array, scratch, length, value)
+                : form.width === 2
+                  ? piecesOf(Uint16Array, scratch, length, value)
+                  : piecesOf(Float64Array, scratch, length, value);
+            await madeSection(`column${j}.name${id}.values`, [pieces], false);
+          }
         }
         columnForms.push(forms);
       }
+      await this.staged.flush();
       const footer: Footer = {
         identity: this.identity,
         count: rows.times.length,
@@ -516,6 +575,38 @@ export class CacheEntryWriter {
   abandon(): void {
     void this.handle.close().catch(() => undefined);
     void unlink(this.temp).catch(() => undefined);
+  }
+}
+
+/**
+ * Bytes gathered into one buffer, written when it is full (or flushed): what a section made piece
+ * by piece costs in memory is this buffer, not the section's size.
+ */
+class StagedBytes {
+  private buffer: Buffer | undefined;
+  /** Bytes waiting in the buffer. */
+  length = 0;
+
+  /** `write` must take its data (as the entry's next bytes) before it first awaits. */
+  constructor(private readonly write: (data: Buffer) => Promise<void>) {}
+
+  /** Copies `bytes` in: the caller may reuse them once this resolves. */
+  async add(bytes: Buffer): Promise<void> {
+    for (let from = 0; from < bytes.length;) {
+      this.buffer ??= Buffer.allocUnsafeSlow(STAGED_BYTES);
+      const copied = bytes.copy(this.buffer, this.length, from);
+      this.length += copied;
+      from += copied;
+      if (this.length === this.buffer.length) await this.flush();
+    }
+  }
+
+  /** Writes what waits; the buffer is used again once it is on file. */
+  async flush(): Promise<void> {
+    if (this.length === 0) return;
+    const data = this.buffer!.subarray(0, this.length);
+    this.length = 0;
+    await this.write(data);
   }
 }
 

@@ -9,7 +9,7 @@ import type { Expression } from '../../../languageService/parser/queryAst';
 import { eventsIfBuilt, loadedRowsOf, propertiesOfRow, readColumnsFromLines, type LoadedRows } from './eventStore';
 import type { ExtractRequest } from './parseEventChunk';
 import type { GroupColumn, LocalDataset, LocalEvent } from './localEvent';
-import { everyRowOf, gatherFloat64, gatherInt32, groupStartsOf, rowsGroupedByName } from './rowsByName';
+import { everyRowOf, gatherFloat64, gatherInt32, nameGroupsOf } from './rowsByName';
 import { TimeBucketer, ZoneClock, type BucketUnit } from './timeBuckets';
 
 /** What a property holds on an event without it (a plain object's inherited member, if any). */
@@ -320,9 +320,8 @@ export class DatasetIndex {
   private groupedRows(): { order: Int32Array; starts: Int32Array } {
     if (!this.grouped) {
       const loaded = loadedRowsOf(this.dataset);
-      const order = loaded?.nameOrder ?? rowsGroupedByName(this.rows.nameIds, this.names.length);
-      const starts = loaded?.nameOrder && loaded.nameStarts ? loaded.nameStarts : groupStartsOf(order, this.rows.nameIds, this.names.length);
-      this.grouped = { order, starts };
+      this.grouped =
+        loaded?.nameOrder && loaded.nameStarts ? { order: loaded.nameOrder, starts: loaded.nameStarts } : nameGroupsOf(this.rows.nameIds, this.names.length);
     }
     return this.grouped;
   }

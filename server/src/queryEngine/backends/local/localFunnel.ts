@@ -139,14 +139,15 @@ function countFunnel(dataset: LocalDataset, spec: FunnelSpec, options: LocalQuer
   const rows = matched.subarray(0, matchedCount);
 
   // Group the rows by user, keeping time order within a user (a counting sort on user numbers).
+  // Indexed loops: iterating a typed array with for…of allocated a result object per row here.
   const users = all.users;
   const allTimes = all.times;
   const offsets = new Int32Array(index.userCount + 1);
-  for (const row of rows) offsets[users[row] + 1]++;
+  for (let i = 0; i < rows.length; i++) offsets[users[rows[i]] + 1]++;
   for (let user = 0; user < index.userCount; user++) offsets[user + 1] += offsets[user];
   const cursor = offsets.slice(0, index.userCount);
   const grouped = new Int32Array(rows.length);
-  for (const row of rows) grouped[cursor[users[row]]++] = row;
+  for (let i = 0; i < rows.length; i++) grouped[cursor[users[rows[i]]]++] = rows[i];
 
   const totals: PeriodTotals[] = periods.map(() => ({ overall: newAccumulator(spec.steps.length), segments: new Map() }));
   const segmentOf = on ? (row: number): string => segmentKey(on(row)) : (): null => null;
@@ -157,15 +158,17 @@ function countFunnel(dataset: LocalDataset, spec: FunnelSpec, options: LocalQuer
     const userRows = grouped.subarray(offsets[user], offsets[user + 1]);
     const nextOfStep = userRows.length >= indexFrom ? nextOccurrences(userRows, nameIds, stepIds) : undefined;
     const events: UserEvents = { rows: userRows, times: allTimes, nameIds, segmentOf, nextOfStep };
-    periods.forEach((period, p) => {
-      for (const attempt of userAttempts(events, rules, period)) {
+    for (let p = 0; p < periods.length; p++) {
+      const attempts = userAttempts(events, rules, periods[p]);
+      for (let a = 0; a < attempts.length; a++) {
+        const attempt = attempts[a];
         record(totals[p].overall, attempt.times);
         if (attempt.segment === null) continue;
         let accumulator = totals[p].segments.get(attempt.segment);
         if (!accumulator) totals[p].segments.set(attempt.segment, (accumulator = newAccumulator(spec.steps.length)));
         record(accumulator, attempt.times);
       }
-    });
+    }
   }
 
   const rowsOf = (period: PeriodTotals): FunnelData['segments'] => [toRow(null, period.overall), ...segmentRows(period.segments, spec)];
@@ -229,11 +232,11 @@ function userAttempts(events: UserEvents, rules: FunnelRules, period: FunnelPeri
   const attempts: Attempt[] = [];
   // Default mode: the time the current attempt ends, and the segments already entered.
   let busyUntil = -Infinity;
-  const entered = new Set<string | null>();
+  // The collections below are made on first use: most users of an unsegmented funnel need none.
+  let entered: Set<string | null> | undefined;
   // Optimized mode, per segment: the latest entry (and where it is in `attempts`), and whether a converted entry has been closed.
-  const latest = new Map<string | null, Attempt>();
-  const latestAt = new Map<string | null, number>();
-  const finished = new Set<string | null>();
+  let latest: Map<string | null, { attempt: Attempt; at: number }> | undefined;
+  let finished: Set<string | null> | undefined;
   for (let position = lowerBound(events, period.start); position < rows.length; position++) {
     const row = rows[position];
     const time = times[row];
@@ -242,31 +245,33 @@ function userAttempts(events: UserEvents, rules: FunnelRules, period: FunnelPeri
     if (!rules.optimized) {
       if (time <= busyUntil) continue;
       const segment = segmentOf(row);
-      if (entered.has(segment)) continue;
+      if (entered?.has(segment)) continue;
       const attempt = attemptFrom(events, rules, position, segment);
       attempts.push(attempt);
       if (!rules.segmented) break;
-      entered.add(segment);
+      (entered ??= new Set()).add(segment);
       const converted = attempt.times.length === rules.stepIds.length;
       busyUntil = converted ? Math.max(time, attempt.times[attempt.times.length - 1]) : time + rules.windowMs;
       continue;
     }
     const segment = segmentOf(row);
-    if (finished.has(segment)) continue;
+    if (finished?.has(segment)) continue;
     const attempt = attemptFrom(events, rules, position, segment);
+    latest ??= new Map();
     const previous = latest.get(segment);
-    if (previous && attempt.stepTwo >= 0 && attempt.stepTwo === previous.stepTwo) {
+    let at = attempts.length;
+    if (previous && attempt.stepTwo >= 0 && attempt.stepTwo === previous.attempt.stepTwo) {
       // Several entries before the same step 2: the most recent one is the funnel.
-      attempts[latestAt.get(segment)!] = attempt;
-    } else if (previous && previous.times.length === rules.stepIds.length) {
+      at = previous.at;
+      attempts[at] = attempt;
+    } else if (previous && previous.attempt.times.length === rules.stepIds.length) {
       // Only the first converted funnel counts; later entries of this segment are not considered.
-      finished.add(segment);
+      (finished ??= new Set()).add(segment);
       continue;
     } else {
-      latestAt.set(segment, attempts.length);
       attempts.push(attempt);
     }
-    latest.set(segment, attempt);
+    latest.set(segment, { attempt, at });
   }
   return attempts;
 }

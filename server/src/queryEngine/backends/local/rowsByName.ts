@@ -13,6 +13,24 @@ export function rowsGroupedByName(nameIds: Int32Array, nameCount: number): Int32
   return order;
 }
 
+/** Rows grouped by name and where each name's group starts, per `nameIds` array. */
+const groupings = new WeakMap<Int32Array, { order: Int32Array; starts: Int32Array }>();
+
+/**
+ * `rowsGroupedByName` and `groupStartsOf` of one dataset's name numbers, computed once: the query
+ * index groups the rows of a first load for its tables, and the cache entry written after the
+ * answer stores the same grouping.
+ */
+export function nameGroupsOf(nameIds: Int32Array, nameCount: number): { order: Int32Array; starts: Int32Array } {
+  let grouping = groupings.get(nameIds);
+  if (!grouping || grouping.starts.length !== nameCount + 1) {
+    const order = rowsGroupedByName(nameIds, nameCount);
+    grouping = { order, starts: groupStartsOf(order, nameIds, nameCount) };
+    groupings.set(nameIds, grouping);
+  }
+  return grouping;
+}
+
 /**
  * Where each name's group starts in `order` (and, last, its length): the name numbers along
  * `order` never decrease, so each boundary is a binary search away.

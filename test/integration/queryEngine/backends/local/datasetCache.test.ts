@@ -538,6 +538,40 @@ test('the query index of a dataset from the cache (rows grouped by name as store
   }
 });
 
+test("sections larger than the writer's staging buffer (one name's times, users and column, over a megabyte each) come back whole", async () => {
+  // 150,000 events of one name: its times and its number column take 1.2 MB each, and are written
+  // in pieces; a second, small name has its parts between them.
+  const lines: string[] = [];
+  for (let i = 0; i < 150_000; i++) {
+    const name = i % 1000 === 7 ? 'Sign Up' : 'Viewed Product';
+    lines.push(
+      JSON.stringify({
+        event: name,
+        properties: {
+          time: 1_790_000_000 + ((i * 7919) % 150_000),
+          distinct_id: `u${i % 4099}`,
+          $insert_id: `i${i}`,
+          price: i / 4,
+          plan: `p${i % 300}`,
+          mixed: i % 3 === 0 ? 'x' : i,
+        },
+      }),
+    );
+  }
+  const path = writeSource('staged-sections.ndjson', `${lines.join('\n')}\n`);
+  const properties = ['price', 'plan', 'mixed'];
+  const plain = indexOf(await loadUncached(path));
+  await loadFresh(path, { properties });
+  const cachedDataset = await loadFresh(path);
+  assert.ok(loadedRowsOf(cachedDataset)!.nameGroups, 'the entry is read by name');
+  const cached = indexOf(cachedDataset);
+  for (const name of ['Viewed Product', 'Sign Up']) {
+    const [a, b] = [cached.table(name), plain.table(name)];
+    assert.deepEqual([a.rowIds, a.times, a.users], [b.rowIds, b.times, b.users], name);
+    for (const property of properties) assert.deepEqual(a.column(property), b.column(property), `${name}: ${property}`);
+  }
+});
+
 test('reading a stored column row by row (the fast path) gives what the column array gives, for every kind of value', async () => {
   const path = writeSource('column-reader.ndjson', exportLines(42, 900));
   const properties = ['price', '$browser', 'nested', 'list', 'big', 'absent'];

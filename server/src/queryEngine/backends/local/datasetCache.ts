@@ -94,7 +94,7 @@ const TRAILER_BYTES = 16;
 /** Line text is kept in sections of at most this size (whole lines), each one buffer once read. */
 const TEXT_SECTION_BYTES = 256 << 20;
 /** Bytes of an entry waiting to be written before the writer waits for them (a slow disk then holds back the reading, not memory). */
-export const WRITE_BACKLOG_BYTES = 16 << 20;
+export const WRITE_BACKLOG_BYTES = 4 << 20;
 /** The staging buffer sections made for an entry are written through (and the pieces they are made in). */
 const STAGED_BYTES = 1 << 20;
 /** A temporary file this old was left by a process that stopped while writing it. */
@@ -134,6 +134,19 @@ function formOfRows(kinds: Uint8Array, length: number, at: (i: number) => number
   }
   const width = numbers ? 8 : !texts ? 0 : textCount <= 256 ? 1 : textCount <= 65_536 ? 2 : 8;
   return { kind, width };
+}
+
+/** `text` as UTF-8, in pieces of at most about a megabyte (never splitting a character). */
+function* textPieces(text: string): Generator<Buffer> {
+  const per = STAGED_BYTES / 4;
+  for (let start = 0; start < text.length;) {
+    let end = Math.min(text.length, start + per);
+    // A pair of UTF-16 surrogates is one character: it stays in one piece.
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    yield Buffer.from(text.slice(start, end));
+    start = end;
+  }
 }
 
 /**
@@ -509,7 +522,7 @@ export class CacheEntryWriter {
       await section('userIds', Buffer.from(JSON.stringify(rows.userIds)));
       await section('names', Buffer.from(JSON.stringify(rows.names)));
       await section('skipped', Buffer.from(JSON.stringify(rows.skipped)));
-      await section('profiles', Buffer.from(rows.profilesJson));
+      await madeSection('profiles', [textPieces(rows.profilesJson)], false);
       const columns = [...rows.columns.keys()];
       const columnForms: ColumnGroupForm[][] = [];
       for (const [j, name] of columns.entries()) {

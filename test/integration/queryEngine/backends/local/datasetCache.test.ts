@@ -572,6 +572,28 @@ test("sections larger than the writer's staging buffer (one name's times, users 
   }
 });
 
+test("profiles longer than one of the writer's pieces come back whole, a character on the boundary too", async () => {
+  // The writer encodes the profiles in pieces of 2^18 UTF-16 units; here an emoji (two units) straddles the first boundary.
+  const profileLine = (i: number, pad: string): string => `{"$distinct_id": "u${i}", "$properties": {"mood": "${'😀'.repeat(40)}"${pad}}}`;
+  let lines: string[] = [];
+  for (let spaces = 0; spaces < 200; spaces++) {
+    const pad = ' '.repeat(spaces);
+    lines = Array.from({ length: 4000 }, (_, i) => profileLine(i, i === 0 ? pad : ''));
+    const code = `[${lines.join(',')}]`.charCodeAt(2 ** 18 - 1);
+    if (code >= 0xd800 && code <= 0xdbff) break;
+  }
+  const stored = `[${lines.join(',')}]`.charCodeAt(2 ** 18 - 1);
+  assert.ok(stored >= 0xd800 && stored <= 0xdbff, 'a surrogate pair straddles the boundary');
+  const folder = join(root, 'long-profiles');
+  writeSource('long-profiles/events.ndjson', exportLines(43, 50));
+  writeSource('long-profiles/shop.people.ndjson', `${lines.join('\n')}\n`);
+  const plain = await loadUncached(folder);
+  await loadFresh(folder);
+  const cached = await loadFresh(folder);
+  assert.equal(cached.profiles.length, 4000);
+  assert.deepEqual(cached.profiles, plain.profiles);
+});
+
 test('reading a stored column row by row (the fast path) gives what the column array gives, for every kind of value', async () => {
   const path = writeSource('column-reader.ndjson', exportLines(42, 900));
   const properties = ['price', '$browser', 'nested', 'list', 'big', 'absent'];

@@ -147,9 +147,16 @@ async function loadDataset(path: string, files: SourceFiles, options: LoadOption
   const { dataset, rows, profileLines } = read;
   if (writer && settings) {
     const { skipped, duplicates } = dataset;
-    const entryRows = { ...rows, skipped, duplicates, profileRecords: [] } as unknown as CachedRows;
-    // Joined only when the entry is written, after the answer: the lines are kept for the profiles anyway.
-    Object.defineProperty(entryRows, 'profilesJson', { enumerable: true, configurable: true, get: () => `[${profileLines.join(',')}]` });
+    const entryRows: CachedRows = {
+      ...rows,
+      skipped,
+      duplicates,
+      profileRecords: [],
+      // Joined only when the entry is written, after the answer: the lines are kept for the profiles anyway.
+      get profilesJson() {
+        return `[${profileLines.join(',')}]`;
+      },
+    };
     const entry: CacheEntryOf = { settings, identity, rows: entryRows, writing: undefined, again: false };
     const loaded = loadedRows.get(dataset)!;
     cacheEntries.set(loaded, entry);

@@ -115,7 +115,7 @@ export interface SessionOptions {
   initializationOptions?: unknown;
   /** The `aq` settings section the fake editor answers workspace/configuration with. */
   settings?: Record<string, unknown>;
-  /** How long the fake editor takes to answer workspace/configuration (a busy editor answers late). */
+  /** How long the fake editor takes to answer workspace/configuration (a busy editor answers late; Infinity: never). */
   settingsDelayMs?: number;
   /** More workspace folders after rootDir (a multi-root workspace); the editor then also announces folder changes. */
   moreFolders?: string[];
@@ -179,7 +179,8 @@ export async function startSession(options: SessionOptions): Promise<LspSession>
     }
   });
   connection.onRequest('workspace/configuration', async (params: { items: unknown[] }) => {
-    if (options.settingsDelayMs) await new Promise((resolve) => setTimeout(resolve, options.settingsDelayMs));
+    if (options.settingsDelayMs === Infinity) await new Promise(() => undefined);
+    else if (options.settingsDelayMs) await new Promise((resolve) => setTimeout(resolve, options.settingsDelayMs));
     return params.items.map(() => options.settings ?? {});
   });
   connection.onRequest('client/registerCapability', () => null);

@@ -5,7 +5,7 @@
  * property) so a second completion sends nothing; a completion cancelled while the lookup runs
  * answers nothing and aborts the HTTP call; a local source gives the values of its data, most
  * frequent first. An editor slow to answer its settings is waited for: the lookup and a run go to
- * the configured URL, not to Mixpanel's own.
+ * the configured URL, not to Mixpanel's own; one that never answers is waited for a few seconds.
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -181,5 +181,43 @@ describe('an editor that answers its settings late', () => {
     assert.equal(valuesRequests().length, valuesBefore + 1);
     assert.equal(result, 'ran');
     assert.equal(fake.store.requestsTo('/api/query/segmentation').length, runsBefore + 1);
+  });
+});
+
+describe('an editor that never answers its settings', () => {
+  let silentRoot: string;
+  let silent: LspSession;
+
+  before(async () => {
+    silentRoot = writeWorkspace({
+      'aq.json': JSON.stringify({ sources: { events: { kind: 'local', path: 'events.ndjson' } }, default: 'events' }),
+      'events.ndjson': `${['free', 'pro', 'free'].map(localLine).join('\n')}\n`,
+    });
+    silent = await startSession({ rootDir: silentRoot, settingsDelayMs: Infinity });
+  });
+
+  after(async () => {
+    await silent?.close();
+    rmSync(silentRoot, { recursive: true, force: true });
+  });
+
+  it('completion answers after a few seconds, with aq.json and the defaults, and the log says why', async () => {
+    const uri = fileUri(join(silentRoot, 'waiting.aq'));
+    const text = 'use local "events"\n\n### Plans\nsegmentation "Sign Up"\n  last 7 days\n  where properties["plan"] == "';
+    await silent.open(uri, text);
+    const lines = text.split('\n');
+    const list = (await silent.connection.sendRequest('textDocument/completion', {
+      textDocument: { uri },
+      position: { line: lines.length - 1, character: lines.at(-1)!.length },
+    })) as CompletionList | CompletionItem[] | null;
+    const items = Array.isArray(list) ? list : (list?.items ?? []);
+    assert.deepEqual(
+      items.map((item) => item.label),
+      ['"free"', '"pro"'],
+    );
+    assert.ok(
+      silent.logs.some((line) => /has not sent its settings after 3 s/.test(line)),
+      silent.logs.join('\n'),
+    );
   });
 });

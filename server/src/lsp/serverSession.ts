@@ -71,6 +71,12 @@ export interface ClientSupport {
 }
 
 const ENGINE_CHANGE_COALESCE_MS = 50;
+/**
+ * How long a request that calls a source waits for the editor's first answer to
+ * `workspace/configuration`; an editor that never answers would otherwise hold completion and
+ * runs forever. Late settings still apply when they come.
+ */
+const SETTINGS_WAIT_MS = 3_000;
 
 export class ServerSession implements ServerContext {
   readonly log: ServerLog;
@@ -302,7 +308,18 @@ export class ServerSession implements ServerContext {
     if (this.canRegisterWatchedFiles) {
       void this.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/aq.json' }, { globPattern: '**/*.json' }] });
     }
-    this.settingsApplied = this.configureEngine(false).catch((error: unknown) => this.log.error(formatError('aq: configuring the query engine failed', error)));
+    const applied = this.configureEngine(false).catch((error: unknown) => this.log.error(formatError('aq: configuring the query engine failed', error)));
+    this.settingsApplied = Promise.race([
+      applied,
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.log.warn(`aq: the editor has not sent its settings after ${SETTINGS_WAIT_MS / 1000} s; going on with aq.json and the defaults until it does.`);
+          resolve();
+        }, SETTINGS_WAIT_MS);
+        timer.unref();
+        void applied.then(() => clearTimeout(timer));
+      }),
+    ]);
     if (this.canWatchWorkspaceFolders) {
       this.connection.workspace.onDidChangeWorkspaceFolders((change) => {
         const removed = new Set(change.removed.map((folder) => documentPathOf(folder.uri)));

@@ -94,6 +94,16 @@ export class Workbench {
     await this.activeEditor().locator('.view-lines').waitFor({ state: 'visible' });
   }
 
+  /**
+   * Brings the editor of an open file back to the front by clicking its tab, as a user would (a
+   * keyboard shortcut pressed while a webview has the focus may never reach the workbench).
+   */
+  async focusEditor(fileName: string): Promise<void> {
+    await this.page.locator('.tabs-container .tab', { hasText: fileName }).first().click();
+    await this.page.locator('.editor-group-container.active .tabs-container .tab.active', { hasText: fileName }).waitFor({ state: 'visible' });
+    await this.activeEditor().locator('.view-lines').waitFor({ state: 'visible' });
+  }
+
   activeEditor() {
     return this.page.locator('.editor-group-container.active .monaco-editor').first();
   }

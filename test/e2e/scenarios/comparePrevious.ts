@@ -29,7 +29,7 @@ export const comparePrevious: Scenario = {
 
     // Edit the query and run it again: the panel shows the new text; the older history entry, the old one.
     // Back to the editor: the results panel took the focus (and the active editor group).
-    await workbench.page.keyboard.press('Control+1');
+    await workbench.focusEditor('compare.aq');
     await workbench.placeCursorAfter('chart line');
     await workbench.page.keyboard.type('\n  clean');
     await waitUntil('the edit in the editor', async () => ((await workbench.editorText()).includes('clean') ? true : undefined));

@@ -53,15 +53,18 @@ after(async () => {
 
 let documents = 0;
 
-/** Opens a new document with `text` and asks for completion at its end. */
-async function completeAtEnd(text: string, token?: CancellationTokenSource): Promise<CompletionItem[]> {
-  const uri = fileUri(join(root, `values-${++documents}.aq`));
-  await session.open(uri, text);
+/** Opens a new document with `text` (in the main session unless `on` says otherwise) and asks for completion at its end. */
+async function completeAtEnd(
+  text: string,
+  { token, on = { session, root } }: { token?: CancellationTokenSource; on?: { session: LspSession; root: string } } = {},
+): Promise<CompletionItem[]> {
+  const uri = fileUri(join(on.root, `values-${++documents}.aq`));
+  await on.session.open(uri, text);
   const lines = text.split('\n');
   const params = { textDocument: { uri }, position: { line: lines.length - 1, character: lines.at(-1)!.length } };
   const list = (await (token
-    ? session.connection.sendRequest('textDocument/completion', params, token.token)
-    : session.connection.sendRequest('textDocument/completion', params))) as CompletionList | CompletionItem[] | null;
+    ? on.session.connection.sendRequest('textDocument/completion', params, token.token)
+    : on.session.connection.sendRequest('textDocument/completion', params))) as CompletionList | CompletionItem[] | null;
   return Array.isArray(list) ? list : (list?.items ?? []);
 }
 
@@ -105,7 +108,9 @@ describe('live property value completion', () => {
     fake.setFault({ kind: 'slow', delayMs: 5_000 }, { times: 1, path: /properties\/values/ });
     const before = valuesRequests().length;
     const source = new CancellationTokenSource();
-    const pending = completeAtEnd('use mixpanel "prod"\n\n### Browsers\nsegmentation "Sign Up"\n  last 7 days\n  where properties["browser"] == "', source);
+    const pending = completeAtEnd('use mixpanel "prod"\n\n### Browsers\nsegmentation "Sign Up"\n  last 7 days\n  where properties["browser"] == "', {
+      token: source,
+    });
     while (valuesRequests().length === before) await new Promise((resolve) => setTimeout(resolve, 10));
     source.cancel();
     await assert.rejects(pending, (error: { code?: number }) => error.code === -32800);
@@ -158,24 +163,21 @@ describe('an editor that answers its settings late', () => {
   });
 
   it('completes values and runs a query right after start against the configured URL', async () => {
-    const uri = fileUri(join(slowRoot, 'early.aq'));
-    const text = 'use mixpanel "prod"\n\n### Plans\nsegmentation "Sign Up"\n  last 7 days\n  where properties["plan"] == "';
     const runUri = fileUri(join(slowRoot, 'run.aq'));
-    await slow.open(uri, text);
     await slow.open(runUri, 'use mixpanel "prod"\n\n### Sign ups\nsegmentation "Sign Up"\n  last 7 days\n');
-    const lines = text.split('\n');
     const valuesBefore = valuesRequests().length;
     const runsBefore = fake.store.requestsTo('/api/query/segmentation').length;
-    const [list, result] = await Promise.all([
-      slow.connection.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: lines.length - 1, character: lines.at(-1)!.length } }),
+    const [items, result] = await Promise.all([
+      completeAtEnd('use mixpanel "prod"\n\n### Plans\nsegmentation "Sign Up"\n  last 7 days\n  where properties["plan"] == "', {
+        on: { session: slow, root: slowRoot },
+      }),
       slow.connection.sendRequest('aq/runQuery', { uri: runUri, queryIndex: 0 }).then(
         () => 'ran',
         (error: { message: string }) => error.message,
       ),
     ]);
-    const items = Array.isArray(list) ? list : ((list as CompletionList | null)?.items ?? []);
     assert.deepEqual(
-      items.map((item: CompletionItem) => item.label),
+      items.map((item) => item.label),
       ['"free"', '"pro"', '"enterprise"'],
     );
     assert.equal(valuesRequests().length, valuesBefore + 1);
@@ -202,15 +204,9 @@ describe('an editor that never answers its settings', () => {
   });
 
   it('completion answers after a few seconds, with aq.json and the defaults, and the log says why', async () => {
-    const uri = fileUri(join(silentRoot, 'waiting.aq'));
-    const text = 'use local "events"\n\n### Plans\nsegmentation "Sign Up"\n  last 7 days\n  where properties["plan"] == "';
-    await silent.open(uri, text);
-    const lines = text.split('\n');
-    const list = (await silent.connection.sendRequest('textDocument/completion', {
-      textDocument: { uri },
-      position: { line: lines.length - 1, character: lines.at(-1)!.length },
-    })) as CompletionList | CompletionItem[] | null;
-    const items = Array.isArray(list) ? list : (list?.items ?? []);
+    const items = await completeAtEnd('use local "events"\n\n### Plans\nsegmentation "Sign Up"\n  last 7 days\n  where properties["plan"] == "', {
+      on: { session: silent, root: silentRoot },
+    });
     assert.deepEqual(
       items.map((item) => item.label),
       ['"free"', '"pro"'],

@@ -462,8 +462,7 @@ export class CacheEntryWriter {
     let renamed = false;
     try {
       const names = rows.names.length;
-      const { order: nameOrder, starts: nameStarts } =
-        rows.nameOrder && rows.nameStarts ? { order: rows.nameOrder, starts: rows.nameStarts } : nameGroupsOf(rows.nameIds, names);
+      const { order: nameOrder, starts: nameStarts } = nameGroupsOf(rows);
       /** Arrays the rows hold already: written as they are, without a copy. */
       const section = async (name: string, data: Buffer): Promise<void> => {
         await this.staged.flush();

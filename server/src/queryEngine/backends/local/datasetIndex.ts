@@ -267,7 +267,8 @@ export class DatasetIndex {
   readonly names: string[];
   private readonly byName = new Map<string, EventTable>();
   private allRows: EventTable | undefined;
-  private readonly rows: Pick<LoadedRows, 'times' | 'users' | 'nameIds' | 'userIds' | 'names'> & Partial<Pick<LoadedRows, 'nameGroups'>>;
+  private readonly rows: Pick<LoadedRows, 'times' | 'users' | 'nameIds' | 'userIds' | 'names'> &
+    Partial<Pick<LoadedRows, 'nameGroups' | 'nameOrder' | 'nameStarts'>>;
   /** Row numbers grouped by name, and where each name's group starts: a name's table is built from its group on first use. */
   private grouped: { order: Int32Array; starts: Int32Array } | undefined;
   private profiles: { userIds: string[]; profilesByUser: Array<Record<string, unknown> | undefined> } | undefined;
@@ -318,12 +319,7 @@ export class DatasetIndex {
 
   /** Rows grouped by name: as loaded (the dataset cache stores them), else grouped here on first use. */
   private groupedRows(): { order: Int32Array; starts: Int32Array } {
-    if (!this.grouped) {
-      const loaded = loadedRowsOf(this.dataset);
-      this.grouped =
-        loaded?.nameOrder && loaded.nameStarts ? { order: loaded.nameOrder, starts: loaded.nameStarts } : nameGroupsOf(this.rows.nameIds, this.names.length);
-    }
-    return this.grouped;
+    return (this.grouped ??= nameGroupsOf(this.rows));
   }
 
   /**

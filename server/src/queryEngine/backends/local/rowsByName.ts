@@ -17,11 +17,18 @@ export function rowsGroupedByName(nameIds: Int32Array, nameCount: number): Int32
 const groupings = new WeakMap<Int32Array, { order: Int32Array; starts: Int32Array }>();
 
 /**
- * `rowsGroupedByName` and `groupStartsOf` of one dataset's name numbers, computed once: the query
- * index groups the rows of a first load for its tables, and the cache entry written after the
- * answer stores the same grouping.
+ * The rows grouped by name (`order`) and where each name's group starts: as stored with the rows
+ * (the dataset cache keeps them), else `rowsGroupedByName` and `groupStartsOf`, computed once per
+ * `nameIds` array (the query index groups the rows of a first load for its tables, and the cache
+ * entry written after the answer stores the same grouping).
  */
-export function nameGroupsOf(nameIds: Int32Array, nameCount: number): { order: Int32Array; starts: Int32Array } {
+export function nameGroupsOf(rows: { nameIds: Int32Array; names: readonly string[]; nameOrder?: Int32Array; nameStarts?: Int32Array }): {
+  order: Int32Array;
+  starts: Int32Array;
+} {
+  if (rows.nameOrder && rows.nameStarts) return { order: rows.nameOrder, starts: rows.nameStarts };
+  const { nameIds } = rows;
+  const nameCount = rows.names.length;
   let grouping = groupings.get(nameIds);
   if (!grouping || grouping.starts.length !== nameCount + 1) {
     const order = rowsGroupedByName(nameIds, nameCount);

@@ -463,10 +463,10 @@ export class CacheEntryWriter {
     try {
       const names = rows.names.length;
       const { order: nameOrder, starts: nameStarts } = nameGroupsOf(rows);
-      /** Arrays the rows hold already: written as they are, without a copy. */
-      const section = async (name: string, data: Buffer): Promise<void> => {
+      /** Arrays the rows hold already: written as they are, without a copy (`groups`: the CRC-32 of each name's part, for a section grouped by name). */
+      const section = async (name: string, data: Buffer, groups?: number[]): Promise<void> => {
         await this.staged.flush();
-        this.sections.push({ name, offset: this.offset, length: data.length, crc: crc32(data) });
+        this.sections.push({ name, offset: this.offset, length: data.length, crc: crc32(data), ...(groups ? { groups } : {}) });
         this.put(data);
       };
       /**
@@ -482,11 +482,11 @@ export class CacheEntryWriter {
           let partCrc = 0;
           for (const piece of part) {
             const bytes = bytesOf(piece);
-            partCrc = crc32(bytes, partCrc);
+            if (grouped) partCrc = crc32(bytes, partCrc);
             crc = crc32(bytes, crc);
             await this.staged.add(bytes);
           }
-          groups.push(partCrc);
+          if (grouped) groups.push(partCrc);
         }
         this.sections.push({ name, offset, length: this.offset + this.staged.length - offset, crc, ...(grouped ? { groups } : {}) });
       };
@@ -496,10 +496,10 @@ export class CacheEntryWriter {
       await section('users', bytesOf(rows.users));
       await section('nameIds', bytesOf(rows.nameIds));
       await section('fileRows', bytesOf(rows.fileRows));
-      await madeSection(
+      await section(
         'nameOrder',
-        perName((start, end) => [nameOrder.subarray(start, end)]),
-        true,
+        bytesOf(nameOrder),
+        Array.from({ length: names }, (_, id) => crc32(bytesOf(nameOrder.subarray(nameStarts[id], nameStarts[id + 1])))),
       );
       await section('nameStarts', bytesOf(nameStarts));
       // The rows' times and users per name are made in pieces of one scratch buffer, each copied

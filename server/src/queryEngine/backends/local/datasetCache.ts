@@ -429,13 +429,8 @@ export class CacheEntryWriter {
 
   /** The bytes of one line already on file (after `endText`), read synchronously. */
   readLine(bufferId: number, start: number, end: number): Buffer {
-    const line = Buffer.allocUnsafe(end - start);
-    let done = 0;
-    while (done < line.length) {
-      const read = readSync(this.handle.fd, line, done, line.length - done, this.textStarts[bufferId] + start + done);
-      if (read === 0) throw new Error('the line text ends early');
-      done += read;
-    }
+    const line = readExactly(this.handle.fd, end - start, this.textStarts[bufferId] + start);
+    if (!line) throw new Error('the line text ends early');
     return line;
   }
 
@@ -977,12 +972,6 @@ function groupedByName(order: Int32Array, starts: Int32Array): boolean {
   return true;
 }
 
-/**
- * The lines of an entry, whose `buffers` (the text sections) are read from the still open file
- * on first use, each checked against its CRC-32. The file stays open while anything can still read
- * from it (see `openEntries`): an entry replaced or evicted meanwhile by another process is still
- * read whole (a file is only ever renamed into place or deleted, never written over).
- */
 /** What a section of the entry `file` that fails a check is answered with: the entry is deleted, and the error says the source will be read again. */
 function damagedEntry(file: string, source: string): () => DamagedCacheError {
   return () => {
@@ -991,6 +980,12 @@ function damagedEntry(file: string, source: string): () => DamagedCacheError {
   };
 }
 
+/**
+ * The lines of an entry, whose `buffers` (the text sections) are read from the still open file
+ * on first use, each checked against its CRC-32. The file stays open while anything can still read
+ * from it (see `openEntries`): an entry replaced or evicted meanwhile by another process is still
+ * read whole (a file is only ever renamed into place or deleted, never written over).
+ */
 function lazyLines(
   opened: { fd: number },
   sections: SectionEntry[],

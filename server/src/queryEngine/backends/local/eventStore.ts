@@ -120,8 +120,9 @@ async function loadDataset(path: string, files: SourceFiles, options: LoadOption
     const cached = await readDatasetCache(settings, identity);
     throwIfAborted(options.signal);
     if (cached) {
-      const dataset = datasetOf(cached, { profiles: [], skipped: cached.skipped, duplicates: cached.duplicates, files: [...files.events, ...files.people] });
-      withLazyProfiles(dataset, () => cached.profileRecords.map(profileOf));
+      const dataset = datasetOf(cached, { skipped: cached.skipped, duplicates: cached.duplicates, files: [...files.events, ...files.people] }, () =>
+        cached.profileRecords.map(profileOf),
+      );
       // A copy rather than a spread, which would read the arrays read only when first used.
       const entryRows: CachedRows = copyOf(cached, Object.keys(cached) as Array<keyof CachedRows>);
       Object.defineProperty(entryRows, 'profileRecords', { value: [], enumerable: true, writable: true, configurable: true });
@@ -208,25 +209,23 @@ function startWrite(rows: LoadedRows, entry: CacheEntryOf, write: () => Promise<
   });
 }
 
-/** A dataset over loaded rows, whose event objects are built on first use of `dataset.events`. */
 /**
- * Profiles are made when something reads them (a `user[…]` property, JQL): most queries do not,
- * and a profile object takes several times the memory of its line.
+ * A dataset over loaded rows, whose event objects are built on first use of `dataset.events`,
+ * and whose profiles (`makeProfiles`) on first use of `dataset.profiles`: most queries read
+ * neither (a `user[…]` property or JQL does), and a profile object takes several times the memory
+ * of its line.
  */
-function withLazyProfiles(dataset: LocalDataset, make: () => LocalProfile[]): void {
+function datasetOf(rows: LoadedRows, rest: Omit<LocalDataset, 'events' | 'profiles'>, makeProfiles: () => LocalProfile[]): LocalDataset {
+  const dataset = { ...rest } as unknown as LocalDataset;
+  // Event objects cost more to build than a whole query over columns: only on first use.
+  Object.defineProperty(dataset, 'events', { enumerable: true, configurable: true, get: () => materialize(dataset, rows) });
   let profiles: LocalProfile[] | undefined;
   Object.defineProperty(dataset, 'profiles', {
     enumerable: true,
     configurable: true,
-    get: () => (profiles ??= make()),
+    get: () => (profiles ??= makeProfiles()),
     set: (value: LocalProfile[]) => (profiles = value),
   });
-}
-
-function datasetOf(rows: LoadedRows, rest: Omit<LocalDataset, 'events'>): LocalDataset {
-  const dataset = { ...rest } as unknown as LocalDataset;
-  // Event objects cost more to build than a whole query over columns: only on first use.
-  Object.defineProperty(dataset, 'events', { enumerable: true, configurable: true, get: () => materialize(dataset, rows) });
   loadedRows.set(
     dataset,
     copyOf(rows, [
@@ -716,9 +715,10 @@ async function readDataset(
   }
   request?.properties.forEach((name, j) => rows.columns.set(name, { ...fileRows.columns[j], texts: collector.texts[j] }));
 
-  const dataset = datasetOf(rows, { profiles: [], skipped: [...skipped, ...skippedProfiles], duplicates, files: [...files.events, ...files.people] });
-  // The lines were checked as they were read; kept as text until a profile is asked for.
-  withLazyProfiles(dataset, () => profileLines.map((line) => profileOf(JSON.parse(line))));
+  // The profile lines were checked as they were read; kept as text until a profile is asked for.
+  const dataset = datasetOf(rows, { skipped: [...skipped, ...skippedProfiles], duplicates, files: [...files.events, ...files.people] }, () =>
+    profileLines.map((line) => profileOf(JSON.parse(line))),
+  );
   return { dataset, rows, profileLines };
 }
 

@@ -32,10 +32,8 @@ export interface TableParts {
 /** Events of one name (or all events), sorted by time, with per-row arrays. */
 export class EventTable {
   private readonly columns = new Map<string, unknown[]>();
-  /** Columns read once straight from the loader's column (see `readProperty`). */
-  private readonly readDirectly = new Set<string>();
   /** Stored columns in this table's row order (see `typedColumn`), or null when some row's value is not in one. */
-  private readonly typedColumns = new Map<string, TypedColumn | null>();
+  private readonly typedColumns = new Map<string, GroupColumn | null>();
   private readonly bucketColumns = new Map<TimeBucketer, Int32Array>();
   private firstRows: FirstRows | undefined;
   private rowIdsMade: Int32Array | undefined;
@@ -130,20 +128,21 @@ export class EventTable {
       return (row) => profiles[users[row]]?.[name];
     }
     const columnName = columnNameOf(scope, name);
-    const typed = this.typedColumn(columnName);
-    if (typed) return typedReader(typed, columnName);
-    // The first query reading a property decodes it from the loader's column as it goes (a fresh
-    // process mostly runs one query); a second one builds the array, which every later one reuses.
-    if (!this.columns.has(columnName) && !this.readDirectly.has(columnName)) {
-      const direct = this.index.columnReader(columnName, this.rowIds);
-      if (direct) {
-        this.readDirectly.add(columnName);
-        return direct;
-      }
-    }
+    const stored = this.storedColumnReader(columnName);
+    if (stored) return stored;
     const column = this.column(columnName);
     return (row) => column[row];
   };
+
+  /**
+   * A reader of `properties[name]` (a column name) by row, straight from its stored column (see
+   * `typedColumn`): the values `readColumn` gives, decoded on each read instead of into an array
+   * first. Undefined when there is no stored column or some row's value must come from its line.
+   */
+  storedColumnReader(name: string): ((row: number) => unknown) | undefined {
+    const typed = this.typedColumn(name);
+    return typed ? typedReader(typed, name) : undefined;
+  }
 
   /**
    * `on` as a segment number per row, when `on` is a bare event property whose stored column holds
@@ -178,7 +177,7 @@ export class EventTable {
    * otherwise gathered from the loader's column once (two typed arrays as long as the table, much
    * less than an array of values). Null when some row's value is not in the column (left to its line).
    */
-  private typedColumn(name: string): TypedColumn | null {
+  private typedColumn(name: string): GroupColumn | null {
     let column = this.typedColumns.get(name);
     if (column === undefined) {
       column = this.index.typedColumnOf(name, this) ?? null;
@@ -188,13 +187,10 @@ export class EventTable {
   }
 }
 
-/** A stored column in a table's row order. */
-type TypedColumn = GroupColumn;
-
 /**
- * Turns a stored value of `properties[name]` (its kind and number, as in `LoadedColumn`) into the
- * value `readColumn` gives: objects and arrays parsed once per distinct text, so rows with equal
- * text share one value.
+ * Turns a stored value of `properties[name]` (its kind and number, as in `LoadedColumn`; not 7,
+ * which is left to its line) into the value parsing the line gives: objects and arrays parsed once
+ * per distinct text, so rows with equal text share one value.
  */
 function storedValueDecoder(
   texts: string[],
@@ -220,7 +216,7 @@ function storedValueDecoder(
 }
 
 /** Reads a value of a typed column, as `readColumn` would give it. */
-function typedReader({ kinds, values, texts }: TypedColumn, name: string): (row: number) => unknown {
+function typedReader({ kinds, values, texts }: GroupColumn, name: string): (row: number) => unknown {
   const { missing, parsed, decode } = storedValueDecoder(texts, name);
   // Every row of one kind (the usual case): a reader that does not look at the kind.
   if (typeof kinds === 'number') {
@@ -408,27 +404,6 @@ export class DatasetIndex {
   }
 
   /**
-   * A reader of `properties[name]` by position in `rowIds`, straight from the column the loader
-   * read, when it holds the value of every one of those rows (none left to parse from its line):
-   * the values `readColumn` gives, decoded on each read instead of into an array first. A query
-   * reads a row's value once or twice, so this costs less than building (and later collecting) an
-   * array as long as the table. Undefined when some row's value must come from its line.
-   */
-  columnReader(name: string, rowIds: Int32Array): ((row: number) => unknown) | undefined {
-    const rows = loadedRowsOf(this.dataset);
-    const loaded = rows?.columns.get(name);
-    if (!rows || !loaded) return undefined;
-    const { kinds, values, texts } = loaded;
-    const { fileRows } = rows;
-    for (let row = 0; row < rowIds.length; row++) if (kinds[fileRows[rowIds[row]]] === 7) return undefined;
-    const { decode } = storedValueDecoder(texts, name);
-    return (row) => {
-      const at = fileRows[rowIds[row]];
-      return decode(kinds[at], values[at]);
-    };
-  }
-
-  /**
    * `properties[name]` of the events at `rowIds`. From the column the loader read out of the lines
    * when it has one (values equal to parsing the line: numbers, strings, booleans, null, and
    * objects or arrays parsed from their text, once per distinct text), else from the events'
@@ -450,25 +425,12 @@ export class DatasetIndex {
     let unread = 0;
     for (let row = 0; row < rowIds.length; row++) if (kinds[fileRows[rowIds[row]]] === 7) unread++;
     const events = unread === 0 ? undefined : (eventsIfBuilt(this.dataset) ?? (unread > FEW_ROWS ? this.dataset.events : undefined));
-    const parsedTexts = new Map<number, unknown>();
-    const missing = NO_PROPERTIES[name];
+    const { decode } = storedValueDecoder(texts, name);
     for (let row = 0; row < rowIds.length; row++) {
       const id = rowIds[row];
       const at = fileRows[id];
       const kind = kinds[at];
-      let value: unknown;
-      if (kind === 1) value = values[at];
-      else if (kind === 2) value = texts[values[at]];
-      else if (kind === 0) value = missing;
-      else if (kind === 3) value = true;
-      else if (kind === 4) value = false;
-      else if (kind === 5) value = null;
-      else if (kind === 6) {
-        const text = values[at];
-        if (parsedTexts.has(text)) value = parsedTexts.get(text);
-        else parsedTexts.set(text, (value = JSON.parse(texts[text]) as unknown));
-      } else value = events ? events[id].properties[name] : propertiesOfRow(rows, id)[name];
-      column[row] = value;
+      column[row] = kind === 7 ? (events ? events[id].properties[name] : propertiesOfRow(rows, id)[name]) : decode(kind, values[at]);
     }
     return column;
   }

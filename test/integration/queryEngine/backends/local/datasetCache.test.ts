@@ -603,9 +603,10 @@ test('reading a stored column row by row (the fast path) gives what the column a
   let compared = 0;
   const fastPaths = new Set<string>();
   for (const name of [...index.names, 'Not An Event']) {
-    const rowIds = index.table(name).rowIds;
+    const table = index.table(name);
+    const rowIds = table.rowIds;
     for (const property of properties) {
-      const read = index.columnReader(property, rowIds);
+      const read = table.storedColumnReader(property);
       const column = index.readColumn(property, rowIds);
       // Rows the loader left to JSON.parse have no fast path.
       const leftToParse = [...rowIds].some((row) => loadedRowsOf(dataset)!.columns.get(property)!.kinds[loadedRowsOf(dataset)!.fileRows[row]] === 7);

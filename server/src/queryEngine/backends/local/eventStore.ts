@@ -637,11 +637,14 @@ async function readDataset(
   // the dataset reads them back from there on first use (as one read from the cache later does):
   // the text, most of a source, is never all in memory. Without, the text is kept in memory.
   const keepLines: LineKeeper = writer
-    ? (parsed, work, _pieces, release) => writer.appendLines(work, parsed.starts, parsed.ends, release)
-    : (parsed, work, pieces, release) => {
-        const located = locateLines(parsed, work, pieces, collector.buffers);
-        release();
-        return located;
+    ? { holdsPieces: false, keep: (parsed, work, _pieces, release) => writer.appendLines(work, parsed.starts, parsed.ends, release) }
+    : {
+        holdsPieces: true,
+        keep: (parsed, work, pieces, release) => {
+          const located = locateLines(parsed, work, pieces, collector.buffers);
+          release();
+          return located;
+        },
       };
   const readEvents = async (): Promise<void> => {
     try {
@@ -716,10 +719,21 @@ async function readDataset(
   request?.properties.forEach((name, j) => rows.columns.set(name, { ...fileRows.columns[j], texts: collector.texts[j] }));
 
   // The profile lines were checked as they were read; kept as text until a profile is asked for.
-  const dataset = datasetOf(rows, { skipped: [...skipped, ...skippedProfiles], duplicates, files: [...files.events, ...files.people] }, () =>
-    profileLines.map((line) => profileOf(JSON.parse(line))),
+  const dataset = datasetOf(
+    rows,
+    { skipped: [...skipped, ...skippedProfiles], duplicates, files: [...files.events, ...files.people] },
+    profileMakerOf(profileLines),
   );
   return { dataset, rows, profileLines };
+}
+
+/**
+ * Makes the profiles of checked profile lines when first asked. Made outside `readDataset`: a
+ * function made there would keep that call's whole scope alive with the dataset (the collector's
+ * file-order arrays and its maps of users and names, 8 MB and more at 1M events).
+ */
+function profileMakerOf(lines: string[]): () => LocalProfile[] {
+  return () => lines.map((line) => profileOf(JSON.parse(line)));
 }
 
 /** The text of the people files' good profile lines, and their malformed lines. */
@@ -917,11 +931,16 @@ async function* piecesOf(stream: Readable): AsyncGenerator<Buffer> {
 
 type ChunkHandler = (parsed: ParsedChunk, lines: LocatedLines, firstLine: number) => void;
 
-/**
- * Keeps the lines of a parsed chunk (`work`, copied from the stream's `pieces`) and says where
- * each now is; calls `release` once `work` may be reused.
- */
-type LineKeeper = (parsed: ParsedChunk, work: Buffer, pieces: Buffer[], release: () => void) => LocatedLines;
+/** Where a load keeps the lines of its parsed chunks. */
+interface LineKeeper {
+  /**
+   * Keeps the lines of a parsed chunk (`work`, copied from the stream's `pieces`) and says where
+   * each now is; calls `release` once `work` may be reused.
+   */
+  keep(parsed: ParsedChunk, work: Buffer, pieces: Buffer[], release: () => void): LocatedLines;
+  /** Whether `keep` holds on to the stream's pieces; when not, a piece is spent once copied into a work buffer. */
+  holdsPieces: boolean;
+}
 
 /**
  * Reads a file of events in line-aligned chunks and hands each parsed chunk, in file order, to
@@ -953,7 +972,7 @@ async function forEachChunk(
   const spare: Buffer[] = [];
   let linesBefore = 0;
   const deliver = (parsed: ParsedChunk, work: Buffer, pieces: Buffer[]): void => {
-    const lines = keepLines(parsed, work, pieces, () => spare.push(Buffer.from(work.buffer, work.byteOffset, work.buffer.byteLength - work.byteOffset)));
+    const lines = keepLines.keep(parsed, work, pieces, () => spare.push(Buffer.from(work.buffer, work.byteOffset, work.buffer.byteLength - work.byteOffset)));
     onChunk(parsed, lines, linesBefore);
     linesBefore += parsed.lineCount;
   };
@@ -964,6 +983,7 @@ async function forEachChunk(
     const work = (index >= 0 ? spare.splice(index, 1)[0] : Buffer.allocUnsafeSlow(Math.max(length, CHUNK_BYTES + PIECE_BYTES))).subarray(0, length);
     let offset = 0;
     for (const piece of pieces) offset += piece.copy(work, offset);
+    if (pool && !keepLines.holdsPieces) pool.discard(spentBuffersOf(pieces));
     if (!pool) {
       deliver(parseEventChunk(work, final, extract), work, pieces);
       return;
@@ -1072,10 +1092,27 @@ async function forEachChunk(
     if (error instanceof BackendError) throw error;
     throw new BackendError('badResponse', `Could not read "${file}": ${(error as Error).message}`);
   } finally {
+    // The work buffers are not needed past this file, and are most of what this thread holds at the end of the reading.
+    pool?.discard(spare.map((buffer) => buffer.buffer as ArrayBuffer));
     raw.destroy();
     // A stream read through `piecesOf` is not closed by leaving the loop early, as `for await` would.
     stream.destroy();
   }
+}
+
+/**
+ * The memory of `pieces` (just copied into a work buffer) that nothing else uses: a piece that ends
+ * where its buffer ends is the last one the stream made from that buffer (gunzip and the file
+ * reader each start a new one once one is full), and the ones before it were copied before it.
+ * A buffer from Node's small-buffer pool is shared, so it is never spent.
+ */
+function spentBuffersOf(pieces: Buffer[]): ArrayBuffer[] {
+  const spent: ArrayBuffer[] = [];
+  for (const piece of pieces) {
+    const { buffer } = piece;
+    if (buffer.byteLength > Buffer.poolSize && piece.byteOffset + piece.length === buffer.byteLength) spent.push(buffer as ArrayBuffer);
+  }
+  return spent;
 }
 
 /**

@@ -213,6 +213,37 @@ test('a first load that writes the entry (its line text goes to the file as it i
   }
 });
 
+test('a first load in parse workers hands the stream pieces it has copied to them, and answers like the plain load over many chunks', async () => {
+  // About 9 MB of text: several gunzip buffers and file reads per 2 MB chunk, a line's tail carried
+  // into the next chunk from the same buffer, and lines past the line limit cut out of pieces.
+  const text = exportLines(43, 100_000);
+  const long = JSON.stringify({ event: 'Long', properties: { time: 1790000000, distinct_id: 'u', pad: 'x'.repeat(300_000) } });
+  const lines = text.split('\n');
+  lines.splice(5_000, 0, long);
+  lines.splice(15_000, 0, long.replace('Long', 'Longer').replace('x'.repeat(10), 'y'.repeat(1_500_000)));
+  const withLong = lines.join('\n');
+  assert.ok(withLong.length > 8 << 20, `${withLong.length} bytes`);
+  const limits = { maxLineBytes: 200_000, maxDecompressedBytes: 1 << 30 };
+  for (const [name, gzip] of [
+    ['pieces.ndjson', false],
+    ['pieces.ndjson.gz', true],
+  ] as const) {
+    const path = writeSource(name, withLong, gzip);
+    clearDatasetCache();
+    const plain = await loadLocalDataset(path, { persistentCache: false, parseWorkers: 0, limits });
+    assert.equal(plain.skipped.filter((line) => line.reason.startsWith('longer than')).length, 2);
+    rmSync(cacheDir, { recursive: true, force: true });
+    clearDatasetCache();
+    const loaded = await loadLocalDataset(path, { persistentCache: settings, parseWorkers: 2, limits });
+    assertSameDataset(loaded, plain);
+    await datasetCacheWritesSettled();
+    clearDatasetCache();
+    const next = await loadLocalDataset(path, { persistentCache: settings, limits });
+    assert.ok(loadedRowsOf(next)!.nameGroups, 'the next load reads the entry');
+    assertSameDataset(next, plain);
+  }
+});
+
 test('a folder source with profiles comes back whole from the cache; a changed people file is read again', async () => {
   const folder = join(root, 'folder-source');
   writeSource('folder-source/a.ndjson', exportLines(11, 200));

@@ -19,7 +19,7 @@ import type { LoadedColumn, LoadedRows, LocalDataset, LocalEvent, LocalProfile, 
 import { MAX_NESTING_DEPTH, nestingDepthExceeds, parseEventChunk, TOO_LONG_MARKER, type ExtractRequest, type ParsedChunk } from './parseEventChunk';
 import { defaultParseWorkers, ParsePool, type ParsedChunkOf } from './parsePool';
 import { decompressionCapOf, formatBytes, localLimitsFromEnv, type LocalLimits } from './localLimits';
-import { sortByTime, type SortedRows } from './sortByTime';
+import { addToTimeProfile, emptyTimeProfile, sortByTime, type SortedRows } from './sortByTime';
 import {
   CacheEntryWriter,
   WRITE_BACKLOG_BYTES,
@@ -486,6 +486,8 @@ class ChunkCollector {
   readonly names: string[] = [];
   /** Per requested property, the texts its values refer to. */
   readonly texts: string[][] = [];
+  /** What the sort needs to know of the times collected, gathered chunk by chunk. */
+  readonly timeProfile = emptyTimeProfile();
   count = 0;
   private rows: FileRows;
   private readonly userNumbers = new Map<string, number>();
@@ -520,6 +522,7 @@ class ChunkCollector {
     const { rows } = this;
     const first = this.count;
     rows.times.set(parsed.times, first);
+    addToTimeProfile(this.timeProfile, parsed.times);
     rows.bufferIds.set(lines.bufferIds, first);
     rows.starts.set(lines.starts, first);
     rows.ends.set(lines.ends, first);
@@ -688,7 +691,7 @@ async function readDataset(
   const lineText = writer
     ? (line: number): Buffer => writer.readLine(ranges.bufferIds[line], ranges.starts[line], ranges.ends[line])
     : (line: number): Buffer => collector.buffers[ranges.bufferIds[line]].subarray(ranges.starts[line], ranges.ends[line]);
-  const sorted = sortByTime(fileRows);
+  const sorted = sortByTime(fileRows, collector.timeProfile);
   const { kept, duplicates } = dropDuplicates(sorted, lineText);
   const count = kept.length;
   const rows: LoadedRows = {

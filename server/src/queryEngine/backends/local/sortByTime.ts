@@ -17,27 +17,66 @@ const DIGIT_BITS = 11;
 const DIGIT_COUNT = 1 << DIGIT_BITS;
 
 /**
- * The events in time order. Times that are whole seconds (or whole milliseconds) spanning less
- * than 2^32 of that unit — 136 years of seconds, 49 days of milliseconds — are radix sorted:
- * about four times faster than the buckets on a million events spread over months, whose moves
- * jump about all of memory. `rows`' arrays may be reused for the result.
+ * What the sort needs to know of a load's times, gathered in one pass: their range, whether they
+ * are already in order, and whether they are whole seconds or whole milliseconds.
  */
-export function sortByTime(rows: TimedRows): SortedRows {
-  const { times } = rows;
-  const count = times.length;
-  let min = Infinity;
-  let max = -Infinity;
-  let sorted = true;
-  let wholeSeconds = true;
-  let wholeMilliseconds = true;
-  for (let i = 0; i < count; i++) {
+export interface TimeProfile {
+  count: number;
+  min: number;
+  max: number;
+  /** The last time added: the next one must not be earlier for the times to stay in order. */
+  last: number;
+  sorted: boolean;
+  wholeSeconds: boolean;
+  wholeMilliseconds: boolean;
+}
+
+export function emptyTimeProfile(): TimeProfile {
+  return { count: 0, min: Infinity, max: -Infinity, last: -Infinity, sorted: true, wholeSeconds: true, wholeMilliseconds: true };
+}
+
+/**
+ * Adds `times`, the next ones in file order, to `profile`. A load adds each chunk's times as it
+ * arrives, while this thread mostly waits for the parse workers: the pass then costs the sort
+ * nothing (at 1M events it took 50-60 ms there, run once and so mostly unoptimised).
+ */
+export function addToTimeProfile(profile: TimeProfile, times: Float64Array): void {
+  let { min, max, last, sorted, wholeSeconds, wholeMilliseconds } = profile;
+  for (let i = 0; i < times.length; i++) {
     const time = times[i];
     if (time < min) min = time;
     if (time > max) max = time;
-    if (i > 0 && time < times[i - 1]) sorted = false;
-    if (wholeMilliseconds && !Number.isInteger(time)) wholeMilliseconds = wholeSeconds = false;
-    else if (wholeSeconds && time % 1000 !== 0) wholeSeconds = false;
+    if (time < last) sorted = false;
+    last = time;
+    if (wholeMilliseconds && !Number.isInteger(time)) {
+      wholeMilliseconds = wholeSeconds = false;
+    } else if (wholeSeconds) {
+      // A whole number of seconds, without `%` (a call to fmod, the slowest step of this loop):
+      // the quotient is whole and gives the time back exactly. That holds for whole numbers up
+      // to 2^53; past it a quotient can round to a whole number, and `%` decides.
+      const seconds = time / 1000;
+      wholeSeconds = Math.abs(time) <= Number.MAX_SAFE_INTEGER ? Math.floor(seconds) === seconds && seconds * 1000 === time : time % 1000 === 0;
+    }
   }
+  Object.assign(profile, { count: profile.count + times.length, min, max, last, sorted, wholeSeconds, wholeMilliseconds });
+}
+
+/**
+ * The events in time order. Times that are whole seconds (or whole milliseconds) spanning less
+ * than 2^32 of that unit — 136 years of seconds, 49 days of milliseconds — are radix sorted:
+ * about four times faster than the buckets on a million events spread over months, whose moves
+ * jump about all of memory. `rows`' arrays may be reused for the result. `profile` is that of
+ * `rows.times` when the caller gathered it already.
+ */
+export function sortByTime(rows: TimedRows, profile?: TimeProfile): SortedRows {
+  const { times } = rows;
+  const count = times.length;
+  if (!profile) {
+    profile = emptyTimeProfile();
+    addToTimeProfile(profile, times);
+  }
+  if (profile.count !== count) throw new Error(`the time profile covers ${profile.count} events, not ${count}`);
+  const { min, max, sorted, wholeSeconds, wholeMilliseconds } = profile;
   if (sorted) {
     const order = new Int32Array(count);
     for (let i = 0; i < count; i++) order[i] = i;

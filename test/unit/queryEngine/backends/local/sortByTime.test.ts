@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { sortByTime, sortByTimeInBuckets, type TimedRows } from '../../../../../server/src/queryEngine/backends/local/sortByTime';
+import {
+  addToTimeProfile,
+  emptyTimeProfile,
+  sortByTime,
+  sortByTimeInBuckets,
+  type TimedRows,
+} from '../../../../../server/src/queryEngine/backends/local/sortByTime';
 
 /** A deterministic stream of numbers in [0, 1). */
 function randomFrom(seed: number): () => number {
@@ -60,3 +66,49 @@ for (const [name, rows] of cases) {
     assert.deepEqual(asList(sortByTimeInBuckets(copyOf(rows))), expected);
   });
 }
+
+/** The profile the plain way: every check on the whole array, `%` for whole seconds. */
+function plainProfile(times: Float64Array): unknown {
+  const list = [...times];
+  return {
+    count: list.length,
+    min: Math.min(Infinity, ...list),
+    max: Math.max(-Infinity, ...list),
+    sorted: list.every((time, i) => i === 0 || !(time < list[i - 1])),
+    wholeMilliseconds: list.every((time) => Number.isInteger(time)),
+    wholeSeconds: list.every((time) => Number.isInteger(time) && time % 1000 === 0),
+  };
+}
+
+test('the time profile gathered chunk by chunk (as a load does) equals the one of the whole array, and sorts the same', () => {
+  // Past 2^53 a quotient by 1000 can be whole when the time is not (144115188075857000).
+  const edges = new Float64Array([
+    2 ** 53 - 1000,
+    2 ** 53 - 1,
+    2 ** 53 + 2,
+    144115188075857000,
+    -144115188075857000,
+    -1000,
+    -0,
+    -1,
+    1e21,
+    1790000000000.5,
+    999,
+    1000,
+    1001,
+  ]);
+  const all: Array<[string, Float64Array, TimedRows?]> = [
+    ...cases.map(([name, rows]): [string, Float64Array, TimedRows] => [name, rows.times, rows]),
+    ...[...edges].map((time): [string, Float64Array] => [`whole seconds or not: ${time}`, new Float64Array([1790000000000, time])]),
+  ];
+  for (const [name, times, rows] of all) {
+    const expected = plainProfile(times);
+    for (const size of [1, 7, 1000, Math.max(1, times.length)]) {
+      const profile = emptyTimeProfile();
+      for (let at = 0; at < times.length; at += size) addToTimeProfile(profile, times.subarray(at, at + size));
+      const { count, min, max, sorted, wholeMilliseconds, wholeSeconds } = profile;
+      assert.deepEqual({ count, min, max, sorted, wholeMilliseconds, wholeSeconds }, expected, `${name}, chunks of ${size}`);
+      if (rows) assert.deepEqual(asList(sortByTime(copyOf(rows), profile)), plainSort(rows), `${name}, chunks of ${size}`);
+    }
+  }
+});

@@ -88,9 +88,9 @@ export class ParsePool {
    * Hands memory the loading thread no longer needs to a worker, which drops it. Dropped on the
    * loading thread, it would be returned only at that thread's next collection, and that thread
    * makes too little garbage on its heap to collect often: at 1M events, 20-40 MB of spent
-   * gunzip output was waiting for it at the load's peak. A worker collects after every few
-   * chunks it parses, and a closed pool's memory goes with its workers. Memory that cannot be
-   * moved is left to the collector.
+   * gunzip output was waiting for it at the load's peak. A worker makes garbage with every chunk
+   * it parses and so collects far more often, and a closed pool's memory goes with its workers.
+   * Memory that cannot be moved is left to the collector.
    */
   discard(buffers: ArrayBuffer[]): void {
     if (buffers.length === 0 || this.workers.length === 0) return;

@@ -37,8 +37,9 @@ export function emptyTimeProfile(): TimeProfile {
 
 /**
  * Adds `times`, the next ones in file order, to `profile`. A load adds each chunk's times as it
- * arrives, while this thread mostly waits for the parse workers: the pass then costs the sort
- * nothing (at 1M events it took 50-60 ms there, run once and so mostly unoptimised).
+ * arrives, while this thread mostly waits for the parse workers: the pass runs optimised after
+ * the first chunks and is spread over the loading, instead of running once after it over every
+ * time, mostly unoptimised (50-60 ms at 1M events).
  */
 export function addToTimeProfile(profile: TimeProfile, times: Float64Array): void {
   let { min, max, last, sorted, wholeSeconds, wholeMilliseconds } = profile;

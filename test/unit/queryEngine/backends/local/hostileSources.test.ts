@@ -115,6 +115,29 @@ test('a profile line past the line limit or nested too deep is skipped and repor
   );
 });
 
+test('a profile nested to the limit loads and one level deeper is skipped, written as tightly as JSON allows', async () => {
+  const dir = join(root, 'people-at-the-limit');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'events.ndjson'), good(1) + '\n');
+  // The profile is level 1 and "$properties" level 2: `levels` more arrays inside it.
+  const nested = (id: string, levels: number): string => `{"$distinct_id":"${id}","$properties":{"d":${'['.repeat(levels)}${']'.repeat(levels)}}}`;
+  writeFileSync(join(dir, 'users.people.ndjson'), [nested('at-limit', 254), nested('past-limit', 255), nested('far-past', 400)].join('\n') + '\n');
+  clearDatasetCache();
+  const dataset = await loadLocalDataset(dir);
+  assert.deepEqual(
+    dataset.profiles.map((p) => p.distinctId),
+    ['at-limit'],
+  );
+  assert.deepEqual(
+    dataset.skipped.map((entry) => [entry.line, entry.reason]),
+    [
+      [2, 'nested deeper than 256 levels'],
+      [3, 'nested deeper than 256 levels'],
+    ],
+  );
+});
+
 test('the limits are read from the environment, with documented defaults', () => {
   assert.deepEqual(localLimitsFromEnv({}), { maxLineBytes: 1 << 20, maxDecompressedBytes: undefined, jqlMemoryMb: undefined, jqlTimeoutMs: 60_000 });
   assert.deepEqual(localLimitsFromEnv({ AQ_MAX_LINE_BYTES: '2048', AQ_MAX_DECOMPRESSED_MB: '10', AQ_JQL_MEMORY_MB: '3000', AQ_JQL_TIMEOUT_S: '120' }), {

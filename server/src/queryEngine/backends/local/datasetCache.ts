@@ -578,10 +578,15 @@ export class CacheEntryWriter {
     await trimCacheFolder(this.settings, this.file);
   }
 
-  /** Gives the entry up: the temporary file is deleted (a dataset reading lines from it keeps its own handle). */
+  /**
+   * Gives the entry up: the temporary file is deleted (a dataset reading lines from it keeps its
+   * own handle). `datasetCacheWritesSettled` waits for that too, so nothing of a cancelled or
+   * failed load is left in the folder once it resolves.
+   */
   abandon(): void {
-    void this.handle.close().catch(() => undefined);
-    void unlink(this.temp).catch(() => undefined);
+    const removal = Promise.allSettled([this.handle.close(), unlink(this.temp)]);
+    pendingWrites.add(removal);
+    void removal.finally(() => pendingWrites.delete(removal));
   }
 }
 

@@ -244,6 +244,33 @@ test('a first load in parse workers hands the stream pieces it has copied to the
   }
 });
 
+test('a first load cancelled while it writes the entry is a cancellation, leaves no file behind, and the next load answers right', async () => {
+  const path = writeSource('cancelled.ndjson.gz', exportLines(44, 200_000), true);
+  const plain = await loadUncached(path);
+  rmSync(cacheDir, { recursive: true, force: true });
+  clearDatasetCache();
+  const controller = new AbortController();
+  const load = loadLocalDataset(path, { persistentCache: settings, parseWorkers: 2, signal: controller.signal });
+  // Cancelled once the entry being written holds a megabyte of line text: chunks are at the
+  // workers, pieces have been handed over and work buffers are waiting to be written.
+  let finished = false;
+  load.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
+  const partLength = (): number => {
+    const part = existsSync(cacheDir) ? readdirSync(cacheDir).find((name) => name.endsWith('.tmp')) : undefined;
+    return part ? statSync(join(cacheDir, part)).size : 0;
+  };
+  while (!finished && partLength() < 1 << 20) await new Promise((resolve) => setTimeout(resolve, 2));
+  controller.abort();
+  await assert.rejects(load, (error: unknown) => (error as { kind?: string }).kind === 'cancelled');
+  await datasetCacheWritesSettled();
+  assert.deepEqual(existsSync(cacheDir) ? readdirSync(cacheDir) : [], [], 'nothing is left in the cache folder');
+  assertSameDataset(await loadFresh(path), plain);
+  assert.ok(await entryIsValid(path), 'the next load wrote a whole entry');
+});
+
 test('a folder source with profiles comes back whole from the cache; a changed people file is read again', async () => {
   const folder = join(root, 'folder-source');
   writeSource('folder-source/a.ndjson', exportLines(11, 200));

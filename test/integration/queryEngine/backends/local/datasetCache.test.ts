@@ -271,6 +271,45 @@ test('a first load cancelled while it writes the entry is a cancellation, leaves
   assert.ok(await entryIsValid(path), 'the next load wrote a whole entry');
 });
 
+test('duplicates read back from the entry being written, next to their event or far from it, are dropped as in the plain load', async () => {
+  const event = (name: string, time: number, user: string, insertId: unknown, n: number): string =>
+    JSON.stringify({ event: name, properties: { time, distinct_id: user, $insert_id: insertId, n, pad: 'x'.repeat(n % 90) } });
+  const lines: string[] = [];
+  // Long runs of one time (past the pairwise comparison): ids repeat across users and names.
+  for (let i = 0; i < 2_000; i++) lines.push(event(i % 2 ? 'A' : 'B', 1_790_000_000 + (i % 5), `u${i % 3}`, `L${i % 600}`, i));
+  // Short runs: a copy right after its event, one about 30 KB later (another read), an event of
+  // the same time, user and name with another id, and ids that are numbers, empty or missing.
+  const later = new Map<number, string>();
+  for (let i = 0; i < 3_000; i++) {
+    const time = 1_790_100_000 + i;
+    const insertId = i % 11 === 0 ? i : i % 13 === 0 ? '' : i % 17 === 0 ? undefined : `S${i}`;
+    const line = event('A', time, `v${i % 40}`, insertId, i);
+    lines.push(line);
+    if (i % 10 === 0) lines.push(line);
+    if (i % 25 === 0) later.set(i + 300, line);
+    if (i % 35 === 0) lines.push(event('A', time, `v${i % 40}`, `other${i}`, i));
+    const copy = later.get(i);
+    if (copy) lines.push(copy);
+  }
+  const path = writeSource('duplicates-read-back.ndjson', `${lines.join('\n')}\n`);
+  // A later copy has the same $insert_id (not empty), name, user and time as an earlier event.
+  const seen = new Set<string>();
+  let expectedDuplicates = 0;
+  for (const line of lines) {
+    const { event: name, properties } = JSON.parse(line) as { event: string; properties: Record<string, unknown> };
+    if (properties.$insert_id === undefined || properties.$insert_id === '') continue;
+    const key = JSON.stringify([String(properties.$insert_id), name, properties.distinct_id, properties.time]);
+    if (seen.has(key)) expectedDuplicates++;
+    seen.add(key);
+  }
+  const plain = await loadUncached(path);
+  assert.equal(plain.duplicates, expectedDuplicates);
+  assert.equal(plain.events.length, lines.length - expectedDuplicates);
+  assertSameDataset(await loadFresh(path), plain);
+  assert.ok(await entryIsValid(path));
+  assertSameDataset(await loadFresh(path), plain);
+});
+
 test('a folder source with profiles comes back whole from the cache; a changed people file is read again', async () => {
   const folder = join(root, 'folder-source');
   writeSource('folder-source/a.ndjson', exportLines(11, 200));

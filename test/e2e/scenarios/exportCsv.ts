@@ -33,11 +33,20 @@ export const exportCsv: Scenario = {
     );
     await workbench.page.keyboard.press('Enter');
 
-    const csv = await waitUntil(`the exported file ${target}`, async () => (existsSync(target) ? readFileSync(target, 'utf8') : undefined));
-    const lines = csv.trim().split(/\r?\n/);
+    const lineFor = (lines: string[], day: string): string | undefined =>
+      lines.find((candidate) => candidate.startsWith(`2026-10-0${day}`) || candidate.startsWith(`"2026-10-0${day}`));
+    const linesOf = (text: string): string[] => text.trim().split(/\r?\n/);
+    // The file can exist before its content is written (the editor creates it, then writes it):
+    // wait for a row for every day; past the wait, the checks below show what the file holds.
+    const read = (): string => (existsSync(target) ? readFileSync(target, 'utf8') : '');
+    const csv = await waitUntil(`the exported file ${target} with a row for every day`, async () => {
+      const text = read();
+      return Object.keys(EXPECTED_PURCHASES).every((day) => lineFor(linesOf(text), day)) ? text : undefined;
+    }).catch(read);
+    const lines = linesOf(csv);
     const header = lines[0].split(',').map((cell) => cell.replace(/^"|"$/g, ''));
     for (const [day, counts] of Object.entries(EXPECTED_PURCHASES)) {
-      const line = lines.find((candidate) => candidate.startsWith(`2026-10-0${day}`) || candidate.startsWith(`"2026-10-0${day}`));
+      const line = lineFor(lines, day);
       assert.ok(line, `a line for 2026-10-0${day} in:\n${csv}`);
       const cells = line.split(',');
       for (const [browser, count] of Object.entries(counts)) {

@@ -147,24 +147,31 @@ async function loadDataset(path: string, files: SourceFiles, options: LoadOption
   }
   const { dataset, rows, profileLines } = read;
   if (writer && settings) {
-    const { skipped, duplicates } = dataset;
-    const entryRows: CachedRows = {
-      ...rows,
-      skipped,
-      duplicates,
-      profileRecords: [],
-      // Joined only when the entry is written, after the answer: the lines are kept for the profiles anyway.
-      get profilesJson() {
-        return `[${profileLines.join(',')}]`;
-      },
-    };
-    const entry: CacheEntryOf = { settings, identity, rows: entryRows, writing: undefined, again: false };
+    const entry: CacheEntryOf = { settings, identity, rows: entryRowsOf(rows, dataset, profileLines), writing: undefined, again: false };
     const loaded = loadedRows.get(dataset)!;
     cacheEntries.set(loaded, entry);
     // The rest of the entry, after the answer (the caller does not wait for it).
     startWrite(loaded, entry, () => finishDatasetCacheInBackground(writer, entry.rows, rows.lines));
   }
   return dataset;
+}
+
+/**
+ * What the cache entry of a first load holds. Made outside `loadDataset`: its getter, which lives
+ * as long as the dataset, would keep that call's whole scope alive, the entry's writer (and its
+ * 1 MB staging buffer) included.
+ */
+function entryRowsOf(rows: LoadedRows, { skipped, duplicates }: LocalDataset, profileLines: string[]): CachedRows {
+  return {
+    ...rows,
+    skipped,
+    duplicates,
+    profileRecords: [],
+    // Joined only when the entry is written, after the answer: the lines are kept for the profiles anyway.
+    get profilesJson() {
+      return `[${profileLines.join(',')}]`;
+    },
+  };
 }
 
 /** The line text of a load could not be written to the cache entry that was to hold it. */

@@ -216,6 +216,24 @@ export async function datasetCacheWritesSettled(): Promise<void> {
   while (pendingWrites.size > 0) await Promise.allSettled([...pendingWrites]);
 }
 
+/** Entry files being deleted (found damaged, or given up while written), for `readDatasetCache`. */
+const pendingRemovals = new Set<Promise<unknown>>();
+
+/**
+ * Tracks the deletion of an entry's file, which its caller cannot wait for: a read of the cache
+ * waits for it (so a load right after an entry was found damaged reads the export, not that entry
+ * again), and so does `datasetCacheWritesSettled`.
+ */
+function trackRemoval(removal: Promise<unknown>): void {
+  const settled = removal.catch(() => undefined);
+  pendingRemovals.add(settled);
+  pendingWrites.add(settled);
+  void settled.finally(() => {
+    pendingRemovals.delete(settled);
+    pendingWrites.delete(settled);
+  });
+}
+
 /**
  * Writes an entry for `rows` in the background (the caller does not wait: the answer is ready
  * before the file is); a failure (full disk, read-only folder) only means no entry.
@@ -580,13 +598,10 @@ export class CacheEntryWriter {
 
   /**
    * Gives the entry up: the temporary file is deleted (a dataset reading lines from it keeps its
-   * own handle). `datasetCacheWritesSettled` waits for that too, so nothing of a cancelled or
-   * failed load is left in the folder once it resolves.
+   * own handle; see `trackRemoval` for who waits for it).
    */
   abandon(): void {
-    const removal = Promise.allSettled([this.handle.close(), unlink(this.temp)]);
-    pendingWrites.add(removal);
-    void removal.finally(() => pendingWrites.delete(removal));
+    trackRemoval(Promise.allSettled([this.handle.close(), unlink(this.temp)]));
   }
 }
 
@@ -643,6 +658,7 @@ export function finishDatasetCacheInBackground(writer: CacheEntryWriter, rows: C
  * the source as it is now or fails a check (see the top of this file).
  */
 export async function readDatasetCache(settings: DatasetCacheSettings, identity: CacheIdentity): Promise<CachedRows | undefined> {
+  if (pendingRemovals.size > 0) await Promise.all(pendingRemovals);
   const file = cacheFileOf(settings, identity);
   let handle: FileHandle;
   try {
@@ -980,7 +996,7 @@ function groupedByName(order: Int32Array, starts: Int32Array): boolean {
 /** What a section of the entry `file` that fails a check is answered with: the entry is deleted, and the error says the source will be read again. */
 function damagedEntry(file: string, source: string): () => DamagedCacheError {
   return () => {
-    void unlink(file).catch(() => undefined);
+    trackRemoval(unlink(file));
     return new DamagedCacheError(source);
   };
 }

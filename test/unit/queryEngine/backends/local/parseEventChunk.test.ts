@@ -342,6 +342,50 @@ test('generated lines, valid and damaged, read as JSON.parse reads them', () => 
   );
 });
 
+/** Every column of a parsed chunk, to check the memory each holds against its length. */
+function columnsOf(chunk: ParsedChunk): ArrayBufferView[] {
+  return [chunk.times, chunk.nameIndexes, chunk.userIndexes, chunk.starts, chunk.ends, ...chunk.columns.flatMap((column) => [column.kinds, column.values])];
+}
+
+test("columns sized from the chunk's lines read as JSON.parse reads them, with at most an eighth of their room unused", () => {
+  const priced = (i: number): string =>
+    event({ time: 1790000000 + i, distinct_id: `u${i % 17}`, price: i, $browser: i % 2 ? 'Chrome' : 'Ünï' }, i % 3 ? 'A' : 'E');
+  const extract = { properties: ['price', '$browser'] };
+  const many = Array.from({ length: 3000 }, (_, i) => priced(i));
+  const shortest = '{"event":"a","properties":{"time":0}}';
+  assert.equal(shortest.length + 1, 38);
+  const cases: Array<{ title: string; text: string; final: boolean }> = [
+    // One event per line: the columns are returned as they were filled.
+    { title: 'an event on every line', text: many.join('\n') + '\n', final: false },
+    { title: 'the last line without its newline', text: many.join('\n'), final: true },
+    // Half the lines blank: the columns are copied to their length.
+    { title: 'a blank line after every event', text: many.join('\n\n') + '\n', final: false },
+    { title: 'damaged lines among events', text: many.map((line, i) => (i % 3 === 0 ? line.slice(0, 20) : line)).join('\n') + '\n', final: false },
+    // Lines shorter than the count assumes: the columns start smaller and grow.
+    { title: 'the shortest events', text: Array.from({ length: 5000 }, () => shortest).join('\n') + '\n', final: false },
+    {
+      title: 'long events, then the shortest ones',
+      text: [...many.slice(0, 50), ...Array.from({ length: 5000 }, () => shortest)].join('\n') + '\n',
+      final: false,
+    },
+    { title: 'blank lines only', text: '\n'.repeat(100000), final: false },
+    { title: 'no newline at all', text: many[0], final: true },
+  ];
+  for (const { title, text, final } of cases) {
+    const bytes = Buffer.from(text);
+    for (const request of [undefined, extract]) {
+      const parsed = parseEventChunk(bytes, final, request);
+      assert.deepStrictEqual(decoded(bytes, parsed, request), reference(bytes, final, request), title);
+      for (const column of columnsOf(parsed)) {
+        assert.ok(
+          column.buffer.byteLength * 7 <= Math.max(column.byteLength, 16 * 8) * 8,
+          `${title}: ${column.byteLength} bytes used of ${column.buffer.byteLength}`,
+        );
+      }
+    }
+  }
+});
+
 test('the parse workers return the same chunk, extracted columns included, as parsing on this thread', async () => {
   const lines = EDGE_LINES.concat(
     Array.from({ length: 2000 }, (_, i) =>

@@ -5,8 +5,9 @@
  * bomb stops the load with a message that names the setting that raises the cap.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -20,6 +21,18 @@ after(() => rmSync(root, { recursive: true, force: true }));
 const T = 1790000000;
 const good = (n: number): string => eventLine('View', T + n, `u${n}`, `id-${n}`);
 
+/** How many times this process has `path` open (Linux: /proc/self/fd), to check a failed load closed its file. */
+function timesOpen(path: string): number {
+  if (!existsSync('/proc/self/fd')) return 0;
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
 test('a gzip bomb (200 MB of spaces without a newline) stops at the decompression cap with a clear message', async () => {
   const path = join(root, 'bomb.ndjson.gz');
   writeGzipBomb(path, 200 << 20, [good(1)], [good(2)]);
@@ -31,6 +44,30 @@ test('a gzip bomb (200 MB of spaces without a newline) stops at the decompressio
     return true;
   });
   assert.ok(process.memoryUsage().rss - before < 150 << 20, 'the bomb was not held in memory');
+  assert.equal(timesOpen(path), 0, 'the load was settled with its file closed');
+});
+
+test('a gzipped export that fails partway fails with a clear message once its file is closed, with and without parse workers', async () => {
+  // Random text compresses about 2:1: most of the file is still unread when the load stops at a 1 MiB cap.
+  const lines = Array.from({ length: 20000 }, (_, i) => eventLine('View', T + i, `u${i}`, randomBytes(100).toString('hex')));
+  const whole = gzipSync(lines.join('\n') + '\n');
+  const cases = [
+    { name: 'cut', bytes: whole.subarray(0, whole.length >> 1), limits: {}, message: /: unexpected end of file/ },
+    { name: 'capped', bytes: whole, limits: { maxDecompressedBytes: 1 << 20 }, message: /expands to more than 1 MiB when decompressed/ },
+  ];
+  for (const { name, bytes, limits, message } of cases) {
+    for (const parseWorkers of [0, 1]) {
+      const path = join(root, `${name}-${parseWorkers}.ndjson.gz`);
+      writeFileSync(path, bytes);
+      clearDatasetCache();
+      await assert.rejects(loadLocalDataset(path, { parseWorkers, limits: { ...localLimitsFromEnv(), ...limits } }), (error: Error) => {
+        assert.ok(error.message.includes(path), error.message);
+        assert.match(error.message, message);
+        return true;
+      });
+      assert.equal(timesOpen(path), 0, `${name}, ${parseWorkers} workers: the load was settled with its file closed`);
+    }
+  }
 });
 
 test('under the decompression cap, the bomb is one over-long line: skipped and reported, the events around it load', async () => {

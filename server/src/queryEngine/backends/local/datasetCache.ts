@@ -385,9 +385,10 @@ export class CacheEntryWriter {
   /**
    * Appends the lines at `starts`/`ends` of `text`, each followed by a newline (as in the export,
    * so a run of lines is a chunk the parser reads whole), and returns where each now is. `written`
-   * runs once `text` is no longer needed.
+   * runs once `text` is no longer needed. `backToBack` is what the parser found out about these lines
+   * (`ParsedChunk.linesBackToBack`), when they come from it: they are then not walked again for it.
    */
-  appendLines(text: Buffer, starts: Int32Array, ends: Int32Array, written?: () => void): LineRanges {
+  appendLines(text: Buffer, starts: Int32Array, ends: Int32Array, written?: () => void, backToBack?: boolean): LineRanges {
     const count = starts.length;
     const located: LineRanges = { bufferIds: new Int32Array(count), starts: new Int32Array(count), ends: new Int32Array(count) };
     if (count === 0) {
@@ -396,8 +397,9 @@ export class CacheEntryWriter {
     }
     // Lines one after another, each ended by one newline (most chunks of an export), are written
     // as they are; others (blank or malformed lines between, CRLF, no final newline) are copied together first.
-    let contiguous = true;
-    for (let i = 0; i < count && contiguous; i++) contiguous = text[ends[i]] === 10 && (i + 1 === count || starts[i + 1] === ends[i] + 1);
+    let contiguous = backToBack ?? true;
+    for (let i = 0; i < count && contiguous && backToBack === undefined; i++)
+      contiguous = text[ends[i]] === 10 && (i + 1 === count || starts[i + 1] === ends[i] + 1);
     let run: Buffer;
     if (contiguous) {
       run = text.subarray(starts[0], ends[count - 1] + 1);

@@ -539,10 +539,17 @@ class ChunkCollector {
       rows.nameIds[first + i] = nameMap[nameIndexes[i]];
     }
     parsed.columns.forEach(({ kinds, values, texts }, j) => {
-      const renumbered = numbersOf(this.textNumbers[j], this.texts[j], texts);
       const target = rows.columns[j];
       target.kinds.set(kinds, first);
-      for (let i = 0; i < count; i++) target.values[first + i] = kinds[i] === 2 || kinds[i] === 6 ? renumbered[values[i]] : values[i];
+      target.values.set(values, first);
+      if (texts.length === 0) return;
+      // Only a text's value is renumbered (a chunk's text number, a small whole number, into the dataset's).
+      const renumbered = numbersOf(this.textNumbers[j], this.texts[j], texts);
+      const targetValues = target.values;
+      for (let i = 0; i < count; i++) {
+        const kind = kinds[i];
+        if (kind === 2 || kind === 6) targetValues[first + i] = renumbered[values[i] | 0];
+      }
     });
     this.count += count;
   }
@@ -647,7 +654,7 @@ async function readDataset(
   // the dataset reads them back from there on first use (as one read from the cache later does):
   // the text, most of a source, is never all in memory. Without, the text is kept in memory.
   const keepLines: LineKeeper = writer
-    ? { holdsPieces: false, keep: (parsed, work, _pieces, release) => writer.appendLines(work, parsed.starts, parsed.ends, release) }
+    ? { holdsPieces: false, keep: (parsed, work, _pieces, release) => writer.appendLines(work, parsed.starts, parsed.ends, release, parsed.linesBackToBack) }
     : {
         holdsPieces: true,
         keep: (parsed, work, pieces, release) => {

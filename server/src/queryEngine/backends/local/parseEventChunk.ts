@@ -48,6 +48,11 @@ export interface ParsedChunk {
   /** Byte range of each valid event's line in the chunk, so its properties can be parsed on demand. */
   starts: Int32Array;
   ends: Int32Array;
+  /**
+   * Each event's line is ended by one newline (`\n`, not `\r\n`) and directly followed by the next
+   * event's line: the events' lines are one run of the chunk's text, as most of an export is.
+   */
+  linesBackToBack: boolean;
   /** Malformed lines: 1-based line number within the chunk, and why. */
   skippedLines: number[];
   skippedReasons: string[];
@@ -164,6 +169,7 @@ export function parseEventChunk(chunk: Uint8Array, final: boolean, extract?: Ext
   let lastUserEnd = -1;
   let lastUserNumber = -1;
   let lineCount = 0;
+  let linesBackToBack = true;
   let start = 0;
   while (start < text.length) {
     let newline = text.indexOf(10, start);
@@ -711,6 +717,7 @@ export function parseEventChunk(chunk: Uint8Array, final: boolean, extract?: Ext
     userIndexes[count] = userNumber;
     starts[count] = lineStart;
     ends[count] = end;
+    if (end === text.length || text[end] !== 10 || (count > 0 && lineStart !== ends[count - 1] + 1)) linesBackToBack = false;
     const readHere = nameWanted[nameNumber] === 1;
     for (let j = 0; j < wantCount; j++) {
       let kind = readHere ? lineKinds[j] : 7;
@@ -778,6 +785,7 @@ export function parseEventChunk(chunk: Uint8Array, final: boolean, extract?: Ext
   }
   return {
     lineCount,
+    linesBackToBack,
     times: fit ? times.subarray(0, count) : times.slice(0, count),
     nameIndexes: fit ? nameIndexes.subarray(0, count) : nameIndexes.slice(0, count),
     userIndexes: fit ? userIndexes.subarray(0, count) : userIndexes.slice(0, count),

@@ -1064,8 +1064,9 @@ async function forEachChunk(
   // takes its place, which the parser reports as skipped with this reason (so line numbers stay right).
   const tooLongMarker = Buffer.from(`${TOO_LONG_MARKER}${tooLongReason(limits)}\n`);
   const inFlight: Array<{ result: Promise<ParsedChunkOf>; pieces: Buffer[] }> = [];
-  // Enough chunks queued that no worker waits for this thread, few enough to bound memory.
-  const maxInFlight = pool ? 3 * pool.size : 0;
+  // Enough chunks queued that no worker waits for this thread, few enough to bound memory: each is
+  // a work buffer of up to 3 MB, and a third per worker took 3-5 MB more at a 1M load's peak, no less time.
+  const maxInFlight = pool ? 2 * pool.size : 0;
   const spare: Buffer[] = [];
   let linesBefore = 0;
   const deliver = (parsed: ParsedChunk, work: Buffer, pieces: Buffer[]): void => {

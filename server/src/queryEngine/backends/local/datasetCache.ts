@@ -290,6 +290,17 @@ export async function writeDatasetCache(settings: DatasetCacheSettings, identity
   }
 }
 
+/**
+ * Whether each line at `starts`/`ends` of `text` is ended by one newline (`\n`) and directly
+ * followed by the next: the lines are then one run of `text`, as most of an export is.
+ */
+export function linesBackToBack(text: Uint8Array, starts: Int32Array, ends: Int32Array): boolean {
+  for (let i = 0; i < starts.length; i++) {
+    if (text[ends[i]] !== 10 || (i + 1 < starts.length && starts[i + 1] !== ends[i] + 1)) return false;
+  }
+  return true;
+}
+
 /** Where lines went: per line, its text section and byte range there. */
 export interface LineRanges {
   bufferIds: Int32Array;
@@ -397,9 +408,7 @@ export class CacheEntryWriter {
     }
     // Lines one after another, each ended by one newline (most chunks of an export), are written
     // as they are; others (blank or malformed lines between, CRLF, no final newline) are copied together first.
-    let contiguous = backToBack ?? true;
-    for (let i = 0; i < count && contiguous && backToBack === undefined; i++)
-      contiguous = text[ends[i]] === 10 && (i + 1 === count || starts[i + 1] === ends[i] + 1);
+    const contiguous = backToBack ?? linesBackToBack(text, starts, ends);
     let run: Buffer;
     if (contiguous) {
       run = text.subarray(starts[0], ends[count - 1] + 1);

@@ -16,7 +16,15 @@ import { createGunzip, type ZlibOptions } from 'node:zlib';
 import type { Readable, Writable } from 'node:stream';
 import { BackendError } from '../../backendErrors';
 import type { LoadedColumn, LoadedRows, LocalDataset, LocalEvent, LocalProfile, SkippedLine } from './localEvent';
-import { MAX_NESTING_DEPTH, nestingDepthExceeds, parseEventChunk, TOO_LONG_MARKER, type ExtractRequest, type ParsedChunk } from './parseEventChunk';
+import {
+  MAX_NESTING_DEPTH,
+  nestingDepthExceeds,
+  parseEventChunk,
+  TOO_LONG_MARKER,
+  type ExtractedColumn,
+  type ExtractRequest,
+  type ParsedChunk,
+} from './parseEventChunk';
 import { defaultParseWorkers, ParsePool, type ParsedChunkOf } from './parsePool';
 import { decompressionCapOf, formatBytes, localLimitsFromEnv, type LocalLimits } from './localLimits';
 import { addToTimeProfile, emptyTimeProfile, sortByTime, type SortedRows } from './sortByTime';
@@ -423,15 +431,7 @@ export function readColumnsFromLines(rows: LoadedRows, names: string[]): void {
     const from = starts[first];
     const parsed = parseEventChunk(buffers[bufferId].subarray(from, ends[last - 1]), true, { properties: missing });
     if (parsed.times.length === last - first && parsed.starts[0] === 0) {
-      parsed.columns.forEach((column, j) => {
-        const target = columns[j];
-        const renumbered = numbersOf(textNumbers[j], target.texts, column.texts);
-        for (let i = 0; i < column.kinds.length; i++) {
-          const kind = column.kinds[i];
-          target.kinds[first + i] = kind;
-          target.values[first + i] = kind === 2 || kind === 6 ? renumbered[column.values[i]] : column.values[i];
-        }
-      });
+      parsed.columns.forEach((column, j) => copyColumn(column, columns[j], first, textNumbers[j], columns[j].texts));
     }
     first = last;
   }
@@ -538,19 +538,7 @@ class ChunkCollector {
       rows.users[first + i] = userMap[userIndexes[i]];
       rows.nameIds[first + i] = nameMap[nameIndexes[i]];
     }
-    parsed.columns.forEach(({ kinds, values, texts }, j) => {
-      const target = rows.columns[j];
-      target.kinds.set(kinds, first);
-      target.values.set(values, first);
-      if (texts.length === 0) return;
-      // Only a text's value is renumbered (a chunk's text number, a small whole number, into the dataset's).
-      const renumbered = numbersOf(this.textNumbers[j], this.texts[j], texts);
-      const targetValues = target.values;
-      for (let i = 0; i < count; i++) {
-        const kind = kinds[i];
-        if (kind === 2 || kind === 6) targetValues[first + i] = renumbered[values[i] | 0];
-      }
-    });
+    parsed.columns.forEach((column, j) => copyColumn(column, rows.columns[j], first, this.textNumbers[j], this.texts[j]));
     this.count += count;
   }
 
@@ -613,6 +601,30 @@ function numbersOf(numbers: Map<string, number>, list: string[], keys: string[])
     mapped[i] = number;
   }
   return mapped;
+}
+
+/**
+ * Copies a parsed chunk's column into `target` from row `first`: kinds and values as they are,
+ * then each text's value (the chunk's number of the text, a small whole number) renumbered into
+ * the dataset's `texts`, numbered in `numbers`.
+ */
+function copyColumn(
+  column: ExtractedColumn,
+  target: { kinds: Uint8Array; values: Float64Array },
+  first: number,
+  numbers: Map<string, number>,
+  texts: string[],
+): void {
+  const { kinds, values } = column;
+  target.kinds.set(kinds, first);
+  target.values.set(values, first);
+  if (column.texts.length === 0) return;
+  const renumbered = numbersOf(numbers, texts, column.texts);
+  const targetValues = target.values;
+  for (let i = 0; i < kinds.length; i++) {
+    const kind = kinds[i];
+    if (kind === 2 || kind === 6) targetValues[first + i] = renumbered[values[i] | 0];
+  }
 }
 
 /** The events of every chunk in file order (what `LoadedRows` holds in time order). */

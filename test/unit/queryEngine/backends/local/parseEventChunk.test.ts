@@ -14,6 +14,7 @@ import {
   type ParsedChunk,
 } from '../../../../../server/src/queryEngine/backends/local/parseEventChunk';
 import { ParsePool } from '../../../../../server/src/queryEngine/backends/local/parsePool';
+import { linesBackToBack } from '../../../../../server/src/queryEngine/backends/local/datasetCache';
 
 /** What a property holds on an event without it. */
 const MISSING = '<missing>';
@@ -127,20 +128,13 @@ function decoded(bytes: Buffer, chunk: ParsedChunk, extract?: ExtractRequest): R
   return { lineCount: chunk.lineCount, events, skipped: chunk.skippedLines.map((line, i) => [line, chunk.skippedReasons[i]]) };
 }
 
-/** Whether each event's line is ended by one \n and followed by the next event's line, walked plainly. */
-function linesBackToBack(bytes: Buffer, { starts, ends }: ParsedChunk): boolean {
-  for (let i = 0; i < starts.length; i++) {
-    if (bytes[ends[i]] !== 10 || (i + 1 < starts.length && starts[i + 1] !== ends[i] + 1)) return false;
-  }
-  return true;
-}
-
 function assertSameAsJsonParse(text: string | Buffer, extract?: ExtractRequest, final = true): void {
   const bytes = typeof text === 'string' ? Buffer.from(text) : text;
   const parsed = parseEventChunk(bytes, final, extract);
   // Object.is semantics for -0 and NaN: deepStrictEqual compares numbers with Object.is.
   assert.deepStrictEqual(decoded(bytes, parsed, extract), reference(bytes, final, extract));
-  assert.equal(parsed.linesBackToBack, linesBackToBack(bytes, parsed), 'linesBackToBack');
+  // The parser's flag, found while it scans, against the entry writer's walk over the lines.
+  assert.equal(parsed.linesBackToBack, linesBackToBack(bytes, parsed.starts, parsed.ends), 'linesBackToBack');
 }
 
 const event = (properties: Record<string, unknown>, name: unknown = 'E'): string => JSON.stringify({ event: name, properties });
@@ -386,7 +380,7 @@ test("columns sized from the chunk's lines read as JSON.parse reads them, with a
     for (const request of [undefined, extract]) {
       const parsed = parseEventChunk(bytes, final, request);
       assert.deepStrictEqual(decoded(bytes, parsed, request), reference(bytes, final, request), title);
-      assert.equal(parsed.linesBackToBack, linesBackToBack(bytes, parsed), `${title}: linesBackToBack`);
+      assert.equal(parsed.linesBackToBack, linesBackToBack(bytes, parsed.starts, parsed.ends), `${title}: linesBackToBack`);
       for (const column of columnsOf(parsed)) {
         assert.ok(
           column.buffer.byteLength * 7 <= Math.max(column.byteLength, 16 * 8) * 8,

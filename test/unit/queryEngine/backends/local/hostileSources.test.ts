@@ -5,7 +5,7 @@
  * bomb stops the load with a message that names the setting that raises the cap.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -124,7 +124,6 @@ test('an event with a property nested 100,000 deep is skipped as malformed; the 
 
 test('a profile line past the line limit or nested too deep is skipped and reported', async () => {
   const dir = join(root, 'with-people');
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(dir);
   writeFileSync(join(dir, 'events.ndjson'), good(1) + '\n');
   const profile = (id: string, extra: string): string => `{"$distinct_id":"${id}","$properties":{"plan":"free"${extra}}}`;

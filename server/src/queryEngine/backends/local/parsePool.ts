@@ -52,9 +52,10 @@ export class ParsePool {
     for (let i = 0; i < size; i++) {
       // No inherited Node options: the source is plain CommonJS and needs no loader, and a process
       // started with `--input-type=module` (as `npm run bench` starts the engine bench) would make
-      // it an ES module, where `require` does not exist. A small young generation: what a parse
-      // makes dies with it, and the worker's heap commits about 8 MB instead of 10 at a 1M load.
-      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+      // it an ES module, where `require` does not exist. (A 2 MB young generation saved 2-3 MB at a
+      // 1M load's peak, but promotes far more to the old one, and a CI run then aborted in V8 while
+      // a worker was terminated, in a background compile's request for a collection: not kept.)
+      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
       // A pool left open by an aborted load must not keep the CLI alive.
       worker.unref();
       worker.on('message', (message: { id: number; chunk: Uint8Array; parsed?: ParsedChunk; error?: string }) => {

@@ -4,25 +4,28 @@
  * ways, beside DuckDB's comparable figure:
  *
  * - first load: a fresh process with an empty dataset cache reads the gzipped NDJSON and answers
- *   (DuckDB: read and de-duplicate the NDJSON into a table, then query). Writing the cache entry
- *   happens after the answer, in the background; its time is printed below the table.
+ *   (DuckDB: a fresh process reads and de-duplicates the NDJSON into a table, then queries it).
+ *   Writing the cache entry happens after the answer, in the background; its time is printed below
+ *   the table.
  * - next process: a fresh process answers from the cache entry the first load wrote (DuckDB: a
- *   fresh instance opens its own database file, built once from the same NDJSON, and queries it).
- * - warm: the dataset is already in memory (DuckDB: the table of the first load); median of three.
+ *   fresh process opens DuckDB's own database file, built once from the same NDJSON, and queries it).
+ * - warm: the dataset is already in memory (DuckDB: its table); median of three runs.
  *
- * Both engines' numbers are compared and every disagreement is printed. Ours loads as the local
- * backend does: asking the loader for the properties the query reads (`columnsReadBy`), which the
- * parser then picks out of the lines while it reads them. Every first-load and next-process run is
- * a fresh process of this file bundled as the CLI is, so nothing read for one query is there for
- * the next (but the page cache is).
+ * Each fresh-process figure is the median of `--runs` (default 3) processes, the two engines'
+ * processes interleaved. Both engines' numbers are compared and every disagreement is printed. Ours
+ * loads as the local backend does: asking the loader for the properties the query reads
+ * (`columnsReadBy`), which the parser then picks out of the lines while it reads them. Every fresh
+ * process runs this file bundled as the CLI is, so nothing read for one query is there for the next
+ * (but the page cache is).
  *
- *   node --import tsx scripts/benchEngine.ts [--events N]
+ *   node --import tsx scripts/benchEngine.ts [--events N] [--runs N]
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { buildQuerySpec } from '../server/src/queryContract/buildQuerySpec';
 import { parseAqDocument } from '../server/src/languageService/parser/queryParser';
@@ -190,7 +193,15 @@ function compare(title: string, ours: Answer, theirs: Answer): string[] {
   return problems;
 }
 
-const peakRssMb = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
+/**
+ * This process's peak resident memory in MiB. On Linux from the kernel's high-water mark of this
+ * program's memory (`VmHWM`): `maxRSS` also counts the parent's memory at the fork that started a
+ * child process, which would make a small fresh process look as large as the bench's own.
+ */
+const peakRssMb = (): number => {
+  const highWater = existsSync('/proc/self/status') ? /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8')) : null;
+  return Math.round((highWater ? Number(highWater[1]) : process.resourceUsage().maxRSS) / 1024);
+};
 
 /** What one fresh-process run reports. */
 interface ProcessRun {
@@ -232,8 +243,74 @@ function runInFreshProcess(bundle: string, caseIndex: number, events: number, ca
   return JSON.parse(child.stdout) as ProcessRun;
 }
 
+/** What one fresh DuckDB process reports: its time and its answer. */
+interface DuckProcessRun {
+  ms: number;
+  answer: Array<[string, number]>;
+}
+
+/**
+ * Runs one query in a fresh process with a fresh DuckDB instance, as ours runs in a fresh process:
+ * DuckDB's one-time costs in a process (its first query, its threads, its allocator) are in its figure
+ * as ours are in ours. `database` absent: an in-memory instance reads and de-duplicates the NDJSON
+ * into a table, then queries it (first load); given: the instance opens that database file and
+ * queries it (next process).
+ */
+function runDuckInFreshProcess(bundle: string, caseIndex: number, events: number, database?: string): DuckProcessRun {
+  // The bundle leaves DuckDB's package out and lives in a temporary folder: the child imports the
+  // package from where this process found it.
+  const args = [
+    bundle,
+    '--duck-case',
+    String(caseIndex),
+    '--duck-module',
+    require.resolve('@duckdb/node-api'),
+    '--events',
+    String(events),
+    ...(database ? ['--duck-db', database] : []),
+  ];
+  const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (child.status !== 0) throw new Error(`fresh-process DuckDB run of query ${caseIndex} failed: ${child.stderr}`);
+  return JSON.parse(child.stdout) as DuckProcessRun;
+}
+
+/** Builds DuckDB's own database file from the NDJSON in a fresh process (the bench's own process stays small: see peakRssMb). */
+function buildDuckFileInFreshProcess(bundle: string, events: number, database: string): void {
+  const args = [bundle, '--duck-build', database, '--duck-module', require.resolve('@duckdb/node-api'), '--events', String(events)];
+  const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (child.status !== 0) throw new Error(`building DuckDB's database file failed: ${child.stderr}`);
+}
+
+/** The run of a fresh process that `--duck-case` asks for (see runDuckInFreshProcess). */
+async function importDuck(duckModule: string): Promise<typeof import('@duckdb/node-api')> {
+  return (await import(pathToFileURL(duckModule).href)) as typeof import('@duckdb/node-api');
+}
+
+async function duckCaseInThisProcess(benchCase: BenchCase, path: string, duckModule: string, database: string | undefined): Promise<DuckProcessRun> {
+  const { DuckDBInstance } = await importDuck(duckModule);
+  const run = await timed(async () => {
+    const instance = await DuckDBInstance.create(database ?? ':memory:');
+    const connection = await instance.connect();
+    await connection.run(`SET threads = 2`);
+    if (!database) await connection.run(`CREATE TABLE events AS SELECT * FROM ${duckSource(path)}`);
+    const answer = benchCase.fromSql(await duckRows(connection, benchCase.sql('events')));
+    connection.closeSync();
+    instance.closeSync();
+    return answer;
+  });
+  return { ms: run.ms, answer: [...run.value] };
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
 export async function runEngineBench(): Promise<void> {
   const events = Number(argValue('--events') ?? 1_000_000);
+  // Fresh-process runs per query and engine: each figure is their median (one run moves by 10-20 % on a shared machine).
+  const runs = Math.max(1, Number(argValue('--runs') ?? 3));
   const dir = join(tmpdir(), `aq-bench-${events}`);
   const path = join(dir, 'data', SAMPLE_DATA_FILE);
   const coldCase = argValue('--cold-case');
@@ -243,85 +320,87 @@ export async function runEngineBench(): Promise<void> {
     process.stdout.write(JSON.stringify({ ms: run.ms, rssMb: peakRssMb(), cacheWriteMs: written.ms }));
     return;
   }
+  const duckBuild = argValue('--duck-build');
+  if (duckBuild !== undefined) {
+    const { DuckDBInstance } = await importDuck(argValue('--duck-module')!);
+    const instance = await DuckDBInstance.create(duckBuild);
+    const connection = await instance.connect();
+    await connection.run(`SET threads = 2`);
+    await connection.run(`CREATE TABLE events AS SELECT * FROM ${duckSource(path)}`);
+    connection.closeSync();
+    instance.closeSync();
+    return;
+  }
+  const duckCase = argValue('--duck-case');
+  if (duckCase !== undefined) {
+    process.stdout.write(JSON.stringify(await duckCaseInThisProcess(cases()[Number(duckCase)], path, argValue('--duck-module')!, argValue('--duck-db'))));
+    return;
+  }
   if (!existsSync(path)) {
     process.stderr.write(`generating ${events.toLocaleString('en-US')} sample events in ${dir}…\n`);
     await generateSample(dir, { events });
   }
-  // Loaded only here: a fresh-process run of ours measures our engine's memory, not DuckDB's library too.
-  const { DuckDBInstance } = await import('@duckdb/node-api');
   const benchCases = cases();
   // This bench's own cache folder (the dataset cache lives in `<AQ_CACHE_DIR>/datasets`).
   const cacheDir = join(tmpdir(), `aq-bench-cache-${process.pid}`);
-
-  // First load and next process: each query in two fresh processes, the first with an empty cache.
-  const ourTimes: Array<{ first: ProcessRun; next: ProcessRun; warm: number; answer: Answer }> = [];
   const bundleDir = `${cacheDir}-bundle`;
+  const duckFile = join(tmpdir(), `aq-bench-duck-${process.pid}.duckdb`);
+  const ourRuns = benchCases.map(() => ({ first: [] as ProcessRun[], next: [] as ProcessRun[] }));
+  const duckRuns = benchCases.map(() => ({ first: [] as DuckProcessRun[], next: [] as DuckProcessRun[] }));
+  const ourWarm: Array<{ ms: number; answer: Answer }> = [];
+  const duckWarm: Array<{ ms: number; answer: Answer }> = [];
+  let ourPeak = 0;
+  let duckPeak = 0;
   try {
     const bundle = await bundleForFreshProcesses(join(bundleDir, 'benchEngine.js'));
-    for (const [i] of benchCases.entries()) {
-      rmSync(cacheDir, { recursive: true, force: true });
-      const first = runInFreshProcess(bundle, i, events, cacheDir);
-      const next = runInFreshProcess(bundle, i, events, cacheDir);
-      ourTimes.push({ first, next, warm: 0, answer: new Map() });
+    buildDuckFileInFreshProcess(bundle, events, duckFile);
+    // First load and next process, both engines in fresh processes, interleaved run by run so that
+    // a busier moment of the machine falls on both.
+    for (let run = 0; run < runs; run++) {
+      for (const [i] of benchCases.entries()) {
+        rmSync(cacheDir, { recursive: true, force: true });
+        ourRuns[i].first.push(runInFreshProcess(bundle, i, events, cacheDir));
+        ourRuns[i].next.push(runInFreshProcess(bundle, i, events, cacheDir));
+        duckRuns[i].first.push(runDuckInFreshProcess(bundle, i, events));
+        duckRuns[i].next.push(runDuckInFreshProcess(bundle, i, events, duckFile));
+      }
     }
+
+    // Warm: a second run in the same process (the first one loads the data and its columns). The
+    // warm runs load from the NDJSON and leave no cache entry behind.
+    process.env.AQ_LOCAL_CACHE_MB = '0';
+    for (const benchCase of benchCases) {
+      await benchCase.ours(path);
+      const warm = await timedWarm(() => benchCase.ours(path));
+      ourWarm.push({ ms: warm.ms, answer: warm.value });
+    }
+    ourPeak = peakRssMb();
+    // Loaded only now: DuckDB's library and table are not in this process's figure above.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    await connection.run(`SET threads = 2`);
+    await connection.run(`CREATE TABLE events AS SELECT * FROM ${duckSource(path)}`);
+    for (const benchCase of benchCases) {
+      await duckRows(connection, benchCase.sql('events'));
+      const warm = await timedWarm(async () => benchCase.fromSql(await duckRows(connection, benchCase.sql('events'))));
+      duckWarm.push({ ms: warm.ms, answer: warm.value });
+    }
+    connection.closeSync();
+    instance.closeSync();
+    duckPeak = peakRssMb();
   } finally {
     rmSync(cacheDir, { recursive: true, force: true });
     rmSync(bundleDir, { recursive: true, force: true });
-  }
-  // The warm runs load from the NDJSON and leave no cache entry behind.
-  process.env.AQ_LOCAL_CACHE_MB = '0';
-  for (const [i, benchCase] of benchCases.entries()) {
-    // Warm means a second run in the same process: the first one loads the data and its columns.
-    await benchCase.ours(path);
-    const warm = await timedWarm(() => benchCase.ours(path));
-    ourTimes[i].warm = warm.ms;
-    ourTimes[i].answer = warm.value;
-  }
-  const ourPeak = peakRssMb();
-
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  await connection.run(`SET threads = 2`);
-  // First load, like ours: read and de-duplicate the file into memory, then query; once per query.
-  const duckTimes: Array<{ first: number; next: number; warm: number; answer: Answer }> = [];
-  for (const benchCase of benchCases) {
-    const first = await timed(async () => {
-      await connection.run(`DROP TABLE IF EXISTS events`);
-      await connection.run(`CREATE TABLE events AS SELECT * FROM ${duckSource(path)}`);
-      return benchCase.fromSql(await duckRows(connection, benchCase.sql('events')));
-    });
-    duckTimes.push({ first: first.ms, next: 0, warm: 0, answer: first.value });
-  }
-  for (const [i, benchCase] of benchCases.entries()) {
-    await duckRows(connection, benchCase.sql('events'));
-    const warm = await timedWarm(async () => benchCase.fromSql(await duckRows(connection, benchCase.sql('events'))));
-    duckTimes[i].warm = warm.ms;
-  }
-  // Next process: DuckDB's own database file, built once from the same NDJSON; each query opens it in a fresh instance.
-  const duckFile = join(tmpdir(), `aq-bench-duck-${process.pid}.duckdb`);
-  try {
-    await connection.run(`ATTACH '${duckFile.replace(/'/g, "''")}' AS persisted`);
-    await connection.run(`CREATE TABLE persisted.events AS SELECT * FROM events`);
-    await connection.run(`DETACH persisted`);
-    connection.closeSync();
-    instance.closeSync();
-    for (const [i, benchCase] of benchCases.entries()) {
-      const next = await timed(async () => {
-        const fresh = await DuckDBInstance.create(duckFile);
-        const freshConnection = await fresh.connect();
-        await freshConnection.run(`SET threads = 2`);
-        const rows = await duckRows(freshConnection, benchCase.sql('events'));
-        freshConnection.closeSync();
-        fresh.closeSync();
-        return benchCase.fromSql(rows);
-      });
-      duckTimes[i].next = next.ms;
-      if (compare('', next.value, duckTimes[i].answer).length > 0) throw new Error(`DuckDB's persisted database answers "${benchCase.spec.title}" differently`);
-    }
-  } finally {
     rmSync(duckFile, { force: true });
     rmSync(`${duckFile}.wal`, { force: true });
   }
+  benchCases.forEach((benchCase, i) => {
+    for (const duckRun of [...duckRuns[i].first, ...duckRuns[i].next]) {
+      if (compare('', new Map(duckRun.answer), duckWarm[i].answer).length > 0)
+        throw new Error(`DuckDB's fresh processes answer "${benchCase.spec.title}" differently`);
+    }
+  });
 
   const lines = [`local engine vs DuckDB on ${events.toLocaleString('en-US')} events (${path})`, ''];
   const ms = (value: number): string => `${Math.round(value)} ms`.padStart(9);
@@ -333,22 +412,30 @@ export async function runEngineBench(): Promise<void> {
   );
   const problems: string[] = [];
   benchCases.forEach((benchCase, i) => {
-    const ours = ourTimes[i];
-    const theirs = duckTimes[i];
+    const ours = { first: median(ourRuns[i].first.map((r) => r.ms)), next: median(ourRuns[i].next.map((r) => r.ms)), warm: ourWarm[i].ms };
+    const theirs = { first: median(duckRuns[i].first.map((r) => r.ms)), next: median(duckRuns[i].next.map((r) => r.ms)), warm: duckWarm[i].ms };
     lines.push(
-      `${benchCase.spec.title.padEnd(40)} ${ms(ours.first.ms)} ${ms(theirs.first)} ${ratio(ours.first.ms, theirs.first)}   ${ms(ours.next.ms)} ${ms(theirs.next)} ${ratio(ours.next.ms, theirs.next)}   ${ms(ours.warm)} ${ms(theirs.warm)} ${ratio(ours.warm, theirs.warm)}`,
+      `${benchCase.spec.title.padEnd(40)} ${ms(ours.first)} ${ms(theirs.first)} ${ratio(ours.first, theirs.first)}   ${ms(ours.next)} ${ms(theirs.next)} ${ratio(ours.next, theirs.next)}   ${ms(ours.warm)} ${ms(theirs.warm)} ${ratio(ours.warm, theirs.warm)}`,
     );
-    problems.push(...compare(benchCase.spec.title, ours.answer, theirs.answer));
+    problems.push(...compare(benchCase.spec.title, ourWarm[i].answer, duckWarm[i].answer));
   });
   const perEvent = (mb: number): string => `${mb} MB (${Math.round((mb * (1 << 20)) / events)} bytes/event)`;
+  // Per query, the median of its runs; printed: the query with the highest, and every run's range.
+  const peakOf = (kind: 'first' | 'next'): string => {
+    const all = ourRuns.flatMap((r) => r[kind].map((run) => run.rssMb));
+    const highest = Math.max(...ourRuns.map((r) => median(r[kind].map((run) => run.rssMb))));
+    return `${perEvent(highest)}${runs > 1 ? ` (all runs ${Math.min(...all)}-${Math.max(...all)} MB)` : ''}`;
+  };
   lines.push(
     '',
-    `cache entry written after each first load's answer, in the background: ${ourTimes.map((t) => `${Math.round(t.first.cacheWriteMs ?? 0)} ms`).join(', ')}`,
-    `peak RSS: aq first load ${perEvent(Math.max(...ourTimes.map((t) => t.first.rssMb)))}, next process ${perEvent(Math.max(...ourTimes.map((t) => t.next.rssMb)))}, warm process ${perEvent(ourPeak)}; with DuckDB ${peakRssMb()} MB`,
+    `first load and next process: the median of ${runs} fresh process${runs > 1 ? 'es' : ''} per query and engine; warm: the median of ${WARM_RUNS} runs`,
+    `cache entry written after each first load's answer, in the background (median): ${ourRuns.map((r) => `${Math.round(median(r.first.map((run) => run.cacheWriteMs ?? 0)))} ms`).join(', ')}`,
+    `peak RSS, the highest query's median: aq first load ${peakOf('first')}, next process ${peakOf('next')}`,
+    `peak RSS of the warm process: aq ${perEvent(ourPeak)}, with DuckDB's table ${duckPeak} MB`,
     '',
   );
   if (problems.length === 0) {
-    lines.push(`results agree: ${benchCases.length} queries, ${ourTimes.reduce((n, t) => n + t.answer.size, 0)} numbers`);
+    lines.push(`results agree: ${benchCases.length} queries, ${ourWarm.reduce((n, t) => n + t.answer.size, 0)} numbers`);
   } else {
     lines.push(`!!! ${problems.length} MISMATCHES between aq and DuckDB !!!`, ...problems.slice(0, 40).map((problem) => `!!! ${problem}`));
     process.exitCode = 1;

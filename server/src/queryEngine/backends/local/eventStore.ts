@@ -17,6 +17,7 @@ import type { Readable, Writable } from 'node:stream';
 import { BackendError } from '../../backendErrors';
 import type { LoadedColumn, LoadedRows, LocalDataset, LocalEvent, LocalProfile, SkippedLine } from './localEvent';
 import {
+  insertIdsOfLikelyDuplicates,
   MAX_NESTING_DEPTH,
   nestingDepthExceeds,
   parseEventChunk,
@@ -451,9 +452,16 @@ function propertiesOfLine(chunk: Buffer, start: number, end: number): Record<str
   return (JSON.parse(chunk.toString('utf8', start, end)) as { properties: Record<string, unknown> }).properties;
 }
 
+/** The rule `insertIdsOfLikelyDuplicates` follows in the parse workers too. */
 function insertIdOf(properties: Record<string, unknown>): string | undefined {
   const insert = properties.$insert_id;
-  return insert === undefined || insert === null || insert === '' ? undefined : String(insert);
+  if (insert === undefined || insert === null || insert === '') return undefined;
+  try {
+    return String(insert);
+  } catch {
+    // An object String() cannot convert (`{"toString": {}}`) is named by its kind, as a user is.
+    return Object.prototype.toString.call(insert);
+  }
 }
 
 /** The event objects of a loaded dataset, built on first use of `dataset.events`. */
@@ -495,6 +503,8 @@ class ChunkCollector {
   readonly texts: string[][] = [];
   /** What the sort needs to know of the times collected, gathered chunk by chunk. */
   readonly timeProfile = emptyTimeProfile();
+  /** By file row, the insert ids read with their chunk (see `insertIdsOfLikelyDuplicates`): de-duplication starts from these. */
+  readonly insertIds = new Map<number, string | undefined>();
   count = 0;
   private rows: FileRows;
   private readonly userNumbers = new Map<string, number>();
@@ -539,6 +549,8 @@ class ChunkCollector {
       rows.nameIds[first + i] = nameMap[nameIndexes[i]];
     }
     parsed.columns.forEach((column, j) => copyColumn(column, rows.columns[j], first, this.textNumbers[j], this.texts[j]));
+    const known = parsed.likelyDuplicates;
+    if (known) for (let k = 0; k < known.rows.length; k++) this.insertIds.set(first + known.rows[k], known.ids[k] ?? undefined);
     this.count += count;
   }
 
@@ -721,7 +733,7 @@ async function readDataset(
     ? (line: number): Buffer => writer.readLine(ranges.bufferIds[line], ranges.starts[line], ranges.ends[line])
     : (line: number): Buffer => collector.buffers[ranges.bufferIds[line]].subarray(ranges.starts[line], ranges.ends[line]);
   const sorted = sortByTime(fileRows, collector.timeProfile);
-  const { kept, duplicates } = dropDuplicates(sorted, lineText);
+  const { kept, duplicates } = dropDuplicates(sorted, lineText, collector.insertIds);
   const count = kept.length;
   const rows: LoadedRows = {
     times: sorted.times,
@@ -814,11 +826,15 @@ const SMALL_RUN = 16;
  * order: the positions in `sorted` that stay. Duplicates share their time, so after the stable
  * sort they sit in the same run of equal times: no hashing of every event is needed, and the first
  * copy in file order is the one kept. Insert ids are read from the lines, and only for events that
- * share their time, user and name with another.
+ * share their time, user and name with another (most were read with their chunk already).
  */
-function dropDuplicates(sorted: SortedRows, lineText: (line: number) => Buffer): { kept: Int32Array; duplicates: number } {
+function dropDuplicates(
+  sorted: SortedRows,
+  lineText: (line: number) => Buffer,
+  /** By file row: the insert ids known already; those looked up are added. */
+  insertIds: Map<number, string | undefined>,
+): { kept: Int32Array; duplicates: number } {
   const { order, times, users, nameIds } = sorted;
-  const insertIds = new Map<number, string | undefined>();
   const insertIdAt = (position: number): string | undefined => {
     const line = order[position];
     if (insertIds.has(line)) return insertIds.get(line);
@@ -1095,7 +1111,9 @@ async function forEachChunk(
     for (const piece of pieces) offset += piece.copy(work, offset);
     if (pool && !keepLines.holdsPieces) pool.discard(spentBuffersOf(pieces));
     if (!pool) {
-      deliver(parseEventChunk(work, final, extract), work, pieces);
+      const parsed = parseEventChunk(work, final, extract);
+      parsed.likelyDuplicates = insertIdsOfLikelyDuplicates(work, parsed);
+      deliver(parsed, work, pieces);
       return;
     }
     const result = pool.parse(work, final, extract);

@@ -58,6 +58,8 @@ export interface ParsedChunk {
   skippedReasons: string[];
   /** The requested properties' values, in the order of `ExtractRequest.properties`. */
   columns: ExtractedColumn[];
+  /** Added by the caller of `parseEventChunk`: see `insertIdsOfLikelyDuplicates`. */
+  likelyDuplicates?: ChunkInsertIds;
 }
 
 /**
@@ -797,4 +799,75 @@ export function parseEventChunk(chunk: Uint8Array, final: boolean, extract?: Ext
     skippedReasons,
     columns,
   };
+}
+
+/** The `$insert_id` of some events of a chunk, by their number in the chunk's valid events. */
+export interface ChunkInsertIds {
+  rows: Int32Array;
+  /** As de-duplication compares them: null when missing, null or empty, else the value as String() names it. */
+  ids: Array<string | null>;
+}
+
+/**
+ * The `$insert_id` of each event of a parsed chunk that has the same time, name and user as
+ * another event of the chunk. Those are the only events de-duplication compares (its rule: same
+ * time, name, user and insert id), and a copy that a client sent twice is most often near its
+ * event: read here, while the chunk's text is in memory, they need not be read back from the
+ * cache entry after the load, one read per line (at 1M events with 4,000 copies, about 70 ms of
+ * the load's last, single-threaded part). Events that share them only with an event of another
+ * chunk are still read back. Runs where `parseEventChunk` runs, so it is self-contained too.
+ */
+export function insertIdsOfLikelyDuplicates(chunk: Uint8Array, parsed: ParsedChunk): ChunkInsertIds {
+  const { times, nameIndexes, userIndexes, starts, ends } = parsed;
+  const count = times.length;
+  // Open addressing over (time, name, user): each slot holds a row number + 1, 0 when empty.
+  let size = 16;
+  while (size < count * 2) size *= 2;
+  const slots = new Int32Array(size);
+  const shared = new Uint8Array(count);
+  let sharedCount = 0;
+  for (let row = 0; row < count; row++) {
+    const time = times[row];
+    // Times are whole milliseconds: their low and high 32 bits, mixed with the name and user numbers.
+    let hash = Math.imul((time % 4294967296) | 0, 0x9e3779b1) ^ Math.imul((time / 4294967296) | 0, 0x85ebca6b);
+    hash = Math.imul(hash ^ nameIndexes[row], 0xc2b2ae35) ^ Math.imul(userIndexes[row], 0x27d4eb2f);
+    let slot = (hash ^ (hash >>> 15)) & (size - 1);
+    for (;;) {
+      const other = slots[slot] - 1;
+      if (other < 0) {
+        slots[slot] = row + 1;
+        break;
+      }
+      if (times[other] === time && nameIndexes[other] === nameIndexes[row] && userIndexes[other] === userIndexes[row]) {
+        if (shared[other] === 0) sharedCount++;
+        shared[other] = 1;
+        shared[row] = 1;
+        sharedCount++;
+        break;
+      }
+      slot = (slot + 1) & (size - 1);
+    }
+  }
+  const rows = new Int32Array(sharedCount);
+  const ids: Array<string | null> = [];
+  if (sharedCount === 0) return { rows, ids };
+  const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  let next = 0;
+  for (let row = 0; row < count; row++) {
+    if (shared[row] === 0) continue;
+    rows[next++] = row;
+    // The line parsed as an event when the chunk was, so it has a properties object.
+    const insert = (JSON.parse(text.toString('utf8', starts[row], ends[row])) as { properties: Record<string, unknown> }).properties.$insert_id;
+    let id: string | null = null;
+    if (insert !== undefined && insert !== null && insert !== '') {
+      try {
+        id = String(insert);
+      } catch {
+        // An object String() cannot convert (`{"toString": {}}`) is named by its kind, as a user is.
+        id = Object.prototype.toString.call(insert);
+      }
+    }
+    ids.push(id);
+  }
+  return { rows, ids };
 }

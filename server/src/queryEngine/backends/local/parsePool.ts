@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { parseEventChunk, type ExtractRequest, type ParsedChunk } from './parseEventChunk';
+import { insertIdsOfLikelyDuplicates, parseEventChunk, type ExtractRequest, type ParsedChunk } from './parseEventChunk';
 
 /** A parsed chunk with its text, which went to the worker and came back without being copied. */
 export interface ParsedChunkOf {
@@ -51,11 +51,15 @@ interface PendingChunk {
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const parseEventChunk = ${parseEventChunk.toString()};
+const insertIdsOfLikelyDuplicates = ${insertIdsOfLikelyDuplicates.toString()};
 // Before the first real chunk: see WARM_UP_LINES. The request is cloned as a message's would be.
 const detached = new ArrayBuffer(8);
 structuredClone(detached, { transfer: [detached] });
 for (const { text, final } of ${JSON.stringify(WARM_UP_CHUNKS)}) {
-  for (const extract of [undefined, structuredClone(${JSON.stringify(WARM_UP_EXTRACT)})]) parseEventChunk(new TextEncoder().encode(text), final, extract);
+  for (const extract of [undefined, structuredClone(${JSON.stringify(WARM_UP_EXTRACT)})]) {
+    const bytes = new TextEncoder().encode(text);
+    insertIdsOfLikelyDuplicates(bytes, parseEventChunk(bytes, final, extract));
+  }
 }
 parentPort.on('message', ({ id, chunk, final, extract, discarded }) => {
   // Memory the loading thread handed over to be dropped here (see ParsePool.discard).
@@ -63,13 +67,14 @@ parentPort.on('message', ({ id, chunk, final, extract, discarded }) => {
   let parsed;
   try {
     parsed = parseEventChunk(chunk, final, extract);
+    parsed.likelyDuplicates = insertIdsOfLikelyDuplicates(chunk, parsed);
   } catch (error) {
     parsed = undefined;
     parentPort.postMessage({ id, chunk, error: String(error && error.message || error) }, [chunk.buffer]);
   }
   if (parsed) {
     // The columns are moved, not copied, back to the loading thread.
-    const moved = [chunk.buffer, parsed.times.buffer, parsed.nameIndexes.buffer, parsed.userIndexes.buffer, parsed.starts.buffer, parsed.ends.buffer];
+    const moved = [chunk.buffer, parsed.times.buffer, parsed.nameIndexes.buffer, parsed.userIndexes.buffer, parsed.starts.buffer, parsed.ends.buffer, parsed.likelyDuplicates.rows.buffer];
     for (const column of parsed.columns) moved.push(column.kinds.buffer, column.values.buffer);
     parentPort.postMessage({ id, chunk, parsed }, moved);
   }

@@ -271,13 +271,13 @@ test('a first load cancelled while it writes the entry is a cancellation, leaves
   assert.ok(await entryIsValid(path), 'the next load wrote a whole entry');
 });
 
-test('duplicates read back from the entry being written, next to their event or far from it, are dropped as in the plain load', async () => {
+test('duplicates next to their event or 30 KB from it, and long runs of one time, are dropped as in the plain load, first load and entry alike', async () => {
   const event = (name: string, time: number, user: string, insertId: unknown, n: number): string =>
     JSON.stringify({ event: name, properties: { time, distinct_id: user, $insert_id: insertId, n, pad: 'x'.repeat(n % 90) } });
   const lines: string[] = [];
   // Long runs of one time (past the pairwise comparison): ids repeat across users and names.
   for (let i = 0; i < 2_000; i++) lines.push(event(i % 2 ? 'A' : 'B', 1_790_000_000 + (i % 5), `u${i % 3}`, `L${i % 600}`, i));
-  // Short runs: a copy right after its event, one about 30 KB later (another read), an event of
+  // Short runs: a copy right after its event, one about 30 KB later (the same chunk), an event of
   // the same time, user and name with another id, and ids that are numbers, empty or missing.
   const later = new Map<number, string>();
   for (let i = 0; i < 3_000; i++) {
@@ -308,6 +308,46 @@ test('duplicates read back from the entry being written, next to their event or 
   assertSameDataset(await loadFresh(path), plain);
   assert.ok(await entryIsValid(path));
   assertSameDataset(await loadFresh(path), plain);
+});
+
+test('duplicates in the chunk of their event and in chunks far from it are dropped alike, parsed on this thread or in a worker', async () => {
+  // About 6 MB, so the text is parsed in chunks of 2 MB: copies right after their event (read with
+  // their chunk), copies about 3 MB later (another chunk: read back from the entry), and events of
+  // the same time, user and name with another id, near and far.
+  const event = (time: number, user: string, insertId: unknown, n: number): string =>
+    JSON.stringify({ event: n % 3 ? 'A' : 'B', properties: { time, distinct_id: user, $insert_id: insertId, n, pad: 'p'.repeat(200 + (n % 50)) } });
+  const lines: string[] = [];
+  const far = new Map<number, string[]>();
+  for (let i = 0; i < 24_000; i++) {
+    const time = 1_790_000_000 + Math.floor(i / 2);
+    const line = event(time, `u${i % 7}`, i % 9 === 0 ? '' : `id${i}`, i);
+    lines.push(line);
+    if (i % 10 === 0) lines.push(line);
+    if (i % 15 === 0) far.set(i + 12_000, [...(far.get(i + 12_000) ?? []), line]);
+    if (i % 35 === 0) far.set(i + 12_001, [...(far.get(i + 12_001) ?? []), event(time, `u${i % 7}`, `other${i}`, i)]);
+    lines.push(...(far.get(i) ?? []));
+  }
+  const path = writeSource('duplicates-across-chunks.ndjson', `${lines.join('\n')}\n`);
+  const seen = new Set<string>();
+  let expectedDuplicates = 0;
+  for (const line of lines) {
+    const { event: name, properties } = JSON.parse(line) as { event: string; properties: Record<string, unknown> };
+    if (properties.$insert_id === '') continue;
+    const key = JSON.stringify([properties.$insert_id, name, properties.distinct_id, properties.time]);
+    if (seen.has(key)) expectedDuplicates++;
+    seen.add(key);
+  }
+  assert.ok(expectedDuplicates > 2_000);
+  const plain = await loadUncached(path);
+  assert.equal(plain.duplicates, expectedDuplicates);
+  for (const parseWorkers of [0, 1]) {
+    clearDatasetCache();
+    rmSync(cacheDir, { recursive: true, force: true });
+    const first = await loadLocalDataset(path, { persistentCache: settings, parseWorkers });
+    await datasetCacheWritesSettled();
+    assertSameDataset(first, plain);
+    assertSameDataset(await loadFresh(path), plain);
+  }
 });
 
 test('a folder source with profiles comes back whole from the cache; a changed people file is read again', async () => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import {
+  insertIdsOfLikelyDuplicates,
   MAX_NESTING_DEPTH,
   nestingDepthExceeds,
   parseEventChunk,
@@ -411,6 +412,7 @@ test('the parse workers return the same chunk, extracted columns included, as pa
   try {
     for (const extract of [undefined, EXTRACT, { properties: ['price', '$browser'], events: ['A'] }]) {
       const local = parseEventChunk(text, true, extract);
+      local.likelyDuplicates = insertIdsOfLikelyDuplicates(text, local);
       // The pool moves the chunk's memory to the worker: give it a copy that owns its buffer.
       const copy = Buffer.from(text);
       const { parsed, chunk } = await pool.parse(copy, true, extract);
@@ -420,5 +422,51 @@ test('the parse workers return the same chunk, extracted columns included, as pa
     }
   } finally {
     pool.close();
+  }
+});
+
+test('the insert ids read with a chunk are those of the events sharing time, name and user with another, as de-duplication names them', () => {
+  // Few times and names, so that many events share them; few users (many share all three) or
+  // many (most differ only by user, and meet in the lookup's table); every kind of insert id.
+  const insertIds: unknown[] = ['a', 'b', '', null, undefined, 7, 7.5, true, ['x', 1], { nested: { deep: 1 } }, { toString: {} }, 'ünï', 'a'];
+  let seed = 3;
+  const random = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  for (let round = 0; round < 40; round++) {
+    const count = 1 + random(round % 4 < 2 ? 400 : 3000);
+    const userCount = round % 4 < 2 ? 3 : 2000;
+    const lines: string[] = [];
+    for (let i = 0; i < count; i++) {
+      // Seconds and milliseconds, and both spellings of one instant (1790000000 s = 1790000000000 ms).
+      const time = [1790000000, 1790000000000, 1790000001, 1790000000.5, '1790000002'][random(round % 2 ? 5 : 2)];
+      const properties: Record<string, unknown> = { time, distinct_id: random(10) === 0 ? 3 : `u${random(userCount)}`, pad: 'x'.repeat(random(30)) };
+      const id = insertIds[random(insertIds.length)];
+      if (id !== undefined) properties.$insert_id = id;
+      // Blank and damaged lines between the events: rows are numbered among the valid events.
+      if (random(10) === 0) lines.push(random(2) ? '' : '{"event": "broken"');
+      lines.push(event(properties, ['A', 'B'][random(2)]));
+    }
+    const text = Buffer.from(lines.join('\n'));
+    const parsed = parseEventChunk(text, true);
+    const found = insertIdsOfLikelyDuplicates(text, parsed);
+
+    // The plain way: group the valid events by time, name and user; every event of a group of two or more.
+    const groups = new Map<string, number>();
+    const keyOf = (row: number): string => `${parsed.times[row]}|${parsed.names[parsed.nameIndexes[row]]}|${parsed.users[parsed.userIndexes[row]]}`;
+    for (let row = 0; row < parsed.times.length; row++) groups.set(keyOf(row), (groups.get(keyOf(row)) ?? 0) + 1);
+    const expectedRows: number[] = [];
+    const expectedIds: Array<string | null> = [];
+    for (let row = 0; row < parsed.times.length; row++) {
+      if (groups.get(keyOf(row))! < 2) continue;
+      expectedRows.push(row);
+      const insert = (JSON.parse(text.toString('utf8', parsed.starts[row], parsed.ends[row])) as { properties: Record<string, unknown> }).properties.$insert_id;
+      // Missing, null and empty are no id; an object (even one String() cannot convert) is "[object Object]".
+      if (insert === undefined || insert === null || insert === '') expectedIds.push(null);
+      else expectedIds.push(typeof insert === 'object' && !Array.isArray(insert) ? '[object Object]' : String(insert));
+    }
+    assert.deepEqual([...found.rows], expectedRows, `round ${round}`);
+    assert.deepEqual(found.ids, expectedIds, `round ${round}`);
   }
 });

@@ -551,7 +551,9 @@ export class CacheEntryWriter {
       for (const [j, name] of columns.entries()) {
         const column = rows.columns.get(name)!;
         await section(`column${j}.kinds`, bytesOf(column.kinds));
-        await section(`column${j}.values`, bytesOf(column.values));
+        // The section holds 8-byte numbers, however the loaded column holds them.
+        if (column.values instanceof Float64Array) await section(`column${j}.values`, bytesOf(column.values));
+        else await madeSection(`column${j}.values`, [piecesOf(Float64Array, scratch, column.values.length, (i) => column.values[i])], false);
         await section(`column${j}.texts`, Buffer.from(JSON.stringify(column.texts)));
         // Each name's rows of the column again, in `nameOrder`'s order and in the narrowest form that
         // holds them: a query over one name reads that name's part only, and little of it.

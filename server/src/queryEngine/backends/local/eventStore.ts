@@ -422,7 +422,7 @@ export function readColumnsFromLines(rows: LoadedRows, names: string[]): void {
   if (missing.length === 0) return;
   const { buffers, bufferIds, starts, ends } = rows.lines;
   const count = bufferIds.length;
-  const columns = missing.map((): LoadedColumn => ({ kinds: new Uint8Array(count).fill(7), values: new Float64Array(count), texts: [] }));
+  const columns = missing.map((): LoadedColumn => ({ kinds: new Uint8Array(count).fill(7), values: new Int32Array(count), texts: [] }));
   const textNumbers = missing.map(() => new Map<string, number>());
   let first = 0;
   while (first < count) {
@@ -579,6 +579,7 @@ class ChunkCollector {
     grown.ends.set(rows.ends.subarray(0, count));
     rows.columns.forEach((column, j) => {
       grown.columns[j].kinds.set(column.kinds.subarray(0, count));
+      if (column.values instanceof Float64Array) grown.columns[j].values = new Float64Array(capacity);
       grown.columns[j].values.set(column.values.subarray(0, count));
     });
     this.rows = grown;
@@ -595,7 +596,7 @@ function fileRowsWith(capacity: number, columnCount: number): FileRows {
     ends: new Int32Array(capacity),
     columns: [],
   };
-  for (let j = 0; j < columnCount; j++) rows.columns.push({ kinds: new Uint8Array(capacity), values: new Float64Array(capacity) });
+  for (let j = 0; j < columnCount; j++) rows.columns.push({ kinds: new Uint8Array(capacity), values: new Int32Array(capacity) });
   return rows;
 }
 
@@ -622,12 +623,17 @@ function numbersOf(numbers: Map<string, number>, list: string[], keys: string[])
  */
 function copyColumn(
   column: ExtractedColumn,
-  target: { kinds: Uint8Array; values: Float64Array },
+  target: { kinds: Uint8Array; values: Float64Array | Int32Array },
   first: number,
   numbers: Map<string, number>,
   texts: string[],
 ): void {
   const { kinds, values } = column;
+  if (target.values instanceof Int32Array && !wholeNumbersOf32Bits(column)) {
+    const wider = new Float64Array(target.values.length);
+    wider.set(target.values.subarray(0, first));
+    target.values = wider;
+  }
   target.kinds.set(kinds, first);
   target.values.set(values, first);
   if (column.texts.length === 0) return;
@@ -639,6 +645,16 @@ function copyColumn(
   }
 }
 
+/** Every number of `column` is a 32-bit whole number (not -0), so an Int32Array holds it exactly. */
+function wholeNumbersOf32Bits({ kinds, values }: ExtractedColumn): boolean {
+  for (let i = 0; i < kinds.length; i++) {
+    if (kinds[i] !== 1) continue;
+    const value = values[i];
+    if ((value | 0) !== value || (value === 0 && 1 / value < 0)) return false;
+  }
+  return true;
+}
+
 /** The events of every chunk in file order (what `LoadedRows` holds in time order). */
 interface FileRows {
   times: Float64Array;
@@ -647,7 +663,7 @@ interface FileRows {
   bufferIds: Int32Array;
   starts: Int32Array;
   ends: Int32Array;
-  columns: Array<{ kinds: Uint8Array; values: Float64Array }>;
+  columns: Array<{ kinds: Uint8Array; values: Float64Array | Int32Array }>;
 }
 
 /** The sizes of a source's event files, measured once per load. */

@@ -78,7 +78,12 @@ export interface LoadedRows {
  */
 export interface LoadedColumn {
   kinds: Uint8Array;
-  values: Float64Array;
+  /**
+   * 32-bit whole numbers while every value is one (a text's number always is; most properties'
+   * numbers are, prices and counts among them): half the memory of a column of 8-byte numbers,
+   * which a load holds at its peak. Widened once a value is not.
+   */
+  values: Float64Array | Int32Array;
   texts: string[];
 }
 

@@ -415,6 +415,36 @@ test('columns a later query reads are added to the entry, for the next process',
   assert.deepEqual([...loadedRowsOf(await loadFresh(other))!.columns.keys()], ['price', 'list']);
 });
 
+test('a stored column holds 32-bit whole numbers until a later chunk brings another number, and reads as JSON.parse reads it', async () => {
+  // About 5 MB, parsed in 2 MB chunks: `n` is a small whole number or a text in the first chunks
+  // and every other kind of number near the end; `z` a whole number but once -0 (not one of 32
+  // bits: a 32-bit integer has no -0); `s` holds texts only.
+  const late = ['2.5', '-0', '2147483648', '-2147483649', '2147483647', '-2147483648', '1e400', '1e-7', '0', '"7"'];
+  const lines: string[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const n = i > 19_000 && i % 7 === 0 ? late[(i / 7) % late.length] : i % 5 === 0 ? `"t${i % 3}"` : String(i - 10_000);
+    lines.push(
+      `{"event":"E","properties":{"time":${1_790_000_000 + i},"distinct_id":"u${i % 9}","n":${n},"z":${i === 15_000 ? '-0' : i},"s":"s${i % 4}","pad":"${'p'.repeat(200)}"}}`,
+    );
+  }
+  const path = writeSource('widened-column.ndjson', `${lines.join('\n')}\n`);
+  const expected = indexOf(await loadUncached(path)).all;
+  for (const parseWorkers of [0, 1]) {
+    clearDatasetCache();
+    rmSync(cacheDir, { recursive: true, force: true });
+    const first = await loadLocalDataset(path, { persistentCache: settings, parseWorkers, extract: { properties: ['n', 'z', 's'] } });
+    await datasetCacheWritesSettled();
+    const rows = loadedRowsOf(first)!;
+    assert.ok(rows.columns.get('n')!.values instanceof Float64Array, 'n widened');
+    assert.ok(rows.columns.get('z')!.values instanceof Float64Array, 'z widened');
+    assert.ok(rows.columns.get('s')!.values instanceof Int32Array, 's kept narrow');
+    for (const dataset of [first, await loadFresh(path)]) {
+      for (const property of ['n', 's'])
+        assert.deepStrictEqual(indexOf(dataset).all.column(property), expected.column(property), `${property}, ${parseWorkers} workers`);
+    }
+  }
+});
+
 test('properties no stored column holds are read out of the cached line text in one pass, equal to the plain load', async () => {
   const path = writeSource('later-columns.ndjson.gz', exportLines(22, 800), true);
   const plain = await loadUncached(path);

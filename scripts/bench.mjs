@@ -2,7 +2,7 @@
 // .aq file against a 10,000-event schema, driven through the BUILT server over real LSP on stdio;
 // completion and diagnostic latency after an edit, next to the round-trip of a trivial request on
 // the same connection (the transport's floor). Part 2: the offline engine (scripts/benchEngine.ts)
-// when it exists. Options: --iterations N (default 40), --language-only, --engine-only, --cpu-prof DIR
+// when it exists. Options: --iterations N (default 100, one of each operation per round), --language-only, --engine-only, --cpu-prof DIR
 // (writes a V8 CPU profile of the language server into DIR, to see where its time goes).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,10 +15,10 @@ import { createProtocolConnection, StreamMessageReader, StreamMessageWriter } fr
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const iterationsArg = args.indexOf('--iterations');
-const ITERATIONS = iterationsArg >= 0 ? Number(args[iterationsArg + 1]) : 40;
+const ITERATIONS = iterationsArg >= 0 ? Number(args[iterationsArg + 1]) : 100;
 const cpuProfArg = args.indexOf('--cpu-prof');
 const SERVER_PROFILE_DIR = cpuProfArg >= 0 ? args[cpuProfArg + 1] : undefined;
-const WARMUP = 5;
+const WARMUP = 10;
 const QUERY_COUNT = 2000;
 const EVENT_COUNT = 10000;
 
@@ -152,17 +152,25 @@ function stats(samples) {
   return { median: pick(0.5), p95: pick(0.95), n: sorted.length };
 }
 
-/** Times `run`; `check` looks at each answer afterwards (untimed), so a bench that drifts off its target fails instead of timing nothing. */
-async function measure(label, count, run, check = () => undefined) {
-  const samples = [];
-  for (let i = 0; i < WARMUP + count; i++) {
-    const started = performance.now();
-    const answer = await run(i);
-    if (i >= WARMUP) samples.push(performance.now() - started);
-    const problem = check(answer);
-    if (problem) throw new Error(`${label}: ${problem}`);
+/**
+ * Times each operation `count` times (after `WARMUP` untimed rounds), one of each per round, so
+ * that a slower moment of the machine falls on all of them and not on one block: the table's
+ * ratios compare medians of the same moments. `check` looks at each answer afterwards (untimed),
+ * so a bench that drifts off its target fails instead of timing nothing. Each operation's `run`
+ * gets a number of its own per call (which query to edit).
+ */
+async function measureInterleaved(operations, count) {
+  const samples = operations.map(() => []);
+  for (let round = 0; round < WARMUP + count; round++) {
+    for (const [index, operation] of operations.entries()) {
+      const started = performance.now();
+      const answer = await operation.run(round * operations.length + index);
+      if (round >= WARMUP) samples[index].push(performance.now() - started);
+      const problem = (operation.check ?? (() => undefined))(answer);
+      if (problem) throw new Error(`${operation.label}: ${problem}`);
+    }
   }
-  return { label, ...stats(samples) };
+  return operations.map((operation, index) => ({ label: operation.label, ...stats(samples[index]) }));
 }
 
 function printTable(title, rows, baseline) {
@@ -249,71 +257,59 @@ async function runLanguageBench() {
       };
 
       const offers = (label) => (list) => (list?.items?.some((item) => item.label === label) ? undefined : `"${label}" is not offered`);
-      const rows = [];
-      const trivial = await measure('trivial request (documentSymbol, tiny file)', ITERATIONS, () =>
-        connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri: tinyUri } }),
-      );
-      rows.push(trivial);
-      rows.push(
-        await measure(
-          'edit + diagnostics (pull, whole file)',
-          ITERATIONS,
-          async (i) => {
+      const operations = [
+        {
+          label: 'trivial request (documentSymbol, tiny file)',
+          run: () => connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri: tinyUri } }),
+        },
+        {
+          label: 'edit + diagnostics (pull, whole file)',
+          run: async (i) => {
             await edit(i);
             return connection.sendRequest('textDocument/diagnostic', { textDocument: { uri: bigUri } });
           },
           // Titles carry no findings: every pull must report what the first one did.
-          (report) => (report.items?.length === first.items.length ? undefined : `${report.items?.length} diagnostics instead of ${first.items.length}`),
-        ),
-      );
-      rows.push(
-        await measure(
-          'edit + completion: event name in head (10k events)',
-          ITERATIONS,
-          async (i) => {
+          check: (report) => (report.items?.length === first.items.length ? undefined : `${report.items?.length} diagnostics instead of ${first.items.length}`),
+        },
+        {
+          label: 'edit + completion: event name in head (10k events)',
+          run: async (i) => {
             const query = await edit(i);
             return connection.sendRequest('textDocument/completion', { textDocument: { uri: bigUri }, position: positionAt(lineStarts, query.headEvent + 3) });
           },
-          (list) => (list?.items?.some((item) => item.label.startsWith('Event ')) ? undefined : 'no event is offered'),
-        ),
-      );
-      rows.push(
-        await measure(
-          'edit + completion: properties["…"]',
-          ITERATIONS,
-          async (i) => {
+          check: (list) => (list?.items?.some((item) => item.label.startsWith('Event ')) ? undefined : 'no event is offered'),
+        },
+        {
+          label: 'edit + completion: properties["…"]',
+          run: async (i) => {
             const query = await edit(i);
             return connection.sendRequest('textDocument/completion', {
               textDocument: { uri: bigUri },
               position: positionAt(lineStarts, query.propertyName + 1),
             });
           },
-          offers('plan'),
-        ),
-      );
-      rows.push(
-        await measure(
-          'edit + completion: clause keyword',
-          ITERATIONS,
-          async (i) => {
+          check: offers('plan'),
+        },
+        {
+          label: 'edit + completion: clause keyword',
+          run: async (i) => {
             const query = await edit(i);
             return connection.sendRequest('textDocument/completion', { textDocument: { uri: bigUri }, position: positionAt(lineStarts, query.firstClause) });
           },
           // The clauses the query does not use yet, which vary by query kind.
-          (list) => (list?.items?.length > 0 ? undefined : 'no clause is offered'),
-        ),
-      );
-      rows.push(
-        await measure(
-          'hover on an event name',
-          ITERATIONS,
-          (i) => {
+          check: (list) => (list?.items?.length > 0 ? undefined : 'no clause is offered'),
+        },
+        {
+          label: 'hover on an event name',
+          run: (i) => {
             const query = queries[(i * 11) % QUERY_COUNT];
             return connection.sendRequest('textDocument/hover', { textDocument: { uri: bigUri }, position: positionAt(lineStarts, query.headEvent + 1) });
           },
-          (hover) => (/Generated event number/.test(hover?.contents?.value ?? '') ? undefined : 'no event description'),
-        ),
-      );
+          check: (hover) => (/Generated event number/.test(hover?.contents?.value ?? '') ? undefined : 'no event description'),
+        },
+      ];
+      const rows = await measureInterleaved(operations, ITERATIONS);
+      const trivial = rows[0];
       printTable('language server latency (client-measured round trips)', rows, trivial);
     } finally {
       await connection.sendRequest('shutdown').catch(() => undefined);

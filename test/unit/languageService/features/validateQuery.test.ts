@@ -436,6 +436,31 @@ describe('validate: chunk by chunk, as the server does after each keystroke', ()
     assert.equal(unknown(moved).message, unknown(first).message);
   });
 
+  it('checks the unchanged queries of a long document again when their schema or the configured sources change', () => {
+    const parser = createIncrementalParser();
+    const queries = Array.from(
+      { length: 60 },
+      (_, i) => `### Q${i}\nsegmentation "${i % 3 ? 'Sign Up' : 'Sign Upp'}"\n  where properties["${i % 2 ? 'plan' : 'plann'}"] == 1\n  last 7 days\n`,
+    );
+    const text = `use mixpanel "shop"\n${queries.join('\n')}\nuse mixpanel "site"\n${queries.slice(0, 5).join('\n')}`;
+    const chunks = parser.parseChunks(text);
+    // The same chunk objects each time: only what they are checked against changes.
+    const withSchema = service.validateChunked(chunks, lookup, options);
+    assert.deepStrictEqual(withSchema, lint(text, options, lookup));
+    assert.ok(withSchema.some((d) => d.code === 'unknown-event'));
+    const otherSchema = shopSchema();
+    otherSchema.events = Object.fromEntries(Object.entries(otherSchema.events).filter(([name]) => name !== 'Sign Up'));
+    const swapped = (ref: SourceRef | undefined) => (ref?.name === 'shop' ? otherSchema : undefined);
+    assert.deepStrictEqual(service.validateChunked(chunks, swapped, options), lint(text, options, swapped));
+    const none = () => undefined;
+    assert.deepStrictEqual(service.validateChunked(chunks, none, options), lint(text, options, none));
+    const fewerSources: ValidationOptions = { ...options, knownSources: new Set(['site']) };
+    const found = service.validateChunked(chunks, lookup, fewerSources);
+    assert.ok(found.some((d) => d.code === 'unknown-source'));
+    assert.deepStrictEqual(found, lint(text, fewerSources, lookup));
+    assert.deepStrictEqual(service.validateChunked(chunks, lookup, options), withSchema);
+  });
+
   it('analyses an unchanged query again when the use line above it names another kind of source', () => {
     const parser = createIncrementalParser();
     assert.deepEqual(service.validateChunked(parser.parseChunks(ISSUE_EXAMPLE), lookup, options), []);

@@ -445,6 +445,38 @@ test('a stored column holds 32-bit whole numbers until a later chunk brings anot
   }
 });
 
+test('a load with many more events than its first chunk suggests grows its arrays, narrow and widened columns alike', async () => {
+  // The arrays are sized from the first chunk's bytes per event: long lines first (2 MB of about
+  // 1,100 bytes each), then short ones, so the load outgrows them. `w` widens (a fraction) before
+  // the arrays grow, `n` stays narrow, and `late` widens after.
+  const lines: string[] = [];
+  for (let i = 0; i < 40_000; i++) {
+    const pad = i < 2_000 ? 'p'.repeat(1_050) : '';
+    const w = i === 500 ? 0.5 : i;
+    const late = i === 39_000 ? 2 ** 40 : i % 100;
+    lines.push(`{"event":"E","properties":{"time":${1_790_000_000 + i},"distinct_id":"u${i % 11}","n":${i % 7},"w":${w},"late":${late},"pad":"${pad}"}}`);
+  }
+  const path = writeSource('outgrown-arrays.ndjson', `${lines.join('\n')}\n`);
+  const properties = ['n', 'w', 'late'];
+  const expected = indexOf(await loadUncached(path)).all;
+  for (const parseWorkers of [0, 1]) {
+    clearDatasetCache();
+    rmSync(cacheDir, { recursive: true, force: true });
+    const first = await loadLocalDataset(path, { persistentCache: settings, parseWorkers, extract: { properties } });
+    await datasetCacheWritesSettled();
+    assert.equal(first.events.length, lines.length);
+    const columns = loadedRowsOf(first)!.columns;
+    assert.deepEqual(
+      properties.map((name) => columns.get(name)!.values.constructor.name),
+      ['Int32Array', 'Float64Array', 'Float64Array'],
+    );
+    for (const dataset of [first, await loadFresh(path)]) {
+      for (const property of properties)
+        assert.deepStrictEqual(indexOf(dataset).all.column(property), expected.column(property), `${property}, ${parseWorkers} workers`);
+    }
+  }
+});
+
 test('properties no stored column holds are read out of the cached line text in one pass, equal to the plain load', async () => {
   const path = writeSource('later-columns.ndjson.gz', exportLines(22, 800), true);
   const plain = await loadUncached(path);

@@ -281,18 +281,33 @@ function buildDuckFileInFreshProcess(bundle: string, events: number, database: s
   if (child.status !== 0) throw new Error(`building DuckDB's database file failed: ${child.stderr}`);
 }
 
-/** The run of a fresh process that `--duck-case` asks for (see runDuckInFreshProcess). */
-async function importDuck(duckModule: string): Promise<typeof import('@duckdb/node-api')> {
-  return (await import(pathToFileURL(duckModule).href)) as typeof import('@duckdb/node-api');
+type DuckModule = typeof import('@duckdb/node-api');
+
+async function importDuck(duckModule: string): Promise<DuckModule> {
+  return (await import(pathToFileURL(duckModule).href)) as DuckModule;
 }
 
+/**
+ * A DuckDB instance on `database` (`:memory:` or a file) and a connection to it, with the bench's
+ * two threads; with `path`, the export read and de-duplicated into its table `events` first.
+ */
+async function openDuck(
+  duck: DuckModule,
+  database: string,
+  path?: string,
+): Promise<{ instance: InstanceType<DuckModule['DuckDBInstance']>; connection: DuckDBConnection }> {
+  const instance = await duck.DuckDBInstance.create(database);
+  const connection = await instance.connect();
+  await connection.run(`SET threads = 2`);
+  if (path !== undefined) await connection.run(`CREATE TABLE events AS SELECT * FROM ${duckSource(path)}`);
+  return { instance, connection };
+}
+
+/** The run of a fresh process that `--duck-case` asks for (see runDuckInFreshProcess). */
 async function duckCaseInThisProcess(benchCase: BenchCase, path: string, duckModule: string, database: string | undefined): Promise<DuckProcessRun> {
-  const { DuckDBInstance } = await importDuck(duckModule);
+  const duck = await importDuck(duckModule);
   const run = await timed(async () => {
-    const instance = await DuckDBInstance.create(database ?? ':memory:');
-    const connection = await instance.connect();
-    await connection.run(`SET threads = 2`);
-    if (!database) await connection.run(`CREATE TABLE events AS SELECT * FROM ${duckSource(path)}`);
+    const { instance, connection } = await openDuck(duck, database ?? ':memory:', database ? undefined : path);
     const answer = benchCase.fromSql(await duckRows(connection, benchCase.sql('events')));
     connection.closeSync();
     instance.closeSync();
@@ -322,11 +337,7 @@ export async function runEngineBench(): Promise<void> {
   }
   const duckBuild = argValue('--duck-build');
   if (duckBuild !== undefined) {
-    const { DuckDBInstance } = await importDuck(argValue('--duck-module')!);
-    const instance = await DuckDBInstance.create(duckBuild);
-    const connection = await instance.connect();
-    await connection.run(`SET threads = 2`);
-    await connection.run(`CREATE TABLE events AS SELECT * FROM ${duckSource(path)}`);
+    const { instance, connection } = await openDuck(await importDuck(argValue('--duck-module')!), duckBuild, path);
     connection.closeSync();
     instance.closeSync();
     return;
@@ -376,11 +387,7 @@ export async function runEngineBench(): Promise<void> {
     }
     ourPeak = peakRssMb();
     // Loaded only now: DuckDB's library and table are not in this process's figure above.
-    const { DuckDBInstance } = await import('@duckdb/node-api');
-    const instance = await DuckDBInstance.create(':memory:');
-    const connection = await instance.connect();
-    await connection.run(`SET threads = 2`);
-    await connection.run(`CREATE TABLE events AS SELECT * FROM ${duckSource(path)}`);
+    const { instance, connection } = await openDuck(await import('@duckdb/node-api'), ':memory:', path);
     for (const benchCase of benchCases) {
       await duckRows(connection, benchCase.sql('events'));
       const warm = await timedWarm(async () => benchCase.fromSql(await duckRows(connection, benchCase.sql('events'))));

@@ -96,8 +96,8 @@ export function sortByTime(rows: TimedRows, profile?: TimeProfile): SortedRows {
  * Each loop over the events is a function of its own. A load sorts once per process, so V8
  * optimises this while it runs (on-stack replacement, at the first hot loop): optimised as one
  * function, the code for the loops that had not run yet had no type feedback and was thrown away
- * when each was reached, and the sort ran half its time unoptimised (about 150 ms instead of 70 at
- * 1M events). A function per loop is optimised for its loop alone.
+ * when each was reached (seven compilations). A function per loop is optimised for its loop alone:
+ * a fresh process's sort of 1M events took 171-190 ms before, 132-141 ms after (70 ms once warm).
  */
 function radixSortByTime(rows: TimedRows, min: number, unit: number, largest: number): SortedRows {
   const { times, users, nameIds } = rows;
